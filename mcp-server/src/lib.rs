@@ -1,0 +1,1 @@
+//! alloy-mcp

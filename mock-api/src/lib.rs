@@ -1,0 +1,36 @@
+//! # alloy-mock-api
+//!
+//! A faithful, stateful stand-in for the Alloy REST API, built on wiremock. It implements the
+//! contract in `shared/alloy-reference/contract.md` (the project's copy of the decisions is in
+//! ARCHITECTURE.md): every endpoint the 71 `alloy-mcp` tools need, with real state behind it,
+//! roles and API-key scopes, cursor pagination, the one error envelope, rate limiting, and a
+//! deterministic mode (sequential ids, fixed clock) for snapshot tests.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use alloy_mock_api::{MockAlloy, model::OrgRole};
+//! let mock = MockAlloy::start_seeded().await?;
+//! let url = mock.base_url();
+//! let owner_key = mock.key(OrgRole::Owner);
+//! # let _ = (url, owner_key); Ok(()) }
+//! ```
+//!
+//! Deviations from the proposed contract are listed in ARCHITECTURE.md ("Mock API contract").
+
+#![allow(missing_docs)] // Model fields mirror the wire format documented in the contract.
+
+pub mod auth;
+pub mod error;
+pub mod model;
+pub mod page;
+pub mod request;
+pub mod routes;
+pub mod seed;
+pub mod server;
+pub mod store;
+pub mod values;
+
+pub use error::{ApiError, ApiResult};
+pub use server::{Fault, FaultGuard, FaultKind, JournalEntry, MockAlloy, MockOptions, default_seed_dir};
+pub use store::{RegistrationMode, Store};
+pub use values::{Day, Ts};

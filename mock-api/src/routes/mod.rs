@@ -1,0 +1,329 @@
+//! The route table and the request pipeline. Each domain file exports `routes()`; this module
+//! joins them, matches a request to a route (unknown path → 404 `route`, known path with
+//! another method → 405 with `allow`), then runs the fixed check order of contract §1.7:
+//! 401 → 429 → 413 / 400 syntax → the handler (which does 404 → 403 → 400 fields → 409/422).
+
+use crate::auth::{self, Caller};
+use crate::error::ApiError;
+use crate::request::{Ctx, Query, Reply, ReplyBody};
+use crate::store::{Store, parse_uuid, sha256_hex};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+pub mod access;
+pub mod activity;
+pub mod comments;
+pub mod data;
+pub mod finance;
+pub mod labels;
+pub mod projects;
+pub mod sprints;
+pub mod system;
+pub mod tags;
+pub mod teams;
+pub mod tickets;
+pub mod time;
+pub mod workflows;
+
+/// A route handler.
+pub type Handler = fn(&mut Ctx) -> Result<Reply, ApiError>;
+
+/// Who may call a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// No token needed (and public auth rate limit applies where marked).
+    Public,
+    /// Public, counted against the per-client auth rate limit.
+    PublicAuth,
+    /// Bearer token required.
+    Token,
+}
+
+/// One route: method, path pattern under the root (`/api/v1/tickets/{ticket}`), handler.
+#[derive(Clone, Copy)]
+pub struct Route {
+    /// HTTP method.
+    pub method: &'static str,
+    /// Path pattern; `{name}` matches one segment.
+    pub path: &'static str,
+    /// Access rule.
+    pub access: Access,
+    /// The handler.
+    pub handler: Handler,
+}
+
+impl Route {
+    /// A token-authenticated route.
+    pub const fn new(method: &'static str, path: &'static str, handler: Handler) -> Route {
+        Route { method, path, access: Access::Token, handler }
+    }
+
+    /// A route with an explicit access rule.
+    pub const fn with_access(method: &'static str, path: &'static str, access: Access, handler: Handler) -> Route {
+        Route { method, path, access, handler }
+    }
+}
+
+/// Every route of the API.
+pub fn all_routes() -> Vec<Route> {
+    [
+        system::routes(),
+        access::routes(),
+        teams::routes(),
+        workflows::routes(),
+        projects::routes(),
+        labels::routes(),
+        tickets::routes(),
+        tags::routes(),
+        activity::routes(),
+        comments::routes(),
+        sprints::routes(),
+        time::routes(),
+        finance::routes(),
+        data::routes(),
+    ]
+    .concat()
+}
+
+/// A request as the pipeline sees it, independent of the HTTP server underneath.
+#[derive(Clone, Debug, Default)]
+pub struct RawRequest {
+    /// Upper-case method.
+    pub method: String,
+    /// Path without query.
+    pub path: String,
+    /// Decoded query pairs.
+    pub query: Vec<(String, String)>,
+    /// Headers, names lower-cased.
+    pub headers: BTreeMap<String, String>,
+    /// Raw body bytes.
+    pub body: Vec<u8>,
+}
+
+/// A finished response.
+#[derive(Clone, Debug)]
+pub struct RawResponse {
+    /// Status.
+    pub status: u16,
+    /// Headers.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+    /// Content type of the body, when there is one.
+    pub content_type: Option<&'static str>,
+}
+
+/// Body limit of ordinary requests.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+/// Body limit of `POST /api/v1/import`.
+pub const IMPORT_BODY_LIMIT: usize = 10 * 1024 * 1024;
+
+fn match_route<'r>(routes: &'r [Route], method: &str, path: &str) -> Result<(&'r Route, Vec<(&'static str, String)>), ApiError> {
+    let segs: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    let mut candidates: Vec<(usize, &Route, Vec<(&'static str, String)>)> = Vec::new();
+    for r in routes {
+        let pat: Vec<&'static str> = r.path.split('/').skip(1).collect();
+        if pat.len() != segs.len() {
+            continue;
+        }
+        let mut params = Vec::new();
+        let mut literals = 0;
+        let ok = pat.iter().zip(&segs).all(|(p, s)| {
+            if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                params.push((name, percent_decode(s)));
+                !s.is_empty()
+            } else {
+                literals += 1;
+                p == s
+            }
+        });
+        if ok {
+            candidates.push((literals, r, params));
+        }
+    }
+    if candidates.is_empty() {
+        return Err(ApiError::not_found("route", path));
+    }
+    // The most literal pattern wins (`/tickets/batch-update` over `/tickets/{ticket}`).
+    let best = candidates.iter().map(|c| c.0).max().unwrap_or(0);
+    candidates.retain(|c| c.0 == best);
+    if let Some(pos) = candidates.iter().position(|c| c.1.method == method) {
+        let (_, r, params) = candidates.swap_remove(pos);
+        return Ok((r, params));
+    }
+    let mut allow: Vec<&str> = candidates.iter().map(|c| c.1.method).collect();
+    allow.sort();
+    allow.dedup();
+    let mut e = ApiError::new(405, "method_not_allowed", format!("{method} is not allowed on {path}"), Default::default())
+        .with("allow", serde_json::json!(allow));
+    e.headers.push(("Allow", allow.join(", ")));
+    Err(e)
+}
+
+/// Decodes `%XX` escapes (invalid escapes are kept as they are).
+pub fn percent_decode(s: &str) -> String {
+    fn hex(c: u8) -> Option<u8> {
+        (c as char).to_digit(16).map(|d| d as u8)
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn rate_check(store: &mut Store, bucket: String, limit: u32) -> Result<Vec<(String, String)>, ApiError> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let now = store.now().unix_seconds();
+    let window = now - now.rem_euclid(60);
+    let entry = store.rate_windows.entry(bucket).or_insert((window, 0));
+    if entry.0 != window {
+        *entry = (window, 0);
+    }
+    let reset = window + 60;
+    if entry.1 >= limit {
+        let mut e = ApiError::rate_limited((reset - now).max(1));
+        e.headers.push(("X-RateLimit-Limit", limit.to_string()));
+        e.headers.push(("X-RateLimit-Remaining", "0".into()));
+        e.headers.push(("X-RateLimit-Reset", reset.to_string()));
+        return Err(e);
+    }
+    entry.1 += 1;
+    Ok(vec![
+        ("X-RateLimit-Limit".into(), limit.to_string()),
+        ("X-RateLimit-Remaining".into(), (limit - entry.1).to_string()),
+        ("X-RateLimit-Reset".into(), reset.to_string()),
+    ])
+}
+
+/// Runs one request through the whole pipeline.
+pub fn handle(store: &mut Store, routes: &[Route], req: &RawRequest) -> RawResponse {
+    let request_id = req
+        .headers
+        .get("x-request-id")
+        .and_then(|v| parse_uuid(v))
+        .unwrap_or_else(|| store.new_request_id());
+    let mut extra = Vec::new();
+    let result = run(store, routes, req, &mut extra);
+    let mut resp = match result {
+        Ok(reply) => {
+            let mut headers = reply.headers;
+            headers.extend(extra);
+            match reply.body {
+                ReplyBody::Json(v) => RawResponse {
+                    status: reply.status,
+                    headers,
+                    body: serde_json::to_vec(&v).unwrap_or_default(),
+                    content_type: Some("application/json"),
+                },
+                ReplyBody::Text(t, ct) => RawResponse { status: reply.status, headers, body: t.into_bytes(), content_type: Some(ct) },
+                ReplyBody::Empty => RawResponse { status: reply.status, headers, body: Vec::new(), content_type: None },
+            }
+        }
+        Err(e) => {
+            let mut headers: Vec<(String, String)> = e.headers.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+            headers.extend(extra);
+            RawResponse {
+                status: e.status,
+                headers,
+                body: serde_json::to_vec(&e.body()).unwrap_or_default(),
+                content_type: Some("application/json"),
+            }
+        }
+    };
+    resp.headers.push(("X-Request-Id".into(), request_id.to_string()));
+    resp
+}
+
+fn run(store: &mut Store, routes: &[Route], req: &RawRequest, extra: &mut Vec<(String, String)>) -> Result<Reply, ApiError> {
+    let (route, params) = match_route(routes, &req.method, &req.path)?;
+    let client = req
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.split(',').next())
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "local".into());
+    let caller: Option<Caller> = match route.access {
+        Access::Token => {
+            let token = req.headers.get("authorization").and_then(|h| {
+                let (scheme, rest) = h.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+            });
+            let caller = auth::authenticate(store, token.filter(|t| !t.is_empty()))?;
+            let limit = store.settings.rate_limit_per_minute;
+            extra.extend(rate_check(store, format!("token:{}", sha256_hex(token.unwrap_or(""))), limit)?);
+            Some(caller)
+        }
+        Access::PublicAuth => {
+            let limit = store.settings.auth_rate_limit_per_minute;
+            extra.extend(rate_check(store, format!("ip:{client}"), limit)?);
+            None
+        }
+        Access::Public => None,
+    };
+    let limit = if route.path == "/api/v1/import" { IMPORT_BODY_LIMIT } else { BODY_LIMIT };
+    if req.body.len() > limit {
+        return Err(ApiError::too_large(limit));
+    }
+    let mut query = Query::default();
+    for (k, v) in &req.query {
+        query.0.insert(k.clone(), v.clone());
+    }
+    let body = if req.body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        let ct = req.headers.get("content-type").map(|s| s.to_ascii_lowercase()).unwrap_or_default();
+        if !ct.starts_with("application/json") {
+            return Err(ApiError::bad_request(
+                "unsupported_media_type",
+                "content-type",
+                "send request bodies as JSON with Content-Type: application/json",
+            ));
+        }
+        Some(serde_json::from_slice::<Value>(&req.body).map_err(|e| {
+            ApiError::bad_request("malformed_json", "body", format!("request body is not valid JSON: {e}"))
+        })?)
+    };
+    let mut ctx = Ctx { store, caller, params, query, body, client };
+    (route.handler)(&mut ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_routes_win_and_wrong_methods_get_405() {
+        let routes = all_routes();
+        let (r, _) = match_route(&routes, "POST", "/api/v1/tickets/batch-update").expect("route");
+        assert_eq!(r.path, "/api/v1/tickets/batch-update");
+        let (r, p) = match_route(&routes, "GET", "/api/v1/tickets/WEB-1").expect("route");
+        assert_eq!(r.path, "/api/v1/tickets/{ticket}");
+        assert_eq!(p, vec![("ticket", "WEB-1".to_string())]);
+        let e = match_route(&routes, "PUT", "/api/v1/auth/me").err().expect("405");
+        assert_eq!(e.status, 405);
+        let e = match_route(&routes, "GET", "/api/v1/nope").err().expect("404");
+        assert_eq!(e.details["resource"], "route");
+    }
+
+    #[test]
+    fn route_table_has_no_duplicate_method_and_path() {
+        let routes = all_routes();
+        let mut seen = std::collections::BTreeSet::new();
+        for r in &routes {
+            assert!(seen.insert((r.method, r.path)), "duplicate route {} {}", r.method, r.path);
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests of the mock Alloy API over real HTTP on loopback: one module per domain,
+//! plus the cross-cutting permission matrix, isolation, pagination and concurrency tests.
+
+mod support;
+
+mod projects;

@@ -1,0 +1,133 @@
+//! Shared test support: `spawn()` starts a seeded, deterministic mock on a random loopback port
+//! and returns an [`Api`] client with one method per HTTP verb, each returning the status and
+//! the parsed JSON body, so that tests read as request/expectation pairs.
+
+use alloy_mock_api::model::OrgRole;
+use alloy_mock_api::{MockAlloy, MockOptions};
+use serde_json::{Value, json};
+
+/// A running mock plus an HTTP client.
+pub struct Api {
+    /// The mock.
+    pub mock: MockAlloy,
+    /// The HTTP client.
+    pub http: reqwest::Client,
+}
+
+/// A response: status, body as JSON (`Value::Null` when empty), and headers.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Resp {
+    /// The error envelope's `code`.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    /// The error envelope's `details.reason`.
+    pub fn reason(&self) -> &str {
+        self.body["error"]["details"]["reason"].as_str().unwrap_or("")
+    }
+}
+
+/// Starts the seeded deterministic mock.
+pub async fn spawn() -> Api {
+    spawn_with(MockOptions::seeded_deterministic()).await
+}
+
+/// Starts a mock with options.
+pub async fn spawn_with(opts: MockOptions) -> Api {
+    let mock = MockAlloy::start_with(opts).await.expect("mock starts");
+    Api { mock, http: reqwest::Client::new() }
+}
+
+impl Api {
+    /// The seeded key of a role in the primary org.
+    pub fn key(&self, role: OrgRole) -> String {
+        let k = self.mock.key(role).to_string();
+        assert!(!k.is_empty(), "the seed has no {role} key");
+        k
+    }
+
+    /// Sends a request with an optional key and JSON body.
+    pub async fn send(&self, method: &str, key: Option<&str>, path: &str, body: Option<Value>) -> Resp {
+        let url = format!("{}{}", self.mock.base_url(), path);
+        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.http.request(m, url);
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("request reaches the mock");
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().await.expect("body");
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text.clone())) };
+        Resp { status, body, headers, text }
+    }
+
+    pub async fn get(&self, key: &str, path: &str) -> Resp {
+        self.send("GET", Some(key), path, None).await
+    }
+
+    pub async fn post(&self, key: &str, path: &str, body: Value) -> Resp {
+        self.send("POST", Some(key), path, Some(body)).await
+    }
+
+    pub async fn patch(&self, key: &str, path: &str, body: Value) -> Resp {
+        self.send("PATCH", Some(key), path, Some(body)).await
+    }
+
+    pub async fn put(&self, key: &str, path: &str, body: Value) -> Resp {
+        self.send("PUT", Some(key), path, Some(body)).await
+    }
+
+    pub async fn delete(&self, key: &str, path: &str) -> Resp {
+        self.send("DELETE", Some(key), path, None).await
+    }
+
+    /// Follows `next_cursor` to the end and returns every item.
+    pub async fn list_all(&self, key: &str, path: &str, limit: usize) -> Vec<Value> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let url = match &cursor {
+                Some(c) => format!("{path}{sep}limit={limit}&cursor={c}"),
+                None => format!("{path}{sep}limit={limit}"),
+            };
+            let r = self.get(key, &url).await;
+            assert_eq!(r.status, 200, "{url}: {}", r.text);
+            let items = r.body["items"].as_array().expect("items").clone();
+            assert!(items.len() <= limit);
+            out.extend(items);
+            assert_eq!(r.body["has_more"], json!(!r.body["next_cursor"].is_null()));
+            match r.body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+        }
+        out
+    }
+
+    /// Creates a project in the caller's org and returns it.
+    pub async fn project(&self, key: &str, project_key: &str) -> Value {
+        let r = self.post(key, "/api/v1/projects", json!({"key": project_key, "name": format!("Project {project_key}")})).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.body
+    }
+
+    /// Creates a ticket and returns it.
+    pub async fn ticket(&self, key: &str, project: &str, title: &str) -> Value {
+        let r = self.post(key, &format!("/api/v1/projects/{project}/tickets"), json!({"title": title})).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.body
+    }
+}
