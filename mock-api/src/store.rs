@@ -320,6 +320,73 @@ impl Store {
         id
     }
 
+    /// Creates a user (or reuses one by email) with a password.
+    pub fn add_user(&mut self, email: &str, display_name: &str, password: Option<&str>) -> Uuid {
+        let email = email.to_lowercase();
+        if let Some(u) = self.users.values().find(|u| u.email == email) {
+            return u.id;
+        }
+        let now = self.now();
+        let id = self.new_id();
+        self.users.insert(
+            id,
+            User {
+                id,
+                email,
+                display_name: display_name.to_string(),
+                password: password.map(str::to_string),
+                active: true,
+                created_at: now,
+                updated_at: now,
+            },
+        );
+        id
+    }
+
+    /// Adds (or changes) a user's membership in an org.
+    pub fn set_membership(&mut self, org: Uuid, user: Uuid, role: OrgRole) {
+        let now = self.now();
+        self.memberships
+            .entry((org, user))
+            .and_modify(|m| m.role = role)
+            .or_insert(Membership { user_id: user, org_id: org, role, joined_at: now });
+    }
+
+    /// Stores an API key for `raw` (only its hash is kept) and returns the key's id.
+    #[allow(clippy::too_many_arguments)]
+    pub fn insert_api_key(
+        &mut self,
+        org: Uuid,
+        user: Uuid,
+        name: &str,
+        raw: &str,
+        scopes: Vec<ApiKeyScope>,
+        allowed_project_ids: Vec<Uuid>,
+        expires_at: Option<Ts>,
+    ) -> Uuid {
+        let now = self.now();
+        let id = self.new_id();
+        let environment = if raw.starts_with("alloy_test_") { ApiKeyEnvironment::Test } else { ApiKeyEnvironment::Live };
+        self.api_keys.insert(
+            id,
+            ApiKey {
+                id,
+                org_id: org,
+                user_id: user,
+                name: name.to_string(),
+                environment,
+                scopes,
+                allowed_project_ids,
+                expires_at,
+                key_hash: sha256_hex(raw),
+                key_prefix: raw.chars().take(15).collect(),
+                last_used_at: None,
+                created_at: now,
+            },
+        );
+        id
+    }
+
     /// Appends an activity entry and moves the ticket's `updated_at` to it.
     #[allow(clippy::too_many_arguments)]
     pub fn log_activity(

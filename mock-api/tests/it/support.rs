@@ -131,3 +131,76 @@ impl Api {
         r.body
     }
 }
+
+/// Keys of a hand-built org: one user per role, plus the Owner of a second org.
+pub struct Org {
+    pub api: Api,
+    pub org_id: String,
+    pub owner: String,
+    pub admin: String,
+    pub member: String,
+    pub reporter: String,
+    pub viewer: String,
+    /// Owner of another org (isolation tests).
+    pub other: String,
+    /// User ids by role name (`"Owner"`, ...).
+    pub users: std::collections::BTreeMap<String, String>,
+}
+
+impl Org {
+    /// The key of a role.
+    pub fn key(&self, role: OrgRole) -> &str {
+        match role {
+            OrgRole::Owner => &self.owner,
+            OrgRole::Admin => &self.admin,
+            OrgRole::Member => &self.member,
+            OrgRole::Reporter => &self.reporter,
+            OrgRole::Viewer => &self.viewer,
+        }
+    }
+
+    /// The user id of a role.
+    pub fn user(&self, role: OrgRole) -> String {
+        self.users[role.as_str()].clone()
+    }
+}
+
+/// An empty deterministic mock with one org holding a user (and API key) per role, and a
+/// second org with its own Owner. Independent of the seed file.
+pub async fn org() -> Org {
+    let api = spawn_with(MockOptions { deterministic: true, ..MockOptions::default() }).await;
+    use alloy_mock_api::model::ApiKeyScope::{Read, Write};
+    let (org_id, users, other) = api.mock.with_store(|s| {
+        let owner = s.add_user("owner@acme.test", "Olivia Owner", Some("password1"));
+        let org = s.create_org("Acme".into(), "acme".into(), owner);
+        let mut users = std::collections::BTreeMap::new();
+        for role in OrgRole::ALL {
+            let lower = role.as_str().to_lowercase();
+            let id = if *role == OrgRole::Owner {
+                owner
+            } else {
+                let id = s.add_user(&format!("{lower}@acme.test"), &format!("{} User", role.as_str()), Some("password1"));
+                s.set_membership(org, id, *role);
+                id
+            };
+            s.insert_api_key(org, id, "test", &format!("alloy_test_{lower}0000000000000000000000000000"), vec![Read, Write], vec![], None);
+            users.insert(role.as_str().to_string(), id.to_string());
+        }
+        let o2 = s.add_user("owner@globex.test", "Gina Globex", Some("password1"));
+        let org2 = s.create_org("Globex".into(), "globex".into(), o2);
+        s.insert_api_key(org2, o2, "test", "alloy_test_globex000000000000000000000000000", vec![Read, Write], vec![], None);
+        (org.to_string(), users, "alloy_test_globex000000000000000000000000000".to_string())
+    });
+    let k = |r: &str| format!("alloy_test_{r}0000000000000000000000000000");
+    Org {
+        api,
+        org_id,
+        owner: k("owner"),
+        admin: k("admin"),
+        member: k("member"),
+        reporter: k("reporter"),
+        viewer: k("viewer"),
+        other,
+        users,
+    }
+}
