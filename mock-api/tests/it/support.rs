@@ -2,6 +2,8 @@
 //! and returns an [`Api`] client with one method per HTTP verb, each returning the status and
 //! the parsed JSON body, so that tests read as request/expectation pairs.
 
+#![allow(dead_code)] // Not every test module uses every helper.
+
 use alloy_mock_api::model::OrgRole;
 use alloy_mock_api::{MockAlloy, MockOptions};
 use serde_json::{Value, json};
