@@ -40,9 +40,8 @@ pub fn is_api_key(token: &str) -> bool {
 
 /// Resolves the bearer token of a request to a caller, or the matching 401.
 pub fn authenticate(store: &mut Store, token: Option<&str>) -> ApiResult<Caller> {
-    let token = token.ok_or_else(|| {
-        ApiError::unauthorized("missing_token", "missing Authorization: Bearer <token> header")
-    })?;
+    let token =
+        token.ok_or_else(|| ApiError::unauthorized("missing_token", "missing Authorization: Bearer <token> header"))?;
     let now = store.now();
     let (user_id, org_id, key) = if is_api_key(token) {
         let hash = sha256_hex(token);
@@ -52,10 +51,17 @@ pub fn authenticate(store: &mut Store, token: Option<&str>) -> ApiResult<Caller>
             .find(|k| k.key_hash == hash)
             .ok_or_else(|| ApiError::unauthorized("invalid_token", "unknown or revoked API key"))?;
         if key.expires_at.is_some_and(|e| e <= now) {
-            return Err(ApiError::unauthorized("expired_token", "API key has expired; create a new one"));
+            return Err(ApiError::unauthorized(
+                "expired_token",
+                "API key has expired; create a new one",
+            ));
         }
         key.last_used_at = Some(now);
-        let info = KeyInfo { id: key.id, scopes: key.scopes.clone(), allowed_projects: key.allowed_project_ids.clone() };
+        let info = KeyInfo {
+            id: key.id,
+            scopes: key.scopes.clone(),
+            allowed_projects: key.allowed_project_ids.clone(),
+        };
         (key.user_id, key.org_id, Some(info))
     } else {
         let s = store
@@ -63,7 +69,10 @@ pub fn authenticate(store: &mut Store, token: Option<&str>) -> ApiResult<Caller>
             .get(token)
             .ok_or_else(|| ApiError::unauthorized("invalid_token", "invalid access token"))?;
         if s.expires_at <= now {
-            return Err(ApiError::unauthorized("expired_token", "access token has expired; refresh it"));
+            return Err(ApiError::unauthorized(
+                "expired_token",
+                "access token has expired; refresh it",
+            ));
         }
         (s.user_id, s.org_id, None)
     };
@@ -76,7 +85,13 @@ pub fn authenticate(store: &mut Store, token: Option<&str>) -> ApiResult<Caller>
         .membership(org_id, user_id)
         .map(|m| m.role)
         .ok_or_else(|| ApiError::unauthorized("invalid_token", "the token's user is no longer a member of its org"))?;
-    Ok(Caller { user_id, org_id, role, email: user.email.clone(), key })
+    Ok(Caller {
+        user_id,
+        org_id,
+        role,
+        email: user.email.clone(),
+        key,
+    })
 }
 
 impl Caller {
@@ -88,8 +103,10 @@ impl Caller {
         if ok {
             Ok(())
         } else {
-            Err(ApiError::forbidden("missing_scope", format!("this API key lacks the {need} scope"))
-                .with("required_scope", need.as_str()))
+            Err(
+                ApiError::forbidden("missing_scope", format!("this API key lacks the {need} scope"))
+                    .with("required_scope", need.as_str()),
+            )
         }
     }
 
@@ -111,8 +128,11 @@ impl Caller {
         if self.project_visible(project_id) {
             Ok(())
         } else {
-            Err(ApiError::forbidden("project_not_allowed", "this API key is not allowed to access that project")
-                .with("project_id", project_id.to_string()))
+            Err(ApiError::forbidden(
+                "project_not_allowed",
+                "this API key is not allowed to access that project",
+            )
+            .with("project_id", project_id.to_string()))
         }
     }
 
@@ -133,17 +153,22 @@ impl Caller {
         if self.role.at_least(min) {
             Ok(())
         } else {
-            Err(ApiError::forbidden("insufficient_role", format!("this operation needs the {min} role or higher"))
-                .with("required_role", min.as_str())
-                .with("role", self.role.as_str()))
+            Err(ApiError::forbidden(
+                "insufficient_role",
+                format!("this operation needs the {min} role or higher"),
+            )
+            .with("required_role", min.as_str())
+            .with("role", self.role.as_str()))
         }
     }
 
     /// A Reporter may only act in projects they are a member of.
     pub fn require_project_member(&self, store: &Store, project_id: Uuid) -> ApiResult<()> {
         if self.role == OrgRole::Reporter && !store.project_members.contains_key(&(project_id, self.user_id)) {
-            return Err(ApiError::forbidden("not_project_member", "you are not a member of this project")
-                .with("project_id", project_id.to_string()));
+            return Err(
+                ApiError::forbidden("not_project_member", "you are not a member of this project")
+                    .with("project_id", project_id.to_string()),
+            );
         }
         Ok(())
     }

@@ -30,7 +30,13 @@ fn details(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
 impl ApiError {
     /// Builds an error from its parts.
     pub fn new(status: u16, code: &'static str, message: impl Into<String>, details: Map<String, Value>) -> Self {
-        ApiError { status, code, message: message.into(), details, headers: Vec::new() }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details,
+            headers: Vec::new(),
+        }
     }
 
     /// Adds one detail field.
@@ -46,7 +52,12 @@ impl ApiError {
 
     /// `400 bad_request` with a reason and the offending parameter.
     pub fn bad_request(reason: &str, param: &str, message: impl Into<String>) -> Self {
-        Self::new(400, "bad_request", message, details(vec![("reason", json!(reason)), ("param", json!(param))]))
+        Self::new(
+            400,
+            "bad_request",
+            message,
+            details(vec![("reason", json!(reason)), ("param", json!(param))]),
+        )
     }
 
     /// `400 bad_request`, `invalid_query` for a query parameter.
@@ -56,7 +67,11 @@ impl ApiError {
 
     /// `400 bad_request`, `invalid_id` for a malformed path or query reference.
     pub fn invalid_id(param: &str, value: &str) -> Self {
-        Self::bad_request("invalid_id", param, format!("{param} {value:?} is not a valid reference"))
+        Self::bad_request(
+            "invalid_id",
+            param,
+            format!("{param} {value:?} is not a valid reference"),
+        )
     }
 
     /// `400 validation_error` listing every failing field.
@@ -117,14 +132,19 @@ impl ApiError {
 
     /// `422 unprocessable`, `invalid_reference` for a body field naming nothing in the org.
     pub fn invalid_reference(field: &str, id: &str) -> Self {
-        Self::unprocessable("invalid_reference", format!("{field} {id} does not name anything usable here"))
-            .with("field", field)
-            .with("id", id)
+        Self::unprocessable(
+            "invalid_reference",
+            format!("{field} {id} does not name anything usable here"),
+        )
+        .with("field", field)
+        .with("id", id)
     }
 
     /// `422 unprocessable`, `invalid_state`.
     pub fn invalid_state(state: &str, expected: &[&str], message: impl Into<String>) -> Self {
-        Self::unprocessable("invalid_state", message).with("state", state).with("expected", json!(expected))
+        Self::unprocessable("invalid_state", message)
+            .with("state", state)
+            .with("expected", json!(expected))
     }
 
     /// `413 payload_too_large`.

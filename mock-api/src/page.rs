@@ -52,13 +52,22 @@ pub fn parse_limit(raw: Option<&str>) -> ApiResult<usize> {
         None => Ok(50),
         Some(s) => match s.parse::<i64>() {
             Ok(n) if n >= 1 => Ok(n.min(200) as usize),
-            _ => Err(ApiError::invalid_query("limit", format!("limit must be an integer from 1 to 200, got {s:?}"))),
+            _ => Err(ApiError::invalid_query(
+                "limit",
+                format!("limit must be an integer from 1 to 200, got {s:?}"),
+            )),
         },
     }
 }
 
 fn decode_cursor(raw: &str) -> ApiResult<Vec<Key>> {
-    let bad = || ApiError::bad_request("invalid_cursor", "cursor", "cursor is not one this API issued; pass next_cursor back unchanged");
+    let bad = || {
+        ApiError::bad_request(
+            "invalid_cursor",
+            "cursor",
+            "cursor is not one this API issued; pass next_cursor back unchanged",
+        )
+    };
     let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
     serde_json::from_slice(&bytes).map_err(|_| bad())
 }
@@ -83,7 +92,11 @@ pub fn paginate<T>(
         && let Some(c) = &after
         && c.len() != first.0.len()
     {
-        return Err(ApiError::bad_request("invalid_cursor", "cursor", "cursor does not belong to this list"));
+        return Err(ApiError::bad_request(
+            "invalid_cursor",
+            "cursor",
+            "cursor does not belong to this list",
+        ));
     }
     keyed.sort_by(|a, b| cmp_keys(&a.0, &b.0));
     let start = match &after {
@@ -93,7 +106,11 @@ pub fn paginate<T>(
     let rest = &keyed[start..];
     let page = &rest[..rest.len().min(limit)];
     let has_more = rest.len() > page.len();
-    let next = if has_more { page.last().map(|(k, _)| encode_cursor(k)) } else { None };
+    let next = if has_more {
+        page.last().map(|(k, _)| encode_cursor(k))
+    } else {
+        None
+    };
     let items: Vec<Value> = page.iter().map(|(_, t)| render(t)).collect();
     Ok(json!({"items": items, "next_cursor": next, "has_more": has_more}))
 }
@@ -133,7 +150,13 @@ mod tests {
         let mut cursor: Option<String> = None;
         loop {
             let p = page(all.clone(), "3", cursor.as_deref());
-            seen.extend(p["items"].as_array().expect("items").iter().map(|v| v.as_i64().expect("int")));
+            seen.extend(
+                p["items"]
+                    .as_array()
+                    .expect("items")
+                    .iter()
+                    .map(|v| v.as_i64().expect("int")),
+            );
             assert_eq!(p["has_more"], json!(!p["next_cursor"].is_null()));
             match p["next_cursor"].as_str() {
                 Some(c) => cursor = Some(c.to_string()),

@@ -38,18 +38,30 @@ pub enum ReplyBody {
 impl Reply {
     /// `200` with JSON.
     pub fn ok(v: Value) -> Reply {
-        Reply { status: 200, body: ReplyBody::Json(v), headers: Vec::new() }
+        Reply {
+            status: 200,
+            body: ReplyBody::Json(v),
+            headers: Vec::new(),
+        }
     }
 
     /// `201` with JSON and, when given, a `Location` header.
     pub fn created(v: Value, location: Option<String>) -> Reply {
         let headers = location.map(|l| vec![("Location".to_string(), l)]).unwrap_or_default();
-        Reply { status: 201, body: ReplyBody::Json(v), headers }
+        Reply {
+            status: 201,
+            body: ReplyBody::Json(v),
+            headers,
+        }
     }
 
     /// `204` without a body.
     pub fn no_content() -> Reply {
-        Reply { status: 204, body: ReplyBody::Empty, headers: Vec::new() }
+        Reply {
+            status: 204,
+            body: ReplyBody::Empty,
+            headers: Vec::new(),
+        }
     }
 
     /// Adds a header.
@@ -73,14 +85,21 @@ impl Query {
     pub fn csv_enum<E>(&self, name: &str, parse: impl Fn(&str) -> Option<E>) -> ApiResult<Option<Vec<E>>> {
         let Some(raw) = self.get(name) else { return Ok(None) };
         raw.split(',')
-            .map(|s| parse(s.trim()).ok_or_else(|| ApiError::invalid_query(name, format!("{name}: unknown value {s:?}"))))
+            .map(|s| {
+                parse(s.trim()).ok_or_else(|| ApiError::invalid_query(name, format!("{name}: unknown value {s:?}")))
+            })
             .collect::<ApiResult<Vec<E>>>()
             .map(Some)
     }
 
     /// A comma-separated list of strings.
     pub fn csv(&self, name: &str) -> Option<Vec<String>> {
-        self.get(name).map(|raw| raw.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        self.get(name).map(|raw| {
+            raw.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
     }
 
     /// A boolean `true`/`false`.
@@ -89,27 +108,39 @@ impl Query {
             None => Ok(default),
             Some("true") => Ok(true),
             Some("false") => Ok(false),
-            Some(s) => Err(ApiError::invalid_query(name, format!("{name} must be true or false, got {s:?}"))),
+            Some(s) => Err(ApiError::invalid_query(
+                name,
+                format!("{name} must be true or false, got {s:?}"),
+            )),
         }
     }
 
     /// A `YYYY-MM-DD` date.
     pub fn date(&self, name: &str) -> ApiResult<Option<Day>> {
         self.get(name)
-            .map(|s| Day::parse(s).ok_or_else(|| ApiError::invalid_query(name, format!("{name} must be YYYY-MM-DD, got {s:?}"))))
+            .map(|s| {
+                Day::parse(s)
+                    .ok_or_else(|| ApiError::invalid_query(name, format!("{name} must be YYYY-MM-DD, got {s:?}")))
+            })
             .transpose()
     }
 
     /// An RFC 3339 timestamp.
     pub fn ts(&self, name: &str) -> ApiResult<Option<Ts>> {
         self.get(name)
-            .map(|s| Ts::parse(s).ok_or_else(|| ApiError::invalid_query(name, format!("{name} must be an RFC 3339 timestamp, got {s:?}"))))
+            .map(|s| {
+                Ts::parse(s).ok_or_else(|| {
+                    ApiError::invalid_query(name, format!("{name} must be an RFC 3339 timestamp, got {s:?}"))
+                })
+            })
             .transpose()
     }
 
     /// A uuid (`400 invalid_id` when malformed).
     pub fn uuid(&self, name: &str) -> ApiResult<Option<Uuid>> {
-        self.get(name).map(|s| parse_uuid(s).ok_or_else(|| ApiError::invalid_id(name, s))).transpose()
+        self.get(name)
+            .map(|s| parse_uuid(s).ok_or_else(|| ApiError::invalid_id(name, s)))
+            .transpose()
     }
 }
 
@@ -132,12 +163,18 @@ pub struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     /// The caller; only `None` on public routes, where handlers do not ask for it.
     pub fn caller(&self) -> ApiResult<Caller> {
-        self.caller.clone().ok_or_else(|| ApiError::unauthorized("missing_token", "authentication required"))
+        self.caller
+            .clone()
+            .ok_or_else(|| ApiError::unauthorized("missing_token", "authentication required"))
     }
 
     /// A raw path parameter.
     pub fn param(&self, name: &str) -> &str {
-        self.params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str()).unwrap_or("")
+        self.params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
     }
 
     /// A path parameter that must be a uuid.
@@ -151,7 +188,10 @@ impl<'a> Ctx<'a> {
         let caller = self.caller()?;
         let raw = self.param(name);
         let r = parse_project_ref(raw).ok_or_else(|| ApiError::invalid_id(name, raw))?;
-        self.store.find_project(caller.org_id, &r).cloned().ok_or_else(|| ApiError::not_found("project", raw))
+        self.store
+            .find_project(caller.org_id, &r)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("project", raw))
     }
 
     /// Resolves `{ticket}` (uuid or key) in the caller's org: 400 malformed, 404 unknown.
@@ -159,7 +199,10 @@ impl<'a> Ctx<'a> {
         let caller = self.caller()?;
         let raw = self.param(name);
         let r = parse_ticket_ref(raw).ok_or_else(|| ApiError::invalid_id(name, raw))?;
-        self.store.find_ticket(caller.org_id, &r).cloned().ok_or_else(|| ApiError::not_found("ticket", raw))
+        self.store
+            .find_ticket(caller.org_id, &r)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("ticket", raw))
     }
 
     /// `{org_id}` in a path: must be the token org (any other → 404).
@@ -179,14 +222,19 @@ impl<'a> Ctx<'a> {
         match self.query.uuid("org_id")? {
             None => Ok(caller.org_id),
             Some(id) if id == caller.org_id => Ok(id),
-            Some(_) => Err(ApiError::not_found("organization", self.query.get("org_id").unwrap_or(""))),
+            Some(_) => Err(ApiError::not_found(
+                "organization",
+                self.query.get("org_id").unwrap_or(""),
+            )),
         }
     }
 
     /// A project reference in a query filter: malformed → 400; unknown → `None` (empty result).
     pub fn query_project(&self, name: &str) -> ApiResult<Option<Option<Uuid>>> {
         let caller = self.caller()?;
-        let Some(raw) = self.query.get(name) else { return Ok(None) };
+        let Some(raw) = self.query.get(name) else {
+            return Ok(None);
+        };
         let r = parse_project_ref(raw).ok_or_else(|| ApiError::invalid_id(name, raw))?;
         Ok(Some(self.store.find_project(caller.org_id, &r).map(|p| p.id)))
     }
@@ -194,7 +242,9 @@ impl<'a> Ctx<'a> {
     /// A ticket reference in a query filter: malformed → 400; unknown → `None` (empty result).
     pub fn query_ticket(&self, name: &str) -> ApiResult<Option<Option<Uuid>>> {
         let caller = self.caller()?;
-        let Some(raw) = self.query.get(name) else { return Ok(None) };
+        let Some(raw) = self.query.get(name) else {
+            return Ok(None);
+        };
         let r = parse_ticket_ref(raw).ok_or_else(|| ApiError::invalid_id(name, raw))?;
         Ok(Some(self.store.find_ticket(caller.org_id, &r).map(|t| t.id)))
     }
@@ -204,7 +254,11 @@ impl<'a> Ctx<'a> {
         match &self.body {
             None => Ok(Body::new(Map::new())),
             Some(Value::Object(m)) => Ok(Body::new(m.clone())),
-            Some(_) => Err(ApiError::bad_request("malformed_json", "body", "request body must be a JSON object")),
+            Some(_) => Err(ApiError::bad_request(
+                "malformed_json",
+                "body",
+                "request body must be a JSON object",
+            )),
         }
     }
 
@@ -263,7 +317,11 @@ pub type Parser<'p, T> = &'p dyn Fn(&Value) -> Result<T, &'static str>;
 impl Body {
     /// Wraps an object.
     pub fn new(obj: Map<String, Value>) -> Body {
-        Body { obj, seen: BTreeSet::new(), errors: BTreeMap::new() }
+        Body {
+            obj,
+            seen: BTreeSet::new(),
+            errors: BTreeMap::new(),
+        }
     }
 
     /// The raw object.
@@ -342,7 +400,11 @@ impl Body {
         for k in unknown {
             self.error(k, "unknown_field");
         }
-        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::validation(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.errors))
+        }
     }
 }
 
@@ -365,14 +427,22 @@ pub fn string(min: usize, max: usize) -> impl Fn(&Value) -> Result<String, &'sta
 
 /// Parser: an enum by its wire spelling.
 pub fn enumv<E>(parse: fn(&str) -> Option<E>) -> impl Fn(&Value) -> Result<E, &'static str> {
-    move |v| v.as_str().ok_or("invalid_enum").and_then(|s| parse(s).ok_or("invalid_enum"))
+    move |v| {
+        v.as_str()
+            .ok_or("invalid_enum")
+            .and_then(|s| parse(s).ok_or("invalid_enum"))
+    }
 }
 
 /// Parser: an integer in `lo..=hi`.
 pub fn int(lo: i64, hi: i64) -> impl Fn(&Value) -> Result<i64, &'static str> {
     move |v| {
         let n = v.as_i64().ok_or("invalid_format")?;
-        if (lo..=hi).contains(&n) { Ok(n) } else { Err("out_of_range") }
+        if (lo..=hi).contains(&n) {
+            Ok(n)
+        } else {
+            Err("out_of_range")
+        }
     }
 }
 

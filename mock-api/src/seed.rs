@@ -35,8 +35,14 @@ pub struct SeedKeys {
 impl SeedKeys {
     /// The key of the first seeded user with `role` in the primary (first) org; `""` if none.
     pub fn for_role(&self, role: OrgRole) -> &str {
-        let Some(primary) = self.keys.first().map(|k| k.org_id) else { return "" };
-        self.keys.iter().find(|k| k.org_id == primary && k.role == role).map(|k| k.key.as_str()).unwrap_or("")
+        let Some(primary) = self.keys.first().map(|k| k.org_id) else {
+            return "";
+        };
+        self.keys
+            .iter()
+            .find(|k| k.org_id == primary && k.role == role)
+            .map(|k| k.key.as_str())
+            .unwrap_or("")
     }
 
     /// The seeded key entry of the first user with `role` in the primary org.
@@ -47,8 +53,14 @@ impl SeedKeys {
 
     /// The key of the Owner of the second seeded org (for isolation tests); `""` if none.
     pub fn other_org_owner(&self) -> &str {
-        let Some(primary) = self.keys.first().map(|k| k.org_id) else { return "" };
-        self.keys.iter().find(|k| k.org_id != primary && k.role == OrgRole::Owner).map(|k| k.key.as_str()).unwrap_or("")
+        let Some(primary) = self.keys.first().map(|k| k.org_id) else {
+            return "";
+        };
+        self.keys
+            .iter()
+            .find(|k| k.org_id != primary && k.role == OrgRole::Owner)
+            .map(|k| k.key.as_str())
+            .unwrap_or("")
     }
 }
 

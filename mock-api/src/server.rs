@@ -59,13 +59,20 @@ impl MockOptions {
     /// Deterministic mode with the bundled seed (`fixtures/seed`): what tests and the
     /// conformance harness use.
     pub fn seeded_deterministic() -> MockOptions {
-        MockOptions { deterministic: true, seed_dir: Some(default_seed_dir()), ..MockOptions::default() }
+        MockOptions {
+            deterministic: true,
+            seed_dir: Some(default_seed_dir()),
+            ..MockOptions::default()
+        }
     }
 }
 
 /// The bundled seed directory of this repository.
 pub fn default_seed_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("fixtures").join("seed")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("fixtures")
+        .join("seed")
 }
 
 /// One request the mock received.
@@ -126,28 +133,47 @@ fn to_raw(request: &Request) -> RawRequest {
     let headers: BTreeMap<String, String> = request
         .headers
         .iter()
-        .map(|(k, v)| (k.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     RawRequest {
         method: request.method.as_str().to_ascii_uppercase(),
         path: request.url.path().to_string(),
-        query: request.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
+        query: request
+            .url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
         headers,
         body: request.body.clone(),
     }
 }
 
 fn journal_entry(raw: &RawRequest, status: Option<u16>) -> JournalEntry {
-    let token_prefix = raw
-        .headers
-        .get("authorization")
-        .and_then(|h| h.split_once(' ').map(|(_, t)| t.trim().chars().take(15).collect::<String>()));
+    let token_prefix = raw.headers.get("authorization").and_then(|h| {
+        h.split_once(' ')
+            .map(|(_, t)| t.trim().chars().take(15).collect::<String>())
+    });
     let body = if raw.body.is_empty() {
         None
     } else {
-        Some(serde_json::from_slice(&raw.body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw.body).into_owned())))
+        Some(
+            serde_json::from_slice(&raw.body)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw.body).into_owned())),
+        )
     };
-    JournalEntry { method: raw.method.clone(), path: raw.path.clone(), query: raw.query.clone(), token_prefix, body, status }
+    JournalEntry {
+        method: raw.method.clone(),
+        path: raw.path.clone(),
+        query: raw.query.clone(),
+        token_prefix,
+        body,
+        status,
+    }
 }
 
 struct Stateful(Arc<Shared>);
@@ -188,7 +214,12 @@ pub struct Fault {
 impl Fault {
     /// A fault hitting every request.
     pub fn new(kind: FaultKind) -> Fault {
-        Fault { kind, method: None, path_regex: "^/".into(), times: None }
+        Fault {
+            kind,
+            method: None,
+            path_regex: "^/".into(),
+            times: None,
+        }
     }
 
     /// Only requests with this method.
@@ -218,7 +249,13 @@ impl Fault {
 
 fn regex_escape(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '/' || c == '_' || c == '-' { c.to_string() } else { format!("\\{c}") })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '/' || c == '_' || c == '-' {
+                c.to_string()
+            } else {
+                format!("\\{c}")
+            }
+        })
         .collect()
 }
 
@@ -252,7 +289,9 @@ impl Respond for FaultResponder {
             FaultKind::RateLimited { retry_after } => {
                 self.shared.record(journal_entry(&raw, Some(429)));
                 let e = crate::error::ApiError::rate_limited(*retry_after as i64);
-                ResponseTemplate::new(429).insert_header("Retry-After", retry_after.to_string().as_str()).set_body_json(e.body())
+                ResponseTemplate::new(429)
+                    .insert_header("Retry-After", retry_after.to_string().as_str())
+                    .set_body_json(e.body())
             }
             FaultKind::DropConnection => {
                 self.shared.record(journal_entry(&raw, None));
@@ -385,12 +424,17 @@ impl MockAlloy {
             mock = mock.and(method(m.as_str()));
         }
         let mut mock = mock
-            .respond_with(FaultResponder { shared: self.shared.clone(), kind: fault.kind.clone() })
+            .respond_with(FaultResponder {
+                shared: self.shared.clone(),
+                kind: fault.kind.clone(),
+            })
             .with_priority(1)
             .named("injected fault");
         if let Some(n) = fault.times {
             mock = mock.up_to_n_times(n);
         }
-        FaultGuard { _guard: self.server.register_as_scoped(mock).await }
+        FaultGuard {
+            _guard: self.server.register_as_scoped(mock).await,
+        }
     }
 }

@@ -302,7 +302,9 @@ impl Store {
             Ref::Id(id) => self.tickets.get(id).filter(|t| t.org_id == org),
             Ref::TicketKey(k, n) => {
                 let p = self.projects.values().find(|p| p.org_id == org && &p.key == k)?;
-                self.tickets.values().find(|t| t.project_id == p.id && t.ticket_number == *n)
+                self.tickets
+                    .values()
+                    .find(|t| t.project_id == p.id && t.ticket_number == *n)
             }
             Ref::ProjectKey(_) => None,
         }
@@ -312,9 +314,25 @@ impl Store {
     pub fn create_org(&mut self, name: String, slug: String, owner: Uuid) -> Uuid {
         let now = self.now();
         let id = self.new_id();
-        self.orgs.insert(id, Organization { id, name, slug, created_at: now, updated_at: now });
-        self.memberships
-            .insert((id, owner), Membership { user_id: owner, org_id: id, role: OrgRole::Owner, joined_at: now });
+        self.orgs.insert(
+            id,
+            Organization {
+                id,
+                name,
+                slug,
+                created_at: now,
+                updated_at: now,
+            },
+        );
+        self.memberships.insert(
+            (id, owner),
+            Membership {
+                user_id: owner,
+                org_id: id,
+                role: OrgRole::Owner,
+                joined_at: now,
+            },
+        );
         let wf = self.new_id();
         self.workflows.insert(wf, default_workflow(wf, id, now));
         id
@@ -349,7 +367,12 @@ impl Store {
         self.memberships
             .entry((org, user))
             .and_modify(|m| m.role = role)
-            .or_insert(Membership { user_id: user, org_id: org, role, joined_at: now });
+            .or_insert(Membership {
+                user_id: user,
+                org_id: org,
+                role,
+                joined_at: now,
+            });
     }
 
     /// Stores an API key for `raw` (only its hash is kept) and returns the key's id.
@@ -366,7 +389,11 @@ impl Store {
     ) -> Uuid {
         let now = self.now();
         let id = self.new_id();
-        let environment = if raw.starts_with("alloy_test_") { ApiKeyEnvironment::Test } else { ApiKeyEnvironment::Live };
+        let environment = if raw.starts_with("alloy_test_") {
+            ApiKeyEnvironment::Test
+        } else {
+            ApiKeyEnvironment::Live
+        };
         self.api_keys.insert(
             id,
             ApiKey {
@@ -399,7 +426,9 @@ impl Store {
         new_value: Option<Value>,
         at: Ts,
     ) {
-        let Some(org_id) = self.tickets.get(&ticket_id).map(|t| t.org_id) else { return };
+        let Some(org_id) = self.tickets.get(&ticket_id).map(|t| t.org_id) else {
+            return;
+        };
         let id = self.new_id();
         self.activity.insert(
             id,
@@ -424,8 +453,10 @@ impl Store {
     pub fn ticket_json(&self, t: &Ticket) -> Value {
         let mut labels: Vec<&Label> = t.label_ids.iter().filter_map(|id| self.labels.get(id)).collect();
         labels.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
-        let labels: Vec<Value> =
-            labels.iter().map(|l| json!({"id": l.id, "name": l.name, "color": l.color})).collect();
+        let labels: Vec<Value> = labels
+            .iter()
+            .map(|l| json!({"id": l.id, "name": l.name, "color": l.color}))
+            .collect();
         json!({
             "id": t.id, "org_id": t.org_id, "project_id": t.project_id, "ticket_number": t.ticket_number,
             "key": t.key, "title": t.title, "description": t.description, "status": t.status,
@@ -499,13 +530,19 @@ pub fn default_workflow(id: Uuid, org_id: Uuid, now: Ts) -> Workflow {
         ("Cancelled", Cancelled),
     ]
     .iter()
-    .map(|(n, c)| WorkflowStatus { name: n.to_string(), category: *c })
+    .map(|(n, c)| WorkflowStatus {
+        name: n.to_string(),
+        category: *c,
+    })
     .collect();
     let mut transitions = Vec::new();
     for a in &statuses {
         for b in &statuses {
             if a.name != b.name {
-                transitions.push(Transition { from: a.name.clone(), to: b.name.clone() });
+                transitions.push(Transition {
+                    from: a.name.clone(),
+                    to: b.name.clone(),
+                });
             }
         }
     }
@@ -547,7 +584,10 @@ mod tests {
         assert_eq!(parse_ticket_ref("WEB"), None);
         assert_eq!(parse_project_ref("web"), Some(Ref::ProjectKey("WEB".into())));
         assert_eq!(parse_project_ref("W"), None);
-        assert!(matches!(parse_project_ref("00000000-0000-4000-8000-00000000000A"), Some(Ref::Id(_))));
+        assert!(matches!(
+            parse_project_ref("00000000-0000-4000-8000-00000000000A"),
+            Some(Ref::Id(_))
+        ));
         assert_eq!(parse_uuid("00000000000040008000000000000001"), None);
     }
 

@@ -130,7 +130,13 @@ impl Day {
 
 impl fmt::Display for Day {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.0.year(), self.0.month() as u8, self.0.day())
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            self.0.year(),
+            self.0.month() as u8,
+            self.0.day()
+        )
     }
 }
 
@@ -182,7 +188,10 @@ mod tests {
     fn timestamps_print_with_three_fraction_digits_in_utc() {
         let t = Ts::parse("2026-04-02T16:03:11.482917+02:00").expect("valid");
         assert_eq!(t.to_string(), "2026-04-02T14:03:11.482Z");
-        assert_eq!(Ts::parse("2026-04-01T12:00:00Z").expect("valid").to_string(), "2026-04-01T12:00:00.000Z");
+        assert_eq!(
+            Ts::parse("2026-04-01T12:00:00Z").expect("valid").to_string(),
+            "2026-04-01T12:00:00.000Z"
+        );
     }
 
     #[test]

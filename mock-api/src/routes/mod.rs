@@ -55,12 +55,22 @@ pub struct Route {
 impl Route {
     /// A token-authenticated route.
     pub const fn new(method: &'static str, path: &'static str, handler: Handler) -> Route {
-        Route { method, path, access: Access::Token, handler }
+        Route {
+            method,
+            path,
+            access: Access::Token,
+            handler,
+        }
     }
 
     /// A route with an explicit access rule.
     pub const fn with_access(method: &'static str, path: &'static str, access: Access, handler: Handler) -> Route {
-        Route { method, path, access, handler }
+        Route {
+            method,
+            path,
+            access,
+            handler,
+        }
     }
 }
 
@@ -118,7 +128,11 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// Body limit of `POST /api/v1/import`.
 pub const IMPORT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 
-fn match_route<'r>(routes: &'r [Route], method: &str, path: &str) -> Result<(&'r Route, Vec<(&'static str, String)>), ApiError> {
+fn match_route<'r>(
+    routes: &'r [Route],
+    method: &str,
+    path: &str,
+) -> Result<(&'r Route, Vec<(&'static str, String)>), ApiError> {
     let segs: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     let mut candidates: Vec<(usize, &Route, Vec<(&'static str, String)>)> = Vec::new();
     for r in routes {
@@ -154,8 +168,13 @@ fn match_route<'r>(routes: &'r [Route], method: &str, path: &str) -> Result<(&'r
     let mut allow: Vec<&str> = candidates.iter().map(|c| c.1.method).collect();
     allow.sort();
     allow.dedup();
-    let mut e = ApiError::new(405, "method_not_allowed", format!("{method} is not allowed on {path}"), Default::default())
-        .with("allow", serde_json::json!(allow));
+    let mut e = ApiError::new(
+        405,
+        "method_not_allowed",
+        format!("{method} is not allowed on {path}"),
+        Default::default(),
+    )
+    .with("allow", serde_json::json!(allow));
     e.headers.push(("Allow", allow.join(", ")));
     Err(e)
 }
@@ -228,12 +247,23 @@ pub fn handle(store: &mut Store, routes: &[Route], req: &RawRequest) -> RawRespo
                     body: serde_json::to_vec(&v).unwrap_or_default(),
                     content_type: Some("application/json"),
                 },
-                ReplyBody::Text(t, ct) => RawResponse { status: reply.status, headers, body: t.into_bytes(), content_type: Some(ct) },
-                ReplyBody::Empty => RawResponse { status: reply.status, headers, body: Vec::new(), content_type: None },
+                ReplyBody::Text(t, ct) => RawResponse {
+                    status: reply.status,
+                    headers,
+                    body: t.into_bytes(),
+                    content_type: Some(ct),
+                },
+                ReplyBody::Empty => RawResponse {
+                    status: reply.status,
+                    headers,
+                    body: Vec::new(),
+                    content_type: None,
+                },
             }
         }
         Err(e) => {
-            let mut headers: Vec<(String, String)> = e.headers.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+            let mut headers: Vec<(String, String)> =
+                e.headers.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
             headers.extend(extra);
             RawResponse {
                 status: e.status,
@@ -247,7 +277,12 @@ pub fn handle(store: &mut Store, routes: &[Route], req: &RawRequest) -> RawRespo
     resp
 }
 
-fn run(store: &mut Store, routes: &[Route], req: &RawRequest, extra: &mut Vec<(String, String)>) -> Result<Reply, ApiError> {
+fn run(
+    store: &mut Store,
+    routes: &[Route],
+    req: &RawRequest,
+    extra: &mut Vec<(String, String)>,
+) -> Result<Reply, ApiError> {
     let (route, params) = match_route(routes, &req.method, &req.path)?;
     let client = req
         .headers
@@ -263,7 +298,11 @@ fn run(store: &mut Store, routes: &[Route], req: &RawRequest, extra: &mut Vec<(S
             });
             let caller = auth::authenticate(store, token.filter(|t| !t.is_empty()))?;
             let limit = store.settings.rate_limit_per_minute;
-            extra.extend(rate_check(store, format!("token:{}", sha256_hex(token.unwrap_or(""))), limit)?);
+            extra.extend(rate_check(
+                store,
+                format!("token:{}", sha256_hex(token.unwrap_or(""))),
+                limit,
+            )?);
             Some(caller)
         }
         Access::PublicAuth => {
@@ -273,7 +312,11 @@ fn run(store: &mut Store, routes: &[Route], req: &RawRequest, extra: &mut Vec<(S
         }
         Access::Public => None,
     };
-    let limit = if route.path == "/api/v1/import" { IMPORT_BODY_LIMIT } else { BODY_LIMIT };
+    let limit = if route.path == "/api/v1/import" {
+        IMPORT_BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    };
     if req.body.len() > limit {
         return Err(ApiError::too_large(limit));
     }
@@ -284,7 +327,11 @@ fn run(store: &mut Store, routes: &[Route], req: &RawRequest, extra: &mut Vec<(S
     let body = if req.body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        let ct = req.headers.get("content-type").map(|s| s.to_ascii_lowercase()).unwrap_or_default();
+        let ct = req
+            .headers
+            .get("content-type")
+            .map(|s| s.to_ascii_lowercase())
+            .unwrap_or_default();
         if !ct.starts_with("application/json") {
             return Err(ApiError::bad_request(
                 "unsupported_media_type",
@@ -296,7 +343,14 @@ fn run(store: &mut Store, routes: &[Route], req: &RawRequest, extra: &mut Vec<(S
             ApiError::bad_request("malformed_json", "body", format!("request body is not valid JSON: {e}"))
         })?)
     };
-    let mut ctx = Ctx { store, caller, params, query, body, client };
+    let mut ctx = Ctx {
+        store,
+        caller,
+        params,
+        query,
+        body,
+        client,
+    };
     (route.handler)(&mut ctx)
 }
 
@@ -323,7 +377,12 @@ mod tests {
         let routes = all_routes();
         let mut seen = std::collections::BTreeSet::new();
         for r in &routes {
-            assert!(seen.insert((r.method, r.path)), "duplicate route {} {}", r.method, r.path);
+            assert!(
+                seen.insert((r.method, r.path)),
+                "duplicate route {} {}",
+                r.method,
+                r.path
+            );
         }
     }
 }

@@ -113,7 +113,11 @@ fn create_project(ctx: &mut Ctx) -> ApiResult<Reply> {
             }
             w
         }
-        _ => ctx.store.default_workflow(org).map(|w| w.id).ok_or_else(|| ApiError::internal("org has no Default workflow"))?,
+        _ => ctx
+            .store
+            .default_workflow(org)
+            .map(|w| w.id)
+            .ok_or_else(|| ApiError::internal("org has no Default workflow"))?,
     };
     if ctx.store.projects.values().any(|p| p.org_id == org && p.key == key) {
         return Err(ApiError::duplicate("key", &key));
@@ -146,9 +150,15 @@ fn create_project(ctx: &mut Ctx) -> ApiResult<Reply> {
     apply(&mut p.budget_period, &f.budget_period);
     apply(&mut p.amortization_months, &f.amortization_months);
     ctx.store.projects.insert(id, p.clone());
-    ctx.store
-        .project_members
-        .insert((id, caller.user_id), ProjectMember { project_id: id, user_id: caller.user_id, added_by: caller.user_id, added_at: now });
+    ctx.store.project_members.insert(
+        (id, caller.user_id),
+        ProjectMember {
+            project_id: id,
+            user_id: caller.user_id,
+            added_by: caller.user_id,
+            added_at: now,
+        },
+    );
     Ok(Reply::created(project_json(&p), Some(format!("/api/v1/projects/{id}"))))
 }
 
@@ -156,9 +166,18 @@ fn list_projects(ctx: &mut Ctx) -> ApiResult<Reply> {
     let caller = ctx.caller()?;
     let org = ctx.query_org()?;
     caller.require_scope(false)?;
-    let items: Vec<Project> =
-        ctx.store.projects.values().filter(|p| p.org_id == org && caller.project_visible(p.id)).cloned().collect();
-    let page = ctx.page(items, |p| vec![asc_i(p.created_at.0), asc_s(p.id.to_string())], project_json)?;
+    let items: Vec<Project> = ctx
+        .store
+        .projects
+        .values()
+        .filter(|p| p.org_id == org && caller.project_visible(p.id))
+        .cloned()
+        .collect();
+    let page = ctx.page(
+        items,
+        |p| vec![asc_i(p.created_at.0), asc_s(p.id.to_string())],
+        project_json,
+    )?;
     Ok(Reply::ok(page))
 }
 
@@ -177,7 +196,15 @@ fn update_project(ctx: &mut Ctx) -> ApiResult<Reply> {
     if f.workflow_id.is_present() && !caller.role.at_least(OrgRole::Admin) {
         caller.require_role(OrgRole::Admin)?;
     }
-    b.immutable(&["id", "org_id", "key", "ticket_counter", "created_by", "created_at", "updated_at"]);
+    b.immutable(&[
+        "id",
+        "org_id",
+        "key",
+        "ticket_counter",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]);
     b.finish()?;
     let mut next = p.clone();
     if let Patch::Set(n) = &f.name {
@@ -210,7 +237,11 @@ fn update_project(ctx: &mut Ctx) -> ApiResult<Reply> {
         if !missing.is_empty() {
             return Err(ApiError::unprocessable(
                 "status_mismatch",
-                format!("workflow {} lacks statuses held by this project's tickets: {}", wf.name, missing.join(", ")),
+                format!(
+                    "workflow {} lacks statuses held by this project's tickets: {}",
+                    wf.name,
+                    missing.join(", ")
+                ),
             )
             .with("statuses", json!(missing)));
         }
@@ -247,7 +278,12 @@ fn delete_project(ctx: &mut Ctx) -> ApiResult<Reply> {
 
 /// Removes a project and everything that belongs to it (not API keys' allow-lists).
 pub fn delete_project_cascade(store: &mut Store, project_id: Uuid) {
-    let tickets: Vec<Uuid> = store.tickets.values().filter(|t| t.project_id == project_id).map(|t| t.id).collect();
+    let tickets: Vec<Uuid> = store
+        .tickets
+        .values()
+        .filter(|t| t.project_id == project_id)
+        .map(|t| t.id)
+        .collect();
     store.tickets.retain(|_, t| t.project_id != project_id);
     store.comments.retain(|_, c| !tickets.contains(&c.ticket_id));
     store.activity.retain(|_, a| !tickets.contains(&a.ticket_id));
@@ -260,7 +296,11 @@ pub fn delete_project_cascade(store: &mut Store, project_id: Uuid) {
 
 fn member_json(store: &Store, m: &ProjectMember) -> Value {
     let user = store.users.get(&m.user_id);
-    let role = store.projects.get(&m.project_id).and_then(|p| store.membership(p.org_id, m.user_id)).map(|m| m.role);
+    let role = store
+        .projects
+        .get(&m.project_id)
+        .and_then(|p| store.membership(p.org_id, m.user_id))
+        .map(|m| m.role);
     json!({
         "project_id": m.project_id, "user_id": m.user_id, "email": user.map(|u| u.email.clone()),
         "display_name": user.map(|u| u.display_name.clone()), "org_role": role,
@@ -280,9 +320,17 @@ fn add_member(ctx: &mut Ctx) -> ApiResult<Reply> {
         return Err(ApiError::invalid_reference("user_id", &user.to_string()));
     }
     if ctx.store.project_members.contains_key(&(p.id, user)) {
-        return Err(ApiError::conflict("already_member", "that user is already a member of this project"));
+        return Err(ApiError::conflict(
+            "already_member",
+            "that user is already a member of this project",
+        ));
     }
-    let m = ProjectMember { project_id: p.id, user_id: user, added_by: caller.user_id, added_at: ctx.store.now() };
+    let m = ProjectMember {
+        project_id: p.id,
+        user_id: user,
+        added_by: caller.user_id,
+        added_at: ctx.store.now(),
+    };
     ctx.store.project_members.insert((p.id, user), m.clone());
     Ok(Reply::created(member_json(ctx.store, &m), None))
 }
@@ -290,7 +338,13 @@ fn add_member(ctx: &mut Ctx) -> ApiResult<Reply> {
 fn list_members(ctx: &mut Ctx) -> ApiResult<Reply> {
     let p = ctx.path_project("project")?;
     ctx.caller()?.check_project_read(p.id)?;
-    let items: Vec<ProjectMember> = ctx.store.project_members.values().filter(|m| m.project_id == p.id).cloned().collect();
+    let items: Vec<ProjectMember> = ctx
+        .store
+        .project_members
+        .values()
+        .filter(|m| m.project_id == p.id)
+        .cloned()
+        .collect();
     let store = &*ctx.store;
     let page = paginate_members(ctx, items, store)?;
     Ok(Reply::ok(page))
@@ -351,41 +405,80 @@ pub fn summary(store: &Store, p: &Project) -> Value {
     let mut by_status = Map::new();
     if let Some(w) = wf {
         for s in &w.statuses {
-            by_status.insert(s.name.clone(), json!(tickets.iter().filter(|t| t.status == s.name).count()));
+            by_status.insert(
+                s.name.clone(),
+                json!(tickets.iter().filter(|t| t.status == s.name).count()),
+            );
         }
     }
     let count_map = |names: Vec<(&str, usize)>| -> Value {
         Value::Object(names.into_iter().map(|(k, v)| (k.to_string(), json!(v))).collect())
     };
-    let by_category = count_map(StatusCategory::ALL.iter().map(|c| (c.as_str(), tickets.iter().filter(|t| cat(&t.status) == *c).count())).collect());
-    let by_priority = count_map(Priority::ALL.iter().map(|c| (c.as_str(), tickets.iter().filter(|t| t.priority == *c).count())).collect());
-    let by_type = count_map(TicketType::ALL.iter().map(|c| (c.as_str(), tickets.iter().filter(|t| t.ticket_type == *c).count())).collect());
+    let by_category = count_map(
+        StatusCategory::ALL
+            .iter()
+            .map(|c| (c.as_str(), tickets.iter().filter(|t| cat(&t.status) == *c).count()))
+            .collect(),
+    );
+    let by_priority = count_map(
+        Priority::ALL
+            .iter()
+            .map(|c| (c.as_str(), tickets.iter().filter(|t| t.priority == *c).count()))
+            .collect(),
+    );
+    let by_type = count_map(
+        TicketType::ALL
+            .iter()
+            .map(|c| (c.as_str(), tickets.iter().filter(|t| t.ticket_type == *c).count()))
+            .collect(),
+    );
     let open: Vec<&&Ticket> = tickets.iter().filter(|t| cat(&t.status).is_open()).collect();
-    let active = store.sprints.values().find(|s| s.project_id == p.id && s.status == SprintStatus::Active).map(|s| {
-        let scope: Vec<&&Ticket> =
-            tickets.iter().filter(|t| t.sprint_id == Some(s.id) && cat(&t.status) != StatusCategory::Cancelled).collect();
-        let done: Vec<&&&Ticket> = scope.iter().filter(|t| cat(&t.status) == StatusCategory::Completed).collect();
-        json!({
-            "id": s.id, "name": s.name, "goal": s.goal, "start_date": s.start_date, "end_date": s.end_date,
-            "days_remaining": today.days_until(s.end_date).max(0),
-            "total_tickets": scope.len(), "completed_tickets": done.len(),
-            "total_points": scope.iter().map(|t| t.story_points.unwrap_or(0)).sum::<i64>(),
-            "completed_points": done.iter().map(|t| t.story_points.unwrap_or(0)).sum::<i64>(),
-        })
-    });
+    let active = store
+        .sprints
+        .values()
+        .find(|s| s.project_id == p.id && s.status == SprintStatus::Active)
+        .map(|s| {
+            let scope: Vec<&&Ticket> = tickets
+                .iter()
+                .filter(|t| t.sprint_id == Some(s.id) && cat(&t.status) != StatusCategory::Cancelled)
+                .collect();
+            let done: Vec<&&&Ticket> = scope
+                .iter()
+                .filter(|t| cat(&t.status) == StatusCategory::Completed)
+                .collect();
+            json!({
+                "id": s.id, "name": s.name, "goal": s.goal, "start_date": s.start_date, "end_date": s.end_date,
+                "days_remaining": today.days_until(s.end_date).max(0),
+                "total_tickets": scope.len(), "completed_tickets": done.len(),
+                "total_points": scope.iter().map(|t| t.story_points.unwrap_or(0)).sum::<i64>(),
+                "completed_points": done.iter().map(|t| t.story_points.unwrap_or(0)).sum::<i64>(),
+            })
+        });
     let window = budget_window(p.budget_period, today);
     let in_window = |d: Day| window.is_none_or(|(a, b)| d >= a && d <= b);
-    let entries: Vec<&TimeEntry> = store.time_entries.values().filter(|e| e.project_id == p.id && in_window(e.date)).collect();
+    let entries: Vec<&TimeEntry> = store
+        .time_entries
+        .values()
+        .filter(|e| e.project_id == p.id && in_window(e.date))
+        .collect();
     let cost = |st: TimeEntryStatus| -> i64 {
         entries
             .iter()
             .filter(|e| e.status == st)
-            .map(|e| store.rate_on(e.org_id, e.user_id, e.date).map(|r| cost_of(e.minutes, r)).unwrap_or(0))
+            .map(|e| {
+                store
+                    .rate_on(e.org_id, e.user_id, e.date)
+                    .map(|r| cost_of(e.minutes, r))
+                    .unwrap_or(0)
+            })
             .sum()
     };
     let minutes = |st: TimeEntryStatus| -> i64 { entries.iter().filter(|e| e.status == st).map(|e| e.minutes).sum() };
     let spent = cost(TimeEntryStatus::Approved);
-    let burn = p.budget_cents.filter(|b| *b > 0).map(|b| ((spent * 1000 + b / 2) / b) as f64 / 10.0);
+    let burn = p
+        .budget_cents
+        .filter(|b| *b > 0)
+        .map(|b| ((spent * 1000 + b / 2) / b) as f64 / 10.0);
     json!({
         "project": {"id": p.id, "key": p.key, "name": p.name},
         "workflow": wf.map(|w| json!({"id": w.id, "name": w.name, "enforcement": w.enforcement})),
@@ -422,11 +515,23 @@ mod tests {
     fn budget_windows_are_calendar_periods() {
         let d = Day::parse("2026-05-17").expect("date");
         let show = |w: Option<(Day, Day)>| w.map(|(a, b)| format!("{a}..{b}"));
-        assert_eq!(show(budget_window(Some(BudgetPeriod::Monthly), d)).as_deref(), Some("2026-05-01..2026-05-31"));
-        assert_eq!(show(budget_window(Some(BudgetPeriod::Quarterly), d)).as_deref(), Some("2026-04-01..2026-06-30"));
-        assert_eq!(show(budget_window(Some(BudgetPeriod::Annual), d)).as_deref(), Some("2026-01-01..2026-12-31"));
+        assert_eq!(
+            show(budget_window(Some(BudgetPeriod::Monthly), d)).as_deref(),
+            Some("2026-05-01..2026-05-31")
+        );
+        assert_eq!(
+            show(budget_window(Some(BudgetPeriod::Quarterly), d)).as_deref(),
+            Some("2026-04-01..2026-06-30")
+        );
+        assert_eq!(
+            show(budget_window(Some(BudgetPeriod::Annual), d)).as_deref(),
+            Some("2026-01-01..2026-12-31")
+        );
         let dec = Day::parse("2026-12-05").expect("date");
-        assert_eq!(show(budget_window(Some(BudgetPeriod::Quarterly), dec)).as_deref(), Some("2026-10-01..2026-12-31"));
+        assert_eq!(
+            show(budget_window(Some(BudgetPeriod::Quarterly), dec)).as_deref(),
+            Some("2026-10-01..2026-12-31")
+        );
         assert_eq!(budget_window(Some(BudgetPeriod::Lifetime), d), None);
     }
 }

@@ -40,8 +40,22 @@ fn issue_tokens(store: &mut Store, user_id: Uuid, org_id: Uuid) -> serde_json::V
     let now = store.now();
     let access = format!("jwt.{}", store.secret(40));
     let refresh = format!("rt_{}", store.secret(40));
-    store.sessions.insert(access.clone(), Session { user_id, org_id, expires_at: now.plus_days(0).plus_ms(3_600_000) });
-    store.refresh_tokens.insert(refresh.clone(), Session { user_id, org_id, expires_at: now.plus_days(30) });
+    store.sessions.insert(
+        access.clone(),
+        Session {
+            user_id,
+            org_id,
+            expires_at: now.plus_days(0).plus_ms(3_600_000),
+        },
+    );
+    store.refresh_tokens.insert(
+        refresh.clone(),
+        Session {
+            user_id,
+            org_id,
+            expires_at: now.plus_days(30),
+        },
+    );
     let user = store.users.get(&user_id);
     json!({
         "access_token": access, "refresh_token": refresh, "user_id": user_id,
@@ -52,7 +66,18 @@ fn issue_tokens(store: &mut Store, user_id: Uuid, org_id: Uuid) -> serde_json::V
 fn new_user(store: &mut Store, email: String, display_name: String, password: Option<String>) -> Uuid {
     let now = store.now();
     let id = store.new_id();
-    store.users.insert(id, User { id, email, display_name, password, active: true, created_at: now, updated_at: now });
+    store.users.insert(
+        id,
+        User {
+            id,
+            email,
+            display_name,
+            password,
+            active: true,
+            created_at: now,
+            updated_at: now,
+        },
+    );
     id
 }
 
@@ -70,7 +95,10 @@ fn onboard(ctx: &mut Ctx) -> ApiResult<Reply> {
         return Err(ApiError::internal("onboard fields missing after validation"));
     };
     if !ctx.store.users.is_empty() {
-        return Err(ApiError::conflict("already_onboarded", "this installation is already onboarded"));
+        return Err(ApiError::conflict(
+            "already_onboarded",
+            "this installation is already onboarded",
+        ));
     }
     let user = new_user(ctx.store, email, display_name, Some(password));
     let org = ctx.store.create_org(org_name, org_slug, user);
@@ -127,8 +155,13 @@ fn register(ctx: &mut Ctx) -> ApiResult<Reply> {
     let display_name = b.get("display_name", Mode::Required, &string(1, 100));
     let code = b.get("invite_code", Mode::Optional, &string(1, 100));
     let mode = ctx.store.settings.registration;
-    if mode == RegistrationMode::Disabled || (mode == RegistrationMode::InviteOnly && code.is_none() && !b.present("invite_code")) {
-        return Err(ApiError::forbidden("registration_closed", "registration needs an invite code on this installation"));
+    if mode == RegistrationMode::Disabled
+        || (mode == RegistrationMode::InviteOnly && code.is_none() && !b.present("invite_code"))
+    {
+        return Err(ApiError::forbidden(
+            "registration_closed",
+            "registration needs an invite code on this installation",
+        ));
     }
     b.finish()?;
     let (Some(email), Some(password), Some(display_name)) = (email, password, display_name) else {
@@ -145,10 +178,17 @@ fn register(ctx: &mut Ctx) -> ApiResult<Reply> {
                 .cloned()
                 .ok_or_else(|| ApiError::invalid_reference("invite_code", code))?;
             if inv.email != email {
-                return Err(ApiError::forbidden("invite_email_mismatch", "this invite was sent to another email address"));
+                return Err(ApiError::forbidden(
+                    "invite_email_mismatch",
+                    "this invite was sent to another email address",
+                ));
             }
             if inv.status != crate::model::InviteStatus::Pending || inv.expires_at <= now {
-                return Err(ApiError::invalid_state(inv.status.as_str(), &["Pending"], "this invite can no longer be used"));
+                return Err(ApiError::invalid_state(
+                    inv.status.as_str(),
+                    &["Pending"],
+                    "this invite can no longer be used",
+                ));
             }
             Some(inv)
         }
@@ -164,7 +204,12 @@ fn register(ctx: &mut Ctx) -> ApiResult<Reply> {
         Some(inv) => {
             ctx.store.memberships.insert(
                 (inv.org_id, user),
-                crate::model::Membership { user_id: user, org_id: inv.org_id, role: inv.role, joined_at: now },
+                crate::model::Membership {
+                    user_id: user,
+                    org_id: inv.org_id,
+                    role: inv.role,
+                    joined_at: now,
+                },
             );
             if let Some(i) = ctx.store.invites.get_mut(&inv.id) {
                 i.status = crate::model::InviteStatus::Accepted;
@@ -184,8 +229,16 @@ fn login(ctx: &mut Ctx) -> ApiResult<Reply> {
     let org_id = b.get("org_id", Mode::Optional, &uuid);
     b.finish()?;
     let bad = || ApiError::unauthorized("invalid_credentials", "wrong email or password");
-    let (Some(email), Some(password)) = (email, password) else { return Err(bad()) };
-    let user = ctx.store.users.values().find(|u| u.email == email).cloned().ok_or_else(bad)?;
+    let (Some(email), Some(password)) = (email, password) else {
+        return Err(bad());
+    };
+    let user = ctx
+        .store
+        .users
+        .values()
+        .find(|u| u.email == email)
+        .cloned()
+        .ok_or_else(bad)?;
     if !user.active || user.password.as_deref() != Some(password.as_str()) {
         return Err(bad());
     }
@@ -225,7 +278,11 @@ fn logout(ctx: &mut Ctx) -> ApiResult<Reply> {
     let token = b.get("refresh_token", Mode::Required, &string(1, 200));
     b.finish()?;
     if let Some(t) = token
-        && ctx.store.refresh_tokens.get(&t).is_some_and(|s| s.user_id == caller.user_id)
+        && ctx
+            .store
+            .refresh_tokens
+            .get(&t)
+            .is_some_and(|s| s.user_id == caller.user_id)
     {
         ctx.store.refresh_tokens.remove(&t);
     }
@@ -235,7 +292,9 @@ fn logout(ctx: &mut Ctx) -> ApiResult<Reply> {
 fn me(ctx: &mut Ctx) -> ApiResult<Reply> {
     let c = ctx.caller()?;
     c.require_scope(false)?;
-    Ok(Reply::ok(json!({"user_id": c.user_id, "org_id": c.org_id, "email": c.email, "role": c.role})))
+    Ok(Reply::ok(
+        json!({"user_id": c.user_id, "org_id": c.org_id, "email": c.email, "role": c.role}),
+    ))
 }
 
 /// Whether `role` may be granted by invite (every role but Owner).

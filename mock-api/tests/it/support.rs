@@ -45,7 +45,10 @@ pub async fn spawn() -> Api {
 /// Starts a mock with options.
 pub async fn spawn_with(opts: MockOptions) -> Api {
     let mock = MockAlloy::start_with(opts).await.expect("mock starts");
-    Api { mock, http: reqwest::Client::new() }
+    Api {
+        mock,
+        http: reqwest::Client::new(),
+    }
 }
 
 impl Api {
@@ -71,8 +74,17 @@ impl Api {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let text = r.text().await.expect("body");
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text.clone())) };
-        Resp { status, body, headers, text }
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text.clone()))
+        };
+        Resp {
+            status,
+            body,
+            headers,
+            text,
+        }
     }
 
     pub async fn get(&self, key: &str, path: &str) -> Resp {
@@ -121,14 +133,26 @@ impl Api {
 
     /// Creates a project in the caller's org and returns it.
     pub async fn project(&self, key: &str, project_key: &str) -> Value {
-        let r = self.post(key, "/api/v1/projects", json!({"key": project_key, "name": format!("Project {project_key}")})).await;
+        let r = self
+            .post(
+                key,
+                "/api/v1/projects",
+                json!({"key": project_key, "name": format!("Project {project_key}")}),
+            )
+            .await;
         assert_eq!(r.status, 201, "{}", r.text);
         r.body
     }
 
     /// Creates a ticket and returns it.
     pub async fn ticket(&self, key: &str, project: &str, title: &str) -> Value {
-        let r = self.post(key, &format!("/api/v1/projects/{project}/tickets"), json!({"title": title})).await;
+        let r = self
+            .post(
+                key,
+                &format!("/api/v1/projects/{project}/tickets"),
+                json!({"title": title}),
+            )
+            .await;
         assert_eq!(r.status, 201, "{}", r.text);
         r.body
     }
@@ -170,7 +194,11 @@ impl Org {
 /// An empty deterministic mock with one org holding a user (and API key) per role, and a
 /// second org with its own Owner. Independent of the seed file.
 pub async fn org() -> Org {
-    let api = spawn_with(MockOptions { deterministic: true, ..MockOptions::default() }).await;
+    let api = spawn_with(MockOptions {
+        deterministic: true,
+        ..MockOptions::default()
+    })
+    .await;
     use alloy_mock_api::model::ApiKeyScope::{Read, Write};
     let (org_id, users, other) = api.mock.with_store(|s| {
         let owner = s.add_user("owner@acme.test", "Olivia Owner", Some("password1"));
@@ -181,17 +209,41 @@ pub async fn org() -> Org {
             let id = if *role == OrgRole::Owner {
                 owner
             } else {
-                let id = s.add_user(&format!("{lower}@acme.test"), &format!("{} User", role.as_str()), Some("password1"));
+                let id = s.add_user(
+                    &format!("{lower}@acme.test"),
+                    &format!("{} User", role.as_str()),
+                    Some("password1"),
+                );
                 s.set_membership(org, id, *role);
                 id
             };
-            s.insert_api_key(org, id, "test", &format!("alloy_test_{lower}0000000000000000000000000000"), vec![Read, Write], vec![], None);
+            s.insert_api_key(
+                org,
+                id,
+                "test",
+                &format!("alloy_test_{lower}0000000000000000000000000000"),
+                vec![Read, Write],
+                vec![],
+                None,
+            );
             users.insert(role.as_str().to_string(), id.to_string());
         }
         let o2 = s.add_user("owner@globex.test", "Gina Globex", Some("password1"));
         let org2 = s.create_org("Globex".into(), "globex".into(), o2);
-        s.insert_api_key(org2, o2, "test", "alloy_test_globex000000000000000000000000000", vec![Read, Write], vec![], None);
-        (org.to_string(), users, "alloy_test_globex000000000000000000000000000".to_string())
+        s.insert_api_key(
+            org2,
+            o2,
+            "test",
+            "alloy_test_globex000000000000000000000000000",
+            vec![Read, Write],
+            vec![],
+            None,
+        );
+        (
+            org.to_string(),
+            users,
+            "alloy_test_globex000000000000000000000000000".to_string(),
+        )
     });
     let k = |r: &str| format!("alloy_test_{r}0000000000000000000000000000");
     Org {
