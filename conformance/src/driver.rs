@@ -1,0 +1,267 @@
+//! Drivers: raw MCP transports, seen from the client side. A driver sends frames (a JSON value,
+//! or any text at all, so malformed and out-of-order input can be tested) and hands back whatever
+//! the server sent, in arrival order, without interpreting it. Three implementations live in the
+//! submodules: [`stdio`] (a spawned command, newline-delimited JSON), [`http`] (Streamable HTTP
+//! with sessions, JSON and SSE response bodies) and [`sse`] (the legacy 2024-11-05 HTTP+SSE pair).
+//!
+//! Every wait is bounded: [`Timeouts::handshake`] for connecting and for the `initialize`
+//! answer, [`Timeouts::request`] for every other answer and every write. A silent server
+//! therefore surfaces as [`DriverError::Timeout`], never as a hang.
+
+pub mod http;
+pub mod sse;
+mod sse_events;
+pub mod stdio;
+
+use futures::future::BoxFuture;
+use serde_json::Value;
+use std::collections::VecDeque;
+use std::fmt;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// The transports the harness can drive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Transport {
+    /// A spawned process speaking newline-delimited JSON-RPC on stdin/stdout.
+    Stdio,
+    /// Streamable HTTP (2025-03-26 and later).
+    Http,
+    /// Legacy HTTP+SSE (2024-11-05): GET an event stream, POST to the announced endpoint.
+    Sse,
+}
+
+impl Transport {
+    /// Every transport, in report column order.
+    pub const ALL: [Transport; 3] = [Transport::Stdio, Transport::Http, Transport::Sse];
+
+    /// Short lower-case name used in reports, scenario files and the expected-failures file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Stdio => "stdio",
+            Transport::Http => "http",
+            Transport::Sse => "sse",
+        }
+    }
+
+    /// Parses [`Transport::name`].
+    pub fn parse(s: &str) -> Option<Transport> {
+        Transport::ALL.into_iter().find(|t| t.name() == s)
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Time limits applied by every driver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Connecting (process start, SSE endpoint event, HTTP readiness) and the `initialize` answer.
+    pub handshake: Duration,
+    /// Every other answer, every write and every HTTP request.
+    pub request: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            handshake: Duration::from_secs(15),
+            request: Duration::from_secs(10),
+        }
+    }
+}
+
+/// One frame to send.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Frame {
+    /// A JSON value, serialized compactly.
+    Json(Value),
+    /// Text sent exactly as given (stdio adds the newline delimiter).
+    Raw(String),
+}
+
+impl Frame {
+    /// The bytes on the wire, without a transport delimiter.
+    pub fn to_text(&self) -> String {
+        match self {
+            Frame::Json(v) => v.to_string(),
+            Frame::Raw(s) => s.clone(),
+        }
+    }
+}
+
+/// Something that arrived from the server.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Incoming {
+    /// A JSON value (a message, or a batch array).
+    Message(Value),
+    /// A frame that was not JSON (shortened to 2000 characters).
+    Unparsable(String),
+    /// An HTTP answer that carried no JSON-RPC message (4xx/5xx, or an unexpected status).
+    HttpStatus {
+        /// The status code.
+        status: u16,
+        /// The body, shortened to 500 characters.
+        body: String,
+    },
+    /// A transport-level failure while reading (e.g. a response body cut off).
+    TransportError(String),
+    /// The server ended the connection (stdout closed, event stream ended).
+    Closed,
+}
+
+/// Why a driver operation did not complete.
+#[derive(Debug)]
+pub enum DriverError {
+    /// Nothing arrived (or a write did not finish) within the limit.
+    Timeout(Duration),
+    /// The connection or process is gone.
+    Closed,
+    /// Could not start or reach the server.
+    Connect(String),
+    /// Any other transport failure.
+    Io(String),
+}
+
+impl fmt::Display for DriverError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DriverError::Timeout(d) => write!(f, "no answer within {} ms", d.as_millis()),
+            DriverError::Closed => f.write_str("the server closed the connection"),
+            DriverError::Connect(m) => write!(f, "cannot connect: {m}"),
+            DriverError::Io(m) => write!(f, "transport error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for DriverError {}
+
+/// A client-side MCP transport that moves raw frames.
+pub trait Driver: Send {
+    /// Which transport this is.
+    fn transport(&self) -> Transport;
+
+    /// Sends one frame. Returns once the frame is written (stdio) or the HTTP answer's headers
+    /// arrived (HTTP), so frames reach the server in the order they were sent.
+    fn send<'a>(&'a mut self, frame: &'a Frame) -> BoxFuture<'a, Result<(), DriverError>>;
+
+    /// The next thing that arrived, waiting at most `within`.
+    fn recv(&mut self, within: Duration) -> BoxFuture<'_, Result<Incoming, DriverError>>;
+
+    /// Whatever already arrived, without waiting.
+    fn try_recv(&mut self) -> Option<Incoming>;
+
+    /// Waits until the server has answered everything sent so far, so that a frame expected to
+    /// get no answer can be judged without sleeping: stdio and legacy SSE send a `ping` with a
+    /// private id and wait for its answer (which is not handed out); Streamable HTTP waits for
+    /// the open response bodies.
+    fn settle(&mut self, within: Duration) -> BoxFuture<'_, Result<(), DriverError>>;
+
+    /// Tells HTTP drivers the negotiated protocol version (sent as `MCP-Protocol-Version`).
+    fn set_protocol_version(&mut self, version: &str);
+
+    /// What the transport knows beyond the messages: the child's stderr and exit status, the
+    /// session id, the endpoint. For failure reports only; never part of a transcript.
+    fn diagnostics(&self) -> String;
+
+    /// Ends the connection (DELETE of an HTTP session, closing stdin). Child processes are
+    /// also killed when the driver is dropped.
+    fn close(self: Box<Self>) -> BoxFuture<'static, ()>;
+}
+
+/// Arrival queue shared by the drivers: background readers push, [`Driver::recv`] pops.
+pub(crate) struct Inbox {
+    rx: mpsc::UnboundedReceiver<Incoming>,
+    held: VecDeque<Incoming>,
+}
+
+impl Inbox {
+    /// A queue and the sender its background readers push into.
+    pub(crate) fn new() -> (Inbox, mpsc::UnboundedSender<Incoming>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (
+            Inbox {
+                rx,
+                held: VecDeque::new(),
+            },
+            tx,
+        )
+    }
+
+    pub(crate) async fn recv(&mut self, within: Duration) -> Result<Incoming, DriverError> {
+        if let Some(i) = self.held.pop_front() {
+            return Ok(i);
+        }
+        match tokio::time::timeout(within, self.rx.recv()).await {
+            Ok(Some(i)) => Ok(i),
+            Ok(None) => Ok(Incoming::Closed),
+            Err(_) => Err(DriverError::Timeout(within)),
+        }
+    }
+
+    pub(crate) fn try_recv(&mut self) -> Option<Incoming> {
+        self.held.pop_front().or_else(|| self.rx.try_recv().ok())
+    }
+
+    /// Waits for the answer to the private ping `id`, keeping everything else for later.
+    pub(crate) async fn wait_for_barrier(&mut self, id: &str, within: Duration) -> Result<(), DriverError> {
+        let deadline = tokio::time::Instant::now() + within;
+        let mut kept = Vec::new();
+        let result = loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let next = match self.held.pop_front() {
+                Some(i) => Ok(i),
+                None => match tokio::time::timeout(left, self.rx.recv()).await {
+                    Ok(Some(i)) => Ok(i),
+                    Ok(None) => Err(DriverError::Closed),
+                    Err(_) => Err(DriverError::Timeout(within)),
+                },
+            };
+            match next {
+                Ok(Incoming::Message(m)) if is_response_to(&m, id) => break Ok(()),
+                Ok(Incoming::Closed) => {
+                    kept.push(Incoming::Closed);
+                    break Err(DriverError::Closed);
+                }
+                Ok(other) => kept.push(other),
+                Err(e) => break Err(e),
+            }
+        };
+        for i in kept.into_iter().rev() {
+            self.held.push_front(i);
+        }
+        result
+    }
+}
+
+fn is_response_to(message: &Value, id: &str) -> bool {
+    message.get("id").and_then(Value::as_str) == Some(id) && message.get("method").is_none()
+}
+
+/// The private ping used by [`Driver::settle`] on transports with one shared stream.
+pub(crate) fn barrier_ping(n: u64) -> (String, Frame) {
+    let id = format!("alloy-conformance-settle-{n}");
+    let frame = Frame::Json(serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "ping"}));
+    (id, frame)
+}
+
+/// Shortens `s` to at most `max` characters, marking the cut.
+pub(crate) fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max).collect();
+    out.push_str(&format!("… ({} bytes in all)", s.len()));
+    out
+}
+
+/// Parses one received frame: JSON if it is JSON, else [`Incoming::Unparsable`].
+pub(crate) fn parse_frame(text: &str) -> Incoming {
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => Incoming::Message(v),
+        Err(_) => Incoming::Unparsable(shorten(text, 2000)),
+    }
+}

@@ -1,0 +1,439 @@
+//! The `alloy-conformance` command line.
+//!
+//! - `alloy-conformance run`: with no target flags, judges the local `alloy-mcp` binary (found
+//!   next to this binary or under `target/{debug,release}`; nothing is built) over stdio and
+//!   Streamable HTTP, each case against a fresh embedded mock API. `--stdio "CMD"`,
+//!   `--http URL`, `--sse URL` judge another implementation against the same scenarios and
+//!   expected transcripts. Prints a table per category and `N passed, N failed`; exits 1 on any
+//!   failure, 2 when the run could not start.
+//! - `alloy-conformance sandbox`: the seeded mock API plus `alloy-mcp --http`, with keys and
+//!   client configuration printed, until Ctrl-C.
+
+use alloy_conformance::driver::stdio::CommandSpec;
+use alloy_conformance::driver::{Timeouts, Transport};
+use alloy_conformance::expected_failures::ExpectedFailures;
+use alloy_conformance::report::{self, Format};
+use alloy_conformance::runner::{self, CaseOutcome, Fixtures, Launch, Progress};
+use alloy_conformance::scenario;
+use alloy_mock_api::model::OrgRole;
+use alloy_mock_api::{MockAlloy, MockOptions};
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "alloy-conformance",
+    version,
+    about = "Judges MCP servers for Alloy from outside the process."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the conformance scenarios against a server and reports per case.
+    Run(RunArgs),
+    /// Starts the seeded mock API and `alloy-mcp --http`, prints keys and client configuration,
+    /// and runs until Ctrl-C.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Text,
+    Json,
+    Junit,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Judge a server started by this command line (run by `sh -c`), over stdio. It gets
+    /// ALLOY_API_URL and ALLOY_API_TOKEN of the mock API.
+    #[arg(long, value_name = "CMD")]
+    stdio: Option<String>,
+    /// Judge a running server's Streamable HTTP endpoint (e.g. http://127.0.0.1:3001/mcp).
+    #[arg(long, value_name = "URL")]
+    http: Option<String>,
+    /// Judge a running server's legacy HTTP+SSE endpoint (e.g. http://127.0.0.1:3001/sse).
+    #[arg(long, value_name = "URL")]
+    sse: Option<String>,
+    /// Bearer token for --http/--sse (default: the mock's seeded Owner key).
+    #[arg(long, value_name = "T")]
+    token: Option<String>,
+    /// Where the mock API listens when judging --http/--sse servers; start the server under
+    /// test with ALLOY_API_URL pointing here.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
+    mock_addr: SocketAddr,
+    /// How long to wait for a --http/--sse server to accept connections.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    wait_for_server: u64,
+    /// The alloy-mcp binary for the default local run (default: next to this binary, then
+    /// target/debug, target/release).
+    #[arg(long, value_name = "PATH")]
+    server: Option<PathBuf>,
+    /// Transports of the default local run.
+    #[arg(long, value_delimiter = ',', default_value = "stdio,http")]
+    transports: Vec<String>,
+    /// Only scenarios whose id matches: a substring, or a glob with * and ? (`tickets/*__not_found`).
+    #[arg(long, value_name = "PATTERN")]
+    only: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: FormatArg,
+    /// Strict baseline of known failures of the server under test.
+    #[arg(long, value_name = "FILE")]
+    expected_failures: Option<PathBuf>,
+    /// Folder holding scenarios/ and expected/ (default: this repository's fixtures/).
+    #[arg(long, value_name = "DIR")]
+    fixtures: Option<PathBuf>,
+    /// Seconds to wait for each answer.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    timeout: f64,
+    /// Seconds to wait for start-up and the initialize answer.
+    #[arg(long, value_name = "SECS", default_value_t = 15.0)]
+    handshake_timeout: f64,
+    /// No progress bar even on a terminal.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[derive(clap::Args)]
+struct SandboxArgs {
+    /// Address of the mock API.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
+    api_addr: SocketAddr,
+    /// Address of alloy-mcp's HTTP transport.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3001")]
+    mcp_addr: SocketAddr,
+    /// The alloy-mcp binary (default: next to this binary, then target/debug, target/release).
+    #[arg(long, value_name = "PATH")]
+    server: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("alloy-conformance: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => run(args).await,
+            Command::Sandbox(args) => sandbox(args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("alloy-conformance: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Finds the local `alloy-mcp`: an explicit path, the sibling of this executable, or the
+/// workspace's target folders. Never builds.
+fn locate_server(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(p) = explicit {
+        if p.is_file() {
+            return Ok(p.to_path_buf());
+        }
+        bail!("--server {}: no such file", p.display());
+    }
+    let name = format!("alloy-mcp{}", std::env::consts::EXE_SUFFIX);
+    let mut candidates = Vec::new();
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(dir) = exe.parent()
+    {
+        candidates.push(dir.join(&name));
+        // A test binary lives in target/<profile>/deps.
+        if dir.ends_with("deps")
+            && let Some(up) = dir.parent()
+        {
+            candidates.push(up.join(&name));
+        }
+    }
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace.join("target"));
+    for profile in ["debug", "release"] {
+        candidates.push(target.join(profile).join(&name));
+    }
+    if let Some(found) = candidates.iter().find(|c| c.is_file()) {
+        return Ok(found.clone());
+    }
+    let looked: Vec<String> = candidates.iter().map(|c| format!("  {}", c.display())).collect();
+    bail!(
+        "alloy-mcp is not built; looked in:\n{}\nbuild it with `cargo build -p alloy-mcp` (or pass --server PATH, or judge another server with --stdio/--http/--sse)",
+        looked.join("\n")
+    )
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s.max(0.001))
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let timeouts = Timeouts {
+        handshake: secs(args.handshake_timeout),
+        request: secs(args.timeout),
+    };
+    let fixtures = match &args.fixtures {
+        Some(dir) => Fixtures::under(dir.clone()),
+        None => Fixtures::repository(),
+    };
+    let baseline = match &args.expected_failures {
+        Some(p) => Some(ExpectedFailures::load(p)?),
+        None => None,
+    };
+
+    let mut launches = Vec::new();
+    if let Some(cmd) = &args.stdio {
+        launches.push(Launch::Stdio(CommandSpec::shell(cmd)));
+    }
+    if let Some(url) = &args.http {
+        launches.push(Launch::Remote {
+            url: url.clone(),
+            token: args.token.clone(),
+            transport: Transport::Http,
+        });
+    }
+    if let Some(url) = &args.sse {
+        launches.push(Launch::Remote {
+            url: url.clone(),
+            token: args.token.clone(),
+            transport: Transport::Sse,
+        });
+    }
+    if launches.is_empty() {
+        let server = locate_server(args.server.as_deref())?;
+        let command = CommandSpec::new(server.to_string_lossy(), &[]);
+        for name in &args.transports {
+            let transport = Transport::parse(name).with_context(|| format!("unknown transport `{name}`"))?;
+            launches.push(match transport {
+                Transport::Stdio => Launch::Stdio(command.clone()),
+                t => Launch::SpawnedHttp {
+                    command: command.clone(),
+                    transport: t,
+                },
+            });
+        }
+    }
+
+    let (_, warning) = runner::mock_options(None);
+    if let Some(w) = warning {
+        eprintln!("warning: {w}");
+    }
+    let shared = if launches.iter().any(Launch::is_remote) {
+        Some(start_shared_mock(&args, &launches, timeouts).await?)
+    } else {
+        None
+    };
+
+    let show_progress = !args.no_progress && std::io::stderr().is_terminal();
+    let mut progress = |p: Progress<'_>| {
+        if !show_progress {
+            return;
+        }
+        if let Progress::Started {
+            index,
+            total,
+            id,
+            transport,
+        } = p
+        {
+            let width = 30;
+            let done = (index - 1) * width / total.max(1);
+            let bar = format!("{}{}", "#".repeat(done), "-".repeat(width - done));
+            let mut err = std::io::stderr();
+            let _ = write!(err, "\r\x1b[2K[{bar}] {index}/{total} {id} [{transport}]");
+            let _ = err.flush();
+        }
+    };
+    let mut outcomes: Vec<CaseOutcome> = runner::run_all(
+        &fixtures,
+        &launches,
+        args.only.as_deref(),
+        shared.as_ref(),
+        timeouts,
+        &mut progress,
+    )
+    .await?;
+    if show_progress {
+        eprint!("\r\x1b[2K");
+    }
+
+    let mut problems = Vec::new();
+    if let Some(b) = &baseline {
+        let known = scenario::load_dir(&fixtures.scenarios)?
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        problems = b.apply(&mut outcomes, &known);
+    }
+    if outcomes.is_empty() {
+        problems.push(match &args.only {
+            Some(p) => format!("no scenario matches --only {p}"),
+            None => format!("no scenarios in {}", fixtures.scenarios.display()),
+        });
+    }
+    let format = match args.format {
+        FormatArg::Text => Format::Text,
+        FormatArg::Json => Format::Json,
+        FormatArg::Junit => Format::Junit,
+    };
+    print!("{}", report::render(format, &outcomes, &problems));
+    let summary = report::summary(&outcomes, &problems);
+    if format != Format::Text {
+        eprintln!("{}", report::closing_line(summary));
+    }
+    Ok(if summary.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The mock for servers someone else started: on a fixed address, reset before every case.
+async fn start_shared_mock(args: &RunArgs, launches: &[Launch], timeouts: Timeouts) -> anyhow::Result<MockAlloy> {
+    let (opts, _) = runner::mock_options(Some(args.mock_addr));
+    let mock = MockAlloy::start_with(opts)
+        .await
+        .with_context(|| format!("cannot start the mock API on {}", args.mock_addr))?;
+    eprintln!(
+        "mock Alloy API on {url}\n  the server under test must use ALLOY_API_URL={url} ALLOY_API_TOKEN={key}",
+        url = mock.base_url(),
+        key = mock.key(OrgRole::Owner)
+    );
+    for l in launches {
+        if let Launch::Remote { url, .. } = l {
+            wait_reachable(url, Duration::from_secs(args.wait_for_server), timeouts).await?;
+        }
+    }
+    Ok(mock)
+}
+
+/// Waits (bounded) until `url`'s host accepts TCP connections.
+async fn wait_reachable(url: &str, within: Duration, _timeouts: Timeouts) -> anyhow::Result<()> {
+    let parsed = reqwest::Url::parse(url).with_context(|| format!("bad URL {url}"))?;
+    let host = parsed.host_str().unwrap_or("127.0.0.1").to_string();
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    let deadline = tokio::time::Instant::now() + within;
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    let mut told = false;
+    loop {
+        tick.tick().await;
+        if tokio::net::TcpStream::connect((host.as_str(), port)).await.is_ok() {
+            return Ok(());
+        }
+        if !told {
+            eprintln!("waiting up to {} s for {url} to accept connections", within.as_secs());
+            told = true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!("{url} does not accept connections (start the server under test first)");
+        }
+    }
+}
+
+async fn sandbox(args: SandboxArgs) -> anyhow::Result<ExitCode> {
+    let (mut opts, warning) = runner::mock_options(Some(args.api_addr));
+    // A sandbox is for people: real clock and random secrets, same seed.
+    opts.deterministic = false;
+    if let Some(w) = warning {
+        eprintln!("warning: {w}");
+    }
+    let mock = MockAlloy::start_with(MockOptions { ..opts })
+        .await
+        .with_context(|| format!("cannot start the mock API on {}", args.api_addr))?;
+    let api_url = mock.base_url();
+    let owner = mock.key(OrgRole::Owner).to_string();
+    println!("Mock Alloy API: {api_url}");
+    println!("API keys (one per role, primary org):");
+    for role in [
+        OrgRole::Owner,
+        OrgRole::Admin,
+        OrgRole::Member,
+        OrgRole::Reporter,
+        OrgRole::Viewer,
+    ] {
+        let key = mock.key(role);
+        println!(
+            "  {:<9} {}",
+            role.as_str(),
+            if key.is_empty() { "(none seeded)" } else { key }
+        );
+    }
+
+    let server = locate_server(args.server.as_deref());
+    let mut child = match &server {
+        Ok(path) => {
+            let child = tokio::process::Command::new(path)
+                .arg("--http")
+                .arg(args.mcp_addr.to_string())
+                .env("ALLOY_API_URL", &api_url)
+                .env("ALLOY_API_TOKEN", &owner)
+                .stdin(std::process::Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+                .with_context(|| format!("cannot start {}", path.display()))?;
+            Some(child)
+        }
+        Err(e) => {
+            println!(
+                "\nalloy-mcp is not running: {e:#}\nThe mock API keeps running; start a server against it yourself."
+            );
+            None
+        }
+    };
+    if let Ok(path) = server.as_ref() {
+        let mcp_url = format!("http://{}/mcp", args.mcp_addr);
+        println!(
+            "\nalloy-mcp (HTTP): {mcp_url}   (legacy SSE: http://{}/sse)",
+            args.mcp_addr
+        );
+        println!("\nClient configuration (Streamable HTTP):");
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"mcpServers": {"alloy": {
+                "type": "http", "url": mcp_url, "headers": {"Authorization": format!("Bearer {owner}")}}}}))?
+        );
+        println!("\nClient configuration (stdio):");
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"mcpServers": {"alloy": {
+                "command": path.display().to_string(),
+                "env": {"ALLOY_API_URL": api_url, "ALLOY_API_TOKEN": owner}}}}))?
+        );
+    }
+    println!("\nRunning; Ctrl-C stops everything.");
+    let exited = async {
+        match child.as_mut() {
+            Some(c) => c.wait().await.ok(),
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {
+            if let Some(c) = child.as_mut() {
+                let _ = c.kill().await;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        status = exited => {
+            eprintln!("alloy-mcp exited ({}); stopping", status.map(|s| s.to_string()).unwrap_or_default());
+            Ok(ExitCode::from(1))
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! The `alloy-conformance run` command end to end, judging the fake over stdio: exit status,
+//! the closing line, the diff of a failure, the strict baseline, JSON and JUnit output, and a
+//! clear message when the server binary is missing.
+
+use crate::support::{fake_bin, fake_fixtures};
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn run(mode: &str, extra: &[&str]) -> Output {
+    let fixtures = fake_fixtures();
+    let dir = fixtures.scenarios.parent().expect("fixtures dir").to_path_buf();
+    Command::new(env!("CARGO_BIN_EXE_alloy-conformance"))
+        .arg("run")
+        .arg("--stdio")
+        .arg(fake_bin())
+        .arg("--fixtures")
+        .arg(dir)
+        .args(["--timeout", "20", "--handshake-timeout", "20"])
+        .args(extra)
+        .env("FAKE_MCP_MODE", mode)
+        .output()
+        .expect("the CLI runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("alloy-conformance-{}-{name}", std::process::id()));
+    std::fs::write(&path, text).expect("temp file");
+    path
+}
+
+#[test]
+fn run_passes_the_correct_fake_and_ends_with_the_closing_line() {
+    let out = run("correct", &["--only", "lifecycle/"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(text.lines().last(), Some("2 passed, 0 failed"), "{text}");
+    assert!(text.starts_with("lifecycle"), "{text}");
+}
+
+#[test]
+fn run_fails_a_wrong_id_fake_with_a_diff_and_a_non_zero_exit() {
+    let out = run("wrong-id", &["--only", "lifecycle/ping__after_initialize"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("✗ lifecycle/ping__after_initialize [stdio] FAIL"),
+        "{text}"
+    );
+    assert!(text.contains("transcript (- expected, + actual):"), "{text}");
+    assert!(text.contains("+          \"id\": 1001,"), "{text}");
+    assert_eq!(text.lines().last(), Some("0 passed, 1 failed"), "{text}");
+}
+
+#[test]
+fn run_honours_a_strict_expected_failures_file_both_ways() {
+    let baseline = temp_file(
+        "xfail.txt",
+        "lifecycle/ping__after_initialize  # answers with the wrong id\n",
+    );
+    let excused = run(
+        "wrong-id",
+        &[
+            "--only",
+            "lifecycle/ping__after_initialize",
+            "--expected-failures",
+            &baseline.to_string_lossy(),
+        ],
+    );
+    assert!(excused.status.success(), "{}", stdout(&excused));
+    assert_eq!(stdout(&excused).lines().last(), Some("1 passed, 0 failed"));
+
+    let stale = run(
+        "correct",
+        &[
+            "--only",
+            "lifecycle/ping__after_initialize",
+            "--expected-failures",
+            &baseline.to_string_lossy(),
+        ],
+    );
+    let text = stdout(&stale);
+    assert_eq!(stale.status.code(), Some(1), "{text}");
+    assert!(text.contains("STALE") && text.contains("delete the line"), "{text}");
+    let _ = std::fs::remove_file(baseline);
+}
+
+#[test]
+fn run_writes_junit_and_json_with_the_closing_line_on_stderr() {
+    let junit = run("correct", &["--only", "protocol/unknown__method", "--format", "junit"]);
+    assert!(junit.status.success());
+    let xml = stdout(&junit);
+    roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    assert!(String::from_utf8_lossy(&junit.stderr).contains("1 passed, 0 failed"));
+
+    let json = run("correct", &["--only", "protocol/unknown__method", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON on stdout");
+    assert_eq!(v["passed"], 1);
+}
+
+#[test]
+fn run_without_a_server_binary_says_how_to_get_one() {
+    let out = Command::new(env!("CARGO_BIN_EXE_alloy-conformance"))
+        .args(["run", "--server", "/nonexistent/alloy-mcp"])
+        .output()
+        .expect("the CLI runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--server /nonexistent/alloy-mcp: no such file"));
+}
+
+#[test]
+fn run_with_a_pattern_that_matches_nothing_fails() {
+    let out = run("correct", &["--only", "no-such-category/"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("no scenario matches --only no-such-category/"));
+}

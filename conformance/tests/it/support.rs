@@ -1,0 +1,57 @@
+//! Shared helpers: where the fake server and its fixtures are, launches per mode and transport,
+//! and a runner that plays the fake's scenarios and judges them against its expected files.
+
+use alloy_conformance::driver::stdio::CommandSpec;
+use alloy_conformance::driver::{Timeouts, Transport};
+use alloy_conformance::runner::{self, CaseOutcome, Fixtures, Launch};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The fake server binary built by Cargo for these tests.
+pub fn fake_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_fake-mcp-server")
+}
+
+/// `conformance/tests/fake`: the fake's scenarios and expected transcripts.
+pub fn fake_fixtures() -> Fixtures {
+    Fixtures::under(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("fake"))
+}
+
+/// Generous limits for healthy servers (debug builds on a busy machine).
+pub fn timeouts() -> Timeouts {
+    Timeouts {
+        handshake: Duration::from_secs(20),
+        request: Duration::from_secs(20),
+    }
+}
+
+/// The fake in `mode` over `transport`.
+pub fn launch(mode: &str, transport: Transport) -> Launch {
+    let command = CommandSpec::new(fake_bin(), &[]).with_env("FAKE_MCP_MODE", mode);
+    match transport {
+        Transport::Stdio => Launch::Stdio(command),
+        t => Launch::SpawnedHttp { command, transport: t },
+    }
+}
+
+/// Plays the fake's scenarios matching `only` in `mode` over `transports`, judged against
+/// `tests/fake/expected`.
+pub async fn run_fake(
+    mode: &str,
+    transports: &[Transport],
+    only: Option<&str>,
+    timeouts: Timeouts,
+) -> Vec<CaseOutcome> {
+    let launches: Vec<Launch> = transports.iter().map(|t| launch(mode, *t)).collect();
+    runner::run_all(&fake_fixtures(), &launches, only, None, timeouts, &mut |_| {})
+        .await
+        .expect("the fake's scenarios load")
+}
+
+/// The outcome of `id` on `transport`.
+pub fn outcome<'a>(outcomes: &'a [CaseOutcome], id: &str, transport: Transport) -> &'a CaseOutcome {
+    outcomes
+        .iter()
+        .find(|o| o.id == id && o.transport == transport)
+        .unwrap_or_else(|| panic!("no outcome for {id} [{transport}]"))
+}
