@@ -4,3 +4,8 @@
 mod support;
 
 mod projects;
+mod access;
+mod teams;
+mod workflows;
+mod sprints;
+mod isolation;

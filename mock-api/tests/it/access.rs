@@ -1,0 +1,635 @@
+//! API keys, organizations, members and invites over HTTP (contract §4.1 #9–#11, §4.2 #12–#22):
+//! keys shown once and scoped, the token staying bound to its org, last-Owner protection,
+//! member-removal cascades and the invite lifecycle including expiry.
+
+use crate::support::{Org, org};
+use alloy_mock_api::Ts;
+use alloy_mock_api::model::{ApiKeyScope, OrgRole};
+use serde_json::{Value, json};
+
+fn fields(r: &crate::support::Resp) -> Value {
+    r.body["error"]["details"]["fields"].clone()
+}
+
+/// Adds a user with a personal org and an API key there; returns (user id, raw key).
+fn outsider(o: &Org, email: &str, raw: &str) -> String {
+    o.api.mock.with_store(|s| {
+        let u = s.add_user(email, "Outsider", Some("password1"));
+        let home = s.create_org("Home".into(), format!("home-{}", &raw[raw.len() - 4..]), u);
+        s.insert_api_key(
+            home,
+            u,
+            "home",
+            raw,
+            vec![ApiKeyScope::Read, ApiKeyScope::Write],
+            vec![],
+            None,
+        );
+        u.to_string()
+    })
+}
+
+// ----- API keys ------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn created_api_key_is_shown_once_and_authenticates() {
+    let o = org().await;
+    let r = o
+        .api
+        .post(
+            &o.member,
+            "/api/v1/auth/api-keys",
+            json!({"name": "ci", "environment": "test"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let raw = r.body["key"].as_str().expect("raw key").to_string();
+    assert!(raw.starts_with("alloy_test_"));
+    assert_eq!(raw.len(), "alloy_test_".len() + 32);
+    assert!(raw["alloy_test_".len()..].chars().all(|c| c.is_ascii_alphanumeric()));
+    assert_eq!(r.body["key_prefix"], json!(raw[..15]));
+    assert_eq!(r.body["scopes"], json!(["read", "write"]));
+    assert_eq!(r.body["allowed_project_ids"], json!([]));
+    assert_eq!(r.body["user_id"], json!(o.user(OrgRole::Member)));
+    let me = o.api.get(&raw, "/api/v1/auth/me").await;
+    assert_eq!((me.status, me.body["role"].as_str()), (200, Some("Member")));
+    let list = o.api.get(&o.member, "/api/v1/auth/api-keys").await;
+    let items = list.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2, "the seeded key and the new one");
+    assert!(items.iter().all(|k| k["key"].is_null()));
+    let live = o
+        .api
+        .post(&o.member, "/api/v1/auth/api-keys", json!({"name": "live"}))
+        .await;
+    assert!(live.body["key"].as_str().expect("key").starts_with("alloy_live_"));
+    assert_eq!(live.body["environment"], "live");
+}
+
+#[tokio::test]
+async fn api_key_write_scope_implies_read_and_bad_fields_are_all_listed() {
+    let o = org().await;
+    let r = o
+        .api
+        .post(
+            &o.owner,
+            "/api/v1/auth/api-keys",
+            json!({"name": "w", "scopes": ["write"]}),
+        )
+        .await;
+    assert_eq!(r.body["scopes"], json!(["read", "write"]));
+    let r = o
+        .api
+        .post(
+            &o.owner,
+            "/api/v1/auth/api-keys",
+            json!({"name": " ", "scopes": ["admin"], "expires_at": "2026-04-01T11:00:00Z", "environment": "prod", "key": "x", "color": 1}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (400, "validation_error"));
+    assert_eq!(
+        fields(&r),
+        json!({"name": "required", "scopes": "invalid_enum", "expires_at": "out_of_range", "environment": "invalid_enum", "key": "immutable", "color": "unknown_field"})
+    );
+    let r = o
+        .api
+        .post(&o.owner, "/api/v1/auth/api-keys", json!({"name": "x", "scopes": []}))
+        .await;
+    assert_eq!(fields(&r), json!({"scopes": "too_short"}));
+    let r = o
+        .api
+        .post(
+            &o.owner,
+            "/api/v1/auth/api-keys",
+            json!({"name": "x", "allowed_project_ids": ["NOPE"]}),
+        )
+        .await;
+    assert_eq!((r.status, r.reason()), (422, "invalid_reference"));
+}
+
+#[tokio::test]
+async fn project_restricted_keys_only_create_keys_for_a_subset_of_their_projects() {
+    let o = org().await;
+    let web = o.api.project(&o.owner, "WEB").await;
+    o.api.project(&o.owner, "OPS").await;
+    let r = o
+        .api
+        .post(
+            &o.owner,
+            "/api/v1/auth/api-keys",
+            json!({"name": "web only", "allowed_project_ids": ["web"]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["allowed_project_ids"], json!([web["id"]]));
+    let restricted = r.body["key"].as_str().expect("key").to_string();
+    let r = o
+        .api
+        .post(&restricted, "/api/v1/auth/api-keys", json!({"name": "all"}))
+        .await;
+    assert_eq!((r.status, r.reason()), (403, "project_restricted_key"));
+    let r = o
+        .api
+        .post(
+            &restricted,
+            "/api/v1/auth/api-keys",
+            json!({"name": "ops", "allowed_project_ids": ["OPS"]}),
+        )
+        .await;
+    assert_eq!((r.status, r.reason()), (403, "project_restricted_key"));
+    let r = o
+        .api
+        .post(
+            &restricted,
+            "/api/v1/auth/api-keys",
+            json!({"name": "web", "allowed_project_ids": [web["id"]]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = o
+        .api
+        .post(&restricted, "/api/v1/orgs", json!({"name": "New", "slug": "new-org"}))
+        .await;
+    assert_eq!((r.status, r.reason()), (403, "project_restricted_key"));
+}
+
+#[tokio::test]
+async fn read_only_keys_cannot_create_keys() {
+    let o = org().await;
+    let r = o
+        .api
+        .post(
+            &o.owner,
+            "/api/v1/auth/api-keys",
+            json!({"name": "ro", "scopes": ["read"]}),
+        )
+        .await;
+    let ro = r.body["key"].as_str().expect("key").to_string();
+    assert_eq!(o.api.get(&ro, "/api/v1/auth/api-keys").await.status, 200);
+    let r = o.api.post(&ro, "/api/v1/auth/api-keys", json!({"name": "rw"})).await;
+    assert_eq!((r.status, r.reason()), (403, "missing_scope"));
+    assert_eq!(r.body["error"]["details"]["required_scope"], "write");
+}
+
+#[tokio::test]
+async fn listing_every_key_of_the_org_needs_admin() {
+    let o = org().await;
+    let r = o.api.get(&o.member, "/api/v1/auth/api-keys?all=true").await;
+    assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
+    let r = o.api.get(&o.admin, "/api/v1/auth/api-keys?all=true").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.body["items"].as_array().expect("items").len(),
+        5,
+        "one key per role, none of the other org"
+    );
+    let r = o.api.get(&o.admin, "/api/v1/auth/api-keys?all=maybe").await;
+    assert_eq!((r.status, r.reason()), (400, "invalid_query"));
+}
+
+#[tokio::test]
+async fn keys_are_deleted_by_their_owner_or_an_admin_and_stop_working() {
+    let o = org().await;
+    let viewer_key = o
+        .api
+        .post(&o.viewer, "/api/v1/auth/api-keys", json!({"name": "mine"}))
+        .await;
+    assert_eq!(viewer_key.status, 201, "a Viewer may create keys");
+    let id = viewer_key.body["id"].as_str().expect("id").to_string();
+    let raw = viewer_key.body["key"].as_str().expect("key").to_string();
+    let r = o.api.delete(&o.member, &format!("/api/v1/auth/api-keys/{id}")).await;
+    assert_eq!((r.status, r.reason()), (403, "not_owner"));
+    assert_eq!(
+        o.api
+            .delete(&o.viewer, &format!("/api/v1/auth/api-keys/{id}"))
+            .await
+            .status,
+        204
+    );
+    let r = o.api.get(&raw, "/api/v1/auth/me").await;
+    assert_eq!((r.status, r.reason()), (401, "invalid_token"));
+    let member_keys = o.api.get(&o.member, "/api/v1/auth/api-keys").await;
+    let member_key_id = member_keys.body["items"][0]["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        o.api
+            .delete(&o.admin, &format!("/api/v1/auth/api-keys/{member_key_id}"))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(o.api.get(&o.member, "/api/v1/auth/me").await.status, 401);
+    let r = o
+        .api
+        .delete(&o.admin, &format!("/api/v1/auth/api-keys/{member_key_id}"))
+        .await;
+    assert_eq!(
+        (r.status, r.body["error"]["details"]["resource"].as_str()),
+        (404, Some("api_key"))
+    );
+    let r = o.api.delete(&o.admin, "/api/v1/auth/api-keys/not-a-uuid").await;
+    assert_eq!((r.status, r.reason()), (400, "invalid_id"));
+}
+
+// ----- organizations -------------------------------------------------------------------------
+
+#[tokio::test]
+async fn creating_an_org_makes_the_caller_owner_and_keeps_the_token_bound() {
+    let o = org().await;
+    let r = o
+        .api
+        .post(
+            &o.viewer,
+            "/api/v1/orgs",
+            json!({"name": "Side Project", "slug": "side-project"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let new_id = r.body["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        r.headers.get("location").expect("location").to_str().expect("ascii"),
+        format!("/api/v1/orgs/{new_id}")
+    );
+    let me = o.api.get(&o.viewer, "/api/v1/auth/me").await;
+    assert_eq!(
+        (me.body["org_id"].as_str(), me.body["role"].as_str()),
+        (Some(o.org_id.as_str()), Some("Viewer"))
+    );
+    let list = o.api.get(&o.viewer, "/api/v1/orgs").await;
+    let ids: Vec<&str> = list.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|x| x["id"].as_str())
+        .collect();
+    assert_eq!(ids, vec![o.org_id.as_str(), new_id.as_str()]);
+    assert_eq!(
+        o.api.get(&o.viewer, &format!("/api/v1/orgs/{new_id}")).await.status,
+        200
+    );
+    let r = o.api.get(&o.member, &format!("/api/v1/orgs/{new_id}")).await;
+    assert_eq!(
+        (r.status, r.body["error"]["details"]["resource"].as_str()),
+        (404, Some("organization"))
+    );
+    let r = o
+        .api
+        .patch(&o.viewer, &format!("/api/v1/orgs/{new_id}"), json!({"name": "Renamed"}))
+        .await;
+    assert_eq!(r.status, 404, "PATCH acts on the token org only");
+    let wf = o.api.mock.with_store(|s| {
+        s.workflows
+            .values()
+            .filter(|w| w.org_id.to_string() == new_id && w.is_default)
+            .count()
+    });
+    assert_eq!(wf, 1, "the new org has its Default workflow");
+}
+
+#[tokio::test]
+async fn org_slugs_are_validated_and_unique() {
+    let o = org().await;
+    let r = o
+        .api
+        .post(&o.owner, "/api/v1/orgs", json!({"name": "", "slug": "-Bad", "id": "x"}))
+        .await;
+    assert_eq!(
+        fields(&r),
+        json!({"name": "required", "slug": "invalid_format", "id": "immutable"})
+    );
+    let r = o
+        .api
+        .post(&o.owner, "/api/v1/orgs", json!({"name": "Again", "slug": "globex"}))
+        .await;
+    assert_eq!((r.status, r.reason()), (409, "duplicate"));
+    assert_eq!(r.body["error"]["details"]["field"], "slug");
+}
+
+#[tokio::test]
+async fn only_the_owner_patches_the_org() {
+    let o = org().await;
+    let path = format!("/api/v1/orgs/{}", o.org_id);
+    let r = o.api.patch(&o.admin, &path, json!({"name": "Acme 2"})).await;
+    assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
+    let r = o
+        .api
+        .patch(&o.owner, &path, json!({"name": "Acme 2", "slug": "acme-two"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        (r.body["name"].as_str(), r.body["slug"].as_str()),
+        (Some("Acme 2"), Some("acme-two"))
+    );
+    let r = o.api.patch(&o.owner, &path, json!({"slug": "globex"})).await;
+    assert_eq!((r.status, r.reason()), (409, "duplicate"));
+    let r = o.api.patch(&o.owner, &path, json!({"name": null})).await;
+    assert_eq!(fields(&r), json!({"name": "not_nullable"}));
+}
+
+// ----- members -------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn members_are_listed_in_join_order_and_filtered_by_role() {
+    let o = org().await;
+    let all = o
+        .api
+        .get(&o.viewer, &format!("/api/v1/orgs/{}/members", o.org_id))
+        .await;
+    let roles: Vec<&str> = all.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|m| m["role"].as_str())
+        .collect();
+    assert_eq!(roles, vec!["Owner", "Admin", "Member", "Reporter", "Viewer"]);
+    assert_eq!(all.body["items"][0]["email"], "owner@acme.test");
+    let r = o
+        .api
+        .get(
+            &o.viewer,
+            &format!("/api/v1/orgs/{}/members?role=Admin,Viewer", o.org_id),
+        )
+        .await;
+    assert_eq!(r.body["items"].as_array().expect("items").len(), 2);
+    let r = o
+        .api
+        .get(&o.viewer, &format!("/api/v1/orgs/{}/members?role=Boss", o.org_id))
+        .await;
+    assert_eq!((r.status, r.reason()), (400, "invalid_query"));
+}
+
+#[tokio::test]
+async fn changing_the_owner_role_needs_an_owner_and_the_last_owner_is_protected() {
+    let o = org().await;
+    let member = format!("/api/v1/orgs/{}/members/{}", o.org_id, o.user(OrgRole::Member));
+    let owner = format!("/api/v1/orgs/{}/members/{}", o.org_id, o.user(OrgRole::Owner));
+    let r = o.api.patch(&o.member, &member, json!({"role": "Reporter"})).await;
+    assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
+    let r = o.api.patch(&o.admin, &member, json!({"role": "Reporter"})).await;
+    assert_eq!((r.status, r.body["role"].as_str()), (200, Some("Reporter")));
+    assert_eq!(
+        o.api.get(&o.member, "/api/v1/auth/me").await.body["role"],
+        "Reporter",
+        "roles apply at once"
+    );
+    let r = o.api.patch(&o.admin, &member, json!({"role": "Owner"})).await;
+    assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
+    let r = o.api.patch(&o.admin, &owner, json!({"role": "Admin"})).await;
+    assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
+    let r = o.api.patch(&o.owner, &owner, json!({"role": "Admin"})).await;
+    assert_eq!((r.status, r.reason()), (422, "protected"));
+    let r = o.api.patch(&o.owner, &member, json!({"role": "King"})).await;
+    assert_eq!(fields(&r), json!({"role": "invalid_enum"}));
+    let r = o.api.patch(&o.owner, &member, json!({"role": "Owner"})).await;
+    assert_eq!(r.body["role"], "Owner");
+    let r = o.api.patch(&o.owner, &owner, json!({"role": "Admin"})).await;
+    assert_eq!(
+        (r.status, r.body["role"].as_str()),
+        (200, Some("Admin")),
+        "another Owner remains"
+    );
+    let unknown = format!(
+        "/api/v1/orgs/{}/members/{}",
+        o.org_id, "00000000-0000-4000-8000-0000000000ff"
+    );
+    let r = o.api.patch(&o.member, &unknown, json!({"role": "Viewer"})).await;
+    assert_eq!(
+        (r.status, r.body["error"]["details"]["resource"].as_str()),
+        (404, Some("member"))
+    );
+}
+
+#[tokio::test]
+async fn removing_a_member_cascades_to_projects_teams_and_keys() {
+    let o = org().await;
+    let uid = o.user(OrgRole::Member);
+    o.api.project(&o.owner, "WEB").await;
+    let r = o
+        .api
+        .post(&o.owner, "/api/v1/projects/WEB/members", json!({"user_id": uid}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let team = o
+        .api
+        .post(
+            &o.owner,
+            &format!("/api/v1/orgs/{}/teams", o.org_id),
+            json!({"name": "Core", "member_ids": [uid]}),
+        )
+        .await;
+    let ticket = o.api.ticket(&o.owner, "WEB", "Keep my assignee").await;
+    let r = o
+        .api
+        .patch(
+            &o.owner,
+            &format!("/api/v1/tickets/{}", ticket["id"].as_str().expect("id")),
+            json!({"assignee_id": uid}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = o
+        .api
+        .delete(&o.reporter, &format!("/api/v1/orgs/{}/members/{uid}", o.org_id))
+        .await;
+    assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
+    assert_eq!(
+        o.api
+            .delete(&o.admin, &format!("/api/v1/orgs/{}/members/{uid}", o.org_id))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(o.api.get(&o.member, "/api/v1/auth/me").await.status, 401);
+    let members = o.api.get(&o.owner, "/api/v1/projects/WEB/members").await;
+    assert!(
+        members.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|m| m["user_id"] != json!(uid))
+    );
+    let team = o
+        .api
+        .get(
+            &o.owner,
+            &format!("/api/v1/teams/{}", team.body["id"].as_str().expect("id")),
+        )
+        .await;
+    assert_eq!(team.body["member_ids"], json!([]));
+    let keys = o
+        .api
+        .mock
+        .with_store(|s| s.api_keys.values().filter(|k| k.user_id.to_string() == uid).count());
+    assert_eq!(keys, 0);
+    let t = o.api.get(&o.owner, "/api/v1/tickets/WEB-1").await;
+    assert_eq!(t.body["assignee_id"], json!(uid), "tickets keep their assignee");
+}
+
+#[tokio::test]
+async fn the_last_owner_cannot_be_removed_and_admins_cannot_remove_owners() {
+    let o = org().await;
+    let owner = format!("/api/v1/orgs/{}/members/{}", o.org_id, o.user(OrgRole::Owner));
+    let r = o.api.delete(&o.admin, &owner).await;
+    assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
+    let r = o.api.delete(&o.owner, &owner).await;
+    assert_eq!((r.status, r.reason()), (422, "protected"));
+    assert_eq!(r.body["error"]["details"]["what"], "last_owner");
+}
+
+// ----- invites -------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn invites_show_their_code_once_and_refuse_duplicates_and_members() {
+    let o = org().await;
+    let path = format!("/api/v1/orgs/{}/invites", o.org_id);
+    let r = o
+        .api
+        .post(
+            &o.admin,
+            &path,
+            json!({"email": "New@Acme.test", "role": "Reporter", "expires_in_days": 3}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let code = r.body["code"].as_str().expect("code");
+    assert!(code.starts_with("inv_") && code.len() == 28 && code[4..].chars().all(|c| c.is_ascii_alphanumeric()));
+    assert_eq!(r.body["email"], "new@acme.test");
+    assert_eq!(r.body["status"], "Pending");
+    assert_eq!(r.body["expires_at"], "2026-04-04T12:00:00.000Z");
+    assert!(r.body.get("expires_in_days").is_none());
+    let list = o.api.get(&o.viewer, &path).await;
+    assert_eq!(list.body["items"][0]["code"], json!(null));
+    let r = o.api.post(&o.admin, &path, json!({"email": "new@acme.test"})).await;
+    assert_eq!((r.status, r.reason()), (409, "invite_pending"));
+    let r = o.api.post(&o.admin, &path, json!({"email": "member@acme.test"})).await;
+    assert_eq!((r.status, r.reason()), (409, "already_member"));
+    let r = o
+        .api
+        .post(
+            &o.admin,
+            &path,
+            json!({"email": "a@b", "role": "Owner", "expires_in_days": 31, "code": "x"}),
+        )
+        .await;
+    assert_eq!(
+        fields(&r),
+        json!({"role": "invalid_enum", "expires_in_days": "out_of_range", "code": "immutable"})
+    );
+    let r = o.api.post(&o.member, &path, json!({"email": "x@y.test"})).await;
+    assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
+    let r = o.api.post(&o.viewer, &path, json!({"email": "x@y.test"})).await;
+    assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
+}
+
+#[tokio::test]
+async fn invites_expire_and_only_pending_ones_can_be_revoked() {
+    let o = org().await;
+    let path = format!("/api/v1/orgs/{}/invites", o.org_id);
+    let a = o
+        .api
+        .post(&o.admin, &path, json!({"email": "a@x.test", "expires_in_days": 1}))
+        .await;
+    let b = o.api.post(&o.admin, &path, json!({"email": "b@x.test"})).await;
+    let b_id = b.body["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        o.api.delete(&o.member, &format!("/api/v1/invites/{b_id}")).await.status,
+        403
+    );
+    assert_eq!(
+        o.api.delete(&o.admin, &format!("/api/v1/invites/{b_id}")).await.status,
+        204
+    );
+    let r = o.api.delete(&o.admin, &format!("/api/v1/invites/{b_id}")).await;
+    assert_eq!((r.status, r.reason()), (422, "invalid_state"));
+    o.api.mock.set_now(Ts::parse("2026-04-02T12:00:00Z").expect("ts"));
+    let list = o.api.get(&o.admin, &path).await;
+    let statuses: Vec<&str> = list.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["status"].as_str())
+        .collect();
+    assert_eq!(statuses, vec!["Expired", "Revoked"]);
+    assert!(list.body["items"][1]["revoked_at"].is_string());
+    let r = o
+        .api
+        .delete(
+            &o.admin,
+            &format!("/api/v1/invites/{}", a.body["id"].as_str().expect("id")),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["error"]["details"]["state"].as_str()),
+        (422, Some("Expired"))
+    );
+    let pending = o.api.get(&o.admin, &format!("{path}?status=Pending")).await;
+    assert_eq!(pending.body["items"], json!([]));
+    let again = o.api.post(&o.admin, &path, json!({"email": "a@x.test"})).await;
+    assert_eq!(again.status, 201, "an expired invite does not block a new one");
+}
+
+#[tokio::test]
+async fn accepting_an_invite_adds_the_caller_with_the_invited_role() {
+    let o = org().await;
+    let path = format!("/api/v1/orgs/{}/invites", o.org_id);
+    let inv = o
+        .api
+        .post(&o.admin, &path, json!({"email": "new@acme.test", "role": "Reporter"}))
+        .await;
+    let code = inv.body["code"].as_str().expect("code").to_string();
+    let stranger = "alloy_test_stranger00000000000000000000000";
+    outsider(&o, "stranger@acme.test", stranger);
+    let r = o
+        .api
+        .post(stranger, "/api/v1/invites/accept", json!({"code": code}))
+        .await;
+    assert_eq!((r.status, r.reason()), (403, "invite_email_mismatch"));
+    let newcomer = "alloy_test_newcomer00000000000000000000000";
+    let uid = outsider(&o, "new@acme.test", newcomer);
+    let r = o
+        .api
+        .post(newcomer, "/api/v1/invites/accept", json!({"code": "inv_nope"}))
+        .await;
+    assert_eq!((r.status, r.reason()), (422, "invalid_reference"));
+    let r = o
+        .api
+        .post(newcomer, "/api/v1/invites/accept", json!({"code": code}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["user_id"], json!(uid));
+    assert_eq!(r.body["org_id"], json!(o.org_id));
+    assert_eq!(r.body["role"], "Reporter");
+    let me = o.api.get(newcomer, "/api/v1/auth/me").await;
+    assert_ne!(me.body["org_id"], json!(o.org_id), "the token stays bound to its org");
+    let r = o
+        .api
+        .post(newcomer, "/api/v1/invites/accept", json!({"code": code}))
+        .await;
+    assert_eq!((r.status, r.reason()), (422, "invalid_state"));
+    let list = o.api.get(&o.admin, &path).await;
+    assert_eq!(list.body["items"][0]["status"], "Accepted");
+    let r = o.api.post(&o.admin, &path, json!({"email": "new@acme.test"})).await;
+    assert_eq!((r.status, r.reason()), (409, "already_member"));
+}
+
+#[tokio::test]
+async fn accepting_an_invite_when_already_a_member_is_a_conflict() {
+    let o = org().await;
+    let path = format!("/api/v1/orgs/{}/invites", o.org_id);
+    let inv = o.api.post(&o.admin, &path, json!({"email": "late@acme.test"})).await;
+    let code = inv.body["code"].as_str().expect("code").to_string();
+    let raw = "alloy_test_latecomer0000000000000000000000";
+    let uid = outsider(&o, "late@acme.test", raw);
+    o.api.mock.with_store(|s| {
+        let org_id = s.orgs.values().find(|x| x.slug == "acme").map(|x| x.id).expect("acme");
+        let user = s
+            .users
+            .values()
+            .find(|u| u.id.to_string() == uid)
+            .map(|u| u.id)
+            .expect("user");
+        s.set_membership(org_id, user, OrgRole::Viewer);
+    });
+    let r = o.api.post(raw, "/api/v1/invites/accept", json!({"code": code})).await;
+    assert_eq!((r.status, r.reason()), (409, "already_member"));
+    let r = o.api.post(raw, "/api/v1/invites/accept", json!({})).await;
+    assert_eq!(fields(&r), json!({"code": "required"}));
+}
