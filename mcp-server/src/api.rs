@@ -1,0 +1,480 @@
+//! The generic Alloy REST client every tool uses: [`ApiClient`] with `get`, `get_text`, `post`,
+//! `put`, `patch` and `delete`. There is deliberately no typed method per endpoint: a tool names
+//! its path, builds a [`Query`] or a JSON body, and hands the [`ApiResult`] to
+//! [`crate::errors`], which decides what the model sees.
+//!
+//! Upstream policy (contract §5.1 "Upstream calls"):
+//!
+//! - every call carries `Authorization: Bearer <key>` and is bounded by one deadline
+//!   (`--timeout`, default 30 s) that covers all of its attempts;
+//! - GETs retry on 429, 502, 503, 504 and connection errors: at most 3 attempts, waiting
+//!   200 ms then 400 ms, or `Retry-After` when that is longer; a wait that would pass the
+//!   deadline is skipped and the last answer returned;
+//! - writes are never retried.
+//!
+//! The token is never logged: [`ApiToken`] prints redacted.
+
+use reqwest::Method;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT};
+use serde_json::Value;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How many attempts an idempotent read gets.
+const MAX_GET_ATTEMPTS: u32 = 3;
+
+/// The backoff before the second and third attempt (used unless `Retry-After` is longer).
+const BACKOFF: [Duration; 2] = [Duration::from_millis(200), Duration::from_millis(400)];
+
+/// An Alloy API key. Cloning is cheap; `Debug` and `Display` never show the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiToken(Arc<str>);
+
+impl ApiToken {
+    /// Wraps a key.
+    pub fn new(token: impl Into<Arc<str>>) -> ApiToken {
+        ApiToken(token.into())
+    }
+
+    /// The secret itself, for the `Authorization` header only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the key has one of the two documented prefixes.
+    pub fn has_valid_prefix(&self) -> bool {
+        crate::config::TOKEN_PREFIXES.iter().any(|p| self.0.starts_with(p))
+    }
+}
+
+impl fmt::Debug for ApiToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiToken(<redacted>)")
+    }
+}
+
+/// Query parameters of one request, in order. Arrays become comma-separated values
+/// (contract §5.2 "Query mapping").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Query(Vec<(String, String)>);
+
+impl Query {
+    /// An empty query.
+    pub fn new() -> Query {
+        Query::default()
+    }
+
+    /// Adds `name=value`.
+    pub fn set(mut self, name: &str, value: impl fmt::Display) -> Query {
+        self.0.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Adds `name=value` when a value is given.
+    pub fn opt<V: fmt::Display>(self, name: &str, value: Option<V>) -> Query {
+        match value {
+            Some(v) => self.set(name, v),
+            None => self,
+        }
+    }
+
+    /// Adds `name=a,b,c` when the list is given and not empty.
+    pub fn list<V: fmt::Display>(self, name: &str, values: Option<&[V]>) -> Query {
+        match values {
+            Some(vs) if !vs.is_empty() => {
+                let joined = vs.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+                self.set(name, joined)
+            }
+            _ => self,
+        }
+    }
+
+    /// The pairs, in order.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+}
+
+/// Percent-encodes one path segment (everything but RFC 3986 unreserved characters), so a
+/// reference can never change the path it is put into.
+pub fn seg(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// An HTTP answer of the API, whatever its status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// The whole body as text (never truncated).
+    pub body: String,
+}
+
+impl ApiResponse {
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// A call that produced no HTTP answer.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ApiFailure {
+    /// Nothing listens at the address.
+    #[error("cannot reach the Alloy API at {base_url} (connection refused): start it, or set ALLOY_API_URL")]
+    ConnectionRefused {
+        /// The configured base URL.
+        base_url: String,
+    },
+    /// No complete answer within the deadline.
+    #[error(
+        "the Alloy API at {base_url} did not answer within {} s: the URL may be wrong or unreachable (ALLOY_API_URL), or the API is overloaded",
+        .after.as_secs_f64()
+    )]
+    Timeout {
+        /// The configured base URL.
+        base_url: String,
+        /// The deadline that passed.
+        after: Duration,
+    },
+    /// Any other transport problem (DNS, reset connection, invalid URL).
+    #[error("cannot reach the Alloy API at {base_url} ({detail}): check ALLOY_API_URL and that the API is running")]
+    Unreachable {
+        /// The configured base URL.
+        base_url: String,
+        /// What went wrong, without secrets.
+        detail: String,
+    },
+}
+
+/// The outcome of one API call: an HTTP answer (any status) or no answer at all.
+pub type ApiResult = Result<ApiResponse, ApiFailure>;
+
+/// A client bound to one API base URL and one API key.
+///
+/// Cloning is cheap and shares the connection pool; [`ApiClient::with_token`] makes a client
+/// for another key on the same pool (HTTP mode: one key per request).
+#[derive(Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base_url: Arc<str>,
+    token: ApiToken,
+    timeout: Duration,
+}
+
+impl fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("base_url", &self.base_url)
+            .field("token", &self.token)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl ApiClient {
+    /// A client for `base_url` (scheme and host, e.g. `http://localhost:3000`; a trailing
+    /// slash is dropped) authenticating with `token`; `timeout` bounds every call.
+    pub fn new(base_url: &str, token: ApiToken, timeout: Duration) -> Result<ApiClient, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()?;
+        Ok(ApiClient {
+            http,
+            base_url: base_url.trim_end_matches('/').into(),
+            token,
+            timeout,
+        })
+    }
+
+    /// The same client (pool, URL, timeout) acting with another key.
+    pub fn with_token(&self, token: ApiToken) -> ApiClient {
+        ApiClient { token, ..self.clone() }
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The key this client sends.
+    pub fn token(&self) -> &ApiToken {
+        &self.token
+    }
+
+    /// The deadline of one call, retries included.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// `GET path?query`, retried per the upstream policy.
+    pub async fn get(&self, path: &str, query: &Query) -> ApiResult {
+        self.call(Method::GET, path, query, None, "application/json", MAX_GET_ATTEMPTS)
+            .await
+    }
+
+    /// `GET path?query` for a text answer (the capitalization CSV), retried like [`Self::get`].
+    pub async fn get_text(&self, path: &str, query: &Query) -> ApiResult {
+        self.call(
+            Method::GET,
+            path,
+            query,
+            None,
+            "text/csv, application/json",
+            MAX_GET_ATTEMPTS,
+        )
+        .await
+    }
+
+    /// `GET path` with exactly one attempt (the startup identity check).
+    pub async fn get_once(&self, path: &str) -> ApiResult {
+        self.call(Method::GET, path, &Query::new(), None, "application/json", 1)
+            .await
+    }
+
+    /// `POST path` with an optional JSON body. Never retried.
+    pub async fn post(&self, path: &str, body: Option<&Value>) -> ApiResult {
+        self.call(Method::POST, path, &Query::new(), body, "application/json", 1)
+            .await
+    }
+
+    /// `POST path?query` with an optional JSON body (import takes its options as query
+    /// parameters). Never retried.
+    pub async fn post_with_query(&self, path: &str, query: &Query, body: Option<&Value>) -> ApiResult {
+        self.call(Method::POST, path, query, body, "application/json", 1).await
+    }
+
+    /// `PUT path` with a JSON body. Never retried.
+    pub async fn put(&self, path: &str, body: &Value) -> ApiResult {
+        self.call(Method::PUT, path, &Query::new(), Some(body), "application/json", 1)
+            .await
+    }
+
+    /// `PATCH path` with a JSON body. Never retried.
+    pub async fn patch(&self, path: &str, body: &Value) -> ApiResult {
+        self.call(Method::PATCH, path, &Query::new(), Some(body), "application/json", 1)
+            .await
+    }
+
+    /// `DELETE path`. Never retried.
+    pub async fn delete(&self, path: &str) -> ApiResult {
+        self.call(Method::DELETE, path, &Query::new(), None, "application/json", 1)
+            .await
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &Query,
+        body: Option<&Value>,
+        accept: &'static str,
+        max_attempts: u32,
+    ) -> ApiResult {
+        let started = Instant::now();
+        let deadline = started + self.timeout;
+        let mut attempt = 1;
+        loop {
+            let outcome = self.attempt(&method, path, query, body, accept, deadline).await;
+            let retry_after = match &outcome {
+                Ok((resp, retry_after)) if is_retryable_status(resp.status) => Some(*retry_after),
+                Err(ApiFailure::ConnectionRefused { .. } | ApiFailure::Unreachable { .. }) => Some(None),
+                _ => None,
+            };
+            let give_up = attempt >= max_attempts || retry_after.is_none();
+            if !give_up {
+                let backoff = BACKOFF[(attempt as usize - 1).min(BACKOFF.len() - 1)];
+                let wait = retry_after.flatten().map_or(backoff, |ra| ra.max(backoff));
+                if Instant::now() + wait < deadline {
+                    tracing::debug!(%method, path, attempt, wait_ms = wait.as_millis() as u64, "retrying Alloy API call");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                    continue;
+                }
+            }
+            let outcome = outcome.map(|(resp, _)| resp);
+            match &outcome {
+                Ok(resp) => tracing::debug!(
+                    %method, path, status = resp.status, attempts = attempt,
+                    elapsed_ms = started.elapsed().as_millis() as u64, "Alloy API call"
+                ),
+                Err(e) => tracing::warn!(%method, path, attempts = attempt, error = %e, "Alloy API call failed"),
+            }
+            return outcome;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        method: &Method,
+        path: &str,
+        query: &Query,
+        body: Option<&Value>,
+        accept: &'static str,
+        deadline: Instant,
+    ) -> Result<(ApiResponse, Option<Duration>), ApiFailure> {
+        let mut url =
+            reqwest::Url::parse(&format!("{}{}", self.base_url, path)).map_err(|e| ApiFailure::Unreachable {
+                base_url: self.base_url.to_string(),
+                detail: format!("invalid request URL: {e}"),
+            })?;
+        if !query.pairs().is_empty() {
+            url.query_pairs_mut().extend_pairs(query.pairs());
+        }
+        let mut req = self
+            .http
+            .request(method.clone(), url)
+            .header(USER_AGENT, concat!("alloy-mcp/", env!("CARGO_PKG_VERSION")))
+            .header(ACCEPT, accept);
+        let mut auth =
+            HeaderValue::from_str(&format!("Bearer {}", self.token.expose())).map_err(|_| ApiFailure::Unreachable {
+                base_url: self.base_url.to_string(),
+                detail: "the API token contains characters that cannot be sent in a header".into(),
+            })?;
+        auth.set_sensitive(true);
+        req = req.header(AUTHORIZATION, auth);
+        if let Some(b) = body {
+            req = req
+                .header(CONTENT_TYPE, "application/json")
+                .body(serde_json::to_vec(b).unwrap_or_default());
+        }
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let exchange = async {
+            let resp = req.send().await?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let text = resp.text().await?;
+            Ok::<_, reqwest::Error>((status, headers, text))
+        };
+        match tokio::time::timeout(remaining, exchange).await {
+            Err(_) => Err(ApiFailure::Timeout {
+                base_url: self.base_url.to_string(),
+                after: self.timeout,
+            }),
+            Ok(Err(e)) => Err(self.classify(&e)),
+            Ok(Ok((status, headers, body))) => {
+                let retry_after = headers
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs);
+                let content_type = headers
+                    .get(CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                Ok((
+                    ApiResponse {
+                        status,
+                        content_type,
+                        body,
+                    },
+                    retry_after,
+                ))
+            }
+        }
+    }
+
+    fn classify(&self, e: &reqwest::Error) -> ApiFailure {
+        let base_url = self.base_url.to_string();
+        if e.is_timeout() {
+            return ApiFailure::Timeout {
+                base_url,
+                after: self.timeout,
+            };
+        }
+        if is_connection_refused(e) {
+            return ApiFailure::ConnectionRefused { base_url };
+        }
+        ApiFailure::Unreachable {
+            base_url,
+            detail: error_chain(e),
+        }
+    }
+}
+
+fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 429 | 502 | 503 | 504)
+}
+
+fn is_connection_refused(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// The error's causes on one line (reqwest errors carry the URL, never headers).
+fn error_chain(e: &reqwest::Error) -> String {
+    let kind = if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "reading the answer failed"
+    } else {
+        "request failed"
+    };
+    let mut parts = vec![kind.to_string()];
+    let mut source = std::error::Error::source(e);
+    while let Some(err) = source {
+        let text = err.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        source = err.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_are_percent_encoded() {
+        assert_eq!(seg("WEB-42"), "WEB-42");
+        assert_eq!(seg("../x y/?#"), "..%2Fx%20y%2F%3F%23");
+        assert_eq!(seg("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn query_lists_become_comma_separated_values() {
+        let q = Query::new()
+            .list("status", Some(&["Todo", "Done"][..]))
+            .list::<&str>("priority", Some(&[]))
+            .opt::<&str>("q", None)
+            .opt("limit", Some(5));
+        assert_eq!(
+            q.pairs(),
+            &[
+                ("status".to_string(), "Todo,Done".to_string()),
+                ("limit".to_string(), "5".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn tokens_never_print_their_secret() {
+        let t = ApiToken::new("alloy_test_secret");
+        assert_eq!(format!("{t:?}"), "ApiToken(<redacted>)");
+        assert!(t.has_valid_prefix());
+        assert!(!ApiToken::new("secret").has_valid_prefix());
+    }
+}

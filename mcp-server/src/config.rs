@@ -1,0 +1,161 @@
+//! Command line and environment. Every setting is a flag with an environment variable behind
+//! it; a flag wins over its variable (contract §5.1 "Configuration"). [`Cli::into_config`]
+//! checks what can be checked without the network, in particular the API token prefix, so a
+//! bad key never leaves the machine.
+
+use crate::api::ApiToken;
+use crate::errors::StartupError;
+use crate::tools::Toolset;
+use clap::{ArgAction, Parser};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// The two prefixes an Alloy API key starts with.
+pub const TOKEN_PREFIXES: [&str; 2] = ["alloy_live_", "alloy_test_"];
+
+/// `alloy-mcp`: the command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "alloy-mcp",
+    version,
+    about = "MCP server for the Alloy project tracker: tools, prompts and resources over stdio, proxied to the Alloy REST API.",
+    long_about = "MCP server for the Alloy project tracker.\n\nWith no flags it serves MCP (newline-delimited JSON-RPC) on stdin/stdout and exits when stdin closes. Logs go to stderr; set RUST_LOG to change the level (default info).\n\nBefore serving, the API token's prefix is checked and the identity behind it is fetched from GET /api/v1/auth/me; any failure ends the process with exit code 1 and one line on stderr."
+)]
+pub struct Cli {
+    /// Base URL of the Alloy API, e.g. http://localhost:3000.
+    #[arg(long, env = "ALLOY_API_URL", value_name = "URL")]
+    pub api_url: Option<String>,
+
+    /// Alloy API key (alloy_live_… or alloy_test_…). Prefer the environment variable: flags are visible to other local users.
+    #[arg(long, env = "ALLOY_API_TOKEN", value_name = "KEY", hide_env_values = true)]
+    pub api_token: Option<String>,
+
+    /// Seconds one upstream call may take, retries included.
+    #[arg(long = "timeout", env = "ALLOY_MCP_TIMEOUT_SECS", value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout_secs: u64,
+
+    /// Serve only read-only tools: write tools are not listed and calls to them are refused like unknown tools.
+    #[arg(long, env = "ALLOY_MCP_READ_ONLY", action = ArgAction::SetTrue)]
+    pub read_only: bool,
+
+    /// Comma-separated tool categories to serve (connectivity is always on): connectivity, tickets, comments, labels, tags, projects, sprints, teams, workflows, summary, access, activity, time, finance, data.
+    #[arg(long, env = "ALLOY_MCP_TOOLSETS", value_name = "LIST")]
+    pub toolsets: Option<String>,
+}
+
+/// Validated settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Base URL of the API, without a trailing slash.
+    pub api_url: String,
+    /// The API key of the stdio session.
+    pub token: ApiToken,
+    /// The deadline of one upstream call, retries included.
+    pub timeout: Duration,
+    /// Whether write tools are hidden and refused.
+    pub read_only: bool,
+    /// The tool categories to serve; `None` = all.
+    pub toolsets: Option<BTreeSet<Toolset>>,
+}
+
+impl Cli {
+    /// Checks the settings without touching the network.
+    pub fn into_config(self) -> Result<Config, StartupError> {
+        let token = match self.api_token.map(|t| t.trim().to_string()) {
+            Some(t) if !t.is_empty() => ApiToken::new(t),
+            _ => return Err(StartupError::MissingToken),
+        };
+        if !token.has_valid_prefix() {
+            return Err(StartupError::InvalidToken);
+        }
+        let api_url = match self.api_url.map(|u| u.trim().trim_end_matches('/').to_string()) {
+            Some(u) if !u.is_empty() => u,
+            _ => return Err(StartupError::MissingUrl),
+        };
+        match reqwest::Url::parse(&api_url) {
+            Ok(u) if u.scheme() == "http" && u.host().is_some() => {}
+            Ok(u) if u.scheme() == "https" => {
+                return Err(StartupError::InvalidUrl {
+                    url: api_url,
+                    reason: "this build has no TLS support; use http:// (e.g. through a local TLS-terminating proxy)"
+                        .into(),
+                });
+            }
+            Ok(_) => {
+                return Err(StartupError::InvalidUrl {
+                    url: api_url,
+                    reason: "expected http://host[:port]".into(),
+                });
+            }
+            Err(e) => {
+                return Err(StartupError::InvalidUrl {
+                    url: api_url,
+                    reason: e.to_string(),
+                });
+            }
+        }
+        let toolsets = match self.toolsets.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(list) => Some(Toolset::parse_list(list).map_err(|unknown| StartupError::UnknownToolset { unknown })?),
+        };
+        Ok(Config {
+            api_url,
+            token,
+            timeout: Duration::from_secs(self.timeout_secs),
+            read_only: self.read_only,
+            toolsets,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("alloy-mcp").chain(args.iter().copied())).expect("parses")
+    }
+
+    #[test]
+    fn a_token_without_a_documented_prefix_is_refused_before_any_network_call() {
+        let c = cli(&["--api-url", "http://localhost:3000", "--api-token", "sk_live_nope"]);
+        let err = c.into_config().expect_err("bad prefix");
+        let text = err.to_string();
+        assert!(text.contains("ALLOY_API_TOKEN"), "{text}");
+        assert!(text.contains("alloy_live_") && text.contains("alloy_test_"), "{text}");
+        assert!(!text.contains("sk_live_nope"), "{text}");
+    }
+
+    #[test]
+    fn unknown_toolsets_are_named_in_the_error() {
+        let c = cli(&[
+            "--api-url",
+            "http://localhost:3000",
+            "--api-token",
+            "alloy_test_x",
+            "--toolsets",
+            "tickets,bogus",
+        ]);
+        let text = c.into_config().expect_err("bogus").to_string();
+        assert!(text.contains("bogus"), "{text}");
+    }
+
+    #[test]
+    fn a_valid_configuration_keeps_the_toolsets_and_trims_the_url() {
+        let c = cli(&[
+            "--api-url",
+            "http://localhost:3000/",
+            "--api-token",
+            "alloy_live_x",
+            "--toolsets",
+            "tickets, sprints",
+            "--read-only",
+        ]);
+        let cfg = c.into_config().expect("valid");
+        assert_eq!(cfg.api_url, "http://localhost:3000");
+        assert!(cfg.read_only);
+        let sets = cfg.toolsets.expect("toolsets");
+        assert!(sets.contains(&Toolset::Tickets) && sets.contains(&Toolset::Sprints));
+    }
+}

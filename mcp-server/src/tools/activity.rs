@@ -1,0 +1,11 @@
+//! Activity (toolset `activity`, contract §5.3 #59): `get_ticket_activity`.
+//!
+//! Not written yet: this router is empty until the tools land. Add them to the impl block
+//! below following "How to add a tool" in `tools.rs` (`tickets.rs` is the worked example),
+//! then drop `allow_empty`.
+
+use crate::server::AlloyServer;
+use rmcp::tool_router;
+
+#[tool_router(router = activity_router, vis = "pub(crate)", allow_empty)]
+impl AlloyServer {}

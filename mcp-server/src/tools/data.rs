@@ -1,0 +1,11 @@
+//! Data Export & Import (toolset `data`, contract §5.3 #70–#71): `export_data`, `import_data`.
+//!
+//! Not written yet: this router is empty until the tools land. Add them to the impl block
+//! below following "How to add a tool" in `tools.rs` (`tickets.rs` is the worked example),
+//! then drop `allow_empty`.
+
+use crate::server::AlloyServer;
+use rmcp::tool_router;
+
+#[tool_router(router = data_router, vis = "pub(crate)", allow_empty)]
+impl AlloyServer {}

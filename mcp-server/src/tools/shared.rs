@@ -1,0 +1,306 @@
+//! Parameter types shared by the tool categories: references (`TicketRef`, `ProjectRef`,
+//! `Id`), formats (`Date`, `DateTime`, `Email`), paging (`Limit`, `Cursor`), the PATCH
+//! wrapper [`Patch`] and the enums of contract §2.
+//!
+//! Every type here produces an *inline* JSON schema with its `type`, `format`, `pattern` or
+//! bounds, so a tool's input schema is self-contained and states the format of each field;
+//! the server enforces those schemas (formats included) before a tool runs. All string types
+//! are transparent: they serialize exactly as the string the model sent, so a reference goes
+//! to the API "as given" (`web-42` stays `web-42`).
+
+use rmcp::schemars::{self, JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
+use std::fmt;
+
+/// Regex of a uuid: 8-4-4-4-12 hex digits, any case (contract §0).
+pub const UUID_PATTERN: &str = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}";
+
+/// Regex of a ticket reference: a uuid or a ticket key like `WEB-42` (contract §1.2).
+pub const TICKET_REF_PATTERN: &str = "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[A-Za-z][A-Za-z0-9]{1,9}-[1-9][0-9]{0,8})$";
+
+/// Regex of a project reference: a uuid or a project key like `WEB` (contract §1.2).
+pub const PROJECT_REF_PATTERN: &str =
+    "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[A-Za-z][A-Za-z0-9]{1,9})$";
+
+/// Regex of a workflow status name (contract §2).
+pub const STATUS_PATTERN: &str = "^[A-Z][A-Za-z0-9]{0,31}$";
+
+/// Declares a transparent string newtype with an inline schema.
+macro_rules! string_param {
+    ($(#[$doc:meta])* $name:ident, $schema:tt) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            /// The value as the model sent it.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!($schema)
+            }
+        }
+    };
+}
+
+string_param!(
+    /// A ticket uuid or ticket key (`WEB-42`, any case).
+    TicketRef,
+    {"type": "string", "pattern": TICKET_REF_PATTERN}
+);
+
+string_param!(
+    /// A project uuid or project key (`WEB`, any case).
+    ProjectRef,
+    {"type": "string", "pattern": PROJECT_REF_PATTERN}
+);
+
+string_param!(
+    /// A uuid (any resource id other than tickets and projects).
+    Id,
+    {"type": "string", "format": "uuid"}
+);
+
+string_param!(
+    /// A uuid, or `none` (unassigned / backlog) in ticket filters.
+    IdOrNone,
+    {"type": "string", "pattern": format!("^({UUID_PATTERN}|none)$")}
+);
+
+string_param!(
+    /// A calendar date `YYYY-MM-DD` (UTC).
+    Date,
+    {"type": "string", "format": "date"}
+);
+
+string_param!(
+    /// An RFC 3339 timestamp, e.g. `2026-04-01T12:00:00Z`.
+    DateTime,
+    {"type": "string", "format": "date-time"}
+);
+
+string_param!(
+    /// An email address.
+    Email,
+    {"type": "string", "format": "email"}
+);
+
+string_param!(
+    /// A workflow status name such as `InProgress`.
+    StatusName,
+    {"type": "string", "pattern": STATUS_PATTERN}
+);
+
+string_param!(
+    /// An opaque page cursor.
+    Cursor,
+    {"type": "string", "minLength": 1}
+);
+
+/// A page size, 1–200 (default 50).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Limit(pub u32);
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl JsonSchema for Limit {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "Limit".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "integer", "minimum": 1, "maximum": 200, "default": 50})
+    }
+}
+
+/// A PATCH field: absent (unchanged), `null` (cleared) or a value (replaced). Use it for the
+/// nullable fields of update tools, with `#[serde(default, skip_serializing_if =
+/// "Patch::is_absent")]`; without `default` the field is required but may be `null`
+/// (`assign_ticket.assignee_id`). Its schema is the value's schema or `null`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Patch<T> {
+    /// Not sent: leave the field as it is.
+    #[default]
+    Absent,
+    /// `null`: clear the field.
+    Null,
+    /// A new value.
+    Value(T),
+}
+
+impl<T> Patch<T> {
+    /// Whether the field was not sent (for `skip_serializing_if`).
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Patch::Absent)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match Option::<T>::deserialize(d)? {
+            Some(v) => Patch::Value(v),
+            None => Patch::Null,
+        })
+    }
+}
+
+impl<T: Serialize> Serialize for Patch<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Patch::Value(v) => v.serialize(s),
+            Patch::Absent | Patch::Null => s.serialize_none(),
+        }
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Patch<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        format!("Nullable_{}", T::schema_name()).into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let inner = generator.subschema_for::<T>();
+        let mut with_null = inner.clone();
+        let added = match with_null.get_mut("type") {
+            Some(serde_json::Value::String(t)) => {
+                let t = t.clone();
+                with_null.insert("type".into(), serde_json::json!([t, "null"]));
+                true
+            }
+            _ => false,
+        };
+        if added {
+            if let Some(serde_json::Value::Array(values)) = with_null.get_mut("enum") {
+                values.push(serde_json::Value::Null);
+            }
+            with_null
+        } else {
+            json_schema!({"anyOf": [inner, {"type": "null"}]})
+        }
+    }
+}
+
+/// Declares a string enum of contract §2 with an inline `{"type": "string", "enum": [...]}`
+/// schema (variants carry no doc comments on purpose: those would turn the schema into a
+/// `oneOf`).
+macro_rules! string_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+        #[schemars(inline)]
+        #[allow(missing_docs)]
+        pub enum $name {
+            $(#[serde(rename = $wire)] $variant),+
+        }
+
+        impl $name {
+            /// The wire value.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $wire),+
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// Ticket priority, low to high.
+    Priority { Low = "Low", Medium = "Medium", High = "High", Critical = "Critical" }
+);
+
+string_enum!(
+    /// Ticket type.
+    TicketType { Task = "Task", Bug = "Bug", Feature = "Feature" }
+);
+
+string_enum!(
+    /// Category of a workflow status; "open" = Unstarted or Started.
+    StatusCategory { Unstarted = "Unstarted", Started = "Started", Completed = "Completed", Cancelled = "Cancelled" }
+);
+
+string_enum!(
+    /// Ticket list order.
+    TicketSort {
+        CreatedAt = "created_at",
+        CreatedAtDesc = "-created_at",
+        UpdatedAt = "updated_at",
+        UpdatedAtDesc = "-updated_at",
+        PriorityDesc = "-priority",
+    }
+);
+
+string_enum!(
+    /// Sprint status.
+    SprintStatus { Planned = "Planned", Active = "Active", Completed = "Completed" }
+);
+
+string_enum!(
+    /// Role in an org.
+    OrgRole { Owner = "Owner", Admin = "Admin", Member = "Member", Reporter = "Reporter", Viewer = "Viewer" }
+);
+
+string_enum!(
+    /// Time entry status.
+    TimeEntryStatus { Draft = "Draft", Submitted = "Submitted", Approved = "Approved", Rejected = "Rejected" }
+);
+
+string_enum!(
+    /// Invite status.
+    InviteStatus { Pending = "Pending", Accepted = "Accepted", Revoked = "Revoked", Expired = "Expired" }
+);
+
+string_enum!(
+    /// Ticket activity action.
+    ActivityAction {
+        Created = "Created",
+        Updated = "Updated",
+        StatusChanged = "StatusChanged",
+        Assigned = "Assigned",
+        SprintChanged = "SprintChanged",
+        LabelAdded = "LabelAdded",
+        LabelRemoved = "LabelRemoved",
+        TagSet = "TagSet",
+        TagRemoved = "TagRemoved",
+        Commented = "Commented",
+    }
+);

@@ -1,0 +1,11 @@
+//! Integration tests of the `alloy-mcp` binary: each test starts the mock Alloy API and the
+//! real server process (see `support.rs`) and talks raw JSON-RPC lines to it.
+
+mod connectivity;
+mod framing;
+mod protocol;
+mod startup;
+mod support;
+mod tickets;
+mod toolsets;
+mod upstream;

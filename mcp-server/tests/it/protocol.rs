@@ -1,0 +1,281 @@
+//! The MCP surface: version negotiation, `serverInfo`, capabilities, down-levelling of tool
+//! fields per version, the tool list and its schemas, invalid arguments and unknown tools.
+
+use crate::support::{Launch, spawn_stack, spawn_stack_with};
+use serde_json::{Value, json};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn initialize_echoes_every_supported_version_and_answers_unknown_ones_with_the_newest() {
+    let mut s = spawn_stack_with(Launch::default().initialize(None)).await;
+    for (asked, answered) in [
+        ("2024-11-05", "2024-11-05"),
+        ("2025-03-26", "2025-03-26"),
+        ("2025-06-18", "2025-06-18"),
+        ("2025-11-25", "2025-11-25"),
+        ("1999-01-01", "2025-11-25"),
+    ] {
+        let r = s.mcp.initialize(asked).await;
+        assert_eq!(r["result"]["protocolVersion"], json!(answered), "{asked}: {r}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn initialize_announces_the_server_its_capabilities_and_instructions() {
+    let mut s = spawn_stack_with(Launch::default().initialize(None)).await;
+    let r = s.mcp.initialize("2024-11-05").await;
+    let result = &r["result"];
+    assert_eq!(
+        result["serverInfo"],
+        json!({"name": "alloy-mcp", "version": env!("CARGO_PKG_VERSION")})
+    );
+    assert_eq!(result["capabilities"]["tools"], json!({"listChanged": false}));
+    assert_eq!(result["capabilities"]["prompts"], json!({"listChanged": false}));
+    assert_eq!(
+        result["capabilities"]["resources"],
+        json!({"subscribe": false, "listChanged": false})
+    );
+    let instructions = result["instructions"].as_str().expect("instructions");
+    assert!(
+        instructions.contains("WEB-42") && instructions.contains("cents"),
+        "{instructions}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_2024_11_05_client_gets_no_fields_its_version_does_not_define() {
+    let mut s = spawn_stack_with(Launch::default().initialize(Some("2024-11-05"))).await;
+    let tools = s.mcp.list_tools().await;
+    assert!(!tools.is_empty());
+    for t in &tools {
+        let keys: Vec<&String> = t.as_object().expect("object").keys().collect();
+        assert_eq!(keys, ["name", "description", "inputSchema"], "{t}");
+    }
+    let r = s.mcp.call("whoami", json!({})).await;
+    assert!(r["result"].get("structuredContent").is_none(), "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_2025_06_18_client_gets_all_four_annotations_on_every_tool_but_no_titles() {
+    let mut s = spawn_stack().await;
+    for t in s.mcp.list_tools().await {
+        let a = &t["annotations"];
+        for hint in ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] {
+            assert!(a[hint].is_boolean(), "{} lacks {hint}: {t}", t["name"]);
+        }
+        assert_eq!(a["openWorldHint"], json!(false));
+        assert!(
+            a.get("title").is_none() && t.get("title").is_none() && t.get("outputSchema").is_none(),
+            "{t}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tools_list_starts_with_connectivity_and_holds_the_ticket_tools() {
+    let mut s = spawn_stack().await;
+    let names: Vec<String> = s
+        .mcp
+        .list_tools()
+        .await
+        .iter()
+        .map(|t| t["name"].as_str().expect("name").to_string())
+        .collect();
+    assert_eq!(&names[..2], ["ping", "whoami"]);
+    for name in [
+        "create_ticket",
+        "get_ticket",
+        "search_tickets",
+        "update_ticket",
+        "transition_ticket",
+        "batch_transition",
+        "batch_update_tickets",
+        "assign_ticket",
+        "get_my_tickets",
+        "delete_ticket",
+    ] {
+        assert!(names.contains(&name.to_string()), "{name} missing from {names:?}");
+    }
+}
+
+/// The house rules every tool keeps: a `verb_noun` name, a description, an object schema
+/// that refuses unknown arguments, a description on every field, and a read-only hint that
+/// matches the verb.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_tool_is_described_strictly_and_its_read_only_hint_matches_its_verb() {
+    let mut s = spawn_stack().await;
+    for t in s.mcp.list_tools().await {
+        let name = t["name"].as_str().expect("name");
+        let verb_noun = name.contains('_') || ["ping", "whoami"].contains(&name);
+        assert!(
+            verb_noun && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+            "{name}"
+        );
+        assert!(
+            t["description"].as_str().is_some_and(|d| d.len() > 40),
+            "{name} description"
+        );
+        let schema = &t["inputSchema"];
+        assert_eq!(schema["type"], json!("object"), "{name}");
+        let props = schema["properties"].as_object().cloned().unwrap_or_default();
+        if !props.is_empty() {
+            assert_eq!(schema["additionalProperties"], json!(false), "{name}: {schema}");
+        }
+        for (field, p) in props {
+            assert!(
+                p["description"].as_str().is_some_and(|d| !d.is_empty()),
+                "{name}.{field} has no description"
+            );
+        }
+        let reads = ["get_", "list_", "search_", "ping", "whoami"]
+            .iter()
+            .any(|v| name.starts_with(v));
+        assert_eq!(t["annotations"]["readOnlyHint"], json!(reads), "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ticket_schemas_state_formats_enums_and_required_fields() {
+    let mut s = spawn_stack().await;
+    let tools = s.mcp.list_tools().await;
+    let schema = |n: &str| -> Value {
+        tools
+            .iter()
+            .find(|t| t["name"] == json!(n))
+            .map(|t| t["inputSchema"].clone())
+            .unwrap_or_else(|| panic!("{n}"))
+    };
+    let create = schema("create_ticket");
+    assert_eq!(create["required"], json!(["project_id", "title"]));
+    assert_eq!(create["properties"]["due_date"]["format"], json!("date"));
+    let priority = create["properties"]["priority"].to_string();
+    assert!(priority.contains("\"Critical\""), "{priority}");
+    let assign = schema("assign_ticket");
+    assert_eq!(assign["required"], json!(["ticket_id", "assignee_id"]));
+    let batch = schema("batch_transition");
+    assert_eq!(batch["properties"]["ticket_ids"]["maxItems"], json!(50));
+    assert_eq!(batch["properties"]["ticket_ids"]["uniqueItems"], json!(true));
+    let search = schema("search_tickets");
+    assert!(search.get("required").is_none_or(|r| r == &json!([])), "{search}");
+    assert_eq!(search["properties"]["reporter_id"]["format"], json!("uuid"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn schema_invalid_arguments_are_invalid_params_naming_the_field() {
+    let mut s = spawn_stack().await;
+    let cases = [
+        ("get_ticket", json!({}), "ticket_id"),
+        ("get_ticket", json!({"ticket_id": "not a ticket"}), "ticket_id"),
+        ("get_ticket", json!({"ticket_id": "WEB-1", "extra": 1}), "extra"),
+        ("search_tickets", json!({"reporter_id": "xyz"}), "reporter_id"),
+        ("search_tickets", json!({"priority": ["Urgent"]}), "priority[0]"),
+        ("search_tickets", json!({"limit": 500}), "limit"),
+        (
+            "create_ticket",
+            json!({"project_id": "WEB", "title": "x", "due_date": "2026-13-45"}),
+            "due_date",
+        ),
+        ("create_ticket", json!({"project_id": "WEB", "title": ""}), "title"),
+        (
+            "batch_transition",
+            json!({"ticket_ids": ["WEB-1", "WEB-1"], "status": "Done"}),
+            "ticket_ids",
+        ),
+    ];
+    for (tool, args, field) in cases {
+        let e = s.mcp.call_invalid(tool, args.clone()).await;
+        assert_eq!(e["data"]["field"], json!(field), "{tool} {args}: {e}");
+        let message = e["message"].as_str().expect("message");
+        assert!(message.contains(field), "{tool}: {message}");
+    }
+    assert!(
+        s.api.requests("/api/v1/tickets").is_empty(),
+        "refused calls never reach the API"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_tool_is_invalid_params() {
+    let mut s = spawn_stack().await;
+    let e = s.mcp.call_invalid("no_such_tool", json!({})).await;
+    assert!(e["message"].as_str().expect("message").contains("no_such_tool"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lists_answer_in_one_page_and_refuse_cursors() {
+    let mut s = spawn_stack().await;
+    for method in [
+        "tools/list",
+        "prompts/list",
+        "resources/list",
+        "resources/templates/list",
+    ] {
+        let ok = s.mcp.request(method, None).await;
+        assert!(ok["result"].get("nextCursor").is_none(), "{method}: {ok}");
+        let bad = s.mcp.request(method, Some(json!({"cursor": "abc"}))).await;
+        assert_eq!(bad["error"]["code"], json!(-32602), "{method}: {bad}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prompts_are_listed_and_rendered() {
+    let mut s = spawn_stack().await;
+    let r = s.mcp.request("prompts/list", None).await;
+    let prompts = r["result"]["prompts"].as_array().expect("prompts");
+    assert!(prompts.iter().any(|p| p["name"] == json!("standup")), "{r}");
+    let r = s.mcp.request("prompts/get", Some(json!({"name": "standup"}))).await;
+    assert!(r["result"]["messages"][0]["content"]["text"].is_string(), "{r}");
+    let r = s.mcp.request("prompts/get", Some(json!({"name": "nope"}))).await;
+    assert_eq!(r["error"]["code"], json!(-32602), "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resources_read_through_the_api_and_unknown_uris_are_not_found() {
+    let mut s = spawn_stack().await;
+    let t = s.api.ticket("Read me").await;
+    let r = s.mcp.request("resources/list", None).await;
+    let uris: Vec<&str> = r["result"]["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .filter_map(|x| x["uri"].as_str())
+        .collect();
+    assert_eq!(
+        uris,
+        [
+            "alloy://me",
+            "alloy://projects",
+            "alloy://my/tickets",
+            "alloy://projects/WEB"
+        ]
+    );
+    let r = s.mcp.request("resources/templates/list", None).await;
+    assert_eq!(
+        r["result"]["resourceTemplates"].as_array().map(Vec::len),
+        Some(6),
+        "{r}"
+    );
+
+    let r = s
+        .mcp
+        .request("resources/read", Some(json!({"uri": "alloy://me"})))
+        .await;
+    let c = &r["result"]["contents"][0];
+    assert_eq!(c["mimeType"], json!("application/json"), "{r}");
+    let me: Value = serde_json::from_str(c["text"].as_str().expect("text")).expect("json");
+    assert_eq!(me["email"], json!("owner@acme.test"));
+
+    let r = s
+        .mcp
+        .request(
+            "resources/read",
+            Some(json!({"uri": format!("alloy://tickets/{}", t["key"].as_str().expect("key"))})),
+        )
+        .await;
+    let body: Value = serde_json::from_str(r["result"]["contents"][0]["text"].as_str().expect("text")).expect("json");
+    assert_eq!(body["ticket"]["title"], json!("Read me"), "{r}");
+
+    for uri in ["alloy://nowhere", "alloy://tickets/WEB-0", "alloy://tickets/WEB-999"] {
+        let r = s.mcp.request("resources/read", Some(json!({"uri": uri}))).await;
+        assert_eq!(r["error"]["code"], json!(-32002), "{uri}: {r}");
+    }
+}

@@ -1,0 +1,394 @@
+//! Shared test support: [`spawn_stack`] starts a deterministic mock Alloy API holding one org
+//! with a user and an API key per role (built through the store, independent of the seed
+//! file) plus a project `WEB`, then spawns the real `alloy-mcp` binary against it and returns
+//! a raw line-based JSON-RPC client. Every read has a timeout, so a test never hangs: a
+//! missing answer fails with the server's stderr in the message.
+
+#![allow(dead_code)] // Not every test module uses every helper.
+
+use alloy_mock_api::model::ApiKeyScope::{Read, Write};
+use alloy_mock_api::model::OrgRole;
+use alloy_mock_api::{MockAlloy, MockOptions};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, Command};
+
+/// How long a test waits for one answer.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The path of the binary under test.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_alloy-mcp")
+}
+
+/// The API key of a role in the test org.
+pub fn key_of(role: OrgRole) -> String {
+    format!(
+        "alloy_test_{}0000000000000000000000000000",
+        role.as_str().to_lowercase()
+    )
+}
+
+/// A key that exists nowhere.
+pub const UNKNOWN_KEY: &str = "alloy_test_doesnotexist000000000000000000000";
+
+/// A mock with the test org, and what tests need to know about it.
+pub struct Api {
+    /// The running mock.
+    pub mock: MockAlloy,
+    /// The test org's id.
+    pub org_id: String,
+    /// User ids by role name (`"Owner"`, ...).
+    pub users: BTreeMap<String, String>,
+}
+
+impl Api {
+    /// The user id of a role.
+    pub fn user(&self, role: OrgRole) -> String {
+        self.users[role.as_str()].clone()
+    }
+
+    /// Requests the mock received for paths starting with `prefix`, as `(method, path)`.
+    pub fn requests(&self, prefix: &str) -> Vec<(String, String)> {
+        self.mock
+            .journal()
+            .into_iter()
+            .filter(|e| e.path.starts_with(prefix))
+            .map(|e| (e.method, e.path))
+            .collect()
+    }
+
+    /// Sends one request to the mock with the Owner key (test setup only).
+    pub async fn send(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let client = reqwest::Client::new();
+        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = client
+            .request(m, format!("{}{}", self.mock.base_url(), path))
+            .bearer_auth(key_of(OrgRole::Owner));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("mock answers");
+        let status = r.status().as_u16();
+        let text = r.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Creates a ticket in `WEB` through the API and returns it.
+    pub async fn ticket(&self, title: &str) -> Value {
+        let (status, body) = self
+            .send("POST", "/api/v1/projects/WEB/tickets", Some(json!({"title": title})))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body
+    }
+}
+
+/// Starts the mock: org "Acme" with one user and key per role, project `WEB`.
+pub async fn spawn_api() -> Api {
+    let mock = MockAlloy::start_with(MockOptions {
+        deterministic: true,
+        ..MockOptions::default()
+    })
+    .await
+    .expect("mock starts");
+    let (org_id, users) = mock.with_store(|s| {
+        let owner = s.add_user("owner@acme.test", "Olivia Owner", Some("password1"));
+        let org = s.create_org("Acme".into(), "acme".into(), owner);
+        let mut users = BTreeMap::new();
+        for role in OrgRole::ALL {
+            let id = if *role == OrgRole::Owner {
+                owner
+            } else {
+                let lower = role.as_str().to_lowercase();
+                let id = s.add_user(
+                    &format!("{lower}@acme.test"),
+                    &format!("{} User", role.as_str()),
+                    Some("password1"),
+                );
+                s.set_membership(org, id, *role);
+                id
+            };
+            s.insert_api_key(org, id, "test", &key_of(*role), vec![Read, Write], vec![], None);
+            users.insert(role.as_str().to_string(), id.to_string());
+        }
+        (org.to_string(), users)
+    });
+    let api = Api { mock, org_id, users };
+    let (status, body) = api
+        .send(
+            "POST",
+            "/api/v1/projects",
+            Some(json!({"key": "WEB", "name": "Website"})),
+        )
+        .await;
+    assert_eq!(status, 201, "project WEB: {body}");
+    api
+}
+
+/// How to start the server.
+#[derive(Clone, Debug)]
+pub struct Launch {
+    /// Role whose key the server uses.
+    pub role: OrgRole,
+    /// Extra command-line arguments.
+    pub args: Vec<String>,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+    /// The protocol version to initialize with; `None` = do not initialize.
+    pub initialize: Option<&'static str>,
+}
+
+impl Default for Launch {
+    fn default() -> Self {
+        Launch {
+            role: OrgRole::Owner,
+            args: Vec::new(),
+            env: Vec::new(),
+            initialize: Some("2025-06-18"),
+        }
+    }
+}
+
+impl Launch {
+    /// With extra arguments.
+    pub fn args(mut self, args: &[&str]) -> Launch {
+        self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    /// With one more environment variable.
+    pub fn env(mut self, k: &str, v: &str) -> Launch {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+
+    /// Initialize with this protocol version (or not at all).
+    pub fn initialize(mut self, version: Option<&'static str>) -> Launch {
+        self.initialize = version;
+        self
+    }
+
+    /// Acting as this role.
+    pub fn role(mut self, role: OrgRole) -> Launch {
+        self.role = role;
+        self
+    }
+}
+
+/// The mock and the server process.
+pub struct Stack {
+    /// The mock API.
+    pub api: Api,
+    /// The MCP server.
+    pub mcp: Mcp,
+}
+
+/// The default stack: Owner key, initialized with 2025-06-18.
+pub async fn spawn_stack() -> Stack {
+    spawn_stack_with(Launch::default()).await
+}
+
+/// A stack started as `launch` says.
+pub async fn spawn_stack_with(launch: Launch) -> Stack {
+    let api = spawn_api().await;
+    let mcp = Mcp::spawn(&api.mock.base_url(), &launch).await;
+    Stack { api, mcp }
+}
+
+/// The server process with a raw line-based JSON-RPC client.
+pub struct Mcp {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: tokio::sync::mpsc::UnboundedReceiver<String>,
+    stderr: Arc<Mutex<String>>,
+    next_id: i64,
+}
+
+impl Mcp {
+    /// Spawns the binary against `api_url` and initializes it if `launch` asks for it.
+    pub async fn spawn(api_url: &str, launch: &Launch) -> Mcp {
+        let mut cmd = Command::new(bin());
+        cmd.env_clear()
+            .env("ALLOY_API_URL", api_url)
+            .env("ALLOY_API_TOKEN", key_of(launch.role))
+            .env("RUST_LOG", "debug")
+            .args(&launch.args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (k, v) in &launch.env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("alloy-mcp starts");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr_pipe = child.stderr.take().expect("stderr");
+        let (tx, lines) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut r = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = r.next_line().await {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = stderr.clone();
+        tokio::spawn(async move {
+            let mut r = BufReader::new(stderr_pipe).lines();
+            while let Ok(Some(line)) = r.next_line().await {
+                if let Ok(mut s) = sink.lock() {
+                    s.push_str(&line);
+                    s.push('\n');
+                }
+            }
+        });
+        let mut mcp = Mcp {
+            child,
+            stdin,
+            lines,
+            stderr,
+            next_id: 0,
+        };
+        if let Some(version) = launch.initialize {
+            let r = mcp.initialize(version).await;
+            assert!(r.get("result").is_some(), "initialize failed: {r}");
+        }
+        mcp
+    }
+
+    /// What the server wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Writes one raw line (a newline is added).
+    pub async fn send_raw(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(line.as_bytes()).await.expect("write");
+        stdin.write_all(b"\n").await.expect("write");
+        stdin.flush().await.expect("flush");
+    }
+
+    /// Writes raw bytes as they are.
+    pub async fn send_bytes(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(bytes).await.expect("write");
+        stdin.flush().await.expect("flush");
+    }
+
+    /// Reads the next output line as JSON (fails after [`ANSWER_TIMEOUT`]).
+    pub async fn recv(&mut self) -> Value {
+        match tokio::time::timeout(ANSWER_TIMEOUT, self.lines.recv()).await {
+            Ok(Some(line)) => {
+                serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {line}"))
+            }
+            Ok(None) => panic!("the server closed stdout; stderr:\n{}", self.stderr()),
+            Err(_) => panic!("no answer within {ANSWER_TIMEOUT:?}; stderr:\n{}", self.stderr()),
+        }
+    }
+
+    /// Reads messages until the one answering `id` (notifications in between are skipped).
+    pub async fn recv_for(&mut self, id: &Value) -> Value {
+        loop {
+            let msg = self.recv().await;
+            if msg.get("id") == Some(id) {
+                return msg;
+            }
+        }
+    }
+
+    /// Sends a request with a fresh id and returns the whole answer message.
+    pub async fn request(&mut self, method: &str, params: Option<Value>) -> Value {
+        self.next_id += 1;
+        let id = json!(self.next_id);
+        let mut msg = json!({"jsonrpc": "2.0", "id": id, "method": method});
+        if let Some(p) = params {
+            msg["params"] = p;
+        }
+        self.send_raw(&msg.to_string()).await;
+        self.recv_for(&id).await
+    }
+
+    /// `initialize` with `version`, then `notifications/initialized`; returns the answer.
+    pub async fn initialize(&mut self, version: &str) -> Value {
+        let r = self
+            .request(
+                "initialize",
+                Some(json!({
+                    "protocolVersion": version,
+                    "capabilities": {},
+                    "clientInfo": {"name": "alloy-mcp-tests", "version": "0.0.0"},
+                })),
+            )
+            .await;
+        self.send_raw(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+            .await;
+        r
+    }
+
+    /// `tools/list` → the tools.
+    pub async fn list_tools(&mut self) -> Vec<Value> {
+        let r = self.request("tools/list", None).await;
+        r["result"]["tools"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("tools/list: {r}"))
+    }
+
+    /// `tools/call` → the whole answer message.
+    pub async fn call(&mut self, name: &str, args: Value) -> Value {
+        self.request("tools/call", Some(json!({"name": name, "arguments": args})))
+            .await
+    }
+
+    /// A call that must succeed: its text content parsed as JSON.
+    pub async fn call_ok(&mut self, name: &str, args: Value) -> Value {
+        let r = self.call(name, args).await;
+        assert_eq!(r["result"]["isError"], json!(false), "{name} should succeed: {r}");
+        parse_text(&r)
+    }
+
+    /// A call that must return an `isError` result: its text content parsed as JSON.
+    pub async fn call_err(&mut self, name: &str, args: Value) -> Value {
+        let r = self.call(name, args).await;
+        assert_eq!(r["result"]["isError"], json!(true), "{name} should fail: {r}");
+        parse_text(&r)
+    }
+
+    /// A call that must be refused with JSON-RPC -32602: the error object.
+    pub async fn call_invalid(&mut self, name: &str, args: Value) -> Value {
+        let r = self.call(name, args).await;
+        assert_eq!(r["error"]["code"], json!(-32602), "{name} should be -32602: {r}");
+        r["error"].clone()
+    }
+
+    /// Closes stdin and waits for the exit (fails after [`ANSWER_TIMEOUT`]).
+    pub async fn close(mut self) -> (ExitStatus, Vec<Value>, String) {
+        drop(self.stdin.take());
+        let status = tokio::time::timeout(ANSWER_TIMEOUT, self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("the server did not exit after stdin closed; stderr:\n{}", self.stderr()))
+            .expect("wait");
+        let mut rest = Vec::new();
+        while let Ok(Some(line)) = tokio::time::timeout(Duration::from_secs(2), self.lines.recv()).await {
+            rest.push(serde_json::from_str(&line).unwrap_or(Value::String(line)));
+        }
+        let stderr = self.stderr();
+        (status, rest, stderr)
+    }
+}
+
+/// The text content of a tool result, parsed as JSON.
+pub fn parse_text(answer: &Value) -> Value {
+    let text = answer["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no text content: {answer}"));
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("text is not JSON ({e}): {text}"))
+}

@@ -1,0 +1,370 @@
+//! The ten ticket tools: each one succeeding, and each one failing (an `isError` result with
+//! the API's status and message, or -32602 for arguments the schema or a rule refuses).
+
+use crate::support::{Launch, spawn_stack, spawn_stack_with};
+use alloy_mock_api::model::OrgRole;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_ticket_creates_a_ticket_with_the_given_fields() {
+    let mut s = spawn_stack().await;
+    let member = s.api.user(OrgRole::Member);
+    let t = s
+        .mcp
+        .call_ok(
+            "create_ticket",
+            json!({
+                "project_id": "web",
+                "title": "Login button is blue",
+                "priority": "High",
+                "ticket_type": "Bug",
+                "assignee_id": member,
+                "story_points": 3,
+                "due_date": "2026-05-01",
+                "tags": {"env": "prod"},
+            }),
+        )
+        .await;
+    assert_eq!(t["key"], json!("WEB-1"));
+    assert_eq!(t["priority"], json!("High"));
+    assert_eq!(t["ticket_type"], json!("Bug"));
+    assert_eq!(t["assignee_id"], json!(member));
+    assert_eq!(t["tags"], json!({"env": "prod"}));
+    assert_eq!(t["status"], json!("Backlog"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_ticket_reports_is_error_when_the_project_is_missing() {
+    let mut s = spawn_stack().await;
+    let e = s
+        .mcp
+        .call_err("create_ticket", json!({"project_id": "NOPE", "title": "x"}))
+        .await;
+    assert_eq!(e["status"], json!(404));
+    assert_eq!(e["error"]["code"], json!("not_found"));
+    assert!(e["error"]["message"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_ticket_reports_a_viewer_as_forbidden() {
+    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Viewer)).await;
+    let e = s
+        .mcp
+        .call_err("create_ticket", json!({"project_id": "WEB", "title": "x"}))
+        .await;
+    assert_eq!(e["status"], json!(403));
+    assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn get_ticket_accepts_a_key_in_any_case_and_reports_unknown_tickets() {
+    let mut s = spawn_stack().await;
+    let created = s.api.ticket("Find me").await;
+    let t = s.mcp.call_ok("get_ticket", json!({"ticket_id": "web-1"})).await;
+    assert_eq!(t["id"], created["id"]);
+    let t = s.mcp.call_ok("get_ticket", json!({"ticket_id": created["id"]})).await;
+    assert_eq!(t["key"], json!("WEB-1"));
+    let e = s.mcp.call_err("get_ticket", json!({"ticket_id": "WEB-999"})).await;
+    assert_eq!(e["status"], json!(404));
+    assert_eq!(e["error"]["details"]["resource"], json!("ticket"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_tickets_filters_pages_and_passes_cursors_back() {
+    let mut s = spawn_stack().await;
+    for title in ["Alpha bug", "Beta feature", "Alpha again"] {
+        s.api.ticket(title).await;
+    }
+    let page = s.mcp.call_ok("search_tickets", json!({"query": "alpha"})).await;
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(2), "{page}");
+    assert_eq!(page["has_more"], json!(false));
+    let first = s
+        .mcp
+        .call_ok("search_tickets", json!({"project_id": "WEB", "limit": 2}))
+        .await;
+    assert_eq!(first["has_more"], json!(true));
+    let cursor = first["next_cursor"].as_str().expect("cursor").to_string();
+    let second = s
+        .mcp
+        .call_ok(
+            "search_tickets",
+            json!({"project_id": "WEB", "limit": 2, "cursor": cursor}),
+        )
+        .await;
+    assert_eq!(second["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(second["next_cursor"], json!(null));
+    let journal = s.api.mock.journal();
+    let last = journal
+        .iter()
+        .rev()
+        .find(|e| e.path == "/api/v1/projects/WEB/tickets")
+        .expect("listed");
+    assert!(last.query.iter().any(|(k, _)| k == "cursor"), "{:?}", last.query);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_tickets_maps_arrays_to_comma_separated_query_values() {
+    let mut s = spawn_stack().await;
+    s.mcp
+        .call_ok(
+            "search_tickets",
+            json!({"status_category": ["Unstarted", "Started"], "priority": ["High", "Critical"], "assignee_id": "none", "sort": "-priority"}),
+        )
+        .await;
+    let e = s
+        .api
+        .mock
+        .journal()
+        .into_iter()
+        .rev()
+        .find(|e| e.path == "/api/v1/tickets")
+        .expect("listed");
+    let q: std::collections::BTreeMap<_, _> = e.query.into_iter().collect();
+    assert_eq!(q["status_category"], "Unstarted,Started");
+    assert_eq!(q["priority"], "High,Critical");
+    assert_eq!(q["assignee_id"], "none");
+    assert_eq!(q["sort"], "-priority");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_tickets_reports_an_api_refusal_of_its_filters() {
+    let mut s = spawn_stack().await;
+    let e = s.mcp.call_err("search_tickets", json!({"tag_value": "prod"})).await;
+    assert_eq!(e["status"], json!(400));
+    assert_eq!(e["error"]["code"], json!("bad_request"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn update_ticket_changes_and_clears_fields() {
+    let mut s = spawn_stack().await;
+    s.api.ticket("Change me").await;
+    let t = s
+        .mcp
+        .call_ok(
+            "update_ticket",
+            json!({"ticket_id": "WEB-1", "priority": "Critical", "description": "now", "story_points": 5}),
+        )
+        .await;
+    assert_eq!(t["priority"], json!("Critical"));
+    assert_eq!(t["description"], json!("now"));
+    let t = s
+        .mcp
+        .call_ok(
+            "update_ticket",
+            json!({"ticket_id": "WEB-1", "description": null, "story_points": null}),
+        )
+        .await;
+    assert_eq!(t["description"], json!(null));
+    assert_eq!(t["story_points"], json!(null));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn update_ticket_needs_at_least_one_field_and_reports_bad_references() {
+    let mut s = spawn_stack().await;
+    s.api.ticket("Change me").await;
+    let e = s.mcp.call_invalid("update_ticket", json!({"ticket_id": "WEB-1"})).await;
+    assert!(e["message"].as_str().expect("message").contains("title"), "{e}");
+    let e = s
+        .mcp
+        .call_err(
+            "update_ticket",
+            json!({"ticket_id": "WEB-1", "assignee_id": "00000000-0000-4000-8000-0000000fffff"}),
+        )
+        .await;
+    assert_eq!(e["status"], json!(422));
+    assert_eq!(e["error"]["details"]["reason"], json!("invalid_reference"));
+    let e = s
+        .mcp
+        .call_invalid("update_ticket", json!({"ticket_id": "WEB-1", "status": "Done"}))
+        .await;
+    assert_eq!(e["data"]["field"], json!("status"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn transition_ticket_moves_a_ticket_and_reports_unknown_statuses() {
+    let mut s = spawn_stack().await;
+    s.api.ticket("Move me").await;
+    let t = s
+        .mcp
+        .call_ok(
+            "transition_ticket",
+            json!({"ticket_id": "WEB-1", "status": "InProgress"}),
+        )
+        .await;
+    assert_eq!(t["status"], json!("InProgress"));
+    let e = s
+        .mcp
+        .call_err("transition_ticket", json!({"ticket_id": "WEB-1", "status": "Shipped"}))
+        .await;
+    assert_eq!(e["status"], json!(422));
+    assert_eq!(e["error"]["details"]["reason"], json!("unknown_status"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batch_transition_reports_each_ticket_on_its_own() {
+    let mut s = spawn_stack().await;
+    s.api.ticket("One").await;
+    s.api.ticket("Two").await;
+    let r = s
+        .mcp
+        .call_ok(
+            "batch_transition",
+            json!({"ticket_ids": ["WEB-1", "WEB-9", "web-2"], "status": "Done"}),
+        )
+        .await;
+    assert_eq!(r["succeeded"], json!(2));
+    assert_eq!(r["failed"], json!(1));
+    let results = r["results"].as_array().expect("results");
+    assert_eq!(results[0]["ok"], json!(true));
+    assert_eq!(results[1]["ticket_id"], json!("WEB-9"));
+    assert_eq!(results[1]["error"]["code"], json!("not_found"));
+    assert_eq!(results[2]["ticket"]["status"], json!("Done"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batch_transition_refuses_empty_and_oversized_batches() {
+    let mut s = spawn_stack().await;
+    let e = s
+        .mcp
+        .call_invalid("batch_transition", json!({"ticket_ids": [], "status": "Done"}))
+        .await;
+    assert_eq!(e["data"]["field"], json!("ticket_ids"));
+    let many: Vec<String> = (1..=51).map(|n| format!("WEB-{n}")).collect();
+    let e = s
+        .mcp
+        .call_invalid("batch_transition", json!({"ticket_ids": many, "status": "Done"}))
+        .await;
+    assert_eq!(e["data"]["field"], json!("ticket_ids"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batch_update_tickets_applies_changes_per_ticket() {
+    let mut s = spawn_stack().await;
+    s.api.ticket("One").await;
+    let r = s
+        .mcp
+        .call_ok(
+            "batch_update_tickets",
+            json!({"ticket_ids": ["WEB-1", "WEB-2"], "priority": "Low", "due_date": null}),
+        )
+        .await;
+    assert_eq!(r["succeeded"], json!(1));
+    assert_eq!(r["failed"], json!(1));
+    assert_eq!(r["results"][0]["ticket"]["priority"], json!("Low"));
+    let sent = s
+        .api
+        .mock
+        .journal()
+        .into_iter()
+        .find(|e| e.path == "/api/v1/tickets/batch-update")
+        .expect("sent");
+    assert_eq!(
+        sent.body,
+        Some(json!({"ticket_ids": ["WEB-1", "WEB-2"], "changes": {"priority": "Low", "due_date": null}}))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batch_update_tickets_needs_at_least_one_change() {
+    let mut s = spawn_stack().await;
+    let e = s
+        .mcp
+        .call_invalid("batch_update_tickets", json!({"ticket_ids": ["WEB-1"]}))
+        .await;
+    assert!(e["message"].as_str().expect("message").contains("at least one"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn assign_ticket_assigns_and_unassigns() {
+    let mut s = spawn_stack().await;
+    s.api.ticket("Own me").await;
+    let admin = s.api.user(OrgRole::Admin);
+    let t = s
+        .mcp
+        .call_ok("assign_ticket", json!({"ticket_id": "WEB-1", "assignee_id": admin}))
+        .await;
+    assert_eq!(t["assignee_id"], json!(admin));
+    let t = s
+        .mcp
+        .call_ok("assign_ticket", json!({"ticket_id": "WEB-1", "assignee_id": null}))
+        .await;
+    assert_eq!(t["assignee_id"], json!(null));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn assign_ticket_requires_the_assignee_and_reports_non_members() {
+    let mut s = spawn_stack().await;
+    s.api.ticket("Own me").await;
+    let e = s.mcp.call_invalid("assign_ticket", json!({"ticket_id": "WEB-1"})).await;
+    assert_eq!(e["data"]["field"], json!("assignee_id"));
+    let e = s
+        .mcp
+        .call_err(
+            "assign_ticket",
+            json!({"ticket_id": "WEB-1", "assignee_id": "00000000-0000-4000-8000-0000000fffff"}),
+        )
+        .await;
+    assert_eq!(e["status"], json!(422));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn get_my_tickets_lists_the_callers_open_tickets() {
+    let mut s = spawn_stack().await;
+    let me = s.api.user(OrgRole::Owner);
+    for title in ["Mine open", "Mine done", "Not mine"] {
+        s.api.ticket(title).await;
+    }
+    s.api
+        .send(
+            "PATCH",
+            "/api/v1/tickets/WEB-1",
+            Some(json!({"assignee_id": me, "priority": "Low"})),
+        )
+        .await;
+    s.api
+        .send("PATCH", "/api/v1/tickets/WEB-2", Some(json!({"assignee_id": me})))
+        .await;
+    s.api
+        .send(
+            "POST",
+            "/api/v1/tickets/WEB-2/transition",
+            Some(json!({"status": "Done"})),
+        )
+        .await;
+    let page = s.mcp.call_ok("get_my_tickets", json!({})).await;
+    let keys: Vec<&str> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|t| t["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["WEB-1"]);
+    let page = s.mcp.call_ok("get_my_tickets", json!({"include_closed": true})).await;
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
+    let e = s
+        .api
+        .mock
+        .journal()
+        .into_iter()
+        .rev()
+        .find(|e| e.path == "/api/v1/tickets")
+        .expect("listed");
+    assert!(e.query.contains(&("assignee_id".to_string(), me)), "{:?}", e.query);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn get_my_tickets_refuses_an_unknown_sort() {
+    let mut s = spawn_stack().await;
+    let e = s.mcp.call_invalid("get_my_tickets", json!({"sort": "priority"})).await;
+    assert_eq!(e["data"]["field"], json!("sort"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_ticket_deletes_once_and_then_reports_not_found() {
+    let mut s = spawn_stack().await;
+    s.api.ticket("Delete me").await;
+    let r = s.mcp.call_ok("delete_ticket", json!({"ticket_id": "web-1"})).await;
+    assert_eq!(r, json!({"deleted": true, "ticket_id": "web-1"}));
+    let e = s.mcp.call_err("delete_ticket", json!({"ticket_id": "web-1"})).await;
+    assert_eq!(e["status"], json!(404));
+}

@@ -1,0 +1,169 @@
+//! Upstream faults: GETs retry on 429/5xx with bounded backoff honouring `Retry-After`, writes
+//! never retry, and every failure is an `isError` result with the status and the API's message
+//! (or `upstream_unavailable` / `upstream_invalid_response` when there is no usable answer).
+
+use crate::support::{Launch, spawn_stack, spawn_stack_with};
+use alloy_mock_api::{Fault, FaultKind};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+fn count(s: &crate::support::Stack, method: &str, path: &str) -> usize {
+    s.api
+        .requests(path)
+        .iter()
+        .filter(|(m, p)| m == method && p == path)
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_read_is_retried_after_a_transient_503() {
+    let mut s = spawn_stack().await;
+    s.api.ticket("Flaky").await;
+    let _f = s
+        .api
+        .mock
+        .fault(
+            Fault::new(FaultKind::Status(503))
+                .path_prefix("/api/v1/tickets")
+                .times(1),
+        )
+        .await;
+    let t = s.mcp.call_ok("get_ticket", json!({"ticket_id": "WEB-1"})).await;
+    assert_eq!(t["title"], json!("Flaky"));
+    assert_eq!(count(&s, "GET", "/api/v1/tickets/WEB-1"), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_read_gives_up_after_three_attempts_and_reports_the_status() {
+    let mut s = spawn_stack().await;
+    let _f = s
+        .api
+        .mock
+        .fault(Fault::new(FaultKind::Status(503)).path_prefix("/api/v1/tickets"))
+        .await;
+    let e = s.mcp.call_err("get_ticket", json!({"ticket_id": "WEB-1"})).await;
+    assert_eq!(e["status"], json!(503));
+    assert_eq!(e["error"]["code"], json!("unavailable"));
+    assert!(e["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert_eq!(count(&s, "GET", "/api/v1/tickets/WEB-1"), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rate_limited_read_waits_for_retry_after() {
+    let mut s = spawn_stack().await;
+    s.api.ticket("Busy").await;
+    let _f = s
+        .api
+        .mock
+        .fault(
+            Fault::new(FaultKind::RateLimited { retry_after: 1 })
+                .path_prefix("/api/v1/tickets")
+                .times(1),
+        )
+        .await;
+    let started = Instant::now();
+    s.mcp.call_ok("get_ticket", json!({"ticket_id": "WEB-1"})).await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_persistent_429_keeps_its_retry_after_details() {
+    let mut s = spawn_stack().await;
+    let _f = s
+        .api
+        .mock
+        .fault(Fault::new(FaultKind::RateLimited { retry_after: 60 }).path_prefix("/api/v1/tickets"))
+        .await;
+    let started = Instant::now();
+    let e = s.mcp.call_err("get_ticket", json!({"ticket_id": "WEB-1"})).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "a wait past the deadline is skipped"
+    );
+    assert_eq!(e["status"], json!(429));
+    assert_eq!(e["error"]["details"]["retry_after_seconds"], json!(60));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_is_never_retried() {
+    let mut s = spawn_stack().await;
+    let _f = s
+        .api
+        .mock
+        .fault(
+            Fault::new(FaultKind::Status(503))
+                .method("POST")
+                .path("/api/v1/projects/WEB/tickets")
+                .times(1),
+        )
+        .await;
+    let e = s
+        .mcp
+        .call_err("create_ticket", json!({"project_id": "WEB", "title": "Once"}))
+        .await;
+    assert_eq!(e["status"], json!(503));
+    assert_eq!(count(&s, "POST", "/api/v1/projects/WEB/tickets"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_api_becomes_upstream_unavailable_after_the_timeout() {
+    let mut s = spawn_stack_with(Launch::default().args(&["--timeout", "1"])).await;
+    let _f = s
+        .api
+        .mock
+        .fault(Fault::new(FaultKind::Delay(Duration::from_secs(4))).path_prefix("/api/v1/tickets"))
+        .await;
+    let started = Instant::now();
+    let e = s.mcp.call_err("get_ticket", json!({"ticket_id": "WEB-1"})).await;
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert_eq!(e["status"], json!(null));
+    assert_eq!(e["error"]["code"], json!("upstream_unavailable"));
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("did not answer within"),
+        "{e}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_connection_becomes_upstream_unavailable() {
+    let mut s = spawn_stack().await;
+    let _f = s
+        .api
+        .mock
+        .fault(Fault::new(FaultKind::DropConnection).path_prefix("/api/v1/tickets"))
+        .await;
+    let e = s.mcp.call_err("search_tickets", json!({})).await;
+    assert_eq!(e["error"]["code"], json!("upstream_unavailable"), "{e}");
+    assert_eq!(count(&s, "GET", "/api/v1/tickets"), 3, "connection errors are retried");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_success_answer_that_is_not_json_becomes_upstream_invalid_response() {
+    let mut s = spawn_stack().await;
+    let _f = s
+        .api
+        .mock
+        .fault(Fault::new(FaultKind::MalformedBody).path_prefix("/api/v1/tickets"))
+        .await;
+    let e = s.mcp.call_err("search_tickets", json!({})).await;
+    assert_eq!(e["status"], json!(200));
+    assert_eq!(e["error"]["code"], json!("upstream_invalid_response"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_server_keeps_serving_after_upstream_failures() {
+    let mut s = spawn_stack().await;
+    // `times(1)` rather than dropping the guard: wiremock 0.6.5 deactivates the wrong mock
+    // when a scoped mock is dropped after requests have been served.
+    let _f = s.api.mock.fault(Fault::new(FaultKind::Status(500)).times(1)).await;
+    s.mcp.call_err("whoami", json!({})).await;
+    let v = s.mcp.call_ok("whoami", json!({})).await;
+    assert_eq!(v["role"], json!("Owner"));
+}
