@@ -30,6 +30,8 @@ pub struct MockOptions {
     pub fixed_now: Option<Ts>,
     /// Seed directory (holding `seed.json`) to load.
     pub seed_dir: Option<PathBuf>,
+    /// An already parsed seed to load (e.g. [`Seed::bundled`]); takes precedence over `seed_dir`.
+    pub seed: Option<Seed>,
     /// Authenticated calls per token per minute; `0` = off.
     pub rate_limit_per_minute: u32,
     /// Public auth calls per client per minute; `0` = off.
@@ -47,6 +49,7 @@ impl Default for MockOptions {
             deterministic: false,
             fixed_now: None,
             seed_dir: None,
+            seed: None,
             rate_limit_per_minute: 0,
             auth_rate_limit_per_minute: 0,
             registration: RegistrationMode::InviteOnly,
@@ -57,10 +60,12 @@ impl Default for MockOptions {
 
 impl MockOptions {
     /// Deterministic mode with the bundled seed (`fixtures/seed`): what tests and the
-    /// conformance harness use.
+    /// conformance harness use. The seed compiled into the crate is used, so this works from
+    /// any directory; the seed directory is the fallback.
     pub fn seeded_deterministic() -> MockOptions {
         MockOptions {
             deterministic: true,
+            seed: Seed::bundled().ok(),
             seed_dir: Some(default_seed_dir()),
             ..MockOptions::default()
         }
@@ -341,9 +346,10 @@ impl MockAlloy {
             registration: opts.registration,
         };
         let mut store = Store::new(settings, clock);
-        let keys = match &opts.seed_dir {
-            Some(dir) => Seed::load_dir(dir)?.apply(&mut store)?,
-            None => SeedKeys::default(),
+        let keys = match (&opts.seed, &opts.seed_dir) {
+            (Some(seed), _) => seed.apply(&mut store)?,
+            (None, Some(dir)) => Seed::load_dir(dir)?.apply(&mut store)?,
+            (None, None) => SeedKeys::default(),
         };
         let shared = Arc::new(Shared {
             store: Mutex::new(store),

@@ -9,3 +9,4 @@ mod teams;
 mod workflows;
 mod sprints;
 mod isolation;
+mod seed;

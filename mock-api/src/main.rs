@@ -1,0 +1,200 @@
+//! The `alloy-mock-api` binary: `alloy-mock-api serve` starts the mock Alloy API on a local
+//! port with the bundled seed (or a seed directory, or none), prints the base URL and one API
+//! key per seeded user as lines that can be pasted into a shell, and runs until Ctrl-C or
+//! SIGTERM, then exits 0. Every startup failure (port in use, bad seed, bad flag value) is one
+//! line on stderr and exit code 1.
+
+use alloy_mock_api::model::OrgRole;
+use alloy_mock_api::seed::Seed;
+use alloy_mock_api::{MockAlloy, MockOptions, RegistrationMode, Ts};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// A faithful, stateful stand-in for the Alloy REST API.
+#[derive(Debug, Parser)]
+#[command(name = "alloy-mock-api", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the mock API until Ctrl-C or SIGTERM (the default command).
+    Serve(ServeArgs),
+}
+
+/// Options of `serve`; each can also come from the environment variable shown.
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (the real one is printed).
+    #[arg(long, env = "ALLOY_MOCK_BIND", default_value = "127.0.0.1:3000")]
+    bind: SocketAddr,
+
+    /// Seed directory holding `seed.json` (default: the seed bundled into this binary).
+    #[arg(long, env = "ALLOY_MOCK_SEED", value_name = "DIR")]
+    seed: Option<PathBuf>,
+
+    /// Start empty, without any seed data (first-run onboarding is then open); wins over --seed.
+    #[arg(long)]
+    no_seed: bool,
+
+    /// Deterministic mode: sequential ids and secrets, and a clock fixed at --fixed-now.
+    #[arg(long, env = "ALLOY_DETERMINISTIC", value_parser = clap::builder::FalseyValueParser::new())]
+    deterministic: bool,
+
+    /// The fixed instant of deterministic mode (RFC 3339; default 2026-04-01T12:00:00.000Z); ignored
+    /// without --deterministic.
+    #[arg(long, env = "ALLOY_FIXED_NOW", value_name = "TS", value_parser = parse_ts)]
+    fixed_now: Option<Ts>,
+
+    /// Authenticated calls per token per minute; 0 turns rate limiting off.
+    #[arg(long, env = "ALLOY_RATE_LIMIT_PER_MINUTE", value_name = "N", default_value_t = 600)]
+    rate_limit_per_minute: u32,
+
+    /// Public auth calls (register, login, refresh, onboard) per client per minute; 0 = off.
+    #[arg(
+        long,
+        env = "ALLOY_AUTH_RATE_LIMIT_PER_MINUTE",
+        value_name = "N",
+        default_value_t = 20
+    )]
+    auth_rate_limit_per_minute: u32,
+
+    /// Who may self-register.
+    #[arg(long, env = "ALLOY_REGISTRATION", value_enum, default_value_t = Registration::InviteOnly)]
+    registration: Registration,
+}
+
+/// The registration modes of `ALLOY_REGISTRATION`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum Registration {
+    /// Anyone may register.
+    Open,
+    /// Registration needs an invite code.
+    InviteOnly,
+    /// Registration is closed.
+    Disabled,
+}
+
+fn parse_ts(s: &str) -> Result<Ts, String> {
+    Ts::parse(s).ok_or_else(|| format!("{s:?} is not an RFC 3339 timestamp like 2026-04-01T12:00:00.000Z"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let args = match cli.command {
+        Some(Command::Serve(args)) => args,
+        // No subcommand: serve with the defaults (and whatever the environment sets).
+        None => match Cli::try_parse_from(["alloy-mock-api", "serve"]) {
+            Ok(Cli {
+                command: Some(Command::Serve(args)),
+            }) => args,
+            Ok(_) => return fail("cannot read the serve options"),
+            Err(e) => e.exit(),
+        },
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("{e:#}")),
+    }
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("alloy-mock-api: {msg}");
+    ExitCode::FAILURE
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let seed = match (&args.seed, args.no_seed) {
+        (_, true) => None,
+        (Some(dir), false) => Some(Seed::load_dir(dir)?),
+        (None, false) => Some(Seed::bundled()?),
+    };
+    if args.fixed_now.is_some() && !args.deterministic {
+        eprintln!("alloy-mock-api: note: --fixed-now / ALLOY_FIXED_NOW only applies with --deterministic; ignoring it");
+    }
+    let seed_name = seed.as_ref().map(|s| s.source().to_string());
+    let opts = MockOptions {
+        bind: Some(args.bind),
+        deterministic: args.deterministic,
+        fixed_now: args.fixed_now,
+        seed,
+        rate_limit_per_minute: args.rate_limit_per_minute,
+        auth_rate_limit_per_minute: args.auth_rate_limit_per_minute,
+        registration: match args.registration {
+            Registration::Open => RegistrationMode::Open,
+            Registration::InviteOnly => RegistrationMode::InviteOnly,
+            Registration::Disabled => RegistrationMode::Disabled,
+        },
+        ..MockOptions::default()
+    };
+    let mock = MockAlloy::start_with(opts).await?;
+    print_banner(&mock, args.deterministic, seed_name.as_deref())?;
+    wait_for_shutdown().await?;
+    eprintln!("alloy-mock-api: shutting down");
+    drop(mock);
+    Ok(())
+}
+
+/// Prints the base URL and the seeded keys; every line is valid shell (comments or exports).
+fn print_banner(mock: &MockAlloy, deterministic: bool, seed: Option<&str>) -> anyhow::Result<()> {
+    let url = mock.base_url();
+    let mode = if deterministic { "deterministic" } else { "live clock" };
+    let mut out = String::new();
+    out.push_str(&format!(
+        "# alloy-mock-api {} listening on {url} ({mode}; seed: {})\n",
+        env!("CARGO_PKG_VERSION"),
+        seed.unwrap_or("none")
+    ));
+    out.push_str(&format!("export ALLOY_API_URL={url}\n"));
+    let keys = &mock.keys().keys;
+    if let Some(owner) = mock.keys().entry(OrgRole::Owner) {
+        out.push_str(&format!(
+            "export ALLOY_API_TOKEN={}  # Owner {} ({})\n",
+            owner.key, owner.email, owner.org_slug
+        ));
+    }
+    if !keys.is_empty() {
+        out.push_str("# Seeded API keys (role, email, org, key):\n");
+        let width = keys.iter().map(|k| k.email.len()).max().unwrap_or(0);
+        for k in keys {
+            out.push_str(&format!(
+                "#   {:<8} {:<width$}  {:<8} {}\n",
+                k.role.as_str(),
+                k.email,
+                k.org_slug,
+                k.key
+            ));
+        }
+    }
+    out.push_str("# Press Ctrl-C to stop.\n");
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(out.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM.
+async fn wait_for_shutdown() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}

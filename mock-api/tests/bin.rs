@@ -1,0 +1,342 @@
+//! End-to-end tests of the `alloy-mock-api` binary as a user runs it: `serve` prints the base
+//! URL and the seeded keys, a Member key can create a project and a ticket and read them back, a
+//! Viewer key gets 403 with the error envelope, SIGTERM and Ctrl-C (SIGINT) stop it with exit
+//! code 0, and startup failures (missing or broken seed, port in use) are one line on stderr
+//! with exit code 1. Signals are sent with the system `kill` command, so no signal crate is
+//! needed.
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const MEMBER_KEY: &str = "alloy_test_MmbrAcmeSeed00000000000000000001";
+const VIEWER_KEY: &str = "alloy_test_VwerAcmeSeed00000000000000000001";
+const OWNER_KEY: &str = "alloy_test_OwnrAcmeSeed00000000000000000001";
+
+/// Generous bound on how long startup and shutdown may take on a loaded CI machine.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+fn command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_alloy-mock-api"));
+    cmd.args(args);
+    for var in [
+        "ALLOY_MOCK_BIND",
+        "ALLOY_MOCK_SEED",
+        "ALLOY_DETERMINISTIC",
+        "ALLOY_FIXED_NOW",
+        "ALLOY_RATE_LIMIT_PER_MINUTE",
+        "ALLOY_AUTH_RATE_LIMIT_PER_MINUTE",
+        "ALLOY_REGISTRATION",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// A running binary and the lines it printed up to its banner's end.
+struct Running {
+    child: Child,
+    url: String,
+    banner: Vec<String>,
+}
+
+impl Running {
+    /// Starts the binary and waits for the `export ALLOY_API_URL=` line and the end of the banner.
+    fn start(cmd: &mut Command) -> Running {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        // The reader keeps draining stdout until the process ends, so the pipe never fills.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut banner = Vec::new();
+        loop {
+            let line = rx.recv_timeout(PATIENCE).unwrap_or_else(|e| {
+                let _ = child.kill();
+                let mut err = String::new();
+                if let Some(mut s) = child.stderr.take() {
+                    let _ = s.read_to_string(&mut err);
+                }
+                panic!("no banner from the binary ({e}); stdout so far: {banner:?}; stderr: {err}")
+            });
+            let done = line.starts_with("# Press Ctrl-C");
+            banner.push(line);
+            if done {
+                break;
+            }
+        }
+        let url = banner
+            .iter()
+            .find_map(|l| l.strip_prefix("export ALLOY_API_URL="))
+            .expect("the banner exports ALLOY_API_URL")
+            .to_string();
+        Running { child, url, banner }
+    }
+
+    fn signal(&self, sig: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{sig}"), self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{sig} failed");
+    }
+
+    /// Waits for the process to exit and returns its status and stderr.
+    fn wait(mut self) -> (ExitStatus, String) {
+        let stderr = self.child.stderr.take();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let status = self.child.wait();
+            let mut err = String::new();
+            if let Some(mut s) = stderr {
+                let _ = s.read_to_string(&mut err);
+            }
+            let _ = tx.send((status, err));
+        });
+        let (status, err) = rx.recv_timeout(PATIENCE).expect("the binary exits after the signal");
+        (status.expect("wait succeeds"), err)
+    }
+}
+
+/// Runs the binary to completion (for startup failures) and returns its status and stderr.
+fn run_to_exit(args: &[&str]) -> (ExitStatus, String) {
+    let mut child = command(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let stderr = child.stderr.take();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut err = String::new();
+        if let Some(mut s) = stderr {
+            let _ = s.read_to_string(&mut err);
+        }
+        let _ = tx.send((child.wait(), err));
+    });
+    let (status, err) = rx.recv_timeout(PATIENCE).expect("the binary exits on its own");
+    (status.expect("wait succeeds"), err)
+}
+
+async fn call(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    key: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = http.request(method, url).bearer_auth(key);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.expect("the binary answers");
+    let status = r.status().as_u16();
+    let text = r.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+#[tokio::test]
+async fn the_binary_serves_the_seed_and_a_member_creates_a_project_and_a_ticket() {
+    let running = Running::start(&mut command(&["serve", "--bind", "127.0.0.1:0", "--deterministic"]));
+    assert!(
+        running.url.starts_with("http://127.0.0.1:") && !running.url.ends_with(":0"),
+        "{}",
+        running.url
+    );
+    let banner = running.banner.join("\n");
+    assert!(
+        banner.contains(&format!("export ALLOY_API_TOKEN={OWNER_KEY}")),
+        "{banner}"
+    );
+    for (role, key) in [("Member", MEMBER_KEY), ("Viewer", VIEWER_KEY)] {
+        assert!(
+            running.banner.iter().any(|l| l.contains(role) && l.contains(key)),
+            "{banner}"
+        );
+    }
+    let http = reqwest::Client::new();
+    let url = |p: &str| format!("{}{p}", running.url);
+    use reqwest::Method;
+
+    let (status, me) = call(&http, Method::GET, url("/api/v1/auth/me"), MEMBER_KEY, None).await;
+    assert_eq!(
+        (status, me["role"].clone(), me["email"].clone()),
+        (200, json!("Member"), json!("maya@acme.test"))
+    );
+
+    let (status, project) = call(
+        &http,
+        Method::POST,
+        url("/api/v1/projects"),
+        MEMBER_KEY,
+        Some(json!({"key": "DEMO", "name": "Demo"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{project}");
+    let (status, read) = call(&http, Method::GET, url("/api/v1/projects/DEMO"), MEMBER_KEY, None).await;
+    assert_eq!(
+        (status, read["id"].clone(), read["name"].clone()),
+        (200, project["id"].clone(), json!("Demo"))
+    );
+
+    let (status, ticket) = call(
+        &http,
+        Method::POST,
+        url("/api/v1/projects/DEMO/tickets"),
+        MEMBER_KEY,
+        Some(json!({"title": "First ticket", "priority": "High"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{ticket}");
+    assert_eq!(ticket["key"], "DEMO-1");
+    let (status, read) = call(&http, Method::GET, url("/api/v1/tickets/DEMO-1"), MEMBER_KEY, None).await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(
+        (read["id"].clone(), read["title"].clone()),
+        (ticket["id"].clone(), json!("First ticket"))
+    );
+
+    let (status, refused) = call(
+        &http,
+        Method::POST,
+        url("/api/v1/projects"),
+        VIEWER_KEY,
+        Some(json!({"key": "NOPE", "name": "No"})),
+    )
+    .await;
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(refused["error"]["code"], "forbidden");
+    assert_eq!(refused["error"]["details"]["reason"], "insufficient_role");
+    assert!(refused["error"]["message"].is_string());
+    let (status, refused) = call(
+        &http,
+        Method::POST,
+        url("/api/v1/projects/DEMO/tickets"),
+        VIEWER_KEY,
+        Some(json!({"title": "x"})),
+    )
+    .await;
+    assert_eq!((status, refused["error"]["code"].clone()), (403, json!("forbidden")));
+
+    running.signal("TERM");
+    let (status, stderr) = running.wait();
+    assert_eq!(status.code(), Some(0), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn ctrl_c_stops_the_binary_cleanly() {
+    // Live clock and random ids: the bundled seed loads outside deterministic mode too.
+    let running = Running::start(&mut command(&["serve", "--bind", "127.0.0.1:0"]));
+    assert!(
+        running.banner.iter().any(|l| l.contains(MEMBER_KEY)),
+        "{:?}",
+        running.banner
+    );
+    running.signal("INT");
+    let (status, stderr) = running.wait();
+    assert_eq!(status.code(), Some(0), "stderr: {stderr}");
+}
+
+#[tokio::test]
+async fn no_seed_starts_an_empty_installation() {
+    let running = Running::start(&mut command(&["serve", "--bind", "127.0.0.1:0", "--no-seed"]));
+    assert!(
+        !running.banner.iter().any(|l| l.contains("alloy_test_")),
+        "no seed, no keys: {:?}",
+        running.banner
+    );
+    let r = reqwest::get(format!("{}/api/v1/onboard", running.url))
+        .await
+        .expect("onboard state");
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["needs_onboarding"], true);
+    running.signal("TERM");
+    assert_eq!(running.wait().0.code(), Some(0));
+}
+
+#[tokio::test]
+async fn environment_variables_configure_serve_and_it_is_the_default_command() {
+    let mut cmd = command(&[]);
+    cmd.env("ALLOY_MOCK_BIND", "127.0.0.1:0")
+        .env("ALLOY_DETERMINISTIC", "1")
+        .env("ALLOY_FIXED_NOW", "2026-05-01T00:00:00Z");
+    let running = Running::start(&mut cmd);
+    assert!(running.banner[0].contains("deterministic"), "{:?}", running.banner);
+    let http = reqwest::Client::new();
+    let (status, me) = call(
+        &http,
+        reqwest::Method::GET,
+        format!("{}/api/v1/auth/me", running.url),
+        OWNER_KEY,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(
+        me["user_id"], "00000000-0000-4000-8000-000000000001",
+        "deterministic ids"
+    );
+    let r = http
+        .get(format!("{}/health", running.url))
+        .send()
+        .await
+        .expect("health");
+    assert_eq!(r.status().as_u16(), 200);
+    running.signal("TERM");
+    assert_eq!(running.wait().0.code(), Some(0));
+}
+
+#[test]
+fn a_missing_seed_directory_exits_1_naming_the_file() {
+    let dir = std::env::temp_dir().join(format!("alloy-no-seed-{}", std::process::id()));
+    let (status, stderr) = run_to_exit(&["serve", "--bind", "127.0.0.1:0", "--seed", &dir.display().to_string()]);
+    assert_eq!(status.code(), Some(1));
+    let expected = dir.join("seed.json").display().to_string();
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_seed_with_a_misspelt_field_exits_1_naming_the_field() {
+    let dir = std::env::temp_dir().join(format!("alloy-bad-seed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let good = include_str!("../../fixtures/seed/seed.json");
+    std::fs::write(
+        dir.join("seed.json"),
+        good.replacen("\"display_name\"", "\"display_nmae\"", 1),
+    )
+    .expect("write");
+    let (status, stderr) = run_to_exit(&["serve", "--bind", "127.0.0.1:0", "--seed", &dir.display().to_string()]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        stderr.contains("display_nmae") && stderr.contains("seed.json"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+}
+
+#[test]
+fn a_port_in_use_exits_1_with_a_clear_message() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let (status, stderr) = run_to_exit(&["serve", "--bind", &addr]);
+    assert_eq!(status.code(), Some(1));
+    assert!(stderr.contains("cannot bind") && stderr.contains(&addr), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    drop(taken);
+}
