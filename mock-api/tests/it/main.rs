@@ -3,10 +3,17 @@
 
 mod support;
 
-mod projects;
 mod access;
-mod teams;
-mod workflows;
-mod sprints;
+mod comments;
+mod data;
+mod finance;
 mod isolation;
+mod labels;
+mod projects;
 mod seed;
+mod sprints;
+mod tags;
+mod teams;
+mod tickets;
+mod time;
+mod workflows;
