@@ -7,7 +7,7 @@
 //!
 //! - every call carries `Authorization: Bearer <key>` and is bounded by one deadline
 //!   (`--timeout`, default 30 s) that covers all of its attempts;
-//! - GETs retry on 429, 502, 503, 504 and connection errors: at most 3 attempts, waiting
+//! - GETs retry on 429, any 5xx and connection errors: at most 3 attempts, waiting
 //!   200 ms then 400 ms, or `Retry-After` when that is longer; a wait that would pass the
 //!   deadline is skipped and the last answer returned;
 //! - writes are never retried.
@@ -405,8 +405,10 @@ impl ApiClient {
     }
 }
 
+/// 429 and every 5xx (the rule; the contract lists only 502/503/504, and a repeated
+/// idempotent read costs nothing but time within the deadline).
 fn is_retryable_status(status: u16) -> bool {
-    matches!(status, 429 | 502 | 503 | 504)
+    status == 429 || (500..600).contains(&status)
 }
 
 fn is_connection_refused(e: &reqwest::Error) -> bool {

@@ -13,8 +13,8 @@ use std::time::Duration;
 /// The two prefixes an Alloy API key starts with.
 pub const TOKEN_PREFIXES: [&str; 2] = ["alloy_live_", "alloy_test_"];
 
-/// `alloy-mcp`: the command line.
-#[derive(Debug, Parser)]
+/// `alloy-mcp`: the command line. `Debug` redacts the token.
+#[derive(Parser)]
 #[command(
     name = "alloy-mcp",
     version,
@@ -42,6 +42,18 @@ pub struct Cli {
     /// Comma-separated tool categories to serve (connectivity is always on): connectivity, tickets, comments, labels, tags, projects, sprints, teams, workflows, summary, access, activity, time, finance, data.
     #[arg(long, env = "ALLOY_MCP_TOOLSETS", value_name = "LIST")]
     pub toolsets: Option<String>,
+}
+
+impl std::fmt::Debug for Cli {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cli")
+            .field("api_url", &self.api_url)
+            .field("api_token", &self.api_token.as_ref().map(|_| "<redacted>"))
+            .field("timeout_secs", &self.timeout_secs)
+            .field("read_only", &self.read_only)
+            .field("toolsets", &self.toolsets)
+            .finish()
+    }
 }
 
 /// Validated settings.
@@ -125,6 +137,12 @@ mod tests {
         assert!(text.contains("ALLOY_API_TOKEN"), "{text}");
         assert!(text.contains("alloy_live_") && text.contains("alloy_test_"), "{text}");
         assert!(!text.contains("sk_live_nope"), "{text}");
+    }
+
+    #[test]
+    fn the_command_line_never_prints_the_token() {
+        let c = cli(&["--api-token", "alloy_test_secret"]);
+        assert!(!format!("{c:?}").contains("secret"));
     }
 
     #[test]

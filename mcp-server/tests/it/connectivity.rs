@@ -1,6 +1,6 @@
 //! `ping` and `whoami`, and the stdio lifecycle around them.
 
-use crate::support::{Launch, key_of, spawn_stack, spawn_stack_with};
+use crate::support::{Launch, key_of, spawn_seeded_stack, spawn_stack, spawn_stack_with};
 use alloy_mock_api::model::OrgRole;
 use alloy_mock_api::{Fault, FaultKind};
 use serde_json::json;
@@ -90,4 +90,13 @@ async fn a_call_in_flight_when_input_closes_is_still_answered() {
             .any(|m| m["id"] == json!("last") && m["result"]["isError"] == json!(false)),
         "{out:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_server_works_against_the_bundled_seed() {
+    let mut s = spawn_seeded_stack(Launch::default().role(OrgRole::Member)).await;
+    let me = s.mcp.call_ok("whoami", json!({})).await;
+    assert_eq!(me["role"], json!("Member"));
+    let page = s.mcp.call_ok("search_tickets", json!({"limit": 5})).await;
+    assert!(page["items"].as_array().is_some_and(|i| !i.is_empty()), "{page}");
 }

@@ -130,6 +130,23 @@ pub async fn spawn_api() -> Api {
     api
 }
 
+/// A stack on the bundled seed (`fixtures/seed`, deterministic): realistic data for tools
+/// that read history. The server uses the seed key of `launch.role`; `Api::users` and
+/// `Api::org_id` are empty/unknown here, ask the seed or `whoami` instead.
+pub async fn spawn_seeded_stack(launch: Launch) -> Stack {
+    let mock = MockAlloy::start_with(MockOptions::seeded_deterministic())
+        .await
+        .expect("seeded mock starts");
+    let key = mock.key(launch.role).to_string();
+    let api = Api {
+        mock,
+        org_id: String::new(),
+        users: BTreeMap::new(),
+    };
+    let mcp = Mcp::spawn_with_key(&api.mock.base_url(), &key, &launch).await;
+    Stack { api, mcp }
+}
+
 /// How to start the server.
 #[derive(Clone, Debug)]
 pub struct Launch {
@@ -210,12 +227,18 @@ pub struct Mcp {
 }
 
 impl Mcp {
-    /// Spawns the binary against `api_url` and initializes it if `launch` asks for it.
+    /// Spawns the binary against `api_url` with the test org's key of `launch.role`, and
+    /// initializes it if `launch` asks for it.
     pub async fn spawn(api_url: &str, launch: &Launch) -> Mcp {
+        Mcp::spawn_with_key(api_url, &key_of(launch.role), launch).await
+    }
+
+    /// Spawns the binary against `api_url` with `key`.
+    pub async fn spawn_with_key(api_url: &str, key: &str, launch: &Launch) -> Mcp {
         let mut cmd = Command::new(bin());
         cmd.env_clear()
             .env("ALLOY_API_URL", api_url)
-            .env("ALLOY_API_TOKEN", key_of(launch.role))
+            .env("ALLOY_API_TOKEN", key)
             .env("RUST_LOG", "debug")
             .args(&launch.args)
             .stdin(Stdio::piped())

@@ -34,6 +34,23 @@ async fn a_read_is_retried_after_a_transient_503() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_read_is_retried_after_a_transient_500_too() {
+    let mut s = spawn_stack().await;
+    let _f = s
+        .api
+        .mock
+        .fault(Fault::new(FaultKind::Status(500)).path("/api/v1/auth/me").times(2))
+        .await;
+    let v = s.mcp.call_ok("whoami", json!({})).await;
+    assert_eq!(v["role"], json!("Owner"));
+    assert_eq!(
+        count(&s, "GET", "/api/v1/auth/me"),
+        1 + 3,
+        "startup check, then three attempts"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_read_gives_up_after_three_attempts_and_reports_the_status() {
     let mut s = spawn_stack().await;
     let _f = s
@@ -160,9 +177,9 @@ async fn a_success_answer_that_is_not_json_becomes_upstream_invalid_response() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_server_keeps_serving_after_upstream_failures() {
     let mut s = spawn_stack().await;
-    // `times(1)` rather than dropping the guard: wiremock 0.6.5 deactivates the wrong mock
-    // when a scoped mock is dropped after requests have been served.
-    let _f = s.api.mock.fault(Fault::new(FaultKind::Status(500)).times(1)).await;
+    // `times(3)` (one call's attempts) rather than dropping the guard: wiremock 0.6.5
+    // deactivates the wrong mock when a scoped mock is dropped after requests were served.
+    let _f = s.api.mock.fault(Fault::new(FaultKind::Status(500)).times(3)).await;
     s.mcp.call_err("whoami", json!({})).await;
     let v = s.mcp.call_ok("whoami", json!({})).await;
     assert_eq!(v["role"], json!("Owner"));
