@@ -281,7 +281,7 @@ impl Respond for FaultResponder {
                 self.shared.record(journal_entry(&raw, Some(*s)));
                 let (code, msg) = match s {
                     500 => ("internal", "injected internal error"),
-                    502 | 503 | 504 => ("unavailable", "injected upstream unavailability"),
+                    502..=504 => ("unavailable", "injected upstream unavailability"),
                     _ => ("injected", "injected fault"),
                 };
                 let e = crate::error::ApiError::new(*s, code, msg, Default::default());

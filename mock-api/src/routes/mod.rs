@@ -128,13 +128,12 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// Body limit of `POST /api/v1/import`.
 pub const IMPORT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 
-fn match_route<'r>(
-    routes: &'r [Route],
-    method: &str,
-    path: &str,
-) -> Result<(&'r Route, Vec<(&'static str, String)>), ApiError> {
+/// Path parameters of a matched route, by name.
+type Params = Vec<(&'static str, String)>;
+
+fn match_route<'r>(routes: &'r [Route], method: &str, path: &str) -> Result<(&'r Route, Params), ApiError> {
     let segs: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
-    let mut candidates: Vec<(usize, &Route, Vec<(&'static str, String)>)> = Vec::new();
+    let mut candidates: Vec<(usize, &Route, Params)> = Vec::new();
     for r in routes {
         let pat: Vec<&'static str> = r.path.split('/').skip(1).collect();
         if pat.len() != segs.len() {
@@ -188,12 +187,13 @@ pub fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push(h * 16 + l);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;

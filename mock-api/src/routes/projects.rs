@@ -108,7 +108,7 @@ fn create_project(ctx: &mut Ctx) -> ApiResult<Reply> {
     };
     let workflow_id = match f.workflow_id {
         Patch::Set(w) => {
-            if !ctx.store.workflows.get(&w).is_some_and(|w| w.org_id == org) {
+            if ctx.store.workflows.get(&w).is_none_or(|w| w.org_id != org) {
                 return Err(ApiError::invalid_reference("workflow_id", &w.to_string()));
             }
             w
