@@ -17,7 +17,8 @@
 //!
 //! Deviations from the proposed contract are listed in ARCHITECTURE.md ("Mock API contract").
 
-#![allow(missing_docs)] // Model fields mirror the wire format documented in the contract.
+// Model fields mirror the wire format documented in the contract.
+#![allow(missing_docs)]
 // `ApiError` carries the whole envelope (details map, headers): boxing it would only add an
 // allocation on the error path of a test double whose handlers are not a hot path.
 #![allow(clippy::result_large_err)]
