@@ -221,6 +221,17 @@ impl Store {
         }
     }
 
+    /// The position of the deterministic id counter, for [`Store::rewind_ids`].
+    pub fn id_mark(&self) -> u64 {
+        self.id_counter
+    }
+
+    /// Rewinds the id counter to a mark from [`Store::id_mark`]: a request that drew ids and
+    /// then wrote nothing (an import dry run or a refused import) leaves no trace in later ids.
+    pub fn rewind_ids(&mut self, mark: u64) {
+        self.id_counter = mark;
+    }
+
     /// A fresh request id (own counter, so reads never shift resource ids).
     pub fn new_request_id(&mut self) -> Uuid {
         if self.settings.deterministic {
