@@ -138,8 +138,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ..MockOptions::default()
     };
     let mock = MockAlloy::start_with(opts).await?;
+    // Register the signal handlers before announcing readiness: a client that signals right
+    // after reading the banner must reach them, not the default action.
+    let shutdown = shutdown_signals()?;
     print_banner(&mock, args.deterministic, seed_name.as_deref())?;
-    wait_for_shutdown().await?;
+    shutdown.wait().await?;
     eprintln!("alloy-mock-api: shutting down");
     drop(mock);
     Ok(())
@@ -183,18 +186,37 @@ fn print_banner(mock: &MockAlloy, deterministic: bool, seed: Option<&str>) -> an
     Ok(())
 }
 
-/// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM.
-async fn wait_for_shutdown() -> anyhow::Result<()> {
+/// SIGINT and (on Unix) SIGTERM, registered as soon as this is created.
+struct Shutdown {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+fn shutdown_signals() -> anyhow::Result<Shutdown> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate())?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r?,
-            _ = term.recv() => {}
-        }
+        Ok(Shutdown {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
     }
     #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await?;
-    Ok(())
+    Ok(Shutdown {})
+}
+
+impl Shutdown {
+    /// Resolves on the first of the signals.
+    async fn wait(mut self) -> anyhow::Result<()> {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c().await?;
+        Ok(())
+    }
 }
