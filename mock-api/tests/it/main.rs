@@ -9,6 +9,7 @@ mod data;
 mod finance;
 mod isolation;
 mod labels;
+mod permissions;
 mod projects;
 mod seed;
 mod sprints;
