@@ -4,6 +4,7 @@
 mod connectivity;
 mod framing;
 mod protocol;
+mod snapshots;
 mod startup;
 mod support;
 mod tickets;

@@ -163,6 +163,7 @@ async fn ticket_schemas_state_formats_enums_and_required_fields() {
 async fn schema_invalid_arguments_are_invalid_params_naming_the_field() {
     let mut s = spawn_stack().await;
     let cases = [
+        ("ping", json!({"verbose": true}), "verbose"),
         ("get_ticket", json!({}), "ticket_id"),
         ("get_ticket", json!({"ticket_id": "not a ticket"}), "ticket_id"),
         ("get_ticket", json!({"ticket_id": "WEB-1", "extra": 1}), "extra"),
