@@ -9,6 +9,13 @@
 //! ([`expected`]: insta snapshot files shared by `cargo test` and the CLI). [`runner`] plays and
 //! judges cases, [`expected_failures`] applies a strict baseline, [`report`] renders text,
 //! JSON and JUnit.
+//!
+//! Adding a case for a tool: write `fixtures/scenarios/<category>/<tool>__<case>.json` (format
+//! in [`scenario`]; request ids start at 1, arguments must fit the tool's own `inputSchema`
+//! unless the step says `"arguments": "invalid"`), run `cargo insta test -p alloy-conformance`
+//! (or `INSTA_UPDATE=always cargo test -p alloy-conformance`), review the new
+//! `fixtures/expected/<category>/<tool>__<case>.snap` and commit both files. The CLI
+//! (`alloy-conformance run`) picks the case up from the same two files.
 
 pub mod driver;
 pub mod expected;

@@ -39,7 +39,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Runs the conformance scenarios against a server and reports per case.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Starts the seeded mock API and `alloy-mcp --http`, prints keys and client configuration,
     /// and runs until Ctrl-C.
     Sandbox(SandboxArgs),
@@ -102,6 +102,10 @@ struct RunArgs {
     /// No progress bar even on a terminal.
     #[arg(long)]
     no_progress: bool,
+    /// Also write every actual transcript to DIR/<transport>/<category>/<tool>__<case>.snap
+    /// (insta format: to inspect, or to review as expected transcripts of a new server).
+    #[arg(long, value_name = "DIR")]
+    write_actual: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -128,7 +132,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Run(args) => run(args).await,
+            Command::Run(args) => run(*args).await,
             Command::Sandbox(args) => sandbox(args).await,
         }
     });
@@ -274,6 +278,14 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         eprint!("\r\x1b[2K");
     }
 
+    if let Some(dir) = &args.write_actual {
+        let scenarios = scenario::load_dir(&fixtures.scenarios)?;
+        for o in &outcomes {
+            if let Some(s) = scenarios.iter().find(|s| s.id == o.id) {
+                alloy_conformance::expected::write(&dir.join(o.transport.name()), s, &o.transcript)?;
+            }
+        }
+    }
     let mut problems = Vec::new();
     if let Some(b) = &baseline {
         let known = scenario::load_dir(&fixtures.scenarios)?

@@ -233,6 +233,59 @@ pub async fn run_case(scenario: &Scenario, launch: &Launch, shared: Option<&Mock
     case.finish(diagnostics, started)
 }
 
+/// A server's full `tools/list` (every page) after a handshake at `version`, with the protocol
+/// checks it failed (shape, schema meta-validation, annotations). The material for the sorted
+/// name list and the one schema snapshot per tool.
+#[derive(Clone, Debug)]
+pub struct ToolList {
+    /// The tools, in the server's order.
+    pub tools: Vec<Value>,
+    /// Protocol checks that failed.
+    pub violations: Vec<String>,
+}
+
+/// Starts (or connects to) the server with a fresh mock and fetches its tool list.
+pub async fn list_tools(launch: &Launch, version: &str, timeouts: Timeouts) -> anyhow::Result<ToolList> {
+    let (opts, _) = mock_options(None);
+    let mock = MockAlloy::start_with(opts).await?;
+    let scenario = Scenario {
+        id: "tools/tools_list__all_pages".into(),
+        category: "tools".into(),
+        tool: "tools_list".into(),
+        case: "all_pages".into(),
+        path: PathBuf::new(),
+        file: scenario::ScenarioFile {
+            description: "the full tool list".into(),
+            protocol_version: Some(version.to_string()),
+            handshake: true,
+            transports: None,
+            steps: Vec::new(),
+        },
+    };
+    let (mut driver, process) = connect(launch, &mock, timeouts).await.map_err(|(e, p)| {
+        anyhow::anyhow!(
+            "cannot connect: {e}\n{}",
+            p.map(|p| p.diagnostics()).unwrap_or_default()
+        )
+    })?;
+    let mut case = Case::new(&scenario, &mock, timeouts);
+    let tools = if case.handshake(driver.as_mut()).await {
+        case.fetch_tools(driver.as_mut()).await
+    } else {
+        None
+    };
+    let diagnostics = driver.diagnostics();
+    driver.close().await;
+    drop(process);
+    match tools {
+        Some(tools) => Ok(ToolList {
+            tools,
+            violations: case.violations,
+        }),
+        None => anyhow::bail!("no tool list: {:?}\n{diagnostics}", case.violations),
+    }
+}
+
 fn setup_failure(scenario: &Scenario, message: String, started: Instant) -> CaseRun {
     let mut rec = Recorder::new(&scenario.id, &scenario.file.description);
     rec.push(json!({"event": "setup_failed"}));

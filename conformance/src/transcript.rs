@@ -10,9 +10,9 @@
 //! {"scenario": "lifecycle/ping__after_initialize", "description": "…",
 //!  "exchanges": [
 //!    {"handshake": {"requested": "2025-06-18", "negotiated": "2025-06-18"}},
-//!    {"send": {"jsonrpc": "2.0", "id": 1, "method": "ping"},
-//!     "recv": [{"jsonrpc": "2.0", "id": 1, "result": {}}],
-//!     "upstream": [{"method": "GET", "path": "/api/v1/auth/me", "query": [], "token_prefix": "alloy_test_0000", "body": null, "status": 200}]}
+//!    {"send": {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_ticket", "arguments": {"ticket_id": "WEB-1"}}},
+//!     "recv": [{"jsonrpc": "2.0", "id": 1, "result": {"content": [{"type": "text", "text": "{…}"}], "isError": false}}],
+//!     "upstream": [{"method": "GET", "path": "/api/v1/tickets/WEB-1", "query": [], "token_prefix": "alloy_test_Ownr", "body": null, "status": 200}]}
 //!  ]}
 //! ```
 //!
@@ -171,8 +171,9 @@ impl Names {
     }
 }
 
-/// THE normalization of a transcript (and of anything shaped like one): ids of requests the
-/// server sent become `<server-request-N>`; random UUIDs become `<uuid-N>` and RFC 3339
+/// THE normalization of a transcript (and of anything shaped like one): identity lookups leave
+/// the upstream record (see `drop_identity_lookups`); ids of requests the server sent become
+/// `<server-request-N>`; random UUIDs become `<uuid-N>` and RFC 3339
 /// timestamps `<ts-N>`, numbered by first appearance so equal values stay equal (UUIDs of the
 /// deterministic mock, `00000000-0000-4000-8000-…`, are kept); loopback ports become `<port>`;
 /// session ids become `<session>`. Object keys are normalized like strings. Idempotent.
@@ -181,6 +182,9 @@ pub fn normalize(transcript: &Value) -> Value {
     let mut server_requests = 0usize;
     if let Some(exchanges) = v.get_mut("exchanges").and_then(Value::as_array_mut) {
         for ex in exchanges {
+            if let Some(obj) = ex.as_object_mut() {
+                drop_identity_lookups(obj);
+            }
             let Some(recv) = ex.get_mut("recv").and_then(Value::as_array_mut) else {
                 continue;
             };
@@ -203,6 +207,19 @@ pub fn normalize(transcript: &Value) -> Value {
     let mut names = Names::default();
     names.walk(&mut v);
     v
+}
+
+/// Identity lookups (`GET /api/v1/auth/me`) leave the upstream record: a server may make them
+/// at start-up, once per session or per key behind a cache, so when they happen depends on the
+/// transport and on timing, not on the step. (`whoami` still shows the identity in its answer.)
+fn drop_identity_lookups(exchange: &mut Map<String, Value>) {
+    let Some(Value::Array(entries)) = exchange.get_mut("upstream") else {
+        return;
+    };
+    entries.retain(|e| !(e.get("method") == Some(&json!("GET")) && e.get("path") == Some(&json!("/api/v1/auth/me"))));
+    if entries.is_empty() {
+        exchange.remove("upstream");
+    }
 }
 
 /// A unified line diff of two JSON values, pretty-printed (`-` expected, `+` actual); empty
@@ -251,6 +268,19 @@ mod tests {
         assert_eq!(item["kept"], "00000000-0000-4000-8000-00000000000a");
         assert_eq!(item["Mcp-Session-Id"], "<session>");
         assert_eq!(normalize(&n), n);
+    }
+
+    #[test]
+    fn identity_lookups_leave_the_upstream_record() {
+        let me = json!({"method": "GET", "path": "/api/v1/auth/me", "status": 200});
+        let other = json!({"method": "GET", "path": "/api/v1/projects", "status": 200});
+        let t = json!({"exchanges": [
+            {"send": {}, "recv": [], "upstream": [me.clone()]},
+            {"send": {}, "recv": [], "upstream": [me, other.clone()]},
+        ]});
+        let n = normalize(&t);
+        assert!(n["exchanges"][0].get("upstream").is_none());
+        assert_eq!(n["exchanges"][1]["upstream"], json!([other]));
     }
 
     #[test]

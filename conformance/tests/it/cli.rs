@@ -117,3 +117,58 @@ fn run_with_a_pattern_that_matches_nothing_fails() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("no scenario matches --only no-such-category/"));
 }
+
+#[test]
+fn sandbox_prints_the_mock_url_and_a_key_per_role_and_keeps_running() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_alloy-conformance"))
+        .args([
+            "sandbox",
+            "--api-addr",
+            &format!("127.0.0.1:{port}"),
+            "--server",
+            "/nonexistent/alloy-mcp",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the sandbox starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    while let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(30)) {
+        let done = line.starts_with("Running;");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    let text = seen.join("\n");
+    assert!(
+        text.contains(&format!("Mock Alloy API: http://127.0.0.1:{port}")),
+        "{text}"
+    );
+    for role in ["Owner", "Admin", "Member", "Reporter", "Viewer"] {
+        assert!(text.lines().any(|l| l.trim_start().starts_with(role)), "{role}: {text}");
+    }
+    assert!(text.contains("Running; Ctrl-C stops everything."), "{text}");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        "the mock API listens"
+    );
+    assert!(child.try_wait().expect("status").is_none(), "the sandbox keeps running");
+    child.kill().expect("stops");
+    let _ = child.wait();
+}

@@ -150,3 +150,21 @@ async fn a_silent_fake_times_out_on_every_transport_instead_of_hanging() {
     assert_eq!(exchanges[0]["recv"], serde_json::json!([{"event": "timeout"}]));
     assert!(stdio.violations.iter().any(|v| v.starts_with("handshake:")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fake_tool_list_gives_a_sorted_name_list_and_one_schema_snapshot_per_tool() {
+    let list = runner::list_tools(&launch("correct", Transport::Stdio), "2025-06-18", timeouts())
+        .await
+        .expect("a tool list");
+    assert!(list.violations.is_empty(), "{:?}", list.violations);
+    let (names, per_tool) = alloy_conformance::shapes::tool_artifacts(&list.tools);
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(fake_fixtures().expected.join("schemas"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        insta::assert_json_snapshot!("tool_names", names);
+        for (name, tool) in &per_tool {
+            insta::assert_json_snapshot!(format!("tool_schema@{name}"), tool);
+        }
+    });
+}
