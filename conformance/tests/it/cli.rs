@@ -172,3 +172,54 @@ fn sandbox_prints_the_mock_url_and_a_key_per_role_and_keeps_running() {
     child.kill().expect("stops");
     let _ = child.wait();
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Kills the fake when the test ends, pass or fail.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn run_judges_servers_started_separately_over_http_and_sse_against_the_mock_on_a_fixed_address() {
+    let (mcp_port, mock_port) = (free_port(), free_port());
+    let _server = Running(
+        Command::new(fake_bin())
+            .args(["--http", &format!("127.0.0.1:{mcp_port}")])
+            .env("ALLOY_API_URL", format!("http://127.0.0.1:{mock_port}"))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the fake starts"),
+    );
+    let dir = fake_fixtures().scenarios.parent().expect("fixtures dir").to_path_buf();
+    let out = Command::new(env!("CARGO_BIN_EXE_alloy-conformance"))
+        .arg("run")
+        .args(["--http", &format!("http://127.0.0.1:{mcp_port}/mcp")])
+        .args(["--sse", &format!("http://127.0.0.1:{mcp_port}/sse")])
+        .args(["--mock-addr", &format!("127.0.0.1:{mock_port}")])
+        .args(["--wait-for-server", "30", "--only", "tools/fetch_api__"])
+        .arg("--fixtures")
+        .arg(dir)
+        .output()
+        .expect("the CLI runs");
+    let text = stdout(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}\n{err}");
+    assert_eq!(text.lines().last(), Some("4 passed, 0 failed"), "{text}");
+    assert!(
+        err.contains(&format!("ALLOY_API_URL=http://127.0.0.1:{mock_port}")),
+        "the CLI says what to set: {err}"
+    );
+}
