@@ -240,7 +240,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {w}");
     }
     let shared = if launches.iter().any(Launch::is_remote) {
-        Some(start_shared_mock(&args, &launches, timeouts).await?)
+        Some(start_shared_mock(&args, &launches).await?)
     } else {
         None
     };
@@ -318,7 +318,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The mock for servers someone else started: on a fixed address, reset before every case.
-async fn start_shared_mock(args: &RunArgs, launches: &[Launch], timeouts: Timeouts) -> anyhow::Result<MockAlloy> {
+async fn start_shared_mock(args: &RunArgs, launches: &[Launch]) -> anyhow::Result<MockAlloy> {
     let (opts, _) = runner::mock_options(Some(args.mock_addr));
     let mock = MockAlloy::start_with(opts)
         .await
@@ -330,14 +330,14 @@ async fn start_shared_mock(args: &RunArgs, launches: &[Launch], timeouts: Timeou
     );
     for l in launches {
         if let Launch::Remote { url, .. } = l {
-            wait_reachable(url, Duration::from_secs(args.wait_for_server), timeouts).await?;
+            wait_reachable(url, Duration::from_secs(args.wait_for_server)).await?;
         }
     }
     Ok(mock)
 }
 
 /// Waits (bounded) until `url`'s host accepts TCP connections.
-async fn wait_reachable(url: &str, within: Duration, _timeouts: Timeouts) -> anyhow::Result<()> {
+async fn wait_reachable(url: &str, within: Duration) -> anyhow::Result<()> {
     let parsed = reqwest::Url::parse(url).with_context(|| format!("bad URL {url}"))?;
     let host = parsed.host_str().unwrap_or("127.0.0.1").to_string();
     let port = parsed.port_or_known_default().unwrap_or(80);

@@ -165,7 +165,7 @@ pub struct CaseOutcome {
 pub fn judge(scenario: &Scenario, transport: Transport, run: CaseRun, expected: Option<&Value>) -> CaseOutcome {
     let diff = match expected {
         None => Some(format!(
-            "no expected transcript for {} (create it with `cargo insta test -p alloy-conformance` and review it with `cargo insta review`)",
+            "no expected transcript for {} (record it with `cargo insta test -p alloy-conformance` and `cargo insta review`, or inspect this run's with `--write-actual DIR`)",
             scenario.id
         )),
         Some(e) if *e == run.transcript => None,
