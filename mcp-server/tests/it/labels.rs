@@ -1,0 +1,330 @@
+//! The seven label tools: each one succeeding against the mock, and each one failing (an
+//! `isError` result with the API's status and reason, or -32602 for refused arguments).
+
+use crate::support::{Launch, Stack, spawn_stack, spawn_stack_with};
+use alloy_mock_api::model::OrgRole;
+use serde_json::{Value, json};
+
+/// Creates a label in `project` through the API with the Owner key and returns it.
+async fn label(s: &Stack, project: &str, name: &str) -> Value {
+    let (status, l) = s
+        .api
+        .send(
+            "POST",
+            &format!("/api/v1/projects/{project}/labels"),
+            Some(json!({"name": name, "description": format!("about {name}")})),
+        )
+        .await;
+    assert_eq!(status, 201, "{l}");
+    l
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().expect("id").to_string()
+}
+
+fn label_names(ticket: &Value) -> Vec<String> {
+    ticket["labels"]
+        .as_array()
+        .expect("labels")
+        .iter()
+        .filter_map(|l| l["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_label_creates_a_label_with_its_colour_upper_cased() {
+    let mut s = spawn_stack().await;
+    let l = s
+        .mcp
+        .call_ok(
+            "create_label",
+            json!({"project_id": "web", "name": "frontend", "color": "#ff8800", "description": "UI work"}),
+        )
+        .await;
+    assert_eq!(l["name"], json!("frontend"));
+    assert_eq!(l["color"], json!("#FF8800"));
+    assert_eq!(l["description"], json!("UI work"));
+    assert_eq!(l["ticket_count"], json!(0));
+    let plain = s
+        .mcp
+        .call_ok("create_label", json!({"project_id": "WEB", "name": "backend"}))
+        .await;
+    assert_eq!(plain["color"], json!("#6B7280"));
+    let sent = s
+        .api
+        .mock
+        .journal()
+        .into_iter()
+        .rev()
+        .find(|e| e.path == "/api/v1/projects/WEB/labels")
+        .expect("posted");
+    assert_eq!(sent.body, Some(json!({"name": "backend"})));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_label_reports_a_duplicate_name_as_a_conflict() {
+    let mut s = spawn_stack().await;
+    label(&s, "WEB", "frontend").await;
+    let e = s
+        .mcp
+        .call_err("create_label", json!({"project_id": "WEB", "name": "FrontEnd"}))
+        .await;
+    assert_eq!(e["status"], json!(409));
+    assert_eq!(e["error"]["code"], json!("conflict"));
+    assert_eq!(e["error"]["details"]["reason"], json!("duplicate"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_label_refuses_a_colour_that_is_not_rrggbb() {
+    let mut s = spawn_stack().await;
+    let e = s
+        .mcp
+        .call_invalid(
+            "create_label",
+            json!({"project_id": "WEB", "name": "x", "color": "orange"}),
+        )
+        .await;
+    assert_eq!(e["data"]["field"], json!("color"));
+    assert!(s.api.requests("/api/v1/projects/WEB/labels").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_labels_lists_a_projects_labels_by_name() {
+    let mut s = spawn_stack().await;
+    for name in ["ux", "Backend", "api"] {
+        label(&s, "WEB", name).await;
+    }
+    let page = s.mcp.call_ok("list_labels", json!({"project_id": "WEB"})).await;
+    let names: Vec<&str> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|l| l["name"].as_str())
+        .collect();
+    assert_eq!(names, ["api", "Backend", "ux"]);
+    assert_eq!(page["has_more"], json!(false));
+    let page = s
+        .mcp
+        .call_ok("list_labels", json!({"project_id": "WEB", "limit": 1}))
+        .await;
+    assert_eq!(page["has_more"], json!(true));
+    assert!(page["next_cursor"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_labels_reports_an_unknown_project_as_not_found() {
+    let mut s = spawn_stack().await;
+    let e = s.mcp.call_err("list_labels", json!({"project_id": "NOPE"})).await;
+    assert_eq!(e["status"], json!(404));
+    assert_eq!(e["error"]["details"]["resource"], json!("project"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn add_ticket_label_attaches_a_label_once() {
+    let mut s = spawn_stack().await;
+    s.api.ticket("Style it").await;
+    let l = label(&s, "WEB", "frontend").await;
+    let t = s
+        .mcp
+        .call_ok("add_ticket_label", json!({"ticket_id": "WEB-1", "label_id": l["id"]}))
+        .await;
+    assert_eq!(label_names(&t), ["frontend"]);
+    let again = s
+        .mcp
+        .call_ok("add_ticket_label", json!({"ticket_id": "web-1", "label_id": l["id"]}))
+        .await;
+    assert_eq!(label_names(&again), ["frontend"]);
+    let sent = s
+        .api
+        .mock
+        .journal()
+        .into_iter()
+        .find(|e| e.path == "/api/v1/tickets/WEB-1/labels")
+        .expect("posted");
+    assert_eq!(sent.method, "POST");
+    assert_eq!(sent.body, Some(json!({"label_id": l["id"]})));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn add_ticket_label_reports_a_label_of_another_project_as_unprocessable() {
+    let mut s = spawn_stack().await;
+    s.api.ticket("Style it").await;
+    let (status, body) = s
+        .api
+        .send("POST", "/api/v1/projects", Some(json!({"key": "API", "name": "Api"})))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let other = label(&s, "API", "endpoints").await;
+    let e = s
+        .mcp
+        .call_err(
+            "add_ticket_label",
+            json!({"ticket_id": "WEB-1", "label_id": other["id"]}),
+        )
+        .await;
+    assert_eq!(e["status"], json!(422));
+    assert_eq!(e["error"]["details"]["reason"], json!("invalid_reference"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn remove_ticket_label_detaches_a_label_and_keeps_the_others() {
+    let mut s = spawn_stack().await;
+    let a = label(&s, "WEB", "alpha").await;
+    let b = label(&s, "WEB", "beta").await;
+    let (status, body) = s
+        .api
+        .send(
+            "POST",
+            "/api/v1/projects/WEB/tickets",
+            Some(json!({"title": "Two labels", "label_ids": [a["id"], b["id"]]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let t = s
+        .mcp
+        .call_ok(
+            "remove_ticket_label",
+            json!({"ticket_id": "WEB-1", "label_id": a["id"]}),
+        )
+        .await;
+    assert_eq!(label_names(&t), ["beta"]);
+    assert_eq!(
+        s.api.requests("/api/v1/tickets/WEB-1/labels/"),
+        [("DELETE".to_string(), format!("/api/v1/tickets/WEB-1/labels/{}", id(&a)))]
+    );
+    let unchanged = s
+        .mcp
+        .call_ok(
+            "remove_ticket_label",
+            json!({"ticket_id": "WEB-1", "label_id": a["id"]}),
+        )
+        .await;
+    assert_eq!(label_names(&unchanged), ["beta"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn remove_ticket_label_reports_an_unknown_label_as_not_found() {
+    let mut s = spawn_stack().await;
+    s.api.ticket("Plain").await;
+    let e = s
+        .mcp
+        .call_err(
+            "remove_ticket_label",
+            json!({"ticket_id": "WEB-1", "label_id": "00000000-0000-4000-8000-0000000fffff"}),
+        )
+        .await;
+    assert_eq!(e["status"], json!(404));
+    assert_eq!(e["error"]["details"]["resource"], json!("label"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn get_label_returns_the_label_with_its_ticket_count() {
+    let mut s = spawn_stack().await;
+    let l = label(&s, "WEB", "frontend").await;
+    let (status, body) = s
+        .api
+        .send(
+            "POST",
+            "/api/v1/projects/WEB/tickets",
+            Some(json!({"title": "Labelled", "label_ids": [l["id"]]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let got = s.mcp.call_ok("get_label", json!({"label_id": l["id"]})).await;
+    assert_eq!(got["id"], l["id"]);
+    assert_eq!(got["name"], json!("frontend"));
+    assert_eq!(got["ticket_count"], json!(1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn get_label_reports_an_unknown_label_as_not_found() {
+    let mut s = spawn_stack().await;
+    let e = s
+        .mcp
+        .call_err("get_label", json!({"label_id": "00000000-0000-4000-8000-0000000fffff"}))
+        .await;
+    assert_eq!(e["status"], json!(404));
+    assert_eq!(e["error"]["code"], json!("not_found"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn update_label_renames_recolours_and_clears_the_description() {
+    let mut s = spawn_stack().await;
+    let l = label(&s, "WEB", "frontend").await;
+    let u = s
+        .mcp
+        .call_ok(
+            "update_label",
+            json!({"label_id": l["id"], "name": "ui", "color": "#00aa00", "description": null}),
+        )
+        .await;
+    assert_eq!(u["name"], json!("ui"));
+    assert_eq!(u["color"], json!("#00AA00"));
+    assert_eq!(u["description"], json!(null));
+    let sent = s
+        .api
+        .mock
+        .journal()
+        .into_iter()
+        .find(|e| e.method == "PATCH")
+        .expect("patched");
+    assert_eq!(sent.path, format!("/api/v1/labels/{}", id(&l)));
+    assert_eq!(
+        sent.body,
+        Some(json!({"name": "ui", "color": "#00aa00", "description": null}))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn update_label_needs_at_least_one_field() {
+    let mut s = spawn_stack().await;
+    let l = label(&s, "WEB", "frontend").await;
+    let e = s.mcp.call_invalid("update_label", json!({"label_id": l["id"]})).await;
+    let message = e["message"].as_str().expect("message");
+    assert!(message.contains("at least one") && message.contains("color"), "{e}");
+    assert!(s.api.requests("/api/v1/labels/").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn update_label_reports_a_name_taken_in_the_project_as_a_conflict() {
+    let mut s = spawn_stack().await;
+    label(&s, "WEB", "frontend").await;
+    let b = label(&s, "WEB", "backend").await;
+    let e = s
+        .mcp
+        .call_err("update_label", json!({"label_id": b["id"], "name": "FRONTEND"}))
+        .await;
+    assert_eq!(e["status"], json!(409));
+    assert_eq!(e["error"]["details"]["reason"], json!("duplicate"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_label_detaches_it_from_tickets_and_deletes_it() {
+    let mut s = spawn_stack().await;
+    let l = label(&s, "WEB", "doomed").await;
+    let (status, body) = s
+        .api
+        .send(
+            "POST",
+            "/api/v1/projects/WEB/tickets",
+            Some(json!({"title": "Labelled", "label_ids": [l["id"]]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let r = s.mcp.call_ok("delete_label", json!({"label_id": l["id"]})).await;
+    assert_eq!(r, json!({"deleted": true, "label_id": l["id"]}));
+    let (_, t) = s.api.send("GET", "/api/v1/tickets/WEB-1", None).await;
+    assert_eq!(t["labels"], json!([]));
+    let e = s.mcp.call_err("get_label", json!({"label_id": l["id"]})).await;
+    assert_eq!(e["status"], json!(404));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_label_reports_a_member_as_lacking_the_admin_role() {
+    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
+    let l = label(&s, "WEB", "kept").await;
+    let e = s.mcp.call_err("delete_label", json!({"label_id": l["id"]})).await;
+    assert_eq!(e["status"], json!(403));
+    assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
+}

@@ -1,0 +1,242 @@
+//! The four tag tools: each one succeeding against the mock, and each one failing (an
+//! `isError` result with the API's status and reason, or -32602 for refused arguments).
+//! `set_tags` merges through PATCH (where `null` removes a key) and replaces through PUT
+//! (where `null` is refused before any call).
+
+use crate::support::{Launch, Stack, spawn_stack, spawn_stack_with};
+use alloy_mock_api::model::OrgRole;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Creates a ticket in `project` with `tags` through the API and returns it.
+async fn tagged(s: &Stack, project: &str, title: &str, tags: Value) -> Value {
+    let (status, t) = s
+        .api
+        .send(
+            "POST",
+            &format!("/api/v1/projects/{project}/tickets"),
+            Some(json!({"title": title, "tags": tags})),
+        )
+        .await;
+    assert_eq!(status, 201, "{t}");
+    t
+}
+
+fn keys(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|t| t["key"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_tags_merges_by_default_and_null_removes_a_key() {
+    let mut s = spawn_stack().await;
+    let t = tagged(&s, "WEB", "Tagged", json!({"env": "prod", "team": "web"})).await;
+    let r = s
+        .mcp
+        .call_ok(
+            "set_tags",
+            json!({"ticket_id": "WEB-1", "tags": {"env": "staging", "team": null, "customer": "acme"}}),
+        )
+        .await;
+    assert_eq!(
+        r,
+        json!({"ticket_id": t["id"], "tags": {"customer": "acme", "env": "staging"}})
+    );
+    let sent = s
+        .api
+        .mock
+        .journal()
+        .into_iter()
+        .find(|e| e.path == "/api/v1/tickets/WEB-1/tags")
+        .expect("sent");
+    assert_eq!(sent.method, "PATCH");
+    assert_eq!(
+        sent.body,
+        Some(json!({"tags": {"customer": "acme", "env": "staging", "team": null}}))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_tags_with_replace_puts_the_whole_set() {
+    let mut s = spawn_stack().await;
+    tagged(&s, "WEB", "Tagged", json!({"env": "prod", "team": "web"})).await;
+    let r = s
+        .mcp
+        .call_ok(
+            "set_tags",
+            json!({"ticket_id": "WEB-1", "tags": {"severity": "high"}, "replace": true}),
+        )
+        .await;
+    assert_eq!(r["tags"], json!({"severity": "high"}));
+    assert_eq!(
+        s.api.requests("/api/v1/tickets/WEB-1/tags"),
+        [("PUT".to_string(), "/api/v1/tickets/WEB-1/tags".to_string())]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_tags_with_replace_refuses_null_values_before_calling_the_api() {
+    let mut s = spawn_stack().await;
+    tagged(&s, "WEB", "Tagged", json!({"env": "prod"})).await;
+    let e = s
+        .mcp
+        .call_invalid(
+            "set_tags",
+            json!({"ticket_id": "WEB-1", "tags": {"severity": "high", "env": null}, "replace": true}),
+        )
+        .await;
+    assert_eq!(e["data"]["field"], json!("tags.env"));
+    assert!(e["message"].as_str().expect("message").contains("tags.env"), "{e}");
+    assert!(s.api.requests("/api/v1/tickets/WEB-1/tags").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_tags_reports_a_key_the_api_refuses_as_a_validation_error() {
+    let mut s = spawn_stack().await;
+    s.api.ticket("Tag me").await;
+    let e = s
+        .mcp
+        .call_err("set_tags", json!({"ticket_id": "WEB-1", "tags": {"Bad Key": "x"}}))
+        .await;
+    assert_eq!(e["status"], json!(400));
+    assert_eq!(e["error"]["code"], json!("validation_error"));
+    assert_eq!(e["error"]["details"]["fields"]["tags.Bad Key"], json!("invalid_format"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn get_tags_returns_the_tickets_tags() {
+    let mut s = spawn_stack().await;
+    let t = tagged(&s, "WEB", "Tagged", json!({"env": "prod", "customer": "acme"})).await;
+    let r = s.mcp.call_ok("get_tags", json!({"ticket_id": "web-1"})).await;
+    assert_eq!(
+        r,
+        json!({"ticket_id": t["id"], "tags": {"customer": "acme", "env": "prod"}})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn get_tags_reports_an_unknown_ticket_as_not_found() {
+    let mut s = spawn_stack().await;
+    let e = s.mcp.call_err("get_tags", json!({"ticket_id": "WEB-77"})).await;
+    assert_eq!(e["status"], json!(404));
+    assert_eq!(e["error"]["details"]["resource"], json!("ticket"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_tag_removes_one_key_and_ignores_missing_keys() {
+    let mut s = spawn_stack().await;
+    tagged(&s, "WEB", "Tagged", json!({"env": "prod", "release:v2": "yes"})).await;
+    let r = s
+        .mcp
+        .call_ok("delete_tag", json!({"ticket_id": "WEB-1", "key": "release:v2"}))
+        .await;
+    assert_eq!(r["tags"], json!({"env": "prod"}));
+    let r = s
+        .mcp
+        .call_ok("delete_tag", json!({"ticket_id": "WEB-1", "key": "absent"}))
+        .await;
+    assert_eq!(r["tags"], json!({"env": "prod"}));
+    let deletes: Vec<String> = s
+        .api
+        .requests("/api/v1/tickets/WEB-1/tags/")
+        .into_iter()
+        .filter(|(m, _)| m == "DELETE")
+        .map(|(_, p)| p)
+        .collect();
+    assert_eq!(deletes.len(), 2, "{deletes:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_tag_reports_a_viewer_as_forbidden() {
+    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Viewer)).await;
+    tagged(&s, "WEB", "Tagged", json!({"env": "prod"})).await;
+    let e = s
+        .mcp
+        .call_err("delete_tag", json!({"ticket_id": "WEB-1", "key": "env"}))
+        .await;
+    assert_eq!(e["status"], json!(403));
+    assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_by_tag_finds_tickets_by_key_and_value_across_the_org() {
+    let mut s = spawn_stack().await;
+    let (status, body) = s
+        .api
+        .send("POST", "/api/v1/projects", Some(json!({"key": "OPS", "name": "Ops"})))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    tagged(&s, "WEB", "Acme web", json!({"customer": "acme"})).await;
+    tagged(&s, "WEB", "Globex web", json!({"customer": "globex"})).await;
+    tagged(&s, "WEB", "Untagged", json!({})).await;
+    tagged(&s, "OPS", "Acme ops", json!({"customer": "acme"})).await;
+    let any = s.mcp.call_ok("search_by_tag", json!({"key": "customer"})).await;
+    assert_eq!(keys(&any), ["WEB-1", "WEB-2", "OPS-1"]);
+    let acme = s
+        .mcp
+        .call_ok("search_by_tag", json!({"key": "customer", "value": "acme"}))
+        .await;
+    assert_eq!(keys(&acme), ["WEB-1", "OPS-1"]);
+    let e = s
+        .api
+        .mock
+        .journal()
+        .into_iter()
+        .rev()
+        .find(|e| e.path == "/api/v1/tickets")
+        .expect("listed");
+    let q: BTreeMap<_, _> = e.query.into_iter().collect();
+    assert_eq!(q["tag_key"], "customer");
+    assert_eq!(q["tag_value"], "acme");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_by_tag_limits_to_one_project_and_pages() {
+    let mut s = spawn_stack().await;
+    for title in ["One", "Two", "Three"] {
+        tagged(&s, "WEB", title, json!({"env": "prod"})).await;
+    }
+    let first = s
+        .mcp
+        .call_ok("search_by_tag", json!({"key": "env", "project_id": "web", "limit": 2}))
+        .await;
+    assert_eq!(keys(&first), ["WEB-1", "WEB-2"]);
+    let cursor = first["next_cursor"].as_str().expect("cursor").to_string();
+    let rest = s
+        .mcp
+        .call_ok(
+            "search_by_tag",
+            json!({"key": "env", "project_id": "web", "limit": 2, "cursor": cursor}),
+        )
+        .await;
+    assert_eq!(keys(&rest), ["WEB-3"]);
+    assert_eq!(rest["has_more"], json!(false));
+    assert!(
+        s.api
+            .requests("/api/v1/projects/web/tickets")
+            .iter()
+            .all(|(m, _)| m == "GET")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_by_tag_reports_an_unknown_project_as_not_found() {
+    let mut s = spawn_stack().await;
+    let e = s
+        .mcp
+        .call_err("search_by_tag", json!({"key": "env", "project_id": "NOPE"}))
+        .await;
+    assert_eq!(e["status"], json!(404));
+    assert_eq!(e["error"]["details"]["resource"], json!("project"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_by_tag_requires_a_key() {
+    let mut s = spawn_stack().await;
+    let e = s.mcp.call_invalid("search_by_tag", json!({"value": "acme"})).await;
+    assert_eq!(e["data"]["field"], json!("key"));
+}
