@@ -4,6 +4,7 @@
 mod activity;
 mod comments;
 mod connectivity;
+mod finance;
 mod framing;
 mod labels;
 mod protocol;
@@ -12,5 +13,6 @@ mod startup;
 mod support;
 mod tags;
 mod tickets;
+mod time;
 mod toolsets;
 mod upstream;
