@@ -129,8 +129,13 @@ impl AlloyServer {
         tracing::info!(tool = %name, "tool call");
         let started = std::time::Instant::now();
         let call = self.inner.catalog.router.call(ToolCallContext::new(self, request, ctx));
-        let outcome = guard(&name, self.inner.tool_deadline, call).await;
+        let mut outcome = guard(&name, self.inner.tool_deadline, call).await;
         tracing::debug!(tool = %name, elapsed_ms = started.elapsed().as_millis() as u64, "tool done");
+        // v1 defines no structured output: the JSON lives in the text content only.
+        if let Ok(CallToolResponse::Complete(result)) = &mut outcome {
+            result.structured_content = None;
+            result.meta = None;
+        }
         outcome
     }
 }

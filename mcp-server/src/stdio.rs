@@ -24,9 +24,9 @@ use futures::SinkExt;
 use futures::channel::mpsc;
 use rmcp::ServiceExt;
 use rmcp::model::{
-    CallToolRequestParams, ClientJsonRpcMessage, ClientRequest, CompleteRequestParams, GetPromptRequestParams,
-    InitializeRequestParams, JsonRpcMessage, PaginatedRequestParams, ReadResourceRequestParams, ServerJsonRpcMessage,
-    SubscribeRequestParams,
+    CallToolRequestParams, ClientJsonRpcMessage, ClientNotification, ClientRequest, CompleteRequestParams,
+    GetPromptRequestParams, InitializeRequestParams, JsonRpcMessage, PaginatedRequestParams, ReadResourceRequestParams,
+    ServerJsonRpcMessage, SubscribeRequestParams,
 };
 use rmcp::service::ServerInitializeError;
 use serde::de::DeserializeOwned;
@@ -324,6 +324,14 @@ impl Shim {
             {
                 tracing::debug!("notification or response before initialize dropped");
                 return true;
+            }
+            // A cancelled request may never be answered: stop waiting for it.
+            JsonRpcMessage::Notification(n) => {
+                if let ClientNotification::CancelledNotification(c) = &n.notification
+                    && let Some(id) = &c.params.request_id
+                {
+                    self.pending.remove(&id_key(id));
+                }
             }
             _ => {}
         }

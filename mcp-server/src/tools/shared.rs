@@ -306,12 +306,40 @@ string_enum!(
 );
 
 string_enum!(
-    /// Grouping of the time report's rows.
-    ReportGroupBy { User = "user", Team = "team", Project = "project", Ticket = "ticket", Day = "day" }
+    /// Project capitalization type (ASC 350-40).
+    CapitalizationType { Capex = "Capex", Opex = "Opex" }
 );
 
-string_param!(
-    /// A user filter: a user uuid, `me` (the caller) or `all` (no user filter).
-    UserFilter,
-    {"type": "string", "pattern": format!("^({UUID_PATTERN}|me|all)$")}
+string_enum!(
+    /// Project development phase (ASC 350-40 stages).
+    DevelopmentPhase {
+        Preliminary = "Preliminary",
+        AppDevelopment = "AppDevelopment",
+        PostImplementation = "PostImplementation",
+    }
+);
+
+string_enum!(
+    /// Project budget period.
+    BudgetPeriod { Monthly = "Monthly", Quarterly = "Quarterly", Annual = "Annual", Lifetime = "Lifetime" }
+);
+
+string_enum!(
+    /// Role an invite grants (every org role except `Owner`).
+    InviteRole { Admin = "Admin", Member = "Member", Reporter = "Reporter", Viewer = "Viewer" }
+);
+
+string_enum!(
+    /// API key scope; `write` implies `read`.
+    ApiKeyScope { Read = "read", Write = "write" }
+);
+
+string_enum!(
+    /// API key environment (selects the `alloy_live_` / `alloy_test_` prefix).
+    ApiKeyEnvironment { Live = "live", Test = "test" }
+);
+
+string_enum!(
+    /// What an import does with a row whose id already exists in the target org.
+    OnConflict { Skip = "skip", Overwrite = "overwrite", Fail = "fail" }
 );

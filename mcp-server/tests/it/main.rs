@@ -4,7 +4,6 @@
 mod activity;
 mod comments;
 mod connectivity;
-mod finance;
 mod framing;
 mod labels;
 mod protocol;
@@ -13,6 +12,5 @@ mod startup;
 mod support;
 mod tags;
 mod tickets;
-mod time;
 mod toolsets;
 mod upstream;

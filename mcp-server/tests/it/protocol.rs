@@ -126,7 +126,7 @@ async fn every_tool_is_described_strictly_and_its_read_only_hint_matches_its_ver
                 "{name}.{field} has no description"
             );
         }
-        let reads = ["get_", "list_", "search_", "ping", "whoami"]
+        let reads = ["get_", "list_", "search_", "export_", "ping", "whoami"]
             .iter()
             .any(|v| name.starts_with(v));
         assert_eq!(t["annotations"]["readOnlyHint"], json!(reads), "{name}");

@@ -1,0 +1,349 @@
+//! The nine Organization & Access tools: org members, invites, project members and API keys,
+//! each succeeding against the mock and each failing (an `isError` result with the API's
+//! status and code, or -32602 for refused arguments).
+
+use crate::support::{Launch, spawn_stack, spawn_stack_with};
+use alloy_mock_api::model::OrgRole;
+use serde_json::{Value, json};
+
+const NO_SUCH_ID: &str = "00000000-0000-4000-8000-0000000fffff";
+
+fn items(page: &Value) -> &Vec<Value> {
+    page["items"].as_array().expect("a page of items")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_members_fills_the_callers_org_and_filters_by_role() {
+    let mut s = spawn_stack().await;
+    let page = s.mcp.call_ok("list_members", json!({})).await;
+    assert_eq!(items(&page).len(), 5, "{page}");
+    let page = s.mcp.call_ok("list_members", json!({"role": ["Admin", "Owner"]})).await;
+    let roles: Vec<&str> = items(&page).iter().filter_map(|m| m["role"].as_str()).collect();
+    assert_eq!(roles, ["Owner", "Admin"]);
+    assert_eq!(items(&page)[1]["user_id"], json!(s.api.user(OrgRole::Admin)));
+    let path = format!("/api/v1/orgs/{}/members", s.api.org_id);
+    let e = s
+        .api
+        .mock
+        .journal()
+        .into_iter()
+        .rev()
+        .find(|e| e.path == path)
+        .expect("members listed in the caller's org");
+    assert!(
+        e.query.contains(&("role".to_string(), "Admin,Owner".to_string())),
+        "{:?}",
+        e.query
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_members_reports_another_org_as_not_found_and_refuses_unknown_roles() {
+    let mut s = spawn_stack().await;
+    let e = s.mcp.call_err("list_members", json!({"org_id": NO_SUCH_ID})).await;
+    assert_eq!(e["status"], json!(404));
+    assert_eq!(e["error"]["code"], json!("not_found"));
+    assert_eq!(s.api.requests(&format!("/api/v1/orgs/{NO_SUCH_ID}/members")).len(), 1);
+    let e = s.mcp.call_invalid("list_members", json!({"role": ["Guest"]})).await;
+    assert_eq!(e["data"]["field"], json!("role[0]"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_invite_returns_the_invite_with_its_code() {
+    let mut s = spawn_stack().await;
+    let inv = s
+        .mcp
+        .call_ok(
+            "create_invite",
+            json!({"email": "New.Person@acme.test", "role": "Reporter", "expires_in_days": 3}),
+        )
+        .await;
+    assert_eq!(inv["email"], json!("new.person@acme.test"));
+    assert_eq!(inv["role"], json!("Reporter"));
+    assert_eq!(inv["status"], json!("Pending"));
+    assert_eq!(inv["org_id"], json!(s.api.org_id));
+    assert_eq!(inv["expires_at"], json!("2026-04-04T12:00:00.000Z"));
+    assert!(inv["code"].as_str().is_some_and(|c| c.starts_with("inv_")), "{inv}");
+    let sent = s
+        .api
+        .mock
+        .journal()
+        .into_iter()
+        .find(|e| e.method == "POST" && e.path.ends_with("/invites"))
+        .expect("invited");
+    assert_eq!(sent.path, format!("/api/v1/orgs/{}/invites", s.api.org_id));
+    assert_eq!(
+        sent.body,
+        Some(json!({"email": "New.Person@acme.test", "role": "Reporter", "expires_in_days": 3}))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_invite_reports_existing_members_and_refuses_owner_invites() {
+    let mut s = spawn_stack().await;
+    let e = s
+        .mcp
+        .call_err("create_invite", json!({"email": "member@acme.test"}))
+        .await;
+    assert_eq!(e["status"], json!(409));
+    assert_eq!(e["error"]["details"]["reason"], json!("already_member"));
+    let e = s
+        .mcp
+        .call_invalid("create_invite", json!({"email": "boss@acme.test", "role": "Owner"}))
+        .await;
+    assert_eq!(e["data"]["field"], json!("role"));
+    let e = s
+        .mcp
+        .call_invalid("create_invite", json!({"email": "not-an-email"}))
+        .await;
+    assert_eq!(e["data"]["field"], json!("email"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_invites_lists_by_status_without_codes() {
+    let mut s = spawn_stack().await;
+    s.mcp.call_ok("create_invite", json!({"email": "a@acme.test"})).await;
+    let page = s
+        .mcp
+        .call_ok("list_invites", json!({"status": ["Pending", "Expired"]}))
+        .await;
+    assert_eq!(items(&page).len(), 1, "{page}");
+    assert_eq!(items(&page)[0]["email"], json!("a@acme.test"));
+    assert_eq!(items(&page)[0]["code"], json!(null));
+    let page = s.mcp.call_ok("list_invites", json!({"status": ["Revoked"]})).await;
+    assert!(items(&page).is_empty(), "{page}");
+    let e = s
+        .api
+        .mock
+        .journal()
+        .into_iter()
+        .rev()
+        .find(|e| e.method == "GET" && e.path.ends_with("/invites"))
+        .expect("listed");
+    assert_eq!(e.path, format!("/api/v1/orgs/{}/invites", s.api.org_id));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_invites_reports_another_org_and_refuses_unknown_states() {
+    let mut s = spawn_stack().await;
+    let e = s.mcp.call_err("list_invites", json!({"org_id": NO_SUCH_ID})).await;
+    assert_eq!(e["status"], json!(404));
+    let e = s
+        .mcp
+        .call_invalid("list_invites", json!({"status": ["Pending", "Open"]}))
+        .await;
+    assert_eq!(e["data"]["field"], json!("status[1]"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn add_project_member_adds_an_org_member_to_a_project() {
+    let mut s = spawn_stack().await;
+    let reporter = s.api.user(OrgRole::Reporter);
+    let m = s
+        .mcp
+        .call_ok("add_project_member", json!({"project_id": "web", "user_id": reporter}))
+        .await;
+    assert_eq!(m["user_id"], json!(reporter));
+    assert_eq!(m["org_role"], json!("Reporter"));
+    assert_eq!(m["email"], json!("reporter@acme.test"));
+    let sent = s
+        .api
+        .mock
+        .journal()
+        .into_iter()
+        .find(|e| e.path == "/api/v1/projects/web/members")
+        .expect("added");
+    assert_eq!(sent.body, Some(json!({"user_id": reporter})));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn add_project_member_reports_members_already_in_and_non_members() {
+    let mut s = spawn_stack().await;
+    let owner = s.api.user(OrgRole::Owner);
+    let e = s
+        .mcp
+        .call_err("add_project_member", json!({"project_id": "WEB", "user_id": owner}))
+        .await;
+    assert_eq!(e["status"], json!(409));
+    assert_eq!(e["error"]["details"]["reason"], json!("already_member"));
+    let e = s
+        .mcp
+        .call_err(
+            "add_project_member",
+            json!({"project_id": "WEB", "user_id": NO_SUCH_ID}),
+        )
+        .await;
+    assert_eq!(e["status"], json!(422));
+    assert_eq!(e["error"]["details"]["reason"], json!("invalid_reference"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn remove_project_member_removes_and_then_reports_not_found() {
+    let mut s = spawn_stack().await;
+    let member = s.api.user(OrgRole::Member);
+    s.mcp
+        .call_ok("add_project_member", json!({"project_id": "WEB", "user_id": member}))
+        .await;
+    let r = s
+        .mcp
+        .call_ok("remove_project_member", json!({"project_id": "web", "user_id": member}))
+        .await;
+    assert_eq!(r, json!({"removed": true, "project_id": "web", "user_id": member}));
+    assert_eq!(
+        s.api.requests(&format!("/api/v1/projects/web/members/{member}")),
+        [("DELETE".to_string(), format!("/api/v1/projects/web/members/{member}"))]
+    );
+    let e = s
+        .mcp
+        .call_err("remove_project_member", json!({"project_id": "web", "user_id": member}))
+        .await;
+    assert_eq!(e["status"], json!(404));
+    assert_eq!(e["error"]["code"], json!("not_found"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_project_members_lists_in_the_order_added() {
+    let mut s = spawn_stack().await;
+    let admin = s.api.user(OrgRole::Admin);
+    s.mcp
+        .call_ok("add_project_member", json!({"project_id": "WEB", "user_id": admin}))
+        .await;
+    let page = s
+        .mcp
+        .call_ok("list_project_members", json!({"project_id": "WEB", "limit": 1}))
+        .await;
+    assert_eq!(items(&page)[0]["user_id"], json!(s.api.user(OrgRole::Owner)));
+    assert_eq!(page["has_more"], json!(true));
+    let cursor = page["next_cursor"].clone();
+    let page = s
+        .mcp
+        .call_ok(
+            "list_project_members",
+            json!({"project_id": "WEB", "limit": 1, "cursor": cursor}),
+        )
+        .await;
+    assert_eq!(items(&page)[0]["user_id"], json!(admin));
+    assert_eq!(page["has_more"], json!(false));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_project_members_reports_unknown_projects() {
+    let mut s = spawn_stack().await;
+    let e = s
+        .mcp
+        .call_err("list_project_members", json!({"project_id": "NOPE"}))
+        .await;
+    assert_eq!(e["status"], json!(404));
+    assert_eq!(e["error"]["details"]["resource"], json!("project"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_api_key_returns_the_secret_once_with_its_limits() {
+    let mut s = spawn_stack().await;
+    let k = s
+        .mcp
+        .call_ok(
+            "create_api_key",
+            json!({
+                "name": "CI reader",
+                "scopes": ["read"],
+                "allowed_project_ids": ["web"],
+                "expires_at": "2027-01-01T00:00:00Z",
+                "environment": "live",
+            }),
+        )
+        .await;
+    let key = k["key"].as_str().expect("the secret key").to_string();
+    assert!(key.starts_with("alloy_live_"), "{k}");
+    assert_eq!(k["key_prefix"], json!(&key[..15]));
+    assert_eq!(k["scopes"], json!(["read"]));
+    assert_eq!(k["user_id"], json!(s.api.user(OrgRole::Owner)));
+    let web = s.mcp.call_ok("get_project", json!({"project_id": "WEB"})).await;
+    assert_eq!(k["allowed_project_ids"], json!([web["id"]]));
+    assert_eq!(k["expires_at"], json!("2027-01-01T00:00:00.000Z"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_api_key_reports_a_past_expiry_and_refuses_empty_scopes() {
+    let mut s = spawn_stack().await;
+    let e = s
+        .mcp
+        .call_err(
+            "create_api_key",
+            json!({"name": "old", "expires_at": "2020-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(e["status"], json!(400));
+    assert_eq!(e["error"]["code"], json!("validation_error"));
+    assert_eq!(e["error"]["details"]["fields"]["expires_at"], json!("out_of_range"));
+    let e = s
+        .mcp
+        .call_invalid("create_api_key", json!({"name": "none", "scopes": []}))
+        .await;
+    assert_eq!(e["data"]["field"], json!("scopes"));
+    let e = s
+        .mcp
+        .call_invalid("create_api_key", json!({"name": "x", "environment": "prod"}))
+        .await;
+    assert_eq!(e["data"]["field"], json!("environment"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_api_keys_lists_own_keys_or_every_key_of_the_org() {
+    let mut s = spawn_stack().await;
+    let page = s.mcp.call_ok("list_api_keys", json!({})).await;
+    assert_eq!(items(&page).len(), 1, "{page}");
+    assert_eq!(items(&page)[0]["key"], json!(null));
+    assert_eq!(items(&page)[0]["key_prefix"], json!("alloy_test_owne"));
+    let page = s.mcp.call_ok("list_api_keys", json!({"all": true})).await;
+    assert_eq!(items(&page).len(), 5, "{page}");
+    let e = s
+        .api
+        .mock
+        .journal()
+        .into_iter()
+        .rev()
+        .find(|e| e.method == "GET" && e.path == "/api/v1/auth/api-keys")
+        .expect("listed");
+    assert!(
+        e.query.contains(&("all".to_string(), "true".to_string())),
+        "{:?}",
+        e.query
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_api_keys_reports_all_keys_as_admin_only() {
+    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
+    let e = s.mcp.call_err("list_api_keys", json!({"all": true})).await;
+    assert_eq!(e["status"], json!(403));
+    assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_api_key_revokes_a_key_and_then_reports_not_found() {
+    let mut s = spawn_stack().await;
+    let k = s.mcp.call_ok("create_api_key", json!({"name": "temp"})).await;
+    let id = k["id"].as_str().expect("id").to_string();
+    let r = s.mcp.call_ok("delete_api_key", json!({"api_key_id": id})).await;
+    assert_eq!(r, json!({"deleted": true, "api_key_id": id}));
+    let e = s.mcp.call_err("delete_api_key", json!({"api_key_id": id})).await;
+    assert_eq!(e["status"], json!(404));
+    assert_eq!(e["error"]["details"]["resource"], json!("api_key"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_api_key_reports_another_users_key_as_forbidden_for_a_member() {
+    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
+    let (status, owners) = s.api.send("GET", "/api/v1/auth/api-keys", None).await;
+    assert_eq!(status, 200, "{owners}");
+    let owner_key = owners["items"][0]["id"].as_str().expect("owner key id").to_string();
+    let e = s.mcp.call_err("delete_api_key", json!({"api_key_id": owner_key})).await;
+    assert_eq!(e["status"], json!(403));
+    assert_eq!(e["error"]["details"]["reason"], json!("not_owner"));
+    let e = s
+        .mcp
+        .call_invalid("delete_api_key", json!({"api_key_id": "owner"}))
+        .await;
+    assert_eq!(e["data"]["field"], json!("api_key_id"));
+}

@@ -1,0 +1,244 @@
+//! The five project tools: each one succeeding against the mock, and each one failing (an
+//! `isError` result with the API's status and code, or -32602 for refused arguments).
+
+use crate::support::{Launch, spawn_seeded_stack, spawn_stack, spawn_stack_with};
+use alloy_mock_api::model::OrgRole;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_project_creates_a_project_with_finance_fields() {
+    let mut s = spawn_stack().await;
+    let p = s
+        .mcp
+        .call_ok(
+            "create_project",
+            json!({
+                "key": "mob",
+                "name": "Mobile app",
+                "description": "iOS and Android",
+                "capitalization_type": "Capex",
+                "development_phase": "AppDevelopment",
+                "cost_center_id": "ENG-002",
+                "budget_cents": 5_000_000,
+                "budget_period": "Quarterly",
+                "amortization_months": 36,
+            }),
+        )
+        .await;
+    assert_eq!(p["key"], json!("MOB"));
+    assert_eq!(p["name"], json!("Mobile app"));
+    assert_eq!(p["ticket_counter"], json!(0));
+    assert_eq!(p["org_id"], json!(s.api.org_id));
+    assert_eq!(p["capitalization_type"], json!("Capex"));
+    assert_eq!(p["development_phase"], json!("AppDevelopment"));
+    assert_eq!(p["budget_cents"], json!(5_000_000));
+    assert_eq!(p["budget_period"], json!("Quarterly"));
+    assert_eq!(p["amortization_months"], json!(36));
+    let sent = s
+        .api
+        .mock
+        .journal()
+        .into_iter()
+        .rev()
+        .find(|e| e.method == "POST" && e.path == "/api/v1/projects")
+        .expect("created");
+    let body = sent.body.expect("body");
+    assert!(body.get("org_id").is_none(), "org_id is sent only when given: {body}");
+    assert_eq!(body["key"], json!("mob"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_project_reports_a_taken_key_as_a_conflict() {
+    let mut s = spawn_stack().await;
+    let e = s
+        .mcp
+        .call_err("create_project", json!({"key": "web", "name": "Another website"}))
+        .await;
+    assert_eq!(e["status"], json!(409));
+    assert_eq!(e["error"]["code"], json!("conflict"));
+    assert_eq!(e["error"]["details"]["reason"], json!("duplicate"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_project_refuses_a_malformed_key_and_an_unknown_enum() {
+    let mut s = spawn_stack().await;
+    let e = s
+        .mcp
+        .call_invalid("create_project", json!({"key": "9LIVES", "name": "x"}))
+        .await;
+    assert_eq!(e["data"]["field"], json!("key"));
+    let e = s
+        .mcp
+        .call_invalid(
+            "create_project",
+            json!({"key": "MOB", "name": "x", "budget_period": "Weekly"}),
+        )
+        .await;
+    assert_eq!(e["data"]["field"], json!("budget_period"));
+    let posts = s
+        .api
+        .requests("/api/v1/projects")
+        .into_iter()
+        .filter(|(m, _)| m == "POST")
+        .count();
+    assert_eq!(posts, 1, "only the setup's project WEB reached the API");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_projects_pages_through_the_org_and_passes_org_id_only_when_given() {
+    let mut s = spawn_stack().await;
+    for key in ["API", "OPS"] {
+        let (status, body) = s
+            .api
+            .send("POST", "/api/v1/projects", Some(json!({"key": key, "name": key})))
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let first = s.mcp.call_ok("list_projects", json!({"limit": 2})).await;
+    let keys: Vec<&str> = first["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|p| p["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["WEB", "API"]);
+    assert_eq!(first["has_more"], json!(true));
+    let cursor = first["next_cursor"].as_str().expect("cursor").to_string();
+    let org = s.api.org_id.clone();
+    let second = s
+        .mcp
+        .call_ok("list_projects", json!({"org_id": org, "limit": 2, "cursor": cursor}))
+        .await;
+    assert_eq!(second["items"][0]["key"], json!("OPS"));
+    assert_eq!(second["next_cursor"], json!(null));
+    let lists: Vec<_> = s
+        .api
+        .mock
+        .journal()
+        .into_iter()
+        .filter(|e| e.method == "GET" && e.path == "/api/v1/projects")
+        .collect();
+    assert!(
+        !lists[0].query.iter().any(|(k, _)| k == "org_id"),
+        "{:?}",
+        lists[0].query
+    );
+    assert!(
+        lists[1].query.contains(&("org_id".to_string(), org)),
+        "{:?}",
+        lists[1].query
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_projects_reports_another_org_as_not_found() {
+    let mut s = spawn_stack().await;
+    let e = s
+        .mcp
+        .call_err(
+            "list_projects",
+            json!({"org_id": "00000000-0000-4000-8000-0000000fffff"}),
+        )
+        .await;
+    assert_eq!(e["status"], json!(404));
+    assert_eq!(e["error"]["code"], json!("not_found"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn get_project_accepts_a_key_in_any_case_or_the_uuid() {
+    let mut s = spawn_stack().await;
+    let p = s.mcp.call_ok("get_project", json!({"project_id": "web"})).await;
+    assert_eq!(p["key"], json!("WEB"));
+    assert_eq!(p["name"], json!("Website"));
+    let again = s.mcp.call_ok("get_project", json!({"project_id": p["id"]})).await;
+    assert_eq!(again, p);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn get_project_reports_unknown_projects_and_refuses_malformed_references() {
+    let mut s = spawn_stack().await;
+    let e = s.mcp.call_err("get_project", json!({"project_id": "NOPE"})).await;
+    assert_eq!(e["status"], json!(404));
+    assert_eq!(e["error"]["details"]["resource"], json!("project"));
+    let e = s.mcp.call_invalid("get_project", json!({"project_id": "WEB-1"})).await;
+    assert_eq!(e["data"]["field"], json!("project_id"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn update_project_changes_and_clears_fields() {
+    let mut s = spawn_stack().await;
+    let p = s
+        .mcp
+        .call_ok(
+            "update_project",
+            json!({"project_id": "WEB", "name": "Storefront", "budget_cents": 100_000, "budget_period": "Monthly", "cost_center_id": "ENG-001"}),
+        )
+        .await;
+    assert_eq!(p["name"], json!("Storefront"));
+    assert_eq!(p["budget_cents"], json!(100_000));
+    assert_eq!(p["cost_center_id"], json!("ENG-001"));
+    let p = s
+        .mcp
+        .call_ok(
+            "update_project",
+            json!({"project_id": "web", "budget_cents": null, "cost_center_id": null}),
+        )
+        .await;
+    assert_eq!(p["budget_cents"], json!(null));
+    assert_eq!(p["cost_center_id"], json!(null));
+    assert_eq!(p["budget_period"], json!("Monthly"));
+    let sent = s
+        .api
+        .mock
+        .journal()
+        .into_iter()
+        .rev()
+        .find(|e| e.method == "PATCH")
+        .expect("patched");
+    assert_eq!(sent.path, "/api/v1/projects/web");
+    assert_eq!(sent.body, Some(json!({"budget_cents": null, "cost_center_id": null})));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn update_project_needs_at_least_one_field() {
+    let mut s = spawn_stack().await;
+    let e = s.mcp.call_invalid("update_project", json!({"project_id": "WEB"})).await;
+    let message = e["message"].as_str().expect("message");
+    assert!(message.contains("at least one") && message.contains("name"), "{e}");
+    let e = s
+        .mcp
+        .call_invalid("update_project", json!({"project_id": "WEB", "key": "SHOP"}))
+        .await;
+    assert_eq!(e["data"]["field"], json!("key"));
+    assert!(s.api.requests("/api/v1/projects/WEB").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn update_project_reports_a_viewer_as_forbidden() {
+    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Viewer)).await;
+    let e = s
+        .mcp
+        .call_err("update_project", json!({"project_id": "WEB", "name": "Mine now"}))
+        .await;
+    assert_eq!(e["status"], json!(403));
+    assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_project_deletes_once_and_then_reports_not_found() {
+    let mut s = spawn_stack().await;
+    let r = s.mcp.call_ok("delete_project", json!({"project_id": "web"})).await;
+    assert_eq!(r, json!({"deleted": true, "project_id": "web"}));
+    let e = s.mcp.call_err("delete_project", json!({"project_id": "web"})).await;
+    assert_eq!(e["status"], json!(404));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_project_reports_submitted_or_approved_time_as_a_conflict() {
+    let mut s = spawn_seeded_stack(Launch::default()).await;
+    let e = s.mcp.call_err("delete_project", json!({"project_id": "WEB"})).await;
+    assert_eq!(e["status"], json!(409));
+    assert_eq!(e["error"]["details"]["reason"], json!("has_time_entries"));
+    let p = s.mcp.call_ok("get_project", json!({"project_id": "WEB"})).await;
+    assert_eq!(p["key"], json!("WEB"));
+}
