@@ -306,6 +306,17 @@ string_enum!(
 );
 
 string_enum!(
+    /// Grouping of the time report's rows.
+    ReportGroupBy { User = "user", Team = "team", Project = "project", Ticket = "ticket", Day = "day" }
+);
+
+string_param!(
+    /// A user filter: a user uuid, `me` (the caller) or `all` (no user filter).
+    UserFilter,
+    {"type": "string", "pattern": format!("^({UUID_PATTERN}|me|all)$")}
+);
+
+string_enum!(
     /// Project capitalization type (ASC 350-40).
     CapitalizationType { Capex = "Capex", Opex = "Opex" }
 );

@@ -1,16 +1,22 @@
 //! Integration tests of the `alloy-mcp` binary: each test starts the mock Alloy API and the
 //! real server process (see `support.rs`) and talks raw JSON-RPC lines to it.
 
+mod access;
 mod activity;
 mod comments;
 mod connectivity;
+mod data;
+mod finance;
 mod framing;
 mod labels;
+mod projects;
 mod protocol;
 mod snapshots;
 mod startup;
+mod summary;
 mod support;
 mod tags;
 mod tickets;
+mod time;
 mod toolsets;
 mod upstream;
