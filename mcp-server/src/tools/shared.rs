@@ -354,3 +354,8 @@ string_enum!(
     /// What an import does with a row whose id already exists in the target org.
     OnConflict { Skip = "skip", Overwrite = "overwrite", Fail = "fail" }
 );
+
+string_enum!(
+    /// Workflow enforcement: `none` lets any status follow any other, `strict` only the listed transitions.
+    WorkflowEnforcement { None = "none", Strict = "strict" }
+);
