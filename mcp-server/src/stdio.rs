@@ -84,7 +84,7 @@ where
     let (rmcp_output, from_rmcp) = mpsc::channel::<ServerJsonRpcMessage>(64);
     let pending = Arc::new(Pending::default());
     let forwarder = tokio::spawn(forward_answers(from_rmcp, out_tx.clone(), pending.clone()));
-    let service = tokio::spawn(async move {
+    let mut service = tokio::spawn(async move {
         match server.serve((rmcp_output, rmcp_input)).await {
             Ok(running) => {
                 if let Err(e) = running.waiting().await {
@@ -105,15 +105,23 @@ where
     };
     let read = read_loop(BufReader::with_capacity(64 * 1024, input), &mut shim, &options).await;
 
-    // End of input: wait for the answers already owed, then close rmcp's input.
-    if tokio::time::timeout(options.drain, pending.wait_empty()).await.is_err() {
-        tracing::warn!(
-            owed = pending.len(),
-            "input closed; gave up waiting for answers still owed"
-        );
+    // End of input: wait for the answers already owed (unless the service is gone), then close
+    // rmcp's input.
+    let mut service_result = None;
+    tokio::select! {
+        drained = tokio::time::timeout(options.drain, pending.wait_empty()) => {
+            if drained.is_err() {
+                tracing::warn!(owed = pending.len(), "input closed; gave up waiting for answers still owed");
+            }
+        }
+        done = &mut service => service_result = Some(done),
     }
     drop(shim);
-    if let Err(e) = service.await {
+    let service_result = match service_result {
+        Some(r) => r,
+        None => service.await,
+    };
+    if let Err(e) = service_result {
         tracing::error!(error = %e, "the MCP service task panicked");
     }
     let _ = forwarder.await;
