@@ -1,7 +1,10 @@
 //! [`MockAlloy`]: the running mock. One wiremock `MockServer` on a loopback port, one stateful
 //! responder mounted at the lowest priority that routes every request through
-//! [`crate::routes::handle`], and scoped faults mounted above it whose [`FaultGuard`] removes
-//! them when dropped. The journal records every request the mock received.
+//! [`crate::routes::handle`]. Scoped faults are checked by that same responder before routing;
+//! a [`FaultGuard`] removes its fault when dropped. (They are not separate wiremock mocks:
+//! wiremock 0.6.5 re-sorts its mocks per request but deactivates scoped ones by their old
+//! position, so dropping a guard could switch off the stateful responder instead.) The
+//! journal records every request the mock received.
 
 use crate::model::OrgRole;
 use crate::routes::{RawRequest, Route, all_routes, handle};
@@ -16,8 +19,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, MockGuard, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::matchers::path_regex;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// How to start a mock.
 #[derive(Clone, Debug)]
@@ -102,6 +105,16 @@ struct Shared {
     routes: Vec<Route>,
     journal: Mutex<VecDeque<JournalEntry>>,
     journal_capacity: usize,
+    /// Active faults, newest first; each guard removes its own entry by id.
+    faults: Mutex<Vec<ActiveFault>>,
+    next_fault_id: std::sync::atomic::AtomicU64,
+}
+
+/// A fault in force: its id (for the guard), its rule, and how many hits it has left.
+struct ActiveFault {
+    id: u64,
+    fault: Fault,
+    remaining: Option<u64>,
 }
 
 impl Shared {
@@ -185,7 +198,10 @@ struct Stateful(Arc<Shared>);
 
 impl Respond for Stateful {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        self.0.serve(request, None)
+        match self.0.take_fault(request) {
+            Some(kind) => self.0.apply_fault(request, &kind),
+            None => self.0.serve(request, None),
+        }
     }
 }
 
@@ -212,8 +228,15 @@ pub enum FaultKind {
 pub struct Fault {
     kind: FaultKind,
     method: Option<String>,
-    path_regex: String,
+    path: PathRule,
     times: Option<u64>,
+}
+
+#[derive(Clone, Debug)]
+enum PathRule {
+    Any,
+    Prefix(String),
+    Exact(String),
 }
 
 impl Fault {
@@ -222,7 +245,7 @@ impl Fault {
         Fault {
             kind,
             method: None,
-            path_regex: "^/".into(),
+            path: PathRule::Any,
             times: None,
         }
     }
@@ -235,13 +258,13 @@ impl Fault {
 
     /// Only requests whose path starts with `prefix`.
     pub fn path_prefix(mut self, prefix: &str) -> Fault {
-        self.path_regex = format!("^{}", regex_escape(prefix));
+        self.path = PathRule::Prefix(prefix.to_string());
         self
     }
 
     /// Only requests whose path equals `path`.
     pub fn path(mut self, path: &str) -> Fault {
-        self.path_regex = format!("^{}$", regex_escape(path));
+        self.path = PathRule::Exact(path.to_string());
         self
     }
 
@@ -250,35 +273,43 @@ impl Fault {
         self.times = Some(n);
         self
     }
-}
 
-fn regex_escape(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '/' || c == '_' || c == '-' {
-                c.to_string()
-            } else {
-                format!("\\{c}")
-            }
-        })
-        .collect()
+    fn matches(&self, method: &str, path: &str) -> bool {
+        let method_ok = self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method));
+        let path_ok = match &self.path {
+            PathRule::Any => true,
+            PathRule::Prefix(p) => path.starts_with(p.as_str()),
+            PathRule::Exact(p) => path == p,
+        };
+        method_ok && path_ok
+    }
 }
 
 /// Marker payload used to unwind a connection task without invoking the panic hook.
 struct DroppedConnection;
 
-struct FaultResponder {
-    shared: Arc<Shared>,
-    kind: FaultKind,
-}
+impl Shared {
+    /// The newest active fault matching the request, counting one hit against it.
+    fn take_fault(&self, request: &Request) -> Option<FaultKind> {
+        let mut faults = self.faults.lock();
+        let method = request.method.as_str();
+        let path = request.url.path();
+        let pos = faults
+            .iter()
+            .position(|f| f.remaining != Some(0) && f.fault.matches(method, path))?;
+        let f = &mut faults[pos];
+        if let Some(n) = f.remaining.as_mut() {
+            *n -= 1;
+        }
+        Some(f.fault.kind.clone())
+    }
 
-impl Respond for FaultResponder {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
+    fn apply_fault(&self, request: &Request, kind: &FaultKind) -> ResponseTemplate {
         let raw = to_raw(request);
-        match &self.kind {
-            FaultKind::Delay(d) => self.shared.serve(request, Some(*d)),
+        match kind {
+            FaultKind::Delay(d) => self.serve(request, Some(*d)),
             FaultKind::Status(s) => {
-                self.shared.record(journal_entry(&raw, Some(*s)));
+                self.record(journal_entry(&raw, Some(*s)));
                 let (code, msg) = match s {
                     500 => ("internal", "injected internal error"),
                     502..=504 => ("unavailable", "injected upstream unavailability"),
@@ -288,18 +319,18 @@ impl Respond for FaultResponder {
                 ResponseTemplate::new(*s).set_body_json(e.body())
             }
             FaultKind::MalformedBody => {
-                self.shared.record(journal_entry(&raw, Some(200)));
+                self.record(journal_entry(&raw, Some(200)));
                 ResponseTemplate::new(200).set_body_raw(b"{\"items\": [tru".to_vec(), "application/json")
             }
             FaultKind::RateLimited { retry_after } => {
-                self.shared.record(journal_entry(&raw, Some(429)));
+                self.record(journal_entry(&raw, Some(429)));
                 let e = crate::error::ApiError::rate_limited(*retry_after as i64);
                 ResponseTemplate::new(429)
                     .insert_header("Retry-After", retry_after.to_string().as_str())
                     .set_body_json(e.body())
             }
             FaultKind::DropConnection => {
-                self.shared.record(journal_entry(&raw, None));
+                self.record(journal_entry(&raw, None));
                 // `resume_unwind` skips the panic hook: the connection task ends quietly and
                 // hyper closes the socket without a response. The mock keeps serving.
                 std::panic::resume_unwind(Box::new(DroppedConnection))
@@ -308,9 +339,16 @@ impl Respond for FaultResponder {
     }
 }
 
-/// Keeps a fault active; dropping it removes the fault.
+/// Keeps a fault active; dropping it removes exactly that fault.
 pub struct FaultGuard {
-    _guard: MockGuard,
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl Drop for FaultGuard {
+    fn drop(&mut self) {
+        self.shared.faults.lock().retain(|f| f.id != self.id);
+    }
 }
 
 /// A running mock Alloy API.
@@ -356,6 +394,8 @@ impl MockAlloy {
             routes: all_routes(),
             journal: Mutex::new(VecDeque::new()),
             journal_capacity: opts.journal_capacity.max(1),
+            faults: Mutex::new(Vec::new()),
+            next_fault_id: std::sync::atomic::AtomicU64::new(1),
         });
         let mut builder = MockServer::builder().disable_request_recording();
         let addr = opts.bind.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
@@ -423,24 +463,21 @@ impl MockAlloy {
         }
     }
 
-    /// Activates a fault until the returned guard is dropped.
+    /// Activates a fault until the returned guard is dropped. Faults live in the mock's own
+    /// responder (not as wiremock mocks), newest first, so guards can end in any order.
     pub async fn fault(&self, fault: Fault) -> FaultGuard {
-        let mut mock = Mock::given(path_regex(fault.path_regex.as_str()));
-        if let Some(m) = &fault.method {
-            mock = mock.and(method(m.as_str()));
-        }
-        let mut mock = mock
-            .respond_with(FaultResponder {
-                shared: self.shared.clone(),
-                kind: fault.kind.clone(),
-            })
-            .with_priority(1)
-            .named("injected fault");
-        if let Some(n) = fault.times {
-            mock = mock.up_to_n_times(n);
-        }
+        let id = self
+            .shared
+            .next_fault_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let remaining = fault.times;
+        self.shared
+            .faults
+            .lock()
+            .insert(0, ActiveFault { id, fault, remaining });
         FaultGuard {
-            _guard: self.server.register_as_scoped(mock).await,
+            shared: self.shared.clone(),
+            id,
         }
     }
 }

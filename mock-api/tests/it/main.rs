@@ -6,6 +6,7 @@ mod support;
 mod access;
 mod comments;
 mod data;
+mod faults;
 mod finance;
 mod isolation;
 mod labels;
