@@ -6,6 +6,7 @@ mod activity;
 mod comments;
 mod connectivity;
 mod data;
+mod docs;
 mod finance;
 mod framing;
 mod labels;
