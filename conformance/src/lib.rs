@@ -20,6 +20,7 @@
 pub mod driver;
 pub mod expected;
 pub mod expected_failures;
+pub mod local;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -1,8 +1,9 @@
 //! The `alloy-conformance` command line.
 //!
 //! - `alloy-conformance run`: with no target flags, judges the local `alloy-mcp` binary (found
-//!   next to this binary or under `target/{debug,release}`; nothing is built) over stdio and
-//!   Streamable HTTP, each case against a fresh embedded mock API. `--stdio "CMD"`,
+//!   next to this binary or under `target/{debug,release}`; nothing is built) over stdio and,
+//!   when `alloy-mcp --help` lists `--http`, Streamable HTTP (a skipped transport is announced
+//!   on stderr), each case against a fresh embedded mock API. `--stdio "CMD"`,
 //!   `--http URL`, `--sse URL` judge another implementation against the same scenarios and
 //!   expected transcripts. Prints a table per category and `N passed, N failed`; exits 1 on any
 //!   failure, 2 when the run could not start.
@@ -21,7 +22,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -78,9 +79,11 @@ struct RunArgs {
     /// target/debug, target/release).
     #[arg(long, value_name = "PATH")]
     server: Option<PathBuf>,
-    /// Transports of the default local run.
-    #[arg(long, value_delimiter = ',', default_value = "stdio,http")]
-    transports: Vec<String>,
+    /// Transports of the default local run (default: stdio and Streamable HTTP, HTTP only when
+    /// `alloy-mcp --help` lists `--http`; a transport skipped that way is announced on stderr).
+    /// Naming a transport here runs it whether or not the binary seems to offer it.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    transports: Option<Vec<String>>,
     /// Only scenarios whose id matches: a substring, or a glob with * and ? (`tickets/*__not_found`).
     #[arg(long, value_name = "PATTERN")]
     only: Option<String>,
@@ -145,45 +148,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// Finds the local `alloy-mcp`: an explicit path, the sibling of this executable, or the
-/// workspace's target folders. Never builds.
-fn locate_server(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
-    if let Some(p) = explicit {
-        if p.is_file() {
-            return Ok(p.to_path_buf());
-        }
-        bail!("--server {}: no such file", p.display());
-    }
-    let name = format!("alloy-mcp{}", std::env::consts::EXE_SUFFIX);
-    let mut candidates = Vec::new();
-    if let Ok(exe) = std::env::current_exe()
-        && let Some(dir) = exe.parent()
-    {
-        candidates.push(dir.join(&name));
-        // A test binary lives in target/<profile>/deps.
-        if dir.ends_with("deps")
-            && let Some(up) = dir.parent()
-        {
-            candidates.push(up.join(&name));
-        }
-    }
-    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace.join("target"));
-    for profile in ["debug", "release"] {
-        candidates.push(target.join(profile).join(&name));
-    }
-    if let Some(found) = candidates.iter().find(|c| c.is_file()) {
-        return Ok(found.clone());
-    }
-    let looked: Vec<String> = candidates.iter().map(|c| format!("  {}", c.display())).collect();
-    bail!(
-        "alloy-mcp is not built; looked in:\n{}\nbuild it with `cargo build -p alloy-mcp` (or pass --server PATH, or judge another server with --stdio/--http/--sse)",
-        looked.join("\n")
-    )
-}
-
 fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s.max(0.001))
 }
@@ -221,9 +185,25 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         });
     }
     if launches.is_empty() {
-        let server = locate_server(args.server.as_deref())?;
+        let server = alloy_conformance::local::locate(args.server.as_deref(), true)?;
+        if let Some(w) = alloy_conformance::local::staleness_warning(&server) {
+            eprintln!("warning: {w}");
+        }
         let command = CommandSpec::new(server.to_string_lossy(), &[]);
-        for name in &args.transports {
+        let names = match &args.transports {
+            Some(names) => names.clone(),
+            None => {
+                let offered = alloy_conformance::local::probe(&server, timeouts.handshake).await?;
+                let mut names = vec![Transport::Stdio.name().to_string()];
+                if offered.offers(Transport::Http) {
+                    names.push(Transport::Http.name().to_string());
+                } else if let Some((_, why)) = offered.missing.iter().find(|(t, _)| *t == Transport::Http) {
+                    eprintln!("SKIPPED transport http: {why}; judging stdio only");
+                }
+                names
+            }
+        };
+        for name in &names {
             let transport = Transport::parse(name).with_context(|| format!("unknown transport `{name}`"))?;
             launches.push(match transport {
                 Transport::Stdio => Launch::Stdio(command.clone()),
@@ -388,7 +368,7 @@ async fn sandbox(args: SandboxArgs) -> anyhow::Result<ExitCode> {
         );
     }
 
-    let server = locate_server(args.server.as_deref());
+    let server = alloy_conformance::local::locate(args.server.as_deref(), true);
     let mut child = match &server {
         Ok(path) => {
             let child = tokio::process::Command::new(path)

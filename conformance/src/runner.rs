@@ -6,7 +6,8 @@
 //! the scenario fit the server's own schema, nothing timed out.
 //!
 //! Per case: start (or reset) the mock; start or connect the server ([`Launch`]), handing a
-//! spawned one `ALLOY_API_URL` and `ALLOY_API_TOKEN` (the seeded Owner key); unless the scenario
+//! spawned one `ALLOY_API_URL` and `ALLOY_API_TOKEN` (the seeded key of the scenario's `role`,
+//! the Owner's by default; over HTTP the same key is the Bearer token); unless the scenario
 //! says `"handshake": false`, `initialize` with the scenario's version (id 0, so scenario ids
 //! start at 1) and send `notifications/initialized`; fetch `tools/list` (unrecorded) when a step
 //! calls a tool; then send each step, wait as the step says, and record what came back plus the
@@ -16,10 +17,9 @@ use crate::driver::http::HttpDriver;
 use crate::driver::sse::SseDriver;
 use crate::driver::stdio::{CommandSpec, StdioDriver};
 use crate::driver::{Driver, DriverError, Frame, Incoming, Timeouts, Transport};
-use crate::scenario::{self, Await, Scenario, Step};
+use crate::scenario::{self, Await, Role, Scenario, Step};
 use crate::shapes;
 use crate::transcript::{self, Recorder};
-use alloy_mock_api::model::OrgRole;
 use alloy_mock_api::{MockAlloy, MockOptions, Store, default_seed_dir};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -214,7 +214,7 @@ pub async fn run_case(scenario: &Scenario, launch: &Launch, shared: Option<&Mock
         }
     };
     let mut case = Case::new(scenario, mock, timeouts);
-    let connected = connect(launch, mock, timeouts).await;
+    let connected = connect(launch, mock, scenario.role(), timeouts).await;
     let (mut driver, process) = match connected {
         Ok(pair) => pair,
         Err((e, process)) => {
@@ -259,15 +259,18 @@ pub async fn list_tools(launch: &Launch, version: &str, timeouts: Timeouts) -> a
             protocol_version: Some(version.to_string()),
             handshake: true,
             transports: None,
+            role: None,
             steps: Vec::new(),
         },
     };
-    let (mut driver, process) = connect(launch, &mock, timeouts).await.map_err(|(e, p)| {
-        anyhow::anyhow!(
-            "cannot connect: {e}\n{}",
-            p.map(|p| p.diagnostics()).unwrap_or_default()
-        )
-    })?;
+    let (mut driver, process) = connect(launch, &mock, Role::default(), timeouts)
+        .await
+        .map_err(|(e, p)| {
+            anyhow::anyhow!(
+                "cannot connect: {e}\n{}",
+                p.map(|p| p.diagnostics()).unwrap_or_default()
+            )
+        })?;
     let mut case = Case::new(&scenario, &mock, timeouts);
     let tools = if case.handshake(driver.as_mut()).await {
         case.fetch_tools(driver.as_mut()).await
@@ -313,9 +316,10 @@ type Connected = (Box<dyn Driver>, Option<StdioDriver>);
 async fn connect(
     launch: &Launch,
     mock: &MockAlloy,
+    role: Role,
     timeouts: Timeouts,
 ) -> Result<Connected, (DriverError, Option<StdioDriver>)> {
-    let key = mock.key(OrgRole::Owner).to_string();
+    let key = role.key(mock.keys()).to_string();
     let with_env = |c: &CommandSpec| {
         c.clone()
             .with_env("ALLOY_API_URL", mock.base_url())
@@ -349,7 +353,11 @@ async fn connect(
             Ok((driver, Some(process)))
         }
         Launch::Remote { url, token, transport } => {
-            let token = token.clone().unwrap_or(key);
+            // A case that names a role acts with that role's key; others with the given token.
+            let token = match token {
+                Some(t) if role == Role::default() => t.clone(),
+                _ => key,
+            };
             let driver: Box<dyn Driver> = match transport {
                 Transport::Sse => Box::new(
                     SseDriver::connect(url, Some(&token), timeouts)

@@ -22,7 +22,8 @@
 //! `initialize` asks for, default [`DEFAULT_PROTOCOL_VERSION`]); `handshake` (default `true`:
 //! the harness initializes before the steps; `false`: the steps start on a fresh connection);
 //! `transports` (default all the target offers; restrict a case whose wire behaviour is
-//! transport-specific, e.g. an HTTP status); `steps`. Each step has exactly one of `send` (a JSON
+//! transport-specific, e.g. an HTTP status); `role` (whose seeded API key the server acts with,
+//! default `Owner`; see [`Role`]); `steps`. Each step has exactly one of `send` (a JSON
 //! value), `raw` (text sent verbatim) or `oversized` (`message` padded with a `padding` member to
 //! `bytes`), plus optional `await` and `arguments`:
 //!
@@ -35,6 +36,8 @@
 //!   deliberate error case), `"unchecked"` skips the check (an unknown tool).
 
 use crate::driver::Transport;
+use alloy_mock_api::model::OrgRole;
+use alloy_mock_api::seed::SeedKeys;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 use serde_json::Value;
@@ -66,6 +69,40 @@ pub enum ArgumentsCheck {
     Invalid,
     /// Not checked (unknown tools).
     Unchecked,
+}
+
+/// Whose seeded API key a case runs with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// A role in the primary org (`acme`).
+    Primary(OrgRole),
+    /// The Owner of the second org (`globex`): sees none of the primary org's records.
+    OtherOrgOwner,
+}
+
+impl Default for Role {
+    /// The primary org's Owner.
+    fn default() -> Role {
+        Role::Primary(OrgRole::Owner)
+    }
+}
+
+impl Role {
+    /// Parses the `role` field.
+    pub fn parse(s: &str) -> Option<Role> {
+        if s == "OtherOrgOwner" {
+            return Some(Role::OtherOrgOwner);
+        }
+        OrgRole::parse(s).map(Role::Primary)
+    }
+
+    /// The raw key of this role in `keys` (`""` when the seed has none).
+    pub fn key(self, keys: &SeedKeys) -> &str {
+        match self {
+            Role::Primary(r) => keys.for_role(r),
+            Role::OtherOrgOwner => keys.other_org_owner(),
+        }
+    }
 }
 
 /// A message padded past a size limit.
@@ -148,6 +185,10 @@ pub struct ScenarioFile {
     /// Transports the case runs on (default: all the target offers).
     #[serde(default)]
     pub transports: Option<Vec<String>>,
+    /// Whose seeded API key the server acts with: `Owner` (default), `Admin`, `Member`,
+    /// `Reporter` or `Viewer` of the primary org, or `OtherOrgOwner` (the second org's Owner).
+    #[serde(default)]
+    pub role: Option<String>,
     /// The frames to send.
     pub steps: Vec<Step>,
 }
@@ -193,6 +234,11 @@ impl Scenario {
             None => true,
             Some(list) => list.iter().any(|n| n == t.name()),
         }
+    }
+
+    /// Whose key the server acts with.
+    pub fn role(&self) -> Role {
+        self.file.role.as_deref().and_then(Role::parse).unwrap_or_default()
     }
 
     /// Whether any step calls a tool (the harness then fetches `tools/list` first).
@@ -245,6 +291,11 @@ impl Scenario {
         }
         if self.file.steps.is_empty() {
             bail!("`steps` is empty");
+        }
+        if let Some(role) = &self.file.role
+            && Role::parse(role).is_none()
+        {
+            bail!("unknown role `{role}` (Owner, Admin, Member, Reporter, Viewer, OtherOrgOwner)");
         }
         if let Some(list) = &self.file.transports {
             if list.is_empty() {

@@ -1,0 +1,128 @@
+//! Every repository scenario against `alloy-mcp` on every transport it offers: no protocol check
+//! fails, the normalized transcripts of all transports are equal, and they equal the one
+//! expected transcript (`fixtures/expected/<category>/<tool>__<case>.snap`, the file the CLI
+//! reads too). Record or update expected transcripts with
+//! `INSTA_UPDATE=always cargo test -p alloy-conformance --test alloy_mcp` (or `cargo insta test`
+//! and `cargo insta review`), then review the diff before committing.
+//!
+//! `ALLOY_CONFORMANCE_ONLY=<pattern>[,<pattern>…]` narrows the run (patterns as for the CLI's
+//! `--only`); `ALLOY_CONFORMANCE_JOBS=N` sets how many cases run at once (default 4).
+
+use crate::support::{Server, notice, timeouts};
+use alloy_conformance::driver::Transport;
+use alloy_conformance::runner::{self, CaseRun, Fixtures, judge};
+use alloy_conformance::scenario::{self, Scenario};
+use alloy_conformance::{expected, report, transcript};
+use futures::StreamExt;
+use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
+
+/// Cases played at the same time (each is one server process and one in-process mock).
+fn jobs() -> usize {
+    std::env::var("ALLOY_CONFORMANCE_JOBS")
+        .ok()
+        .and_then(|j| j.parse().ok())
+        .filter(|j| *j > 0)
+        .unwrap_or(4)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_passes_on_every_offered_transport_with_equal_transcripts_matching_the_expected_file() {
+    let server = Server::find().await;
+    let transports = server.transports("every_scenario_passes_on_every_offered_transport");
+    let fixtures = Fixtures::repository();
+    let scenarios = scenario::load_dir(&fixtures.scenarios).expect("the scenario files load");
+    let only = std::env::var("ALLOY_CONFORMANCE_ONLY").ok();
+    let selected: Vec<&Scenario> = scenarios
+        .iter()
+        .filter(|s| {
+            only.as_deref()
+                .is_none_or(|p| p.split(',').any(|p| scenario::matches_filter(p.trim(), &s.id)))
+        })
+        .collect();
+    assert!(
+        !selected.is_empty(),
+        "no scenario selected (ALLOY_CONFORMANCE_ONLY={only:?})"
+    );
+
+    let launches: Vec<(Transport, runner::Launch)> = transports.iter().map(|t| (*t, server.launch(*t))).collect();
+    let mut cases = Vec::new();
+    for s in &selected {
+        let on: Vec<&(Transport, runner::Launch)> = launches.iter().filter(|(t, _)| s.runs_on(*t)).collect();
+        if on.is_empty() {
+            notice(&format!(
+                "SKIPPED scenario {}: it runs only on transports alloy-mcp does not offer yet",
+                s.id
+            ));
+        }
+        cases.extend(on.into_iter().map(|(t, l)| (*s, *t, l)));
+    }
+    let total = cases.len();
+    let runs: Vec<(String, Transport, CaseRun)> = futures::stream::iter(cases)
+        .map(|(s, t, l)| async move { (s.id.clone(), t, runner::run_case(s, l, None, timeouts()).await) })
+        .buffer_unordered(jobs())
+        .collect()
+        .await;
+    let mut by_scenario: BTreeMap<String, Vec<(Transport, CaseRun)>> = BTreeMap::new();
+    for (id, t, run) in runs {
+        by_scenario.entry(id).or_default().push((t, run));
+    }
+
+    let mut failures = Vec::new();
+    for s in &selected {
+        let Some(mut runs) = by_scenario.remove(&s.id) else {
+            continue;
+        };
+        runs.sort_by_key(|(t, _)| *t);
+        let committed = expected::read(&fixtures.expected, s).expect("the expected file is readable");
+        for (t, run) in &runs {
+            if !run.violations.is_empty() {
+                failures.push(report::failure_text(&judge(s, *t, run.clone(), committed.as_ref())));
+            }
+        }
+        let (first_t, first) = &runs[0];
+        for (t, run) in &runs[1..] {
+            if run.transcript != first.transcript {
+                failures.push(format!(
+                    "✗ {} differs between {first_t} and {t} (- {first_t}, + {t}):\n{}",
+                    s.id,
+                    transcript::diff(&first.transcript, &run.transcript)
+                ));
+            }
+        }
+        let outcome = judge(s, *first_t, first.clone(), committed.as_ref());
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(fixtures.expected.join(&s.category));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_input_file(&s.path);
+        settings.set_description(s.file.description.clone());
+        let name = s.name();
+        let value = first.transcript.clone();
+        let snapshot = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            settings.bind(|| insta::assert_json_snapshot!(name, value));
+        }));
+        if snapshot.is_err() {
+            let mut text = format!(
+                "✗ {} [{first_t}] differs from {}\n",
+                s.id,
+                expected::path_for(&fixtures.expected, s).display()
+            );
+            if let Some(d) = &outcome.diff {
+                text.push_str(d);
+            }
+            failures.push(text);
+        }
+    }
+    notice(&format!(
+        "{total} scenario cases on {} against {}; {} failed",
+        transports.iter().map(|t| t.name()).collect::<Vec<_>>().join("+"),
+        server.binary.display(),
+        failures.len()
+    ));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
