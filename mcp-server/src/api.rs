@@ -162,6 +162,10 @@ pub enum ApiFailure {
 /// The outcome of one API call: an HTTP answer (any status) or no answer at all.
 pub type ApiResult = Result<ApiResponse, ApiFailure>;
 
+/// Called after the API answered 401 to a client carrying it (HTTP mode: evicts the key's
+/// cached identity, so a revoked key is refused at the door on its next request).
+pub type UnauthorizedHook = Arc<dyn Fn() + Send + Sync>;
+
 /// A client bound to one API base URL and one API key.
 ///
 /// Cloning is cheap and shares the connection pool; [`ApiClient::with_token`] makes a client
@@ -172,6 +176,7 @@ pub struct ApiClient {
     base_url: Arc<str>,
     token: ApiToken,
     timeout: Duration,
+    on_unauthorized: Option<UnauthorizedHook>,
 }
 
 impl fmt::Debug for ApiClient {
@@ -197,12 +202,25 @@ impl ApiClient {
             base_url: base_url.trim_end_matches('/').into(),
             token,
             timeout,
+            on_unauthorized: None,
         })
     }
 
     /// The same client (pool, URL, timeout) acting with another key.
     pub fn with_token(&self, token: ApiToken) -> ApiClient {
-        ApiClient { token, ..self.clone() }
+        ApiClient {
+            token,
+            on_unauthorized: None,
+            ..self.clone()
+        }
+    }
+
+    /// The same client, calling `hook` whenever the API answers 401.
+    pub fn with_unauthorized_hook(&self, hook: UnauthorizedHook) -> ApiClient {
+        ApiClient {
+            on_unauthorized: Some(hook),
+            ..self.clone()
+        }
     }
 
     /// The base URL, without a trailing slash.
@@ -306,6 +324,11 @@ impl ApiClient {
                 }
             }
             let outcome = outcome.map(|(resp, _)| resp);
+            if let (Ok(resp), Some(hook)) = (&outcome, &self.on_unauthorized)
+                && resp.status == 401
+            {
+                hook();
+            }
             match &outcome {
                 Ok(resp) => tracing::debug!(
                     %method, path, status = resp.status, attempts = attempt,

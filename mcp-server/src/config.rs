@@ -18,8 +18,8 @@ pub const TOKEN_PREFIXES: [&str; 2] = ["alloy_live_", "alloy_test_"];
 #[command(
     name = "alloy-mcp",
     version,
-    about = "MCP server for the Alloy project tracker: tools, prompts and resources over stdio, proxied to the Alloy REST API.",
-    long_about = "MCP server for the Alloy project tracker.\n\nWith no flags it serves MCP (newline-delimited JSON-RPC) on stdin/stdout and exits when stdin closes. Logs go to stderr; set RUST_LOG to change the level (default info).\n\nBefore serving, the API token's prefix is checked and the identity behind it is fetched from GET /api/v1/auth/me; any failure ends the process with exit code 1 and one line on stderr."
+    about = "MCP server for the Alloy project tracker: tools, prompts and resources over stdio or HTTP, proxied to the Alloy REST API.",
+    long_about = "MCP server for the Alloy project tracker.\n\nWith no flags it serves MCP (newline-delimited JSON-RPC) on stdin/stdout and exits when stdin closes. With --http ADDR it serves Streamable HTTP at /mcp and /, and legacy HTTP+SSE at /sse, to many clients at once; every HTTP request must carry its own Alloy API key (Authorization: Bearer ...). Logs go to stderr; set RUST_LOG to change the level (default info).\n\nBefore serving, the API token's prefix is checked and the identity behind it is fetched from GET /api/v1/auth/me; any failure ends the process with exit code 1 and one line on stderr."
 )]
 pub struct Cli {
     /// Base URL of the Alloy API, e.g. http://localhost:3000.
@@ -42,6 +42,31 @@ pub struct Cli {
     /// Comma-separated tool categories to serve (connectivity is always on): connectivity, tickets, comments, labels, tags, projects, sprints, teams, workflows, summary, access, activity, time, finance, data.
     #[arg(long, env = "ALLOY_MCP_TOOLSETS", value_name = "LIST")]
     pub toolsets: Option<String>,
+
+    /// Serve MCP over HTTP on this address (e.g. 127.0.0.1:3001, or 0.0.0.0:3001 for every interface; port 0 picks a free port) instead of stdio. Each request must carry its own Alloy API key.
+    #[arg(long = "http", env = "ALLOY_MCP_HTTP_ADDR", value_name = "ADDR")]
+    pub http: Option<String>,
+
+    /// HTTP: the URL clients reach this server at (behind a proxy: the proxy's URL). Default http://<bind address>, with 0.0.0.0 and :: shown as localhost.
+    #[arg(long, env = "ALLOY_MCP_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+
+    /// HTTP: the OAuth issuer named in the discovery documents. Default: the API URL.
+    #[arg(long, env = "ALLOY_MCP_ISSUER", value_name = "URL")]
+    pub issuer: Option<String>,
+
+    /// HTTP: comma-separated browser origins allowed to call the server (scheme://host[:port], port * = any; * = every origin). Default: loopback origins and the public URL's origin.
+    #[arg(long, env = "ALLOY_MCP_ALLOWED_ORIGINS", value_name = "LIST")]
+    pub allowed_origins: Option<String>,
+
+    /// HTTP: comma-separated extra Host header values to accept (host or host:port; * = any). Loopback names, the bind address and the public URL's host are always accepted.
+    #[arg(long, env = "ALLOY_MCP_ALLOWED_HOSTS", value_name = "LIST")]
+    pub allowed_hosts: Option<String>,
+
+    /// HTTP: seconds after which an idle session (no request, no message) is closed.
+    #[arg(long = "session-idle", env = "ALLOY_MCP_SESSION_IDLE_SECS", value_name = "SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub session_idle_secs: u64,
 }
 
 impl std::fmt::Debug for Cli {
@@ -52,6 +77,12 @@ impl std::fmt::Debug for Cli {
             .field("timeout_secs", &self.timeout_secs)
             .field("read_only", &self.read_only)
             .field("toolsets", &self.toolsets)
+            .field("http", &self.http)
+            .field("public_url", &self.public_url)
+            .field("issuer", &self.issuer)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("session_idle_secs", &self.session_idle_secs)
             .finish()
     }
 }
@@ -69,6 +100,8 @@ pub struct Config {
     pub read_only: bool,
     /// The tool categories to serve; `None` = all.
     pub toolsets: Option<BTreeSet<Toolset>>,
+    /// HTTP mode (`--http`), checked later by [`crate::http::HttpOptions::resolve`]; `None` = stdio.
+    pub http: Option<crate::http::HttpFlags>,
 }
 
 impl Cli {
@@ -111,12 +144,24 @@ impl Cli {
             None | Some("") => None,
             Some(list) => Some(Toolset::parse_list(list).map_err(|unknown| StartupError::UnknownToolset { unknown })?),
         };
+        let http = self
+            .http
+            .filter(|a| !a.trim().is_empty())
+            .map(|bind| crate::http::HttpFlags {
+                bind,
+                public_url: self.public_url,
+                issuer: self.issuer,
+                allowed_origins: self.allowed_origins,
+                allowed_hosts: self.allowed_hosts,
+                session_idle: Duration::from_secs(self.session_idle_secs),
+            });
         Ok(Config {
             api_url,
             token,
             timeout: Duration::from_secs(self.timeout_secs),
             read_only: self.read_only,
             toolsets,
+            http,
         })
     }
 }

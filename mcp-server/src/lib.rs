@@ -18,6 +18,7 @@
 //! | [`prompts`] | the 15 prompts (slash commands) |
 //! | [`resources`] | the `alloy://` resources |
 //! | [`stdio`] | the stdio framing shim in front of rmcp (-32700 / -32600 / -32602, EOF handling) |
+//! | [`http`] | `--http`: Streamable HTTP and legacy HTTP+SSE on one listener, per-request keys, discovery documents |
 
 //!
 //! Decisions where the contract (`shared/alloy-reference/contract.md` §5–§7) left room or
@@ -38,6 +39,7 @@
 pub mod api;
 pub mod config;
 pub mod errors;
+pub mod http;
 pub mod identity;
 pub mod prompts;
 pub mod resources;

@@ -1,11 +1,13 @@
 //! The `alloy-mcp` binary: parse the configuration, check the token prefix (no network), check
 //! the identity behind the token (`GET /api/v1/auth/me`), then serve MCP on stdio until stdin
-//! closes. Any startup failure prints one line on stderr and exits with code 1. Logs go to
-//! stderr (`RUST_LOG`, default `info`); stdout carries protocol messages only.
+//! closes, or with `--http ADDR` over HTTP until SIGINT/SIGTERM ([`alloy_mcp::http`]). Any
+//! startup failure prints one line on stderr and exits with code 1. Logs go to stderr
+//! (`RUST_LOG`, default `info`); stdout carries protocol messages only.
 
 use alloy_mcp::api::ApiClient;
 use alloy_mcp::config::Cli;
 use alloy_mcp::errors::StartupError;
+use alloy_mcp::http::HttpOptions;
 use alloy_mcp::identity::{self, Caller};
 use alloy_mcp::server::AlloyServer;
 use alloy_mcp::stdio::{self, StdioOptions};
@@ -35,8 +37,10 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), StartupError> {
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.into_config()?;
+    // HTTP flags are checked before any network call, like the token prefix.
+    let http = config.http.as_ref().map(HttpOptions::resolve).transpose()?;
     let api = ApiClient::new(&config.api_url, config.token.clone(), config.timeout)
         .map_err(|e| StartupError::Internal(format!("cannot build the HTTP client: {e}")))?;
     let me = identity::verify(&api).await?;
@@ -48,6 +52,9 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
         read_only: config.read_only,
         toolsets: config.toolsets.clone(),
     };
+    if let Some(http) = http {
+        return Ok(alloy_mcp::http::serve(&config, api, &selection, http).await?);
+    }
     let caller = Caller {
         api,
         identity: Arc::new(me),
