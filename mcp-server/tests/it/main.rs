@@ -9,6 +9,7 @@ mod data;
 mod docs;
 mod finance;
 mod framing;
+mod http;
 mod labels;
 mod projects;
 mod protocol;
