@@ -102,6 +102,10 @@ struct RunArgs {
     /// Seconds to wait for start-up and the initialize answer.
     #[arg(long, value_name = "SECS", default_value_t = 15.0)]
     handshake_timeout: f64,
+    /// Cases run at once (each with its own mock API and server process); servers judged
+    /// with --http/--sse share one mock and always run one case at a time.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    jobs: usize,
     /// No progress bar even on a terminal.
     #[arg(long)]
     no_progress: bool,
@@ -226,23 +230,23 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
 
     let show_progress = !args.no_progress && std::io::stderr().is_terminal();
+    // The bar counts finished cases (several run at once) and names the last one.
+    let (mut total, mut done) = (0usize, 0usize);
     let mut progress = |p: Progress<'_>| {
         if !show_progress {
             return;
         }
-        if let Progress::Started {
-            index,
-            total,
-            id,
-            transport,
-        } = p
-        {
-            let width = 30;
-            let done = (index - 1) * width / total.max(1);
-            let bar = format!("{}{}", "#".repeat(done), "-".repeat(width - done));
-            let mut err = std::io::stderr();
-            let _ = write!(err, "\r\x1b[2K[{bar}] {index}/{total} {id} [{transport}]");
-            let _ = err.flush();
+        match p {
+            Progress::Started { total: t, .. } => total = t,
+            Progress::Finished(o) => {
+                done += 1;
+                let width = 30;
+                let filled = done * width / total.max(1);
+                let bar = format!("{}{}", "#".repeat(filled), "-".repeat(width - filled));
+                let mut err = std::io::stderr();
+                let _ = write!(err, "\r\x1b[2K[{bar}] {done}/{total} {} [{}]", o.id, o.transport);
+                let _ = err.flush();
+            }
         }
     };
     let mut outcomes: Vec<CaseOutcome> = runner::run_all(
@@ -251,6 +255,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         args.only.as_deref(),
         shared.as_ref(),
         timeouts,
+        args.jobs,
         &mut progress,
     )
     .await?;

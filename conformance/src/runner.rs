@@ -21,6 +21,7 @@ use crate::scenario::{self, Await, Role, Scenario, Step};
 use crate::shapes;
 use crate::transcript::{self, Recorder};
 use alloy_mock_api::{MockAlloy, MockOptions, Store, default_seed_dir};
+use futures::StreamExt;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -845,13 +846,16 @@ pub enum Progress<'a> {
 }
 
 /// Runs every selected scenario on every launch (one case per scenario and transport) and
-/// judges each against its expected transcript.
+/// judges each against its expected transcript. Up to `jobs` cases run at once (each with its
+/// own mock and server process); with a `shared` mock, which is reset per case, one at a time.
+/// Outcomes come back in scenario order whatever order the cases finished in.
 pub async fn run_all(
     fixtures: &Fixtures,
     launches: &[Launch],
     only: Option<&str>,
     shared: Option<&MockAlloy>,
     timeouts: Timeouts,
+    jobs: usize,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> anyhow::Result<Vec<CaseOutcome>> {
     let scenarios = scenario::load_dir(&fixtures.scenarios)?;
@@ -859,31 +863,40 @@ pub async fn run_all(
         .iter()
         .filter(|s| only.is_none_or(|p| scenario::matches_filter(p, &s.id)))
         .collect();
-    let cases: Vec<(&Scenario, &Launch)> = selected
-        .iter()
-        .flat_map(|s| {
-            launches
-                .iter()
-                .filter(|l| s.runs_on(l.transport()))
-                .map(move |l| (*s, l))
-        })
-        .collect();
-    let total = cases.len();
-    let mut outcomes = Vec::with_capacity(total);
-    for (index, (scenario, launch)) in cases.into_iter().enumerate() {
-        progress(Progress::Started {
-            index: index + 1,
-            total,
-            id: &scenario.id,
-            transport: launch.transport(),
-        });
-        let expected = crate::expected::read(&fixtures.expected, scenario)?;
-        let run = run_case(scenario, launch, shared, timeouts).await;
-        let outcome = judge(scenario, launch.transport(), run, expected.as_ref());
-        progress(Progress::Finished(&outcome));
-        outcomes.push(outcome);
+    let mut cases = Vec::new();
+    for s in &selected {
+        let expected = crate::expected::read(&fixtures.expected, s)?;
+        for l in launches.iter().filter(|l| s.runs_on(l.transport())) {
+            cases.push((*s, l, expected.clone()));
+        }
     }
-    Ok(outcomes)
+    let total = cases.len();
+    let jobs = if shared.is_some() { 1 } else { jobs.max(1) };
+    let progress = std::cell::RefCell::new(progress);
+    let mut finished: Vec<(usize, CaseOutcome)> = Vec::with_capacity(total);
+    {
+        let progress = &progress;
+        let mut running = futures::stream::iter(cases.into_iter().enumerate())
+            .map(|(index, (scenario, launch, expected))| {
+                (progress.borrow_mut())(Progress::Started {
+                    index: index + 1,
+                    total,
+                    id: &scenario.id,
+                    transport: launch.transport(),
+                });
+                async move {
+                    let run = run_case(scenario, launch, shared, timeouts).await;
+                    (index, judge(scenario, launch.transport(), run, expected.as_ref()))
+                }
+            })
+            .buffer_unordered(jobs);
+        while let Some((index, outcome)) = running.next().await {
+            (progress.borrow_mut())(Progress::Finished(&outcome));
+            finished.push((index, outcome));
+        }
+    }
+    finished.sort_by_key(|(i, _)| *i);
+    Ok(finished.into_iter().map(|(_, o)| o).collect())
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::support::{Server, notice, timeouts};
 use alloy_conformance::driver::Transport;
 use alloy_conformance::runner::{self, CaseRun, Fixtures, judge};
 use alloy_conformance::scenario::{self, Scenario};
-use alloy_conformance::{expected, report, transcript};
+use alloy_conformance::{expected, transcript};
 use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
@@ -68,6 +68,8 @@ async fn every_scenario_passes_on_every_offered_transport_with_equal_transcripts
         by_scenario.entry(id).or_default().push((t, run));
     }
 
+    // One entry per failing scenario: its protocol violations per transport, transcripts that
+    // differ between transports, and the diff against the expected file.
     let mut failures = Vec::new();
     for s in &selected {
         let Some(mut runs) = by_scenario.remove(&s.id) else {
@@ -75,18 +77,29 @@ async fn every_scenario_passes_on_every_offered_transport_with_equal_transcripts
         };
         runs.sort_by_key(|(t, _)| *t);
         let committed = expected::read(&fixtures.expected, s).expect("the expected file is readable");
+        let mut problems = Vec::new();
         for (t, run) in &runs {
             if !run.violations.is_empty() {
-                failures.push(report::failure_text(&judge(s, *t, run.clone(), committed.as_ref())));
+                let mut text = format!("  protocol checks [{t}]:\n");
+                for v in &run.violations {
+                    text.push_str(&format!("    - {v}\n"));
+                }
+                let diagnostics = run.diagnostics.trim_end();
+                if !diagnostics.is_empty() {
+                    text.push_str(&format!("  diagnostics [{t}]:\n"));
+                    for line in diagnostics.lines() {
+                        text.push_str(&format!("    {line}\n"));
+                    }
+                }
+                problems.push(text);
             }
         }
         let (first_t, first) = &runs[0];
         for (t, run) in &runs[1..] {
             if run.transcript != first.transcript {
-                failures.push(format!(
-                    "✗ {} differs between {first_t} and {t} (- {first_t}, + {t}):\n{}",
-                    s.id,
-                    transcript::diff(&first.transcript, &run.transcript)
+                problems.push(format!(
+                    "  the transcripts differ between {first_t} and {t} (- {first_t}, + {t}):\n{}",
+                    indent(&transcript::diff(&first.transcript, &run.transcript))
                 ));
             }
         }
@@ -102,27 +115,30 @@ async fn every_scenario_passes_on_every_offered_transport_with_equal_transcripts
             settings.bind(|| insta::assert_json_snapshot!(name, value));
         }));
         if snapshot.is_err() {
-            let mut text = format!(
-                "✗ {} [{first_t}] differs from {}\n",
-                s.id,
-                expected::path_for(&fixtures.expected, s).display()
-            );
-            if let Some(d) = &outcome.diff {
-                text.push_str(d);
-            }
-            failures.push(text);
+            problems.push(format!(
+                "  differs from {} (- expected, + actual [{first_t}]):\n{}",
+                expected::path_for(&fixtures.expected, s).display(),
+                indent(outcome.diff.as_deref().unwrap_or_default())
+            ));
+        }
+        if !problems.is_empty() {
+            failures.push(format!("✗ {}\n{}", s.id, problems.concat()));
         }
     }
     notice(&format!(
-        "{total} scenario cases on {} against {}; {} failed",
+        "{total} scenario cases on {} against {}; {} scenarios failed",
         transports.iter().map(|t| t.name()).collect::<Vec<_>>().join("+"),
         server.binary.display(),
         failures.len()
     ));
     assert!(
         failures.is_empty(),
-        "{} failures:\n\n{}",
+        "{} scenarios failed:\n\n{}",
         failures.len(),
         failures.join("\n")
     );
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("    {l}\n")).collect()
 }

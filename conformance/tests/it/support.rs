@@ -43,7 +43,7 @@ pub async fn run_fake(
     timeouts: Timeouts,
 ) -> Vec<CaseOutcome> {
     let launches: Vec<Launch> = transports.iter().map(|t| launch(mode, *t)).collect();
-    runner::run_all(&fake_fixtures(), &launches, only, None, timeouts, &mut |_| {})
+    runner::run_all(&fake_fixtures(), &launches, only, None, timeouts, 4, &mut |_| {})
         .await
         .expect("the fake's scenarios load")
 }
