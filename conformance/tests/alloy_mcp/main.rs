@@ -1,13 +1,15 @@
 //! `alloy-mcp`, our own server, judged from outside the process by the repository's scenarios
 //! (`fixtures/scenarios`) and expected transcripts (`fixtures/expected`): every scenario on every
 //! transport the binary offers, its tool list (names, one schema snapshot per tool, schema
-//! meta-validation, annotations per protocol revision) and scenario coverage of every tool.
+//! meta-validation, annotations per protocol revision), scenario coverage of every tool, and the
+//! `alloy-conformance run` command against it (passing, and catching a crippled server).
 //!
 //! Nothing here builds or links the server: the test runs the binary Cargo left next to this
 //! test executable (`target/<profile>/alloy-mcp`), so build it first with
 //! `cargo build -p alloy-mcp` (`.ci/run` does). A transport the binary does not offer yet is
 //! announced as SKIPPED on stderr, never counted as passed.
 
+mod cli;
 mod coverage;
 mod scenarios;
 mod support;
