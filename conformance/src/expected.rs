@@ -47,7 +47,7 @@ pub fn write(root: &Path, scenario: &Scenario, transcript: &Value) -> anyhow::Re
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let text = format!(
-        "---\nsource: conformance/tests/it/transcripts.rs\nexpression: transcript\n---\n{}",
+        "---\nsource: conformance/tests/alloy_mcp/scenarios.rs\nexpression: transcript\n---\n{}",
         crate::transcript::pretty(transcript)
     );
     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;

@@ -12,10 +12,14 @@
 //!
 //! Adding a case for a tool: write `fixtures/scenarios/<category>/<tool>__<case>.json` (format
 //! in [`scenario`]; request ids start at 1, arguments must fit the tool's own `inputSchema`
-//! unless the step says `"arguments": "invalid"`), run `cargo insta test -p alloy-conformance`
-//! (or `INSTA_UPDATE=always cargo test -p alloy-conformance`), review the new
+//! unless the step says `"arguments": "invalid"`, `"role"` picks whose seeded key the server
+//! acts with), build the server (`cargo build -p alloy-mcp`), record with
+//! `INSTA_UPDATE=always ALLOY_CONFORMANCE_ONLY=<category>/<tool>__<case> cargo test -p alloy-conformance --test alloy_mcp`
+//! (or `cargo insta test` and `cargo insta review`), review the new
 //! `fixtures/expected/<category>/<tool>__<case>.snap` and commit both files. The CLI
-//! (`alloy-conformance run`) picks the case up from the same two files.
+//! (`alloy-conformance run`) picks the case up from the same two files. Every tool the server
+//! lists needs a success and an error case (`tests/alloy_mcp/coverage.rs`). [`local`] finds
+//! the local `alloy-mcp` binary and the transports it offers.
 
 pub mod driver;
 pub mod expected;
