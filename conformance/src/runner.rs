@@ -332,15 +332,23 @@ async fn connect(
             Ok((Box::new(d), None))
         }
         Launch::SpawnedHttp { command, transport } => {
-            let port = free_port().map_err(|e| (e, None))?;
-            let addr = format!("127.0.0.1:{port}");
-            let mut spec = with_env(command);
-            spec.args.push("--http".into());
-            spec.args.push(addr.clone());
-            let mut process = StdioDriver::spawn(&spec, timeouts).map_err(|e| (e, None))?;
-            if let Err(e) = wait_listening(&addr, &mut process, timeouts.handshake).await {
-                return Err((e, Some(process)));
-            }
+            // A server that exits before it listens (e.g. it lost its port to another process
+            // after all) is started again on another port, twice at most.
+            let mut attempt = 0;
+            let (addr, process) = loop {
+                attempt += 1;
+                let port = free_port().map_err(|e| (e, None))?;
+                let addr = format!("127.0.0.1:{port}");
+                let mut spec = with_env(command);
+                spec.args.push("--http".into());
+                spec.args.push(addr.clone());
+                let mut process = StdioDriver::spawn(&spec, timeouts).map_err(|e| (e, None))?;
+                match wait_listening(&addr, &mut process, timeouts.handshake).await {
+                    Ok(()) => break (addr, process),
+                    Err(DriverError::Connect(m)) if m.contains("exited before listening") && attempt < 3 => continue,
+                    Err(e) => return Err((e, Some(process))),
+                }
+            };
             let driver: Box<dyn Driver> = match transport {
                 Transport::Sse => match SseDriver::connect(&format!("http://{addr}/sse"), Some(&key), timeouts).await {
                     Ok(d) => Box::new(d),
@@ -372,12 +380,34 @@ async fn connect(
     }
 }
 
+/// Ports handed to spawned servers come from below every common ephemeral range (Linux
+/// 32768-60999, BSD/macOS/Windows 49152-65535), so no socket bound to port 0 meanwhile (a mock
+/// API, another server) can take the port between this check and the server's own bind; a
+/// process-wide counter keeps concurrent cases of this run on different ports.
+const SERVER_PORTS: std::ops::Range<u16> = 20_000..32_000;
+
 fn free_port() -> Result<u16, DriverError> {
-    let l =
-        std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| DriverError::Connect(format!("no free port: {e}")))?;
-    l.local_addr()
-        .map(|a| a.port())
-        .map_err(|e| DriverError::Connect(e.to_string()))
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let span = u32::from(SERVER_PORTS.end - SERVER_PORTS.start);
+    // Start at an offset that differs between processes (several harness runs at once).
+    let seed = std::process::id().wrapping_mul(7919)
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+    let _ = NEXT.compare_exchange(u32::MAX, seed % span, Ordering::SeqCst, Ordering::SeqCst);
+    for _ in 0..span {
+        let offset = NEXT.fetch_add(1, Ordering::SeqCst) % span;
+        let port = SERVER_PORTS.start + offset as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err(DriverError::Connect(format!(
+        "no free loopback port in {}..{}",
+        SERVER_PORTS.start, SERVER_PORTS.end
+    )))
 }
 
 /// Waits (bounded) until something accepts TCP connections on `addr`, failing early when the
