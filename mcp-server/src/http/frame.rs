@@ -54,7 +54,9 @@ pub(crate) fn classify(value: Value) -> Verdict {
     };
     let id = match obj.get("id") {
         None => None,
-        Some(v @ (Value::String(_) | Value::Number(_))) => Some(v.clone()),
+        Some(v @ Value::String(_)) => Some(v.clone()),
+        Some(v @ Value::Number(n)) if n.is_i64() || n.is_u64() => Some(v.clone()),
+        Some(Value::Number(_)) => return invalid(Value::Null, "`id` must be a string or an integer"),
         Some(_) => return invalid(Value::Null, "`id` must be a string or a number"),
     };
     let echo = id.clone().unwrap_or(Value::Null);
@@ -178,6 +180,10 @@ mod tests {
         assert_eq!(reply(json!("x")), (Value::Null, INVALID_REQUEST));
         assert_eq!(reply(json!({"id": 1, "method": "ping"})), (json!(1), INVALID_REQUEST));
         assert_eq!(reply(json!({"jsonrpc": "2.0", "id": 3})), (json!(3), INVALID_REQUEST));
+        assert_eq!(
+            reply(json!({"jsonrpc": "2.0", "id": 2.5, "method": "ping"})),
+            (Value::Null, INVALID_REQUEST)
+        );
     }
 
     #[test]
