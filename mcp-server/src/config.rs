@@ -47,7 +47,7 @@ pub struct Cli {
     #[arg(long = "http", env = "ALLOY_MCP_HTTP_ADDR", value_name = "ADDR")]
     pub http: Option<String>,
 
-    /// HTTP: the URL clients reach this server at (behind a proxy: the proxy's URL). Default http://<bind address>, with 0.0.0.0 and :: shown as localhost.
+    /// HTTP: the URL clients reach this server at (behind a proxy: the proxy's URL). Default: http://BIND-ADDRESS, with 0.0.0.0 and :: shown as localhost.
     #[arg(long, env = "ALLOY_MCP_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
 
@@ -55,7 +55,7 @@ pub struct Cli {
     #[arg(long, env = "ALLOY_MCP_ISSUER", value_name = "URL")]
     pub issuer: Option<String>,
 
-    /// HTTP: comma-separated browser origins allowed to call the server (scheme://host[:port], port * = any; * = every origin). Default: loopback origins and the public URL's origin.
+    /// HTTP: comma-separated browser origins allowed to call the server (scheme://host, scheme://host:port, scheme://host:* for any port; * = every origin). Default: loopback origins and the public URL's origin.
     #[arg(long, env = "ALLOY_MCP_ALLOWED_ORIGINS", value_name = "LIST")]
     pub allowed_origins: Option<String>,
 

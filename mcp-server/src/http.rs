@@ -3,17 +3,19 @@
 //!
 //! | route | auth | what |
 //! |---|---|---|
-//! | `POST/GET/DELETE /mcp` and `/` | key | Streamable HTTP (2025-03-26 and later): rmcp's `StreamableHttpService`, stateful, behind [`streamable::guard`] |
-//! | `GET /sse`, `POST /message?sessionId=…` | key | legacy HTTP+SSE for 2024-11-05 clients, rebuilt on rmcp's `(Sink, Stream)` transport ([`sse`]) |
-//! | `GET /.well-known/oauth-protected-resource` (also `…/mcp`) | none | RFC 9728 document ([`discovery`]) |
+//! | `POST/GET/DELETE /mcp` and `/` | key | Streamable HTTP (2025-03-26 and later): rmcp's `StreamableHttpService`, stateful, behind `streamable::guard` |
+//! | `GET /sse`, `POST /message?sessionId=…` | key | legacy HTTP+SSE for 2024-11-05 clients, rebuilt on rmcp's `(Sink, Stream)` transport (`sse`) |
+//! | `GET /.well-known/oauth-protected-resource` (also `…/mcp`) | none | RFC 9728 document (`discovery`) |
 //! | `GET /.well-known/oauth-authorization-server` | none | RFC 8414 document |
 //! | `GET /health` | none | liveness and session counts |
 //!
-//! Layers on the MCP routes, outermost first: [`guard::origin_and_host`] (403 for a foreign
-//! `Origin` or an unexpected `Host`), [`auth::require_key`] (401/429, puts the request's
-//! [`Caller`] and [`auth::KeyId`] into the request extensions), then per transport the body
+//! Layers on the MCP routes, outermost first: `guard::origin_and_host` (403 for a foreign
+//! `Origin` or an unexpected `Host`), `auth::require_key` (401/429, puts the request's
+//! [`Caller`] and `auth::KeyId` into the request extensions), then per transport the body
 //! limit (413), JSON-RPC framing errors as JSON (`-32700` with HTTP 400, `-32600`, `-32602`),
-//! and the session-to-key binding (a session used with another key is 404).
+//! and the session-to-key binding (a session used with another key is 404). Sessions are
+//! capped ([`MAX_SESSIONS`] per transport, [`MAX_SESSIONS_PER_KEY`] per key) and close after
+//! `--session-idle` without traffic; a sweeper forgets what rmcp closed.
 //!
 //! Identity: every request acts with its own key. [`crate::server::AlloyServer::caller`] finds
 //! the [`Caller`] the auth layer inserted (rmcp copies the request's `http::request::Parts`,
