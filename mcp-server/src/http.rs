@@ -30,7 +30,6 @@
 
 mod auth;
 mod discovery;
-mod frame;
 mod guard;
 mod sse;
 mod streamable;

@@ -17,6 +17,7 @@
 //! | [`tools`] | one file per tool category; `tools.rs` explains how to add a tool |
 //! | [`prompts`] | the 15 prompts (slash commands) |
 //! | [`resources`] | the `alloy://` resources |
+//! | [`frame`] | the framing rules every transport applies before rmcp (-32600 / -32602 verdicts) |
 //! | [`stdio`] | the stdio framing shim in front of rmcp (-32700 / -32600 / -32602, EOF handling) |
 //! | [`http`] | `--http`: Streamable HTTP and legacy HTTP+SSE on one listener, per-request keys, discovery documents |
 
@@ -39,6 +40,7 @@
 pub mod api;
 pub mod config;
 pub mod errors;
+pub mod frame;
 pub mod http;
 pub mod identity;
 pub mod prompts;

@@ -19,17 +19,13 @@
 //! rmcp's input; [`serve`] returns and the process exits 0. Only protocol messages reach the
 //! output.
 
+use crate::frame::{INVALID_REQUEST, PARSE_ERROR, Verdict, classify};
 use crate::server::AlloyServer;
 use futures::SinkExt;
 use futures::channel::mpsc;
 use rmcp::ServiceExt;
-use rmcp::model::{
-    CallToolRequestParams, ClientJsonRpcMessage, ClientNotification, ClientRequest, CompleteRequestParams,
-    GetPromptRequestParams, InitializeRequestParams, JsonRpcMessage, PaginatedRequestParams, ReadResourceRequestParams,
-    ServerJsonRpcMessage, SubscribeRequestParams,
-};
+use rmcp::model::{ClientJsonRpcMessage, ClientNotification, ClientRequest, JsonRpcMessage, ServerJsonRpcMessage};
 use rmcp::service::ServerInitializeError;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::io;
@@ -40,13 +36,6 @@ use tokio::sync::Notify;
 
 /// The longest line accepted (16 MiB, rmcp's own limit).
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
-
-/// JSON-RPC parse error.
-const PARSE_ERROR: i32 = -32700;
-/// JSON-RPC invalid request.
-const INVALID_REQUEST: i32 = -32600;
-/// JSON-RPC invalid params.
-const INVALID_PARAMS: i32 = -32602;
 
 /// Settings of the shim.
 #[derive(Clone, Debug)]
@@ -347,182 +336,9 @@ impl Shim {
     }
 }
 
-enum Verdict {
-    Reply { id: Value, code: i32, message: String },
-    Forward(Box<ClientJsonRpcMessage>),
-    Drop(&'static str),
-}
-
-fn invalid(id: Value, why: &str) -> Verdict {
-    Verdict::Reply {
-        id,
-        code: INVALID_REQUEST,
-        message: format!("Invalid Request: {why}"),
-    }
-}
-
-/// Decides what happens to one parsed JSON value.
-fn classify(value: Value) -> Verdict {
-    let obj = match &value {
-        Value::Object(o) => o,
-        Value::Array(_) => return invalid(Value::Null, "batches are not supported; send one message per line"),
-        _ => return invalid(Value::Null, "a JSON-RPC message must be a JSON object"),
-    };
-    // A usable id: a string or a number. Anything else cannot be echoed.
-    let id = match obj.get("id") {
-        None => None,
-        Some(v @ (Value::String(_) | Value::Number(_))) => Some(v.clone()),
-        Some(_) => return invalid(Value::Null, "`id` must be a string or a number"),
-    };
-    let echo = id.clone().unwrap_or(Value::Null);
-    if obj.get("jsonrpc") != Some(&Value::String("2.0".into())) {
-        return invalid(echo, "`jsonrpc` must be \"2.0\"");
-    }
-    match obj.get("method") {
-        Some(Value::String(method)) => {
-            let method = method.clone();
-            let params = obj.get("params").cloned();
-            if let Some(p) = &params
-                && !(p.is_object() || p.is_array() || p.is_null())
-            {
-                if id.is_some() && KNOWN_METHODS.contains(&method.as_str()) {
-                    return Verdict::Reply {
-                        id: echo,
-                        code: INVALID_PARAMS,
-                        message: format!("Invalid params for {method}: `params` must be an object"),
-                    };
-                }
-                return invalid(echo, "`params` must be an object or an array");
-            }
-            match serde_json::from_value::<ClientJsonRpcMessage>(value) {
-                Ok(JsonRpcMessage::Request(req)) => {
-                    if let ClientRequest::CustomRequest(c) = &req.request
-                        && KNOWN_METHODS.contains(&c.method.as_str())
-                    {
-                        return Verdict::Reply {
-                            id: echo,
-                            code: INVALID_PARAMS,
-                            message: format!("Invalid params for {method}: {}", params_problem(&method, params)),
-                        };
-                    }
-                    Verdict::Forward(Box::new(JsonRpcMessage::Request(req)))
-                }
-                Ok(msg @ JsonRpcMessage::Notification(_)) => Verdict::Forward(Box::new(msg)),
-                Ok(_) => invalid(echo, "a message with `method` must be a request or a notification"),
-                Err(e) if id.is_some() && KNOWN_METHODS.contains(&method.as_str()) => Verdict::Reply {
-                    id: echo,
-                    code: INVALID_PARAMS,
-                    message: format!("Invalid params for {method}: {e}"),
-                },
-                Err(e) if id.is_some() => invalid(echo, &e.to_string()),
-                Err(_) => Verdict::Drop("malformed notification"),
-            }
-        }
-        Some(_) => invalid(echo, "`method` must be a string"),
-        None => {
-            if id.is_none() || !(obj.contains_key("result") || obj.contains_key("error")) {
-                return invalid(
-                    echo,
-                    "expected `method` (request or notification) or `result`/`error` (response)",
-                );
-            }
-            match serde_json::from_value::<ClientJsonRpcMessage>(value) {
-                Ok(msg) => Verdict::Forward(Box::new(msg)),
-                Err(e) => invalid(echo, &e.to_string()),
-            }
-        }
-    }
-}
-
-/// Client request methods of MCP with typed params (a parse failure of their params is -32602).
-const KNOWN_METHODS: &[&str] = &[
-    "initialize",
-    "ping",
-    "tools/list",
-    "tools/call",
-    "prompts/list",
-    "prompts/get",
-    "resources/list",
-    "resources/templates/list",
-    "resources/read",
-    "resources/subscribe",
-    "resources/unsubscribe",
-    "completion/complete",
-];
-
-/// Why `params` do not fit `method` (the serde message, e.g. "missing field `name`").
-fn params_problem(method: &str, params: Option<Value>) -> String {
-    fn check<T: DeserializeOwned>(params: Option<Value>) -> String {
-        match serde_json::from_value::<T>(params.unwrap_or(Value::Null)) {
-            Ok(_) => "the params do not match this method".to_string(),
-            Err(e) => e.to_string(),
-        }
-    }
-    match method {
-        "initialize" => check::<InitializeRequestParams>(params),
-        "tools/call" => check::<CallToolRequestParams>(params),
-        "prompts/get" => check::<GetPromptRequestParams>(params),
-        "resources/read" => check::<ReadResourceRequestParams>(params),
-        "resources/subscribe" | "resources/unsubscribe" => check::<SubscribeRequestParams>(params),
-        "completion/complete" => check::<CompleteRequestParams>(params),
-        "tools/list" | "prompts/list" | "resources/list" | "resources/templates/list" => {
-            check::<Option<PaginatedRequestParams>>(params)
-        }
-        _ => "the params do not match this method".to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn reply(v: Value) -> (Value, i32) {
-        match classify(v) {
-            Verdict::Reply { id, code, .. } => (id, code),
-            Verdict::Forward(_) => panic!("forwarded"),
-            Verdict::Drop(w) => panic!("dropped: {w}"),
-        }
-    }
-
-    #[test]
-    fn non_json_rpc_messages_are_invalid_requests() {
-        assert_eq!(reply(json!([])), (Value::Null, INVALID_REQUEST));
-        assert_eq!(reply(json!(42)), (Value::Null, INVALID_REQUEST));
-        assert_eq!(reply(json!({"id": 1, "method": "ping"})), (json!(1), INVALID_REQUEST));
-        assert_eq!(
-            reply(json!({"jsonrpc": "2.0", "id": {"x": 1}, "method": "ping"})),
-            (Value::Null, INVALID_REQUEST)
-        );
-        assert_eq!(reply(json!({"jsonrpc": "2.0", "id": 3})), (json!(3), INVALID_REQUEST));
-    }
-
-    #[test]
-    fn known_methods_with_malformed_params_are_invalid_params() {
-        assert_eq!(
-            reply(json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {}})),
-            (json!(7), INVALID_PARAMS)
-        );
-        assert_eq!(
-            reply(json!({"jsonrpc": "2.0", "id": "a", "method": "resources/read", "params": {"x": 1}})),
-            (json!("a"), INVALID_PARAMS)
-        );
-        assert_eq!(
-            reply(json!({"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": "bad"})),
-            (json!(8), INVALID_PARAMS)
-        );
-    }
-
-    #[test]
-    fn well_formed_messages_are_forwarded() {
-        for v in [
-            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
-            json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "ping"}}),
-            json!({"jsonrpc": "2.0", "id": 3, "method": "no/such/method"}),
-            json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
-        ] {
-            assert!(matches!(classify(v), Verdict::Forward(_)));
-        }
-    }
 
     #[tokio::test]
     async fn frames_split_on_newlines_and_refuse_long_lines_without_buffering_them() {

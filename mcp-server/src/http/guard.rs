@@ -12,6 +12,7 @@
 //!   `--public-url` to the proxy's URL is enough. Otherwise 403.
 
 use super::Shared;
+pub(crate) use crate::frame::{INVALID_PARAMS, INVALID_REQUEST, PARSE_ERROR};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, ORIGIN};
@@ -23,12 +24,6 @@ use serde_json::{Value, json};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-/// JSON-RPC parse error.
-pub(crate) const PARSE_ERROR: i32 = -32700;
-/// JSON-RPC invalid request.
-pub(crate) const INVALID_REQUEST: i32 = -32600;
-/// JSON-RPC invalid params.
-pub(crate) const INVALID_PARAMS: i32 = -32602;
 /// JSON-RPC internal error.
 pub(crate) const INTERNAL_ERROR: i32 = -32603;
 /// Server error used for an unknown or foreign session (the TypeScript SDK's code).

@@ -15,9 +15,9 @@
 
 use super::Shared;
 use super::auth::KeyId;
-use super::frame::{Verdict, classify};
 use super::guard::{INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR, SESSION_NOT_FOUND, read_body, rpc_error};
 use super::{MAX_BODY_BYTES, MAX_SESSIONS, MAX_SESSIONS_PER_KEY};
+use crate::frame::{Verdict, classify};
 use crate::identity::Caller;
 use axum::Extension;
 use axum::body::Body;

@@ -17,9 +17,9 @@
 
 use super::Shared;
 use super::auth::KeyId;
-use super::frame::{Verdict, classify};
 use super::guard::{INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR, SESSION_NOT_FOUND, read_body, rpc_error, rpc_json};
 use super::{MAX_BODY_BYTES, MAX_SESSIONS, MAX_SESSIONS_PER_KEY};
+use crate::frame::{Verdict, classify};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};

@@ -1,20 +1,23 @@
-//! What happens to one POSTed JSON value before rmcp sees it: the same rules as the stdio shim
-//! (`crate::stdio`), so a malformed message gets the same JSON-RPC error on every transport.
+//! What happens to one incoming JSON value before rmcp sees it, for every transport (the stdio
+//! shim, Streamable HTTP and legacy SSE): one set of rules, so a malformed message gets the same
+//! JSON-RPC error whichever way it arrived. The conformance scenarios compare the transcripts of
+//! the three transports, which would catch a drift.
 //!
-//! | body | verdict |
+//! | message | verdict |
 //! |---|---|
-//! | not JSON | `-32700`, `id: null` (decided by the caller, before this module) |
-//! | a batch array, not an object, bad `jsonrpc`/`id`/`method` | `-32600`, the request's `id` when usable |
+//! | not JSON | `-32700`, `id: null` (decided by the transport, before this module) |
+//! | a batch array, not an object, bad `jsonrpc`/`id`/`method` (a fractional id included) | `-32600`, the request's `id` when usable |
 //! | a known MCP method whose `params` do not fit (`tools/call` without `name`, ...) | `-32602` with the request's `id` |
 //! | a malformed notification | dropped |
 //! | anything else | forwarded |
-//!
-//! The stdio module keeps its own private copy of these rules (`crate::stdio::classify` is
-//! not public); keep the two in step. The conformance scenarios compare the transcripts of
-//! stdio, Streamable HTTP and legacy SSE, which catches a drift. One known difference until
-//! stdio follows the expected transcripts: a fractional `id` (`2.5`) is `-32600` here.
 
-use super::guard::{INVALID_PARAMS, INVALID_REQUEST};
+/// JSON-RPC "Parse error".
+pub(crate) const PARSE_ERROR: i32 = -32700;
+/// JSON-RPC "Invalid Request".
+pub(crate) const INVALID_REQUEST: i32 = -32600;
+/// JSON-RPC "Invalid params".
+pub(crate) const INVALID_PARAMS: i32 = -32602;
+
 use rmcp::model::{
     CallToolRequestParams, ClientJsonRpcMessage, ClientRequest, CompleteRequestParams, GetPromptRequestParams,
     InitializeRequestParams, JsonRpcMessage, PaginatedRequestParams, ReadResourceRequestParams, SubscribeRequestParams,
