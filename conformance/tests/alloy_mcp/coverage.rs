@@ -1,7 +1,7 @@
 //! Scenario coverage of the tool surface: every tool `alloy-mcp` lists has at least one success
 //! case (a `tools/call` answered with `isError: false`) and one error case (`isError: true` or a
 //! JSON-RPC error) among the committed expected transcripts, which the scenario test keeps equal
-//! to what the server does.
+//! to what the server does; and no expected transcript is left without its scenario file.
 
 use crate::support::{Server, timeouts};
 use alloy_conformance::driver::Transport;
@@ -79,5 +79,35 @@ async fn every_listed_tool_has_a_success_and_an_error_scenario() {
         "{} gaps (add fixtures/scenarios/<category>/<tool>__<case>.json and record its expected transcript):\n{}",
         missing.len(),
         missing.join("\n")
+    );
+}
+
+#[test]
+fn every_expected_transcript_belongs_to_a_scenario_file() {
+    let fixtures = Fixtures::repository();
+    let scenarios = scenario::load_dir(&fixtures.scenarios).expect("the scenario files load");
+    let wanted: BTreeSet<std::path::PathBuf> = scenarios
+        .iter()
+        .map(|s| expected::path_for(&fixtures.expected, s))
+        .collect();
+    let mut orphans = Vec::new();
+    for dir in std::fs::read_dir(&fixtures.expected)
+        .expect("fixtures/expected exists")
+        .filter_map(Result::ok)
+    {
+        // `schemas/` holds the tool-list snapshots of tools_list.rs, not transcripts.
+        if !dir.path().is_dir() || dir.file_name() == "schemas" {
+            continue;
+        }
+        for f in std::fs::read_dir(dir.path()).expect("readable").filter_map(Result::ok) {
+            let p = f.path();
+            if p.extension().is_some_and(|e| e == "snap") && !wanted.contains(&p) {
+                orphans.push(p.display().to_string());
+            }
+        }
+    }
+    assert!(
+        orphans.is_empty(),
+        "expected transcripts without a scenario file (delete them): {orphans:#?}"
     );
 }
