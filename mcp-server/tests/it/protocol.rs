@@ -280,3 +280,86 @@ async fn resources_read_through_the_api_and_unknown_uris_are_not_found() {
         assert_eq!(r["error"]["code"], json!(-32002), "{uri}: {r}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_fixed_resource_and_every_template_kind_reads_as_json_on_the_seed() {
+    let mut s = crate::support::spawn_seeded_stack(Launch::default()).await;
+    let sprints = s
+        .mcp
+        .call_ok("list_sprints", json!({"project_id": "WEB", "status": ["Active"]}))
+        .await;
+    let sprint = sprints["items"][0]["id"]
+        .as_str()
+        .expect("the seed has an active WEB sprint")
+        .to_string();
+    let read = |uri: String| (uri.clone(), json!({"uri": uri}));
+    let cases = [
+        read("alloy://me".into()),
+        read("alloy://projects".into()),
+        read("alloy://my/tickets".into()),
+        read("alloy://projects/WEB".into()),
+        read("alloy://projects/WEB/tickets".into()),
+        read("alloy://projects/WEB/sprints".into()),
+        read("alloy://tickets/WEB-1".into()),
+        read(format!("alloy://sprints/{sprint}")),
+        read(format!("alloy://sprints/{sprint}/burndown")),
+    ];
+    let mut bodies = Vec::new();
+    for (uri, params) in cases {
+        let r = s.mcp.request("resources/read", Some(params)).await;
+        let c = &r["result"]["contents"][0];
+        assert_eq!(
+            (c["uri"].as_str(), c["mimeType"].as_str()),
+            (Some(uri.as_str()), Some("application/json")),
+            "{r}"
+        );
+        let body: Value = serde_json::from_str(c["text"].as_str().expect("text")).expect("JSON contents");
+        bodies.push(body);
+    }
+    assert_eq!(bodies[0]["email"], "olivia@acme.test");
+    let keys: Vec<&str> = bodies[1]["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|p| p["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["API", "OPS", "WEB"], "oldest first: {}", bodies[1]);
+    assert!(
+        bodies[2]["items"].is_array() && bodies[2]["has_more"].is_boolean(),
+        "{}",
+        bodies[2]
+    );
+    assert_eq!(
+        (
+            bodies[3]["project"]["key"].as_str(),
+            bodies[3]["summary"]["project"]["key"].as_str()
+        ),
+        (Some("WEB"), Some("WEB"))
+    );
+    assert!(
+        bodies[4]["items"].as_array().is_some_and(|t| !t.is_empty()),
+        "open WEB tickets: {}",
+        bodies[4]
+    );
+    assert_eq!(
+        bodies[5]["items"].as_array().map(Vec::len),
+        Some(3),
+        "WEB has three sprints: {}",
+        bodies[5]
+    );
+    assert_eq!(bodies[6]["ticket"]["key"], "WEB-1");
+    assert!(bodies[6]["comments"].is_array());
+    assert_eq!(
+        (
+            bodies[7]["sprint"]["id"].as_str(),
+            bodies[7]["board"]["sprint_id"].as_str()
+        ),
+        (Some(sprint.as_str()), Some(sprint.as_str()))
+    );
+    assert_eq!(bodies[8]["sprint_id"].as_str(), Some(sprint.as_str()));
+    assert!(
+        bodies[8]["days"].as_array().is_some_and(|d| !d.is_empty()),
+        "{}",
+        bodies[8]
+    );
+}
