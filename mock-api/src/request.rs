@@ -291,6 +291,35 @@ impl<T> Patch<T> {
     }
 }
 
+impl<T: Clone + PartialEq> Patch<T> {
+    /// Writes a non-nullable field: `Set` replaces it, anything else leaves it. Returns whether
+    /// the value changed (an equal value is no change, §1.5).
+    pub fn apply(&self, slot: &mut T) -> bool {
+        match self {
+            Patch::Set(v) if slot != v => {
+                *slot = v.clone();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Writes a nullable field: `Set` replaces it, `Clear` empties it, `Absent` leaves it.
+    /// Returns whether the value changed.
+    pub fn apply_opt(&self, slot: &mut Option<T>) -> bool {
+        let next = match self {
+            Patch::Absent => return false,
+            Patch::Clear => None,
+            Patch::Set(v) => Some(v.clone()),
+        };
+        if *slot == next {
+            return false;
+        }
+        *slot = next;
+        true
+    }
+}
+
 /// How a body field is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {

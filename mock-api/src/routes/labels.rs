@@ -147,11 +147,7 @@ fn update_label(ctx: &mut Ctx) -> ApiResult<Reply> {
     if let Patch::Set(c) = color {
         next.color = c;
     }
-    match description {
-        Patch::Set(d) => next.description = Some(d),
-        Patch::Clear => next.description = None,
-        Patch::Absent => {}
-    }
+    description.apply_opt(&mut next.description);
     if (&next.name, &next.color, &next.description) != (&l.name, &l.color, &l.description) {
         next.updated_at = ctx.store.now();
         ctx.store.labels.insert(l.id, next.clone());

@@ -80,17 +80,6 @@ fn read_fields(b: &mut crate::request::Body, create: bool) -> ProjectFields {
     }
 }
 
-fn apply<T: Clone>(slot: &mut Option<T>, p: &Patch<T>) -> bool {
-    match p {
-        Patch::Absent => false,
-        Patch::Clear => slot.take().is_some(),
-        Patch::Set(v) => {
-            *slot = Some(v.clone());
-            true
-        }
-    }
-}
-
 fn create_project(ctx: &mut Ctx) -> ApiResult<Reply> {
     let caller = ctx.caller()?;
     let mut b = ctx.body()?;
@@ -142,13 +131,13 @@ fn create_project(ctx: &mut Ctx) -> ApiResult<Reply> {
         created_at: now,
         updated_at: now,
     };
-    apply(&mut p.description, &f.description);
-    apply(&mut p.capitalization_type, &f.capitalization_type);
-    apply(&mut p.development_phase, &f.development_phase);
-    apply(&mut p.cost_center_id, &f.cost_center_id);
-    apply(&mut p.budget_cents, &f.budget_cents);
-    apply(&mut p.budget_period, &f.budget_period);
-    apply(&mut p.amortization_months, &f.amortization_months);
+    f.description.apply_opt(&mut p.description);
+    f.capitalization_type.apply_opt(&mut p.capitalization_type);
+    f.development_phase.apply_opt(&mut p.development_phase);
+    f.cost_center_id.apply_opt(&mut p.cost_center_id);
+    f.budget_cents.apply_opt(&mut p.budget_cents);
+    f.budget_period.apply_opt(&mut p.budget_period);
+    f.amortization_months.apply_opt(&mut p.amortization_months);
     ctx.store.projects.insert(id, p.clone());
     ctx.store.project_members.insert(
         (id, caller.user_id),
@@ -193,7 +182,7 @@ fn update_project(ctx: &mut Ctx) -> ApiResult<Reply> {
     caller.check_project_write(p.id, OrgRole::Member)?;
     let mut b = ctx.body()?;
     let f = read_fields(&mut b, false);
-    if f.workflow_id.is_present() && !caller.role.at_least(OrgRole::Admin) {
+    if f.workflow_id.is_present() {
         caller.require_role(OrgRole::Admin)?;
     }
     b.immutable(&[
@@ -207,16 +196,14 @@ fn update_project(ctx: &mut Ctx) -> ApiResult<Reply> {
     ]);
     b.finish()?;
     let mut next = p.clone();
-    if let Patch::Set(n) = &f.name {
-        next.name = n.clone();
-    }
-    apply(&mut next.description, &f.description);
-    apply(&mut next.capitalization_type, &f.capitalization_type);
-    apply(&mut next.development_phase, &f.development_phase);
-    apply(&mut next.cost_center_id, &f.cost_center_id);
-    apply(&mut next.budget_cents, &f.budget_cents);
-    apply(&mut next.budget_period, &f.budget_period);
-    apply(&mut next.amortization_months, &f.amortization_months);
+    f.name.apply(&mut next.name);
+    f.description.apply_opt(&mut next.description);
+    f.capitalization_type.apply_opt(&mut next.capitalization_type);
+    f.development_phase.apply_opt(&mut next.development_phase);
+    f.cost_center_id.apply_opt(&mut next.cost_center_id);
+    f.budget_cents.apply_opt(&mut next.budget_cents);
+    f.budget_period.apply_opt(&mut next.budget_period);
+    f.amortization_months.apply_opt(&mut next.amortization_months);
     if let Patch::Set(w) = f.workflow_id {
         let wf = ctx
             .store
@@ -345,19 +332,12 @@ fn list_members(ctx: &mut Ctx) -> ApiResult<Reply> {
         .filter(|m| m.project_id == p.id)
         .cloned()
         .collect();
-    let store = &*ctx.store;
-    let page = paginate_members(ctx, items, store)?;
-    Ok(Reply::ok(page))
-}
-
-fn paginate_members(ctx: &Ctx, items: Vec<ProjectMember>, store: &Store) -> ApiResult<Value> {
-    crate::page::paginate(
+    let page = ctx.page(
         items,
         |m| vec![asc_i(m.added_at.0), asc_s(m.user_id.to_string())],
-        ctx.query.get("limit"),
-        ctx.query.get("cursor"),
-        |m| member_json(store, m),
-    )
+        |m| member_json(ctx.store, m),
+    )?;
+    Ok(Reply::ok(page))
 }
 
 fn remove_member(ctx: &mut Ctx) -> ApiResult<Reply> {

@@ -7,7 +7,7 @@ use super::Route;
 use crate::error::{ApiError, ApiResult};
 use crate::model::*;
 use crate::page::{Key, asc_i, asc_s};
-use crate::request::{Ctx, Mode, Patch, Reply, date, string, uuid};
+use crate::request::{Ctx, Mode, Reply, date, string, uuid};
 use crate::store::Store;
 use crate::values::{Day, Ts};
 use serde_json::{Value, json};
@@ -203,11 +203,7 @@ fn update_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
     if let Some(n) = name {
         next.name = n;
     }
-    match goal {
-        Patch::Absent => {}
-        Patch::Clear => next.goal = None,
-        Patch::Set(g) => next.goal = Some(g),
-    }
+    goal.apply_opt(&mut next.goal);
     if let Some(d) = start {
         next.start_date = d;
     }

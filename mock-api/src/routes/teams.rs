@@ -133,11 +133,7 @@ fn update_team(ctx: &mut Ctx) -> ApiResult<Reply> {
         check_name_free(ctx.store, team.org_id, &n, Some(team.id))?;
         next.name = n;
     }
-    match description {
-        Patch::Absent => {}
-        Patch::Clear => next.description = None,
-        Patch::Set(d) => next.description = Some(d),
-    }
+    description.apply_opt(&mut next.description);
     if next.name != team.name || next.description != team.description {
         next.updated_at = ctx.store.now();
         ctx.store.teams.insert(team.id, next.clone());

@@ -213,29 +213,6 @@ pub fn read_nested_changes(outer: &mut Body, field: &str) -> Option<TicketChange
     }
 }
 
-fn set_if<T: Clone + PartialEq>(slot: &mut T, p: &Patch<T>) -> bool {
-    match p {
-        Patch::Set(v) if slot != v => {
-            *slot = v.clone();
-            true
-        }
-        _ => false,
-    }
-}
-
-fn opt_if<T: Clone + PartialEq>(slot: &mut Option<T>, p: &Patch<T>) -> bool {
-    let next = match p {
-        Patch::Absent => return false,
-        Patch::Clear => None,
-        Patch::Set(v) => Some(v.clone()),
-    };
-    if *slot == next {
-        return false;
-    }
-    *slot = next;
-    true
-}
-
 fn to_json<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
@@ -260,66 +237,31 @@ pub fn apply_changes(store: &mut Store, actor: Uuid, ticket_id: Uuid, c: &Ticket
         check_sprint(store, old.project_id, s)?;
     }
     let mut t = old.clone();
-    let mut entries: Vec<(ActivityAction, &str, Value, Value)> = Vec::new();
-    if set_if(&mut t.title, &c.title) {
-        entries.push((ActivityAction::Updated, "title", json!(old.title), json!(t.title)));
-    }
-    if opt_if(&mut t.description, &c.description) {
-        entries.push((
-            ActivityAction::Updated,
-            "description",
-            json!(old.description),
-            json!(t.description),
-        ));
-    }
-    if set_if(&mut t.priority, &c.priority) {
-        entries.push((
-            ActivityAction::Updated,
-            "priority",
-            to_json(&old.priority),
-            to_json(&t.priority),
-        ));
-    }
-    if set_if(&mut t.ticket_type, &c.ticket_type) {
-        entries.push((
-            ActivityAction::Updated,
-            "ticket_type",
-            to_json(&old.ticket_type),
-            to_json(&t.ticket_type),
-        ));
-    }
-    if opt_if(&mut t.assignee_id, &c.assignee_id) {
-        entries.push((
-            ActivityAction::Assigned,
-            "assignee_id",
-            to_json(&old.assignee_id),
-            to_json(&t.assignee_id),
-        ));
-    }
-    if opt_if(&mut t.sprint_id, &c.sprint_id) {
-        entries.push((
-            ActivityAction::SprintChanged,
-            "sprint_id",
-            to_json(&old.sprint_id),
-            to_json(&t.sprint_id),
-        ));
-    }
-    if opt_if(&mut t.story_points, &c.story_points) {
-        entries.push((
-            ActivityAction::Updated,
-            "story_points",
-            json!(old.story_points),
-            json!(t.story_points),
-        ));
-    }
-    if opt_if(&mut t.due_date, &c.due_date) {
-        entries.push((
-            ActivityAction::Updated,
-            "due_date",
-            to_json(&old.due_date),
-            to_json(&t.due_date),
-        ));
-    }
+    c.title.apply(&mut t.title);
+    c.description.apply_opt(&mut t.description);
+    c.priority.apply(&mut t.priority);
+    c.ticket_type.apply(&mut t.ticket_type);
+    c.assignee_id.apply_opt(&mut t.assignee_id);
+    c.sprint_id.apply_opt(&mut t.sprint_id);
+    c.story_points.apply_opt(&mut t.story_points);
+    c.due_date.apply_opt(&mut t.due_date);
+    // One activity entry per field that really changed, in §3.4 field order.
+    const FIELDS: [(&str, ActivityAction); 8] = [
+        ("title", ActivityAction::Updated),
+        ("description", ActivityAction::Updated),
+        ("priority", ActivityAction::Updated),
+        ("ticket_type", ActivityAction::Updated),
+        ("assignee_id", ActivityAction::Assigned),
+        ("sprint_id", ActivityAction::SprintChanged),
+        ("story_points", ActivityAction::Updated),
+        ("due_date", ActivityAction::Updated),
+    ];
+    let (before, after) = (to_json(&old), to_json(&t));
+    let entries: Vec<(ActivityAction, &str, Value, Value)> = FIELDS
+        .iter()
+        .filter(|(f, _)| before[f] != after[f])
+        .map(|(f, action)| (*action, *f, before[f].clone(), after[f].clone()))
+        .collect();
     if entries.is_empty() {
         return Ok(old);
     }

@@ -252,11 +252,7 @@ fn update_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
     if let Patch::Set(d) = date {
         next.date = d;
     }
-    match description {
-        Patch::Set(d) => next.description = Some(d),
-        Patch::Clear => next.description = None,
-        Patch::Absent => {}
-    }
+    description.apply_opt(&mut next.description);
     if let Some(t) = new_ticket {
         next.ticket_id = t.id;
         next.project_id = t.project_id;

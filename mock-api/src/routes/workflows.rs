@@ -9,7 +9,7 @@ use super::Route;
 use crate::error::{ApiError, ApiResult};
 use crate::model::*;
 use crate::page::{asc_i, asc_s};
-use crate::request::{Body, Ctx, Mode, Patch, Reply, enumv, string};
+use crate::request::{Body, Ctx, Mode, Reply, enumv, string};
 use crate::store::Store;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -347,11 +347,7 @@ fn update_workflow(ctx: &mut Ctx) -> ApiResult<Reply> {
         check_name_free(ctx.store, wf.org_id, &n, Some(wf.id))?;
         next.name = n;
     }
-    match description {
-        Patch::Absent => {}
-        Patch::Clear => next.description = None,
-        Patch::Set(d) => next.description = Some(d),
-    }
+    description.apply_opt(&mut next.description);
     if new_statuses.is_some() {
         in_use_check(ctx.store, &wf, &statuses)?;
         next.transitions
