@@ -14,6 +14,7 @@
 //!
 //! The token is never logged: [`ApiToken`] prints redacted.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Method;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT};
 use serde_json::Value;
@@ -97,18 +98,74 @@ impl Query {
     }
 }
 
-/// Percent-encodes one path segment (everything but RFC 3986 unreserved characters), so a
-/// reference can never change the path it is put into.
-pub fn seg(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for b in raw.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
+/// Everything but the RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`) is encoded in a
+/// path segment.
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// A path of the Alloy API, the only thing the client sends requests to. It is built from
+/// fixed words written in the code ([`ApiPath::fixed`], [`ApiPath::then`]: `&'static str`, so
+/// never input) and segments taken from input ([`ApiPath::seg`]), which are percent-encoded
+/// (everything but RFC 3986 unreserved characters), so `/`, `?`, `#` and `%` cannot change the
+/// route. A segment that is empty, `.` or `..` would still steer the path (URL parsers remove
+/// dot segments, `%2E%2E` included), so it is refused: the client then sends nothing and
+/// reports [`ApiFailure::RefusedPath`]. The client also checks that the URL it is about to
+/// send has exactly this path, so no other spelling can slip through either.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiPath {
+    text: String,
+    refused: Option<String>,
+}
+
+impl ApiPath {
+    /// A fixed path, e.g. `/api/v1/projects`.
+    pub fn fixed(path: &'static str) -> ApiPath {
+        ApiPath {
+            text: path.to_string(),
+            refused: None,
         }
     }
-    out
+
+    /// Appends fixed words, e.g. `.then("tags")` or `.then("labels/batch")`.
+    pub fn then(mut self, words: &'static str) -> ApiPath {
+        self.text.push('/');
+        self.text.push_str(words);
+        self
+    }
+
+    /// Appends one segment taken from input (an id, a key, a name), percent-encoded.
+    pub fn seg(mut self, raw: &str) -> ApiPath {
+        self.text.push('/');
+        if raw.is_empty() || raw == "." || raw == ".." {
+            self.refused
+                .get_or_insert_with(|| format!("{raw:?} cannot be used as a path segment"));
+            self.text.push_str("<refused>");
+            return self;
+        }
+        self.text.extend(utf8_percent_encode(raw, NOT_UNRESERVED));
+        self
+    }
+
+    /// The path as sent (encoded).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Why this path must not be sent, if it must not.
+    pub fn refused(&self) -> Option<&str> {
+        self.refused.as_deref()
+    }
+}
+
+impl From<&'static str> for ApiPath {
+    fn from(path: &'static str) -> ApiPath {
+        ApiPath::fixed(path)
+    }
+}
+
+impl fmt::Display for ApiPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
 }
 
 /// An HTTP answer of the API, whatever its status.
@@ -157,6 +214,12 @@ pub enum ApiFailure {
         /// What went wrong, without secrets.
         detail: String,
     },
+    /// Nothing was sent: an argument would have changed which API route the request reaches.
+    #[error("not sent to the Alloy API: {reason}; the argument would change which API route is called")]
+    RefusedPath {
+        /// Which segment was refused, and why.
+        reason: String,
+    },
 }
 
 /// The outcome of one API call: an HTTP answer (any status) or no answer at all.
@@ -174,6 +237,9 @@ pub type UnauthorizedHook = Arc<dyn Fn() + Send + Sync>;
 pub struct ApiClient {
     http: reqwest::Client,
     base_url: Arc<str>,
+    /// The path of the base URL (`""`, or e.g. `/alloy` behind a proxy), which every request
+    /// path follows.
+    base_path: Arc<str>,
     token: ApiToken,
     timeout: Duration,
     on_unauthorized: Option<UnauthorizedHook>,
@@ -197,9 +263,14 @@ impl ApiClient {
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .pool_idle_timeout(Duration::from_secs(60))
             .build()?;
+        let base_url = base_url.trim_end_matches('/');
+        let base_path = reqwest::Url::parse(base_url)
+            .map(|u| u.path().trim_end_matches('/').to_string())
+            .unwrap_or_default();
         Ok(ApiClient {
             http,
-            base_url: base_url.trim_end_matches('/').into(),
+            base_url: base_url.into(),
+            base_path: base_path.into(),
             token,
             timeout,
             on_unauthorized: None,
@@ -239,16 +310,23 @@ impl ApiClient {
     }
 
     /// `GET path?query`, retried per the upstream policy.
-    pub async fn get(&self, path: &str, query: &Query) -> ApiResult {
-        self.call(Method::GET, path, query, None, "application/json", MAX_GET_ATTEMPTS)
-            .await
+    pub async fn get(&self, path: impl Into<ApiPath>, query: &Query) -> ApiResult {
+        self.call(
+            Method::GET,
+            path.into(),
+            query,
+            None,
+            "application/json",
+            MAX_GET_ATTEMPTS,
+        )
+        .await
     }
 
     /// `GET path?query` for a text answer (the capitalization CSV), retried like [`Self::get`].
-    pub async fn get_text(&self, path: &str, query: &Query) -> ApiResult {
+    pub async fn get_text(&self, path: impl Into<ApiPath>, query: &Query) -> ApiResult {
         self.call(
             Method::GET,
-            path,
+            path.into(),
             query,
             None,
             "text/csv, application/json",
@@ -258,50 +336,72 @@ impl ApiClient {
     }
 
     /// `GET path` with exactly one attempt (the startup identity check).
-    pub async fn get_once(&self, path: &str) -> ApiResult {
-        self.call(Method::GET, path, &Query::new(), None, "application/json", 1)
+    pub async fn get_once(&self, path: impl Into<ApiPath>) -> ApiResult {
+        self.call(Method::GET, path.into(), &Query::new(), None, "application/json", 1)
             .await
     }
 
     /// `POST path` with an optional JSON body. Never retried.
-    pub async fn post(&self, path: &str, body: Option<&Value>) -> ApiResult {
-        self.call(Method::POST, path, &Query::new(), body, "application/json", 1)
+    pub async fn post(&self, path: impl Into<ApiPath>, body: Option<&Value>) -> ApiResult {
+        self.call(Method::POST, path.into(), &Query::new(), body, "application/json", 1)
             .await
     }
 
     /// `POST path?query` with an optional JSON body (import takes its options as query
     /// parameters). Never retried.
-    pub async fn post_with_query(&self, path: &str, query: &Query, body: Option<&Value>) -> ApiResult {
-        self.call(Method::POST, path, query, body, "application/json", 1).await
+    pub async fn post_with_query(&self, path: impl Into<ApiPath>, query: &Query, body: Option<&Value>) -> ApiResult {
+        self.call(Method::POST, path.into(), query, body, "application/json", 1)
+            .await
     }
 
     /// `PUT path` with a JSON body. Never retried.
-    pub async fn put(&self, path: &str, body: &Value) -> ApiResult {
-        self.call(Method::PUT, path, &Query::new(), Some(body), "application/json", 1)
-            .await
+    pub async fn put(&self, path: impl Into<ApiPath>, body: &Value) -> ApiResult {
+        self.call(
+            Method::PUT,
+            path.into(),
+            &Query::new(),
+            Some(body),
+            "application/json",
+            1,
+        )
+        .await
     }
 
     /// `PATCH path` with a JSON body. Never retried.
-    pub async fn patch(&self, path: &str, body: &Value) -> ApiResult {
-        self.call(Method::PATCH, path, &Query::new(), Some(body), "application/json", 1)
-            .await
+    pub async fn patch(&self, path: impl Into<ApiPath>, body: &Value) -> ApiResult {
+        self.call(
+            Method::PATCH,
+            path.into(),
+            &Query::new(),
+            Some(body),
+            "application/json",
+            1,
+        )
+        .await
     }
 
     /// `DELETE path`. Never retried.
-    pub async fn delete(&self, path: &str) -> ApiResult {
-        self.call(Method::DELETE, path, &Query::new(), None, "application/json", 1)
+    pub async fn delete(&self, path: impl Into<ApiPath>) -> ApiResult {
+        self.call(Method::DELETE, path.into(), &Query::new(), None, "application/json", 1)
             .await
     }
 
     async fn call(
         &self,
         method: Method,
-        path: &str,
+        path: ApiPath,
         query: &Query,
         body: Option<&Value>,
         accept: &'static str,
         max_attempts: u32,
     ) -> ApiResult {
+        if let Some(reason) = path.refused() {
+            tracing::warn!(%method, path = %path, "API call refused: a path segment would change the route");
+            return Err(ApiFailure::RefusedPath {
+                reason: reason.to_string(),
+            });
+        }
+        let path = path.as_str();
         let started = Instant::now();
         let deadline = started + self.timeout;
         let mut attempt = 1;
@@ -354,6 +454,13 @@ impl ApiClient {
                 base_url: self.base_url.to_string(),
                 detail: format!("invalid request URL: {e}"),
             })?;
+        // The URL parser removes dot segments and may re-encode; what is sent must be exactly
+        // the route the tool built.
+        if url.path().strip_prefix(&*self.base_path) != Some(path) {
+            return Err(ApiFailure::RefusedPath {
+                reason: format!("the path {path:?} would be sent as {:?}", url.path()),
+            });
+        }
         if !query.pairs().is_empty() {
             url.query_pairs_mut().extend_pairs(query.pairs());
         }
@@ -474,9 +581,36 @@ mod tests {
 
     #[test]
     fn path_segments_are_percent_encoded() {
-        assert_eq!(seg("WEB-42"), "WEB-42");
-        assert_eq!(seg("../x y/?#"), "..%2Fx%20y%2F%3F%23");
-        assert_eq!(seg("é"), "%C3%A9");
+        let p = |raw: &str| ApiPath::fixed("/api/v1/tickets").seg(raw).then("tags");
+        assert_eq!(p("WEB-42").as_str(), "/api/v1/tickets/WEB-42/tags");
+        assert_eq!(p("../x y/?#").as_str(), "/api/v1/tickets/..%2Fx%20y%2F%3F%23/tags");
+        assert_eq!(p("%2e%2e").as_str(), "/api/v1/tickets/%252e%252e/tags");
+        assert_eq!(p("é").as_str(), "/api/v1/tickets/%C3%A9/tags");
+        assert!(p("a.b").refused().is_none());
+    }
+
+    #[test]
+    fn dot_and_empty_segments_are_refused() {
+        for raw in ["", ".", ".."] {
+            let path = ApiPath::fixed("/api/v1/tickets").seg("WEB-3").then("tags").seg(raw);
+            assert!(path.refused().is_some(), "{raw:?} was accepted");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_path_is_never_sent() {
+        // Nothing listens on port 9; a request that went out would fail differently.
+        let api = ApiClient::new(
+            "http://127.0.0.1:9",
+            ApiToken::new("alloy_test_x"),
+            Duration::from_secs(1),
+        )
+        .expect("client");
+        let path = ApiPath::fixed("/api/v1/tickets").seg("WEB-3").then("tags").seg("..");
+        match api.delete(path).await {
+            Err(ApiFailure::RefusedPath { reason }) => assert!(reason.contains("\"..\""), "{reason}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
     }
 
     #[test]

@@ -131,6 +131,7 @@ impl StartupError {
                 base_url,
                 detail: detail.clone(),
             },
+            Err(f @ ApiFailure::RefusedPath { .. }) => StartupError::Internal(f.to_string()),
             Ok(resp) => {
                 let detail = status_line(resp);
                 match resp.status {
@@ -374,9 +375,13 @@ pub fn api_error(resp: &ApiResponse) -> CallToolResult {
     }
 }
 
-/// The `isError` result of a call that got no answer.
+/// The `isError` result of a call that got no answer (or was never sent).
 pub fn unavailable(f: &ApiFailure) -> CallToolResult {
-    failure(None, "upstream_unavailable", f.to_string(), json!({}))
+    let code = match f {
+        ApiFailure::RefusedPath { .. } => "invalid_argument",
+        _ => "upstream_unavailable",
+    };
+    failure(None, code, f.to_string(), json!({}))
 }
 
 /// The `isError` result of a tool that panicked. The panic message is logged, and quoted for

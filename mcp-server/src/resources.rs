@@ -4,7 +4,7 @@
 //! the wrong syntax, is -32002 without an API call; an API 404 is -32002; any other failure is
 //! -32603 `"<status> <code>: <message>"` (the mapping lives in [`crate::errors`]).
 
-use crate::api::{Query, seg};
+use crate::api::{ApiPath, Query};
 use crate::errors;
 use crate::identity::Caller;
 use rmcp::ErrorData;
@@ -95,14 +95,14 @@ pub async fn list(caller: &Caller) -> Vec<Resource> {
 pub async fn read(caller: &Caller, uri: &str) -> Result<ReadResourceResult, ErrorData> {
     let target = parse(uri).ok_or_else(|| errors::resource_not_found(uri))?;
     let api = &caller.api;
-    let get = |path: String, query: Query| async move { errors::resource_json(uri, api.get(&path, &query).await) };
+    let get = |path: ApiPath, query: Query| async move { errors::resource_json(uri, api.get(path, &query).await) };
     let open = "Unstarted,Started";
     let value = match target {
-        Target::Me => get("/api/v1/auth/me".into(), Query::new()).await?,
-        Target::Projects => capped(get("/api/v1/projects".into(), Query::new().set("limit", LIST_CAP)).await?),
+        Target::Me => get(ApiPath::fixed("/api/v1/auth/me"), Query::new()).await?,
+        Target::Projects => capped(get(ApiPath::fixed("/api/v1/projects"), Query::new().set("limit", LIST_CAP)).await?),
         Target::MyTickets => capped(
             get(
-                "/api/v1/tickets".into(),
+                ApiPath::fixed("/api/v1/tickets"),
                 Query::new()
                     .set("assignee_id", &caller.identity.user_id)
                     .set("status_category", open)
@@ -112,39 +112,39 @@ pub async fn read(caller: &Caller, uri: &str) -> Result<ReadResourceResult, Erro
             .await?,
         ),
         Target::Project(p) => {
-            let project = get(format!("/api/v1/projects/{}", seg(&p)), Query::new()).await?;
-            let summary = get(format!("/api/v1/projects/{}/summary", seg(&p)), Query::new()).await?;
+            let project = get(ApiPath::fixed("/api/v1/projects").seg(&p), Query::new()).await?;
+            let summary = get(ApiPath::fixed("/api/v1/projects").seg(&p).then("summary"), Query::new()).await?;
             json!({"project": project, "summary": summary})
         }
         Target::ProjectTickets(p) => capped(
             get(
-                format!("/api/v1/projects/{}/tickets", seg(&p)),
+                ApiPath::fixed("/api/v1/projects").seg(&p).then("tickets"),
                 Query::new().set("status_category", open).set("limit", LIST_CAP),
             )
             .await?,
         ),
         Target::ProjectSprints(p) => capped(
             get(
-                format!("/api/v1/projects/{}/sprints", seg(&p)),
+                ApiPath::fixed("/api/v1/projects").seg(&p).then("sprints"),
                 Query::new().set("limit", LIST_CAP),
             )
             .await?,
         ),
         Target::Ticket(t) => {
-            let ticket = get(format!("/api/v1/tickets/{}", seg(&t)), Query::new()).await?;
+            let ticket = get(ApiPath::fixed("/api/v1/tickets").seg(&t), Query::new()).await?;
             let comments = get(
-                format!("/api/v1/tickets/{}/comments", seg(&t)),
+                ApiPath::fixed("/api/v1/tickets").seg(&t).then("comments"),
                 Query::new().set("limit", 50),
             )
             .await?;
             json!({"ticket": ticket, "comments": comments["items"].clone()})
         }
         Target::Sprint(s) => {
-            let sprint = get(format!("/api/v1/sprints/{}", seg(&s)), Query::new()).await?;
-            let board = get(format!("/api/v1/sprints/{}/board", seg(&s)), Query::new()).await?;
+            let sprint = get(ApiPath::fixed("/api/v1/sprints").seg(&s), Query::new()).await?;
+            let board = get(ApiPath::fixed("/api/v1/sprints").seg(&s).then("board"), Query::new()).await?;
             json!({"sprint": sprint, "board": board})
         }
-        Target::Burndown(s) => get(format!("/api/v1/sprints/{}/burndown", seg(&s)), Query::new()).await?,
+        Target::Burndown(s) => get(ApiPath::fixed("/api/v1/sprints").seg(&s).then("burndown"), Query::new()).await?,
     };
     let text = serde_json::to_string(&value).map_err(|e| errors::internal(format!("resource JSON: {e}")))?;
     Ok(ReadResourceResult::new(vec![

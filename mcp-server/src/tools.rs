@@ -45,7 +45,7 @@
 //!        ctx: RequestContext<RoleServer>,
 //!    ) -> Result<CallToolResult, ErrorData> {
 //!        let caller = self.caller(&ctx);
-//!        let r = caller.api.get(&format!("/api/v1/labels/{}", seg(p.label_id.as_str())), &Query::new()).await;
+//!        let r = caller.api.get(ApiPath::fixed("/api/v1/labels").seg(p.label_id.as_str()), &Query::new()).await;
 //!        Ok(errors::json_result(r))
 //!    }
 //!    ```
@@ -57,8 +57,9 @@
 //!    the startup key; HTTP: the request's key) with its [`crate::identity::Identity`] (use
 //!    `caller.identity.org_id` / `user_id` for defaults). Use the generic client only:
 //!    `api.get(path, &Query)` (retried), `api.get_text` (CSV), `api.post(path, Some(&body))`,
-//!    `api.put`, `api.patch`, `api.delete`. Put every user-supplied path segment through
-//!    [`crate::api::seg`]. Bodies: [`body`]`(&params, &["ticket_id"])` serializes the params
+//!    `api.put`, `api.patch`, `api.delete`. Paths are [`crate::api::ApiPath`]s: fixed words from the code
+//!    plus `.seg(value)` for every value taken from the arguments (encoded; `.`/`..` refused),
+//!    never a formatted string. Bodies: [`body`]`(&params, &["ticket_id"])` serializes the params
 //!    without the fields that went into the path (absent fields are skipped,
 //!    [`shared::Patch::Null`] becomes `null`).
 //! 5. **Map the outcome through [`crate::errors`]**, never by hand: `errors::json_result(r)`

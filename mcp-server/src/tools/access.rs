@@ -2,7 +2,7 @@
 //! project members, and the caller's API keys. An omitted `org_id` of an org-scoped path
 //! (`/orgs/{org_id}/…`) is filled from the caller's identity (contract §5.2).
 
-use crate::api::{Query, seg};
+use crate::api::{ApiPath, Query};
 use crate::errors;
 use crate::identity::Caller;
 use crate::server::AlloyServer;
@@ -142,13 +142,13 @@ pub struct DeleteApiKeyParams {
 }
 
 /// `/api/v1/orgs/{org_id}/<rest>` with the given org, or the caller's org when omitted.
-fn org_path(caller: &Caller, org_id: Option<&Id>, rest: &str) -> String {
+fn org_path(caller: &Caller, org_id: Option<&Id>, rest: &'static str) -> ApiPath {
     let org = org_id.map_or(caller.identity.org_id.as_str(), Id::as_str);
-    format!("/api/v1/orgs/{}/{rest}", seg(org))
+    ApiPath::fixed("/api/v1/orgs").seg(org).then(rest)
 }
 
-fn project_members_path(project: &ProjectRef) -> String {
-    format!("/api/v1/projects/{}/members", seg(project.as_str()))
+fn project_members_path(project: &ProjectRef) -> ApiPath {
+    ApiPath::fixed("/api/v1/projects").seg(project.as_str()).then("members")
 }
 
 #[tool_router(router = access_router, vis = "pub(crate)")]
@@ -174,7 +174,7 @@ impl AlloyServer {
             .list("role", p.role.as_deref())
             .opt("limit", p.limit)
             .opt("cursor", p.cursor.as_ref());
-        Ok(errors::json_result(caller.api.get(&path, &query).await))
+        Ok(errors::json_result(caller.api.get(path, &query).await))
     }
 
     /// Invite someone by email to the caller's org (or `org_id`) with a role (default
@@ -195,7 +195,7 @@ impl AlloyServer {
         let caller = self.caller(&ctx);
         let path = org_path(&caller, p.org_id.as_ref(), "invites");
         let body = body(&p, &["org_id"])?;
-        Ok(errors::json_result(caller.api.post(&path, Some(&body)).await))
+        Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
     }
 
     /// List the invites of the caller's org (or `org_id`), optionally by state (`Pending`,
@@ -218,7 +218,7 @@ impl AlloyServer {
             .list("status", p.status.as_deref())
             .opt("limit", p.limit)
             .opt("cursor", p.cursor.as_ref());
-        Ok(errors::json_result(caller.api.get(&path, &query).await))
+        Ok(errors::json_result(caller.api.get(path, &query).await))
     }
 
     /// Add an org member to a project. Project membership matters for Reporters, who may only
@@ -239,7 +239,7 @@ impl AlloyServer {
         let caller = self.caller(&ctx);
         let body = body(&p, &["project_id"])?;
         Ok(errors::json_result(
-            caller.api.post(&project_members_path(&p.project_id), Some(&body)).await,
+            caller.api.post(project_members_path(&p.project_id), Some(&body)).await,
         ))
     }
 
@@ -258,8 +258,8 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let path = format!("{}/{}", project_members_path(&p.project_id), seg(p.user_id.as_str()));
-        Ok(match caller.api.delete(&path).await {
+        let path = project_members_path(&p.project_id).seg(p.user_id.as_str());
+        Ok(match caller.api.delete(path).await {
             Ok(resp) if resp.is_success() => errors::success(&json!({
                 "removed": true,
                 "project_id": p.project_id,
@@ -286,7 +286,7 @@ impl AlloyServer {
         let caller = self.caller(&ctx);
         let query = Query::new().opt("limit", p.limit).opt("cursor", p.cursor.as_ref());
         Ok(errors::json_result(
-            caller.api.get(&project_members_path(&p.project_id), &query).await,
+            caller.api.get(project_members_path(&p.project_id), &query).await,
         ))
     }
 
@@ -350,8 +350,8 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let path = format!("/api/v1/auth/api-keys/{}", seg(p.api_key_id.as_str()));
-        let r = caller.api.delete(&path).await;
+        let path = ApiPath::fixed("/api/v1/auth/api-keys").seg(p.api_key_id.as_str());
+        let r = caller.api.delete(path).await;
         Ok(errors::deleted_result(r, "api_key_id", p.api_key_id.as_str()))
     }
 }

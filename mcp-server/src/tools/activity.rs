@@ -2,7 +2,7 @@
 //! history (one entry per change: creation, field updates, status moves, assignment, sprint,
 //! labels, tags, comments), newest first.
 
-use crate::api::{Query, seg};
+use crate::api::{ApiPath, Query};
 use crate::errors;
 use crate::server::AlloyServer;
 use crate::tools::shared::{ActivityAction, Cursor, Limit, TicketRef};
@@ -50,11 +50,13 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let path = format!("/api/v1/tickets/{}/activity", seg(p.ticket_id.as_str()));
+        let path = ApiPath::fixed("/api/v1/tickets")
+            .seg(p.ticket_id.as_str())
+            .then("activity");
         let query = Query::new()
             .list("action", p.action.as_deref())
             .opt("limit", p.limit)
             .opt("cursor", p.cursor.as_ref());
-        Ok(errors::json_result(caller.api.get(&path, &query).await))
+        Ok(errors::json_result(caller.api.get(path, &query).await))
     }
 }

@@ -2,7 +2,7 @@
 //! `update_comment`, `delete_comment`. Comments hang off a ticket (uuid or key) and are then
 //! addressed by their own uuid.
 
-use crate::api::{Query, seg};
+use crate::api::{ApiPath, Query};
 use crate::errors;
 use crate::server::AlloyServer;
 use crate::tools::body;
@@ -58,12 +58,12 @@ pub struct DeleteCommentParams {
     pub comment_id: Id,
 }
 
-fn comments_path(ticket: &TicketRef) -> String {
-    format!("/api/v1/tickets/{}/comments", seg(ticket.as_str()))
+fn comments_path(ticket: &TicketRef) -> ApiPath {
+    ApiPath::fixed("/api/v1/tickets").seg(ticket.as_str()).then("comments")
 }
 
-fn comment_path(comment: &Id) -> String {
-    format!("/api/v1/comments/{}", seg(comment.as_str()))
+fn comment_path(comment: &Id) -> ApiPath {
+    ApiPath::fixed("/api/v1/comments").seg(comment.as_str())
 }
 
 #[tool_router(router = comments_router, vis = "pub(crate)")]
@@ -86,7 +86,7 @@ impl AlloyServer {
         let caller = self.caller(&ctx);
         let body = body(&p, &["ticket_id"])?;
         Ok(errors::json_result(
-            caller.api.post(&comments_path(&p.ticket_id), Some(&body)).await,
+            caller.api.post(comments_path(&p.ticket_id), Some(&body)).await,
         ))
     }
 
@@ -107,7 +107,7 @@ impl AlloyServer {
         let caller = self.caller(&ctx);
         let query = Query::new().opt("limit", p.limit).opt("cursor", p.cursor.as_ref());
         Ok(errors::json_result(
-            caller.api.get(&comments_path(&p.ticket_id), &query).await,
+            caller.api.get(comments_path(&p.ticket_id), &query).await,
         ))
     }
 
@@ -127,7 +127,7 @@ impl AlloyServer {
         let caller = self.caller(&ctx);
         let body = body(&p, &["comment_id"])?;
         Ok(errors::json_result(
-            caller.api.patch(&comment_path(&p.comment_id), &body).await,
+            caller.api.patch(comment_path(&p.comment_id), &body).await,
         ))
     }
 
@@ -145,7 +145,7 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let r = caller.api.delete(&comment_path(&p.comment_id)).await;
+        let r = caller.api.delete(comment_path(&p.comment_id)).await;
         Ok(errors::deleted_result(r, "comment_id", p.comment_id.as_str()))
     }
 }

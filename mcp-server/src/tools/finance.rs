@@ -6,7 +6,7 @@
 //! `to`'s month) are the API's, so `from`/`to` go to the API only when given, as does `org_id`.
 //! The CSV export is returned as the raw text.
 
-use crate::api::{Query, seg};
+use crate::api::{ApiPath, Query};
 use crate::errors;
 use crate::server::AlloyServer;
 use crate::tools::shared::{Date, Id, ProjectRef, ReportGroupBy};
@@ -79,8 +79,8 @@ impl CapitalizationParams {
     }
 }
 
-fn action_path(id: &Id, action: &str) -> String {
-    format!("/api/v1/time-entries/{}/{action}", seg(id.as_str()))
+fn action_path(id: &Id, action: &'static str) -> ApiPath {
+    ApiPath::fixed("/api/v1/time-entries").seg(id.as_str()).then(action)
 }
 
 #[tool_router(router = finance_router, vis = "pub(crate)")]
@@ -156,7 +156,7 @@ impl AlloyServer {
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
         Ok(errors::json_result(
-            caller.api.post(&action_path(&p.time_entry_id, "submit"), None).await,
+            caller.api.post(action_path(&p.time_entry_id, "submit"), None).await,
         ))
     }
 
@@ -177,7 +177,7 @@ impl AlloyServer {
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
         Ok(errors::json_result(
-            caller.api.post(&action_path(&p.time_entry_id, "approve"), None).await,
+            caller.api.post(action_path(&p.time_entry_id, "approve"), None).await,
         ))
     }
 

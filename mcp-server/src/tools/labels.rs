@@ -3,7 +3,7 @@
 //! Labels belong to one project (uuid or key) and are then addressed by their own uuid; a
 //! ticket can carry labels of its own project only.
 
-use crate::api::{Query, seg};
+use crate::api::{ApiPath, Query};
 use crate::errors;
 use crate::server::AlloyServer;
 use crate::tools::body;
@@ -93,12 +93,12 @@ pub struct UpdateLabelParams {
     pub description: Patch<String>,
 }
 
-fn label_path(label: &Id) -> String {
-    format!("/api/v1/labels/{}", seg(label.as_str()))
+fn label_path(label: &Id) -> ApiPath {
+    ApiPath::fixed("/api/v1/labels").seg(label.as_str())
 }
 
-fn project_labels_path(project: &ProjectRef) -> String {
-    format!("/api/v1/projects/{}/labels", seg(project.as_str()))
+fn project_labels_path(project: &ProjectRef) -> ApiPath {
+    ApiPath::fixed("/api/v1/projects").seg(project.as_str()).then("labels")
 }
 
 #[tool_router(router = labels_router, vis = "pub(crate)")]
@@ -121,7 +121,7 @@ impl AlloyServer {
         let caller = self.caller(&ctx);
         let body = body(&p, &["project_id"])?;
         Ok(errors::json_result(
-            caller.api.post(&project_labels_path(&p.project_id), Some(&body)).await,
+            caller.api.post(project_labels_path(&p.project_id), Some(&body)).await,
         ))
     }
 
@@ -142,7 +142,7 @@ impl AlloyServer {
         let caller = self.caller(&ctx);
         let query = Query::new().opt("limit", p.limit).opt("cursor", p.cursor.as_ref());
         Ok(errors::json_result(
-            caller.api.get(&project_labels_path(&p.project_id), &query).await,
+            caller.api.get(project_labels_path(&p.project_id), &query).await,
         ))
     }
 
@@ -160,9 +160,11 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let path = format!("/api/v1/tickets/{}/labels", seg(p.ticket_id.as_str()));
+        let path = ApiPath::fixed("/api/v1/tickets")
+            .seg(p.ticket_id.as_str())
+            .then("labels");
         let body = json!({"label_id": p.label_id});
-        Ok(errors::json_result(caller.api.post(&path, Some(&body)).await))
+        Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
     }
 
     /// Detach a label from a ticket (the label itself stays; use `delete_label` to remove it
@@ -180,12 +182,11 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let path = format!(
-            "/api/v1/tickets/{}/labels/{}",
-            seg(p.ticket_id.as_str()),
-            seg(p.label_id.as_str())
-        );
-        Ok(errors::json_result(caller.api.delete(&path).await))
+        let path = ApiPath::fixed("/api/v1/tickets")
+            .seg(p.ticket_id.as_str())
+            .then("labels")
+            .seg(p.label_id.as_str());
+        Ok(errors::json_result(caller.api.delete(path).await))
     }
 
     /// Get one label by uuid: name, colour, description, project and how many tickets carry
@@ -203,7 +204,7 @@ impl AlloyServer {
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
         Ok(errors::json_result(
-            caller.api.get(&label_path(&p.label_id), &Query::new()).await,
+            caller.api.get(label_path(&p.label_id), &Query::new()).await,
         ))
     }
 
@@ -227,7 +228,7 @@ impl AlloyServer {
         }
         let caller = self.caller(&ctx);
         Ok(errors::json_result(
-            caller.api.patch(&label_path(&p.label_id), &body).await,
+            caller.api.patch(label_path(&p.label_id), &body).await,
         ))
     }
 
@@ -246,7 +247,7 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let r = caller.api.delete(&label_path(&p.label_id)).await;
+        let r = caller.api.delete(label_path(&p.label_id)).await;
         Ok(errors::deleted_result(r, "label_id", p.label_id.as_str()))
     }
 }

@@ -3,7 +3,7 @@
 //! by uuid or key (`WEB`); the reference goes to the API as given. The finance fields (PF,
 //! contract §5.2) are shared by create and update.
 
-use crate::api::{Query, seg};
+use crate::api::{ApiPath, Query};
 use crate::errors;
 use crate::server::AlloyServer;
 use crate::tools::body;
@@ -118,8 +118,8 @@ pub struct UpdateProjectParams {
     pub fields: ProjectFields,
 }
 
-fn project_path(project: &ProjectRef) -> String {
-    format!("/api/v1/projects/{}", seg(project.as_str()))
+fn project_path(project: &ProjectRef) -> ApiPath {
+    ApiPath::fixed("/api/v1/projects").seg(project.as_str())
 }
 
 #[tool_router(router = projects_router, vis = "pub(crate)")]
@@ -186,7 +186,7 @@ impl AlloyServer {
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
         Ok(errors::json_result(
-            caller.api.get(&project_path(&p.project_id), &Query::new()).await,
+            caller.api.get(project_path(&p.project_id), &Query::new()).await,
         ))
     }
 
@@ -212,7 +212,7 @@ impl AlloyServer {
         }
         let caller = self.caller(&ctx);
         Ok(errors::json_result(
-            caller.api.patch(&project_path(&p.project_id), &body).await,
+            caller.api.patch(project_path(&p.project_id), &body).await,
         ))
     }
 
@@ -231,7 +231,7 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let r = caller.api.delete(&project_path(&p.project_id)).await;
+        let r = caller.api.delete(project_path(&p.project_id)).await;
         Ok(errors::deleted_result(r, "project_id", p.project_id.as_str()))
     }
 }

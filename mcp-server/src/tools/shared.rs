@@ -23,6 +23,9 @@ pub const TICKET_REF_PATTERN: &str = "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f
 pub const PROJECT_REF_PATTERN: &str =
     "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[A-Za-z][A-Za-z0-9]{1,9})$";
 
+/// Regex of a tag key (contract §2, TicketTags): it can never be `.`, `..` or empty.
+pub const TAG_KEY_PATTERN: &str = "^[a-z0-9][a-z0-9_.:-]{0,63}$";
+
 /// Regex of a workflow status name (contract §2).
 pub const STATUS_PATTERN: &str = "^[A-Z][A-Za-z0-9]{0,31}$";
 
@@ -103,6 +106,12 @@ string_param!(
     /// An email address.
     Email,
     {"type": "string", "format": "email"}
+);
+
+string_param!(
+    /// A tag key such as `env` or `customer` (lower case, digits, `_.:-`, 1–64 characters).
+    TagKey,
+    {"type": "string", "pattern": TAG_KEY_PATTERN}
 );
 
 string_param!(

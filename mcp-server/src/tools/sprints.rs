@@ -3,7 +3,7 @@
 //! `get_sprint` (optionally with its board) and `delete_sprint`. Sprints belong to a project and
 //! move only Planned → Active → Completed; at most one sprint per project is Active.
 
-use crate::api::{Query, seg};
+use crate::api::{ApiPath, Query};
 use crate::errors;
 use crate::server::AlloyServer;
 use crate::tools::body;
@@ -108,8 +108,8 @@ pub struct GetSprintParams {
     pub include_board: Option<bool>,
 }
 
-fn sprint_path(sprint: &Id) -> String {
-    format!("/api/v1/sprints/{}", seg(sprint.as_str()))
+fn sprint_path(sprint: &Id) -> ApiPath {
+    ApiPath::fixed("/api/v1/sprints").seg(sprint.as_str())
 }
 
 #[tool_router(router = sprints_router, vis = "pub(crate)")]
@@ -129,9 +129,11 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let path = format!("/api/v1/projects/{}/sprints", seg(p.project_id.as_str()));
+        let path = ApiPath::fixed("/api/v1/projects")
+            .seg(p.project_id.as_str())
+            .then("sprints");
         let body = body(&p, &["project_id"])?;
-        Ok(errors::json_result(caller.api.post(&path, Some(&body)).await))
+        Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
     }
 
     /// List the sprints of a project, oldest start date first, optionally only those in some
@@ -149,12 +151,14 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let path = format!("/api/v1/projects/{}/sprints", seg(p.project_id.as_str()));
+        let path = ApiPath::fixed("/api/v1/projects")
+            .seg(p.project_id.as_str())
+            .then("sprints");
         let query = Query::new()
             .list("status", p.status.as_deref())
             .opt("limit", p.limit)
             .opt("cursor", p.cursor.as_ref());
-        Ok(errors::json_result(caller.api.get(&path, &query).await))
+        Ok(errors::json_result(caller.api.get(path, &query).await))
     }
 
     /// Change a sprint's name, goal or dates (at least one; `goal: null` clears the goal). The
@@ -178,7 +182,7 @@ impl AlloyServer {
         }
         let caller = self.caller(&ctx);
         Ok(errors::json_result(
-            caller.api.patch(&sprint_path(&p.sprint_id), &body).await,
+            caller.api.patch(sprint_path(&p.sprint_id), &body).await,
         ))
     }
 
@@ -196,8 +200,8 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let path = format!("{}/start", sprint_path(&p.sprint_id));
-        Ok(errors::json_result(caller.api.post(&path, None).await))
+        let path = sprint_path(&p.sprint_id).then("start");
+        Ok(errors::json_result(caller.api.post(path, None).await))
     }
 
     /// Complete the Active sprint: closed tickets stay in it, open tickets move to the backlog or
@@ -216,9 +220,9 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let path = format!("{}/complete", sprint_path(&p.sprint_id));
+        let path = sprint_path(&p.sprint_id).then("complete");
         let body = body(&p, &["sprint_id"])?;
-        Ok(errors::json_result(caller.api.post(&path, Some(&body)).await))
+        Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
     }
 
     /// Get the day-by-day burndown of a sprint: remaining and completed tickets and story points
@@ -237,8 +241,8 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let path = format!("{}/burndown", sprint_path(&p.sprint_id));
-        Ok(errors::json_result(caller.api.get(&path, &Query::new()).await))
+        let path = sprint_path(&p.sprint_id).then("burndown");
+        Ok(errors::json_result(caller.api.get(path, &Query::new()).await))
     }
 
     /// Get one sprint, and with `include_board: true` also its board (the sprint's tickets in
@@ -257,12 +261,12 @@ impl AlloyServer {
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
         let path = sprint_path(&p.sprint_id);
-        let sprint = match errors::json_value(caller.api.get(&path, &Query::new()).await) {
+        let sprint = match errors::json_value(caller.api.get(path.clone(), &Query::new()).await) {
             Ok(v) => v,
             Err(e) => return Ok(*e),
         };
         let board = if p.include_board.unwrap_or(false) {
-            match errors::json_value(caller.api.get(&format!("{path}/board"), &Query::new()).await) {
+            match errors::json_value(caller.api.get(path.then("board"), &Query::new()).await) {
                 Ok(v) => v,
                 Err(e) => return Ok(*e),
             }
@@ -287,7 +291,7 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let r = caller.api.delete(&sprint_path(&p.sprint_id)).await;
+        let r = caller.api.delete(sprint_path(&p.sprint_id)).await;
         Ok(errors::deleted_result(r, "sprint_id", p.sprint_id.as_str()))
     }
 }

@@ -1,7 +1,7 @@
 //! Projects & Sprints (toolset `summary`, contract §5.3 #49): `get_project_summary`, the
 //! one-call overview of a project (ticket counts, active sprint, budget burn, time).
 
-use crate::api::{Query, seg};
+use crate::api::{ApiPath, Query};
 use crate::errors;
 use crate::server::AlloyServer;
 use crate::tools::shared::ProjectRef;
@@ -41,7 +41,9 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let path = format!("/api/v1/projects/{}/summary", seg(p.project_id.as_str()));
-        Ok(errors::json_result(caller.api.get(&path, &Query::new()).await))
+        let path = ApiPath::fixed("/api/v1/projects")
+            .seg(p.project_id.as_str())
+            .then("summary");
+        Ok(errors::json_result(caller.api.get(path, &Query::new()).await))
     }
 }

@@ -4,10 +4,10 @@
 //! checks the syntax. `set_tags` merges (PATCH, `null` removes a key) or, with `replace`,
 //! replaces the whole set (PUT, where `null` values make no sense and are refused here).
 
-use crate::api::{Query, seg};
+use crate::api::{ApiPath, Query};
 use crate::errors;
 use crate::server::AlloyServer;
-use crate::tools::shared::{Cursor, Limit, ProjectRef, TicketRef};
+use crate::tools::shared::{Cursor, Limit, ProjectRef, TagKey, TicketRef};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
 use rmcp::schemars::{self, JsonSchema};
@@ -45,8 +45,7 @@ pub struct DeleteTagParams {
     /// Ticket uuid or key, e.g. `WEB-42`.
     pub ticket_id: TicketRef,
     /// Tag key to remove, e.g. `env`; a key the ticket does not have changes nothing.
-    #[schemars(length(min = 1))]
-    pub key: String,
+    pub key: TagKey,
 }
 
 /// Arguments of `search_by_tag`.
@@ -54,8 +53,7 @@ pub struct DeleteTagParams {
 #[serde(deny_unknown_fields)]
 pub struct SearchByTagParams {
     /// Tag key the tickets must have, e.g. `customer`.
-    #[schemars(length(min = 1))]
-    pub key: String,
+    pub key: TagKey,
     /// Exact tag value to match (case-sensitive); omit to match any value of `key`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
@@ -70,8 +68,8 @@ pub struct SearchByTagParams {
     pub cursor: Option<Cursor>,
 }
 
-fn tags_path(ticket: &TicketRef) -> String {
-    format!("/api/v1/tickets/{}/tags", seg(ticket.as_str()))
+fn tags_path(ticket: &TicketRef) -> ApiPath {
+    ApiPath::fixed("/api/v1/tickets").seg(ticket.as_str()).then("tags")
 }
 
 #[tool_router(router = tags_router, vis = "pub(crate)")]
@@ -102,11 +100,11 @@ impl AlloyServer {
             }
             let caller = self.caller(&ctx);
             let body = json!({"tags": p.tags});
-            Ok(errors::json_result(caller.api.put(&path, &body).await))
+            Ok(errors::json_result(caller.api.put(path, &body).await))
         } else {
             let caller = self.caller(&ctx);
             let body = json!({"tags": p.tags});
-            Ok(errors::json_result(caller.api.patch(&path, &body).await))
+            Ok(errors::json_result(caller.api.patch(path, &body).await))
         }
     }
 
@@ -125,7 +123,7 @@ impl AlloyServer {
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
         Ok(errors::json_result(
-            caller.api.get(&tags_path(&p.ticket_id), &Query::new()).await,
+            caller.api.get(tags_path(&p.ticket_id), &Query::new()).await,
         ))
     }
 
@@ -143,8 +141,8 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let path = format!("{}/{}", tags_path(&p.ticket_id), seg(&p.key));
-        Ok(errors::json_result(caller.api.delete(&path).await))
+        let path = tags_path(&p.ticket_id).seg(p.key.as_str());
+        Ok(errors::json_result(caller.api.delete(path).await))
     }
 
     /// Find the tickets that carry a tag key, optionally with an exact value (e.g. every
@@ -169,9 +167,9 @@ impl AlloyServer {
             .opt("limit", p.limit)
             .opt("cursor", p.cursor.as_ref());
         let path = match &p.project_id {
-            Some(project) => format!("/api/v1/projects/{}/tickets", seg(project.as_str())),
-            None => "/api/v1/tickets".to_string(),
+            Some(project) => ApiPath::fixed("/api/v1/projects").seg(project.as_str()).then("tickets"),
+            None => ApiPath::fixed("/api/v1/tickets"),
         };
-        Ok(errors::json_result(caller.api.get(&path, &query).await))
+        Ok(errors::json_result(caller.api.get(path, &query).await))
     }
 }

@@ -2,7 +2,7 @@
 //! `delete_team`. Teams group org members, e.g. for time reports by team; they live under an
 //! org, whose id defaults to the caller's org.
 
-use crate::api::{Query, seg};
+use crate::api::{ApiPath, Query};
 use crate::errors;
 use crate::server::AlloyServer;
 use crate::tools::body;
@@ -60,9 +60,9 @@ pub struct DeleteTeamParams {
 }
 
 /// `/api/v1/orgs/{org_id}/teams`, the org defaulting to the caller's.
-fn teams_path(caller_org: &str, org_id: Option<&Id>) -> String {
+fn teams_path(caller_org: &str, org_id: Option<&Id>) -> ApiPath {
     let org = org_id.map_or(caller_org, Id::as_str);
-    format!("/api/v1/orgs/{}/teams", seg(org))
+    ApiPath::fixed("/api/v1/orgs").seg(org).then("teams")
 }
 
 #[tool_router(router = teams_router, vis = "pub(crate)")]
@@ -84,7 +84,7 @@ impl AlloyServer {
         let caller = self.caller(&ctx);
         let path = teams_path(&caller.identity.org_id, p.org_id.as_ref());
         let body = body(&p, &["org_id"])?;
-        Ok(errors::json_result(caller.api.post(&path, Some(&body)).await))
+        Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
     }
 
     /// List the teams of the org, oldest first, optionally only those containing one user. Use
@@ -107,7 +107,7 @@ impl AlloyServer {
             .opt("user_id", p.user_id.as_ref())
             .opt("limit", p.limit)
             .opt("cursor", p.cursor.as_ref());
-        Ok(errors::json_result(caller.api.get(&path, &query).await))
+        Ok(errors::json_result(caller.api.get(path, &query).await))
     }
 
     /// Delete a team (needs Admin). Its members, their tickets and their time are untouched;
@@ -126,7 +126,7 @@ impl AlloyServer {
         let caller = self.caller(&ctx);
         let r = caller
             .api
-            .delete(&format!("/api/v1/teams/{}", seg(p.team_id.as_str())))
+            .delete(ApiPath::fixed("/api/v1/teams").seg(p.team_id.as_str()))
             .await;
         Ok(errors::deleted_result(r, "team_id", p.team_id.as_str()))
     }

@@ -6,7 +6,7 @@
 //! per tool, one `#[tool_router]` block, each tool = (optional extra checks) → one generic API
 //! call → one `errors::*_result`.
 
-use crate::api::{Query, seg};
+use crate::api::{ApiPath, Query};
 use crate::errors;
 use crate::server::AlloyServer;
 use crate::tools::body;
@@ -263,15 +263,15 @@ pub struct GetMyTicketsParams {
 }
 
 /// The list endpoint for an optional project: #54 for one project, #55 for the whole org.
-fn ticket_list_path(project: Option<&ProjectRef>) -> String {
+fn ticket_list_path(project: Option<&ProjectRef>) -> ApiPath {
     match project {
-        Some(p) => format!("/api/v1/projects/{}/tickets", seg(p.as_str())),
-        None => "/api/v1/tickets".to_string(),
+        Some(p) => ApiPath::fixed("/api/v1/projects").seg(p.as_str()).then("tickets"),
+        None => ApiPath::fixed("/api/v1/tickets"),
     }
 }
 
-fn ticket_path(ticket: &TicketRef) -> String {
-    format!("/api/v1/tickets/{}", seg(ticket.as_str()))
+fn ticket_path(ticket: &TicketRef) -> ApiPath {
+    ApiPath::fixed("/api/v1/tickets").seg(ticket.as_str())
 }
 
 #[tool_router(router = tickets_router, vis = "pub(crate)")]
@@ -292,9 +292,11 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let path = format!("/api/v1/projects/{}/tickets", seg(p.project_id.as_str()));
+        let path = ApiPath::fixed("/api/v1/projects")
+            .seg(p.project_id.as_str())
+            .then("tickets");
         let body = body(&p, &["project_id"])?;
-        Ok(errors::json_result(caller.api.post(&path, Some(&body)).await))
+        Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
     }
 
     /// Get one ticket by uuid or key (e.g. `WEB-42`): title, description, status, priority,
@@ -312,7 +314,7 @@ impl AlloyServer {
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
         Ok(errors::json_result(
-            caller.api.get(&ticket_path(&p.ticket_id), &Query::new()).await,
+            caller.api.get(ticket_path(&p.ticket_id), &Query::new()).await,
         ))
     }
 
@@ -348,7 +350,7 @@ impl AlloyServer {
             .opt("limit", p.limit)
             .opt("cursor", p.cursor.as_ref());
         let path = ticket_list_path(p.project_id.as_ref());
-        Ok(errors::json_result(caller.api.get(&path, &query).await))
+        Ok(errors::json_result(caller.api.get(path, &query).await))
     }
 
     /// Change fields of one ticket: title, description, priority, type, assignee, sprint,
@@ -369,7 +371,7 @@ impl AlloyServer {
         let body = Value::Object(p.changes.to_body()?);
         let caller = self.caller(&ctx);
         Ok(errors::json_result(
-            caller.api.patch(&ticket_path(&p.ticket_id), &body).await,
+            caller.api.patch(ticket_path(&p.ticket_id), &body).await,
         ))
     }
 
@@ -389,9 +391,9 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let path = format!("{}/transition", ticket_path(&p.ticket_id));
+        let path = ticket_path(&p.ticket_id).then("transition");
         let body = body(&p, &["ticket_id"])?;
-        Ok(errors::json_result(caller.api.post(&path, Some(&body)).await))
+        Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
     }
 
     /// Move up to 50 tickets to one status in a single call. Each ticket is handled on its own
@@ -454,7 +456,7 @@ impl AlloyServer {
         let caller = self.caller(&ctx);
         let body = body(&p, &["ticket_id"])?;
         Ok(errors::json_result(
-            caller.api.patch(&ticket_path(&p.ticket_id), &body).await,
+            caller.api.patch(ticket_path(&p.ticket_id), &body).await,
         ))
     }
 
@@ -483,7 +485,7 @@ impl AlloyServer {
             .opt("limit", p.limit)
             .opt("cursor", p.cursor.as_ref());
         let path = ticket_list_path(p.project_id.as_ref());
-        Ok(errors::json_result(caller.api.get(&path, &query).await))
+        Ok(errors::json_result(caller.api.get(path, &query).await))
     }
 
     /// Delete a ticket with its comments, activity and draft time entries (needs Admin; refused
@@ -502,7 +504,7 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let r = caller.api.delete(&ticket_path(&p.ticket_id)).await;
+        let r = caller.api.delete(ticket_path(&p.ticket_id)).await;
         Ok(errors::deleted_result(r, "ticket_id", p.ticket_id.as_str()))
     }
 }

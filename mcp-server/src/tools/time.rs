@@ -6,7 +6,7 @@
 //! outside 1–1440 is refused with -32602 before any API call. The lifecycle actions
 //! (`submit_time_entry`, `approve_time_entry`) live in `finance.rs`.
 
-use crate::api::{Query, seg};
+use crate::api::{ApiPath, Query};
 use crate::errors;
 use crate::server::AlloyServer;
 use crate::tools::body;
@@ -160,8 +160,8 @@ fn object(v: Value) -> Result<Map<String, Value>, ErrorData> {
     }
 }
 
-fn entry_path(id: &Id) -> String {
-    format!("/api/v1/time-entries/{}", seg(id.as_str()))
+fn entry_path(id: &Id) -> ApiPath {
+    ApiPath::fixed("/api/v1/time-entries").seg(id.as_str())
 }
 
 #[tool_router(router = time_router, vis = "pub(crate)")]
@@ -186,9 +186,11 @@ impl AlloyServer {
         errors::require_exactly_one(&body, &["minutes", "hours"])?;
         hours_into_minutes(&mut body, p.hours)?;
         let caller = self.caller(&ctx);
-        let path = format!("/api/v1/tickets/{}/time-entries", seg(p.ticket_id.as_str()));
+        let path = ApiPath::fixed("/api/v1/tickets")
+            .seg(p.ticket_id.as_str())
+            .then("time-entries");
         Ok(errors::json_result(
-            caller.api.post(&path, Some(&Value::Object(body))).await,
+            caller.api.post(path, Some(&Value::Object(body))).await,
         ))
     }
 
@@ -208,7 +210,7 @@ impl AlloyServer {
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
         Ok(errors::json_result(
-            caller.api.get(&entry_path(&p.time_entry_id), &Query::new()).await,
+            caller.api.get(entry_path(&p.time_entry_id), &Query::new()).await,
         ))
     }
 
@@ -238,7 +240,7 @@ impl AlloyServer {
         Ok(errors::json_result(
             caller
                 .api
-                .patch(&entry_path(&p.time_entry_id), &Value::Object(body))
+                .patch(entry_path(&p.time_entry_id), &Value::Object(body))
                 .await,
         ))
     }
@@ -258,7 +260,7 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let r = caller.api.delete(&entry_path(&p.time_entry_id)).await;
+        let r = caller.api.delete(entry_path(&p.time_entry_id)).await;
         Ok(errors::deleted_result(r, "time_entry_id", p.time_entry_id.as_str()))
     }
 

@@ -4,7 +4,7 @@
 //! transitions between them and whether those are enforced (`strict`). Every org has a built-in
 //! `Default` workflow that cannot be changed or deleted.
 
-use crate::api::{Query, seg};
+use crate::api::{ApiPath, Query};
 use crate::errors;
 use crate::server::AlloyServer;
 use crate::tools::body;
@@ -130,13 +130,13 @@ pub struct WorkflowIdParams {
 }
 
 /// `/api/v1/orgs/{org_id}/workflows`, the org defaulting to the caller's.
-fn workflows_path(caller_org: &str, org_id: Option<&Id>) -> String {
+fn workflows_path(caller_org: &str, org_id: Option<&Id>) -> ApiPath {
     let org = org_id.map_or(caller_org, Id::as_str);
-    format!("/api/v1/orgs/{}/workflows", seg(org))
+    ApiPath::fixed("/api/v1/orgs").seg(org).then("workflows")
 }
 
-fn workflow_path(workflow: &Id) -> String {
-    format!("/api/v1/workflows/{}", seg(workflow.as_str()))
+fn workflow_path(workflow: &Id) -> ApiPath {
+    ApiPath::fixed("/api/v1/workflows").seg(workflow.as_str())
 }
 
 #[tool_router(router = workflows_router, vis = "pub(crate)")]
@@ -159,7 +159,7 @@ impl AlloyServer {
         let caller = self.caller(&ctx);
         let path = workflows_path(&caller.identity.org_id, p.org_id.as_ref());
         let body = body(&p, &["org_id"])?;
-        Ok(errors::json_result(caller.api.post(&path, Some(&body)).await))
+        Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
     }
 
     /// List the org's workflows, `Default` first, with their statuses, transitions,
@@ -179,7 +179,7 @@ impl AlloyServer {
         let caller = self.caller(&ctx);
         let path = workflows_path(&caller.identity.org_id, p.org_id.as_ref());
         let query = Query::new().opt("limit", p.limit).opt("cursor", p.cursor.as_ref());
-        Ok(errors::json_result(caller.api.get(&path, &query).await))
+        Ok(errors::json_result(caller.api.get(path, &query).await))
     }
 
     /// Change a custom workflow (needs Admin; at least one field; `description: null` clears
@@ -204,7 +204,7 @@ impl AlloyServer {
         }
         let caller = self.caller(&ctx);
         Ok(errors::json_result(
-            caller.api.patch(&workflow_path(&p.workflow_id), &body).await,
+            caller.api.patch(workflow_path(&p.workflow_id), &body).await,
         ))
     }
 
@@ -224,7 +224,7 @@ impl AlloyServer {
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
         Ok(errors::json_result(
-            caller.api.get(&workflow_path(&p.workflow_id), &Query::new()).await,
+            caller.api.get(workflow_path(&p.workflow_id), &Query::new()).await,
         ))
     }
 
@@ -243,7 +243,7 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let r = caller.api.delete(&workflow_path(&p.workflow_id)).await;
+        let r = caller.api.delete(workflow_path(&p.workflow_id)).await;
         Ok(errors::deleted_result(r, "workflow_id", p.workflow_id.as_str()))
     }
 }
