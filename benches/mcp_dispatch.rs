@@ -4,11 +4,11 @@
 //! an argument rejected by schema validation) from calls that make one upstream request.
 //! Run with `cargo bench --bench mcp_dispatch`.
 
-use alloy_mcp::api::ApiClient;
-use alloy_mcp::identity::{self, Caller};
-use alloy_mcp::server::AlloyServer;
-use alloy_mcp::stdio::{self, StdioOptions};
-use alloy_mcp::tools::Selection;
+use alloy_mcp::surface::server::AlloyServer;
+use alloy_mcp::surface::tools::Selection;
+use alloy_mcp::transport::stdio::{self, StdioOptions};
+use alloy_mcp::upstream::api::ApiClient;
+use alloy_mcp::upstream::identity::{self, Caller};
 use alloy_mock_api::MockAlloy;
 use alloy_mock_api::model::OrgRole;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -45,7 +45,7 @@ impl Client {
 
 async fn start() -> (MockAlloy, Client) {
     let mock = MockAlloy::start_seeded().await.expect("mock");
-    let token = alloy_mcp::api::ApiToken::new(mock.key(OrgRole::Member));
+    let token = alloy_mcp::upstream::api::ApiToken::new(mock.key(OrgRole::Member));
     let api = ApiClient::new(&mock.base_url(), token, Duration::from_secs(30)).expect("client");
     let me = identity::verify(&api).await.expect("identity");
     let server = AlloyServer::new(

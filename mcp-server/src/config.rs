@@ -3,15 +3,45 @@
 //! checks what can be checked without the network, in particular the API token prefix, so a
 //! bad key never leaves the machine.
 
-use crate::api::ApiToken;
-use crate::errors::StartupError;
-use crate::tools::Toolset;
+use crate::surface::tools::Toolset;
+use crate::upstream::api::ApiToken;
+use crate::upstream::identity::IdentityError;
 use clap::{ArgAction, Parser};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-/// The two prefixes an Alloy API key starts with.
-pub const TOKEN_PREFIXES: [&str; 2] = ["alloy_live_", "alloy_test_"];
+/// Why the server refused to start. `Display` is the one line printed on stderr; it never
+/// contains the API token.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// No token configured.
+    #[error(
+        "missing API token: set ALLOY_API_TOKEN (or pass --api-token) to an Alloy API key starting with alloy_live_ or alloy_test_"
+    )]
+    MissingToken,
+    /// The token lacks both documented prefixes.
+    #[error(
+        "invalid API token: ALLOY_API_TOKEN must start with alloy_live_ or alloy_test_ (an Alloy API key, not a password or session token)"
+    )]
+    InvalidToken,
+    /// No API URL configured.
+    #[error("missing API URL: set ALLOY_API_URL (or pass --api-url), e.g. http://localhost:3000")]
+    MissingUrl,
+    /// The API URL cannot be used.
+    #[error("invalid API URL {url:?} in ALLOY_API_URL: {reason}")]
+    InvalidUrl {
+        /// The URL as configured.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The identity check failed (`GET /api/v1/auth/me`).
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    /// A local problem (HTTP client construction, schema compilation, stdio).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
 
 /// `alloy-mcp`: the command line. `Debug` redacts the token.
 #[derive(Parser)]
@@ -39,9 +69,9 @@ pub struct Cli {
     #[arg(long, env = "ALLOY_MCP_READ_ONLY", action = ArgAction::SetTrue)]
     pub read_only: bool,
 
-    /// Comma-separated tool categories to serve (connectivity is always on): connectivity, tickets, comments, labels, tags, projects, sprints, teams, workflows, summary, access, activity, time, finance, data.
-    #[arg(long, env = "ALLOY_MCP_TOOLSETS", value_name = "LIST")]
-    pub toolsets: Option<String>,
+    /// Comma-separated tool categories to serve (connectivity is always on; default: all).
+    #[arg(long, env = "ALLOY_MCP_TOOLSETS", value_name = "LIST", value_delimiter = ',', value_parser = ToolsetParser)]
+    pub toolsets: Vec<Toolset>,
 
     /// Serve MCP over HTTP on this address (e.g. 127.0.0.1:3001, or 0.0.0.0:3001 for every interface; port 0 picks a free port) instead of stdio. Each request must carry its own Alloy API key.
     #[arg(long = "http", env = "ALLOY_MCP_HTTP_ADDR", value_name = "ADDR")]
@@ -67,6 +97,51 @@ pub struct Cli {
     #[arg(long = "session-idle", env = "ALLOY_MCP_SESSION_IDLE_SECS", value_name = "SECS", default_value_t = 300,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub session_idle_secs: u64,
+
+    /// HTTP: seconds a client has to send a request's headers, counted from when its connection can send one; a connection silent that long (also between requests) is closed.
+    #[arg(long = "header-timeout", env = "ALLOY_MCP_HEADER_TIMEOUT_SECS", value_name = "SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout_secs: u64,
+
+    /// HTTP: seconds a client has to send a whole request body (408 after).
+    #[arg(long = "body-timeout", env = "ALLOY_MCP_BODY_TIMEOUT_SECS", value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout_secs: u64,
+
+    /// HTTP: open connections one client address may hold (more are answered 429 and closed); 0 = no cap. Behind a reverse proxy every client shares the proxy's address: raise it.
+    #[arg(
+        long = "max-connections-per-ip",
+        env = "ALLOY_MCP_MAX_CONNECTIONS_PER_IP",
+        value_name = "N",
+        default_value_t = 64
+    )]
+    pub max_connections_per_ip: usize,
+}
+
+/// Parses one `--toolsets` entry like clap's own enum parser (case-insensitive, the valid ids
+/// listed in `--help` and in the error), after trimming the spaces of `tickets, sprints`.
+#[derive(Clone, Copy, Debug)]
+struct ToolsetParser;
+
+impl clap::builder::TypedValueParser for ToolsetParser {
+    type Value = Toolset;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Toolset, clap::Error> {
+        let trimmed = value
+            .to_str()
+            .map_or_else(|| value.to_owned(), |v| v.trim().to_lowercase().into());
+        clap::builder::EnumValueParser::<Toolset>::new().parse_ref(cmd, arg, &trimmed)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let values = Toolset::all().iter().filter_map(clap::ValueEnum::to_possible_value);
+        Some(Box::new(values))
+    }
 }
 
 impl std::fmt::Debug for Cli {
@@ -83,6 +158,9 @@ impl std::fmt::Debug for Cli {
             .field("allowed_origins", &self.allowed_origins)
             .field("allowed_hosts", &self.allowed_hosts)
             .field("session_idle_secs", &self.session_idle_secs)
+            .field("header_timeout_secs", &self.header_timeout_secs)
+            .field("body_timeout_secs", &self.body_timeout_secs)
+            .field("max_connections_per_ip", &self.max_connections_per_ip)
             .finish()
     }
 }
@@ -100,8 +178,8 @@ pub struct Config {
     pub read_only: bool,
     /// The tool categories to serve; `None` = all.
     pub toolsets: Option<BTreeSet<Toolset>>,
-    /// HTTP mode (`--http`), checked later by [`crate::http::HttpOptions::resolve`]; `None` = stdio.
-    pub http: Option<crate::http::HttpFlags>,
+    /// HTTP mode (`--http`), checked later by [`crate::transport::http::HttpOptions::resolve`]; `None` = stdio.
+    pub http: Option<crate::transport::http::HttpFlags>,
 }
 
 impl Cli {
@@ -140,20 +218,22 @@ impl Cli {
                 });
             }
         }
-        let toolsets = match self.toolsets.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(list) => Some(Toolset::parse_list(list).map_err(|unknown| StartupError::UnknownToolset { unknown })?),
-        };
+        let toolsets = (!self.toolsets.is_empty()).then(|| self.toolsets.iter().copied().collect());
         let http = self
             .http
             .filter(|a| !a.trim().is_empty())
-            .map(|bind| crate::http::HttpFlags {
+            .map(|bind| crate::transport::http::HttpFlags {
                 bind,
                 public_url: self.public_url,
                 issuer: self.issuer,
                 allowed_origins: self.allowed_origins,
                 allowed_hosts: self.allowed_hosts,
                 session_idle: Duration::from_secs(self.session_idle_secs),
+                limits: crate::transport::http::Limits {
+                    header_timeout: Duration::from_secs(self.header_timeout_secs),
+                    body_timeout: Duration::from_secs(self.body_timeout_secs),
+                    max_connections_per_ip: self.max_connections_per_ip,
+                },
             });
         Ok(Config {
             api_url,
@@ -191,17 +271,13 @@ mod tests {
     }
 
     #[test]
-    fn unknown_toolsets_are_named_in_the_error() {
-        let c = cli(&[
-            "--api-url",
-            "http://localhost:3000",
-            "--api-token",
-            "alloy_test_x",
-            "--toolsets",
-            "tickets,bogus",
-        ]);
-        let text = c.into_config().expect_err("bogus").to_string();
+    fn unknown_toolsets_are_named_in_the_error_with_the_valid_ids() {
+        let err = Cli::try_parse_from(["alloy-mcp", "--toolsets", "tickets,bogus"]).expect_err("bogus is refused");
+        let text = err.to_string();
         assert!(text.contains("bogus"), "{text}");
+        for set in Toolset::all() {
+            assert!(text.contains(&set.id()), "{text} lacks {}", set.id());
+        }
     }
 
     #[test]

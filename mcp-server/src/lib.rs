@@ -5,22 +5,14 @@
 //! makes one (or a few) calls to the Alloy API with the caller's API key, and hands the API's
 //! JSON back as the tool result.
 //!
-//! Module map:
+//! Layers, top to bottom (a module imports only from layers below it):
 //!
-//! | module | what lives there |
-//! |---|---|
-//! | [`config`] | command line and environment (`ALLOY_API_URL`, `ALLOY_API_TOKEN`, `--read-only`, ...) |
-//! | [`api`] | [`api::ApiClient`]: generic `get/post/put/patch/delete` with timeout and GET retries |
-//! | [`identity`] | the startup identity check (`GET /api/v1/auth/me`) and the per-request [`identity::Caller`] |
-//! | [`errors`] | the one place where failures become JSON-RPC errors or `isError` tool results |
-//! | [`server`] | [`server::AlloyServer`], the rmcp `ServerHandler`: version negotiation, down-levelling, argument validation, panic capture |
-//! | [`tools`] | one file per tool category; `tools.rs` explains how to add a tool |
-//! | [`prompts`] | the 15 prompts (slash commands) |
-//! | [`resources`] | the `alloy://` resources |
-//! | [`frame`] | the framing rules every transport applies before rmcp (-32600 / -32602 verdicts) |
-//! | [`stdio`] | the stdio framing shim in front of rmcp (-32700 / -32600 / -32602, EOF handling) |
-//! | [`http`] | `--http`: Streamable HTTP and legacy HTTP+SSE on one listener, per-request keys, discovery documents |
-
+//! | layer | modules | what lives there |
+//! |---|---|---|
+//! | command line | [`config`], `main.rs` | flags and environment, startup errors |
+//! | transport | [`transport::pipeline`], [`transport::stdio`], [`transport::http`] | bytes in, JSON-RPC verdicts, ids in flight, answers out; stdio lines, Streamable HTTP and legacy SSE |
+//! | MCP surface | [`surface::server`], [`surface::tools`], [`surface::prompts`], [`surface::resources`], [`surface::errors`] | what a client sees, and what a failure becomes |
+//! | upstream | [`upstream::api`], [`upstream::identity`] | the only code that talks HTTP to Alloy; who a key belongs to |
 //!
 //! Decisions where the contract (`shared/alloy-reference/contract.md` §5–§7) left room or
 //! where the issue overrides it:
@@ -37,17 +29,10 @@
 //! | tool deadline | besides the per-call upstream deadline, a whole tool call is cut off after 2 × timeout + 5 s (an `isError` result) |
 //! | `resources/list` | when the project list cannot be read, only the three fixed resources are listed |
 
-pub mod api;
 pub mod config;
-pub mod errors;
-pub mod frame;
-pub mod http;
-pub mod identity;
-pub mod prompts;
-pub mod resources;
-pub mod server;
-pub mod stdio;
-pub mod tools;
+pub mod surface;
+pub mod transport;
+pub mod upstream;
 
 /// The server name announced in `serverInfo`.
 pub const SERVER_NAME: &str = "alloy-mcp";

@@ -1,21 +1,20 @@
 //! The `alloy-mcp` binary: parse the configuration, check the token prefix (no network), check
 //! the identity behind the token (`GET /api/v1/auth/me`), then serve MCP on stdio until stdin
-//! closes, or with `--http ADDR` over HTTP until SIGINT/SIGTERM ([`alloy_mcp::http`]). Any
+//! closes, or with `--http ADDR` over HTTP until SIGINT/SIGTERM ([`alloy_mcp::transport::http`]). Any
 //! startup failure prints one line on stderr and exits with code 1. Logs go to stderr
 //! (`RUST_LOG`, default `info`); stdout carries protocol messages only.
 
-use alloy_mcp::api::ApiClient;
 use alloy_mcp::config::Cli;
-use alloy_mcp::errors::StartupError;
-use alloy_mcp::http::HttpOptions;
-use alloy_mcp::identity::{self, Caller};
-use alloy_mcp::server::AlloyServer;
-use alloy_mcp::stdio::{self, StdioOptions};
-use alloy_mcp::tools::Selection;
+use alloy_mcp::config::StartupError;
+use alloy_mcp::surface::server::AlloyServer;
+use alloy_mcp::surface::tools::Selection;
+use alloy_mcp::transport::http::HttpOptions;
+use alloy_mcp::transport::stdio::{self, StdioOptions};
+use alloy_mcp::upstream::api::ApiClient;
+use alloy_mcp::upstream::identity::{self, Caller};
 use clap::Parser;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -43,7 +42,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let http = config.http.as_ref().map(HttpOptions::resolve).transpose()?;
     let api = ApiClient::new(&config.api_url, config.token.clone(), config.timeout)
         .map_err(|e| StartupError::Internal(format!("cannot build the HTTP client: {e}")))?;
-    let me = identity::verify(&api).await?;
+    let me = identity::verify(&api).await.map_err(StartupError::Identity)?;
     tracing::info!(
         api = %config.api_url, user_id = %me.user_id, org_id = %me.org_id, role = %me.role,
         read_only = config.read_only, "identity verified"
@@ -53,16 +52,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         toolsets: config.toolsets.clone(),
     };
     if let Some(http) = http {
-        return Ok(alloy_mcp::http::serve(&config, api, &selection, http).await?);
+        return Ok(alloy_mcp::transport::http::serve(api, &selection, http).await?);
     }
+    let drain = api.deadlines().drain;
     let caller = Caller {
         api,
         identity: Arc::new(me),
     };
-    let server = AlloyServer::new(caller, &selection)?;
+    let server = AlloyServer::new(caller, &selection).map_err(|e| StartupError::Internal(e.to_string()))?;
     tracing::info!(tools = server.served_tools().len(), "serving MCP on stdio");
     let options = StdioOptions {
-        drain: config.timeout * 2 + Duration::from_secs(6),
+        drain,
         ..StdioOptions::default()
     };
     stdio::serve_stdio(server, options)

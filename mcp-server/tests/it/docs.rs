@@ -7,7 +7,7 @@ use crate::support::spawn_stack;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn docs_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -59,7 +59,7 @@ fn cell(s: &str) -> String {
 }
 
 fn render(tools: &[Value]) -> String {
-    let toolset_of: BTreeMap<String, &'static str> = alloy_mcp::tools::all_tools()
+    let toolset_of: BTreeMap<String, String> = alloy_mcp::surface::tools::all_tools()
         .into_iter()
         .map(|(set, tool)| (tool.name.to_string(), set.id()))
         .collect();
@@ -71,7 +71,7 @@ fn render(tools: &[Value]) -> String {
     let mut by_set: Vec<(&str, Vec<&Value>)> = Vec::new();
     for t in tools {
         let name = t["name"].as_str().unwrap_or("");
-        let set = toolset_of.get(name).copied().unwrap_or("unknown");
+        let set = toolset_of.get(name).map_or("unknown", String::as_str);
         match by_set.iter_mut().find(|(s, _)| *s == set) {
             Some((_, v)) => v.push(t),
             None => by_set.push((set, vec![t])),
@@ -147,4 +147,30 @@ async fn docs_tools_md_is_generated_from_the_live_tool_list_and_up_to_date() {
         committed == rendered,
         "docs/tools.md is stale: regenerate it with `UPDATE_DOCS=1 cargo test -p alloy-mcp --test it docs` and commit it"
     );
+}
+
+/// The README's settings section names every toolset id, and nothing else (the ids come from
+/// one enum; a renamed or added toolset must show up in the documentation).
+#[test]
+fn the_readme_lists_exactly_the_toolset_ids() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).expect("README");
+    let line = readme
+        .lines()
+        .find(|l| l.starts_with("A flag wins over its variable. Toolset ids:"))
+        .expect("the README's toolset line");
+    let mut listed = String::new();
+    for l in readme.lines().skip_while(|l| *l != line) {
+        listed.push_str(l);
+        listed.push(' ');
+        if l.contains("data`.") {
+            break;
+        }
+    }
+    let end = listed.find("data`.").map_or(listed.len(), |i| i + "data`".len());
+    let documented: Vec<&str> = listed[..end].split('`').skip(1).step_by(2).collect();
+    let ids: Vec<String> = alloy_mcp::surface::tools::Toolset::all()
+        .iter()
+        .map(|t| t.id())
+        .collect();
+    assert_eq!(documented, ids, "README toolset list: {listed}");
 }

@@ -3,7 +3,7 @@
 //! identity, protection (Origin, Host, body limit, framing errors), discovery documents,
 //! session expiry, concurrency and graceful shutdown.
 
-mod client;
+pub(crate) mod client;
 
 use crate::support::{Launch, Mcp, UNKNOWN_KEY, parse_text};
 use alloy_mock_api::model::OrgRole;

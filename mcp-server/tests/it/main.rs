@@ -14,6 +14,7 @@ mod labels;
 mod paths;
 mod projects;
 mod protocol;
+mod request_ids;
 mod snapshots;
 mod sprints;
 mod startup;

@@ -141,11 +141,17 @@ async fn help_and_version_work_without_configuration() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_unknown_toolset_is_a_startup_error() {
+async fn an_unknown_toolset_is_a_usage_error_naming_the_valid_ids() {
     let api = spawn_api().await;
+    api.mock.take_journal();
     let mut c = cmd(&api.mock.base_url(), &key_of(OrgRole::Owner));
-    c.args(["--toolsets", "tickets,bogus"]);
-    let (code, _, stderr) = run(c).await;
-    assert_eq!(code, 1);
-    assert!(stderr.contains("bogus"), "{stderr}");
+    c.env("ALLOY_MCP_TOOLSETS", "tickets, bogus");
+    let (code, stdout, stderr) = run(c).await;
+    assert_eq!(code, 2, "a malformed setting is a usage error: {stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("bogus") && stderr.contains("possible values: connectivity, tickets"),
+        "{stderr}"
+    );
+    assert!(api.mock.journal().is_empty(), "the API was contacted");
 }

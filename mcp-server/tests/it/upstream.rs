@@ -2,7 +2,7 @@
 //! never retry, and every failure is an `isError` result with the status and the API's message
 //! (or `upstream_unavailable` / `upstream_invalid_response` when there is no usable answer).
 
-use crate::support::{Launch, spawn_stack, spawn_stack_with};
+use crate::support::{Launch, Mcp, spawn_stack, spawn_stack_with};
 use alloy_mock_api::{Fault, FaultKind};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -183,4 +183,92 @@ async fn the_server_keeps_serving_after_upstream_failures() {
     s.mcp.call_err("whoami", json!({})).await;
     let v = s.mcp.call_ok("whoami", json!({})).await;
     assert_eq!(v["role"], json!("Owner"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_that_times_out_says_its_outcome_is_unknown_and_how_to_check() {
+    let mut s = spawn_stack_with(Launch::default().args(&["--timeout", "1"])).await;
+    // The mock creates the ticket, then answers late: the write happened.
+    let _f = s
+        .api
+        .mock
+        .fault(
+            Fault::new(FaultKind::Delay(Duration::from_secs(3)))
+                .method("POST")
+                .path_prefix("/api/v1/projects/WEB/tickets"),
+        )
+        .await;
+    let e = s
+        .mcp
+        .call_err("create_ticket", json!({"project_id": "WEB", "title": "maybe made"}))
+        .await;
+    assert_eq!(e["status"], json!(null), "{e}");
+    assert_eq!(e["error"]["code"], json!("outcome_unknown"), "{e}");
+    let message = e["error"]["message"].as_str().expect("message");
+    assert!(message.contains("may or may not have been made"), "{message}");
+    assert!(message.contains("before trying again"), "{message}");
+    assert!(!message.contains("URL may be wrong"), "{message}");
+    assert_eq!(
+        count(&s, "POST", "/api/v1/projects/WEB/tickets"),
+        1,
+        "a write is never retried"
+    );
+}
+
+/// A one-route upstream: `/api/v1/auth/me` answers an identity, everything else answers 200
+/// with `size` bytes, streamed without a length.
+async fn huge_answer_upstream(size: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tcp.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let identity = br#"{"user_id":"u","org_id":"o","email":"e@x.test","role":"Owner"}"#;
+                if head.starts_with(b"GET /api/v1/auth/me ") {
+                    let h = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        identity.len()
+                    );
+                    let _ = tcp.write_all(h.as_bytes()).await;
+                    let _ = tcp.write_all(identity).await;
+                    return;
+                }
+                // No length: the client must count while it reads.
+                let h = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n";
+                if tcp.write_all(h.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = vec![b' '; 64 * 1024];
+                let mut sent = 0;
+                while sent < size {
+                    let n = chunk.len().min(size - sent);
+                    if tcp.write_all(&chunk[..n]).await.is_err() {
+                        return;
+                    }
+                    sent += n;
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upstream_answer_over_the_cap_is_an_error_result_not_a_memory_spike() {
+    let url = huge_answer_upstream(200 * 1024 * 1024).await;
+    let mut mcp = Mcp::spawn_with_key(&url, "alloy_test_k", &Launch::default()).await;
+    let r = mcp.call("get_ticket", json!({"ticket_id": "WEB-1"})).await;
+    assert_eq!(r["result"]["isError"], json!(true), "{r}");
+    let e = crate::support::parse_text(&r);
+    assert_eq!(e["error"]["code"], json!("upstream_too_large"), "{e}");
+    assert!(e["error"]["message"].as_str().unwrap_or("").contains("33554432"), "{e}");
 }

@@ -1,0 +1,460 @@
+//! [`AlloyServer`]: the rmcp `ServerHandler`.
+//!
+//! What it adds on top of rmcp (see `shared/notes/rmcp-3.9-and-mcp-spec.md` for why):
+//!
+//! - **Version negotiation**: `initialize` echoes every version rmcp supports that has a
+//!   handshake (2024-11-05 … 2025-11-25); anything else gets 2025-11-25.
+//! - **Down-levelling** by negotiated version, because rmcp sends every field to every client:
+//!   tool `annotations` only from 2025-03-26 on; `title`, `outputSchema`, `icons` and `_meta`
+//!   never (v1 defines none of them; the JSON lives in the text content, so there is no
+//!   `structuredContent` either). Prompts and resources never carry `title` or `icons`.
+//! - **Tool visibility**: read-only mode and `--toolsets` come from [`crate::surface::tools::catalog`];
+//!   a hidden tool is answered exactly like an unknown one (-32602), never reaching the API.
+//! - **Argument validation** against each tool's input schema with `jsonschema` (formats
+//!   `uuid`, `date`, `date-time`, `email` enforced) before the tool runs: -32602 naming the field.
+//! - **Panic and deadline guard**: a panicking or hanging tool becomes an `isError` result.
+//! - **Per-request caller**: [`AlloyServer::caller`] (HTTP mode puts a [`Caller`] into the
+//!   request's `http::request::Parts` extensions; stdio uses the startup caller).
+//! - `tools/list`, `prompts/list`, `resources/list` and `resources/templates/list` answer in
+//!   one page; a cursor is -32602.
+
+use crate::surface::errors;
+use crate::surface::tools::{self, Catalog, Selection, Tools, Toolset};
+use crate::upstream::identity::Caller;
+use futures::FutureExt;
+use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse, Implementation,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    PromptsCapability, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ResourcesCapability,
+    ServerCapabilities, ServerConfig, Tool, ToolsCapability,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The `instructions` of the `initialize` answer.
+pub const INSTRUCTIONS: &str = "Alloy is a project tracker: an organization holds projects; a project holds tickets, \
+sprints and labels. Wherever a ticket is asked for, its key works as well as its uuid (e.g. WEB-42); projects take their \
+key (e.g. WEB). Dates are YYYY-MM-DD (UTC), timestamps RFC 3339; money is in integer cents. Only Approved time entries \
+count in time and capitalization reports. Lists return {items, next_cursor, has_more}: pass next_cursor back as cursor \
+for the next page. A failed call returns the API's status, code and message; 403 means the key's role or scopes do not \
+allow the action. Start with whoami to learn the caller's org and role.";
+
+/// The newest protocol version with an `initialize` handshake: the answer to unknown versions.
+const FALLBACK_VERSION: ProtocolVersion = ProtocolVersion::V_2025_11_25;
+
+/// A tool's input schema does not compile (our bug, found at start-up).
+#[derive(Debug, thiserror::Error)]
+#[error("internal error: the input schema of {tool} does not compile: {reason}")]
+pub struct SchemaError {
+    /// The tool.
+    pub tool: String,
+    /// The validator's complaint.
+    pub reason: String,
+}
+
+/// The MCP server. Cheap to clone: everything lives behind one `Arc`, so the HTTP transport can
+/// hand every session a clone.
+#[derive(Clone)]
+pub struct AlloyServer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    tools: Tools,
+    catalog: Catalog,
+    /// Per tool: the compiled validator and the schema it was compiled from.
+    validators: HashMap<String, (jsonschema::Validator, Value)>,
+    tool_deadline: Duration,
+}
+
+impl AlloyServer {
+    /// A server acting as `startup` (stdio: the configured key and its verified identity) and
+    /// serving the tools `selection` keeps. Fails only on our own bugs (an input schema that
+    /// does not compile).
+    pub fn new(startup: Caller, selection: &Selection) -> Result<AlloyServer, SchemaError> {
+        let catalog = tools::catalog(selection);
+        let mut validators = HashMap::new();
+        for (_, tool) in &catalog.listed {
+            let mut schema = Value::Object(tool.input_schema.as_ref().clone());
+            bound_integer_formats(&mut schema);
+            let validator = jsonschema::options()
+                .should_validate_formats(true)
+                .build(&schema)
+                .map_err(|e| SchemaError {
+                    tool: tool.name.to_string(),
+                    reason: e.to_string(),
+                })?;
+            validators.insert(tool.name.to_string(), (validator, schema));
+        }
+        let tool_deadline = startup.api.deadlines().tool;
+        Ok(AlloyServer {
+            inner: Arc::new(Inner {
+                tools: Tools::new(startup),
+                catalog,
+                validators,
+                tool_deadline,
+            }),
+        })
+    }
+
+    /// The caller of this request (see [`Tools::caller`]).
+    pub fn caller(&self, ctx: &RequestContext<RoleServer>) -> Caller {
+        self.inner.tools.caller(ctx)
+    }
+
+    /// The served tools in `tools/list` order, with their category, as defined (before
+    /// down-levelling).
+    pub fn served_tools(&self) -> &[(Toolset, Tool)] {
+        &self.inner.catalog.listed
+    }
+
+    async fn dispatch(
+        &self,
+        mut request: CallToolRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let name = request.name.to_string();
+        if self.inner.catalog.router.get(&name).is_none() {
+            tracing::info!(tool = %name, "call to an unknown or hidden tool refused");
+            return Err(errors::unknown_tool(&name));
+        }
+        // Validated in place (lent out of the request and put back), never copied.
+        let mut args = Value::Object(request.arguments.take().unwrap_or_default());
+        if let Some((validator, schema)) = self.inner.validators.get(&name) {
+            let problems: Vec<_> = validator.iter_errors(&args).collect();
+            if !problems.is_empty() {
+                let err = errors::schema_violation(problems);
+                tracing::info!(tool = %name, error = %err.message, "tool arguments refused");
+                return Err(err);
+            }
+            whole_numbers_as_integers(&mut args, schema);
+        }
+        if let Value::Object(map) = args {
+            request.arguments = Some(map);
+        }
+        tracing::info!(tool = %name, "tool call");
+        let started = std::time::Instant::now();
+        let call = self
+            .inner
+            .catalog
+            .router
+            .call(ToolCallContext::new(&self.inner.tools, request, ctx));
+        let mut outcome = guard(&name, self.inner.tool_deadline, call).await;
+        tracing::debug!(tool = %name, elapsed_ms = started.elapsed().as_millis() as u64, "tool done");
+        // v1 defines no structured output: the JSON lives in the text content only.
+        if let Ok(CallToolResponse::Complete(result)) = &mut outcome {
+            result.structured_content = None;
+            result.meta = None;
+        }
+        outcome
+    }
+}
+
+/// The validation schema of a tool states the ranges schemars only names as a `format`
+/// (`uint32`, `int64`, ...), so an out-of-range number is refused naming its field instead of
+/// failing to deserialize. The published schema is left as it is.
+fn bound_integer_formats(schema: &mut Value) {
+    match schema {
+        Value::Object(m) => {
+            let bounds: Option<(f64, f64)> = match m.get("format").and_then(Value::as_str) {
+                Some("uint8") => Some((0.0, f64::from(u8::MAX))),
+                Some("uint16") => Some((0.0, f64::from(u16::MAX))),
+                Some("uint32" | "uint") => Some((0.0, f64::from(u32::MAX))),
+                Some("uint64") => Some((0.0, u64::MAX as f64)),
+                Some("int32" | "int") => Some((f64::from(i32::MIN), f64::from(i32::MAX))),
+                Some("int64") => Some((i64::MIN as f64, i64::MAX as f64)),
+                _ => None,
+            };
+            if let Some((low, high)) = bounds {
+                m.entry("minimum").or_insert(serde_json::json!(low));
+                m.entry("maximum").or_insert(serde_json::json!(high));
+            }
+            m.values_mut().for_each(bound_integer_formats);
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound_integer_formats),
+        _ => {}
+    }
+}
+
+/// JSON Schema counts `1.0` as an integer; serde does not. Where the schema asks for an
+/// integer, a whole number written as a float becomes that integer before the arguments are
+/// deserialized; everything else (free-form objects such as an import bundle) is untouched.
+fn whole_numbers_as_integers(value: &mut Value, schema: &Value) {
+    match value {
+        Value::Number(n) if n.is_f64() && allows_integer(schema) => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0) {
+                if f >= i64::MIN as f64 && f < i64::MAX as f64 {
+                    *value = Value::from(f as i64);
+                } else if f >= 0.0 && f < u64::MAX as f64 {
+                    *value = Value::from(f as u64);
+                }
+            }
+        }
+        Value::Object(m) => {
+            for (k, v) in m.iter_mut() {
+                if let Some(s) = schema.get("properties").and_then(|p| p.get(k)) {
+                    whole_numbers_as_integers(v, s);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(s) = schema.get("items") {
+                items.iter_mut().for_each(|v| whole_numbers_as_integers(v, s));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether `schema` admits an integer (`type` `integer`, alone, in a list, or in an `anyOf`).
+fn allows_integer(schema: &Value) -> bool {
+    let typed = match schema.get("type") {
+        Some(Value::String(t)) => t == "integer",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "integer"),
+        _ => false,
+    };
+    typed
+        || ["anyOf", "oneOf"].iter().any(|k| {
+            schema
+                .get(*k)
+                .and_then(Value::as_array)
+                .is_some_and(|branches| branches.iter().any(allows_integer))
+        })
+}
+
+/// Runs a tool future so that it always answers: a panic becomes an `isError` result
+/// ([`errors::panic_result`]), and so does overrunning `deadline`.
+pub async fn guard<F>(tool: &str, deadline: Duration, call: F) -> Result<CallToolResponse, ErrorData>
+where
+    F: Future<Output = Result<CallToolResponse, ErrorData>>,
+{
+    match tokio::time::timeout(deadline, AssertUnwindSafe(call).catch_unwind()).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(panic)) => Ok(errors::panic_result(tool, panic.as_ref()).into()),
+        Err(_) => Ok(errors::deadline_result(tool, deadline).into()),
+    }
+}
+
+/// Whether `version` (the negotiated one; `None` = not negotiated yet, treated as the newest)
+/// is at least `min`. Versions are dates and compare as strings.
+fn at_least(version: Option<&ProtocolVersion>, min: &ProtocolVersion) -> bool {
+    version.is_none_or(|v| v.as_str() >= min.as_str())
+}
+
+/// A tool as a client of `version` may see it (module docs: "Down-levelling").
+pub fn downlevel_tool(tool: &Tool, version: Option<&ProtocolVersion>) -> Tool {
+    let mut t = tool.clone();
+    t.title = None;
+    t.output_schema = None;
+    t.icons = None;
+    t.meta = None;
+    if at_least(version, &ProtocolVersion::V_2025_03_26) {
+        if let Some(a) = t.annotations.as_mut() {
+            a.title = None;
+        }
+    } else {
+        t.annotations = None;
+    }
+    t
+}
+
+fn reject_cursor(request: Option<&PaginatedRequestParams>) -> Result<(), ErrorData> {
+    match request.and_then(|r| r.cursor.as_ref()) {
+        Some(_) => Err(errors::invalid_cursor()),
+        None => Ok(()),
+    }
+}
+
+impl ServerHandler for AlloyServer {
+    fn get_info(&self) -> ServerConfig {
+        let mut tools = ToolsCapability::default();
+        tools.list_changed = Some(false);
+        let mut prompts = PromptsCapability::default();
+        prompts.list_changed = Some(false);
+        let mut resources = ResourcesCapability::default();
+        resources.subscribe = Some(false);
+        resources.list_changed = Some(false);
+        let mut caps = ServerCapabilities::default();
+        caps.tools = Some(tools);
+        caps.prompts = Some(prompts);
+        caps.resources = Some(resources);
+        ServerConfig::new(caps)
+            .with_protocol_version(FALLBACK_VERSION)
+            .with_server_info(Implementation::new(crate::SERVER_NAME, crate::SERVER_VERSION))
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        reject_cursor(request.as_ref())?;
+        let version = ctx.protocol_version();
+        let tools = self
+            .inner
+            .catalog
+            .listed
+            .iter()
+            .map(|(_, t)| downlevel_tool(t, version.as_ref()))
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.inner.catalog.router.get(name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        self.dispatch(request, ctx).await
+    }
+
+    async fn list_prompts(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        reject_cursor(request.as_ref())?;
+        let prompts = crate::surface::prompts::list_prompts()
+            .into_iter()
+            .map(|mut p| {
+                p.title = None;
+                p.icons = None;
+                p.meta = None;
+                if let Some(args) = p.arguments.as_mut() {
+                    for a in args.iter_mut() {
+                        a.title = None;
+                    }
+                }
+                p
+            })
+            .collect();
+        Ok(ListPromptsResult::with_all_items(prompts))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        crate::surface::prompts::get_prompt(&request.name, request.arguments.as_ref()).map(Into::into)
+    }
+
+    async fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        reject_cursor(request.as_ref())?;
+        let caller = self.caller(&ctx);
+        Ok(ListResourcesResult::with_all_items(
+            crate::surface::resources::list(&caller).await,
+        ))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        reject_cursor(request.as_ref())?;
+        Ok(ListResourceTemplatesResult::with_all_items(
+            crate::surface::resources::templates(),
+        ))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let caller = self.caller(&ctx);
+        crate::surface::resources::read(&caller, &request.uri)
+            .await
+            .map(Into::into)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rmcp::model::{CallToolResult, ContentBlock};
+
+    #[tokio::test]
+    async fn a_panicking_tool_becomes_an_error_result() {
+        let call = async {
+            if tools::Toolset::all().len() > 1 {
+                panic!("tool bug");
+            }
+            Ok(CallToolResult::success(vec![ContentBlock::text("unreachable")]).into())
+        };
+        let outcome = guard("broken_tool", Duration::from_secs(5), call)
+            .await
+            .expect("a result, not an error");
+        let CallToolResponse::Complete(result) = outcome else {
+            panic!("expected a complete result");
+        };
+        assert_eq!(result.is_error, Some(true));
+        let text = &result.content[0].as_text().expect("text").text;
+        assert!(text.contains("\"code\":\"internal\""), "{text}");
+        assert!(text.contains("tool bug"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_hanging_tool_becomes_an_error_result_at_its_deadline() {
+        let call = async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok(CallToolResult::success(vec![]).into())
+        };
+        let outcome = guard("slow_tool", Duration::from_millis(50), call)
+            .await
+            .expect("a result");
+        let CallToolResponse::Complete(result) = outcome else {
+            panic!("expected a complete result");
+        };
+        assert_eq!(result.is_error, Some(true));
+    }
+
+    #[test]
+    fn whole_floats_become_integers_and_integer_formats_get_their_ranges() {
+        let schema = serde_json::json!({"properties": {
+            "a": {"type": "integer"}, "b": {"type": "array", "items": {"type": ["integer", "null"]}},
+            "c": {"anyOf": [{"type": "integer"}, {"type": "null"}]}, "d": {"type": "integer"},
+            "free": {"type": "object"}, "f": {"type": "number"}}});
+        let mut v = serde_json::json!({"a": 1.0, "b": [2.0, 2.5], "c": -3.0, "d": 1e300, "free": {"x": 1.0}, "f": 4.0});
+        whole_numbers_as_integers(&mut v, &schema);
+        assert_eq!(
+            v,
+            serde_json::json!({"a": 1, "b": [2, 2.5], "c": -3, "d": 1e300, "free": {"x": 1.0}, "f": 4.0})
+        );
+        let mut schema =
+            serde_json::json!({"properties": {"n": {"type": "integer", "format": "uint32", "minimum": 0}}});
+        bound_integer_formats(&mut schema);
+        assert_eq!(schema["properties"]["n"]["maximum"], serde_json::json!(4294967295.0));
+        assert_eq!(schema["properties"]["n"]["minimum"], serde_json::json!(0));
+    }
+
+    #[test]
+    fn old_clients_get_no_annotations_and_nobody_gets_titles() {
+        let (_, tool) = tools::all_tools()
+            .into_iter()
+            .find(|(_, t)| t.name == "get_ticket")
+            .expect("get_ticket exists");
+        let mut tool = tool;
+        tool.title = Some("Get ticket".into());
+        let old = downlevel_tool(&tool, Some(&ProtocolVersion::V_2024_11_05));
+        assert!(old.annotations.is_none() && old.title.is_none());
+        let new = downlevel_tool(&tool, Some(&ProtocolVersion::V_2025_06_18));
+        assert!(new.annotations.is_some() && new.title.is_none());
+    }
+}

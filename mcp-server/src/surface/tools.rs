@@ -1,0 +1,300 @@
+//! The tools, one file per category (the `--toolsets` ids), joined here.
+//!
+//! # How to add a tool
+//!
+//! 1. **Pick the file.** The tool's category (contract §5.3) is the file:
+//!    `src/tools/<toolset id>.rs`. Nothing else needs editing: there is no list of tools
+//!    beside the routers, and read-only mode and `--toolsets` derive from the annotations and
+//!    from the file the tool lives in.
+//! 2. **Write the params struct** next to the tool, named `<Tool>Params` (`CreateTicketParams`):
+//!
+//!    ```text
+//!    /// Arguments of `get_label`.
+//!    #[derive(Debug, Deserialize, Serialize, JsonSchema)]
+//!    #[serde(deny_unknown_fields)]
+//!    pub struct GetLabelParams {
+//!        /// Label uuid.
+//!        pub label_id: Id,
+//!    }
+//!    ```
+//!
+//!    - `#[serde(deny_unknown_fields)]` (it becomes `additionalProperties: false`).
+//!    - A `///` sentence on every field: it is the description the model reads. State units
+//!      and defaults in it ("Page size, 1–200 (default 50).").
+//!    - Field types carry the format: [`shared::TicketRef`] (uuid or `WEB-42`),
+//!      [`shared::ProjectRef`], [`shared::Id`] (uuid), [`shared::Date`], [`shared::DateTime`],
+//!      [`shared::Email`], [`shared::Limit`], [`shared::Cursor`], the enums in [`shared`]
+//!      (never a plain `String` for an enum). Bounds via `#[schemars(length(min = 1, max =
+//!      100))]` / `#[schemars(range(min = 0, max = 100))]`.
+//!    - Required = not `Option`. Optional = `Option<T>` with
+//!      `#[serde(default, skip_serializing_if = "Option::is_none")]` (`null` means "not given").
+//!      A nullable PATCH field (`null` clears it) = [`shared::Patch<T>`] with
+//!      `#[serde(default, skip_serializing_if = "Patch::is_absent")]`.
+//!    - A tool without arguments takes no `Parameters` at all.
+//! 3. **Write the tool** in the file's single `#[tool_router(router = <id>_router, vis =
+//!    "pub(crate)")] impl Tools` block. The function name is the tool name (`verb_noun`);
+//!    its `///` doc is the description: say what it does, when to use it (and when another
+//!    tool fits better), and what it returns. Annotations are always explicit, all four hints:
+//!
+//!    ```text
+//!    /// Get one label by id. Use `list_labels` to find label ids of a project. Returns the Label.
+//!    #[tool(annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false))]
+//!    async fn get_label(
+//!        &self,
+//!        Parameters(p): Parameters<GetLabelParams>,
+//!        ctx: RequestContext<RoleServer>,
+//!    ) -> Result<CallToolResult, ErrorData> {
+//!        let caller = self.caller(&ctx);
+//!        let r = caller.api.get(ApiPath::fixed("/api/v1/labels").seg(p.label_id.as_str()), &Query::new()).await;
+//!        Ok(errors::json_result(r))
+//!    }
+//!    ```
+//!
+//!    `read_only_hint = true` exactly for tools that only read: read-only mode keeps those and
+//!    nothing else. `destructive_hint` for deletes, detaches, wholesale replacement and
+//!    irreversible business changes; `idempotent_hint` per §5.3; `open_world_hint = false`.
+//! 4. **Call the API** through `self.caller(&ctx)`: it is the caller of this request (stdio:
+//!    the startup key; HTTP: the request's key) with its [`crate::upstream::identity::Identity`] (use
+//!    `caller.identity.org_id` / `user_id` for defaults). Use the generic client only:
+//!    `api.get(path, &Query)` (retried), `api.get_text` (CSV), `api.post(path, Some(&body))`,
+//!    `api.put`, `api.patch`, `api.delete`. Paths are [`crate::upstream::api::ApiPath`]s: fixed words from the code
+//!    plus `.seg(value)` for every value taken from the arguments (encoded; `.`/`..` refused),
+//!    never a formatted string. Bodies: [`body`]`(&params, &["ticket_id"])` serializes the params
+//!    without the fields that went into the path (absent fields are skipped,
+//!    [`shared::Patch::Null`] becomes `null`).
+//! 5. **Map the outcome through [`crate::surface::errors`]**, never by hand: `errors::json_result(r)`
+//!    (the API's JSON), `errors::deleted_result(r, "label_id", value)` for 204 deletes,
+//!    `errors::text_result(r)` for CSV, `errors::json_value(r)` when a tool combines calls.
+//!    Rules the schema cannot express ("at least one of", "exactly one of") are checked first
+//!    with `errors::require_at_least_one` / `errors::require_exactly_one` and returned as
+//!    `Err(..)` (JSON-RPC -32602); everything the API says becomes an `isError` result.
+//!    Never pre-check permissions: the API decides.
+//!
+//! 6. **Test it** in `tests/it/<toolset id>.rs` (add the module to `tests/it/main.rs`):
+//!    `let mut s = spawn_stack().await;` starts the mock API and the real binary;
+//!    `s.mcp.call_ok(name, args)` (success, returns the parsed JSON), `call_err` (`isError`
+//!    result), `call_invalid` (-32602); `s.api.mock.fault(..)` injects upstream faults and
+//!    `s.api.requests(prefix)` shows what reached the API. One success and one failure per
+//!    tool at least. Then accept the new schema snapshot
+//!    (`INSTA_UPDATE=always cargo test -p alloy-mcp`, or `cargo insta review`) after reading it.
+//!
+//! Before a tool runs, the server has already checked that the tool is visible, validated the
+//! arguments against the input schema (formats included) and wrapped the call in a panic
+//! guard and a deadline, so the body only does steps 4–5.
+//!
+//! Order: `tools/list` lists categories in [`Toolset`] order, tools by name within a
+//! category.
+
+use crate::surface::errors;
+use crate::upstream::identity::Caller;
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::model::Tool;
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+pub mod access;
+pub mod activity;
+pub mod comments;
+pub mod connectivity;
+pub mod data;
+pub mod finance;
+pub mod labels;
+pub mod projects;
+pub mod shared;
+pub mod sprints;
+pub mod summary;
+pub mod tags;
+pub mod teams;
+pub mod tickets;
+pub mod time;
+pub mod workflows;
+
+/// What every tool runs on: the receiver of the `#[tool_router]` impl blocks, one per toolset
+/// file. It knows only the caller to fall back on; the protocol handler
+/// ([`crate::surface::server::AlloyServer`]) holds it and dispatches to it, so the tools do
+/// not depend on the handler.
+#[derive(Clone, Debug)]
+pub struct Tools {
+    startup: Caller,
+}
+
+impl Tools {
+    /// Tools acting as `startup` when a request brings no caller of its own (stdio).
+    pub fn new(startup: Caller) -> Tools {
+        Tools { startup }
+    }
+
+    /// The caller of this request: the [`Caller`] an HTTP authentication layer put into the
+    /// request's `http::request::Parts` (or directly into the context), else the startup caller.
+    pub fn caller(&self, ctx: &RequestContext<RoleServer>) -> Caller {
+        ctx.extensions
+            .get::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Caller>())
+            .or_else(|| ctx.extensions.get::<Caller>())
+            .cloned()
+            .unwrap_or_else(|| self.startup.clone())
+    }
+}
+
+/// A tool category: one file under `src/surface/tools/`, one `--toolsets` id. This enum is the
+/// one list of toolsets: the ids are the variants in lower case (clap's `ValueEnum`), their
+/// order is the `tools/list` order (contract §5.3), and `--help`, the error for an unknown id
+/// and the README's list (checked by a test) all come from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+pub enum Toolset {
+    /// `ping`, `whoami` (always served).
+    Connectivity,
+    /// Tickets.
+    Tickets,
+    /// Comments.
+    Comments,
+    /// Label Management.
+    Labels,
+    /// Tag Management.
+    Tags,
+    /// Project Management.
+    Projects,
+    /// Sprint Lifecycle.
+    Sprints,
+    /// Team Management.
+    Teams,
+    /// Workflow Management.
+    Workflows,
+    /// Projects & Sprints (the project summary).
+    Summary,
+    /// Organization & Access.
+    Access,
+    /// Activity.
+    Activity,
+    /// Time Tracking.
+    Time,
+    /// Finance & Reporting.
+    Finance,
+    /// Data Export & Import.
+    Data,
+}
+
+impl Toolset {
+    /// Every toolset, in `tools/list` order.
+    pub fn all() -> &'static [Toolset] {
+        <Toolset as clap::ValueEnum>::value_variants()
+    }
+
+    /// The `--toolsets` id (= the file name).
+    pub fn id(self) -> String {
+        clap::ValueEnum::to_possible_value(&self)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
+    }
+
+    /// The router of this category's file. The only place that names the routers.
+    fn router(self) -> ToolRouter<Tools> {
+        match self {
+            Toolset::Connectivity => Tools::connectivity_router(),
+            Toolset::Tickets => Tools::tickets_router(),
+            Toolset::Comments => Tools::comments_router(),
+            Toolset::Labels => Tools::labels_router(),
+            Toolset::Tags => Tools::tags_router(),
+            Toolset::Projects => Tools::projects_router(),
+            Toolset::Sprints => Tools::sprints_router(),
+            Toolset::Teams => Tools::teams_router(),
+            Toolset::Workflows => Tools::workflows_router(),
+            Toolset::Summary => Tools::summary_router(),
+            Toolset::Access => Tools::access_router(),
+            Toolset::Activity => Tools::activity_router(),
+            Toolset::Time => Tools::time_router(),
+            Toolset::Finance => Tools::finance_router(),
+            Toolset::Data => Tools::data_router(),
+        }
+    }
+}
+
+/// Whether a tool only reads (its `readOnlyHint` is true). Read-only mode keeps exactly these.
+pub fn is_read_only(tool: &Tool) -> bool {
+    tool.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true)
+}
+
+/// Which tools to serve.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Hide and refuse every tool that is not read-only.
+    pub read_only: bool,
+    /// Serve only these categories (`connectivity` is always added); `None` = all.
+    pub toolsets: Option<BTreeSet<Toolset>>,
+}
+
+/// The served tools: one router for dispatch and the `tools/list` order.
+pub struct Catalog {
+    /// Every served tool (the union of the selected category routers, minus hidden tools).
+    pub router: ToolRouter<Tools>,
+    /// The served tools in `tools/list` order, with their category.
+    pub listed: Vec<(Toolset, Tool)>,
+}
+
+/// Every tool of every category, in `tools/list` order (for docs and tests).
+pub fn all_tools() -> Vec<(Toolset, Tool)> {
+    catalog(&Selection::default()).listed
+}
+
+/// Builds the served catalog: the selected categories joined with `+`, then, in read-only
+/// mode, every tool without `readOnlyHint: true` removed.
+pub fn catalog(selection: &Selection) -> Catalog {
+    let mut router = ToolRouter::new();
+    let mut listed = Vec::new();
+    for &set in Toolset::all() {
+        let wanted = set == Toolset::Connectivity || selection.toolsets.as_ref().is_none_or(|s| s.contains(&set));
+        if !wanted {
+            continue;
+        }
+        let mut part = set.router();
+        for route in part.map.values_mut() {
+            tidy(&mut route.attr);
+        }
+        let mut tools = part.list_all();
+        if selection.read_only {
+            for t in tools.iter().filter(|t| !is_read_only(t)) {
+                part.remove_route(&t.name);
+            }
+            tools.retain(is_read_only);
+        }
+        listed.extend(tools.into_iter().map(|t| (set, t)));
+        router += part;
+    }
+    Catalog { router, listed }
+}
+
+/// Normalizes a tool definition as generated by the macros: the doc comment's hard line breaks
+/// become spaces (paragraph breaks stay), and an input schema without its own
+/// `additionalProperties` (tools without arguments) refuses unknown arguments too.
+fn tidy(tool: &mut Tool) {
+    if let Some(d) = tool.description.as_ref() {
+        let paragraphs: Vec<String> = d
+            .split("\n\n")
+            .map(|p| p.split('\n').map(str::trim).collect::<Vec<_>>().join(" "))
+            .collect();
+        tool.description = Some(paragraphs.join("\n\n").into());
+    }
+    if !tool.input_schema.contains_key("additionalProperties") {
+        let mut schema = tool.input_schema.as_ref().clone();
+        schema.insert("additionalProperties".into(), Value::Bool(false));
+        tool.input_schema = std::sync::Arc::new(schema);
+    }
+}
+
+/// The JSON body of a write: `params` serialized (absent optional fields skipped), without the
+/// fields that went into the path.
+pub fn body<T: Serialize>(params: &T, path_params: &[&str]) -> Result<Value, ErrorData> {
+    match serde_json::to_value(params) {
+        Ok(Value::Object(mut m)) => {
+            for p in path_params {
+                m.remove(*p);
+            }
+            Ok(Value::Object(m))
+        }
+        Ok(_) => Err(errors::internal("tool arguments did not serialize to an object")),
+        Err(e) => Err(errors::internal(format!("tool arguments did not serialize: {e}"))),
+    }
+}

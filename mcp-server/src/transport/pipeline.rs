@@ -1,0 +1,764 @@
+//! The one inbound pipeline: every transport (stdio, Streamable HTTP, legacy HTTP+SSE) hands the
+//! bytes of one incoming message to a [`Pipeline`] and gets back what to do with it, and hands
+//! every outgoing message to the same pipeline before it leaves. So a malformed message gets the
+//! same JSON-RPC error whichever way it arrived, and one place owns request ids.
+//!
+//! Inbound, in order:
+//!
+//! | message | verdict |
+//! |---|---|
+//! | not JSON (or not UTF-8) | `-32700`, `id: null` |
+//! | a batch array, not an object, bad `jsonrpc`/`id`/`method` (a fractional id included) | `-32600`, the request's `id` when usable |
+//! | a notification (a `method`, no `id`) that is malformed in any way | dropped: notifications are never answered |
+//! | a known MCP method whose `params` do not fit (`tools/call` without `name`, ...) | `-32602` with the request's `id` |
+//! | a request whose `id` is already in flight in this session | `-32600` with that `id`; nothing runs |
+//! | a notification or response before `initialize` (stdio, legacy SSE) | dropped (rmcp would end the session) |
+//! | a request before `initialize` without the 2026-07-28 `_meta` ([`Bare::Handshake`], stdio only) | served as a 2024-11-05 client is served: a handshake the client never sees comes first |
+//! | anything else | forwarded to rmcp |
+//!
+//! **Request ids.** The client's id (any string, any integer a JSON number can hold) is kept
+//! here; rmcp sees a fresh integer per request. Answers get the client's id back, byte for
+//! byte, in [`Pipeline::outbound`], which also settles the request: an answer whose request is
+//! unknown (cancelled, or the synthetic handshake) is not sent. `notifications/cancelled`
+//! names the client's id and is translated too. So duplicate ids cannot reach rmcp, ids rmcp
+//! cannot represent (2^63 and above) work, and a transport can tell when nothing is owed.
+
+// Logging and resource subscriptions are deprecated in 2026-07-28 but still served to
+// handshake-era clients, so their request types stay in the list of known methods.
+#[allow(deprecated)]
+use rmcp::model::{
+    CallToolRequest, ClientJsonRpcMessage, CompleteRequest, ConstString, DiscoverRequest, ErrorCode, GetPromptRequest,
+    InitializeRequest, ListPromptsRequest, ListResourceTemplatesRequest, ListResourcesRequest, ListToolsRequest,
+    PingRequest, ReadResourceRequest, Request, RequestNoParam, RequestOptionalParam, SetLevelRequest, SubscribeRequest,
+    SubscriptionsListenRequest, UnsubscribeRequest,
+};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use tokio::sync::Notify;
+
+/// The `_meta` key that marks a 2026-07-28 (stateless) request.
+pub(crate) const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+/// The other per-request `_meta` key of 2026-07-28.
+pub(crate) const META_CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+/// The protocol revision a request without handshake and without `_meta` is served as: the
+/// revision the public Alloy docs name.
+pub(crate) const BARE_REQUEST_VERSION: &str = "2024-11-05";
+
+/// What a request that arrives before any `initialize`, without the 2026-07-28 `_meta`, gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Bare {
+    /// Forwarded as is: rmcp refuses it with -32602 (HTTP: the strict answer the official
+    /// 2026-07-28 suite requires).
+    Strict,
+    /// A person at a terminal typed it: a handshake at [`BARE_REQUEST_VERSION`] is made on the
+    /// client's behalf first (its answer is not sent), and the request is served (stdio).
+    Handshake,
+}
+
+/// How a pipeline treats the start of a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Policy {
+    /// Requests before `initialize`.
+    pub bare: Bare,
+    /// Whether notifications and responses before `initialize` are dropped: rmcp's generic
+    /// transport ends the session on them (stdio, legacy SSE). Streamable HTTP sessions start
+    /// initialized.
+    pub drop_before_initialize: bool,
+}
+
+impl Policy {
+    /// stdio: a person may type a bare request; nothing may end the session early.
+    pub(crate) const STDIO: Policy = Policy {
+        bare: Bare::Handshake,
+        drop_before_initialize: true,
+    };
+    /// Legacy HTTP+SSE: strict, and nothing may end the session early.
+    pub(crate) const LEGACY_SSE: Policy = Policy {
+        bare: Bare::Strict,
+        drop_before_initialize: true,
+    };
+    /// Streamable HTTP: rmcp owns the session lifecycle.
+    pub(crate) const STREAMABLE: Policy = Policy {
+        bare: Bare::Strict,
+        drop_before_initialize: false,
+    };
+}
+
+/// An error answered by the pipeline itself; rmcp never sees the message.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Reply {
+    /// The request's id, or `null`.
+    pub id: Value,
+    /// The JSON-RPC error code.
+    pub code: ErrorCode,
+    /// The message.
+    pub message: String,
+    /// Whether the input was not a usable JSON-RPC message at all (HTTP answers 400), rather
+    /// than a well-formed request that is refused (unfitting params, an id in use: HTTP 200).
+    pub malformed: bool,
+}
+
+impl Reply {
+    fn refused(id: Value, code: ErrorCode, message: impl Into<String>) -> Reply {
+        Reply {
+            id,
+            code,
+            message: message.into(),
+            malformed: false,
+        }
+    }
+
+    fn malformed(id: Value, code: ErrorCode, message: impl Into<String>) -> Reply {
+        Reply {
+            id,
+            code,
+            message: message.into(),
+            malformed: true,
+        }
+    }
+
+    fn invalid(id: Value, why: &str) -> Reply {
+        Reply::malformed(id, ErrorCode::INVALID_REQUEST, format!("Invalid Request: {why}"))
+    }
+
+    /// The JSON-RPC error response.
+    pub(crate) fn to_value(&self) -> Value {
+        error_body(&self.id, self.code, &self.message)
+    }
+}
+
+/// The reply to a message longer than `max` bytes (which is skipped, not read).
+pub(crate) fn too_long(max: usize) -> Reply {
+    Reply::invalid(Value::Null, &format!("message longer than {max} bytes"))
+}
+
+/// The one JSON-RPC error response body of this crate.
+pub(crate) fn error_body(id: &Value, code: ErrorCode, message: &str) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code.0, "message": message}})
+}
+
+/// What to do with one inbound message.
+#[derive(Debug)]
+pub(crate) enum Inbound {
+    /// Hand this to rmcp (its request id already replaced).
+    Forward(Box<ClientJsonRpcMessage>),
+    /// Answer the client with this error.
+    Reply(Reply),
+    /// Neither forward nor answer (the reason is for the debug log).
+    Ignore(&'static str),
+}
+
+/// One request handed to rmcp and not answered yet.
+struct Owed {
+    /// The client's id; `None` for the synthetic handshake, whose answer nobody reads.
+    client_id: Option<Value>,
+}
+
+#[derive(Default)]
+struct State {
+    initialized: bool,
+    next_id: i64,
+    /// rmcp's id → the request.
+    owed: HashMap<i64, Owed>,
+    /// The client's id (as canonical JSON) → rmcp's id.
+    by_client: HashMap<String, i64>,
+}
+
+impl State {
+    fn owe(&mut self, client_id: Option<Value>) -> i64 {
+        self.next_id += 1;
+        let internal = self.next_id;
+        if let Some(id) = &client_id {
+            self.by_client.insert(id_key(id), internal);
+        }
+        self.owed.insert(internal, Owed { client_id });
+        internal
+    }
+
+    fn settle(&mut self, internal: i64) -> Option<Owed> {
+        let owed = self.owed.remove(&internal)?;
+        if let Some(id) = &owed.client_id {
+            self.by_client.remove(&id_key(id));
+        }
+        Some(owed)
+    }
+}
+
+fn id_key(id: &Value) -> String {
+    id.to_string()
+}
+
+/// The inbound pipeline of one session (stdio: the process; HTTP: one MCP session, or one
+/// request without a session).
+pub(crate) struct Pipeline {
+    policy: Policy,
+    state: Mutex<State>,
+    settled: Notify,
+}
+
+impl Pipeline {
+    /// A pipeline for a session that starts as `policy` says.
+    pub(crate) fn new(policy: Policy) -> Pipeline {
+        Pipeline {
+            policy,
+            state: Mutex::new(State {
+                initialized: !policy.drop_before_initialize,
+                ..State::default()
+            }),
+            settled: Notify::new(),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock leaves consistent maps behind; keep serving.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Decides what happens to the bytes of one message.
+    pub(crate) fn accept(&self, bytes: &[u8]) -> Vec<Inbound> {
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(value) => self.accept_value(value),
+            Err(e) => vec![Inbound::Reply(Reply::malformed(
+                Value::Null,
+                ErrorCode::PARSE_ERROR,
+                format!("Parse error: {e}"),
+            ))],
+        }
+    }
+
+    /// Decides what happens to one parsed message.
+    pub(crate) fn accept_value(&self, value: Value) -> Vec<Inbound> {
+        let message = match check(value) {
+            Checked::Message(m) => m,
+            Checked::Reply(r) => return vec![Inbound::Reply(r)],
+            Checked::Ignore(why) => return vec![Inbound::Ignore(why)],
+        };
+        match message {
+            Message::Request { id, method, mut value } => {
+                let mut state = self.state();
+                if state.by_client.contains_key(&id_key(&id)) {
+                    return vec![Inbound::Reply(Reply::refused(
+                        id.clone(),
+                        ErrorCode::INVALID_REQUEST,
+                        format!(
+                            "Invalid Request: the id {id} belongs to a request still in flight in this session; use a new id"
+                        ),
+                    ))];
+                }
+                let mut out = Vec::new();
+                let is_initialize = method == InitializeRequest::METHOD;
+                if !state.initialized && !is_initialize && self.policy.bare == Bare::Handshake && is_bare(&value) {
+                    if method != PingRequest::METHOD {
+                        tracing::info!(
+                            method = %method,
+                            version = BARE_REQUEST_VERSION,
+                            "a request arrived without initialize: served as a {BARE_REQUEST_VERSION} client without a handshake"
+                        );
+                        out.extend(self.handshake(&mut state));
+                    }
+                } else if is_initialize || !is_bare(&value) {
+                    state.initialized = true;
+                }
+                let internal = state.owe(Some(id));
+                value.insert("id".into(), Value::from(internal));
+                match parse(value) {
+                    Ok(msg) => out.push(Inbound::Forward(msg)),
+                    Err(reply) => {
+                        state.settle(internal);
+                        out.push(Inbound::Reply(reply));
+                    }
+                }
+                out
+            }
+            Message::Notification { method, mut value } => {
+                let mut state = self.state();
+                if !state.initialized && self.policy.drop_before_initialize {
+                    return vec![Inbound::Ignore("a notification before initialize")];
+                }
+                if method == "notifications/cancelled" {
+                    // The client names its own id; rmcp knows ours. A request no longer in
+                    // flight has nothing to cancel.
+                    let named = value
+                        .get("params")
+                        .and_then(|p| p.get("requestId"))
+                        .map(id_key)
+                        .and_then(|k| state.by_client.get(&k).copied());
+                    let Some(internal) = named else {
+                        return vec![Inbound::Ignore("cancellation of a request not in flight")];
+                    };
+                    // A cancelled request is not answered (the spec says so): stop waiting.
+                    state.settle(internal);
+                    drop(state);
+                    self.settled.notify_waiters();
+                    if let Some(Value::Object(params)) = value.get_mut("params") {
+                        params.insert("requestId".into(), Value::from(internal));
+                    }
+                }
+                match parse(value) {
+                    Ok(msg) => vec![Inbound::Forward(msg)],
+                    Err(_) => vec![Inbound::Ignore("a malformed notification")],
+                }
+            }
+            Message::Response { value } => {
+                if !self.state().initialized && self.policy.drop_before_initialize {
+                    return vec![Inbound::Ignore("a response before initialize")];
+                }
+                let echo = value.get("id").cloned().unwrap_or(Value::Null);
+                match parse(value) {
+                    Ok(msg) => vec![Inbound::Forward(msg)],
+                    Err(reply) => vec![Inbound::Reply(Reply { id: echo, ..reply })],
+                }
+            }
+        }
+    }
+
+    /// The synthetic `initialize` + `notifications/initialized` of a bare request.
+    fn handshake(&self, state: &mut State) -> Vec<Inbound> {
+        state.initialized = true;
+        let internal = state.owe(None);
+        let initialize = json!({
+            "jsonrpc": "2.0",
+            "id": internal,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": BARE_REQUEST_VERSION,
+                "capabilities": {},
+                "clientInfo": {"name": "bare-request", "version": "0"},
+            },
+        });
+        let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        [initialize, initialized]
+            .into_iter()
+            .filter_map(|v| serde_json::from_value::<ClientJsonRpcMessage>(v).ok())
+            .map(|m| Inbound::Forward(Box::new(m)))
+            .collect()
+    }
+
+    /// Prepares one message rmcp sent for the client: an answer gets the client's id back and
+    /// settles its request; `None` when nobody must see it (the synthetic handshake's answer,
+    /// or an answer to a request the client cancelled).
+    pub(crate) fn outbound(&self, mut message: Value) -> Option<Value> {
+        let is_answer = message.get("method").is_none() && message.get("id").is_some();
+        if !is_answer {
+            return Some(message);
+        }
+        let internal = message.get("id").and_then(Value::as_i64);
+        let owed = internal.and_then(|i| self.state().settle(i));
+        self.settled.notify_waiters();
+        match owed {
+            Some(Owed { client_id: Some(id) }) => {
+                if let Value::Object(m) = &mut message {
+                    m.insert("id".into(), id);
+                }
+                Some(message)
+            }
+            Some(Owed { client_id: None }) => None,
+            None if internal.is_some() => {
+                tracing::debug!("an answer to a request no longer in flight (cancelled) was not sent");
+                None
+            }
+            // An error rmcp answered without an id (a message it could not read): as is.
+            None => Some(message),
+        }
+    }
+
+    /// Stops waiting for the answer to the request rmcp knows as `internal` (its HTTP response
+    /// was dropped before the answer went out); a no-op once it was answered.
+    pub(crate) fn abandon(&self, internal: i64) {
+        if self.state().settle(internal).is_some() {
+            self.settled.notify_waiters();
+        }
+    }
+
+    /// The client's id of the request rmcp knows as `internal`, while it is owed.
+    pub(crate) fn client_id(&self, internal: i64) -> Option<Value> {
+        self.state().owed.get(&internal).and_then(|o| o.client_id.clone())
+    }
+
+    /// How many requests are owed an answer.
+    pub(crate) fn owed(&self) -> usize {
+        self.state().owed.len()
+    }
+
+    /// Resolves when no answer is owed.
+    pub(crate) async fn settled(&self) {
+        loop {
+            let notified = self.settled.notified();
+            if self.owed() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Whether a request carries none of the 2026-07-28 `_meta` keys (a bare request).
+fn is_bare(request: &Map<String, Value>) -> bool {
+    let meta = request.get("params").and_then(|p| p.get("_meta"));
+    !meta.is_some_and(|m| m.get(META_PROTOCOL_VERSION).is_some() || m.get(META_CLIENT_CAPABILITIES).is_some())
+}
+
+/// One JSON-RPC message, checked for shape and classified.
+enum Message {
+    Request {
+        id: Value,
+        method: String,
+        value: Map<String, Value>,
+    },
+    Notification {
+        method: String,
+        value: Map<String, Value>,
+    },
+    Response {
+        value: Map<String, Value>,
+    },
+}
+
+enum Checked {
+    Message(Message),
+    Reply(Reply),
+    Ignore(&'static str),
+}
+
+/// The shape rules of JSON-RPC 2.0 and MCP (see the module table); nothing is copied.
+fn check(value: Value) -> Checked {
+    let mut obj = match value {
+        Value::Object(o) => o,
+        Value::Array(_) => {
+            return Checked::Reply(Reply::invalid(
+                Value::Null,
+                "batches are not supported; send one message per request",
+            ));
+        }
+        _ => {
+            return Checked::Reply(Reply::invalid(Value::Null, "a JSON-RPC message must be a JSON object"));
+        }
+    };
+    let method = match obj.get("method") {
+        None => None,
+        Some(Value::String(m)) => Some(m.clone()),
+        Some(_) if !obj.contains_key("id") => return Checked::Ignore("a notification whose method is not a string"),
+        Some(_) => None,
+    };
+    let Some(raw_id) = obj.get("id") else {
+        // A notification is never answered, however malformed.
+        return match method {
+            Some(method) if is_jsonrpc_2(&obj) && params_shape_ok(&obj) => {
+                Checked::Message(Message::Notification { method, value: obj })
+            }
+            Some(_) => Checked::Ignore("a malformed notification"),
+            None => Checked::Reply(Reply::invalid(
+                Value::Null,
+                "expected `method` (request or notification) or `result`/`error` (response)",
+            )),
+        };
+    };
+    let id = match raw_id {
+        Value::String(_) => raw_id.clone(),
+        Value::Number(n) if n.is_i64() || n.is_u64() => raw_id.clone(),
+        Value::Number(_) => return Checked::Reply(Reply::invalid(Value::Null, "`id` must be a string or an integer")),
+        _ => return Checked::Reply(Reply::invalid(Value::Null, "`id` must be a string or a number")),
+    };
+    if !is_jsonrpc_2(&obj) {
+        return Checked::Reply(Reply::invalid(id, "`jsonrpc` must be \"2.0\""));
+    }
+    match obj.get("method") {
+        Some(Value::String(_)) => {}
+        Some(_) => return Checked::Reply(Reply::invalid(id, "`method` must be a string")),
+        None => {
+            if !(obj.contains_key("result") || obj.contains_key("error")) {
+                return Checked::Reply(Reply::invalid(
+                    id,
+                    "expected `method` (request or notification) or `result`/`error` (response)",
+                ));
+            }
+            return Checked::Message(Message::Response { value: obj });
+        }
+    }
+    let method = method.unwrap_or_default();
+    if !params_shape_ok(&obj) {
+        if known_request(&method) {
+            return Checked::Reply(Reply::refused(
+                id,
+                ErrorCode::INVALID_PARAMS,
+                format!("Invalid params for {method}: `params` must be an object"),
+            ));
+        }
+        return Checked::Reply(Reply::invalid(id, "`params` must be an object or an array"));
+    }
+    if let Some(problem) = params_problem(&method, &mut obj) {
+        return Checked::Reply(Reply::refused(
+            id,
+            ErrorCode::INVALID_PARAMS,
+            format!("Invalid params for {method}: {problem}"),
+        ));
+    }
+    Checked::Message(Message::Request { id, method, value: obj })
+}
+
+fn is_jsonrpc_2(obj: &Map<String, Value>) -> bool {
+    obj.get("jsonrpc").and_then(Value::as_str) == Some("2.0")
+}
+
+fn params_shape_ok(obj: &Map<String, Value>) -> bool {
+    obj.get("params")
+        .is_none_or(|p| p.is_object() || p.is_array() || p.is_null())
+}
+
+/// Parses a checked message into rmcp's type (moved, not copied).
+fn parse(value: Map<String, Value>) -> Result<Box<ClientJsonRpcMessage>, Reply> {
+    serde_json::from_value::<ClientJsonRpcMessage>(Value::Object(value))
+        .map(Box::new)
+        .map_err(|e| Reply::invalid(Value::Null, &e.to_string()))
+}
+
+/// A client request type of rmcp with a fixed method name.
+trait KnownRequest: DeserializeOwned {
+    const METHOD: &'static str;
+}
+
+impl<M: ConstString + DeserializeOwned, P: DeserializeOwned> KnownRequest for Request<M, P> {
+    const METHOD: &'static str = M::VALUE;
+}
+
+impl<M: ConstString + DeserializeOwned, P: DeserializeOwned> KnownRequest for RequestOptionalParam<M, P> {
+    const METHOD: &'static str = M::VALUE;
+}
+
+impl<M: ConstString + DeserializeOwned> KnownRequest for RequestNoParam<M> {
+    const METHOD: &'static str = M::VALUE;
+}
+
+/// The client requests rmcp parses into typed params, named by rmcp's own types (the method
+/// strings come from them): for these, params that do not parse are -32602, where rmcp would
+/// take the request for an unknown method (-32601).
+macro_rules! known_requests {
+    ($($request:ty),+ $(,)?) => {
+        #[allow(deprecated)]
+        fn known_request(method: &str) -> bool {
+            $(method == <$request as KnownRequest>::METHOD)||+
+        }
+
+        /// Why `params` do not fit `method` (serde's message, e.g. "missing field `name`"), for
+        /// a known method; `None` when they fit or the method is not known.
+        #[allow(deprecated)]
+        fn params_problem(method: &str, request: &mut Map<String, Value>) -> Option<String> {
+            $(
+                if method == <$request as KnownRequest>::METHOD {
+                    return probe::<$request>(request);
+                }
+            )+
+            None
+        }
+    };
+}
+
+known_requests!(
+    PingRequest,
+    InitializeRequest,
+    DiscoverRequest,
+    CompleteRequest,
+    SetLevelRequest,
+    GetPromptRequest,
+    ListPromptsRequest,
+    ListResourcesRequest,
+    ListResourceTemplatesRequest,
+    ReadResourceRequest,
+    SubscriptionsListenRequest,
+    SubscribeRequest,
+    UnsubscribeRequest,
+    CallToolRequest,
+    ListToolsRequest,
+);
+
+/// Deserializes the `method` and `params` of `request` as `T`, lending them and putting them
+/// back, so nothing is copied.
+fn probe<T: KnownRequest>(request: &mut Map<String, Value>) -> Option<String> {
+    let mut shell = Map::new();
+    for key in ["method", "params"] {
+        if let Some(v) = request.remove(key) {
+            shell.insert(key.into(), v);
+        }
+    }
+    let shell = Value::Object(shell);
+    let problem = T::deserialize(&shell).err().map(|e| e.to_string());
+    if let Value::Object(parts) = shell {
+        request.extend(parts);
+    }
+    problem
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(p: &Pipeline, v: Value) -> (Value, i32, bool) {
+        match p.accept_value(v).pop() {
+            Some(Inbound::Reply(r)) => (r.id, r.code.0, r.malformed),
+            other => panic!("expected a reply, got {other:?}"),
+        }
+    }
+
+    fn forwarded(p: &Pipeline, v: Value) -> Vec<Value> {
+        p.accept_value(v)
+            .into_iter()
+            .map(|i| match i {
+                Inbound::Forward(m) => serde_json::to_value(&*m).expect("serializes"),
+                other => panic!("expected forwarding, got {other:?}"),
+            })
+            .collect()
+    }
+
+    fn initialized(policy: Policy) -> Pipeline {
+        let p = Pipeline::new(policy);
+        let init = json!({"jsonrpc": "2.0", "id": "init", "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+        let sent = forwarded(&p, init);
+        let internal = sent[0]["id"].clone();
+        p.outbound(json!({"jsonrpc": "2.0", "id": internal, "result": {}}));
+        p
+    }
+
+    #[test]
+    fn batches_and_non_json_rpc_messages_are_invalid_requests() {
+        let p = initialized(Policy::STDIO);
+        assert_eq!(reply(&p, json!([])), (Value::Null, -32600, true));
+        assert_eq!(
+            reply(&p, json!([{"jsonrpc": "2.0", "id": 1, "method": "ping"}])).1,
+            -32600
+        );
+        assert_eq!(reply(&p, json!("x")).1, -32600);
+        assert_eq!(reply(&p, json!({"id": 1, "method": "ping"})), (json!(1), -32600, true));
+        assert_eq!(reply(&p, json!({"jsonrpc": "2.0", "id": 3})), (json!(3), -32600, true));
+        assert_eq!(
+            reply(&p, json!({"jsonrpc": "2.0", "id": 2.5, "method": "ping"})).0,
+            Value::Null
+        );
+        assert!(matches!(p.accept(b"{not json").pop(), Some(Inbound::Reply(r)) if r.code.0 == -32700));
+    }
+
+    #[test]
+    fn known_methods_with_malformed_params_are_invalid_params() {
+        let p = initialized(Policy::STDIO);
+        assert_eq!(
+            reply(
+                &p,
+                json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {}})
+            ),
+            (json!(7), -32602, false)
+        );
+        assert_eq!(
+            reply(
+                &p,
+                json!({"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": "bad"})
+            )
+            .1,
+            -32602
+        );
+        // An unknown method is rmcp's to answer (-32601).
+        assert_eq!(
+            forwarded(&p, json!({"jsonrpc": "2.0", "id": 9, "method": "no/such"})).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn malformed_notifications_are_never_answered() {
+        let p = initialized(Policy::STDIO);
+        for v in [
+            json!({"jsonrpc": "2.0", "method": "tools/call", "params": "bad"}),
+            json!({"jsonrpc": "1.0", "method": "notifications/initialized"}),
+            json!({"method": 5}),
+        ] {
+            assert!(matches!(p.accept_value(v).pop(), Some(Inbound::Ignore(_))));
+        }
+    }
+
+    #[test]
+    fn ids_are_replaced_and_restored_byte_for_byte() {
+        let p = initialized(Policy::STDIO);
+        for id in [json!(9_223_372_036_854_775_808u64), json!("abc"), json!(-5), json!(0)] {
+            let sent = forwarded(&p, json!({"jsonrpc": "2.0", "id": id, "method": "tools/list"}));
+            let internal = sent[0]["id"].clone();
+            assert!(internal.is_i64());
+            assert_eq!(p.owed(), 1);
+            let out = p
+                .outbound(json!({"jsonrpc": "2.0", "id": internal, "result": {"tools": []}}))
+                .expect("answered");
+            assert_eq!(out["id"], id);
+            assert_eq!(p.owed(), 0);
+        }
+    }
+
+    #[test]
+    fn an_id_in_flight_is_refused_until_it_was_answered() {
+        let p = initialized(Policy::STREAMABLE);
+        let call = json!({"jsonrpc": "2.0", "id": 4, "method": "tools/list"});
+        let internal = forwarded(&p, call.clone())[0]["id"].clone();
+        assert_eq!(reply(&p, call.clone()), (json!(4), -32600, false));
+        assert_eq!(reply(&p, call.clone()).1, -32600);
+        p.outbound(json!({"jsonrpc": "2.0", "id": internal, "result": {}}));
+        assert_eq!(forwarded(&p, call).len(), 1, "free again once answered");
+    }
+
+    #[test]
+    fn cancellation_names_the_clients_id_and_settles_it() {
+        let p = initialized(Policy::STDIO);
+        let internal = forwarded(&p, json!({"jsonrpc": "2.0", "id": "slow", "method": "tools/list"}))[0]["id"].clone();
+        let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": "slow"}});
+        let sent = forwarded(&p, cancel);
+        assert_eq!(sent[0]["params"]["requestId"], internal);
+        assert_eq!(p.owed(), 0);
+        assert!(
+            p.outbound(json!({"jsonrpc": "2.0", "id": internal, "result": {}}))
+                .is_none()
+        );
+        let unknown = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": "never"}});
+        assert!(matches!(p.accept_value(unknown).pop(), Some(Inbound::Ignore(_))));
+    }
+
+    #[test]
+    fn a_bare_request_on_stdio_gets_a_handshake_nobody_sees() {
+        let p = Pipeline::new(Policy::STDIO);
+        let sent = forwarded(
+            &p,
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}),
+        );
+        assert_eq!(sent.len(), 3);
+        assert_eq!(sent[0]["method"], "initialize");
+        assert_eq!(sent[0]["params"]["protocolVersion"], BARE_REQUEST_VERSION);
+        assert_eq!(sent[1]["method"], "notifications/initialized");
+        assert_eq!(sent[2]["method"], "tools/list");
+        assert!(
+            p.outbound(json!({"jsonrpc": "2.0", "id": sent[0]["id"], "result": {}}))
+                .is_none()
+        );
+        let out = p.outbound(json!({"jsonrpc": "2.0", "id": sent[2]["id"], "result": {"tools": []}}));
+        assert_eq!(out.expect("answered")["id"], 1);
+        // Later requests need no second handshake.
+        assert_eq!(
+            forwarded(&p, json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_request_with_2026_meta_or_before_initialize_over_http_is_not_given_a_handshake() {
+        let p = Pipeline::new(Policy::STDIO);
+        let modern = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": {
+            META_PROTOCOL_VERSION: "2026-07-28", META_CLIENT_CAPABILITIES: {}}}});
+        assert_eq!(forwarded(&p, modern).len(), 1);
+        let sse = Pipeline::new(Policy::LEGACY_SSE);
+        assert_eq!(
+            forwarded(&sse, json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})).len(),
+            1
+        );
+        assert!(matches!(
+            sse.accept_value(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+                .pop(),
+            Some(Inbound::Ignore(_))
+        ));
+    }
+}
