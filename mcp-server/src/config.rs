@@ -24,6 +24,11 @@ pub enum StartupError {
         "invalid API token: ALLOY_API_TOKEN must start with alloy_live_ or alloy_test_ (an Alloy API key, not a password or session token)"
     )]
     InvalidToken,
+    /// The token holds a line break, a space or another character a header cannot carry.
+    #[error(
+        "invalid API token: ALLOY_API_TOKEN contains a line break, space or other character that an API key never has (was a second line or a quote pasted with it?)"
+    )]
+    UnsendableToken,
     /// No API URL configured.
     #[error("missing API URL: set ALLOY_API_URL (or pass --api-url), e.g. http://localhost:3000")]
     MissingUrl,
@@ -192,6 +197,9 @@ impl Cli {
         if !token.has_valid_prefix() {
             return Err(StartupError::InvalidToken);
         }
+        if !token.expose().bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(StartupError::UnsendableToken);
+        }
         let api_url = match self.api_url.map(|u| u.trim().trim_end_matches('/').to_string()) {
             Some(u) if !u.is_empty() => u,
             _ => return Err(StartupError::MissingUrl),
@@ -262,6 +270,22 @@ mod tests {
         assert!(text.contains("ALLOY_API_TOKEN"), "{text}");
         assert!(text.contains("alloy_live_") && text.contains("alloy_test_"), "{text}");
         assert!(!text.contains("sk_live_nope"), "{text}");
+    }
+
+    #[test]
+    fn a_token_with_a_line_break_inside_is_blamed_on_the_token_not_the_url() {
+        let c = cli(&[
+            "--api-url",
+            "http://localhost:3000",
+            "--api-token",
+            "alloy_test_abc\ndef",
+        ]);
+        let text = c.into_config().expect_err("line break").to_string();
+        assert!(
+            text.contains("ALLOY_API_TOKEN") && text.contains("line break"),
+            "{text}"
+        );
+        assert!(!text.contains("ALLOY_API_URL") && !text.contains("abc"), "{text}");
     }
 
     #[test]

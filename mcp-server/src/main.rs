@@ -72,10 +72,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Logs to stderr only, filtered by `RUST_LOG` (default `info`), without colours.
+/// Libraries whose debug and trace records carry message payloads (tool results hold new API
+/// keys, upstream bodies hold anything): they log at `info` at most, whatever `RUST_LOG` says.
+const PAYLOAD_LOGGERS: [&str; 7] = ["rmcp", "hyper", "hyper_util", "reqwest", "h2", "axum", "tower"];
+
+/// Logs to stderr only, filtered by `RUST_LOG` (default `info`), without colours. No secret is
+/// logged at any level: our own records name methods, tools, ids and sizes, never bodies, and
+/// the libraries that would log payloads are capped (see [`PAYLOAD_LOGGERS`]).
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    for target in PAYLOAD_LOGGERS {
+        if let Ok(cap) = format!("{target}=info").parse() {
+            filter = filter.add_directive(cap);
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -562,6 +562,11 @@ impl ApiClient {
                     %method, path, status = resp.status, attempts = attempt,
                     elapsed_ms = started.elapsed().as_millis() as u64, "Alloy API call"
                 ),
+                // A single-attempt check (start-up, HTTP key verification) reports its failure
+                // itself, in its own words: logging it here too would say it twice.
+                Err(e) if max_attempts == 1 && method == Method::GET => {
+                    tracing::debug!(%method, path, error = %e, "Alloy API check failed")
+                }
                 Err(e) => tracing::warn!(%method, path, attempts = attempt, error = %e, "Alloy API call failed"),
             }
             return outcome;

@@ -817,5 +817,120 @@ async fn sigterm_lets_an_in_flight_request_finish_and_the_server_exits_cleanly()
     let status = server.wait_exit().await;
     assert!(status.success(), "{status:?}; stderr:\n{}", server.stderr());
     sse.closed().await;
-    assert!(server.stderr().contains("SIGTERM received"));
+    let stderr = server.stderr();
+    assert!(stderr.contains("SIGTERM received"));
+    assert!(
+        !stderr.contains(" ERROR "),
+        "a normal shutdown logs no error:\n{stderr}"
+    );
+}
+
+// ----- hardening: notifications from JSON-only clients, /health, connection limits ------------
+
+#[tokio::test]
+async fn json_only_and_wildcard_clients_can_send_notifications_and_requests() {
+    let (mock, server) = stack(&[]).await;
+    let owner = mock.key(OrgRole::Owner);
+    for accept in ["application/json", "*/*"] {
+        let mut s = Session::new(&server.url("/mcp"), Some(owner));
+        s.accept = accept.into();
+        s.initialize("2025-06-18").await;
+        for note in [
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":99}}"#,
+        ] {
+            let answer = s.post_raw(note, None).await;
+            assert_eq!(answer.status, 202, "{accept}: {note}: {answer:?}");
+        }
+        let (answer, id) = s.send("tools/list", None).await;
+        assert_eq!(answer.status, 200, "{accept}: {answer:?}");
+        assert!(answer.for_id(&id)["result"]["tools"].is_array(), "{accept}: {answer:?}");
+    }
+}
+
+#[tokio::test]
+async fn health_checks_the_host_like_every_other_route() {
+    let (_mock, server) = stack(&[]).await;
+    let (status, _) = server.get_json("/health").await;
+    assert_eq!(status, 200);
+    let r = client()
+        .get(server.url("/health"))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status().as_u16(), 403);
+}
+
+/// Reads from `tcp` until the server closes it (bounded); what arrived.
+async fn until_closed(tcp: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let read = async {
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), read)
+        .await
+        .expect("the server closes the connection");
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+fn addr_of(server: &HttpServer) -> String {
+    server.base.trim_start_matches("http://").to_string()
+}
+
+#[tokio::test]
+async fn silent_slow_header_and_slow_body_connections_are_closed() {
+    use tokio::io::AsyncWriteExt;
+    let (mock, server) = stack(&["--header-timeout", "1", "--body-timeout", "1"]).await;
+    let addr = addr_of(&server);
+    // A connection that sends nothing.
+    let mut idle = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    // A connection that starts a request and never finishes its headers.
+    let mut slow_header = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    slow_header
+        .write_all(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .expect("write");
+    // A connection that sends headers and only part of the body.
+    let mut slow_body = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 100\r\n\r\n{{\"jsonrpc\"",
+        mock.key(OrgRole::Owner)
+    );
+    slow_body.write_all(head.as_bytes()).await.expect("write");
+    assert_eq!(until_closed(&mut idle).await, "", "nothing is answered to silence");
+    until_closed(&mut slow_header).await;
+    let answer = until_closed(&mut slow_body).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    // The server still serves.
+    let (status, _) = server.get_json("/health").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn one_address_may_hold_only_so_many_connections() {
+    let (_mock, server) = stack(&["--max-connections-per-ip", "3", "--header-timeout", "60"]).await;
+    let addr = addr_of(&server);
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(tokio::net::TcpStream::connect(&addr).await.expect("connect"));
+    }
+    let r = client().get(server.url("/health")).send().await.expect("answers");
+    assert_eq!(r.status().as_u16(), 429, "a fourth connection is refused");
+    drop(held);
+    eventually("a slot is free again", || async {
+        client()
+            .get(server.url("/health"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().as_u16() == 200)
+    })
+    .await;
 }

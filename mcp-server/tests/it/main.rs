@@ -11,6 +11,7 @@ mod finance;
 mod framing;
 mod http;
 mod labels;
+mod logging;
 mod paths;
 mod projects;
 mod protocol;

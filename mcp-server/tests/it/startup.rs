@@ -105,6 +105,33 @@ async fn no_api_running_is_reported_as_connection_refused() {
         stderr.contains("connection refused: start the Alloy API or fix ALLOY_API_URL"),
         "{stderr}"
     );
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "one line, as the README promises: {stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_startup_failure_is_one_line() {
+    let api = spawn_api().await;
+    let url = api.mock.base_url();
+    let cases: [(&str, &str); 3] = [
+        (url.as_str(), "alloy_test_doesnotexist000000000000000000000"),
+        (url.as_str(), "sk_live_nope"),
+        (url.as_str(), "alloy_test_abc\ndef"),
+    ];
+    for (u, token) in cases {
+        let (code, _, stderr) = run(cmd(u, token)).await;
+        assert_eq!(code, 1, "{stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{token:?}: {stderr}");
+    }
+    // A line break inside the key is the key's fault, not the URL's.
+    let (_, _, stderr) = run(cmd(&url, "alloy_test_abc\ndef")).await;
+    assert!(
+        stderr.contains("ALLOY_API_TOKEN") && !stderr.contains("ALLOY_API_URL"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
