@@ -4,12 +4,14 @@
 //! arguments and a recipe function that turns the validated arguments into numbered steps (one
 //! tool per step, in the §6 order) and the output to produce. One renderer wraps every recipe
 //! in the same frame: the arguments as JSON strings (so a value cannot break the text's
-//! structure), the house rules, the confirmation rule derived from the tools the steps call,
+//! structure), the house rules, the confirmation rule derived from the annotations of the tools
+//! the steps call ([`kind_of`]: there is no list of write tools here),
 //! the steps and the output. `prompts/get` is pure: no API call, no clock read; relative
 //! defaults ("the previous working day") stay words for the assistant to resolve.
 
 use std::collections::BTreeMap;
 
+use crate::surface::tools::{ToolKind, kind_of};
 use rmcp::ErrorData;
 use rmcp::model::{GetPromptResult, Prompt, PromptArgument, PromptMessage, Role};
 use serde_json::{Map, Value, json};
@@ -106,62 +108,12 @@ fn step(tool: &'static str, text: impl Into<String>) -> Step {
     }
 }
 
-/// Tools of §5.3 that change data but are not destructive.
-const WRITE_TOOLS: &[&str] = &[
-    "create_ticket",
-    "update_ticket",
-    "transition_ticket",
-    "batch_transition",
-    "batch_update_tickets",
-    "assign_ticket",
-    "add_comment",
-    "update_comment",
-    "create_label",
-    "add_ticket_label",
-    "update_label",
-    "create_project",
-    "update_project",
-    "create_sprint",
-    "update_sprint",
-    "start_sprint",
-    "create_team",
-    "create_workflow",
-    "create_invite",
-    "add_project_member",
-    "create_api_key",
-    "log_time",
-    "update_time_entry",
-    "submit_time_entry",
-];
-
-/// Tools of §5.3 with `destructiveHint` true: deletes, detaches, wholesale replacements and
-/// irreversible business changes.
-const DESTRUCTIVE_TOOLS: &[&str] = &[
-    "delete_ticket",
-    "delete_comment",
-    "remove_ticket_label",
-    "delete_label",
-    "set_tags",
-    "delete_tag",
-    "delete_project",
-    "complete_sprint",
-    "delete_sprint",
-    "delete_team",
-    "update_workflow",
-    "delete_workflow",
-    "remove_project_member",
-    "delete_api_key",
-    "delete_time_entry",
-    "approve_time_entry",
-    "import_data",
-];
-
 fn is_destructive(tool: &str) -> bool {
-    DESTRUCTIVE_TOOLS.contains(&tool)
+    kind_of(tool) == Some(ToolKind::Destructive)
 }
 
 fn is_write(tool: &str) -> bool {
-    WRITE_TOOLS.contains(&tool) || is_destructive(tool)
+    matches!(kind_of(tool), Some(ToolKind::Write | ToolKind::Destructive))
 }
 
 /// The validated arguments of one `prompts/get` call.
@@ -1479,81 +1431,6 @@ mod tests {
         ),
     ];
 
-    /// Contract §5.3: the 71 tools with their read-only and destructive hints.
-    const TOOLS: [(&str, bool, bool); 71] = [
-        ("ping", true, false),
-        ("whoami", true, false),
-        ("create_ticket", false, false),
-        ("get_ticket", true, false),
-        ("search_tickets", true, false),
-        ("update_ticket", false, false),
-        ("transition_ticket", false, false),
-        ("batch_transition", false, false),
-        ("batch_update_tickets", false, false),
-        ("assign_ticket", false, false),
-        ("get_my_tickets", true, false),
-        ("delete_ticket", false, true),
-        ("add_comment", false, false),
-        ("list_comments", true, false),
-        ("update_comment", false, false),
-        ("delete_comment", false, true),
-        ("create_label", false, false),
-        ("list_labels", true, false),
-        ("add_ticket_label", false, false),
-        ("remove_ticket_label", false, true),
-        ("get_label", true, false),
-        ("update_label", false, false),
-        ("delete_label", false, true),
-        ("set_tags", false, true),
-        ("get_tags", true, false),
-        ("delete_tag", false, true),
-        ("search_by_tag", true, false),
-        ("create_project", false, false),
-        ("list_projects", true, false),
-        ("get_project", true, false),
-        ("update_project", false, false),
-        ("delete_project", false, true),
-        ("create_sprint", false, false),
-        ("list_sprints", true, false),
-        ("update_sprint", false, false),
-        ("start_sprint", false, false),
-        ("complete_sprint", false, true),
-        ("get_sprint_burndown", true, false),
-        ("get_sprint", true, false),
-        ("delete_sprint", false, true),
-        ("create_team", false, false),
-        ("list_teams", true, false),
-        ("delete_team", false, true),
-        ("create_workflow", false, false),
-        ("list_workflows", true, false),
-        ("update_workflow", false, true),
-        ("get_workflow", true, false),
-        ("delete_workflow", false, true),
-        ("get_project_summary", true, false),
-        ("list_members", true, false),
-        ("create_invite", false, false),
-        ("list_invites", true, false),
-        ("add_project_member", false, false),
-        ("remove_project_member", false, true),
-        ("list_project_members", true, false),
-        ("create_api_key", false, false),
-        ("list_api_keys", true, false),
-        ("delete_api_key", false, true),
-        ("get_ticket_activity", true, false),
-        ("log_time", false, false),
-        ("get_time_entry", true, false),
-        ("update_time_entry", false, false),
-        ("delete_time_entry", false, true),
-        ("list_time_entries", true, false),
-        ("get_time_report", true, false),
-        ("get_capitalization_report", true, false),
-        ("submit_time_entry", false, false),
-        ("approve_time_entry", false, true),
-        ("get_capitalization_export", true, false),
-        ("export_data", true, false),
-        ("import_data", false, true),
-    ];
-
     fn args(pairs: &[(&str, Value)]) -> Map<String, Value> {
         pairs
             .iter()
@@ -1674,16 +1551,6 @@ mod tests {
 
     #[test]
     fn each_prompt_step_uses_a_contract_tool_and_the_write_classification_matches_the_contract() {
-        for (name, read_only, destructive) in TOOLS {
-            assert_eq!(is_write(name), !read_only, "{name}");
-            assert_eq!(is_destructive(name), destructive, "{name}");
-        }
-        for tool in WRITE_TOOLS.iter().chain(DESTRUCTIVE_TOOLS) {
-            assert!(
-                TOOLS.iter().any(|(name, _, _)| name == tool),
-                "{tool} is a contract tool"
-            );
-        }
         for def in &PROMPTS {
             let recipe = (def.recipe)(&Args {
                 def,
@@ -1702,6 +1569,72 @@ mod tests {
                 def.name
             );
         }
+    }
+
+    /// Every tool a prompt names, in its steps or anywhere in its text, is a tool of the live
+    /// catalog: renaming or removing a tool breaks this test.
+    #[test]
+    fn every_tool_a_prompt_names_exists_in_the_live_catalog() {
+        let tools = crate::surface::tools::all_tools();
+        let catalog: Vec<String> = tools.iter().map(|(_, t)| t.name.to_string()).collect();
+        // Argument and field names (`start_date`, `set_by`) are not tool names.
+        let fields: std::collections::BTreeSet<String> = tools
+            .iter()
+            .flat_map(|(_, t)| t.input_schema.get("properties").and_then(Value::as_object).cloned())
+            .flat_map(|props| props.keys().cloned().collect::<Vec<_>>())
+            .collect();
+        let verbs = [
+            "add_",
+            "approve_",
+            "assign_",
+            "batch_",
+            "complete_",
+            "create_",
+            "delete_",
+            "export_",
+            "get_",
+            "import_",
+            "list_",
+            "log_",
+            "reject_",
+            "remove_",
+            "search_",
+            "set_",
+            "start_",
+            "submit_",
+            "transition_",
+            "update_",
+        ];
+        let mut named = 0;
+        for def in &PROMPTS {
+            let text = prompt_text(def.name, &all_required(def.name));
+            let recipe = (def.recipe)(&Args {
+                def,
+                values: BTreeMap::new(),
+            });
+            for step in &recipe.steps {
+                assert!(
+                    catalog.iter().any(|t| t == step.tool),
+                    "{}: step tool {}",
+                    def.name,
+                    step.tool
+                );
+            }
+            for word in text.split('`').skip(1).step_by(2) {
+                let looks_like_a_tool = verbs.iter().any(|v| word.starts_with(v))
+                    && word.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                    && !fields.contains(word);
+                if looks_like_a_tool || word == "whoami" || word == "ping" {
+                    named += 1;
+                    assert!(
+                        catalog.iter().any(|t| t == word),
+                        "{}: names `{word}`, not a tool",
+                        def.name
+                    );
+                }
+            }
+        }
+        assert!(named > 60, "the scan found the tools the prompts name ({named})");
     }
 
     #[test]

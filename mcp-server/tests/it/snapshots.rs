@@ -1,26 +1,9 @@
-//! Golden data: the sorted list of tool names and one snapshot per tool definition (name,
-//! description, input schema, annotations) as a 2025-06-18 client sees it. Tool names and
-//! schemas are public API: a diff here is an API change, reviewed with `cargo insta review`,
-//! never accepted blindly.
+//! Golden data: the `initialize` answer. The sorted tool names and one snapshot per tool
+//! definition live in one place, `fixtures/expected/schemas/`, checked by the conformance
+//! harness against this binary (`cargo test -p alloy-conformance --test alloy_mcp tools_list`).
 
 use crate::support::spawn_stack;
 use serde_json::Value;
-
-#[tokio::test(flavor = "multi_thread")]
-async fn tool_definitions_match_their_snapshots() {
-    let mut s = spawn_stack().await;
-    let tools = s.mcp.list_tools().await;
-    let mut names: Vec<String> = tools
-        .iter()
-        .map(|t| t["name"].as_str().expect("name").to_string())
-        .collect();
-    names.sort();
-    insta::assert_json_snapshot!("tool_names", names);
-    for tool in tools {
-        let name = tool["name"].as_str().map(str::to_string).unwrap_or_default();
-        insta::assert_json_snapshot!(format!("tool_schema@{name}"), tool);
-    }
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_initialize_answer_matches_its_snapshot() {

@@ -41,7 +41,7 @@ pub struct ListMembersParams {
 #[serde(deny_unknown_fields)]
 pub struct CreateInviteParams {
     /// Org uuid to invite into (default: the caller's org).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing)]
     pub org_id: Option<Id>,
     /// Email address of the person to invite.
     pub email: Email,
@@ -77,6 +77,7 @@ pub struct ListInvitesParams {
 #[serde(deny_unknown_fields)]
 pub struct ProjectMemberParams {
     /// Project uuid or key, e.g. `WEB`.
+    #[serde(skip_serializing)]
     pub project_id: ProjectRef,
     /// User uuid of an org member (see `list_members`).
     pub user_id: Id,
@@ -194,7 +195,7 @@ impl Tools {
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
         let path = org_path(&caller, p.org_id.as_ref(), "invites");
-        let body = body(&p, &["org_id"])?;
+        let body = body(&p)?;
         Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
     }
 
@@ -237,7 +238,7 @@ impl Tools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let body = body(&p, &["project_id"])?;
+        let body = body(&p)?;
         Ok(errors::json_result(
             caller.api.post(project_members_path(&p.project_id), Some(&body)).await,
         ))
@@ -305,7 +306,7 @@ impl Tools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let body = body(&p, &[])?;
+        let body = body(&p)?;
         Ok(errors::json_result(
             caller.api.post("/api/v1/auth/api-keys", Some(&body)).await,
         ))

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct AddCommentParams {
     /// Ticket to comment on: ticket uuid or key, e.g. `WEB-42`.
+    #[serde(skip_serializing)]
     pub ticket_id: TicketRef,
     /// Comment text in Markdown, 1–10 000 characters.
     #[schemars(length(min = 1, max = 10000))]
@@ -44,6 +45,7 @@ pub struct ListCommentsParams {
 #[serde(deny_unknown_fields)]
 pub struct UpdateCommentParams {
     /// Comment uuid (the `id` returned by `add_comment` or `list_comments`).
+    #[serde(skip_serializing)]
     pub comment_id: Id,
     /// The new comment text in Markdown, 1–10 000 characters; replaces the old text whole.
     #[schemars(length(min = 1, max = 10000))]
@@ -84,7 +86,7 @@ impl Tools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let body = body(&p, &["ticket_id"])?;
+        let body = body(&p)?;
         Ok(errors::json_result(
             caller.api.post(comments_path(&p.ticket_id), Some(&body)).await,
         ))
@@ -125,7 +127,7 @@ impl Tools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let body = body(&p, &["comment_id"])?;
+        let body = body(&p)?;
         Ok(errors::json_result(
             caller.api.patch(comment_path(&p.comment_id), &body).await,
         ))

@@ -27,6 +27,7 @@ const LABEL_FIELDS: &[&str] = &["name", "color", "description"];
 #[serde(deny_unknown_fields)]
 pub struct CreateLabelParams {
     /// Project to create the label in: project uuid or key, e.g. `WEB`.
+    #[serde(skip_serializing)]
     pub project_id: ProjectRef,
     /// Label name, 1–50 characters, unique in the project ignoring case, e.g. `frontend`.
     #[schemars(length(min = 1, max = 50))]
@@ -78,6 +79,7 @@ pub struct LabelIdParams {
 #[serde(deny_unknown_fields)]
 pub struct UpdateLabelParams {
     /// Label uuid (see `list_labels`).
+    #[serde(skip_serializing)]
     pub label_id: Id,
     /// New name, 1–50 characters, unique in the project ignoring case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -119,7 +121,7 @@ impl Tools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let body = body(&p, &["project_id"])?;
+        let body = body(&p)?;
         Ok(errors::json_result(
             caller.api.post(project_labels_path(&p.project_id), Some(&body)).await,
         ))
@@ -222,7 +224,7 @@ impl Tools {
         Parameters(p): Parameters<UpdateLabelParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let body = body(&p, &["label_id"])?;
+        let body = body(&p)?;
         if let Value::Object(m) = &body {
             errors::require_at_least_one(m, LABEL_FIELDS)?;
         }

@@ -110,6 +110,7 @@ pub struct ProjectIdParams {
 #[schemars(deny_unknown_fields)]
 pub struct UpdateProjectParams {
     /// Project uuid or key, e.g. `WEB`.
+    #[serde(skip_serializing)]
     pub project_id: ProjectRef,
     /// New project name, 1–100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,7 +143,7 @@ impl Tools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let body = body(&p, &[])?;
+        let body = body(&p)?;
         Ok(errors::json_result(
             caller.api.post("/api/v1/projects", Some(&body)).await,
         ))
@@ -208,7 +209,7 @@ impl Tools {
         Parameters(p): Parameters<UpdateProjectParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let body = body(&p, &["project_id"])?;
+        let body = body(&p)?;
         if let Value::Object(m) = &body {
             errors::require_at_least_one(m, UPDATE_FIELDS)?;
         }

@@ -24,6 +24,7 @@ const SPRINT_FIELDS: &[&str] = &["name", "goal", "start_date", "end_date"];
 #[serde(deny_unknown_fields)]
 pub struct CreateSprintParams {
     /// Project to create the sprint in: project uuid or key, e.g. `WEB`.
+    #[serde(skip_serializing)]
     pub project_id: ProjectRef,
     /// Sprint name, 1–100 characters, e.g. `Sprint 4 - Search`.
     #[schemars(length(min = 1, max = 100))]
@@ -60,6 +61,7 @@ pub struct ListSprintsParams {
 #[serde(deny_unknown_fields)]
 pub struct UpdateSprintParams {
     /// Sprint uuid (see `list_sprints`).
+    #[serde(skip_serializing)]
     pub sprint_id: Id,
     /// New name, 1–100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,6 +93,7 @@ pub struct SprintIdParams {
 #[serde(deny_unknown_fields)]
 pub struct CompleteSprintParams {
     /// Sprint uuid of the Active sprint to complete.
+    #[serde(skip_serializing)]
     pub sprint_id: Id,
     /// Uuid of a Planned sprint of the same project that receives the open tickets; omit to move them to the backlog.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -132,7 +135,7 @@ impl Tools {
         let path = ApiPath::fixed("/api/v1/projects")
             .seg(p.project_id.as_str())
             .then("sprints");
-        let body = body(&p, &["project_id"])?;
+        let body = body(&p)?;
         Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
     }
 
@@ -176,7 +179,7 @@ impl Tools {
         Parameters(p): Parameters<UpdateSprintParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let body = body(&p, &["sprint_id"])?;
+        let body = body(&p)?;
         if let Value::Object(m) = &body {
             errors::require_at_least_one(m, SPRINT_FIELDS)?;
         }
@@ -221,7 +224,7 @@ impl Tools {
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
         let path = sprint_path(&p.sprint_id).then("complete");
-        let body = body(&p, &["sprint_id"])?;
+        let body = body(&p)?;
         Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
     }
 

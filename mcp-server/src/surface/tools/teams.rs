@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct CreateTeamParams {
     /// Org uuid (default: the caller's org).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing)]
     pub org_id: Option<Id>,
     /// Team name, 1–100 characters, unique in the org (case-insensitive), e.g. `Frontend`.
     #[schemars(length(min = 1, max = 100))]
@@ -83,7 +83,7 @@ impl Tools {
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
         let path = teams_path(&caller.identity.org_id, p.org_id.as_ref());
-        let body = body(&p, &["org_id"])?;
+        let body = body(&p)?;
         Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
     }
 

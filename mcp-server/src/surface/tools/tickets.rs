@@ -23,23 +23,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
-/// The editable ticket fields (TF), as sent in a PATCH or a batch's `changes`.
-const TICKET_FIELDS: &[&str] = &[
-    "title",
-    "description",
-    "priority",
-    "ticket_type",
-    "assignee_id",
-    "sprint_id",
-    "story_points",
-    "due_date",
-];
-
 /// Arguments of `create_ticket`.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTicketParams {
     /// Project to create the ticket in: project uuid or key, e.g. `WEB`.
+    #[serde(skip_serializing)]
     pub project_id: ProjectRef,
     /// Title, 1–255 characters.
     #[schemars(length(min = 1, max = 255))]
@@ -176,7 +165,12 @@ impl TicketChanges {
             Ok(Value::Object(m)) => m,
             _ => return Err(errors::internal("ticket changes did not serialize to an object")),
         };
-        errors::require_at_least_one(&body, TICKET_FIELDS)?;
+        if body.is_empty() {
+            // The editable fields are the type's own (TF of the contract).
+            let fields = crate::surface::tools::shared::field_names::<TicketChanges>();
+            let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+            errors::require_at_least_one(&body, &fields)?;
+        }
         Ok(body)
     }
 }
@@ -197,6 +191,7 @@ pub struct UpdateTicketParams {
 #[serde(deny_unknown_fields)]
 pub struct TransitionTicketParams {
     /// Ticket uuid or key, e.g. `WEB-42`.
+    #[serde(skip_serializing)]
     pub ticket_id: TicketRef,
     /// Target status, a status of the project's workflow, e.g. `InProgress` (Default workflow: Backlog, Todo, InProgress, InReview, Done, Cancelled).
     pub status: StatusName,
@@ -230,6 +225,7 @@ pub struct BatchUpdateTicketsParams {
 #[serde(deny_unknown_fields)]
 pub struct AssignTicketParams {
     /// Ticket uuid or key, e.g. `WEB-42`.
+    #[serde(skip_serializing)]
     pub ticket_id: TicketRef,
     /// User uuid of the new assignee (an org member), or `null` to unassign.
     pub assignee_id: Patch<Id>,
@@ -295,7 +291,7 @@ impl Tools {
         let path = ApiPath::fixed("/api/v1/projects")
             .seg(p.project_id.as_str())
             .then("tickets");
-        let body = body(&p, &["project_id"])?;
+        let body = body(&p)?;
         Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
     }
 
@@ -392,7 +388,7 @@ impl Tools {
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
         let path = ticket_path(&p.ticket_id).then("transition");
-        let body = body(&p, &["ticket_id"])?;
+        let body = body(&p)?;
         Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
     }
 
@@ -411,7 +407,7 @@ impl Tools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let body = body(&p, &[])?;
+        let body = body(&p)?;
         Ok(errors::json_result(
             caller.api.post("/api/v1/tickets/batch-transition", Some(&body)).await,
         ))
@@ -454,7 +450,7 @@ impl Tools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let body = body(&p, &["ticket_id"])?;
+        let body = body(&p)?;
         Ok(errors::json_result(
             caller.api.patch(ticket_path(&p.ticket_id), &body).await,
         ))

@@ -38,6 +38,7 @@ pub struct TimeEntryIdParams {
 #[serde(deny_unknown_fields)]
 pub struct LogTimeParams {
     /// Ticket the time was spent on: ticket uuid or key, e.g. `WEB-42`.
+    #[serde(skip_serializing)]
     pub ticket_id: TicketRef,
     /// Duration in whole minutes, 1–1440. Give exactly one of `minutes` and `hours`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -64,6 +65,7 @@ pub struct LogTimeParams {
 #[serde(deny_unknown_fields)]
 pub struct UpdateTimeEntryParams {
     /// Time entry uuid.
+    #[serde(skip_serializing)]
     pub time_entry_id: Id,
     /// New duration in whole minutes, 1–1440 (not together with `hours`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -184,7 +186,7 @@ impl Tools {
         Parameters(p): Parameters<LogTimeParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let mut body = object(body(&p, &["ticket_id"])?)?;
+        let mut body = object(body(&p)?)?;
         errors::require_exactly_one(&body, &["minutes", "hours"])?;
         hours_into_minutes(&mut body, p.hours)?;
         let caller = self.caller(&ctx);
@@ -232,7 +234,7 @@ impl Tools {
         Parameters(p): Parameters<UpdateTimeEntryParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let mut body = object(body(&p, &["time_entry_id"])?)?;
+        let mut body = object(body(&p)?)?;
         errors::require_at_least_one(&body, &["minutes", "hours", "date", "description", "ticket_id"])?;
         if body.contains_key("minutes") && body.contains_key("hours") {
             errors::require_exactly_one(&body, &["minutes", "hours"])?;

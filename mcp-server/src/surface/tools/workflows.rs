@@ -54,7 +54,7 @@ pub struct TransitionInput {
 #[serde(deny_unknown_fields)]
 pub struct CreateWorkflowParams {
     /// Org uuid (default: the caller's org).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing)]
     pub org_id: Option<Id>,
     /// Workflow name, 1–100 characters, unique in the org (case-insensitive), e.g. `Delivery`.
     #[schemars(length(min = 1, max = 100))]
@@ -97,6 +97,7 @@ pub struct ListWorkflowsParams {
 #[serde(deny_unknown_fields)]
 pub struct UpdateWorkflowParams {
     /// Workflow uuid (see `list_workflows`); the `Default` workflow cannot be changed.
+    #[serde(skip_serializing)]
     pub workflow_id: Id,
     /// New name, 1–100 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -158,7 +159,7 @@ impl Tools {
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
         let path = workflows_path(&caller.identity.org_id, p.org_id.as_ref());
-        let body = body(&p, &["org_id"])?;
+        let body = body(&p)?;
         Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
     }
 
@@ -198,7 +199,7 @@ impl Tools {
         Parameters(p): Parameters<UpdateWorkflowParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let body = body(&p, &["workflow_id"])?;
+        let body = body(&p)?;
         if let Value::Object(m) = &body {
             errors::require_at_least_one(m, WORKFLOW_FIELDS)?;
         }
