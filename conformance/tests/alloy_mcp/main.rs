@@ -10,6 +10,7 @@
 //! announced as SKIPPED on stderr, never counted as passed.
 
 mod cli;
+mod cost;
 mod coverage;
 mod scenarios;
 mod support;
