@@ -8,6 +8,7 @@
 //!   expected transcripts. Prints a table per category and `N passed, N failed`; exits 1 on any
 //!   failure, 2 when the run could not start.
 //! - `alloy-conformance cost`: bytes and tokens of the tool surface ([`alloy_conformance::cost`]).
+//! - `alloy-conformance perf`: speed over the wire next to a floor ([`alloy_conformance::perf`]).
 //! - `alloy-conformance sandbox`: the seeded mock API plus `alloy-mcp --http`, with keys and
 //!   client configuration printed, until Ctrl-C.
 
@@ -48,6 +49,9 @@ enum Command {
     /// Bytes and o200k tokens of a server's tool surface per protocol revision; `--budget`
     /// compares with a budget file.
     Cost(alloy_conformance::cost::CostArgs),
+    /// Latency, throughput, cold start and peak RSS of a server over the wire, each next to a
+    /// floor measured in the same run; `--baseline` compares with a stored run.
+    Perf(Box<alloy_conformance::perf::PerfArgs>),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -147,6 +151,9 @@ fn main() -> ExitCode {
             Command::Sandbox(args) => sandbox(args).await,
             Command::Cost(args) => {
                 alloy_conformance::measure::interruptible(alloy_conformance::cost::command(args)).await
+            }
+            Command::Perf(args) => {
+                alloy_conformance::measure::interruptible(alloy_conformance::perf::command(*args)).await
             }
         }
     });

@@ -12,6 +12,7 @@
 mod cli;
 mod cost;
 mod coverage;
+mod perf;
 mod scenarios;
 mod support;
 mod tools_list;
