@@ -8,8 +8,8 @@ use crate::driver::stdio::CommandSpec;
 use crate::measure::http::HttpClient;
 use crate::measure::process::{Output, Spawned};
 use crate::measure::{self, CallError};
-use crate::perf::load::{Kind, Measured, Plan};
-use crate::perf::stats::{Percentiles, median};
+use crate::perf::load::{Kind, Measured, Plan, Rounds};
+use crate::perf::stats::median;
 use crate::perf::{AnswersFile, FloorSpec, floor_answers};
 use anyhow::Context;
 use serde_json::Value;
@@ -81,19 +81,17 @@ impl Peer {
         Ok(())
     }
 
-    async fn timed(&mut self, kind: Kind, plan: &Plan) -> anyhow::Result<Percentiles> {
-        let mut samples = Vec::with_capacity(plan.calls);
-        for i in 0..plan.calls {
-            if i % 64 == 0 {
-                plan.check()?;
-            }
+    /// `n` sequential calls, their latencies (ns) appended to `samples`.
+    async fn timed(&mut self, kind: Kind, n: usize, plan: &Plan, samples: &mut Vec<u64>) -> anyhow::Result<()> {
+        plan.check()?;
+        for _ in 0..n {
             let start = Instant::now();
             self.call(kind, plan)
                 .await
                 .with_context(|| format!("{}: {}", self.role, kind.method()))?;
             samples.push(start.elapsed().as_nanos() as u64);
         }
-        Percentiles::of(&mut samples).context("no samples (--calls 0?)")
+        Ok(())
     }
 }
 
@@ -235,11 +233,15 @@ pub async fn measure(target: &HttpTarget, token: &str, floor: &FloorSpec, plan: 
         srv.warm(kind, plan).await?;
         flr.warm(kind, plan).await?;
     }
-    let mut rounds: Vec<(Vec<Percentiles>, Vec<Percentiles>)> = vec![(Vec::new(), Vec::new()); Kind::ALL.len()];
+    let mut rounds = Rounds::new();
     for _ in 0..plan.rounds {
         for (i, kind) in Kind::ALL.into_iter().enumerate() {
-            rounds[i].0.push(srv.timed(kind, plan).await?);
-            rounds[i].1.push(flr.timed(kind, plan).await?);
+            let (mut s, mut f) = (Vec::with_capacity(plan.calls), Vec::with_capacity(plan.calls));
+            for n in plan.chunks() {
+                srv.timed(kind, n, plan, &mut s).await?;
+                flr.timed(kind, n, plan, &mut f).await?;
+            }
+            rounds.push(i, &mut s, &mut f)?;
         }
     }
     srv.client.close().await;
@@ -275,12 +277,7 @@ pub async fn measure(target: &HttpTarget, token: &str, floor: &FloorSpec, plan: 
     }
     drop(file);
 
-    for (i, kind) in Kind::ALL.into_iter().enumerate() {
-        let (s, f) = &rounds[i];
-        if let (Some(s), Some(f)) = (Percentiles::median_of_rounds(s), Percentiles::median_of_rounds(f)) {
-            out.latency.push((kind, s, f));
-        }
-    }
+    out.add_latency(&rounds);
     out.throughput = Some((median(tput_srv), median(tput_flr)));
     Ok(out)
 }

@@ -67,6 +67,10 @@ impl Frames {
     }
 }
 
+/// Sequential calls are timed in chunks of this many, alternating between the server and the
+/// floor, so that a change in the machine's load during a round hits both alike.
+pub const CHUNK: usize = 100;
+
 /// The counts and limits of a run.
 #[derive(Clone, Debug)]
 pub struct Plan {
@@ -93,6 +97,12 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The chunk sizes of one round's sequential calls ([`CHUNK`] each, the rest last).
+    pub fn chunks(&self) -> impl Iterator<Item = usize> {
+        let calls = self.calls;
+        (0..calls.div_ceil(CHUNK)).map(move |i| CHUNK.min(calls - i * CHUNK))
+    }
+
     /// An error once the run's deadline passed.
     pub fn check(&self) -> Result<(), CallError> {
         if Instant::now() > self.deadline {
@@ -102,6 +112,39 @@ impl Plan {
         } else {
             Ok(())
         }
+    }
+}
+
+/// The c=1 rounds of one transport: per kind (in [`Kind::ALL`] order) the server's and the
+/// floor's percentiles of each round.
+#[derive(Clone, Debug)]
+pub struct Rounds(pub Vec<(Vec<Percentiles>, Vec<Percentiles>)>);
+
+impl Rounds {
+    /// No rounds yet.
+    pub fn new() -> Rounds {
+        Rounds(vec![(Vec::new(), Vec::new()); Kind::ALL.len()])
+    }
+
+    /// Adds one round of the kind at `index` from the server's and the floor's samples (ns).
+    pub fn push(&mut self, index: usize, server: &mut [u64], floor: &mut [u64]) -> anyhow::Result<()> {
+        let (s, f) = match (Percentiles::of(server), Percentiles::of(floor)) {
+            (Some(s), Some(f)) => (s, f),
+            _ => anyhow::bail!("a round without samples (--calls 0?)"),
+        };
+        let slot = self
+            .0
+            .get_mut(index)
+            .ok_or_else(|| anyhow::anyhow!("no kind #{index}"))?;
+        slot.0.push(s);
+        slot.1.push(f);
+        Ok(())
+    }
+}
+
+impl Default for Rounds {
+    fn default() -> Self {
+        Rounds::new()
     }
 }
 
@@ -120,4 +163,60 @@ pub struct Measured {
     pub reference: Vec<Reference>,
     /// What was not measured and why.
     pub notes: Vec<String>,
+}
+
+impl Measured {
+    /// Adds the latency of each kind: the median over rounds of each percentile.
+    pub fn add_latency(&mut self, rounds: &Rounds) {
+        for (kind, (s, f)) in Kind::ALL.into_iter().zip(&rounds.0) {
+            if let (Some(s), Some(f)) = (Percentiles::median_of_rounds(s), Percentiles::median_of_rounds(f)) {
+                self.latency.push((kind, s, f));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(calls: usize) -> Plan {
+        Plan {
+            version: "2025-11-25".into(),
+            frames: Frames::new("get_ticket", &json!({"ticket_id": "WEB-1"})),
+            warmup: 0,
+            rounds: 1,
+            calls,
+            concurrency: 1,
+            throughput_calls: 1,
+            cold_starts: 1,
+            timeout: Duration::from_secs(1),
+            deadline: Instant::now() + Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn a_round_is_cut_into_chunks_that_add_up_to_its_calls() {
+        assert_eq!(plan(250).chunks().collect::<Vec<_>>(), vec![100, 100, 50]);
+        assert_eq!(plan(100).chunks().collect::<Vec<_>>(), vec![100]);
+        assert_eq!(plan(7).chunks().sum::<usize>(), 7);
+    }
+
+    #[test]
+    fn frames_carry_their_id_and_the_tool_call() {
+        let p = plan(1);
+        let tool: Value = serde_json::from_str(&p.frames.frame(Kind::Tool, 9)).expect("json");
+        assert_eq!(tool["id"], 9);
+        assert_eq!(tool["params"]["arguments"]["ticket_id"], "WEB-1");
+        let ping: Value = serde_json::from_str(&p.frames.frame(Kind::Ping, 3)).expect("json");
+        assert_eq!(ping, json!({"jsonrpc": "2.0", "id": 3, "method": "ping"}));
+    }
+
+    #[test]
+    fn a_past_deadline_stops_the_run() {
+        let mut p = plan(1);
+        assert!(p.check().is_ok());
+        p.deadline = Instant::now() - Duration::from_millis(1);
+        assert!(p.check().is_err());
+    }
 }

@@ -7,8 +7,8 @@
 use crate::driver::stdio::CommandSpec;
 use crate::measure::stdio::StdioClient;
 use crate::measure::{self, CallError};
-use crate::perf::load::{Kind, Measured, Plan};
-use crate::perf::stats::{Percentiles, median};
+use crate::perf::load::{Kind, Measured, Plan, Rounds};
+use crate::perf::stats::median;
 use crate::perf::{AnswersFile, FloorSpec, floor_answers};
 use anyhow::Context;
 use serde_json::Value;
@@ -80,19 +80,17 @@ impl Peer {
         Ok(())
     }
 
-    fn timed(&mut self, kind: Kind, plan: &Plan) -> anyhow::Result<Percentiles> {
+    /// `n` sequential calls, their latencies (ns) appended to `samples`.
+    fn timed(&mut self, kind: Kind, n: usize, plan: &Plan, samples: &mut Vec<u64>) -> anyhow::Result<()> {
         let role = self.role;
-        let mut samples = Vec::with_capacity(plan.calls);
-        for i in 0..plan.calls {
-            if i % 64 == 0 {
-                plan.check()?;
-            }
+        plan.check()?;
+        for _ in 0..n {
             let start = Instant::now();
             self.call(kind, plan)
                 .with_context(|| format!("{role}: {}", kind.method()))?;
             samples.push(start.elapsed().as_nanos() as u64);
         }
-        Percentiles::of(&mut samples).context("no samples (--calls 0?)")
+        Ok(())
     }
 
     /// Tool calls per second with `concurrency` requests in flight.
@@ -155,11 +153,15 @@ pub fn measure(server: &CommandSpec, floor: &FloorSpec, plan: &Plan) -> anyhow::
         srv.warm(kind, plan)?;
         flr.warm(kind, plan)?;
     }
-    let mut rounds: Vec<(Vec<Percentiles>, Vec<Percentiles>)> = vec![(Vec::new(), Vec::new()); Kind::ALL.len()];
+    let mut rounds = Rounds::new();
     for _ in 0..plan.rounds {
         for (i, kind) in Kind::ALL.into_iter().enumerate() {
-            rounds[i].0.push(srv.timed(kind, plan)?);
-            rounds[i].1.push(flr.timed(kind, plan)?);
+            let (mut s, mut f) = (Vec::with_capacity(plan.calls), Vec::with_capacity(plan.calls));
+            for n in plan.chunks() {
+                srv.timed(kind, n, plan, &mut s)?;
+                flr.timed(kind, n, plan, &mut f)?;
+            }
+            rounds.push(i, &mut s, &mut f)?;
         }
     }
     let (mut tput_srv, mut tput_flr) = (Vec::new(), Vec::new());
@@ -185,12 +187,7 @@ pub fn measure(server: &CommandSpec, floor: &FloorSpec, plan: &Plan) -> anyhow::
     }
     drop(file);
 
-    for (i, kind) in Kind::ALL.into_iter().enumerate() {
-        let (s, f) = &rounds[i];
-        if let (Some(s), Some(f)) = (Percentiles::median_of_rounds(s), Percentiles::median_of_rounds(f)) {
-            out.latency.push((kind, s, f));
-        }
-    }
+    out.add_latency(&rounds);
     out.throughput = Some((median(tput_srv), median(tput_flr)));
     out.cold_start = Some((median(cold_srv), median(cold_flr)));
     Ok(out)
