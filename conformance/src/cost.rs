@@ -366,14 +366,14 @@ async fn measure_stateless(session: &mut Session, revision: &str) -> Result<Revi
     let frame = measure::request(1, "server/discover", None, Some(revision));
     let answer = match session.call(1, "server/discover", &frame, true).await {
         Ok(a) => a,
-        // A server of the handshake era may refuse or drop a request before `initialize`.
-        Err(e @ (CallError::Closed(_) | CallError::Protocol(_))) => {
+        // A server of the handshake era may refuse, ignore (a timeout) or drop a request
+        // before `initialize`.
+        Err(e) => {
             return Err(Unmeasured::NotOffered(format!(
                 "server/discover: {}",
                 first_line(&e.to_string())
             )));
         }
-        Err(e) => return Err(e.into()),
     };
     let result = match measure::result_of(&answer) {
         Ok(r) => r,

@@ -72,7 +72,8 @@ pub struct PerfArgs {
     /// Its arguments, a JSON object.
     #[arg(long, value_name = "JSON", default_value = r#"{"ticket_id":"WEB-1"}"#)]
     pub args: String,
-    /// The upstream path the floor GETs for each tool call (and the reference GET).
+    /// The upstream path the floor GETs for each tool call (and the reference GET); `none` for a
+    /// tool that makes no upstream call.
     #[arg(long, value_name = "PATH", default_value = "/api/v1/tickets/WEB-1")]
     pub floor_path: String,
     /// Protocol revision of the handshake (one with `initialize` and `ping`).
@@ -130,29 +131,28 @@ pub struct FloorSpec {
     pub upstream: String,
     /// The Bearer key of the upstream GET.
     pub token: String,
-    /// The path GETed for each tool call.
-    pub path: String,
+    /// The path GETed for each tool call; `None` for a tool that makes no upstream call.
+    pub path: Option<String>,
 }
 
 impl FloorSpec {
     /// The floor's command line answering with the results in `answers`.
     pub fn command(&self, answers: &Path) -> CommandSpec {
         let answers = answers.to_string_lossy();
-        CommandSpec::new(
-            self.binary.to_string_lossy(),
-            &[
-                "--answers",
-                &answers,
+        let mut args = vec!["--answers", &answers];
+        if let Some(path) = &self.path {
+            args.extend([
                 "--upstream",
                 &self.upstream,
                 "--token",
                 &self.token,
                 "--get",
-                &self.path,
+                path,
                 "--get-on",
                 Kind::Tool.method(),
-            ],
-        )
+            ]);
+        }
+        CommandSpec::new(self.binary.to_string_lossy(), &args)
     }
 }
 
@@ -256,9 +256,9 @@ fn settings(args: &PerfArgs) -> anyhow::Result<Settings> {
             HANDSHAKE_REVISIONS.join(", ")
         );
     }
-    if !args.floor_path.starts_with('/') {
+    if !args.floor_path.starts_with('/') && args.floor_path != "none" {
         bail!(
-            "--floor-path must start with / (a path on the mock API), got {}",
+            "--floor-path must start with / (a path on the mock API) or be `none`, got {}",
             args.floor_path
         );
     }
@@ -484,7 +484,7 @@ pub async fn measure_run(args: &PerfArgs) -> anyhow::Result<PerfRun> {
         binary: floor_binary,
         upstream: mock.base_url(),
         token: key.clone(),
-        path: settings.floor_path.clone(),
+        path: (settings.floor_path != "none").then(|| settings.floor_path.clone()),
     };
 
     enum Job {
@@ -549,9 +549,12 @@ pub async fn measure_run(args: &PerfArgs) -> anyhow::Result<PerfRun> {
         machine: Machine::this(),
         settings: settings.clone(),
         figures: Vec::new(),
-        reference: upstream_reference(&mock.base_url(), &key, &settings.floor_path, &plan)
-            .await
-            .context("the upstream reference GET")?,
+        reference: match &floor.path {
+            Some(path) => upstream_reference(&mock.base_url(), &key, path, &plan)
+                .await
+                .context("the upstream reference GET")?,
+            None => Vec::new(),
+        },
         notes: Vec::new(),
     };
     for job in jobs {

@@ -5,7 +5,10 @@
 //! carries it. Every exchange (headers and body) is bounded by one timeout.
 
 use crate::measure::{CallError, is_answer_to, preview};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How long the rest of an SSE response is read after its answer arrived.
+const DRAIN_LIMIT: Duration = Duration::from_millis(500);
 
 /// One client session against one MCP endpoint.
 pub struct HttpClient {
@@ -15,6 +18,7 @@ pub struct HttpClient {
     session: Option<String>,
     version: Option<String>,
     timeout: Duration,
+    answered_at: Option<Instant>,
 }
 
 impl HttpClient {
@@ -34,12 +38,19 @@ impl HttpClient {
             session: None,
             version: None,
             timeout,
+            answered_at: None,
         })
     }
 
     /// Sends `MCP-Protocol-Version: version` from now on.
     pub fn set_version(&mut self, version: &str) {
         self.version = Some(version.to_string());
+    }
+
+    /// When the answer of the last request was in hand (before the rest of its response body was
+    /// read): what latency is measured to.
+    pub fn answered_at(&self) -> Option<Instant> {
+        self.answered_at
     }
 
     /// The session id the server assigned, if any.
@@ -52,6 +63,7 @@ impl HttpClient {
     /// (the stateless revision's `Mcp-Method` / `Mcp-Name`).
     pub async fn post(&mut self, frame: &str, id: Option<u64>, headers: &[(&str, &str)]) -> Result<Vec<u8>, CallError> {
         let limit = self.timeout;
+        self.answered_at = None;
         match tokio::time::timeout(limit, self.exchange(frame, id, headers)).await {
             Ok(r) => r,
             Err(_) => Err(CallError::Timeout(limit)),
@@ -103,6 +115,7 @@ impl HttpClient {
         };
         if !sse {
             let body = resp.bytes().await.map_err(|e| CallError::Closed(e.to_string()))?;
+            self.answered_at = Some(Instant::now());
             return match is_answer_to(&body, id) {
                 Ok(true) => Ok(body.to_vec()),
                 _ => Err(CallError::Protocol(format!("HTTP {status}: {}", preview(&body)))),
@@ -122,9 +135,12 @@ impl HttpClient {
             buf.extend_from_slice(&chunk);
             for data in take_events(&mut buf) {
                 if is_answer_to(&data, id)? {
-                    // The stream of a POST ends after its answer; reading it to the end lets the
-                    // connection go back to the pool.
-                    while let Ok(Some(_)) = resp.chunk().await {}
+                    self.answered_at = Some(Instant::now());
+                    // The stream of a POST should end after its answer; reading it to the end
+                    // lets the connection go back to the pool. A server that keeps it open gets
+                    // DRAIN_LIMIT, then the connection is dropped.
+                    let drain = async { while let Ok(Some(_)) = resp.chunk().await {} };
+                    let _ = tokio::time::timeout(DRAIN_LIMIT.min(self.timeout), drain).await;
                     return Ok(data);
                 }
             }

@@ -122,7 +122,7 @@ pub struct Settings {
     pub tool: String,
     /// Its arguments.
     pub arguments: serde_json::Value,
-    /// The upstream path the floor GETs for each tool call.
+    /// The upstream path the floor GETs for each tool call (`none`: no GET).
     pub floor_path: String,
     /// Unmeasured calls of each kind first.
     pub warmup: usize,

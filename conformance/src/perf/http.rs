@@ -89,7 +89,9 @@ impl Peer {
             self.call(kind, plan)
                 .await
                 .with_context(|| format!("{}: {}", self.role, kind.method()))?;
-            samples.push(start.elapsed().as_nanos() as u64);
+            // Up to when the answer was in hand, not the end of its response body.
+            let answered = self.client.answered_at().unwrap_or_else(Instant::now);
+            samples.push(answered.saturating_duration_since(start).as_nanos() as u64);
         }
         Ok(())
     }
