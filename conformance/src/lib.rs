@@ -20,11 +20,19 @@
 //! (`alloy-conformance run`) picks the case up from the same two files. Every tool the server
 //! lists needs a success and an error case (`tests/alloy_mcp/coverage.rs`). [`local`] finds
 //! the local `alloy-mcp` binary and the transports it offers.
+//!
+//! Besides judging, the harness measures: [`cost`] counts what a server's tool surface costs a
+//! model (bytes and o200k tokens per revision, against a budget file) and [`perf`] how fast it
+//! answers over the wire next to a floor measured in the same run (against a stored baseline),
+//! both through the lean clients of [`measure`].
 
+pub mod cost;
 pub mod driver;
 pub mod expected;
 pub mod expected_failures;
 pub mod local;
+pub mod measure;
+pub mod perf;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -7,6 +7,8 @@
 //!   `--http URL`, `--sse URL` judge another implementation against the same scenarios and
 //!   expected transcripts. Prints a table per category and `N passed, N failed`; exits 1 on any
 //!   failure, 2 when the run could not start.
+//! - `alloy-conformance cost`: bytes and tokens of the tool surface ([`alloy_conformance::cost`]).
+//! - `alloy-conformance perf`: speed over the wire next to a floor ([`alloy_conformance::perf`]).
 //! - `alloy-conformance sandbox`: the seeded mock API plus `alloy-mcp --http`, with keys and
 //!   client configuration printed, until Ctrl-C.
 
@@ -44,6 +46,12 @@ enum Command {
     /// Starts the seeded mock API and `alloy-mcp --http`, prints keys and client configuration,
     /// and runs until Ctrl-C.
     Sandbox(SandboxArgs),
+    /// Bytes and o200k tokens of a server's tool surface per protocol revision; `--budget`
+    /// compares with a budget file.
+    Cost(alloy_conformance::cost::CostArgs),
+    /// Latency, throughput, cold start and peak RSS of a server over the wire, each next to a
+    /// floor measured in the same run; `--baseline` compares with a stored run.
+    Perf(Box<alloy_conformance::perf::PerfArgs>),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -141,6 +149,12 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run(*args).await,
             Command::Sandbox(args) => sandbox(args).await,
+            Command::Cost(args) => {
+                alloy_conformance::measure::interruptible(alloy_conformance::cost::command(args)).await
+            }
+            Command::Perf(args) => {
+                alloy_conformance::measure::interruptible(alloy_conformance::perf::command(*args)).await
+            }
         }
     });
     match result {

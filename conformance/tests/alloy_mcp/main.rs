@@ -10,7 +10,9 @@
 //! announced as SKIPPED on stderr, never counted as passed.
 
 mod cli;
+mod cost;
 mod coverage;
+mod perf;
 mod scenarios;
 mod support;
 mod tools_list;
