@@ -113,31 +113,29 @@ pub enum Incoming {
     Closed,
 }
 
-/// Why a driver operation did not complete.
-#[derive(Debug)]
+/// Why a driver operation did not complete. Callers decide by variant, never by message text.
+#[derive(Debug, thiserror::Error)]
 pub enum DriverError {
     /// Nothing arrived (or a write did not finish) within the limit.
+    #[error("no answer within {} ms", .0.as_millis())]
     Timeout(Duration),
     /// The connection or process is gone.
+    #[error("the server closed the connection")]
     Closed,
     /// Could not start or reach the server.
+    #[error("cannot connect: {0}")]
     Connect(String),
+    /// A spawned HTTP server exited before it accepted connections (e.g. it lost its port to
+    /// another process); the launcher may start it again on another port.
+    #[error("cannot connect: the server exited before listening on {addr}")]
+    ExitedBeforeListening {
+        /// The address it was told to listen on.
+        addr: String,
+    },
     /// Any other transport failure.
+    #[error("transport error: {0}")]
     Io(String),
 }
-
-impl fmt::Display for DriverError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DriverError::Timeout(d) => write!(f, "no answer within {} ms", d.as_millis()),
-            DriverError::Closed => f.write_str("the server closed the connection"),
-            DriverError::Connect(m) => write!(f, "cannot connect: {m}"),
-            DriverError::Io(m) => write!(f, "transport error: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for DriverError {}
 
 /// A client-side MCP transport that moves raw frames.
 pub trait Driver: Send {

@@ -4,7 +4,7 @@
 //! (`fixtures/scenarios/<category>/<tool>__<case>.json`); each is played over a raw transport
 //! ([`driver`]: stdio, Streamable HTTP, legacy HTTP+SSE) against a fresh deterministic mock
 //! Alloy API, recorded as a transcript of every message both ways plus the upstream requests the
-//! server made ([`transcript`], normalized in one place), checked against the MCP result shapes
+//! server made ([`transcript`]: typed, normalized in one place), checked against the MCP result shapes
 //! of the negotiated revision ([`shapes`]) and compared with the expected transcript
 //! ([`expected`]: insta snapshot files shared by `cargo test` and the CLI). [`runner`] plays and
 //! judges cases, [`expected_failures`] applies a strict baseline, [`report`] renders text,

@@ -267,7 +267,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let scenarios = scenario::load_dir(&fixtures.scenarios)?;
         for o in &outcomes {
             if let Some(s) = scenarios.iter().find(|s| s.id == o.id) {
-                alloy_conformance::expected::write(&dir.join(o.transport.name()), s, &o.transcript)?;
+                alloy_conformance::expected::write(&dir.join(o.transport.name()), s, &o.transcript.to_value())?;
             }
         }
     }

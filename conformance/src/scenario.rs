@@ -366,37 +366,20 @@ pub fn load_dir(root: &Path) -> anyhow::Result<Vec<Scenario>> {
 }
 
 /// `--only` matching: a pattern with `*` or `?` is a glob over the whole scenario id
-/// (`tickets/*__not_found`); without wildcards it is a substring match.
+/// (`tickets/*__not_found`, `*` also crosses `/`); without wildcards it is a substring match.
 pub fn matches_filter(pattern: &str, id: &str) -> bool {
     if !pattern.contains(['*', '?']) {
         return id.contains(pattern);
     }
-    glob(pattern.as_bytes(), id.as_bytes())
-}
-
-fn glob(p: &[u8], s: &[u8]) -> bool {
-    let (mut pi, mut si) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while si < s.len() {
-        if pi < p.len() && (p[pi] == b'?' || p[pi] == s[si]) {
-            pi += 1;
-            si += 1;
-        } else if pi < p.len() && p[pi] == b'*' {
-            star = Some(pi);
-            mark = si;
-            pi += 1;
-        } else if let Some(st) = star {
-            pi = st + 1;
-            mark += 1;
-            si = mark;
-        } else {
-            return false;
+    // Only `*` and `?` are wildcards: every other character is escaped, so any pattern compiles.
+    let mut glob = String::with_capacity(pattern.len());
+    for c in pattern.chars() {
+        match c {
+            '*' | '?' => glob.push(c),
+            c => glob.push_str(&globset::escape(c.encode_utf8(&mut [0; 4]))),
         }
     }
-    while pi < p.len() && p[pi] == b'*' {
-        pi += 1;
-    }
-    pi == p.len()
+    globset::Glob::new(&glob).is_ok_and(|g| g.compile_matcher().is_match(id))
 }
 
 /// Checks a `tools/call` step's arguments against the tool's `inputSchema` from the server's
@@ -465,6 +448,8 @@ mod tests {
         assert!(matches_filter("lifecycle/*", "lifecycle/ping__basic"));
         assert!(!matches_filter("tickets/*", "lifecycle/ping__basic"));
         assert!(matches_filter("l?fecycle/ping__basic", "lifecycle/ping__basic"));
+        assert!(matches_filter("*[x]*", "a/b[x]__c"));
+        assert!(!matches_filter("*[x]*", "a/bx__c"));
     }
 
     #[test]

@@ -146,7 +146,10 @@ async fn play_and_judge(server: &Server, transports: &[Transport], select: impl 
             if run.transcript != first.transcript {
                 problems.push(format!(
                     "  the transcripts differ between {first_t} and {t} (- {first_t}, + {t}):\n{}",
-                    indent(&transcript::diff(&first.transcript, &run.transcript))
+                    indent(&transcript::diff(
+                        &first.transcript.to_value(),
+                        &run.transcript.to_value()
+                    ))
                 ));
             }
         }
@@ -157,7 +160,7 @@ async fn play_and_judge(server: &Server, transports: &[Transport], select: impl 
         settings.set_input_file(&s.path);
         settings.set_description(s.file.description.clone());
         let name = s.name();
-        let value = first.transcript.clone();
+        let value = first.transcript.to_value();
         let snapshot = std::panic::catch_unwind(AssertUnwindSafe(|| {
             settings.bind(|| insta::assert_json_snapshot!(name, value));
         }));

@@ -20,7 +20,7 @@ fn case(id: &str, transport: Transport, status: Status) -> CaseOutcome {
         diff: None,
         diagnostics: String::new(),
         note: None,
-        transcript: serde_json::json!({}),
+        transcript: Default::default(),
         duration: Duration::ZERO,
     }
 }

@@ -17,7 +17,7 @@ fn outcomes() -> Vec<CaseOutcome> {
         diff: None,
         diagnostics: String::new(),
         note: None,
-        transcript: serde_json::json!({}),
+        transcript: Default::default(),
         duration: Duration::from_millis(12),
     };
     let mut failed = base.clone();
