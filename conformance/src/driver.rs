@@ -13,6 +13,7 @@ pub mod sse;
 mod sse_events;
 pub mod stdio;
 
+use crate::era::Era;
 use futures::future::BoxFuture;
 use serde_json::Value;
 use std::collections::VecDeque;
@@ -47,6 +48,11 @@ impl Transport {
     /// Parses [`Transport::name`].
     pub fn parse(s: &str) -> Option<Transport> {
         Transport::ALL.into_iter().find(|t| t.name() == s)
+    }
+
+    /// Whether the transport exists in `era` (legacy HTTP+SSE is a 2024-11-05 transport).
+    pub fn speaks(self, era: Era) -> bool {
+        self != Transport::Sse || era == Era::Handshake
     }
 }
 
@@ -137,6 +143,17 @@ pub enum DriverError {
     Io(String),
 }
 
+/// Where a Streamable HTTP connection goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpEndpoint {
+    /// The MCP endpoint URL.
+    pub url: String,
+    /// The Bearer token sent.
+    pub token: Option<String>,
+    /// The session id the server assigned, if any.
+    pub session: Option<String>,
+}
+
 /// A client-side MCP transport that moves raw frames.
 pub trait Driver: Send {
     /// Which transport this is.
@@ -160,6 +177,18 @@ pub trait Driver: Send {
 
     /// Tells HTTP drivers the negotiated protocol version (sent as `MCP-Protocol-Version`).
     fn set_protocol_version(&mut self, version: &str);
+
+    /// Switches the wire era (the handshake era until called). At the stateless wire the
+    /// Streamable HTTP driver sends `Mcp-Method`/`Mcp-Name` and no session, and the stdio
+    /// driver settles with `server/discover` instead of the removed `ping`. Drivers of
+    /// handshake-only transports (legacy SSE) ignore it.
+    fn set_era(&mut self, era: Era);
+
+    /// The Streamable HTTP endpoint, token and session of this connection (`None` for other
+    /// transports), for checks that send their own HTTP requests.
+    fn http_endpoint(&self) -> Option<HttpEndpoint> {
+        None
+    }
 
     /// What the transport knows beyond the messages: the child's stderr and exit status, the
     /// session id, the endpoint. For failure reports only; never part of a transcript.
@@ -239,11 +268,20 @@ fn is_response_to(message: &Value, id: &str) -> bool {
     message.get("id").and_then(Value::as_str) == Some(id) && message.get("method").is_none()
 }
 
-/// The private ping used by [`Driver::settle`] on transports with one shared stream.
-pub(crate) fn barrier_ping(n: u64) -> (String, Frame) {
+/// The private request used by [`Driver::settle`] on transports with one shared stream: a
+/// `ping` in the handshake era, a `server/discover` at the stateless wire (where `ping` is
+/// removed). Either way any answer with its id, even an error, proves the earlier frames were
+/// handled.
+pub(crate) fn barrier_request(n: u64, era: Era) -> (String, Frame) {
     let id = format!("alloy-conformance-settle-{n}");
-    let frame = Frame::Json(serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "ping"}));
-    (id, frame)
+    let frame = match era {
+        Era::Handshake => serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "ping"}),
+        Era::Stateless => crate::era::with_request_meta(
+            &serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "server/discover"}),
+            crate::era::STATELESS_VERSION,
+        ),
+    };
+    (id, Frame::Json(frame))
 }
 
 /// Shortens `s` to at most `max` characters, marking the cut.

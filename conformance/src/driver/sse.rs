@@ -4,7 +4,8 @@
 //! handshake timeout; each POST has the request timeout.
 
 use super::sse_events::SseParser;
-use super::{Driver, DriverError, Frame, Inbox, Incoming, Timeouts, Transport, barrier_ping, parse_frame, shorten};
+use super::{Driver, DriverError, Frame, Inbox, Incoming, Timeouts, Transport, barrier_request, parse_frame, shorten};
+use crate::era::Era;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use std::time::Duration;
@@ -172,7 +173,7 @@ impl Driver for SseDriver {
     fn settle(&mut self, within: Duration) -> BoxFuture<'_, Result<(), DriverError>> {
         async move {
             self.barriers += 1;
-            let (id, frame) = barrier_ping(self.barriers);
+            let (id, frame) = barrier_request(self.barriers, Era::Handshake);
             self.post(&frame).await?;
             self.inbox.wait_for_barrier(&id, within).await
         }
@@ -180,6 +181,9 @@ impl Driver for SseDriver {
     }
 
     fn set_protocol_version(&mut self, _version: &str) {}
+
+    /// Legacy HTTP+SSE exists only in the handshake era.
+    fn set_era(&mut self, _era: Era) {}
 
     fn diagnostics(&self) -> String {
         let mut out = format!("event stream: {}\nendpoint: {}\n", self.sse_url, self.endpoint);

@@ -2,7 +2,8 @@
 //! on its stdin/stdout. stderr is captured (the last 64 KiB) for failure reports. The child is
 //! killed when the driver is dropped, whatever state it is in.
 
-use super::{Driver, DriverError, Frame, Inbox, Incoming, Timeouts, Transport, barrier_ping, parse_frame};
+use super::{Driver, DriverError, Frame, Inbox, Incoming, Timeouts, Transport, barrier_request, parse_frame};
+use crate::era::Era;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use std::path::PathBuf;
@@ -70,6 +71,7 @@ pub struct StdioDriver {
     _kill: oneshot::Sender<()>,
     timeouts: Timeouts,
     barriers: u64,
+    era: Era,
     command: String,
 }
 
@@ -165,6 +167,7 @@ impl StdioDriver {
             _kill: kill_tx,
             timeouts,
             barriers: 0,
+            era: Era::Handshake,
             command: spec.display(),
         })
     }
@@ -214,7 +217,7 @@ impl Driver for StdioDriver {
     fn settle(&mut self, within: Duration) -> BoxFuture<'_, Result<(), DriverError>> {
         async move {
             self.barriers += 1;
-            let (id, frame) = barrier_ping(self.barriers);
+            let (id, frame) = barrier_request(self.barriers, self.era);
             self.write(&frame).await?;
             self.inbox.wait_for_barrier(&id, within).await
         }
@@ -222,6 +225,10 @@ impl Driver for StdioDriver {
     }
 
     fn set_protocol_version(&mut self, _version: &str) {}
+
+    fn set_era(&mut self, era: Era) {
+        self.era = era;
+    }
 
     fn diagnostics(&self) -> String {
         let exit = self.exit.lock().ok().and_then(|e| e.clone());

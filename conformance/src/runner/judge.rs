@@ -3,6 +3,7 @@
 
 use super::CaseRun;
 use crate::driver::Transport;
+use crate::era::Era;
 use crate::scenario::Scenario;
 use crate::transcript::{self, Transcript};
 use serde_json::Value;
@@ -19,12 +20,27 @@ pub enum Status {
     ExpectedFailure,
     /// Passed although listed in the expected-failures file.
     Stale,
+    /// A rule of the protocol suite that could not be checked because a prerequisite failed
+    /// (the reason is in `note`). Never counts as a pass.
+    NotVerified,
+    /// A rule about a capability the server does not declare (the reason is in `note`).
+    NotApplicable,
 }
 
 impl Status {
     /// Whether the case counts as passed in the closing line.
     pub fn counts_as_passed(self) -> bool {
         matches!(self, Status::Passed | Status::ExpectedFailure)
+    }
+
+    /// Whether the case counts as skipped (neither passed nor failed) in the closing line.
+    pub fn counts_as_skipped(self) -> bool {
+        self == Status::NotApplicable
+    }
+
+    /// Whether the case failed (including stale baseline entries and unverified rules).
+    pub fn counts_as_failed(self) -> bool {
+        !self.counts_as_passed() && !self.counts_as_skipped()
     }
 
     /// Short name for tables and machine-readable output.
@@ -34,6 +50,8 @@ impl Status {
             Status::Failed => "FAIL",
             Status::ExpectedFailure => "xfail",
             Status::Stale => "STALE",
+            Status::NotVerified => "NOT-VERIFIED",
+            Status::NotApplicable => "N/A",
         }
     }
 }
@@ -49,6 +67,8 @@ pub struct CaseOutcome {
     pub name: String,
     /// Transport.
     pub transport: Transport,
+    /// Wire era.
+    pub era: Era,
     /// Verdict.
     pub status: Status,
     /// Protocol checks that failed.
@@ -66,10 +86,16 @@ pub struct CaseOutcome {
 }
 
 /// Judges a run against the expected transcript (`None` = no expected file yet).
-pub fn judge(scenario: &Scenario, transport: Transport, run: CaseRun, expected: Option<&Value>) -> CaseOutcome {
+pub fn judge(
+    scenario: &Scenario,
+    transport: Transport,
+    era: Era,
+    run: CaseRun,
+    expected: Option<&Value>,
+) -> CaseOutcome {
     let diff = match expected {
         None => Some(format!(
-            "no expected transcript for {} (record it with `cargo insta test -p alloy-conformance` and `cargo insta review`, or inspect this run's with `--write-actual DIR`)",
+            "no expected transcript for {} in the {era} era (record it with `cargo insta test -p alloy-conformance` and `cargo insta review`, or inspect this run's with `--write-actual DIR`)",
             scenario.id
         )),
         Some(e) => {
@@ -87,6 +113,7 @@ pub fn judge(scenario: &Scenario, transport: Transport, run: CaseRun, expected: 
         category: scenario.category.clone(),
         name: scenario.name(),
         transport,
+        era,
         status,
         violations: run.violations,
         diff,

@@ -79,9 +79,9 @@ pub(super) async fn reset_mock(mock: &MockAlloy) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(super) type Connected = (Box<dyn Driver>, Option<StdioDriver>);
+pub(crate) type Connected = (Box<dyn Driver>, Option<StdioDriver>);
 
-pub(super) async fn connect(
+pub(crate) async fn connect(
     launch: &Launch,
     mock: &MockAlloy,
     role: Role,

@@ -18,14 +18,16 @@ mod launch;
 mod play;
 
 pub use judge::{CaseOutcome, Status, judge};
+pub(crate) use launch::connect;
 pub use launch::{Launch, mock_options};
 
 use crate::driver::{Driver, Timeouts, Transport};
+use crate::era::Era;
 use crate::scenario::{self, Role, Scenario};
 use crate::transcript::{self, CaseEvent, Exchange, Transcript};
 use alloy_mock_api::MockAlloy;
 use futures::StreamExt;
-use launch::{connect, reset_mock};
+use launch::reset_mock;
 use play::Case;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -45,7 +47,13 @@ pub struct CaseRun {
 }
 
 /// Runs `scenario` over `launch` with a fresh deterministic mock, or with `shared` reset.
-pub async fn run_case(scenario: &Scenario, launch: &Launch, shared: Option<&MockAlloy>, timeouts: Timeouts) -> CaseRun {
+pub async fn run_case(
+    scenario: &Scenario,
+    launch: &Launch,
+    era: Era,
+    shared: Option<&MockAlloy>,
+    timeouts: Timeouts,
+) -> CaseRun {
     let started = Instant::now();
     let fresh;
     let mock = match shared {
@@ -66,7 +74,7 @@ pub async fn run_case(scenario: &Scenario, launch: &Launch, shared: Option<&Mock
             }
         }
     };
-    let mut case = Case::new(scenario, mock, timeouts);
+    let mut case = Case::new(scenario, mock, era, timeouts);
     let connected = connect(launch, mock, scenario.role(), timeouts).await;
     let (mut driver, process) = match connected {
         Ok(pair) => pair,
@@ -97,25 +105,12 @@ pub struct ToolList {
     pub violations: Vec<String>,
 }
 
-/// Starts (or connects to) the server with a fresh mock and fetches its tool list.
+/// Starts (or connects to) the server with a fresh mock and fetches its tool list; at
+/// `version` 2026-07-28 over the stateless wire (after `server/discover`).
 pub async fn list_tools(launch: &Launch, version: &str, timeouts: Timeouts) -> anyhow::Result<ToolList> {
     let (opts, _) = mock_options(None);
     let mock = MockAlloy::start_with(opts).await?;
-    let scenario = Scenario {
-        id: "tools/tools_list__all_pages".into(),
-        category: "tools".into(),
-        tool: "tools_list".into(),
-        case: "all_pages".into(),
-        path: PathBuf::new(),
-        file: scenario::ScenarioFile {
-            description: "the full tool list".into(),
-            protocol_version: Some(version.to_string()),
-            handshake: true,
-            transports: None,
-            role: None,
-            steps: Vec::new(),
-        },
-    };
+    let scenario = synthetic_scenario("tools/tools_list__all_pages", "the full tool list", version);
     let (mut driver, process) = connect(launch, &mock, Role::default(), timeouts)
         .await
         .map_err(|(e, p)| {
@@ -124,8 +119,8 @@ pub async fn list_tools(launch: &Launch, version: &str, timeouts: Timeouts) -> a
                 p.map(|p| p.diagnostics()).unwrap_or_default()
             )
         })?;
-    let mut case = Case::new(&scenario, &mock, timeouts);
-    let tools = if case.handshake(driver.as_mut()).await {
+    let mut case = Case::new(&scenario, &mock, Era::of_version(version), timeouts);
+    let tools = if case.prepare(driver.as_mut()).await {
         case.fetch_tools(driver.as_mut()).await
     } else {
         None
@@ -140,6 +135,63 @@ pub async fn list_tools(launch: &Launch, version: &str, timeouts: Timeouts) -> a
         }),
         None => anyhow::bail!("no tool list: {:?}\n{diagnostics}", case.violations),
     }
+}
+
+/// A scenario without steps, for the harness's own preparatory connections.
+fn synthetic_scenario(id: &str, description: &str, version: &str) -> Scenario {
+    let (category, name) = id.split_once('/').unwrap_or(("harness", id));
+    let (tool, case) = name.split_once("__").unwrap_or((name, "probe"));
+    Scenario {
+        id: id.to_string(),
+        category: category.to_string(),
+        tool: tool.to_string(),
+        case: case.to_string(),
+        path: PathBuf::new(),
+        file: scenario::ScenarioFile {
+            description: description.to_string(),
+            protocol_version: Some(version.to_string()),
+            handshake: true,
+            transports: None,
+            eras: None,
+            role: None,
+            steps: Vec::new(),
+        },
+    }
+}
+
+/// The eras a server offers, and why it does not offer the others.
+#[derive(Clone, Debug, Default)]
+pub struct OfferedEras {
+    /// Offered eras, in [`Era::ALL`] order.
+    pub eras: Vec<Era>,
+    /// Eras not offered, with what the server did instead.
+    pub missing: Vec<(Era, String)>,
+}
+
+/// Asks the server which eras it offers, the way a dual-era client finds out: `server/discover`
+/// at the stateless wire (offered when the answer lists 2026-07-28), then, on a new connection,
+/// `initialize` at the newest handshake revision (offered when it is answered with a result).
+pub async fn offered_eras(launch: &Launch, shared: Option<&MockAlloy>, timeouts: Timeouts) -> OfferedEras {
+    let mut offered = OfferedEras::default();
+    for era in Era::ALL {
+        let version = match era {
+            Era::Handshake => crate::shapes::KNOWN_VERSIONS[crate::shapes::KNOWN_VERSIONS.len() - 1],
+            Era::Stateless => crate::era::STATELESS_VERSION,
+        };
+        let scenario = synthetic_scenario("harness/eras__probe", "which eras the server offers", version);
+        let run = run_case(&scenario, launch, era, shared, timeouts).await;
+        let lacks = run
+            .violations
+            .iter()
+            .any(|v| v.contains("lacks") || v.contains("not played"));
+        if !lacks && !run.violations.iter().any(|v| v.starts_with("cannot connect")) {
+            offered.eras.push(era);
+        } else {
+            let why = run.violations.join("; ");
+            offered.missing.push((era, why));
+        }
+    }
+    offered
 }
 
 fn setup_failure(scenario: &Scenario, message: String, started: Instant) -> CaseRun {
@@ -190,24 +242,47 @@ pub enum Progress<'a> {
         id: &'a str,
         /// Transport.
         transport: Transport,
+        /// Era.
+        era: Era,
     },
     /// A case finished.
     Finished(&'a CaseOutcome),
 }
 
-/// Runs every selected scenario on every launch (one case per scenario and transport) and
-/// judges each against its expected transcript. Up to `jobs` cases run at once (each with its
-/// own mock and server process); with a `shared` mock, which is reset per case, one at a time.
-/// Outcomes come back in scenario order whatever order the cases finished in.
+/// What to run and how, besides the fixtures and the launches.
+#[derive(Clone, Copy)]
+pub struct RunOptions<'a> {
+    /// Eras to judge.
+    pub eras: &'a [Era],
+    /// Only scenarios whose id matches this `--only` pattern.
+    pub only: Option<&'a str>,
+    /// A mock on a fixed address shared by every case (reset per case; cases then run one at
+    /// a time), for servers started by someone else.
+    pub shared: Option<&'a MockAlloy>,
+    /// Time limits.
+    pub timeouts: Timeouts,
+    /// Cases at once.
+    pub jobs: usize,
+}
+
+/// Runs every selected scenario on every launch in every era of `options.eras` it applies to
+/// (one case per scenario, era and transport; legacy SSE only in the handshake era) and judges
+/// each against the expected transcript of its era. Up to `jobs` cases run at once (each with
+/// its own mock and server process); with a `shared` mock, which is reset per case, one at a
+/// time. Outcomes come back in scenario order whatever order the cases finished in.
 pub async fn run_all(
     fixtures: &Fixtures,
     launches: &[Launch],
-    only: Option<&str>,
-    shared: Option<&MockAlloy>,
-    timeouts: Timeouts,
-    jobs: usize,
+    options: RunOptions<'_>,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> anyhow::Result<Vec<CaseOutcome>> {
+    let RunOptions {
+        eras,
+        only,
+        shared,
+        timeouts,
+        jobs,
+    } = options;
     let scenarios = scenario::load_dir(&fixtures.scenarios)?;
     let selected: Vec<&Scenario> = scenarios
         .iter()
@@ -215,9 +290,14 @@ pub async fn run_all(
         .collect();
     let mut cases = Vec::new();
     for s in &selected {
-        let expected = crate::expected::read(&fixtures.expected, s)?;
-        for l in launches.iter().filter(|l| s.runs_on(l.transport())) {
-            cases.push((*s, l, expected.clone()));
+        for era in eras.iter().copied().filter(|e| s.runs_in(*e)) {
+            let expected = crate::expected::read(&fixtures.expected, s, era)?;
+            for l in launches
+                .iter()
+                .filter(|l| s.runs_on(l.transport()) && l.transport().speaks(era))
+            {
+                cases.push((*s, era, l, expected.clone()));
+            }
         }
     }
     let total = cases.len();
@@ -227,16 +307,17 @@ pub async fn run_all(
     {
         let progress = &progress;
         let mut running = futures::stream::iter(cases.into_iter().enumerate())
-            .map(|(index, (scenario, launch, expected))| {
+            .map(|(index, (scenario, era, launch, expected))| {
                 (progress.borrow_mut())(Progress::Started {
                     index: index + 1,
                     total,
                     id: &scenario.id,
                     transport: launch.transport(),
+                    era,
                 });
                 async move {
-                    let run = run_case(scenario, launch, shared, timeouts).await;
-                    (index, judge(scenario, launch.transport(), run, expected.as_ref()))
+                    let run = run_case(scenario, launch, era, shared, timeouts).await;
+                    (index, judge(scenario, launch.transport(), era, run, expected.as_ref()))
                 }
             })
             .buffer_unordered(jobs);

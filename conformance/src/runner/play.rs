@@ -7,10 +7,11 @@
 
 use super::CaseRun;
 use crate::driver::{Driver, DriverError, Frame, Incoming, Timeouts};
+use crate::era::{self, Era};
 use crate::scenario::{self, Await, Scenario, Step};
 use crate::shapes;
 use crate::transcript::{
-    self, CaseEvent, Exchange, FrameExchange, Handshake, Received, ReceivedEvent, Sent, Transcript,
+    self, CaseEvent, Discover, Exchange, FrameExchange, Handshake, Received, ReceivedEvent, Sent, Transcript,
 };
 use alloy_mock_api::MockAlloy;
 use serde_json::{Value, json};
@@ -24,19 +25,21 @@ pub(super) struct Case<'a> {
     timeouts: Timeouts,
     rec: Transcript,
     pub(super) violations: Vec<String>,
+    era: Era,
     negotiated: Option<String>,
     /// Method of every request sent, by its id (compact JSON), to check answers.
     methods: HashMap<String, String>,
 }
 
 impl<'a> Case<'a> {
-    pub(super) fn new(scenario: &'a Scenario, mock: &'a MockAlloy, timeouts: Timeouts) -> Case<'a> {
+    pub(super) fn new(scenario: &'a Scenario, mock: &'a MockAlloy, era: Era, timeouts: Timeouts) -> Case<'a> {
         Case {
             scenario,
             mock,
             timeouts,
             rec: Transcript::new(&scenario.id, &scenario.file.description),
             violations: Vec::new(),
+            era,
             negotiated: None,
             methods: HashMap::new(),
         }
@@ -57,7 +60,7 @@ impl<'a> Case<'a> {
     }
 
     pub(super) async fn play(&mut self, driver: &mut dyn Driver) {
-        if self.scenario.file.handshake && !self.handshake(driver).await {
+        if !self.prepare(driver).await {
             return;
         }
         let tools = if self.scenario.calls_tools() {
@@ -86,6 +89,77 @@ impl<'a> Case<'a> {
                 return;
             }
         }
+    }
+
+    /// What the harness does before the steps: in the handshake era its own `initialize`
+    /// (unless the scenario says `"handshake": false`), at the stateless wire `server/discover`.
+    /// `false` when the case cannot go on.
+    pub(super) async fn prepare(&mut self, driver: &mut dyn Driver) -> bool {
+        match self.era {
+            Era::Handshake => !self.scenario.file.handshake || self.handshake(driver).await,
+            Era::Stateless => self.discover(driver).await,
+        }
+    }
+
+    /// `server/discover` at the stateless wire; recorded compactly (`requested`, `supported`)
+    /// when all is well. The server must list the stateless revision.
+    async fn discover(&mut self, driver: &mut dyn Driver) -> bool {
+        driver.set_era(Era::Stateless);
+        driver.set_protocol_version(era::STATELESS_VERSION);
+        self.negotiated = Some(era::STATELESS_VERSION.to_string());
+        let mut request = era::with_request_meta(
+            &json!({"jsonrpc": "2.0", "id": 0, "method": "server/discover"}),
+            era::STATELESS_VERSION,
+        );
+        request["params"]["_meta"][era::META_CLIENT_INFO] =
+            json!({"name": "alloy-conformance", "version": env!("CARGO_PKG_VERSION")});
+        self.methods.insert("0".into(), "server/discover".into());
+        let before = self.violations.len();
+        let (recv, ok) = self
+            .exchange(
+                driver,
+                &Frame::Json(request.clone()),
+                Await::Response,
+                Some(json!(0)),
+                self.timeouts.handshake,
+                "discover",
+            )
+            .await;
+        let supported: Option<Vec<String>> = recv
+            .last()
+            .and_then(Received::message)
+            .and_then(|m| m.pointer("/result/supportedVersions"))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect());
+        if let Some(list) = &supported
+            && !list.iter().any(|v| v == era::STATELESS_VERSION)
+        {
+            self.violations.push(format!(
+                "discover: supportedVersions {list:?} lacks {}, the revision this case runs at",
+                era::STATELESS_VERSION
+            ));
+        }
+        let clean = ok && supported.is_some() && recv.len() == 1 && self.violations.len() == before;
+        if clean {
+            self.record(Exchange::Discover {
+                discover: Discover {
+                    requested: era::STATELESS_VERSION.to_string(),
+                    supported: supported.unwrap_or_default(),
+                },
+            });
+            return true;
+        }
+        self.record(Exchange::Frame(FrameExchange {
+            sent: Sent::Send(request),
+            recv,
+            upstream: Vec::new(),
+        }));
+        if supported.is_none() {
+            self.violations
+                .push("discover: no DiscoverResult for server/discover; the scenario was not played".into());
+            return false;
+        }
+        true
     }
 
     /// `initialize` + `notifications/initialized`; recorded compactly when all is well.
@@ -164,6 +238,7 @@ impl<'a> Case<'a> {
             if let Some(c) = &cursor {
                 request["params"] = json!({"cursor": c});
             }
+            let request = self.on_the_wire(&request);
             self.methods.insert(canonical_id(&json!(id)), "tools/list".into());
             let (recv, ok) = self
                 .exchange(
@@ -199,18 +274,34 @@ impl<'a> Case<'a> {
         Some(tools)
     }
 
+    /// A message as the harness sends it in this case's era: unchanged in the handshake era,
+    /// with the per-request `_meta` at the stateless wire.
+    fn on_the_wire(&self, message: &Value) -> Value {
+        match self.era {
+            Era::Handshake => message.clone(),
+            Era::Stateless => era::with_request_meta(message, era::STATELESS_VERSION),
+        }
+    }
+
     /// Plays one step; `false` ends the case.
     async fn step(&mut self, driver: &mut dyn Driver, n: usize, step: &Step) -> bool {
         let (sent, frame) = match (&step.send, &step.raw, &step.oversized) {
-            (Some(v), _, _) => (Sent::Send(v.clone()), Frame::Json(v.clone())),
+            (Some(v), _, _) => {
+                let v = self.on_the_wire(v);
+                (Sent::Send(v.clone()), Frame::Json(v))
+            }
             (_, Some(raw), _) => (Sent::SendRaw(raw.clone()), Frame::Raw(raw.clone())),
-            (_, _, Some(o)) => (
-                Sent::SendOversized {
-                    bytes: o.bytes,
-                    message: o.message.clone(),
-                },
-                Frame::Raw(pad(&o.message, o.bytes)),
-            ),
+            (_, _, Some(o)) => {
+                let message = self.on_the_wire(&o.message);
+                let frame = Frame::Raw(pad(&message, o.bytes));
+                (
+                    Sent::SendOversized {
+                        bytes: o.bytes,
+                        message,
+                    },
+                    frame,
+                )
+            }
             _ => return false,
         };
         let expected_id = match &frame {
@@ -376,6 +467,9 @@ impl<'a> Case<'a> {
             return;
         }
         if !is_response(m) {
+            for p in shapes::check_message(self.negotiated.as_deref(), None, m) {
+                self.violations.push(format!("{label}: {p}"));
+            }
             return;
         }
         let id = m.get("id").cloned().unwrap_or(Value::Null);
@@ -384,7 +478,7 @@ impl<'a> Case<'a> {
             self.violations
                 .push(format!("{label}: an answer with id {id}, which no request had"));
         }
-        for p in shapes::check_response(self.negotiated.as_deref(), method.as_deref(), m) {
+        for p in shapes::check_message(self.negotiated.as_deref(), method.as_deref(), m) {
             self.violations.push(format!("{label}: {p}"));
         }
         if method.as_deref() == Some("tools/list")

@@ -5,6 +5,7 @@
 
 use crate::support::{launch, timeouts};
 use alloy_conformance::driver::Transport;
+use alloy_conformance::era::Era;
 use alloy_conformance::expected;
 use alloy_conformance::runner::{self, Fixtures};
 use alloy_conformance::scenario;
@@ -29,8 +30,12 @@ async fn lifecycle_and_protocol_scenarios_play_to_the_end_against_the_correct_fa
         .iter()
         .filter(|s| s.category == "lifecycle" || s.category == "protocol")
     {
-        for t in Transport::ALL.into_iter().filter(|t| s.runs_on(*t)) {
-            let run = runner::run_case(s, &launch("correct", t), None, timeouts()).await;
+        for (t, era) in Transport::ALL
+            .into_iter()
+            .flat_map(|t| Era::ALL.map(|e| (t, e)))
+            .filter(|(t, e)| s.runs_on(*t) && s.runs_in(*e) && t.speaks(*e))
+        {
+            let run = runner::run_case(s, &launch("correct", t), era, None, timeouts()).await;
             let text = run.transcript.to_value().to_string();
             let timed_out = text.contains("{\"event\":\"timeout\"}") || text.contains("\"aborted\"");
             let harness_trouble = run
@@ -39,7 +44,7 @@ async fn lifecycle_and_protocol_scenarios_play_to_the_end_against_the_correct_fa
                 .any(|v| v.contains("cannot connect") || v.contains("no answer within"));
             if timed_out || harness_trouble {
                 problems.push(format!(
-                    "{} [{t}]: {:?}\n{}",
+                    "{} [{t} {era}]: {:?}\n{}",
                     s.id,
                     run.violations,
                     run.transcript.to_value()
