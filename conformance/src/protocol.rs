@@ -48,6 +48,16 @@ const S: &[Era] = &[Era::Stateless];
 const B: &[Era] = &[Era::Handshake, Era::Stateless];
 const HTTP: Option<&[Transport]> = Some(&[Transport::Http]);
 
+/// The value of a prerequisite, or the rule's verdict (NOT-VERIFIED, N/A) when it failed.
+macro_rules! attempt {
+    ($e:expr) => {
+        match $e {
+            Ok(x) => x,
+            Err(verdict) => return verdict,
+        }
+    };
+}
+
 macro_rules! rule {
     ($id:literal, $eras:expr, $transports:expr, $says:literal, $f:ident) => {
         Rule {
@@ -720,10 +730,7 @@ fn expect_http_error(a: &HttpAnswer, status: u16, code: i64, what: &str) -> Verd
 // ---------------------------------------------------------------- handshake-era lifecycle
 
 async fn initialize_negotiates(ctx: &mut Ctx<'_>) -> Verdict {
-    let mut conn = match ctx.connect().await {
-        Ok(c) => c,
-        Err(v) => return v,
-    };
+    let mut conn = attempt!(ctx.connect().await);
     let asked = KNOWN_VERSIONS[KNOWN_VERSIONS.len() - 1];
     let params = json!({"protocolVersion": asked, "capabilities": {},
         "clientInfo": {"name": "alloy-conformance", "version": env!("CARGO_PKG_VERSION")}});
@@ -741,10 +748,7 @@ async fn initialize_negotiates(ctx: &mut Ctx<'_>) -> Verdict {
 }
 
 async fn unknown_version_counter_offer(ctx: &mut Ctx<'_>) -> Verdict {
-    let mut conn = match ctx.connect().await {
-        Ok(c) => c,
-        Err(v) => return v,
-    };
+    let mut conn = attempt!(ctx.connect().await);
     let params = json!({"protocolVersion": "1900-01-01", "capabilities": {},
         "clientInfo": {"name": "alloy-conformance", "version": env!("CARGO_PKG_VERSION")}});
     let answer = conn.request(ctx, "initialize", params).await;
@@ -759,10 +763,7 @@ async fn unknown_version_counter_offer(ctx: &mut Ctx<'_>) -> Verdict {
 }
 
 async fn ping_is_answered(ctx: &mut Ctx<'_>) -> Verdict {
-    let mut conn = match ctx.open().await {
-        Ok(c) => c,
-        Err(v) => return v,
-    };
+    let mut conn = attempt!(ctx.open().await);
     let answer = conn.request(ctx, "ping", json!({})).await;
     let verdict = match &answer {
         Ok(m) if m.get("result").is_some_and(Value::is_object) => Verdict::Pass,
@@ -787,10 +788,7 @@ async fn discover_result(ctx: &mut Ctx<'_>) -> Result<(Conn, Value), Verdict> {
 }
 
 async fn discover_lists_versions(ctx: &mut Ctx<'_>) -> Verdict {
-    let (conn, result) = match discover_result(ctx).await {
-        Ok(x) => x,
-        Err(v) => return v,
-    };
+    let (conn, result) = attempt!(discover_result(ctx).await);
     let mut problems = Vec::new();
     match result.get("supportedVersions").and_then(Value::as_array) {
         Some(list) if list.iter().any(|v| v == era::STATELESS_VERSION) => {}
@@ -813,10 +811,7 @@ async fn discover_lists_versions(ctx: &mut Ctx<'_>) -> Verdict {
 }
 
 async fn discover_server_info(ctx: &mut Ctx<'_>) -> Verdict {
-    let (conn, result) = match discover_result(ctx).await {
-        Ok(x) => x,
-        Err(v) => return v,
-    };
+    let (conn, result) = attempt!(discover_result(ctx).await);
     let info = result.pointer("/_meta").and_then(|m| m.get(era::META_SERVER_INFO));
     let verdict = match info {
         Some(i) if i.get("name").is_some_and(Value::is_string) && i.get("version").is_some_and(Value::is_string) => {
@@ -855,10 +850,7 @@ async fn stateless_call(
 async fn unsupported_version(ctx: &mut Ctx<'_>) -> Verdict {
     let message = json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover",
         "params": {"_meta": era::request_meta("1900-01-01")}});
-    let (answer, status, conn) = match stateless_call(ctx, message, "1900-01-01").await {
-        Ok(x) => x,
-        Err(v) => return v,
-    };
+    let (answer, status, conn) = attempt!(stateless_call(ctx, message, "1900-01-01").await);
     let mut problems = Vec::new();
     if let Verdict::Fail(p) = expect_error(&answer, -32022, "a request at 1900-01-01") {
         problems.extend(p);
@@ -894,10 +886,7 @@ async fn removed(ctx: &mut Ctx<'_>, method: &str, params: Value) -> Verdict {
         &json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}),
         era::STATELESS_VERSION,
     );
-    let (answer, status, conn) = match stateless_call(ctx, message, era::STATELESS_VERSION).await {
-        Ok(x) => x,
-        Err(v) => return v,
-    };
+    let (answer, status, conn) = attempt!(stateless_call(ctx, message, era::STATELESS_VERSION).await);
     let mut problems = match expect_error(&answer, -32601, method) {
         Verdict::Fail(p) => p,
         _ => Vec::new(),
@@ -971,10 +960,7 @@ fn caching_problems(method: &str, result: &Value) -> Vec<String> {
 }
 
 async fn caching_hints(ctx: &mut Ctx<'_>) -> Verdict {
-    let (mut conn, discover) = match discover_result(ctx).await {
-        Ok(x) => x,
-        Err(v) => return v,
-    };
+    let (mut conn, discover) = attempt!(discover_result(ctx).await);
     conn.capabilities = discover.get("capabilities").cloned().unwrap_or(json!({}));
     let mut problems = caching_problems("server/discover", &discover);
     for (cap, method) in LISTS {
@@ -995,10 +981,7 @@ async fn caching_hints(ctx: &mut Ctx<'_>) -> Verdict {
 }
 
 async fn listen_acknowledges(ctx: &mut Ctx<'_>) -> Verdict {
-    let mut conn = match ctx.open().await {
-        Ok(c) => c,
-        Err(v) => return v,
-    };
+    let mut conn = attempt!(ctx.open().await);
     let caps = conn.capabilities.clone();
     let mut filter = serde_json::Map::new();
     for (cap, key) in [
@@ -1048,24 +1031,15 @@ async fn listen_acknowledges(ctx: &mut Ctx<'_>) -> Verdict {
 // ---------------------------------------------------------------- framing, both eras
 
 async fn parse_error(ctx: &mut Ctx<'_>) -> Verdict {
-    let mut conn = match ctx.open().await {
-        Ok(c) => c,
-        Err(v) => return v,
-    };
+    let mut conn = attempt!(ctx.open().await);
     let text = r#"{"jsonrpc": "2.0", "id": 1, "method""#.to_string();
     if ctx.launch.transport() == Transport::Http {
-        let ep = match ctx.endpoint(&conn) {
-            Ok(e) => e,
-            Err(v) => return v,
-        };
+        let ep = attempt!(ctx.endpoint(&conn));
         let mut headers = vec![("MCP-Protocol-Version", conn.version.clone())];
         if let Some(s) = &ep.session {
             headers.push(("Mcp-Session-Id", s.clone()));
         }
-        let a = match ctx.post_text(&ep.url, ep.token.as_deref(), &headers, text).await {
-            Ok(a) => a,
-            Err(v) => return v,
-        };
+        let a = attempt!(ctx.post_text(&ep.url, ep.token.as_deref(), &headers, text).await);
         let mut problems = Vec::new();
         if !(400..500).contains(&a.status) {
             problems.push(format!("HTTP {} instead of a 4xx", a.status));
@@ -1086,10 +1060,7 @@ async fn parse_error(ctx: &mut Ctx<'_>) -> Verdict {
 }
 
 async fn invalid_request(ctx: &mut Ctx<'_>) -> Verdict {
-    let mut conn = match ctx.open().await {
-        Ok(c) => c,
-        Err(v) => return v,
-    };
+    let mut conn = attempt!(ctx.open().await);
     let mut m = conn.message("tools/list", json!({}));
     m["jsonrpc"] = json!("1.0");
     let answer = conn.send_and_wait(ctx, Frame::Json(m), Some("tools/list")).await;
@@ -1100,19 +1071,13 @@ async fn unknown_method(ctx: &mut Ctx<'_>) -> Verdict {
     if ctx.era == Era::Stateless {
         return removed(ctx, "alloy-conformance/no_such_method", json!({})).await;
     }
-    let mut conn = match ctx.open().await {
-        Ok(c) => c,
-        Err(v) => return v,
-    };
+    let mut conn = attempt!(ctx.open().await);
     let answer = conn.request(ctx, "alloy-conformance/no_such_method", json!({})).await;
     conn.with_problems(expect_error(&answer, -32601, "an unknown method"))
 }
 
 async fn notification_not_answered(ctx: &mut Ctx<'_>) -> Verdict {
-    let mut conn = match ctx.open().await {
-        Ok(c) => c,
-        Err(v) => return v,
-    };
+    let mut conn = attempt!(ctx.open().await);
     let n = Frame::Json(json!({"jsonrpc": "2.0", "method": "notifications/alloy-conformance-unknown"}));
     if let Err(e) = conn.driver.send(&n).await {
         return fail(format!("sending the notification: {e}"));
@@ -1138,10 +1103,7 @@ async fn notification_not_answered(ctx: &mut Ctx<'_>) -> Verdict {
 // ---------------------------------------------------------------- features
 
 async fn list_checked(ctx: &mut Ctx<'_>, capability: &str, methods: &[&str]) -> Verdict {
-    let mut conn = match ctx.open().await {
-        Ok(c) => c,
-        Err(v) => return v,
-    };
+    let mut conn = attempt!(ctx.open().await);
     if !conn.declares(capability) {
         return Verdict::NotApplicable(format!("the server declares no `{capability}` capability"));
     }
@@ -1178,10 +1140,7 @@ async fn resources_list_valid(ctx: &mut Ctx<'_>) -> Verdict {
 }
 
 async fn unknown_tool(ctx: &mut Ctx<'_>) -> Verdict {
-    let mut conn = match ctx.open().await {
-        Ok(c) => c,
-        Err(v) => return v,
-    };
+    let mut conn = attempt!(ctx.open().await);
     if !conn.declares("tools") {
         return Verdict::NotApplicable("the server declares no `tools` capability".into());
     }
@@ -1196,10 +1155,7 @@ async fn unknown_tool(ctx: &mut Ctx<'_>) -> Verdict {
 }
 
 async fn invalid_arguments(ctx: &mut Ctx<'_>) -> Verdict {
-    let mut conn = match ctx.open().await {
-        Ok(c) => c,
-        Err(v) => return v,
-    };
+    let mut conn = attempt!(ctx.open().await);
     if !conn.declares("tools") {
         return Verdict::NotApplicable("the server declares no `tools` capability".into());
     }
@@ -1241,14 +1197,8 @@ async fn invalid_arguments(ctx: &mut Ctx<'_>) -> Verdict {
 // ---------------------------------------------------------------- HTTP
 
 async fn foreign_origin(ctx: &mut Ctx<'_>) -> Verdict {
-    let conn = match ctx.connect().await {
-        Ok(c) => c,
-        Err(v) => return v,
-    };
-    let ep = match ctx.endpoint(&conn) {
-        Ok(e) => e,
-        Err(v) => return v,
-    };
+    let conn = attempt!(ctx.connect().await);
+    let ep = attempt!(ctx.endpoint(&conn));
     let (message, mut headers) = match ctx.era {
         Era::Handshake => (
             json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": conn.version,
@@ -1273,14 +1223,8 @@ async fn foreign_origin(ctx: &mut Ctx<'_>) -> Verdict {
 }
 
 async fn session_lifecycle(ctx: &mut Ctx<'_>) -> Verdict {
-    let conn = match ctx.open().await {
-        Ok(c) => c,
-        Err(v) => return v,
-    };
-    let ep = match ctx.endpoint(&conn) {
-        Ok(e) => e,
-        Err(v) => return v,
-    };
+    let conn = attempt!(ctx.open().await);
+    let ep = attempt!(ctx.endpoint(&conn));
     let Some(session) = ep.session.clone() else {
         return Verdict::NotApplicable("the server assigned no Mcp-Session-Id (sessions are optional)".into());
     };
@@ -1345,14 +1289,8 @@ async fn session_lifecycle(ctx: &mut Ctx<'_>) -> Verdict {
 }
 
 async fn unsupported_version_header(ctx: &mut Ctx<'_>) -> Verdict {
-    let conn = match ctx.open().await {
-        Ok(c) => c,
-        Err(v) => return v,
-    };
-    let ep = match ctx.endpoint(&conn) {
-        Ok(e) => e,
-        Err(v) => return v,
-    };
+    let conn = attempt!(ctx.open().await);
+    let ep = attempt!(ctx.endpoint(&conn));
     let mut headers = vec![("MCP-Protocol-Version", "1999-01-01".to_string())];
     if let Some(s) = &ep.session {
         headers.push(("Mcp-Session-Id", s.clone()));
@@ -1369,14 +1307,8 @@ async fn unsupported_version_header(ctx: &mut Ctx<'_>) -> Verdict {
 }
 
 async fn notification_202(ctx: &mut Ctx<'_>) -> Verdict {
-    let conn = match ctx.open().await {
-        Ok(c) => c,
-        Err(v) => return v,
-    };
-    let ep = match ctx.endpoint(&conn) {
-        Ok(e) => e,
-        Err(v) => return v,
-    };
+    let conn = attempt!(ctx.open().await);
+    let ep = attempt!(ctx.endpoint(&conn));
     let mut headers = vec![("MCP-Protocol-Version", conn.version.clone())];
     if let Some(s) = &ep.session {
         headers.push(("Mcp-Session-Id", s.clone()));
@@ -1393,14 +1325,8 @@ async fn notification_202(ctx: &mut Ctx<'_>) -> Verdict {
 }
 
 async fn no_session_stateless(ctx: &mut Ctx<'_>) -> Verdict {
-    let conn = match ctx.connect().await {
-        Ok(c) => c,
-        Err(v) => return v,
-    };
-    let ep = match ctx.endpoint(&conn) {
-        Ok(e) => e,
-        Err(v) => return v,
-    };
+    let conn = attempt!(ctx.connect().await);
+    let ep = attempt!(ctx.endpoint(&conn));
     let m = era::with_request_meta(
         &json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover"}),
         era::STATELESS_VERSION,
@@ -1425,14 +1351,8 @@ async fn header_mismatch(
     what: &str,
     edit: impl FnOnce(&mut Vec<(&'static str, String)>),
 ) -> Verdict {
-    let conn = match ctx.connect().await {
-        Ok(c) => c,
-        Err(v) => return v,
-    };
-    let ep = match ctx.endpoint(&conn) {
-        Ok(e) => e,
-        Err(v) => return v,
-    };
+    let conn = attempt!(ctx.connect().await);
+    let ep = attempt!(ctx.endpoint(&conn));
     let mut headers = ctx.stateless_headers(&message, era::STATELESS_VERSION);
     edit(&mut headers);
     match ctx.post(&ep.url, ep.token.as_deref(), &headers, &message).await {
@@ -1483,10 +1403,7 @@ async fn header_version_mismatch(ctx: &mut Ctx<'_>) -> Verdict {
 }
 
 async fn header_name_mismatch(ctx: &mut Ctx<'_>) -> Verdict {
-    let mut conn = match ctx.open().await {
-        Ok(c) => c,
-        Err(v) => return v,
-    };
+    let mut conn = attempt!(ctx.open().await);
     if !conn.declares("tools") {
         return Verdict::NotApplicable("the server declares no `tools` capability".into());
     }

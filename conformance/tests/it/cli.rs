@@ -281,3 +281,34 @@ fn the_protocol_suite_passes_the_correct_fake_and_catches_the_era_confused_one()
         "{text}"
     );
 }
+
+#[test]
+fn a_rule_whose_prerequisite_fails_is_not_verified_and_never_counts_as_a_pass() {
+    let out = Command::new(env!("CARGO_BIN_EXE_alloy-conformance"))
+        .args([
+            "run",
+            "--suite",
+            "protocol",
+            "--era",
+            "handshake",
+            "--only",
+            "lifecycle/ping_is_answered",
+        ])
+        .arg("--stdio")
+        .arg(fake_bin())
+        .args(["--timeout", "0.5", "--handshake-timeout", "0.5", "--no-progress"])
+        .env("FAKE_MCP_MODE", "silent")
+        .output()
+        .expect("the CLI runs");
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("✗ lifecycle/ping_is_answered [stdio] NOT-VERIFIED"),
+        "{text}"
+    );
+    assert!(
+        text.contains("NOT-VERIFIED: initialize at 2025-11-25 got no result"),
+        "{text}"
+    );
+    assert_eq!(text.lines().last(), Some("0 passed, 1 failed"), "{text}");
+}
