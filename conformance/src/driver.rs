@@ -199,6 +199,36 @@ pub trait Driver: Send {
     fn close(self: Box<Self>) -> BoxFuture<'static, ()>;
 }
 
+/// The [`Driver`] methods of a driver whose arrivals go through an [`Inbox`] in its `inbox`
+/// field: `recv` and `try_recv`; with `settle by <write method>` also `settle`, which sends a
+/// private request (see [`barrier_request`], in the era the driver's `barrier_era()` names) on
+/// the one shared stream and waits for its answer (needs a `barriers` counter field).
+macro_rules! inbox_methods {
+    () => {
+        fn recv(&mut self, within: Duration) -> BoxFuture<'_, Result<Incoming, DriverError>> {
+            self.inbox.recv(within).boxed()
+        }
+
+        fn try_recv(&mut self) -> Option<Incoming> {
+            self.inbox.try_recv()
+        }
+    };
+    (settle by $write:ident) => {
+        $crate::driver::inbox_methods!();
+
+        fn settle(&mut self, within: Duration) -> BoxFuture<'_, Result<(), DriverError>> {
+            async move {
+                self.barriers += 1;
+                let (id, frame) = $crate::driver::barrier_request(self.barriers, self.barrier_era());
+                self.$write(&frame).await?;
+                self.inbox.wait_for_barrier(&id, within).await
+            }
+            .boxed()
+        }
+    };
+}
+pub(crate) use inbox_methods;
+
 /// Arrival queue shared by the drivers: background readers push, [`Driver::recv`] pops.
 pub(crate) struct Inbox {
     rx: mpsc::UnboundedReceiver<Incoming>,
@@ -282,6 +312,14 @@ pub(crate) fn barrier_request(n: u64, era: Era) -> (String, Frame) {
         ),
     };
     (id, Frame::Json(frame))
+}
+
+/// The last 20 lines of a driver's HTTP log, indented, for [`Driver::diagnostics`].
+pub(crate) fn log_tail(log: &[String]) -> String {
+    log[log.len().saturating_sub(20)..]
+        .iter()
+        .map(|line| format!("  {line}\n"))
+        .collect()
 }
 
 /// Shortens `s` to at most `max` characters, marking the cut.

@@ -10,7 +10,9 @@
 //! `MCP-Protocol-Version` and the `Mcp-Method`/`Mcp-Name` headers, and closing sends no DELETE.
 
 use super::sse_events::SseParser;
-use super::{Driver, DriverError, Frame, HttpEndpoint, Inbox, Incoming, Timeouts, Transport, parse_frame, shorten};
+use super::{
+    Driver, DriverError, Frame, HttpEndpoint, Inbox, Incoming, Timeouts, Transport, log_tail, parse_frame, shorten,
+};
 use crate::era::{self, Era};
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
@@ -294,13 +296,7 @@ impl Driver for HttpDriver {
         self.post(frame).boxed()
     }
 
-    fn recv(&mut self, within: Duration) -> BoxFuture<'_, Result<Incoming, DriverError>> {
-        self.inbox.recv(within).boxed()
-    }
-
-    fn try_recv(&mut self) -> Option<Incoming> {
-        self.inbox.try_recv()
-    }
+    super::inbox_methods!();
 
     fn settle(&mut self, within: Duration) -> BoxFuture<'_, Result<(), DriverError>> {
         self.wait_in_flight(within).boxed()
@@ -332,11 +328,7 @@ impl Driver for HttpDriver {
             self.url,
             self.session.as_deref().unwrap_or("(none)")
         );
-        for line in &self.log[self.log.len().saturating_sub(20)..] {
-            out.push_str("  ");
-            out.push_str(line);
-            out.push('\n');
-        }
+        out.push_str(&log_tail(&self.log));
         out
     }
 

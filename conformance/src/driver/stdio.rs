@@ -2,7 +2,7 @@
 //! on its stdin/stdout. stderr is captured (the last 64 KiB) for failure reports. The child is
 //! killed when the driver is dropped, whatever state it is in.
 
-use super::{Driver, DriverError, Frame, Inbox, Incoming, Timeouts, Transport, barrier_request, parse_frame};
+use super::{Driver, DriverError, Frame, Inbox, Incoming, Timeouts, Transport, parse_frame};
 use crate::era::Era;
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -180,6 +180,11 @@ impl StdioDriver {
             .unwrap_or_default()
     }
 
+    /// The era of the private settle request (`ping` is removed at the stateless wire).
+    fn barrier_era(&self) -> Era {
+        self.era
+    }
+
     async fn write(&mut self, frame: &Frame) -> Result<(), DriverError> {
         let stdin = self.stdin.as_mut().ok_or(DriverError::Closed)?;
         let mut bytes = frame.to_text().into_bytes();
@@ -206,23 +211,7 @@ impl Driver for StdioDriver {
         self.write(frame).boxed()
     }
 
-    fn recv(&mut self, within: Duration) -> BoxFuture<'_, Result<Incoming, DriverError>> {
-        self.inbox.recv(within).boxed()
-    }
-
-    fn try_recv(&mut self) -> Option<Incoming> {
-        self.inbox.try_recv()
-    }
-
-    fn settle(&mut self, within: Duration) -> BoxFuture<'_, Result<(), DriverError>> {
-        async move {
-            self.barriers += 1;
-            let (id, frame) = barrier_request(self.barriers, self.era);
-            self.write(&frame).await?;
-            self.inbox.wait_for_barrier(&id, within).await
-        }
-        .boxed()
-    }
+    super::inbox_methods!(settle by write);
 
     fn set_protocol_version(&mut self, _version: &str) {}
 
