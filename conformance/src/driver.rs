@@ -13,6 +13,7 @@ pub mod sse;
 mod sse_events;
 pub mod stdio;
 
+use crate::era::Era;
 use futures::future::BoxFuture;
 use serde_json::Value;
 use std::collections::VecDeque;
@@ -47,6 +48,11 @@ impl Transport {
     /// Parses [`Transport::name`].
     pub fn parse(s: &str) -> Option<Transport> {
         Transport::ALL.into_iter().find(|t| t.name() == s)
+    }
+
+    /// Whether the transport exists in `era` (legacy HTTP+SSE is a 2024-11-05 transport).
+    pub fn speaks(self, era: Era) -> bool {
+        self != Transport::Sse || era == Era::Handshake
     }
 }
 
@@ -113,31 +119,40 @@ pub enum Incoming {
     Closed,
 }
 
-/// Why a driver operation did not complete.
-#[derive(Debug)]
+/// Why a driver operation did not complete. Callers decide by variant, never by message text.
+#[derive(Debug, thiserror::Error)]
 pub enum DriverError {
     /// Nothing arrived (or a write did not finish) within the limit.
+    #[error("no answer within {} ms", .0.as_millis())]
     Timeout(Duration),
     /// The connection or process is gone.
+    #[error("the server closed the connection")]
     Closed,
     /// Could not start or reach the server.
+    #[error("cannot connect: {0}")]
     Connect(String),
+    /// A spawned HTTP server exited before it accepted connections (e.g. it lost its port to
+    /// another process); the launcher may start it again on another port.
+    #[error("cannot connect: the server exited before listening on {addr}")]
+    ExitedBeforeListening {
+        /// The address it was told to listen on.
+        addr: String,
+    },
     /// Any other transport failure.
+    #[error("transport error: {0}")]
     Io(String),
 }
 
-impl fmt::Display for DriverError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DriverError::Timeout(d) => write!(f, "no answer within {} ms", d.as_millis()),
-            DriverError::Closed => f.write_str("the server closed the connection"),
-            DriverError::Connect(m) => write!(f, "cannot connect: {m}"),
-            DriverError::Io(m) => write!(f, "transport error: {m}"),
-        }
-    }
+/// Where a Streamable HTTP connection goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpEndpoint {
+    /// The MCP endpoint URL.
+    pub url: String,
+    /// The Bearer token sent.
+    pub token: Option<String>,
+    /// The session id the server assigned, if any.
+    pub session: Option<String>,
 }
-
-impl std::error::Error for DriverError {}
 
 /// A client-side MCP transport that moves raw frames.
 pub trait Driver: Send {
@@ -163,6 +178,18 @@ pub trait Driver: Send {
     /// Tells HTTP drivers the negotiated protocol version (sent as `MCP-Protocol-Version`).
     fn set_protocol_version(&mut self, version: &str);
 
+    /// Switches the wire era (the handshake era until called). At the stateless wire the
+    /// Streamable HTTP driver sends `Mcp-Method`/`Mcp-Name` and no session, and the stdio
+    /// driver settles with `server/discover` instead of the removed `ping`. Drivers of
+    /// handshake-only transports (legacy SSE) ignore it.
+    fn set_era(&mut self, era: Era);
+
+    /// The Streamable HTTP endpoint, token and session of this connection (`None` for other
+    /// transports), for checks that send their own HTTP requests.
+    fn http_endpoint(&self) -> Option<HttpEndpoint> {
+        None
+    }
+
     /// What the transport knows beyond the messages: the child's stderr and exit status, the
     /// session id, the endpoint. For failure reports only; never part of a transcript.
     fn diagnostics(&self) -> String;
@@ -171,6 +198,36 @@ pub trait Driver: Send {
     /// also killed when the driver is dropped.
     fn close(self: Box<Self>) -> BoxFuture<'static, ()>;
 }
+
+/// The [`Driver`] methods of a driver whose arrivals go through an [`Inbox`] in its `inbox`
+/// field: `recv` and `try_recv`; with `settle by <write method>` also `settle`, which sends a
+/// private request (see [`barrier_request`], in the era the driver's `barrier_era()` names) on
+/// the one shared stream and waits for its answer (needs a `barriers` counter field).
+macro_rules! inbox_methods {
+    () => {
+        fn recv(&mut self, within: Duration) -> BoxFuture<'_, Result<Incoming, DriverError>> {
+            self.inbox.recv(within).boxed()
+        }
+
+        fn try_recv(&mut self) -> Option<Incoming> {
+            self.inbox.try_recv()
+        }
+    };
+    (settle by $write:ident) => {
+        $crate::driver::inbox_methods!();
+
+        fn settle(&mut self, within: Duration) -> BoxFuture<'_, Result<(), DriverError>> {
+            async move {
+                self.barriers += 1;
+                let (id, frame) = $crate::driver::barrier_request(self.barriers, self.barrier_era());
+                self.$write(&frame).await?;
+                self.inbox.wait_for_barrier(&id, within).await
+            }
+            .boxed()
+        }
+    };
+}
+pub(crate) use inbox_methods;
 
 /// Arrival queue shared by the drivers: background readers push, [`Driver::recv`] pops.
 pub(crate) struct Inbox {
@@ -241,11 +298,28 @@ fn is_response_to(message: &Value, id: &str) -> bool {
     message.get("id").and_then(Value::as_str) == Some(id) && message.get("method").is_none()
 }
 
-/// The private ping used by [`Driver::settle`] on transports with one shared stream.
-pub(crate) fn barrier_ping(n: u64) -> (String, Frame) {
+/// The private request used by [`Driver::settle`] on transports with one shared stream: a
+/// `ping` in the handshake era, a `server/discover` at the stateless wire (where `ping` is
+/// removed). Either way any answer with its id, even an error, proves the earlier frames were
+/// handled.
+pub(crate) fn barrier_request(n: u64, era: Era) -> (String, Frame) {
     let id = format!("alloy-conformance-settle-{n}");
-    let frame = Frame::Json(serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "ping"}));
-    (id, frame)
+    let frame = match era {
+        Era::Handshake => serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "ping"}),
+        Era::Stateless => crate::era::with_request_meta(
+            &serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "server/discover"}),
+            crate::era::STATELESS_VERSION,
+        ),
+    };
+    (id, Frame::Json(frame))
+}
+
+/// The last 20 lines of a driver's HTTP log, indented, for [`Driver::diagnostics`].
+pub(crate) fn log_tail(log: &[String]) -> String {
+    log[log.len().saturating_sub(20)..]
+        .iter()
+        .map(|line| format!("  {line}\n"))
+        .collect()
 }
 
 /// Shortens `s` to at most `max` characters, marking the cut.

@@ -1,22 +1,35 @@
 //! Expected transcripts: the one source of truth shared by `cargo test` and the CLI. They are
-//! insta snapshot files, `fixtures/expected/<category>/<tool>__<case>.snap`, written and
+//! insta snapshot files, `fixtures/expected/<category>/<tool>__<case>.snap` for the handshake
+//! era and `<tool>__<case>@stateless.snap` beside it for the stateless era (the wire differs:
+//! `server/discover` instead of `initialize`, `_meta` on every request, `resultType` and
+//! caching hints in results), written and
 //! reviewed with `cargo insta test` / `cargo insta review` (the test suite asserts them with
 //! `insta::assert_json_snapshot!`), and read here by the CLI, which parses the JSON body after
 //! insta's `---` header. A missing file is reported with the command that creates it.
 
+use crate::era::Era;
 use crate::scenario::Scenario;
 use anyhow::{Context, bail};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// Where the expected transcript of `scenario` lives under `root`.
-pub fn path_for(root: &Path, scenario: &Scenario) -> PathBuf {
-    root.join(&scenario.category).join(format!("{}.snap", scenario.name()))
+/// The snapshot name of `scenario` in `era` (the file name without `.snap`).
+pub fn snapshot_name(scenario: &Scenario, era: Era) -> String {
+    match era {
+        Era::Handshake => scenario.name(),
+        Era::Stateless => format!("{}@{}", scenario.name(), era.name()),
+    }
+}
+
+/// Where the expected transcript of `scenario` in `era` lives under `root`.
+pub fn path_for(root: &Path, scenario: &Scenario, era: Era) -> PathBuf {
+    root.join(&scenario.category)
+        .join(format!("{}.snap", snapshot_name(scenario, era)))
 }
 
 /// Reads an expected transcript; `Ok(None)` when the file does not exist.
-pub fn read(root: &Path, scenario: &Scenario) -> anyhow::Result<Option<Value>> {
-    let path = path_for(root, scenario);
+pub fn read(root: &Path, scenario: &Scenario, era: Era) -> anyhow::Result<Option<Value>> {
+    let path = path_for(root, scenario, era);
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -41,8 +54,8 @@ pub fn parse_snap(text: &str) -> anyhow::Result<Value> {
 
 /// Writes `transcript` as an insta-compatible snapshot (used to seed expected files for a new
 /// server outside `cargo test`; `cargo insta review` accepts them like its own).
-pub fn write(root: &Path, scenario: &Scenario, transcript: &Value) -> anyhow::Result<PathBuf> {
-    let path = path_for(root, scenario);
+pub fn write(root: &Path, scenario: &Scenario, era: Era, transcript: &Value) -> anyhow::Result<PathBuf> {
+    let path = path_for(root, scenario, era);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }

@@ -1,11 +1,12 @@
 //! The strict expected-failures baseline of a server under test. One case per line:
-//! `<scenario id>` (every transport) or `<scenario id> <transport>`; `#` starts a comment, which
-//! is the place for the reason:
+//! `<scenario id> [transport] [era]` (a missing transport or era means every one); `#` starts
+//! a comment, which is the place for the reason, and a line must have one:
 //!
 //! ```text
 //! # other-mcp: answers batches with 415
-//! protocol/batch__rejected  http   # returns 415 plain text
-//! lifecycle/initialize__unknown_version
+//! protocol/batch__rejected  http             # returns 415 plain text
+//! lifecycle/initialize__unknown_version      # picks 2025-03-26 instead of its latest
+//! tools/get_ticket__ok      stateless        # no resultType in results
 //! ```
 //!
 //! Strict both ways: a listed case that fails is an expected failure (counted as passed), a
@@ -14,6 +15,7 @@
 //! silently excuse anything.
 
 use crate::driver::Transport;
+use crate::era::Era;
 use crate::runner::{CaseOutcome, Status};
 use anyhow::{Context, bail};
 use std::collections::BTreeSet;
@@ -26,6 +28,10 @@ pub struct Entry {
     pub id: String,
     /// `None` = every transport.
     pub transport: Option<Transport>,
+    /// `None` = every era.
+    pub era: Option<Era>,
+    /// The reason (the comment).
+    pub reason: String,
     /// 1-based line number, for messages.
     pub line: usize,
 }
@@ -43,21 +49,27 @@ impl ExpectedFailures {
         let mut entries = Vec::new();
         let mut seen = BTreeSet::new();
         for (i, raw) in text.lines().enumerate() {
-            let line = raw.split('#').next().unwrap_or("").trim();
+            let (line, reason) = raw.split_once('#').unwrap_or((raw, ""));
+            let line = line.trim();
             if line.is_empty() {
                 continue;
             }
+            let reason = reason.trim().to_string();
+            if reason.is_empty() {
+                bail!("line {}: `{line}` has no reason: add `# why it fails`", i + 1);
+            }
             let mut words = line.split_whitespace();
             let id = words.next().unwrap_or_default().to_string();
-            let transport = match words.next() {
-                None => None,
-                Some(t) => Some(
-                    Transport::parse(t)
-                        .with_context(|| format!("line {}: unknown transport `{t}` (stdio, http, sse)", i + 1))?,
-                ),
-            };
-            if words.next().is_some() {
-                bail!("line {}: expected `<scenario id> [transport]`", i + 1);
+            let (mut transport, mut era) = (None, None);
+            for w in words {
+                match (Transport::parse(w), Era::parse(w)) {
+                    (Some(t), _) if transport.is_none() => transport = Some(t),
+                    (_, Some(e)) if era.is_none() => era = Some(e),
+                    _ => bail!(
+                        "line {}: `{w}` is not a transport (stdio, http, sse) or an era (handshake, stateless), or is given twice; expected `<scenario id> [transport] [era]  # reason`",
+                        i + 1
+                    ),
+                }
             }
             if !id.contains('/') {
                 bail!(
@@ -65,12 +77,14 @@ impl ExpectedFailures {
                     i + 1
                 );
             }
-            if !seen.insert((id.clone(), transport)) {
+            if !seen.insert((id.clone(), transport, era)) {
                 bail!("line {}: `{line}` is listed twice", i + 1);
             }
             entries.push(Entry {
                 id,
                 transport,
+                era,
+                reason,
                 line: i + 1,
             });
         }
@@ -84,10 +98,11 @@ impl ExpectedFailures {
         ExpectedFailures::parse(&text).with_context(|| format!("{}", path.display()))
     }
 
-    fn lists(&self, id: &str, transport: Transport) -> bool {
+    /// The entry that covers a case, if any.
+    pub fn entry_for(&self, id: &str, transport: Transport, era: Era) -> Option<&Entry> {
         self.entries
             .iter()
-            .any(|e| e.id == id && e.transport.is_none_or(|t| t == transport))
+            .find(|e| e.id == id && e.transport.is_none_or(|t| t == transport) && e.era.is_none_or(|x| x == era))
     }
 
     /// Applies the baseline to judged cases. `known_ids` are all scenario ids that exist (not
@@ -95,19 +110,19 @@ impl ExpectedFailures {
     /// one failure).
     pub fn apply(&self, outcomes: &mut [CaseOutcome], known_ids: &BTreeSet<String>) -> Vec<String> {
         for o in outcomes.iter_mut() {
-            if !self.lists(&o.id, o.transport) {
+            if self.entry_for(&o.id, o.transport, o.era).is_none() {
                 continue;
             }
             match o.status {
-                Status::Failed => o.status = Status::ExpectedFailure,
+                Status::Failed | Status::NotVerified => o.status = Status::ExpectedFailure,
                 Status::Passed => {
                     o.status = Status::Stale;
                     o.note = Some(format!(
-                        "listed in the expected-failures file but passed on {}: delete the line",
-                        o.transport
+                        "listed in the expected-failures file but passed on {} in the {} era: delete the line",
+                        o.transport, o.era
                     ));
                 }
-                Status::ExpectedFailure | Status::Stale => {}
+                Status::ExpectedFailure | Status::Stale | Status::NotApplicable => {}
             }
         }
         self.entries
@@ -124,11 +139,21 @@ mod tests {
 
     #[test]
     fn comments_blank_lines_and_transports_are_understood() {
-        let f = ExpectedFailures::parse("# header\n\nlifecycle/a__b   # why\nprotocol/c__d http\n").expect("parses");
-        assert_eq!(f.entries.len(), 2);
+        let f = ExpectedFailures::parse(
+            "# header\n\nlifecycle/a__b   # why\nprotocol/c__d http # because\nprotocol/c__d stateless stdio # so\n",
+        )
+        .expect("parses");
+        assert_eq!(f.entries.len(), 3);
         assert_eq!(f.entries[1].transport, Some(Transport::Http));
-        assert!(ExpectedFailures::parse("lifecycle/a__b carrier-pigeon").is_err());
-        assert!(ExpectedFailures::parse("a__b").is_err());
-        assert!(ExpectedFailures::parse("x/a__b\nx/a__b").is_err());
+        assert_eq!(f.entries[1].reason, "because");
+        assert_eq!(f.entries[2].era, Some(Era::Stateless));
+        assert!(f.entry_for("protocol/c__d", Transport::Stdio, Era::Stateless).is_some());
+        assert!(f.entry_for("protocol/c__d", Transport::Stdio, Era::Handshake).is_none());
+        assert!(ExpectedFailures::parse("lifecycle/a__b carrier-pigeon # x").is_err());
+        assert!(ExpectedFailures::parse("lifecycle/a__b http http # x").is_err());
+        assert!(ExpectedFailures::parse("a__b # x").is_err());
+        assert!(ExpectedFailures::parse("x/a__b # x\nx/a__b # y").is_err());
+        let no_reason = ExpectedFailures::parse("x/a__b http").expect_err("a reason is required");
+        assert!(no_reason.to_string().contains("no reason"), "{no_reason}");
     }
 }

@@ -10,11 +10,14 @@
 //! - `alloy-conformance cost`: bytes and tokens of the tool surface ([`alloy_conformance::cost`]).
 //! - `alloy-conformance perf`: speed over the wire next to a floor ([`alloy_conformance::perf`]).
 //! - `alloy-conformance sandbox`: the seeded mock API plus `alloy-mcp --http`, with keys and
-//!   client configuration printed, until Ctrl-C.
+//!   client configuration printed (and, with `--keyless-addr`, a front door that adds the
+//!   Owner's key), until Ctrl-C or SIGTERM.
 
 use alloy_conformance::driver::stdio::CommandSpec;
 use alloy_conformance::driver::{Timeouts, Transport};
+use alloy_conformance::era::Era;
 use alloy_conformance::expected_failures::ExpectedFailures;
+use alloy_conformance::protocol;
 use alloy_conformance::report::{self, Format};
 use alloy_conformance::runner::{self, CaseOutcome, Fixtures, Launch, Progress};
 use alloy_conformance::scenario;
@@ -52,6 +55,25 @@ enum Command {
     /// Latency, throughput, cold start and peak RSS of a server over the wire, each next to a
     /// floor measured in the same run; `--baseline` compares with a stored run.
     Perf(Box<alloy_conformance::perf::PerfArgs>),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EraArg {
+    /// `initialize` first (2024-11-05 … 2025-11-25).
+    Handshake,
+    /// Per-request `_meta`, `server/discover`, no session (2026-07-28).
+    Stateless,
+    /// Both.
+    All,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SuiteArg {
+    /// The scenario files, judged against their expected transcripts (Alloy-specific).
+    Scenarios,
+    /// The protocol-level rules (lifecycle, framing, discover, headers, caching hints, versions,
+    /// removed methods, DNS rebinding, sessions), judged by spec assertions: any MCP server.
+    Protocol,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -95,10 +117,20 @@ struct RunArgs {
     /// Only scenarios whose id matches: a substring, or a glob with * and ? (`tickets/*__not_found`).
     #[arg(long, value_name = "PATTERN")]
     only: Option<String>,
+    /// Wire eras to judge (default: every era the server offers, found by asking
+    /// `server/discover` and then `initialize`; an era it does not offer is announced on stderr).
+    #[arg(long, value_enum, value_name = "ERA")]
+    era: Option<EraArg>,
+    /// What to run: the scenario files (default) or the generic protocol suite, which judges
+    /// any MCP server by the spec's rules rather than by Alloy transcripts.
+    #[arg(long, value_enum, default_value = "scenarios")]
+    suite: SuiteArg,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: FormatArg,
-    /// Strict baseline of known failures of the server under test.
+    /// Strict baseline of known failures of the server under test (default for the local
+    /// alloy-mcp: fixtures/expected-failures/alloy-mcp.txt, or alloy-mcp-protocol.txt with
+    /// --suite protocol).
     #[arg(long, value_name = "FILE")]
     expected_failures: Option<PathBuf>,
     /// Folder holding scenarios/ and expected/ (default: this repository's fixtures/).
@@ -134,6 +166,10 @@ struct SandboxArgs {
     /// The alloy-mcp binary (default: next to this binary, then target/debug, target/release).
     #[arg(long, value_name = "PATH")]
     server: Option<PathBuf>,
+    /// Also listen here and forward to alloy-mcp with the Owner's key added, for clients that
+    /// cannot send an Authorization header (e.g. the official MCP conformance suite).
+    #[arg(long, value_name = "ADDR")]
+    keyless_addr: Option<SocketAddr>,
 }
 
 fn main() -> ExitCode {
@@ -179,10 +215,6 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Some(dir) => Fixtures::under(dir.clone()),
         None => Fixtures::repository(),
     };
-    let baseline = match &args.expected_failures {
-        Some(p) => Some(ExpectedFailures::load(p)?),
-        None => None,
-    };
 
     let mut launches = Vec::new();
     if let Some(cmd) = &args.stdio {
@@ -202,46 +234,42 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             transport: Transport::Sse,
         });
     }
-    if launches.is_empty() {
-        let server = alloy_conformance::local::locate(args.server.as_deref(), true)?;
-        if let Some(w) = alloy_conformance::local::staleness_warning(&server) {
-            eprintln!("warning: {w}");
-        }
-        let command = CommandSpec::new(server.to_string_lossy(), &[]);
-        let names = match &args.transports {
-            Some(names) => names.clone(),
-            None => {
-                let offered = alloy_conformance::local::probe(&server, timeouts.handshake).await?;
-                let mut names = vec![Transport::Stdio.name().to_string()];
-                if offered.offers(Transport::Http) {
-                    names.push(Transport::Http.name().to_string());
-                } else if let Some((_, why)) = offered.missing.iter().find(|(t, _)| *t == Transport::Http) {
-                    eprintln!("SKIPPED transport http: {why}; judging stdio only");
-                }
-                names
-            }
-        };
-        for name in &names {
-            let transport = Transport::parse(name).with_context(|| format!("unknown transport `{name}`"))?;
-            launches.push(match transport {
-                Transport::Stdio => Launch::Stdio(command.clone()),
-                t => Launch::SpawnedHttp {
-                    command: command.clone(),
-                    transport: t,
-                },
-            });
-        }
+    let local = launches.is_empty();
+    if local {
+        launches = local_launches(&args, timeouts).await?;
     }
+    // The local alloy-mcp is judged against its own baseline (the server's known gaps, each
+    // with its reason) unless another file is named.
+    let baseline_path = match &args.expected_failures {
+        Some(p) => Some(p.clone()),
+        None if local => {
+            let name = match args.suite {
+                SuiteArg::Scenarios => "alloy-mcp.txt",
+                SuiteArg::Protocol => "alloy-mcp-protocol.txt",
+            };
+            let p = fixtures.scenarios.join("..").join("expected-failures").join(name);
+            p.exists().then(|| {
+                eprintln!("baseline: {}", p.display());
+                p
+            })
+        }
+        None => None,
+    };
+    let baseline = match &baseline_path {
+        Some(p) => Some(ExpectedFailures::load(p)?),
+        None => None,
+    };
 
     let (_, warning) = runner::mock_options(None);
     if let Some(w) = warning {
         eprintln!("warning: {w}");
     }
-    let shared = if launches.iter().any(Launch::is_remote) {
+    let shared = if args.suite == SuiteArg::Scenarios && launches.iter().any(Launch::is_remote) {
         Some(start_shared_mock(&args, &launches).await?)
     } else {
         None
     };
+    let eras = eras_to_judge(args.era, &launches, shared.as_ref(), timeouts).await?;
 
     let show_progress = !args.no_progress && std::io::stderr().is_terminal();
     // The bar counts finished cases (several run at once) and names the last one.
@@ -258,45 +286,66 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 let filled = done * width / total.max(1);
                 let bar = format!("{}{}", "#".repeat(filled), "-".repeat(width - filled));
                 let mut err = std::io::stderr();
-                let _ = write!(err, "\r\x1b[2K[{bar}] {done}/{total} {} [{}]", o.id, o.transport);
+                let _ = write!(
+                    err,
+                    "\r\x1b[2K[{bar}] {done}/{total} {} [{} {}]",
+                    o.id, o.transport, o.era
+                );
                 let _ = err.flush();
             }
         }
     };
-    let mut outcomes: Vec<CaseOutcome> = runner::run_all(
-        &fixtures,
-        &launches,
-        args.only.as_deref(),
-        shared.as_ref(),
-        timeouts,
-        args.jobs,
-        &mut progress,
-    )
-    .await?;
+    let (mut outcomes, known): (Vec<CaseOutcome>, std::collections::BTreeSet<String>) = match args.suite {
+        SuiteArg::Scenarios => {
+            let options = runner::RunOptions {
+                eras: &eras,
+                only: args.only.as_deref(),
+                shared: shared.as_ref(),
+                timeouts,
+                jobs: args.jobs,
+            };
+            let outcomes = runner::run_all(&fixtures, &launches, options, &mut progress).await?;
+            let known = scenario::load_dir(&fixtures.scenarios)?
+                .into_iter()
+                .map(|s| s.id)
+                .collect();
+            (outcomes, known)
+        }
+        SuiteArg::Protocol => {
+            let outcomes = protocol::run_suite(
+                &launches,
+                &eras,
+                args.only.as_deref(),
+                timeouts,
+                args.jobs,
+                &mut progress,
+            )
+            .await;
+            (outcomes, protocol::rule_ids())
+        }
+    };
     if show_progress {
         eprint!("\r\x1b[2K");
     }
 
-    if let Some(dir) = &args.write_actual {
+    if let Some(dir) = &args.write_actual
+        && args.suite == SuiteArg::Scenarios
+    {
         let scenarios = scenario::load_dir(&fixtures.scenarios)?;
         for o in &outcomes {
             if let Some(s) = scenarios.iter().find(|s| s.id == o.id) {
-                alloy_conformance::expected::write(&dir.join(o.transport.name()), s, &o.transcript)?;
+                alloy_conformance::expected::write(&dir.join(o.transport.name()), s, o.era, &o.transcript.to_value())?;
             }
         }
     }
     let mut problems = Vec::new();
     if let Some(b) = &baseline {
-        let known = scenario::load_dir(&fixtures.scenarios)?
-            .into_iter()
-            .map(|s| s.id)
-            .collect();
         problems = b.apply(&mut outcomes, &known);
     }
     if outcomes.is_empty() {
         problems.push(match &args.only {
-            Some(p) => format!("no scenario matches --only {p}"),
-            None => format!("no scenarios in {}", fixtures.scenarios.display()),
+            Some(p) => format!("no case matches --only {p}"),
+            None => "no case ran".to_string(),
         });
     }
     let format = match args.format {
@@ -314,6 +363,71 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The default target: the local alloy-mcp over stdio and, when it offers it, Streamable HTTP.
+async fn local_launches(args: &RunArgs, timeouts: Timeouts) -> anyhow::Result<Vec<Launch>> {
+    let server = alloy_conformance::local::locate(args.server.as_deref(), true)?;
+    if let Some(w) = alloy_conformance::local::staleness_warning(&server) {
+        eprintln!("warning: {w}");
+    }
+    let command = CommandSpec::new(server.to_string_lossy(), &[]);
+    let names = match &args.transports {
+        Some(names) => names.clone(),
+        None => {
+            let offered = alloy_conformance::local::probe(&server, timeouts.handshake).await?;
+            let mut names = vec![Transport::Stdio.name().to_string()];
+            if offered.offers(Transport::Http) {
+                names.push(Transport::Http.name().to_string());
+            } else if let Some((_, why)) = offered.missing.iter().find(|(t, _)| *t == Transport::Http) {
+                eprintln!("SKIPPED transport http: {why}; judging stdio only");
+            }
+            names
+        }
+    };
+    names
+        .iter()
+        .map(|name| {
+            let transport =
+                Transport::parse(name).with_context(|| format!("unknown transport `{name}` (stdio, http, sse)"))?;
+            Ok(match transport {
+                Transport::Stdio => Launch::Stdio(command.clone()),
+                t => Launch::SpawnedHttp {
+                    command: command.clone(),
+                    transport: t,
+                },
+            })
+        })
+        .collect()
+}
+
+/// The eras named by `--era`, or every era the server offers (asked once, on the first launch
+/// that can speak both); an era it does not offer is announced.
+async fn eras_to_judge(
+    asked: Option<EraArg>,
+    launches: &[Launch],
+    shared: Option<&MockAlloy>,
+    timeouts: Timeouts,
+) -> anyhow::Result<Vec<Era>> {
+    match asked {
+        Some(EraArg::Handshake) => return Ok(vec![Era::Handshake]),
+        Some(EraArg::Stateless) => return Ok(vec![Era::Stateless]),
+        Some(EraArg::All) => return Ok(Era::ALL.to_vec()),
+        None => {}
+    }
+    let Some(launch) = launches.iter().find(|l| l.transport().speaks(Era::Stateless)) else {
+        return Ok(vec![Era::Handshake]);
+    };
+    let offered = runner::offered_eras(launch, shared, timeouts).await;
+    for (era, why) in &offered.missing {
+        eprintln!("SKIPPED era {era}: {why}");
+    }
+    if offered.eras.is_empty() {
+        bail!(
+            "the server answered neither server/discover nor initialize usefully; name an era with --era to judge it anyway"
+        );
+    }
+    Ok(offered.eras)
 }
 
 /// The mock for servers someone else started: on a fixed address, reset before every case.
@@ -428,15 +542,37 @@ async fn sandbox(args: SandboxArgs) -> anyhow::Result<ExitCode> {
                 "env": {"ALLOY_API_URL": api_url, "ALLOY_API_TOKEN": owner}}}}))?
         );
     }
-    println!("\nRunning; Ctrl-C stops everything.");
+    if let (Some(addr), Ok(_)) = (args.keyless_addr, server.as_ref()) {
+        let listener = alloy_conformance::keyproxy::bind(addr).await?;
+        tokio::spawn(alloy_conformance::keyproxy::serve(
+            listener,
+            args.mcp_addr,
+            owner.clone(),
+        ));
+        println!("\nWithout a key (the Owner's is added): http://{addr}/mcp");
+    }
+    println!("\nRunning; Ctrl-C or SIGTERM stops everything.");
     let exited = async {
         match child.as_mut() {
             Some(c) => c.wait().await.ok(),
             None => std::future::pending().await,
         }
     };
+    let terminated = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {
+        _ = async {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminated => {}
+            }
+        } => {
             if let Some(c) = child.as_mut() {
                 let _ = c.kill().await;
             }

@@ -1,9 +1,11 @@
-//! Reports of a run: a text table per category (one column per transport) followed by the
-//! failures with their violations, diff and diagnostics, and the closing line
-//! `N passed, N failed`; the same facts as JSON; and JUnit XML for CI dashboards.
+//! Reports of a run: a text table per category (one column per transport and era) followed by
+//! the failures (FAIL, STALE and NOT-VERIFIED) with their violations, diff and diagnostics, and
+//! the closing line `N passed, N failed` (`, N skipped` when rules did not apply); the same
+//! facts as JSON; and JUnit XML for CI dashboards.
 //! Problems with the run itself (a stale or mistyped expected-failures line) count as failures.
 
 use crate::driver::Transport;
+use crate::era::Era;
 use crate::runner::{CaseOutcome, Status};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -25,22 +27,38 @@ pub enum Format {
 pub struct Summary {
     /// Passed and expected failures.
     pub passed: usize,
-    /// Failed, stale, and problems with the run.
+    /// Failed, stale, not verified, and problems with the run.
     pub failed: usize,
+    /// Not applicable (a capability the server does not declare).
+    pub skipped: usize,
 }
 
 /// Counts the outcomes and run problems.
 pub fn summary(outcomes: &[CaseOutcome], problems: &[String]) -> Summary {
-    let passed = outcomes.iter().filter(|o| o.status.counts_as_passed()).count();
+    let count = |f: fn(Status) -> bool| outcomes.iter().filter(|o| f(o.status)).count();
     Summary {
-        passed,
-        failed: outcomes.len() - passed + problems.len(),
+        passed: count(Status::counts_as_passed),
+        failed: count(Status::counts_as_failed) + problems.len(),
+        skipped: count(Status::counts_as_skipped),
     }
 }
 
-/// The closing line, exactly `N passed, N failed`.
+/// The closing line, exactly `N passed, N failed`, followed by `, N skipped` when rules did
+/// not apply.
 pub fn closing_line(s: Summary) -> String {
-    format!("{} passed, {} failed", s.passed, s.failed)
+    if s.skipped == 0 {
+        format!("{} passed, {} failed", s.passed, s.failed)
+    } else {
+        format!("{} passed, {} failed, {} skipped", s.passed, s.failed, s.skipped)
+    }
+}
+
+/// A report column: a transport in an era.
+fn column(o: &CaseOutcome) -> String {
+    match o.era {
+        Era::Handshake => o.transport.name().to_string(),
+        Era::Stateless => format!("{}/{}", o.transport.name(), o.era.name()),
+    }
 }
 
 fn by_category(outcomes: &[CaseOutcome]) -> BTreeMap<&str, Vec<&CaseOutcome>> {
@@ -54,33 +72,46 @@ fn by_category(outcomes: &[CaseOutcome]) -> BTreeMap<&str, Vec<&CaseOutcome>> {
 /// The text report, ending with the closing line and a newline.
 pub fn text(outcomes: &[CaseOutcome], problems: &[String]) -> String {
     let mut out = String::new();
-    let transports: Vec<Transport> = Transport::ALL
-        .into_iter()
-        .filter(|t| outcomes.iter().any(|o| o.transport == *t))
-        .collect();
+    let mut columns: Vec<(Era, Transport, String)> = Vec::new();
+    for era in Era::ALL {
+        for t in Transport::ALL {
+            if let Some(o) = outcomes.iter().find(|o| o.transport == t && o.era == era) {
+                columns.push((era, t, column(o)));
+            }
+        }
+    }
+    let cell_width = columns.iter().map(|(_, _, c)| c.len()).max().unwrap_or(5).max(5) + 2;
     let width = outcomes.iter().map(|o| o.name.len()).max().unwrap_or(10).max(10) + 2;
     for (category, cases) in by_category(outcomes) {
         let _ = write!(out, "{category:<w$}", w = width + 2);
-        for t in &transports {
-            let _ = write!(out, "{:<7}", t.name());
+        for (_, _, c) in &columns {
+            let _ = write!(out, "{c:<cell_width$}");
         }
         out.push('\n');
         let mut names: Vec<&str> = cases.iter().map(|o| o.name.as_str()).collect();
         names.dedup();
         for name in names {
             let _ = write!(out, "  {name:<width$}");
-            for t in &transports {
+            for (era, t, _) in &columns {
                 let cell = cases
                     .iter()
-                    .find(|o| o.name == name && o.transport == *t)
+                    .find(|o| o.name == name && o.transport == *t && o.era == *era)
                     .map_or("-", |o| o.status.label());
-                let _ = write!(out, "{cell:<7}");
+                let _ = write!(out, "{cell:<cell_width$}");
             }
             out.push('\n');
         }
         out.push('\n');
     }
-    let failures: Vec<&CaseOutcome> = outcomes.iter().filter(|o| !o.status.counts_as_passed()).collect();
+    let failures: Vec<&CaseOutcome> = outcomes.iter().filter(|o| o.status.counts_as_failed()).collect();
+    let skipped: Vec<&CaseOutcome> = outcomes.iter().filter(|o| o.status.counts_as_skipped()).collect();
+    if !skipped.is_empty() {
+        out.push_str("NOT APPLICABLE\n\n");
+        for o in skipped {
+            let _ = writeln!(out, "- {} [{}] {}", o.id, column(o), o.note.as_deref().unwrap_or(""));
+        }
+        out.push('\n');
+    }
     if !failures.is_empty() || !problems.is_empty() {
         out.push_str("FAILURES\n\n");
     }
@@ -98,7 +129,7 @@ pub fn text(outcomes: &[CaseOutcome], problems: &[String]) -> String {
 
 /// One failure: header, note, violations, diff, diagnostics.
 pub fn failure_text(o: &CaseOutcome) -> String {
-    let mut out = format!("✗ {} [{}] {}\n", o.id, o.transport, o.status.label());
+    let mut out = format!("✗ {} [{}] {}\n", o.id, column(o), o.status.label());
     if let Some(n) = &o.note {
         let _ = writeln!(out, "  {n}");
     }
@@ -118,7 +149,7 @@ pub fn failure_text(o: &CaseOutcome) -> String {
             }
         }
     }
-    if o.status == Status::Failed && !o.diagnostics.trim().is_empty() {
+    if matches!(o.status, Status::Failed | Status::NotVerified) && !o.diagnostics.trim().is_empty() {
         out.push_str("  diagnostics:\n");
         for line in o.diagnostics.lines() {
             let _ = writeln!(out, "    {line}");
@@ -133,12 +164,14 @@ pub fn json(outcomes: &[CaseOutcome], problems: &[String]) -> Value {
     json!({
         "passed": s.passed,
         "failed": s.failed,
+        "skipped": s.skipped,
         "problems": problems,
         "cases": outcomes.iter().map(|o| json!({
             "id": o.id,
             "category": o.category,
             "name": o.name,
             "transport": o.transport.name(),
+            "era": o.era.name(),
             "status": o.status.label().to_ascii_lowercase(),
             "violations": o.violations,
             "diff": o.diff,
@@ -181,7 +214,7 @@ pub fn junit(outcomes: &[CaseOutcome], problems: &[String]) -> String {
         total_ms as f64 / 1000.0
     );
     for (category, cases) in by_category(outcomes) {
-        let failures = cases.iter().filter(|o| !o.status.counts_as_passed()).count();
+        let failures = cases.iter().filter(|o| o.status.counts_as_failed()).count();
         let ms: u128 = cases.iter().map(|o| o.duration.as_millis()).sum();
         let _ = writeln!(
             out,
@@ -195,7 +228,7 @@ pub fn junit(outcomes: &[CaseOutcome], problems: &[String]) -> String {
                 out,
                 "    <testcase classname=\"alloy-conformance.{}.{}\" name=\"{}\" time=\"{:.3}\"",
                 xml_escape(category),
-                o.transport,
+                column(o),
                 xml_escape(&o.name),
                 o.duration.as_millis() as f64 / 1000.0
             );
@@ -204,7 +237,14 @@ pub fn junit(outcomes: &[CaseOutcome], problems: &[String]) -> String {
                 Status::ExpectedFailure => {
                     out.push_str(">\n      <system-out>expected failure (listed in the expected-failures file)</system-out>\n    </testcase>\n");
                 }
-                Status::Failed | Status::Stale => {
+                Status::NotApplicable => {
+                    let _ = write!(
+                        out,
+                        ">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                        xml_escape(o.note.as_deref().unwrap_or("not applicable"))
+                    );
+                }
+                Status::Failed | Status::Stale | Status::NotVerified => {
                     let message = o
                         .note
                         .clone()

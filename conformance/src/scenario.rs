@@ -9,6 +9,7 @@
 //!   "protocol_version": "2025-06-18",
 //!   "handshake": true,
 //!   "transports": ["stdio", "http"],
+//!   "eras": ["handshake", "stateless"],
 //!   "steps": [
 //!     {"send": {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
 //!               "params": {"name": "get_ticket", "arguments": {"ticket_id": "WEB-1"}}}},
@@ -22,7 +23,10 @@
 //! `initialize` asks for, default [`DEFAULT_PROTOCOL_VERSION`]); `handshake` (default `true`:
 //! the harness initializes before the steps; `false`: the steps start on a fresh connection);
 //! `transports` (default all the target offers; restrict a case whose wire behaviour is
-//! transport-specific, e.g. an HTTP status); `role` (whose seeded API key the server acts with,
+//! transport-specific, e.g. an HTTP status); `eras` (the wire eras the case runs in,
+//! `handshake` and/or `stateless`, see [`crate::era`]; default both when the harness prepares
+//! the connection, only `handshake` for `"handshake": false` cases, which test what happens
+//! around `initialize`); `role` (whose seeded API key the server acts with,
 //! default `Owner`; see [`Role`]); `steps`. Each step has exactly one of `send` (a JSON
 //! value), `raw` (text sent verbatim) or `oversized` (`message` padded with a `padding` member to
 //! `bytes`), plus optional `await` and `arguments`:
@@ -36,6 +40,7 @@
 //!   deliberate error case), `"unchecked"` skips the check (an unknown tool).
 
 use crate::driver::Transport;
+use crate::era::Era;
 use alloy_mock_api::model::OrgRole;
 use alloy_mock_api::seed::SeedKeys;
 use anyhow::{Context, bail};
@@ -185,6 +190,10 @@ pub struct ScenarioFile {
     /// Transports the case runs on (default: all the target offers).
     #[serde(default)]
     pub transports: Option<Vec<String>>,
+    /// Wire eras the case runs in (default: both, or only `handshake` when `handshake` is
+    /// false).
+    #[serde(default)]
+    pub eras: Option<Vec<String>>,
     /// Whose seeded API key the server acts with: `Owner` (default), `Admin`, `Member`,
     /// `Reporter` or `Viewer` of the primary org, or `OtherOrgOwner` (the second org's Owner).
     #[serde(default)]
@@ -233,6 +242,14 @@ impl Scenario {
         match &self.file.transports {
             None => true,
             Some(list) => list.iter().any(|n| n == t.name()),
+        }
+    }
+
+    /// Whether the case runs in `era`.
+    pub fn runs_in(&self, era: Era) -> bool {
+        match &self.file.eras {
+            Some(list) => list.iter().any(|n| n == era.name()),
+            None => self.file.handshake || era == Era::Handshake,
         }
     }
 
@@ -307,6 +324,21 @@ impl Scenario {
                 }
             }
         }
+        if let Some(list) = &self.file.eras {
+            if list.is_empty() {
+                bail!("`eras` is empty");
+            }
+            for e in list {
+                if Era::parse(e).is_none() {
+                    bail!("unknown era `{e}` (handshake, stateless)");
+                }
+            }
+            if !self.file.handshake && list.iter().any(|e| e == Era::Stateless.name()) {
+                bail!(
+                    "a `\"handshake\": false` case runs in the handshake era only (it tests the wire around `initialize`)"
+                );
+            }
+        }
         for (i, step) in self.file.steps.iter().enumerate() {
             let kinds = [step.send.is_some(), step.raw.is_some(), step.oversized.is_some()];
             if kinds.iter().filter(|k| **k).count() != 1 {
@@ -366,37 +398,20 @@ pub fn load_dir(root: &Path) -> anyhow::Result<Vec<Scenario>> {
 }
 
 /// `--only` matching: a pattern with `*` or `?` is a glob over the whole scenario id
-/// (`tickets/*__not_found`); without wildcards it is a substring match.
+/// (`tickets/*__not_found`, `*` also crosses `/`); without wildcards it is a substring match.
 pub fn matches_filter(pattern: &str, id: &str) -> bool {
     if !pattern.contains(['*', '?']) {
         return id.contains(pattern);
     }
-    glob(pattern.as_bytes(), id.as_bytes())
-}
-
-fn glob(p: &[u8], s: &[u8]) -> bool {
-    let (mut pi, mut si) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while si < s.len() {
-        if pi < p.len() && (p[pi] == b'?' || p[pi] == s[si]) {
-            pi += 1;
-            si += 1;
-        } else if pi < p.len() && p[pi] == b'*' {
-            star = Some(pi);
-            mark = si;
-            pi += 1;
-        } else if let Some(st) = star {
-            pi = st + 1;
-            mark += 1;
-            si = mark;
-        } else {
-            return false;
+    // Only `*` and `?` are wildcards: every other character is escaped, so any pattern compiles.
+    let mut glob = String::with_capacity(pattern.len());
+    for c in pattern.chars() {
+        match c {
+            '*' | '?' => glob.push(c),
+            c => glob.push_str(&globset::escape(c.encode_utf8(&mut [0; 4]))),
         }
     }
-    while pi < p.len() && p[pi] == b'*' {
-        pi += 1;
-    }
-    pi == p.len()
+    globset::Glob::new(&glob).is_ok_and(|g| g.compile_matcher().is_match(id))
 }
 
 /// Checks a `tools/call` step's arguments against the tool's `inputSchema` from the server's
@@ -465,6 +480,8 @@ mod tests {
         assert!(matches_filter("lifecycle/*", "lifecycle/ping__basic"));
         assert!(!matches_filter("tickets/*", "lifecycle/ping__basic"));
         assert!(matches_filter("l?fecycle/ping__basic", "lifecycle/ping__basic"));
+        assert!(matches_filter("*[x]*", "a/b[x]__c"));
+        assert!(!matches_filter("*[x]*", "a/bx__c"));
     }
 
     #[test]

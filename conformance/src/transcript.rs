@@ -23,74 +23,220 @@
 
 use crate::driver::Incoming;
 use regex::Regex;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-/// A transcript being recorded.
-#[derive(Clone, Debug, Default)]
-pub struct Recorder {
-    scenario: String,
-    description: String,
-    exchanges: Vec<Value>,
+/// One case on the wire: the file body of an expected transcript.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transcript {
+    /// Scenario id, `<category>/<tool>__<case>`.
+    pub scenario: String,
+    /// The scenario's description.
+    pub description: String,
+    /// What happened, in order.
+    pub exchanges: Vec<Exchange>,
 }
 
-impl Recorder {
+/// One entry of a transcript.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Exchange {
+    /// A clean `initialize` + `notifications/initialized`, recorded compactly.
+    Handshake {
+        /// What was asked and what the server chose.
+        handshake: Handshake,
+    },
+    /// A clean `server/discover` before the steps of a stateless-era case, recorded compactly.
+    Discover {
+        /// What was asked and what the server offers.
+        discover: Discover,
+    },
+    /// Something that happened to the case rather than on the wire.
+    Event(CaseEvent),
+    /// A frame sent, what came back while waiting, and the upstream requests meanwhile.
+    Frame(FrameExchange),
+}
+
+/// The compact record of a clean handshake.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Handshake {
+    /// `protocolVersion` of the harness's `initialize`.
+    pub requested: String,
+    /// `protocolVersion` of the server's answer.
+    pub negotiated: String,
+}
+
+/// The compact record of a clean `server/discover`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Discover {
+    /// The version the harness asked with (in `_meta`).
+    pub requested: String,
+    /// `supportedVersions` of the answer.
+    pub supported: Vec<String>,
+}
+
+/// Events of the case itself, `{"event": "<name>", …}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CaseEvent {
+    /// The mock API could not be started or reset; nothing was played.
+    SetupFailed,
+    /// The server could not be started or reached.
+    ConnectFailed,
+    /// The `tools/list` needed for argument checks failed; the steps were not played.
+    ToolsListFailed,
+    /// A step ended the case early (timeout, closed connection).
+    Aborted {
+        /// Steps not played.
+        skipped_steps: usize,
+    },
+}
+
+/// A frame sent and what followed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FrameExchange {
+    /// What was sent.
+    #[serde(flatten)]
+    pub sent: Sent,
+    /// Everything received while waiting, in arrival order.
+    pub recv: Vec<Received>,
+    /// The mock API's journal of the upstream requests the server made meanwhile.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upstream: Vec<Value>,
+}
+
+/// What a step sent: `send` (a JSON value), `send_raw` (text) or `send_oversized`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sent {
+    /// A JSON value, sent compactly.
+    Send(Value),
+    /// Text sent verbatim.
+    SendRaw(String),
+    /// `message` padded with a `padding` member to `bytes`.
+    SendOversized {
+        /// Frame size in bytes.
+        bytes: usize,
+        /// The message before padding.
+        message: Value,
+    },
+}
+
+/// One received item: a JSON message, or an event of the transport.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Received {
+    /// A JSON value from the server (a message, or whatever JSON it sent).
+    Message(Value),
+    /// Something that was not a JSON message.
+    Event(ReceivedEvent),
+}
+
+/// Received items that are not JSON messages, `{"event": "<name>", …}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ReceivedEvent {
+    /// A frame that was not JSON.
+    Unparsable {
+        /// The text (shortened).
+        text: String,
+    },
+    /// An HTTP answer that carried no JSON-RPC message.
+    HttpStatus {
+        /// The status code.
+        status: u16,
+        /// The body (shortened).
+        body: String,
+    },
+    /// A transport failure while reading (its message depends on the HTTP stack, so only the
+    /// fact is kept).
+    TransportError,
+    /// The server ended the connection.
+    Closed,
+    /// Nothing came within the limit.
+    Timeout,
+}
+
+impl<'de> Deserialize<'de> for Received {
+    /// An object with `event` and without `jsonrpc` is an event; anything else is a message.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Received, D::Error> {
+        let v = Value::deserialize(d)?;
+        let is_event = v
+            .as_object()
+            .is_some_and(|m| m.contains_key("event") && !m.contains_key("jsonrpc"));
+        if is_event {
+            serde_json::from_value(v)
+                .map(Received::Event)
+                .map_err(serde::de::Error::custom)
+        } else {
+            Ok(Received::Message(v))
+        }
+    }
+}
+
+impl From<&Incoming> for Received {
+    fn from(i: &Incoming) -> Received {
+        match i {
+            Incoming::Message(v) => Received::Message(v.clone()),
+            Incoming::Unparsable(t) => Received::Event(ReceivedEvent::Unparsable { text: t.clone() }),
+            Incoming::HttpStatus { status, body } => Received::Event(ReceivedEvent::HttpStatus {
+                status: *status,
+                body: body.clone(),
+            }),
+            Incoming::TransportError(_) => Received::Event(ReceivedEvent::TransportError),
+            Incoming::Closed => Received::Event(ReceivedEvent::Closed),
+        }
+    }
+}
+
+impl Received {
+    /// The JSON message, if this is one.
+    pub fn message(&self) -> Option<&Value> {
+        match self {
+            Received::Message(v) => Some(v),
+            Received::Event(_) => None,
+        }
+    }
+
+    /// Whether this is the `closed` event.
+    pub fn is_closed(&self) -> bool {
+        matches!(self, Received::Event(ReceivedEvent::Closed))
+    }
+}
+
+impl Transcript {
     /// A new, empty transcript.
-    pub fn new(scenario: &str, description: &str) -> Recorder {
-        Recorder {
+    pub fn new(scenario: &str, description: &str) -> Transcript {
+        Transcript {
             scenario: scenario.to_string(),
             description: description.to_string(),
             exchanges: Vec::new(),
         }
     }
 
-    /// Appends an exchange (built with [`exchange`]).
-    pub fn push(&mut self, exchange: Value) {
-        self.exchanges.push(exchange);
+    /// The JSON form (the body of an expected file).
+    pub fn to_value(&self) -> Value {
+        // Every member is a string, a number or a JSON value: serialization cannot fail.
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 
-    /// Mutable access to the last exchange (to append late arrivals).
-    pub fn last_mut(&mut self) -> Option<&mut Value> {
-        self.exchanges.last_mut()
+    /// Reads the JSON form.
+    pub fn from_value(v: Value) -> serde_json::Result<Transcript> {
+        serde_json::from_value(v)
     }
 
-    /// The raw (not yet normalized) transcript.
-    pub fn finish(self) -> Value {
-        json!({
-            "scenario": self.scenario,
-            "description": self.description,
-            "exchanges": self.exchanges,
+    /// Every frame exchange, in order.
+    pub fn frames(&self) -> impl Iterator<Item = &FrameExchange> {
+        self.exchanges.iter().filter_map(|e| match e {
+            Exchange::Frame(f) => Some(f),
+            _ => None,
         })
     }
-}
-
-/// One exchange: `sent` is the `send`/`send_raw`/`send_oversized` member pair.
-pub fn exchange(sent: (&str, Value), recv: Vec<Value>, upstream: Vec<Value>) -> Value {
-    let mut m = Map::new();
-    m.insert(sent.0.to_string(), sent.1);
-    m.insert("recv".into(), Value::Array(recv));
-    if !upstream.is_empty() {
-        m.insert("upstream".into(), Value::Array(upstream));
-    }
-    Value::Object(m)
-}
-
-/// How a received item is written into a transcript.
-pub fn incoming_value(i: &Incoming) -> Value {
-    match i {
-        Incoming::Message(v) => v.clone(),
-        Incoming::Unparsable(t) => json!({"event": "unparsable", "text": t}),
-        Incoming::HttpStatus { status, body } => json!({"event": "http_status", "status": status, "body": body}),
-        // The message of a transport error depends on the HTTP stack, so only the fact is kept.
-        Incoming::TransportError(_) => json!({"event": "transport_error"}),
-        Incoming::Closed => json!({"event": "closed"}),
-    }
-}
-
-/// The item recorded when an answer did not come in time.
-pub fn timeout_value() -> Value {
-    json!({"event": "timeout"})
 }
 
 struct Patterns {
@@ -150,6 +296,10 @@ impl Names {
         s.into_owned()
     }
 
+    fn replace(&mut self, s: &mut String) {
+        *s = self.string(s);
+    }
+
     fn walk(&mut self, v: &mut Value) {
         match v {
             Value::String(s) => *s = self.string(s),
@@ -171,55 +321,81 @@ impl Names {
     }
 }
 
-/// THE normalization of a transcript (and of anything shaped like one): identity lookups leave
-/// the upstream record (see `drop_identity_lookups`); ids of requests the server sent become
-/// `<server-request-N>`; random UUIDs become `<uuid-N>` and RFC 3339
-/// timestamps `<ts-N>`, numbered by first appearance so equal values stay equal (UUIDs of the
-/// deterministic mock, `00000000-0000-4000-8000-…`, are kept); loopback ports become `<port>`;
-/// session ids become `<session>`. Object keys are normalized like strings. Idempotent.
-pub fn normalize(transcript: &Value) -> Value {
-    let mut v = transcript.clone();
+/// THE normalization of a transcript: identity lookups leave the upstream record (see
+/// `drop_identity_lookups`); ids of requests the server sent become `<server-request-N>`;
+/// random UUIDs become `<uuid-N>` and RFC 3339 timestamps `<ts-N>`, numbered by first
+/// appearance in file order so equal values stay equal (UUIDs of the deterministic mock,
+/// `00000000-0000-4000-8000-…`, are kept); loopback ports become `<port>`; session ids become
+/// `<session>`. Object keys inside messages are normalized like strings. Idempotent.
+pub fn normalize(transcript: &Transcript) -> Transcript {
+    let mut t = transcript.clone();
     let mut server_requests = 0usize;
-    if let Some(exchanges) = v.get_mut("exchanges").and_then(Value::as_array_mut) {
-        for ex in exchanges {
-            if let Some(obj) = ex.as_object_mut() {
-                drop_identity_lookups(obj);
-            }
-            let Some(recv) = ex.get_mut("recv").and_then(Value::as_array_mut) else {
+    for ex in &mut t.exchanges {
+        let Exchange::Frame(frame) = ex else { continue };
+        drop_identity_lookups(&mut frame.upstream);
+        for item in &mut frame.recv {
+            let Received::Message(Value::Object(obj)) = item else {
                 continue;
             };
-            for item in recv {
-                let Some(obj) = item.as_object_mut() else { continue };
-                let is_request = obj.contains_key("method")
-                    && obj
-                        .get("id")
-                        .is_some_and(|id| !id.as_str().is_some_and(|s| s.starts_with("<server-request-")));
-                if is_request {
-                    server_requests += 1;
-                    obj.insert(
-                        "id".into(),
-                        Value::String(format!("<server-request-{server_requests}>")),
-                    );
-                }
+            let is_request = obj.contains_key("method")
+                && obj
+                    .get("id")
+                    .is_some_and(|id| !id.as_str().is_some_and(|s| s.starts_with("<server-request-")));
+            if is_request {
+                server_requests += 1;
+                obj.insert(
+                    "id".into(),
+                    Value::String(format!("<server-request-{server_requests}>")),
+                );
             }
         }
     }
+    // Strings are renamed in the order they stand in the file, so numbering is stable.
     let mut names = Names::default();
-    names.walk(&mut v);
-    v
+    let Transcript {
+        scenario,
+        description,
+        exchanges,
+    } = &mut t;
+    names.replace(scenario);
+    names.replace(description);
+    for ex in exchanges {
+        match ex {
+            Exchange::Handshake { handshake } => {
+                names.replace(&mut handshake.requested);
+                names.replace(&mut handshake.negotiated);
+            }
+            Exchange::Discover { discover } => {
+                names.replace(&mut discover.requested);
+                discover.supported.iter_mut().for_each(|s| names.replace(s));
+            }
+            Exchange::Event(_) => {}
+            Exchange::Frame(frame) => {
+                match &mut frame.sent {
+                    Sent::Send(v) => names.walk(v),
+                    Sent::SendRaw(text) => names.replace(text),
+                    Sent::SendOversized { message, .. } => names.walk(message),
+                }
+                for item in &mut frame.recv {
+                    match item {
+                        Received::Message(v) => names.walk(v),
+                        Received::Event(ReceivedEvent::Unparsable { text }) => names.replace(text),
+                        Received::Event(ReceivedEvent::HttpStatus { body, .. }) => names.replace(body),
+                        Received::Event(_) => {}
+                    }
+                }
+                frame.upstream.iter_mut().for_each(|u| names.walk(u));
+            }
+        }
+    }
+    t
 }
 
 /// Identity lookups (`GET /api/v1/auth/me`) leave the upstream record: a server may make them
 /// at start-up, once per session or per key behind a cache, so when they happen depends on the
 /// transport and on timing, not on the step. (`whoami` still shows the identity in its answer.)
-fn drop_identity_lookups(exchange: &mut Map<String, Value>) {
-    let Some(Value::Array(entries)) = exchange.get_mut("upstream") else {
-        return;
-    };
+fn drop_identity_lookups(entries: &mut Vec<Value>) {
     entries.retain(|e| !(e.get("method") == Some(&json!("GET")) && e.get("path") == Some(&json!("/api/v1/auth/me"))));
-    if entries.is_empty() {
-        exchange.remove("upstream");
-    }
 }
 
 /// A unified line diff of two JSON values, pretty-printed (`-` expected, `+` actual); empty
@@ -248,18 +424,24 @@ pub fn pretty(v: &Value) -> String {
 mod tests {
     use super::*;
 
+    fn transcript(exchanges: Value) -> Transcript {
+        Transcript::from_value(json!({"scenario": "a/b__c", "description": "d", "exchanges": exchanges}))
+            .expect("a transcript")
+    }
+
     #[test]
     fn volatile_values_become_numbered_placeholders() {
-        let t = json!({"exchanges": [{"recv": [
+        let t = transcript(json!([{"send": {}, "recv": [
             {"jsonrpc": "2.0", "id": 7, "method": "roots/list"},
             {"text": "ticket 5A0F1A63-1C1B-4E4B-9A33-52B7C9B6A0D1 at 2026-04-01T12:00:00.000Z via http://127.0.0.1:41234/x?sessionId=abc",
              "other": "5a0f1a63-1c1b-4e4b-9a33-52b7c9b6a0d1",
              "kept": "00000000-0000-4000-8000-00000000000a",
              "Mcp-Session-Id": "f00"}
-        ]}]});
+        ]}]));
         let n = normalize(&t);
-        let item = &n["exchanges"][0]["recv"][1];
-        assert_eq!(n["exchanges"][0]["recv"][0]["id"], "<server-request-1>");
+        let v = n.to_value();
+        let item = &v["exchanges"][0]["recv"][1];
+        assert_eq!(v["exchanges"][0]["recv"][0]["id"], "<server-request-1>");
         assert_eq!(
             item["text"],
             "ticket <uuid-1> at <ts-1> via http://127.0.0.1:<port>/x?sessionId=<session>"
@@ -274,13 +456,41 @@ mod tests {
     fn identity_lookups_leave_the_upstream_record() {
         let me = json!({"method": "GET", "path": "/api/v1/auth/me", "status": 200});
         let other = json!({"method": "GET", "path": "/api/v1/projects", "status": 200});
-        let t = json!({"exchanges": [
+        let t = transcript(json!([
             {"send": {}, "recv": [], "upstream": [me.clone()]},
             {"send": {}, "recv": [], "upstream": [me, other.clone()]},
-        ]});
-        let n = normalize(&t);
+        ]));
+        let n = normalize(&t).to_value();
         assert!(n["exchanges"][0].get("upstream").is_none());
         assert_eq!(n["exchanges"][1]["upstream"], json!([other]));
+    }
+
+    #[test]
+    fn every_kind_of_entry_reads_back_as_written() {
+        let v = json!({"scenario": "a/b__c", "description": "d", "exchanges": [
+            {"handshake": {"requested": "2025-06-18", "negotiated": "2025-06-18"}},
+            {"discover": {"requested": "2026-07-28", "supported": ["2026-07-28"]}},
+            {"send_raw": "{", "recv": [{"event": "unparsable", "text": "x"},
+                {"event": "http_status", "status": 400, "body": "b"}, {"event": "transport_error"},
+                {"event": "timeout"}, {"event": "closed"}, {"jsonrpc": "2.0", "id": 1, "result": {}}]},
+            {"send_oversized": {"bytes": 10, "message": {"id": 1}}, "recv": [], "upstream": [{"method": "GET"}]},
+            {"event": "aborted", "skipped_steps": 2},
+            {"event": "connect_failed"},
+        ]});
+        let t = Transcript::from_value(v.clone()).expect("reads");
+        assert!(matches!(
+            t.exchanges[2],
+            Exchange::Frame(FrameExchange {
+                sent: Sent::SendRaw(_),
+                ..
+            })
+        ));
+        assert!(matches!(
+            t.exchanges[4],
+            Exchange::Event(CaseEvent::Aborted { skipped_steps: 2 })
+        ));
+        assert_eq!(t.to_value(), v);
+        assert_eq!(serde_json::to_string(&t).expect("writes"), v.to_string());
     }
 
     #[test]

@@ -6,9 +6,17 @@
 //! `ALLOY_API_URL` with the caller's key), one prompt `greet`, resources `fake://status` and
 //! `fake://echo/{text}`.
 //!
+//! It is dual-era: `initialize` opens the handshake era (a session over HTTP); a request whose
+//! `params._meta` names a protocol version is served statelessly at 2026-07-28 (`server/discover`,
+//! `resultType`, caching hints and `serverInfo` in results, removed methods -32601, unsupported
+//! versions -32022, over HTTP the `MCP-Protocol-Version`/`Mcp-Method`/`Mcp-Name` checks with
+//! -32020, 404 and 400 statuses, no session). A foreign `Origin` gets 403.
+//!
 //! `FAKE_MCP_MODE` switches a fault on: `correct` (default), `drops-a-tool` (`echo` is missing),
 //! `wrong-id` (every answer but `initialize`'s carries another id), `silent` (reads, never
-//! answers; over HTTP it never sends a status line).
+//! answers; over HTTP it never sends a status line), `era-confused` (sends the stateless
+//! fields `resultType`/`ttlMs`/`cacheScope` to handshake clients, leaves them out at the
+//! stateless wire, answers the removed `ping` there and checks no HTTP header).
 
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -20,6 +28,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
 const VERSIONS: [&str; 4] = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
+const STATELESS: &str = "2026-07-28";
+const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
 const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -28,6 +38,7 @@ enum Mode {
     DropsATool,
     WrongId,
     Silent,
+    EraConfused,
 }
 
 struct Server {
@@ -41,6 +52,30 @@ struct Server {
 #[derive(Default)]
 struct Session {
     initialized: bool,
+    /// The negotiated version (handshake era).
+    version: Option<String>,
+}
+
+/// The id of an error answering a message whose id cannot be used: `null` (JSON-RPC 2.0) up to
+/// 2025-06-18, left out from 2025-11-25 on and at the stateless wire, as their schemas say.
+fn error_without_id(version: Option<&str>, code: i64, message: &str) -> Value {
+    let mut e = error(Value::Null, code, message);
+    if version.is_some_and(|v| v >= "2025-11-25")
+        && let Some(o) = e.as_object_mut()
+    {
+        o.remove("id");
+    }
+    e
+}
+
+/// The stateless version a message asks for in `params._meta`, if any.
+fn meta_version(msg: &Value) -> Option<&str> {
+    msg.get("params")?.get("_meta")?.get(META_VERSION)?.as_str()
+}
+
+fn capabilities() -> Value {
+    json!({"tools": {"listChanged": false}, "prompts": {"listChanged": false},
+           "resources": {"subscribe": false, "listChanged": false}})
 }
 
 fn error(id: Value, code: i64, message: &str) -> Value {
@@ -75,13 +110,21 @@ fn tools(mode: Mode) -> Vec<Value> {
 impl Server {
     /// Answers one parsed JSON value; `None` for notifications and responses.
     async fn handle(&self, session: &Mutex<Session>, msg: Value, token: &str) -> Option<Value> {
+        let stateless = meta_version(&msg).map(str::to_string);
+        let version = stateless
+            .clone()
+            .or_else(|| session.lock().ok().and_then(|s| s.version.clone()));
         let Some(obj) = msg.as_object() else {
-            return Some(error(Value::Null, -32600, "Invalid request: not a JSON-RPC object"));
+            return Some(error_without_id(
+                version.as_deref(),
+                -32600,
+                "Invalid request: not a JSON-RPC object",
+            ));
         };
         let id = obj.get("id").cloned();
         let id_ok = id.as_ref().is_none_or(|i| i.is_string() || i.is_i64() || i.is_u64());
         if obj.get("jsonrpc") != Some(&json!("2.0")) || !id_ok {
-            return Some(error(Value::Null, -32600, "Invalid request"));
+            return Some(error_without_id(version.as_deref(), -32600, "Invalid request"));
         }
         let Some(method) = obj.get("method").and_then(Value::as_str) else {
             // A response from the client (or garbage without a method).
@@ -103,6 +146,14 @@ impl Server {
         if !params.is_object() {
             return Some(error(id, -32602, "Invalid params: params must be an object"));
         }
+        if let Some(v) = stateless {
+            // A stateless client on this connection: errors without a usable id leave it out.
+            if let Ok(mut s) = session.lock() {
+                s.version.get_or_insert_with(|| STATELESS.to_string());
+            }
+            let answer = self.handle_stateless(&v, method, id, &params, token).await;
+            return Some(self.fault(answer));
+        }
         let initialized = session.lock().map(|s| s.initialized).unwrap_or(false);
         let answer = match method {
             "initialize" => {
@@ -110,13 +161,13 @@ impl Server {
                 let version = if VERSIONS.contains(&asked) { asked } else { "2025-06-18" };
                 if let Ok(mut s) = session.lock() {
                     s.initialized = true;
+                    s.version = Some(version.to_string());
                 }
                 return Some(result(
                     id,
                     json!({
                         "protocolVersion": version,
-                        "capabilities": {"tools": {"listChanged": false}, "prompts": {"listChanged": false},
-                                         "resources": {"subscribe": false, "listChanged": false}},
+                        "capabilities": capabilities(),
                         "serverInfo": {"name": "fake-mcp-server", "version": "0.1.0"},
                         "instructions": "A fake server for alloy-conformance's own tests.",
                     }),
@@ -124,8 +175,62 @@ impl Server {
             }
             "ping" => result(id.clone(), json!({})),
             _ if !initialized => error(id.clone(), -32600, "Invalid request: initialize first"),
+            _ => {
+                let version = session.lock().ok().and_then(|s| s.version.clone());
+                self.feature(method, id.clone(), &params, token, version.as_deref())
+                    .await
+            }
+        };
+        let answer = if self.mode == Mode::EraConfused {
+            stateless_fields(answer, method)
+        } else {
+            answer
+        };
+        Some(self.fault(answer))
+    }
+
+    /// A request at the stateless wire (its `_meta` named `version`).
+    async fn handle_stateless(&self, version: &str, method: &str, id: Value, params: &Value, token: &str) -> Value {
+        let confused = self.mode == Mode::EraConfused;
+        if version != STATELESS {
+            let mut supported: Vec<&str> = VERSIONS.to_vec();
+            supported.push(STATELESS);
+            return json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32022,
+                "message": "Unsupported protocol version",
+                "data": {"supported": supported, "requested": version}}});
+        }
+        let answer = match method {
+            "ping" if confused => result(id, json!({})),
+            "initialize" | "ping" | "logging/setLevel" | "resources/subscribe" | "resources/unsubscribe" => {
+                return error(
+                    id,
+                    -32601,
+                    &format!("Method not found: {method} is not part of {STATELESS}"),
+                );
+            }
+            "server/discover" => {
+                let mut supported: Vec<&str> = VERSIONS.to_vec();
+                supported.push(STATELESS);
+                result(
+                    id,
+                    json!({"supportedVersions": supported, "capabilities": capabilities(),
+                           "instructions": "A fake server for alloy-conformance's own tests."}),
+                )
+            }
+            _ => self.feature(method, id, params, token, Some(STATELESS)).await,
+        };
+        if confused {
+            answer
+        } else {
+            stateless_fields(answer, method)
+        }
+    }
+
+    /// The methods both eras share.
+    async fn feature(&self, method: &str, id: Value, params: &Value, token: &str, version: Option<&str>) -> Value {
+        match method {
             "tools/list" => result(id.clone(), json!({"tools": tools(self.mode)})),
-            "tools/call" => self.call_tool(id.clone(), &params, token).await,
+            "tools/call" => self.call_tool(id.clone(), params, token, version).await,
             "prompts/list" => result(
                 id.clone(),
                 json!({"prompts": [{"name": "greet", "description": "Greets someone.",
@@ -166,8 +271,7 @@ impl Server {
                 None => error(id.clone(), -32602, "Invalid params: uri is required"),
             },
             _ => error(id.clone(), -32601, "Method not found"),
-        };
-        Some(self.fault(answer))
+        }
     }
 
     fn fault(&self, mut answer: Value) -> Value {
@@ -183,7 +287,9 @@ impl Server {
         answer
     }
 
-    async fn call_tool(&self, id: Value, params: &Value, token: &str) -> Value {
+    /// A tool call. Arguments that violate the tool's schema are -32602 up to 2025-06-18 and an
+    /// isError result from 2025-11-25 on (the model can correct itself), as the revisions ask.
+    async fn call_tool(&self, id: Value, params: &Value, token: &str, version: Option<&str>) -> Value {
         let name = params.get("name").and_then(Value::as_str);
         let args = params.get("arguments").cloned().unwrap_or(json!({}));
         let listed = tools(self.mode);
@@ -200,7 +306,14 @@ impl Server {
             } else {
                 format!(" at {at}")
             };
-            return error(id, -32602, &format!("Invalid arguments{place}: {e}"));
+            let message = format!("Invalid arguments{place}: {e}");
+            if version.is_some_and(|v| v >= "2025-11-25") {
+                return result(
+                    id,
+                    json!({"content": [{"type": "text", "text": message}], "isError": true}),
+                );
+            }
+            return error(id, -32602, &message);
         }
         let text = |t: String, is_error: bool| {
             result(
@@ -228,15 +341,45 @@ impl Server {
 
     /// Handles one raw frame (text) from any transport.
     async fn handle_text(&self, session: &Mutex<Session>, text: &str, token: &str) -> Option<Value> {
+        let version = session.lock().ok().and_then(|s| s.version.clone());
+        let version = version.as_deref();
         if text.len() > MAX_MESSAGE_BYTES {
-            return Some(error(Value::Null, -32600, "Invalid request: message too large"));
+            return Some(error_without_id(version, -32600, "Invalid request: message too large"));
         }
         match serde_json::from_str::<Value>(text) {
-            Err(_) => Some(error(Value::Null, -32700, "Parse error")),
-            Ok(Value::Array(_)) => Some(error(Value::Null, -32600, "Invalid request: batches are not supported")),
+            Err(_) => Some(error_without_id(version, -32700, "Parse error")),
+            Ok(Value::Array(_)) => Some(error_without_id(
+                version,
+                -32600,
+                "Invalid request: batches are not supported",
+            )),
             Ok(v) => self.handle(session, v, token).await,
         }
     }
+}
+
+/// What every stateless result carries: `resultType`, `serverInfo` in `_meta`, and on the
+/// cacheable ones `ttlMs` and `cacheScope`.
+fn stateless_fields(mut answer: Value, method: &str) -> Value {
+    let Some(r) = answer.get_mut("result").and_then(Value::as_object_mut) else {
+        return answer;
+    };
+    r.insert("resultType".into(), json!("complete"));
+    let meta = r.entry("_meta").or_insert_with(|| json!({}));
+    meta["io.modelcontextprotocol/serverInfo"] = json!({"name": "fake-mcp-server", "version": "0.1.0"});
+    if matches!(
+        method,
+        "server/discover"
+            | "tools/list"
+            | "prompts/list"
+            | "resources/list"
+            | "resources/templates/list"
+            | "resources/read"
+    ) {
+        r.insert("ttlMs".into(), json!(60000));
+        r.insert("cacheScope".into(), json!("public"));
+    }
+    answer
 }
 
 async fn serve_stdio(server: Arc<Server>) {
@@ -330,6 +473,7 @@ async fn respond(stream: &mut BufReader<TcpStream>, status: u16, headers: &[(&st
         202 => "Accepted",
         400 => "Bad Request",
         401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         413 => "Payload Too Large",
@@ -440,6 +584,26 @@ async fn serve_connection(state: Arc<HttpState>, stream: TcpStream) {
             let is_request = parsed
                 .as_ref()
                 .is_some_and(|v| v.get("id").is_some() && v.get("method").is_some());
+            if let Some(origin) = req.headers.get("origin")
+                && !is_loopback_origin(origin)
+            {
+                let body = json!({"jsonrpc": "2.0", "error": {"code": -32600, "message": "Forbidden: foreign Origin"}});
+                respond(&mut stream, 403, &[json_type], &body.to_string()).await;
+                return;
+            }
+            let header_version = req.headers.get("mcp-protocol-version").cloned();
+            let body_version = parsed.as_ref().and_then(meta_version).map(str::to_string);
+            let stateless = body_version.is_some() || header_version.as_deref().is_some_and(|v| !VERSIONS.contains(&v));
+            if stateless {
+                match &parsed {
+                    Some(v) => serve_stateless_post(&state, &mut stream, &req, v, &text, &token).await,
+                    None => {
+                        let e = error_without_id(Some(STATELESS), -32700, "Parse error");
+                        respond(&mut stream, 400, &[json_type], &e.to_string()).await;
+                    }
+                }
+                return;
+            }
             let session_id = req.headers.get("mcp-session-id").cloned();
             let (session, new_id) = if method.as_deref() == Some("initialize") {
                 let n = state.counter.fetch_add(1, Ordering::SeqCst);
@@ -503,6 +667,91 @@ async fn serve_connection(state: Arc<HttpState>, stream: TcpStream) {
     }
 }
 
+fn is_loopback_origin(origin: &str) -> bool {
+    let host = origin.split("://").nth(1).unwrap_or("").split(':').next().unwrap_or("");
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+/// Decodes the `=?base64?…?=` form of a header value.
+fn header_text(value: &str) -> Option<String> {
+    use base64::Engine as _;
+    match value.strip_prefix("=?base64?").and_then(|v| v.strip_suffix("?=")) {
+        Some(b64) => base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok()),
+        None => Some(value.to_string()),
+    }
+}
+
+/// The `HeaderMismatch` problem of a stateless POST, if any.
+fn header_problem(req: &HttpRequest, msg: &Value) -> Option<String> {
+    // 2026-07-28 defines no header rules for notification POSTs.
+    msg.get("id")?;
+    let body_version = meta_version(msg);
+    let header_version = req.headers.get("mcp-protocol-version").map(String::as_str);
+    if header_version.is_none() || header_version != body_version {
+        return Some(format!(
+            "MCP-Protocol-Version {header_version:?} does not match _meta {body_version:?}"
+        ));
+    }
+    let method = msg.get("method").and_then(Value::as_str);
+    let header_method = req.headers.get("mcp-method").and_then(|v| header_text(v));
+    if method.is_some() && header_method.as_deref() != method {
+        return Some(format!(
+            "Mcp-Method {header_method:?} does not match the body's {method:?}"
+        ));
+    }
+    let name = match method {
+        Some("tools/call" | "prompts/get") => msg.pointer("/params/name"),
+        Some("resources/read") => msg.pointer("/params/uri"),
+        _ => None,
+    }
+    .and_then(Value::as_str);
+    let header_name = req.headers.get("mcp-name").and_then(|v| header_text(v));
+    if name.is_some() && header_name.as_deref() != name {
+        return Some(format!("Mcp-Name {header_name:?} does not match the body's {name:?}"));
+    }
+    None
+}
+
+/// A POST at the stateless wire: header checks, no session, statuses by error code.
+async fn serve_stateless_post(
+    state: &HttpState,
+    stream: &mut BufReader<TcpStream>,
+    req: &HttpRequest,
+    msg: &Value,
+    text: &str,
+    token: &str,
+) {
+    let json_type = ("Content-Type", "application/json".to_string());
+    if state.server.mode != Mode::EraConfused
+        && let Some(problem) = header_problem(req, msg)
+    {
+        let mut body =
+            json!({"jsonrpc": "2.0", "error": {"code": -32020, "message": format!("Header mismatch: {problem}")}});
+        if let Some(id) = msg.get("id") {
+            body["id"] = id.clone();
+        }
+        respond(stream, 400, &[json_type], &body.to_string()).await;
+        return;
+    }
+    let session = Mutex::new(Session {
+        initialized: false,
+        version: Some(STATELESS.to_string()),
+    });
+    let Some(answer) = state.server.handle_text(&session, text, token).await else {
+        respond(stream, 202, &[], "").await;
+        return;
+    };
+    let status = match answer.pointer("/error/code").and_then(Value::as_i64) {
+        Some(-32601) => 404,
+        Some(-32022 | -32020 | -32700 | -32600) => 400,
+        _ => 200,
+    };
+    respond(stream, status, &[json_type], &answer.to_string()).await;
+}
+
 async fn serve_http(server: Arc<Server>, addr: &str) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
     eprintln!("fake-mcp-server listening on http://{}", listener.local_addr()?);
@@ -524,6 +773,7 @@ async fn main() -> std::io::Result<()> {
         Ok("drops-a-tool") => Mode::DropsATool,
         Ok("wrong-id") => Mode::WrongId,
         Ok("silent") => Mode::Silent,
+        Ok("era-confused") => Mode::EraConfused,
         _ => Mode::Correct,
     };
     let server = Arc::new(Server {

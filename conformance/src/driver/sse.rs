@@ -4,7 +4,8 @@
 //! handshake timeout; each POST has the request timeout.
 
 use super::sse_events::SseParser;
-use super::{Driver, DriverError, Frame, Inbox, Incoming, Timeouts, Transport, barrier_ping, parse_frame, shorten};
+use super::{Driver, DriverError, Frame, Inbox, Incoming, Timeouts, Transport, log_tail, parse_frame, shorten};
+use crate::era::Era;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use std::time::Duration;
@@ -115,6 +116,11 @@ impl SseDriver {
         })
     }
 
+    /// Legacy HTTP+SSE is a handshake-era transport.
+    fn barrier_era(&self) -> Era {
+        Era::Handshake
+    }
+
     async fn post(&mut self, frame: &Frame) -> Result<(), DriverError> {
         let limit = self.timeouts.request;
         let mut req = self
@@ -161,33 +167,16 @@ impl Driver for SseDriver {
         self.post(frame).boxed()
     }
 
-    fn recv(&mut self, within: Duration) -> BoxFuture<'_, Result<Incoming, DriverError>> {
-        self.inbox.recv(within).boxed()
-    }
-
-    fn try_recv(&mut self) -> Option<Incoming> {
-        self.inbox.try_recv()
-    }
-
-    fn settle(&mut self, within: Duration) -> BoxFuture<'_, Result<(), DriverError>> {
-        async move {
-            self.barriers += 1;
-            let (id, frame) = barrier_ping(self.barriers);
-            self.post(&frame).await?;
-            self.inbox.wait_for_barrier(&id, within).await
-        }
-        .boxed()
-    }
+    super::inbox_methods!(settle by post);
 
     fn set_protocol_version(&mut self, _version: &str) {}
 
+    /// Legacy HTTP+SSE exists only in the handshake era.
+    fn set_era(&mut self, _era: Era) {}
+
     fn diagnostics(&self) -> String {
         let mut out = format!("event stream: {}\nendpoint: {}\n", self.sse_url, self.endpoint);
-        for line in &self.log[self.log.len().saturating_sub(20)..] {
-            out.push_str("  ");
-            out.push_str(line);
-            out.push('\n');
-        }
+        out.push_str(&log_tail(&self.log));
         out
     }
 

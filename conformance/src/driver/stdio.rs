@@ -2,7 +2,8 @@
 //! on its stdin/stdout. stderr is captured (the last 64 KiB) for failure reports. The child is
 //! killed when the driver is dropped, whatever state it is in.
 
-use super::{Driver, DriverError, Frame, Inbox, Incoming, Timeouts, Transport, barrier_ping, parse_frame};
+use super::{Driver, DriverError, Frame, Inbox, Incoming, Timeouts, Transport, parse_frame};
+use crate::era::Era;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use std::path::PathBuf;
@@ -70,6 +71,7 @@ pub struct StdioDriver {
     _kill: oneshot::Sender<()>,
     timeouts: Timeouts,
     barriers: u64,
+    era: Era,
     command: String,
 }
 
@@ -165,6 +167,7 @@ impl StdioDriver {
             _kill: kill_tx,
             timeouts,
             barriers: 0,
+            era: Era::Handshake,
             command: spec.display(),
         })
     }
@@ -175,6 +178,11 @@ impl StdioDriver {
             .lock()
             .map(|t| String::from_utf8_lossy(&t).into_owned())
             .unwrap_or_default()
+    }
+
+    /// The era of the private settle request (`ping` is removed at the stateless wire).
+    fn barrier_era(&self) -> Era {
+        self.era
     }
 
     async fn write(&mut self, frame: &Frame) -> Result<(), DriverError> {
@@ -203,25 +211,13 @@ impl Driver for StdioDriver {
         self.write(frame).boxed()
     }
 
-    fn recv(&mut self, within: Duration) -> BoxFuture<'_, Result<Incoming, DriverError>> {
-        self.inbox.recv(within).boxed()
-    }
-
-    fn try_recv(&mut self) -> Option<Incoming> {
-        self.inbox.try_recv()
-    }
-
-    fn settle(&mut self, within: Duration) -> BoxFuture<'_, Result<(), DriverError>> {
-        async move {
-            self.barriers += 1;
-            let (id, frame) = barrier_ping(self.barriers);
-            self.write(&frame).await?;
-            self.inbox.wait_for_barrier(&id, within).await
-        }
-        .boxed()
-    }
+    super::inbox_methods!(settle by write);
 
     fn set_protocol_version(&mut self, _version: &str) {}
+
+    fn set_era(&mut self, era: Era) {
+        self.era = era;
+    }
 
     fn diagnostics(&self) -> String {
         let exit = self.exit.lock().ok().and_then(|e| e.clone());

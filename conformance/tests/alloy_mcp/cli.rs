@@ -4,6 +4,7 @@
 //! which hides every write tool) is caught with a readable diff and a non-zero exit.
 
 use crate::support::{Server, WANTED};
+use alloy_conformance::era::Era;
 use alloy_conformance::runner::Fixtures;
 use std::process::{Command, Output};
 
@@ -36,7 +37,13 @@ async fn run_without_target_flags_passes_alloy_mcp_on_every_offered_transport() 
     let cases: usize = scenarios
         .iter()
         .filter(|s| s.category == "connectivity")
-        .map(|s| offered.iter().filter(|t| s.runs_on(**t)).count())
+        .map(|s| {
+            Era::ALL
+                .into_iter()
+                .filter(|e| s.runs_in(*e))
+                .map(|e| offered.iter().filter(|t| s.runs_on(**t) && t.speaks(e)).count())
+                .sum::<usize>()
+        })
         .sum();
     assert_eq!(
         text.lines().last(),
@@ -54,6 +61,10 @@ fn run_catches_a_read_only_alloy_mcp_with_a_readable_diff() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("✗ tickets/create_ticket__ok [stdio] FAIL"), "{text}");
     assert!(
+        text.contains("✗ tickets/create_ticket__ok [stdio/stateless] FAIL"),
+        "{text}"
+    );
+    assert!(
         text.contains("tool `create_ticket` is not in the server's tools/list"),
         "the violation names the missing tool: {text}"
     );
@@ -63,5 +74,5 @@ fn run_catches_a_read_only_alloy_mcp_with_a_readable_diff() {
             .any(|l| l.trim_start().starts_with('-') && l.contains("\"isError\": false")),
         "the diff shows the expected success as removed: {text}"
     );
-    assert_eq!(text.lines().last(), Some("0 passed, 1 failed"), "{text}");
+    assert_eq!(text.lines().last(), Some("0 passed, 2 failed"), "{text}");
 }

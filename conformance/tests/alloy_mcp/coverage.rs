@@ -5,6 +5,7 @@
 
 use crate::support::{Server, timeouts};
 use alloy_conformance::driver::Transport;
+use alloy_conformance::era::Era;
 use alloy_conformance::expected;
 use alloy_conformance::runner::{self, Fixtures};
 use alloy_conformance::scenario::{self, DEFAULT_PROTOCOL_VERSION};
@@ -59,7 +60,7 @@ async fn every_listed_tool_has_a_success_and_an_error_scenario() {
     let fixtures = Fixtures::repository();
     let mut seen: BTreeMap<String, BTreeSet<Verdict>> = BTreeMap::new();
     for s in scenario::load_dir(&fixtures.scenarios).expect("the scenario files load") {
-        if let Some(t) = expected::read(&fixtures.expected, &s).expect("readable") {
+        if let Some(t) = expected::read(&fixtures.expected, &s, Era::Handshake).expect("readable") {
             for (tool, verdict) in tool_calls(&t) {
                 seen.entry(tool).or_default().insert(verdict);
             }
@@ -88,7 +89,12 @@ fn every_expected_transcript_belongs_to_a_scenario_file() {
     let scenarios = scenario::load_dir(&fixtures.scenarios).expect("the scenario files load");
     let wanted: BTreeSet<std::path::PathBuf> = scenarios
         .iter()
-        .map(|s| expected::path_for(&fixtures.expected, s))
+        .flat_map(|s| {
+            Era::ALL
+                .into_iter()
+                .filter(|e| s.runs_in(*e))
+                .map(|e| expected::path_for(&fixtures.expected, s, e))
+        })
         .collect();
     let mut orphans = Vec::new();
     for dir in std::fs::read_dir(&fixtures.expected)

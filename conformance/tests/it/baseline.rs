@@ -2,6 +2,7 @@
 //! is stale and fails, an unlisted failure fails, a line naming no scenario fails.
 
 use alloy_conformance::driver::Transport;
+use alloy_conformance::era::Era;
 use alloy_conformance::expected_failures::ExpectedFailures;
 use alloy_conformance::report;
 use alloy_conformance::runner::{CaseOutcome, Status};
@@ -15,12 +16,13 @@ fn case(id: &str, transport: Transport, status: Status) -> CaseOutcome {
         category: category.into(),
         name: name.into(),
         transport,
+        era: Era::Handshake,
         status,
         violations: Vec::new(),
         diff: None,
         diagnostics: String::new(),
         note: None,
-        transcript: serde_json::json!({}),
+        transcript: Default::default(),
         duration: Duration::ZERO,
     }
 }
@@ -30,9 +32,9 @@ fn listed_failures_pass_and_listed_passes_fail_as_stale() {
     let baseline = ExpectedFailures::parse(
         "# known gaps of some server\n\
          protocol/batch__rejected http   # answers 415\n\
-         lifecycle/ping__before_initialize\n\
-         lifecycle/initialize__unknown_version stdio\n\
-         typo/does_not__exist\n",
+         lifecycle/ping__before_initialize  # answers before initialize\n\
+         lifecycle/initialize__unknown_version stdio  # picks another version\n\
+         typo/does_not__exist  # a typo\n",
     )
     .expect("parses");
     let mut outcomes = vec![

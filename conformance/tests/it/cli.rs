@@ -37,7 +37,9 @@ fn run_passes_the_correct_fake_and_ends_with_the_closing_line() {
     let out = run("correct", &["--only", "lifecycle/"]);
     let text = stdout(&out);
     assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    // Both lifecycle cases are about the handshake: they run in that era only.
     assert_eq!(text.lines().last(), Some("2 passed, 0 failed"), "{text}");
+    assert!(!text.contains("stdio/stateless"), "{text}");
     assert!(text.starts_with("lifecycle"), "{text}");
 }
 
@@ -94,11 +96,18 @@ fn run_writes_junit_and_json_with_the_closing_line_on_stderr() {
     assert!(junit.status.success());
     let xml = stdout(&junit);
     roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
-    assert!(String::from_utf8_lossy(&junit.stderr).contains("1 passed, 0 failed"));
+    assert!(String::from_utf8_lossy(&junit.stderr).contains("2 passed, 0 failed"));
 
     let json = run("correct", &["--only", "protocol/unknown__method", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON on stdout");
-    assert_eq!(v["passed"], 1);
+    assert_eq!(v["passed"], 2);
+    assert!(
+        v["cases"]
+            .as_array()
+            .expect("cases")
+            .iter()
+            .any(|c| c["era"] == "stateless")
+    );
 }
 
 #[test]
@@ -115,7 +124,7 @@ fn run_without_a_server_binary_says_how_to_get_one() {
 fn run_with_a_pattern_that_matches_nothing_fails() {
     let out = run("correct", &["--only", "no-such-category/"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("no scenario matches --only no-such-category/"));
+    assert!(stdout(&out).contains("no case matches --only no-such-category/"));
 }
 
 #[test]
@@ -163,7 +172,7 @@ fn sandbox_prints_the_mock_url_and_a_key_per_role_and_keeps_running() {
     for role in ["Owner", "Admin", "Member", "Reporter", "Viewer"] {
         assert!(text.lines().any(|l| l.trim_start().starts_with(role)), "{role}: {text}");
     }
-    assert!(text.contains("Running; Ctrl-C stops everything."), "{text}");
+    assert!(text.contains("Running; Ctrl-C or SIGTERM stops everything."), "{text}");
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
         "the mock API listens"
@@ -217,9 +226,89 @@ fn run_judges_servers_started_separately_over_http_and_sse_against_the_mock_on_a
     let text = stdout(&out);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}\n{err}");
-    assert_eq!(text.lines().last(), Some("4 passed, 0 failed"), "{text}");
+    // Two cases on SSE (handshake era only) and two per era on Streamable HTTP.
+    assert_eq!(text.lines().last(), Some("6 passed, 0 failed"), "{text}");
     assert!(
         err.contains(&format!("ALLOY_API_URL=http://127.0.0.1:{mock_port}")),
         "the CLI says what to set: {err}"
     );
+}
+
+#[test]
+fn run_with_an_era_judges_only_that_era() {
+    let out = run(
+        "correct",
+        &["--only", "lifecycle/ping__after_initialize", "--era", "handshake"],
+    );
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(text.lines().last(), Some("1 passed, 0 failed"), "{text}");
+    assert!(!text.contains("stateless"), "{text}");
+}
+
+#[test]
+fn the_protocol_suite_passes_the_correct_fake_and_catches_the_era_confused_one() {
+    let suite = |mode: &str| {
+        Command::new(env!("CARGO_BIN_EXE_alloy-conformance"))
+            .args(["run", "--suite", "protocol", "--stdio"])
+            .arg(fake_bin())
+            .args(["--timeout", "20", "--handshake-timeout", "20"])
+            .env("FAKE_MCP_MODE", mode)
+            .output()
+            .expect("the CLI runs")
+    };
+    let good = suite("correct");
+    let text = stdout(&good);
+    assert!(
+        good.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    assert!(text.contains("removed") && text.contains("discover"), "{text}");
+    assert!(
+        text.contains("N/A"),
+        "subscriptions/listen is N/A without listChanged: {text}"
+    );
+    let last = text.lines().last().unwrap_or_default();
+    assert!(last.ends_with(", 0 failed, 1 skipped"), "{text}");
+
+    let bad = suite("era-confused");
+    let text = stdout(&bad);
+    assert_eq!(bad.status.code(), Some(1), "{text}");
+    assert!(text.contains("✗ removed/ping [stdio/stateless] FAIL"), "{text}");
+    assert!(
+        text.contains("✗ caching/result_type_and_hints [stdio/stateless] FAIL"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_rule_whose_prerequisite_fails_is_not_verified_and_never_counts_as_a_pass() {
+    let out = Command::new(env!("CARGO_BIN_EXE_alloy-conformance"))
+        .args([
+            "run",
+            "--suite",
+            "protocol",
+            "--era",
+            "handshake",
+            "--only",
+            "lifecycle/ping_is_answered",
+        ])
+        .arg("--stdio")
+        .arg(fake_bin())
+        .args(["--timeout", "0.5", "--handshake-timeout", "0.5", "--no-progress"])
+        .env("FAKE_MCP_MODE", "silent")
+        .output()
+        .expect("the CLI runs");
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("✗ lifecycle/ping_is_answered [stdio] NOT-VERIFIED"),
+        "{text}"
+    );
+    assert!(
+        text.contains("NOT-VERIFIED: initialize at 2025-11-25 got no result"),
+        "{text}"
+    );
+    assert_eq!(text.lines().last(), Some("0 passed, 1 failed"), "{text}");
 }

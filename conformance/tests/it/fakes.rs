@@ -1,9 +1,12 @@
 //! The harness against the fake server: the correct fake passes every scenario on every
-//! transport with equal transcripts (asserted before the one snapshot per scenario), and each
-//! deliberately broken fake is caught with a readable diff, a silent one by timeouts.
+//! transport in both eras with equal transcripts (asserted before the one snapshot per scenario
+//! and era), and each deliberately broken fake is caught with a readable diff, a silent one by
+//! timeouts, an era-confused one by the schema of each era's revision.
 
-use crate::support::{fake_fixtures, launch, outcome, run_fake, timeouts};
+use crate::support::{fake_fixtures, launch, outcome, outcome_in, run_fake, timeouts};
 use alloy_conformance::driver::{Timeouts, Transport};
+use alloy_conformance::era::Era;
+use alloy_conformance::expected;
 use alloy_conformance::report;
 use alloy_conformance::runner::{self, Status};
 use alloy_conformance::scenario;
@@ -12,49 +15,52 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_correct_fake_gives_equal_transcripts_on_every_transport_matching_the_snapshots() {
+async fn the_correct_fake_gives_equal_transcripts_on_every_transport_matching_the_snapshots_in_both_eras() {
     let fixtures = fake_fixtures();
     let scenarios = scenario::load_dir(&fixtures.scenarios).expect("the fake's scenarios load");
     let mut failures = Vec::new();
     for s in &scenarios {
-        let mut runs = Vec::new();
-        for t in Transport::ALL.into_iter().filter(|t| s.runs_on(*t)) {
-            let run = runner::run_case(s, &launch("correct", t), None, timeouts()).await;
-            assert!(
-                run.violations.is_empty(),
-                "{} [{t}] broke protocol checks: {:#?}\n{}",
-                s.id,
-                run.violations,
-                run.diagnostics
-            );
-            runs.push((t, run));
-        }
-        let (first_t, first) = &runs[0];
-        for (t, run) in &runs[1..] {
-            assert!(
-                run.transcript == first.transcript,
-                "{} differs between {first_t} and {t}:\n{}",
-                s.id,
-                transcript::diff(&first.transcript, &run.transcript)
-            );
-        }
-        let mut settings = insta::Settings::clone_current();
-        settings.set_snapshot_path(fixtures.expected.join(&s.category));
-        settings.set_prepend_module_to_snapshot(false);
-        settings.set_input_file(&s.path);
-        let name = s.name();
-        let value = first.transcript.clone();
-        let checked = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            settings.bind(|| insta::assert_json_snapshot!(name, value));
-        }));
-        if checked.is_err() {
-            failures.push(s.id.clone());
+        for era in Era::ALL.into_iter().filter(|e| s.runs_in(*e)) {
+            let mut runs = Vec::new();
+            for t in Transport::ALL.into_iter().filter(|t| s.runs_on(*t) && t.speaks(era)) {
+                let run = runner::run_case(s, &launch("correct", t), era, None, timeouts()).await;
+                assert!(
+                    run.violations.is_empty(),
+                    "{} [{t} {era}] broke protocol checks: {:#?}\n{}",
+                    s.id,
+                    run.violations,
+                    run.diagnostics
+                );
+                runs.push((t, run));
+            }
+            let (first_t, first) = &runs[0];
+            for (t, run) in &runs[1..] {
+                assert!(
+                    run.transcript == first.transcript,
+                    "{} [{era}] differs between {first_t} and {t}:\n{}",
+                    s.id,
+                    transcript::diff(&first.transcript.to_value(), &run.transcript.to_value())
+                );
+            }
+            let mut settings = insta::Settings::clone_current();
+            settings.set_snapshot_path(fixtures.expected.join(&s.category));
+            settings.set_prepend_module_to_snapshot(false);
+            settings.set_input_file(&s.path);
+            let name = expected::snapshot_name(s, era);
+            let value = first.transcript.to_value();
+            let checked = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                settings.bind(|| insta::assert_json_snapshot!(name, value));
+            }));
+            if checked.is_err() {
+                failures.push(format!("{} [{era}]", s.id));
+            }
         }
     }
     assert!(failures.is_empty(), "snapshots differ: {failures:?}");
 
     // The CLI's path reads the same files and agrees.
-    let outcomes = run_fake("correct", &Transport::ALL, None, timeouts()).await;
+    let outcomes = run_fake("correct", &Transport::ALL, &Era::ALL, None, timeouts()).await;
+    assert!(outcomes.iter().any(|o| o.era == Era::Stateless));
     let failed: Vec<String> = outcomes
         .iter()
         .filter(|o| o.status != Status::Passed)
@@ -64,9 +70,61 @@ async fn the_correct_fake_gives_equal_transcripts_on_every_transport_matching_th
     assert_eq!(report::summary(&outcomes, &[]).failed, 0);
 }
 
+/// The same deliberately wrong server is caught in each era: it sends `resultType`, `ttlMs`
+/// and `cacheScope` to handshake clients (fields their revision does not define) and leaves
+/// them out at the stateless wire (where the 2026-07-28 schema requires them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_era_confused_fake_is_caught_in_each_era_by_the_schema_of_the_revision() {
+    let id = "tools/tools_list__all";
+    let outcomes = run_fake(
+        "era-confused",
+        &[Transport::Stdio, Transport::Http],
+        &Era::ALL,
+        Some(id),
+        timeouts(),
+    )
+    .await;
+    for t in [Transport::Stdio, Transport::Http] {
+        let old = outcome_in(&outcomes, id, t, Era::Handshake);
+        assert_eq!(old.status, Status::Failed, "{}", report::failure_text(old));
+        for field in ["/resultType", "/ttlMs", "/cacheScope"] {
+            assert!(
+                old.violations
+                    .iter()
+                    .any(|v| v.contains(&format!("`{field}`, a field 2025-06-18 does not define"))),
+                "[{t}] {field}: {:?}",
+                old.violations
+            );
+        }
+        let new = outcome_in(&outcomes, id, t, Era::Stateless);
+        assert_eq!(new.status, Status::Failed, "{}", report::failure_text(new));
+        assert!(
+            new.violations.iter().any(
+                |v| v.contains("tools/list result is not a 2026-07-28 ListToolsResult") && v.contains("resultType")
+            ),
+            "[{t}] {:?}",
+            new.violations
+        );
+        assert!(
+            new.violations
+                .iter()
+                .any(|v| v.contains("schema 2026-07-28 #/ListToolsResult")),
+            "the failing schema path is named: {:?}",
+            new.violations
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fake_that_drops_a_tool_is_caught_with_a_readable_diff() {
-    let outcomes = run_fake("drops-a-tool", &[Transport::Stdio], Some("tools/"), timeouts()).await;
+    let outcomes = run_fake(
+        "drops-a-tool",
+        &[Transport::Stdio],
+        &[Era::Handshake],
+        Some("tools/"),
+        timeouts(),
+    )
+    .await;
 
     let list = outcome(&outcomes, "tools/tools_list__all", Transport::Stdio);
     assert_eq!(list.status, Status::Failed);
@@ -95,16 +153,20 @@ async fn a_fake_that_drops_a_tool_is_caught_with_a_readable_diff() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_fake_that_answers_with_a_wrong_id_is_caught_on_stdio_and_http() {
+async fn a_fake_that_answers_with_a_wrong_id_is_caught_on_stdio_and_http_in_both_eras() {
     let outcomes = run_fake(
         "wrong-id",
         &[Transport::Stdio, Transport::Http],
-        Some("lifecycle/ping__after_initialize"),
+        &Era::ALL,
+        Some("protocol/unknown__method"),
         timeouts(),
     )
     .await;
-    for t in [Transport::Stdio, Transport::Http] {
-        let o = outcome(&outcomes, "lifecycle/ping__after_initialize", t);
+    for (t, era) in [Transport::Stdio, Transport::Http]
+        .into_iter()
+        .flat_map(|t| Era::ALL.map(|e| (t, e)))
+    {
+        let o = outcome_in(&outcomes, "protocol/unknown__method", t, era);
         assert_eq!(o.status, Status::Failed);
         assert!(
             o.violations
@@ -133,6 +195,7 @@ async fn a_silent_fake_times_out_on_every_transport_instead_of_hanging() {
     let run = run_fake(
         "silent",
         &Transport::ALL,
+        &[Era::Handshake],
         Some("lifecycle/ping__after_initialize"),
         short,
     );
@@ -146,7 +209,7 @@ async fn a_silent_fake_times_out_on_every_transport_instead_of_hanging() {
         assert!(said.contains("no answer within 400 ms"), "[{}] {said}", o.transport);
     }
     let stdio = outcome(&outcomes, "lifecycle/ping__after_initialize", Transport::Stdio);
-    let exchanges = stdio.transcript["exchanges"].as_array().expect("exchanges");
+    let exchanges = stdio.transcript.to_value()["exchanges"].clone();
     assert_eq!(exchanges[0]["recv"], serde_json::json!([{"event": "timeout"}]));
     assert!(stdio.violations.iter().any(|v| v.starts_with("handshake:")));
 }

@@ -3,9 +3,9 @@
 //! normalize to the same value, equal values stay equal, different ones stay different, and
 //! normalizing twice changes nothing.
 
-use alloy_conformance::transcript::normalize;
+use alloy_conformance::transcript::{Transcript, normalize};
 use proptest::prelude::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 fn uuid(n: u128) -> String {
     let h = format!("{n:032x}");
@@ -44,10 +44,11 @@ fn timestamp(ms: i64) -> String {
 
 /// A transcript whose volatile values come from `v`: two uuids (the first used twice), a
 /// timestamp, a port, a session id and a server-request id.
-fn transcript(uuids: (u128, u128), ts: i64, port: u16, session: &str, server_id: u64) -> Value {
+fn transcript(uuids: (u128, u128), ts: i64, port: u16, session: &str, server_id: u64) -> Transcript {
     let (a, b) = (uuid(uuids.0), uuid(uuids.1));
-    json!({
+    let v = json!({
         "scenario": "tickets/get_ticket__ok",
+        "description": "get_ticket",
         "exchanges": [
             {"send": {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
                       "params": {"name": "get_ticket", "arguments": {"ticket_id": a}}},
@@ -62,7 +63,8 @@ fn transcript(uuids: (u128, u128), ts: i64, port: u16, session: &str, server_id:
                            "body": {"callback": format!("http://127.0.0.1:{port}/message?sessionId={session}")},
                            "status": 200}]}
         ]
-    })
+    });
+    Transcript::from_value(v).expect("a transcript")
 }
 
 fn deterministic_ids_are_excluded(n: u128) -> bool {
@@ -86,7 +88,7 @@ proptest! {
         let b = normalize(&transcript((v1, v2), ts2, p2, &s2, r2));
         prop_assert_eq!(&a, &b);
         prop_assert_eq!(normalize(&a), a.clone());
-        let text = a.to_string();
+        let text = a.to_value().to_string();
         prop_assert!(!text.contains(&uuid(u1)) && !text.contains(&uuid(u2)));
         prop_assert!(!text.contains(&timestamp(ts1)));
         prop_assert!(text.contains("<uuid-1>") && text.contains("<uuid-2>"));
@@ -107,7 +109,11 @@ proptest! {
     #[test]
     fn deterministic_mock_ids_stay_readable(n in 1u64..0xffff_ffff_ffff) {
         let id = format!("00000000-0000-4000-8000-{n:012x}");
-        let v = normalize(&json!({"exchanges": [], "id": id}));
-        prop_assert_eq!(&v["id"], &json!(id));
+        let t = Transcript::from_value(json!({"scenario": "a/b__c", "description": id, "exchanges": [
+            {"send": {"id": id}, "recv": [{"jsonrpc": "2.0", "id": 1, "result": {"id": id}}]}]}))
+            .expect("a transcript");
+        let v = normalize(&t).to_value();
+        prop_assert_eq!(&v["description"], &json!(id));
+        prop_assert_eq!(&v["exchanges"][0]["recv"][0]["result"]["id"], &json!(id));
     }
 }

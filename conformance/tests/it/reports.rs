@@ -2,6 +2,7 @@
 //! even when diffs and messages carry markup and control characters.
 
 use alloy_conformance::driver::Transport;
+use alloy_conformance::era::Era;
 use alloy_conformance::report::{self, Format};
 use alloy_conformance::runner::{CaseOutcome, Status};
 use std::time::Duration;
@@ -12,12 +13,13 @@ fn outcomes() -> Vec<CaseOutcome> {
         category: "protocol".into(),
         name: "unknown__method".into(),
         transport: Transport::Stdio,
+        era: Era::Handshake,
         status: Status::Passed,
         violations: Vec::new(),
         diff: None,
         diagnostics: String::new(),
         note: None,
-        transcript: serde_json::json!({}),
+        transcript: Default::default(),
         duration: Duration::from_millis(12),
     };
     let mut failed = base.clone();

@@ -3,6 +3,7 @@
 
 use alloy_conformance::driver::stdio::CommandSpec;
 use alloy_conformance::driver::{Timeouts, Transport};
+use alloy_conformance::era::Era;
 use alloy_conformance::runner::{self, CaseOutcome, Fixtures, Launch};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -34,24 +35,37 @@ pub fn launch(mode: &str, transport: Transport) -> Launch {
     }
 }
 
-/// Plays the fake's scenarios matching `only` in `mode` over `transports`, judged against
-/// `tests/fake/expected`.
+/// Plays the fake's scenarios matching `only` in `mode` over `transports` in `eras`, judged
+/// against `tests/fake/expected`.
 pub async fn run_fake(
     mode: &str,
     transports: &[Transport],
+    eras: &[Era],
     only: Option<&str>,
     timeouts: Timeouts,
 ) -> Vec<CaseOutcome> {
     let launches: Vec<Launch> = transports.iter().map(|t| launch(mode, *t)).collect();
-    runner::run_all(&fake_fixtures(), &launches, only, None, timeouts, 4, &mut |_| {})
+    let options = runner::RunOptions {
+        eras,
+        only,
+        shared: None,
+        timeouts,
+        jobs: 4,
+    };
+    runner::run_all(&fake_fixtures(), &launches, options, &mut |_| {})
         .await
         .expect("the fake's scenarios load")
 }
 
-/// The outcome of `id` on `transport`.
+/// The outcome of `id` on `transport` in the handshake era.
 pub fn outcome<'a>(outcomes: &'a [CaseOutcome], id: &str, transport: Transport) -> &'a CaseOutcome {
+    outcome_in(outcomes, id, transport, Era::Handshake)
+}
+
+/// The outcome of `id` on `transport` in `era`.
+pub fn outcome_in<'a>(outcomes: &'a [CaseOutcome], id: &str, transport: Transport, era: Era) -> &'a CaseOutcome {
     outcomes
         .iter()
-        .find(|o| o.id == id && o.transport == transport)
-        .unwrap_or_else(|| panic!("no outcome for {id} [{transport}]"))
+        .find(|o| o.id == id && o.transport == transport && o.era == era)
+        .unwrap_or_else(|| panic!("no outcome for {id} [{transport} {era}]"))
 }

@@ -1,0 +1,200 @@
+//! Launching: how the server under test is reached ([`Launch`]), the deterministic mock API
+//! behind every case (fresh, or one shared instance reset per case), spawning a server with
+//! the mock's URL and the case's key, HTTP servers on loopback ports below the ephemeral
+//! ranges, and the bounded wait until a spawned server listens.
+
+use crate::driver::http::HttpDriver;
+use crate::driver::sse::SseDriver;
+use crate::driver::stdio::{CommandSpec, StdioDriver};
+use crate::driver::{Driver, DriverError, Incoming, Timeouts, Transport};
+use crate::scenario::Role;
+use alloy_mock_api::{MockAlloy, MockOptions, Store, default_seed_dir};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// How the server under test is reached.
+#[derive(Clone, Debug)]
+pub enum Launch {
+    /// Spawned per case; newline-delimited JSON-RPC on stdio.
+    Stdio(CommandSpec),
+    /// Spawned per case as `<command> --http 127.0.0.1:<free port>`, then reached over
+    /// Streamable HTTP at `/mcp` (transport `Http`) or legacy SSE at `/sse` (transport `Sse`).
+    SpawnedHttp {
+        /// The server command (without `--http`).
+        command: CommandSpec,
+        /// `Http` or `Sse`.
+        transport: Transport,
+    },
+    /// Already running (the user started it against the mock on a fixed address).
+    Remote {
+        /// MCP endpoint (`Http`) or event-stream URL (`Sse`).
+        url: String,
+        /// Bearer token; the seeded Owner key when `None`.
+        token: Option<String>,
+        /// `Http` or `Sse`.
+        transport: Transport,
+    },
+}
+
+impl Launch {
+    /// The transport this launch speaks.
+    pub fn transport(&self) -> Transport {
+        match self {
+            Launch::Stdio(_) => Transport::Stdio,
+            Launch::SpawnedHttp { transport, .. } | Launch::Remote { transport, .. } => *transport,
+        }
+    }
+
+    /// Whether the server is started by someone else (then one mock on a fixed address serves
+    /// the whole run and is reset between cases).
+    pub fn is_remote(&self) -> bool {
+        matches!(self, Launch::Remote { .. })
+    }
+}
+
+/// Options of the deterministic mock used for every case: the bundled seed when
+/// `fixtures/seed/seed.json` exists (otherwise an empty deterministic store, with a warning).
+pub fn mock_options(bind: Option<SocketAddr>) -> (MockOptions, Option<String>) {
+    let mut opts = MockOptions::seeded_deterministic();
+    let mut warning = None;
+    if !default_seed_dir().join("seed.json").exists() {
+        opts.seed_dir = None;
+        warning = Some(format!(
+            "no seed at {}: the mock API starts empty (no org, no keys)",
+            default_seed_dir().join("seed.json").display()
+        ));
+    }
+    opts.bind = bind;
+    (opts, warning)
+}
+
+/// Replaces the store of a shared mock with a freshly seeded one (built by starting a second,
+/// throwaway mock with the same options, so seeding follows the mock's own code).
+pub(super) async fn reset_mock(mock: &MockAlloy) -> anyhow::Result<()> {
+    let (opts, _) = mock_options(None);
+    let donor = MockAlloy::start_with(opts).await?;
+    let store = donor.with_store(|s| std::mem::replace(s, Store::new(Default::default(), s.clock.clone())));
+    mock.with_store(|s| *s = store);
+    mock.take_journal();
+    Ok(())
+}
+
+pub(crate) type Connected = (Box<dyn Driver>, Option<StdioDriver>);
+
+pub(crate) async fn connect(
+    launch: &Launch,
+    mock: &MockAlloy,
+    role: Role,
+    timeouts: Timeouts,
+) -> Result<Connected, (DriverError, Option<StdioDriver>)> {
+    let key = role.key(mock.keys()).to_string();
+    let with_env = |c: &CommandSpec| {
+        c.clone()
+            .with_env("ALLOY_API_URL", mock.base_url())
+            .with_env("ALLOY_API_TOKEN", key.clone())
+    };
+    match launch {
+        Launch::Stdio(command) => {
+            let d = StdioDriver::spawn(&with_env(command), timeouts).map_err(|e| (e, None))?;
+            Ok((Box::new(d), None))
+        }
+        Launch::SpawnedHttp { command, transport } => {
+            // A server that exits before it listens (e.g. it lost its port to another process
+            // after all) is started again on another port, twice at most.
+            let mut attempt = 0;
+            let (addr, process) = loop {
+                attempt += 1;
+                let port = free_port().map_err(|e| (e, None))?;
+                let addr = format!("127.0.0.1:{port}");
+                let mut spec = with_env(command);
+                spec.args.push("--http".into());
+                spec.args.push(addr.clone());
+                let mut process = StdioDriver::spawn(&spec, timeouts).map_err(|e| (e, None))?;
+                match wait_listening(&addr, &mut process, timeouts.handshake).await {
+                    Ok(()) => break (addr, process),
+                    Err(DriverError::ExitedBeforeListening { .. }) if attempt < 3 => continue,
+                    Err(e) => return Err((e, Some(process))),
+                }
+            };
+            let driver: Box<dyn Driver> = match transport {
+                Transport::Sse => match SseDriver::connect(&format!("http://{addr}/sse"), Some(&key), timeouts).await {
+                    Ok(d) => Box::new(d),
+                    Err(e) => return Err((e, Some(process))),
+                },
+                _ => match HttpDriver::connect(&format!("http://{addr}/mcp"), Some(&key), timeouts) {
+                    Ok(d) => Box::new(d),
+                    Err(e) => return Err((e, Some(process))),
+                },
+            };
+            Ok((driver, Some(process)))
+        }
+        Launch::Remote { url, token, transport } => {
+            // A case that names a role acts with that role's key; others with the given token.
+            let token = match token {
+                Some(t) if role == Role::default() => t.clone(),
+                _ => key,
+            };
+            let driver: Box<dyn Driver> = match transport {
+                Transport::Sse => Box::new(
+                    SseDriver::connect(url, Some(&token), timeouts)
+                        .await
+                        .map_err(|e| (e, None))?,
+                ),
+                _ => Box::new(HttpDriver::connect(url, Some(&token), timeouts).map_err(|e| (e, None))?),
+            };
+            Ok((driver, None))
+        }
+    }
+}
+
+/// Ports handed to spawned servers come from below every common ephemeral range (Linux
+/// 32768-60999, BSD/macOS/Windows 49152-65535), so no socket bound to port 0 meanwhile (a mock
+/// API, another server) can take the port between this check and the server's own bind; a
+/// process-wide counter keeps concurrent cases of this run on different ports.
+const SERVER_PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+fn free_port() -> Result<u16, DriverError> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let span = u32::from(SERVER_PORTS.end - SERVER_PORTS.start);
+    // Start at an offset that differs between processes (several harness runs at once).
+    let seed = std::process::id().wrapping_mul(7919)
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+    let _ = NEXT.compare_exchange(u32::MAX, seed % span, Ordering::SeqCst, Ordering::SeqCst);
+    for _ in 0..span {
+        let offset = NEXT.fetch_add(1, Ordering::SeqCst) % span;
+        let port = SERVER_PORTS.start + offset as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err(DriverError::Connect(format!(
+        "no free loopback port in {}..{}",
+        SERVER_PORTS.start, SERVER_PORTS.end
+    )))
+}
+
+/// Waits (bounded) until something accepts TCP connections on `addr`, failing early when the
+/// process exits.
+async fn wait_listening(addr: &str, process: &mut StdioDriver, within: Duration) -> Result<(), DriverError> {
+    let deadline = tokio::time::Instant::now() + within;
+    let mut tick = tokio::time::interval(Duration::from_millis(25));
+    loop {
+        tick.tick().await;
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return Ok(());
+        }
+        if let Some(Incoming::Closed) = process.try_recv() {
+            return Err(DriverError::ExitedBeforeListening { addr: addr.to_string() });
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(DriverError::Connect(format!(
+                "nothing listens on {addr} after {} ms",
+                within.as_millis()
+            )));
+        }
+    }
+}
