@@ -200,7 +200,9 @@ pub struct ApiKey {
     pub name: String,
     pub environment: ApiKeyEnvironment,
     pub scopes: Vec<ApiKeyScope>,
-    pub allowed_project_ids: Vec<Uuid>,
+    /// The project allow-list (empty = all projects); `project_ids` on the wire, as the MCP
+    /// Guide documents it (the real API's stored column is `allowed_project_ids`).
+    pub project_ids: Vec<Uuid>,
     pub expires_at: Option<Ts>,
     /// Hex SHA-256 of the raw key.
     pub key_hash: String,

@@ -236,6 +236,52 @@ async fn the_binary_serves_the_seed_and_a_member_creates_a_project_and_a_ticket(
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
+#[tokio::test]
+async fn the_guides_api_key_curl_answers_201_with_the_documented_fields() {
+    // MCP Guide, Quick Start step 3, against `alloy-mock-api serve` instead of `alloy serve`:
+    // curl -X POST $BASE/api/v1/api-keys -H "Authorization: Bearer $TOKEN" \
+    //      -H "Content-Type: application/json" -d '{"name": "MCP Server", "scopes": ["read", "write"]}'
+    let running = Running::start(&mut command(&["serve", "--bind", "127.0.0.1:0"]));
+    let http = reqwest::Client::new();
+    let (status, key) = call(
+        &http,
+        reqwest::Method::POST,
+        format!("{}/api/v1/api-keys", running.url),
+        OWNER_KEY,
+        Some(json!({"name": "MCP Server", "scopes": ["read", "write"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{key}");
+    for field in [
+        "id",
+        "name",
+        "key",
+        "key_prefix",
+        "scopes",
+        "project_ids",
+        "created_at",
+        "expires_at",
+    ] {
+        assert!(key.get(field).is_some(), "documented field {field} missing: {key}");
+    }
+    assert_eq!(
+        (key["name"].clone(), key["scopes"].clone(), key["project_ids"].clone()),
+        (json!("MCP Server"), json!(["read", "write"]), json!([]))
+    );
+    let raw = key["key"].as_str().expect("the key is shown once").to_string();
+    let (status, me) = call(
+        &http,
+        reqwest::Method::GET,
+        format!("{}/api/v1/auth/me", running.url),
+        &raw,
+        None,
+    )
+    .await;
+    assert_eq!((status, me["role"].clone()), (200, json!("Owner")), "{me}");
+    running.signal("TERM");
+    assert_eq!(running.wait().0.code(), Some(0));
+}
+
 #[test]
 fn ctrl_c_stops_the_binary_cleanly() {
     // Live clock and random ids: the bundled seed loads outside deterministic mode too.

@@ -1,6 +1,7 @@
-//! Who may act where: API keys (contract §4.1 #9–#11), organizations (#12–#15), org members
-//! (#16–#18) and invites (#19–#22). Raw API keys and invite codes are shown once, in the create
-//! response; only a key's SHA-256 is kept. Removing a member cascades to their project and
+//! Who may act where: API keys (contract §4.1 #9–#11, at the MCP Guide's documented
+//! `/api/v1/api-keys`), organizations (#12–#15), org members (#16–#18) and invites (#19–#22).
+//! Raw API keys and invite codes are shown once, in the create response; only a key's SHA-256
+//! is kept. Removing a member cascades to their project and
 //! team memberships and their API keys in that org; the last Owner of an org is protected.
 
 use super::Route;
@@ -9,7 +10,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::*;
 use crate::page::{asc_i, asc_s};
-use crate::request::{Ctx, Mode, Reply, email, enumv, int, project_ref, string, timestamp};
+use crate::request::{Body, Ctx, Mode, Reply, email, enumv, int, project_ref, string, timestamp};
 use crate::store::{Ref, Store};
 use crate::values::Ts;
 use serde_json::{Value, json};
@@ -18,9 +19,9 @@ use uuid::Uuid;
 /// The routes of this file.
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::new("POST", "/api/v1/auth/api-keys", create_api_key),
-        Route::new("GET", "/api/v1/auth/api-keys", list_api_keys),
-        Route::new("DELETE", "/api/v1/auth/api-keys/{api_key_id}", delete_api_key),
+        Route::new("POST", "/api/v1/api-keys", create_api_key),
+        Route::new("GET", "/api/v1/api-keys", list_api_keys),
+        Route::new("DELETE", "/api/v1/api-keys/{api_key_id}", delete_api_key),
         Route::new("POST", "/api/v1/orgs", create_org),
         Route::new("GET", "/api/v1/orgs", list_orgs),
         Route::new("GET", "/api/v1/orgs/{org_id}", get_org),
@@ -37,11 +38,12 @@ pub fn routes() -> Vec<Route> {
 
 // ----- API keys ------------------------------------------------------------------------------
 
-/// An API key as the API returns it; `raw` is the key itself, only given on creation.
+/// An API key as the API returns it; `raw` is the key itself, only given on creation. The
+/// allow-list is `project_ids`, the name the MCP Guide documents.
 fn api_key_json(k: &ApiKey, raw: Option<&str>) -> Value {
     json!({
         "id": k.id, "org_id": k.org_id, "user_id": k.user_id, "name": k.name,
-        "environment": k.environment, "scopes": k.scopes, "allowed_project_ids": k.allowed_project_ids,
+        "environment": k.environment, "scopes": k.scopes, "project_ids": k.project_ids,
         "expires_at": k.expires_at, "key": raw, "key_prefix": k.key_prefix,
         "last_used_at": k.last_used_at, "created_at": k.created_at,
     })
@@ -83,6 +85,26 @@ fn project_refs(v: &Value) -> Result<Vec<(String, Ref)>, &'static str> {
     Ok(out)
 }
 
+/// Reads the key's project allow-list: `project_ids` (the documented name) or its input alias
+/// `allowed_project_ids` (the stored column's name, which older clients send). Both at once is
+/// ambiguous: `allowed_project_ids: duplicate_item`. Returns the field name the caller used, so
+/// a later `invalid_reference` names what they sent.
+fn read_project_ids(b: &mut Body) -> (&'static str, Vec<(String, Ref)>) {
+    const NAME: &str = "project_ids";
+    const ALIAS: &str = "allowed_project_ids";
+    let field = if b.present(NAME) || !b.present(ALIAS) {
+        NAME
+    } else {
+        ALIAS
+    };
+    let refs = b.get(field, Mode::Optional, &project_refs).unwrap_or_default();
+    if field == NAME {
+        // Sent under both names: refuse the alias rather than guess which list was meant.
+        b.field(ALIAS, Mode::Optional, &|_| Err::<(), _>("duplicate_item"));
+    }
+    (field, refs)
+}
+
 fn create_api_key(ctx: &mut Ctx) -> ApiResult<Reply> {
     let caller = ctx.caller()?;
     caller.require_scope(true)?;
@@ -92,9 +114,7 @@ fn create_api_key(ctx: &mut Ctx) -> ApiResult<Reply> {
     let wanted = b
         .get("scopes", Mode::Optional, &scopes)
         .unwrap_or_else(|| vec![ApiKeyScope::Read, ApiKeyScope::Write]);
-    let refs = b
-        .get("allowed_project_ids", Mode::Optional, &project_refs)
-        .unwrap_or_default();
+    let (list_field, refs) = read_project_ids(&mut b);
     let expires_at = b.get("expires_at", Mode::Optional, &timestamp);
     let environment = b.get("environment", Mode::Optional, &enumv(ApiKeyEnvironment::parse));
     b.immutable(&[
@@ -139,7 +159,7 @@ fn create_api_key(ctx: &mut Ctx) -> ApiResult<Reply> {
     let name = name.ok_or_else(|| ApiError::field("name", "required"))?;
     let mut allowed = Vec::new();
     for (raw, id) in &resolved {
-        let id = id.ok_or_else(|| ApiError::invalid_reference("allowed_project_ids", raw))?;
+        let id = id.ok_or_else(|| ApiError::invalid_reference(list_field, raw))?;
         if !allowed.contains(&id) {
             allowed.push(id);
         }
