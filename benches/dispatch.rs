@@ -27,7 +27,7 @@ fn seeded_store() -> Store {
     store
 }
 
-fn request(method: &str, path: &str, query: &[(&str, &str)], body: Option<&str>) -> RawRequest {
+fn request(method: &str, path: &str, query: &[(&str, &str)], body: Option<&'static str>) -> RawRequest<'static> {
     let mut headers = BTreeMap::new();
     headers.insert("authorization".to_string(), format!("Bearer {MEMBER_KEY}"));
     if body.is_some() {
@@ -38,7 +38,8 @@ fn request(method: &str, path: &str, query: &[(&str, &str)], body: Option<&str>)
         path: path.to_string(),
         query: query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         headers,
-        body: body.map(|b| b.as_bytes().to_vec()).unwrap_or_default(),
+        body: body.map(str::as_bytes).unwrap_or_default(),
+        body_len: body.map_or(0, str::len),
     }
 }
 

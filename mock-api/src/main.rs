@@ -6,7 +6,7 @@
 
 use alloy_mock_api::model::OrgRole;
 use alloy_mock_api::seed::Seed;
-use alloy_mock_api::{MockAlloy, MockOptions, RegistrationMode, Ts};
+use alloy_mock_api::{JournalLimits, MockAlloy, MockOptions, RegistrationMode, Ts};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::net::SocketAddr;
@@ -67,6 +67,77 @@ struct ServeArgs {
     /// Who may self-register.
     #[arg(long, env = "ALLOY_REGISTRATION", value_enum, default_value_t = Registration::InviteOnly)]
     registration: Registration,
+
+    /// Most requests the journal keeps (the oldest leave first); 0 turns the journal off.
+    #[arg(
+        long,
+        env = "ALLOY_MOCK_JOURNAL_MAX_ENTRIES",
+        value_name = "N",
+        default_value_t = JournalLimits::default().max_entries
+    )]
+    journal_max_entries: usize,
+
+    /// Most bytes the journal holds in all (e.g. 32MiB, 512KiB, 1000000); 0 turns it off.
+    #[arg(
+        long,
+        env = "ALLOY_MOCK_JOURNAL_MAX_BYTES",
+        value_name = "SIZE",
+        default_value_t = ByteSize(JournalLimits::default().max_bytes)
+    )]
+    journal_max_bytes: ByteSize,
+
+    /// Body bytes kept per journal entry; a longer body is cut there, marked, and its size kept.
+    #[arg(
+        long,
+        env = "ALLOY_MOCK_JOURNAL_MAX_BODY_BYTES",
+        value_name = "SIZE",
+        default_value_t = ByteSize(JournalLimits::default().max_body_bytes)
+    )]
+    journal_max_body_bytes: ByteSize,
+}
+
+/// A byte count written as a number with an optional binary unit: `1000`, `512KiB`, `32MiB`,
+/// `1GiB` (`K`, `M`, `G`, `KB`, `MB`, `GB` mean the same binary units).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ByteSize(usize);
+
+impl std::str::FromStr for ByteSize {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ByteSize, String> {
+        let t = s.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (digits, unit) = t.split_at(split);
+        let shift = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 0,
+            "k" | "kb" | "kib" => 10,
+            "m" | "mb" | "mib" => 20,
+            "g" | "gb" | "gib" => 30,
+            _ => {
+                return Err(format!(
+                    "{s:?} is not a size: write bytes, or a number with KiB, MiB or GiB"
+                ));
+            }
+        };
+        let n: usize = digits
+            .parse()
+            .map_err(|_| format!("{s:?} is not a size: write bytes, or a number with KiB, MiB or GiB"))?;
+        n.checked_mul(1usize << shift)
+            .map(ByteSize)
+            .ok_or_else(|| format!("{s:?} is too large"))
+    }
+}
+
+impl std::fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] {
+            let size = 1usize << shift;
+            if self.0 >= size && self.0.is_multiple_of(size) {
+                return write!(f, "{}{unit}", self.0 / size);
+            }
+        }
+        write!(f, "{}", self.0)
+    }
 }
 
 /// The registration modes of `ALLOY_REGISTRATION`.
@@ -86,17 +157,27 @@ fn parse_ts(s: &str) -> Result<Ts, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let args = match cli.command {
-        Some(Command::Serve(args)) => args,
+    let parsed = Cli::try_parse().and_then(|cli| match cli.command {
+        Some(Command::Serve(args)) => Ok(args),
         // No subcommand: serve with the defaults (and whatever the environment sets).
-        None => match Cli::try_parse_from(["alloy-mock-api", "serve"]) {
-            Ok(Cli {
-                command: Some(Command::Serve(args)),
-            }) => args,
-            Ok(_) => return fail("cannot read the serve options"),
-            Err(e) => e.exit(),
+        None => match Cli::try_parse_from(["alloy-mock-api", "serve"])?.command {
+            Some(Command::Serve(args)) => Ok(args),
+            None => Err(clap::Error::new(clap::error::ErrorKind::MissingSubcommand)),
         },
+    });
+    let args = match parsed {
+        Ok(args) => args,
+        // Help and version go to stdout with exit 0, as clap prints them.
+        Err(e) if !e.use_stderr() => e.exit(),
+        // A bad flag or value is one line and exit 1, like every other startup failure.
+        Err(e) => {
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or("invalid arguments");
+            return fail(&format!(
+                "{} (see alloy-mock-api serve --help)",
+                line.trim_start_matches("error: ")
+            ));
+        }
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -134,6 +215,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Registration::Open => RegistrationMode::Open,
             Registration::InviteOnly => RegistrationMode::InviteOnly,
             Registration::Disabled => RegistrationMode::Disabled,
+        },
+        journal: JournalLimits {
+            max_entries: args.journal_max_entries,
+            max_bytes: args.journal_max_bytes.0,
+            max_body_bytes: args.journal_max_body_bytes.0,
         },
         ..MockOptions::default()
     };

@@ -29,6 +29,10 @@ fn command(args: &[&str]) -> Command {
         "ALLOY_RATE_LIMIT_PER_MINUTE",
         "ALLOY_AUTH_RATE_LIMIT_PER_MINUTE",
         "ALLOY_REGISTRATION",
+        "ALLOY_MOCK_JOURNAL_MAX_ENTRIES",
+        "ALLOY_MOCK_JOURNAL_MAX_BYTES",
+        "ALLOY_MOCK_JOURNAL_MAX_BODY_BYTES",
+        "ALLOY_MOCK_ADMIN_BIND",
     ] {
         cmd.env_remove(var);
     }
@@ -385,4 +389,32 @@ fn a_port_in_use_exits_1_with_a_clear_message() {
     assert!(stderr.contains("cannot bind") && stderr.contains(&addr), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     drop(taken);
+}
+
+#[test]
+fn journal_limits_that_cannot_work_together_exit_1_in_one_line() {
+    let (status, stderr) = run_to_exit(&[
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--journal-max-bytes",
+        "1KiB",
+        "--journal-max-body-bytes",
+        "4KiB",
+    ]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("--journal-max-body-bytes"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+}
+
+#[test]
+fn a_bad_flag_value_exits_1_in_one_line_naming_the_flag() {
+    let (status, stderr) = run_to_exit(&["serve", "--bind", "127.0.0.1:0", "--journal-max-bytes", "lots"]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--journal-max-bytes") && stderr.contains("lots"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }

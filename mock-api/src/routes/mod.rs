@@ -95,9 +95,10 @@ pub fn all_routes() -> Vec<Route> {
     .concat()
 }
 
-/// A request as the pipeline sees it, independent of the HTTP server underneath.
+/// A request as the pipeline sees it, independent of the HTTP server underneath. The body is
+/// borrowed from the server's request: a large body is never copied.
 #[derive(Clone, Debug, Default)]
-pub struct RawRequest {
+pub struct RawRequest<'a> {
     /// Upper-case method.
     pub method: String,
     /// Path without query.
@@ -106,8 +107,10 @@ pub struct RawRequest {
     pub query: Vec<(String, String)>,
     /// Headers, names lower-cased.
     pub headers: BTreeMap<String, String>,
-    /// Raw body bytes.
-    pub body: Vec<u8>,
+    /// Raw body bytes (all of them, unless `body_len` is larger than any body the API accepts).
+    pub body: &'a [u8],
+    /// How many body bytes the client sent.
+    pub body_len: usize,
 }
 
 /// A finished response.
@@ -201,12 +204,20 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Size of the rate-limit table at which buckets of past minutes are dropped.
+const RATE_BUCKETS_BEFORE_PRUNE: usize = 4096;
+
 fn rate_check(store: &mut Store, bucket: String, limit: u32) -> Result<Vec<(String, String)>, ApiError> {
     if limit == 0 {
         return Ok(Vec::new());
     }
     let now = store.now().unix_seconds();
     let window = now - now.rem_euclid(60);
+    // Buckets of past minutes are dead weight; the client part of a bucket comes from a header
+    // anyone can set, so without this the table would grow with every new value sent.
+    if store.rate_windows.len() >= RATE_BUCKETS_BEFORE_PRUNE {
+        store.rate_windows.retain(|_, (w, _)| *w == window);
+    }
     let entry = store.rate_windows.entry(bucket).or_insert((window, 0));
     if entry.0 != window {
         *entry = (window, 0);
@@ -228,7 +239,7 @@ fn rate_check(store: &mut Store, bucket: String, limit: u32) -> Result<Vec<(Stri
 }
 
 /// Runs one request through the whole pipeline.
-pub fn handle(store: &mut Store, routes: &[Route], req: &RawRequest) -> RawResponse {
+pub fn handle(store: &mut Store, routes: &[Route], req: &RawRequest<'_>) -> RawResponse {
     let request_id = req
         .headers
         .get("x-request-id")
@@ -280,7 +291,7 @@ pub fn handle(store: &mut Store, routes: &[Route], req: &RawRequest) -> RawRespo
 fn run(
     store: &mut Store,
     routes: &[Route],
-    req: &RawRequest,
+    req: &RawRequest<'_>,
     extra: &mut Vec<(String, String)>,
 ) -> Result<Reply, ApiError> {
     let (route, params) = match_route(routes, &req.method, &req.path)?;
@@ -317,7 +328,7 @@ fn run(
     } else {
         BODY_LIMIT
     };
-    if req.body.len() > limit {
+    if req.body_len.max(req.body.len()) > limit {
         return Err(ApiError::too_large(limit));
     }
     let mut query = Query::default();
@@ -339,7 +350,7 @@ fn run(
                 "send request bodies as JSON with Content-Type: application/json",
             ));
         }
-        Some(serde_json::from_slice::<Value>(&req.body).map_err(|e| {
+        Some(serde_json::from_slice::<Value>(req.body).map_err(|e| {
             ApiError::bad_request("malformed_json", "body", format!("request body is not valid JSON: {e}"))
         })?)
     };

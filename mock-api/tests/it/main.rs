@@ -9,6 +9,7 @@ mod data;
 mod faults;
 mod finance;
 mod isolation;
+mod journal;
 mod labels;
 mod permissions;
 mod projects;
