@@ -23,6 +23,7 @@
 // allocation on the error path of a test double whose handlers are not a hot path.
 #![allow(clippy::result_large_err)]
 
+pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod fault;

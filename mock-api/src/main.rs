@@ -27,8 +27,27 @@ enum Command {
     Serve(ServeArgs),
 }
 
+/// How the admin listener is used; shown at the end of `serve --help`.
+const ADMIN_HELP: &str = "\
+Fault injection and the request journal (with --admin-bind ADDR, e.g. 127.0.0.1:3099):
+  POST   /faults        put a fault in force; the newest matching fault wins. JSON body:
+                          {\"kind\": \"status\", \"status\": 503}            that status, error envelope
+                          {\"kind\": \"rate_limited\", \"retry_after\": 30}  429 with Retry-After
+                          {\"kind\": \"delay\", \"delay_ms\": 2000}          the real answer, late
+                          {\"kind\": \"malformed_body\"}                   200 with a body that is not JSON
+                          {\"kind\": \"drop_connection\"}                  close without an answer
+                        optional: \"method\": \"POST\", \"path_prefix\": \"/api/v1/tickets\" (or
+                        \"path\" for one exact path), \"times\": 3 (then it leaves on its own)
+  GET    /faults        the faults in force, with their ids
+  DELETE /faults/ID     remove one fault; DELETE /faults removes all
+  GET    /journal       the requests the API received (?last=N for the newest N)
+  DELETE /journal       the same, then empty the journal
+Example (the body is read as JSON whatever its Content-Type):
+  curl -X POST http://127.0.0.1:3099/faults -d '{\"kind\":\"status\",\"status\":503,\"times\":2}'";
+
 /// Options of `serve`; each can also come from the environment variable shown.
 #[derive(Debug, Args)]
+#[command(after_help = ADMIN_HELP)]
 struct ServeArgs {
     /// Address to listen on; port 0 picks a free port (the real one is printed).
     #[arg(long, env = "ALLOY_MOCK_BIND", default_value = "127.0.0.1:3000")]
@@ -94,6 +113,11 @@ struct ServeArgs {
         default_value_t = ByteSize(JournalLimits::default().max_body_bytes)
     )]
     journal_max_body_bytes: ByteSize,
+
+    /// Serve the admin listener (fault injection, request journal; see below) on this address,
+    /// which must differ from --bind. Off by default; it needs no key, so keep it on loopback.
+    #[arg(long, env = "ALLOY_MOCK_ADMIN_BIND", value_name = "ADDR")]
+    admin_bind: Option<SocketAddr>,
 }
 
 /// A byte count written as a number with an optional binary unit: `1000`, `512KiB`, `32MiB`,
@@ -221,9 +245,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             max_bytes: args.journal_max_bytes.0,
             max_body_bytes: args.journal_max_body_bytes.0,
         },
+        admin_bind: args.admin_bind,
         ..MockOptions::default()
     };
     let mock = MockAlloy::start_with(opts).await?;
+    if let Some(a) = mock.admin_address()
+        && !a.ip().is_loopback()
+    {
+        eprintln!(
+            "alloy-mock-api: note: the admin listener on {a} needs no key: anyone who reaches it can inject faults \
+             and read the journal"
+        );
+    }
     // Register the signal handlers before announcing readiness: a client that signals right
     // after reading the banner must reach them, not the default action.
     let shutdown = shutdown_signals()?;
@@ -245,6 +278,11 @@ fn print_banner(mock: &MockAlloy, deterministic: bool, seed: Option<&str>) -> an
         seed.unwrap_or("none")
     ));
     out.push_str(&format!("export ALLOY_API_URL={url}\n"));
+    if let Some(admin) = mock.admin_address() {
+        out.push_str(&format!(
+            "# Admin (faults, journal): http://{admin}  (see alloy-mock-api serve --help)\n"
+        ));
+    }
     let keys = &mock.keys().keys;
     if let Some(owner) = mock.keys().entry(OrgRole::Owner) {
         out.push_str(&format!(

@@ -1,7 +1,8 @@
 //! [`MockAlloy`]: the running mock. One HTTP server ([`crate::http`]) on a loopback port whose
 //! handler checks the faults in force ([`crate::fault`]) and otherwise routes the request
 //! through [`crate::routes::handle`] with the store locked; a [`FaultGuard`] removes its fault
-//! when dropped. The bounded [`Journal`] records what the mock received.
+//! when dropped. The bounded [`Journal`] records what the mock received. An optional admin
+//! listener ([`crate::admin`]) on another address controls faults and the journal over HTTP.
 
 use crate::fault::{Fault, FaultKind, Faults};
 use crate::http::{Answer, Received, Response, Server};
@@ -38,6 +39,9 @@ pub struct MockOptions {
     pub registration: RegistrationMode,
     /// How much of what it received the mock keeps in its journal.
     pub journal: JournalLimits,
+    /// Where to serve the admin listener (faults and journal over HTTP, see [`crate::admin`]);
+    /// `None` (the default) = no listener. It must differ from the API's address.
+    pub admin_bind: Option<SocketAddr>,
 }
 
 impl Default for MockOptions {
@@ -52,6 +56,7 @@ impl Default for MockOptions {
             auth_rate_limit_per_minute: 0,
             registration: RegistrationMode::InviteOnly,
             journal: JournalLimits::default(),
+            admin_bind: None,
         }
     }
 }
@@ -110,6 +115,16 @@ fn json_response(status: u16, headers: Vec<(String, String)>, body: &serde_json:
 }
 
 impl Shared {
+    /// The shared state of a mock over `store`.
+    pub(crate) fn new(store: Store, journal: JournalLimits) -> Shared {
+        Shared {
+            store: Mutex::new(store),
+            routes: all_routes(),
+            journal: Mutex::new(Journal::new(journal)),
+            faults: Mutex::new(Faults::default()),
+        }
+    }
+
     /// Answers one request of the API: a fault in force, or the stateful pipeline.
     fn answer(&self, req: Received) -> Answer {
         let raw = raw(&req);
@@ -183,9 +198,10 @@ impl Drop for FaultGuard {
     }
 }
 
-/// A running mock Alloy API; dropping it stops the server.
+/// A running mock Alloy API; dropping it stops the server and the admin listener.
 pub struct MockAlloy {
     server: Server,
+    admin: Option<Server>,
     shared: Arc<Shared>,
     keys: SeedKeys,
 }
@@ -204,6 +220,9 @@ impl MockAlloy {
     /// Starts a mock with the given options.
     pub async fn start_with(opts: MockOptions) -> anyhow::Result<MockAlloy> {
         opts.journal.validate().map_err(anyhow::Error::msg)?;
+        if let (Some(api), Some(admin)) = (opts.bind, opts.admin_bind) {
+            crate::admin::check_apart(admin, api)?;
+        }
         let clock = if opts.deterministic {
             let now = opts.fixed_now.or_else(|| Ts::parse(DEFAULT_FIXED_NOW)).unwrap_or(Ts(0));
             Clock::Fixed(now)
@@ -222,20 +241,24 @@ impl MockAlloy {
             (None, Some(dir)) => Seed::load_dir(dir)?.apply(&mut store)?,
             (None, None) => SeedKeys::default(),
         };
-        let shared = Arc::new(Shared {
-            store: Mutex::new(store),
-            routes: all_routes(),
-            journal: Mutex::new(Journal::new(opts.journal)),
-            faults: Mutex::new(Faults::default()),
-        });
+        let shared = Arc::new(Shared::new(store, opts.journal));
         let addr = opts.bind.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
         let listener = std::net::TcpListener::bind(addr)
             .map_err(|e| anyhow::anyhow!("cannot bind the mock API to {addr}: {e}"))?;
         let api_addr = listener.local_addr()?;
+        let admin = match opts.admin_bind {
+            None => None,
+            Some(a) => Some(crate::admin::start(a, api_addr, shared.clone())?),
+        };
         let handler_shared = shared.clone();
         let server = Server::start(listener, Arc::new(move |req| handler_shared.answer(req)))
             .map_err(|e| anyhow::anyhow!("cannot start the mock API on {api_addr}: {e}"))?;
-        Ok(MockAlloy { server, shared, keys })
+        Ok(MockAlloy {
+            server,
+            admin,
+            shared,
+            keys,
+        })
     }
 
     /// Base URL, e.g. `http://127.0.0.1:41234`.
@@ -246,6 +269,11 @@ impl MockAlloy {
     /// Bound socket address.
     pub fn address(&self) -> SocketAddr {
         self.server.address()
+    }
+
+    /// The admin listener's address, when one was asked for ([`MockOptions::admin_bind`]).
+    pub fn admin_address(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().map(Server::address)
     }
 
     /// The seeded API keys.

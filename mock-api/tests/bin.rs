@@ -418,3 +418,103 @@ fn a_bad_flag_value_exits_1_in_one_line_naming_the_flag() {
     assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn serve_help_shows_the_fault_controls() {
+    let out = command(&["serve", "--help"]).output().expect("runs");
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for part in [
+        "--admin-bind <ADDR>",
+        "POST   /faults",
+        "\"kind\": \"rate_limited\", \"retry_after\": 30",
+        "drop_connection",
+        "malformed_body",
+        "\"delay_ms\"",
+        "DELETE /journal",
+        "--journal-max-body-bytes",
+    ] {
+        assert!(help.contains(part), "{part} missing from serve --help:\n{help}");
+    }
+}
+
+#[tokio::test]
+async fn the_binary_injects_faults_and_shows_its_journal_through_the_admin_listener() {
+    let running = Running::start(&mut command(&[
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--admin-bind",
+        "127.0.0.1:0",
+    ]));
+    let admin = running
+        .banner
+        .iter()
+        .find_map(|l| l.strip_prefix("# Admin (faults, journal): "))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("the banner names the admin listener")
+        .to_string();
+    assert_ne!(admin, running.url, "never on the API's port");
+    let http = reqwest::Client::new();
+    // As the README's curl does it: no Content-Type.
+    let r = http
+        .post(format!("{admin}/faults"))
+        .body(r#"{"kind": "status", "status": 503, "path": "/api/v1/auth/me", "times": 1}"#)
+        .send()
+        .await
+        .expect("admin answers");
+    assert_eq!(r.status().as_u16(), 201);
+    let me = format!("{}/api/v1/auth/me", running.url);
+    let (status, body) = call(&http, reqwest::Method::GET, me.clone(), MEMBER_KEY, None).await;
+    assert_eq!((status, body["error"]["code"].clone()), (503, json!("unavailable")));
+    let (status, _) = call(&http, reqwest::Method::GET, me.clone(), MEMBER_KEY, None).await;
+    assert_eq!(status, 200, "the fault was used up");
+    let r = http
+        .post(format!("{admin}/faults"))
+        .body(r#"{"kind": "rate_limited", "retry_after": 7}"#)
+        .send()
+        .await
+        .expect("admin answers");
+    assert_eq!(r.status().as_u16(), 201);
+    let r = http.get(&me).bearer_auth(MEMBER_KEY).send().await.expect("answer");
+    assert_eq!(r.status().as_u16(), 429);
+    assert_eq!(r.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("7"));
+    let cleared: Value = http
+        .delete(format!("{admin}/faults"))
+        .send()
+        .await
+        .expect("admin answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(cleared, json!({"removed": 1}));
+    let journal: Value = http
+        .delete(format!("{admin}/journal"))
+        .send()
+        .await
+        .expect("admin answers")
+        .json()
+        .await
+        .expect("json");
+    let statuses: Vec<Value> = journal["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["status"].clone())
+        .collect();
+    assert_eq!(statuses, [json!(503), json!(200), json!(429)]);
+    running.signal("TERM");
+    assert_eq!(running.wait().0.code(), Some(0));
+}
+
+#[test]
+fn an_admin_listener_on_the_apis_address_exits_1_in_one_line() {
+    // Refused before anything is bound, so the port number needs to be free for nothing.
+    let (status, stderr) = run_to_exit(&["serve", "--bind", "127.0.0.1:3977", "--admin-bind", "0.0.0.0:3977"]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot share the API's address") && stderr.contains("--admin-bind"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+}

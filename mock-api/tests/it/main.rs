@@ -4,6 +4,7 @@
 mod support;
 
 mod access;
+mod admin;
 mod comments;
 mod data;
 mod faults;
