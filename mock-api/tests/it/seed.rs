@@ -391,3 +391,69 @@ async fn the_other_orgs_key_sees_only_its_own_org() {
     assert_eq!(api.get(&acme, "/api/v1/tickets/GLX-1").await.status, 404);
     assert!(api.list_all(&other, "/api/v1/time-entries", 50).await.is_empty());
 }
+
+/// Every table of a store loaded with the bundled seed, as one JSON document: every row with
+/// every stored field (passwords and frozen burndowns included), the keys the seed returns,
+/// and where the id and secret counters stand afterwards.
+fn seeded_store_dump() -> String {
+    use alloy_mock_api::seed::Seed;
+    use alloy_mock_api::store::{Settings, Store};
+    use alloy_mock_api::values::{Clock, DEFAULT_FIXED_NOW};
+    let settings = Settings {
+        deterministic: true,
+        ..Settings::default()
+    };
+    let now = alloy_mock_api::Ts::parse(DEFAULT_FIXED_NOW).expect("fixed now");
+    let mut s = Store::new(settings, Clock::Fixed(now));
+    let keys = Seed::bundled().expect("parses").apply(&mut s).expect("applies");
+    fn rows<'a, T: serde::Serialize + 'a>(m: impl Iterator<Item = &'a T>) -> Value {
+        Value::Array(m.map(|x| json!(x)).collect())
+    }
+    let dump = json!({
+        "keys": keys.keys,
+        "orgs": rows(s.orgs.values()),
+        "users": s.users.values().map(|u| json!({"row": u, "password": u.password})).collect::<Vec<_>>(),
+        "memberships": rows(s.memberships.values()),
+        "invites": rows(s.invites.values()),
+        "api_keys": rows(s.api_keys.values()),
+        "teams": rows(s.teams.values()),
+        "workflows": rows(s.workflows.values()),
+        "labor_rates": rows(s.labor_rates.values()),
+        "projects": rows(s.projects.values()),
+        "project_members": rows(s.project_members.values()),
+        "labels": rows(s.labels.values()),
+        "sprints": s.sprints.values().map(|x| json!({"row": x, "frozen_burndown": x.frozen_burndown})).collect::<Vec<_>>(),
+        "tickets": rows(s.tickets.values()),
+        "comments": rows(s.comments.values()),
+        "activity": rows(s.activity.values()),
+        "time_entries": rows(s.time_entries.values()),
+        "sessions": s.sessions.len(),
+        "next_id_mark": s.id_mark(),
+        "next_secret": s.secret(24),
+    });
+    serde_json::to_string_pretty(&dump).expect("serializes")
+}
+
+/// SHA-256 of [`seeded_store_dump`] as the seed loaded before the loader went through the
+/// routes' own rules (issue 9, item 4). Conformance transcripts depend on every seeded id,
+/// number and instant: a change here is a change to golden data, never a side effect.
+const SEEDED_STORE_SHA256: &str = "e7cc50b8e1ed40542a371b4e8bbe37f156e1da3e5bc488cec71ac64925e2c257";
+
+#[test]
+fn the_bundled_seed_loads_to_the_pinned_store() {
+    use sha2::{Digest, Sha256};
+    let dump = seeded_store_dump();
+    let digest: String = Sha256::digest(dump.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if digest != SEEDED_STORE_SHA256 {
+        let path = std::env::temp_dir().join("alloy-seeded-store.json");
+        let _ = std::fs::write(&path, &dump);
+        panic!(
+            "the bundled seed no longer loads to the pinned store (sha256 {digest}); the dump is in {} \
+             (diff it against one made from the last commit that passed)",
+            path.display()
+        );
+    }
+}
