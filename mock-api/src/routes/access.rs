@@ -105,11 +105,31 @@ fn read_project_ids(b: &mut Body) -> (&'static str, Vec<(String, Ref)>) {
     (field, refs)
 }
 
-fn create_api_key(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
+/// A new API key as read from a create body, before its secret is drawn.
+#[derive(Clone, Debug)]
+pub struct NewKey {
+    /// `name`.
+    pub name: String,
+    /// `scopes`, normalised (`write` implies `read`).
+    pub scopes: Vec<ApiKeyScope>,
+    /// The resolved project allow-list.
+    pub project_ids: Vec<Uuid>,
+    /// `expires_at`.
+    pub expires_at: Option<Ts>,
+    /// `environment` (default `live`).
+    pub environment: ApiKeyEnvironment,
+}
+
+/// Reads and checks the body of `POST /api/v1/api-keys` for `caller` at `now`: fields, the
+/// caller key's scope and project limits, references. The seed reads its keys with it too.
+pub fn read_new_key(
+    store: &Store,
+    caller: &Caller,
+    body: impl FnOnce() -> ApiResult<Body>,
+    now: Ts,
+) -> ApiResult<NewKey> {
     caller.require_scope(true)?;
-    let now = ctx.store.now();
-    let mut b = ctx.body()?;
+    let mut b = body()?;
     let name = b.get("name", Mode::Required, &string(1, 100));
     let wanted = b
         .get("scopes", Mode::Optional, &scopes)
@@ -130,7 +150,7 @@ fn create_api_key(ctx: &mut Ctx) -> ApiResult<Reply> {
     // hand on projects it can itself reach, so an unknown reference is outside its list too.
     let resolved: Vec<(String, Option<Uuid>)> = refs
         .iter()
-        .map(|(raw, r)| (raw.clone(), ctx.store.find_project(caller.org_id, r).map(|p| p.id)))
+        .map(|(raw, r)| (raw.clone(), store.find_project(caller.org_id, r).map(|p| p.id)))
         .collect();
     if let Some(key) = &caller.key {
         if let Some(extra) = wanted.iter().find(|s| !key.scopes.contains(s)) {
@@ -157,21 +177,40 @@ fn create_api_key(ctx: &mut Ctx) -> ApiResult<Reply> {
     }
     b.finish()?;
     let name = name.ok_or_else(|| ApiError::field("name", "required"))?;
-    let mut allowed = Vec::new();
+    let mut project_ids = Vec::new();
     for (raw, id) in &resolved {
         let id = id.ok_or_else(|| ApiError::invalid_reference(list_field, raw))?;
-        if !allowed.contains(&id) {
-            allowed.push(id);
+        if !project_ids.contains(&id) {
+            project_ids.push(id);
         }
     }
-    let prefix = match environment.unwrap_or(ApiKeyEnvironment::Live) {
+    Ok(NewKey {
+        name,
+        scopes: wanted,
+        project_ids,
+        expires_at,
+        environment: environment.unwrap_or(ApiKeyEnvironment::Live),
+    })
+}
+
+fn create_api_key(ctx: &mut Ctx) -> ApiResult<Reply> {
+    let caller = ctx.caller()?;
+    let now = ctx.store.now();
+    let k = read_new_key(ctx.store, &caller, || ctx.body(), now)?;
+    let prefix = match k.environment {
         ApiKeyEnvironment::Live => "alloy_live_",
         ApiKeyEnvironment::Test => "alloy_test_",
     };
     let raw = format!("{prefix}{}", ctx.store.secret(32));
-    let id = ctx
-        .store
-        .insert_api_key(caller.org_id, caller.user_id, &name, &raw, wanted, allowed, expires_at);
+    let id = ctx.store.insert_api_key(
+        caller.org_id,
+        caller.user_id,
+        &k.name,
+        &raw,
+        k.scopes,
+        k.project_ids,
+        k.expires_at,
+    );
     let key = ctx
         .store
         .api_keys
@@ -467,11 +506,21 @@ fn invite_json(i: &Invite, now: Ts, with_code: bool) -> Value {
     })
 }
 
-fn create_invite(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let org = ctx.path_org("org_id")?;
+/// A new invite as read from a create body.
+#[derive(Clone, Debug)]
+pub struct NewInvite {
+    /// `email`, lower-cased.
+    pub email: String,
+    /// `role` (never Owner; default Member).
+    pub role: OrgRole,
+    /// `expires_in_days` 1–30 (default 7).
+    pub days: i64,
+}
+
+/// Reads the body of `POST /orgs/{org_id}/invites` for `caller` (Admin, unrestricted key).
+pub fn read_new_invite(caller: &Caller, body: impl FnOnce() -> ApiResult<Body>) -> ApiResult<NewInvite> {
     caller.check_org_write(OrgRole::Admin)?;
-    let mut b = ctx.body()?;
+    let mut b = body()?;
     let email = b.get("email", Mode::Required, &email);
     let role = b.get("role", Mode::Optional, &enumv(OrgRole::parse));
     if role == Some(OrgRole::Owner) {
@@ -491,21 +540,27 @@ fn create_invite(ctx: &mut Ctx) -> ApiResult<Reply> {
     ]);
     b.finish()?;
     let email = email.ok_or_else(|| ApiError::field("email", "required"))?;
-    let now = ctx.store.now();
-    let member = ctx
-        .store
+    Ok(NewInvite {
+        email,
+        role: role.unwrap_or(OrgRole::Member),
+        days,
+    })
+}
+
+/// 409 when `email` is already a member of `org` or has a pending invite there at `now`.
+pub fn check_invitable(store: &Store, org: Uuid, email: &str, now: Ts) -> ApiResult<()> {
+    let member = store
         .users
         .values()
         .find(|u| u.email == email)
-        .is_some_and(|u| ctx.store.is_member(org, u.id));
+        .is_some_and(|u| store.is_member(org, u.id));
     if member {
         return Err(ApiError::conflict(
             "already_member",
             format!("{email} is already a member of this organization"),
         ));
     }
-    let pending = ctx
-        .store
+    let pending = store
         .invites
         .values()
         .any(|i| i.org_id == org && i.email == email && invite_status(i, now) == InviteStatus::Pending);
@@ -515,13 +570,22 @@ fn create_invite(ctx: &mut Ctx) -> ApiResult<Reply> {
             format!("{email} already has a pending invite"),
         ));
     }
+    Ok(())
+}
+
+fn create_invite(ctx: &mut Ctx) -> ApiResult<Reply> {
+    let caller = ctx.caller()?;
+    let org = ctx.path_org("org_id")?;
+    let NewInvite { email, role, days } = read_new_invite(&caller, || ctx.body())?;
+    let now = ctx.store.now();
+    check_invitable(ctx.store, org, &email, now)?;
     let id = ctx.store.new_id();
     let code = format!("inv_{}", ctx.store.secret(24));
     let invite = Invite {
         id,
         org_id: org,
         email,
-        role: role.unwrap_or(OrgRole::Member),
+        role,
         expires_at: now.plus_days(days),
         status: InviteStatus::Pending,
         code,
