@@ -134,7 +134,9 @@ pub const IMPORT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 /// Path parameters of a matched route, by name.
 type Params = Vec<(&'static str, String)>;
 
-fn match_route<'r>(routes: &'r [Route], method: &str, path: &str) -> Result<(&'r Route, Params), ApiError> {
+/// Finds the route of `method path`: 404 `route` when no pattern fits, 405 with `allow` when
+/// only the method is wrong. The most literal pattern wins.
+pub(crate) fn match_route<'r>(routes: &'r [Route], method: &str, path: &str) -> Result<(&'r Route, Params), ApiError> {
     let segs: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     let mut candidates: Vec<(usize, &Route, Params)> = Vec::new();
     for r in routes {

@@ -46,14 +46,7 @@ pub struct SeedKeys {
 impl SeedKeys {
     /// The key of the first seeded user with `role` in the primary (first) org; `""` if none.
     pub fn for_role(&self, role: OrgRole) -> &str {
-        let Some(primary) = self.keys.first().map(|k| k.org_id) else {
-            return "";
-        };
-        self.keys
-            .iter()
-            .find(|k| k.org_id == primary && k.role == role)
-            .map(|k| k.key.as_str())
-            .unwrap_or("")
+        self.entry(role).map_or("", |k| k.key.as_str())
     }
 
     /// The seeded key entry of the first user with `role` in the primary org.
@@ -64,14 +57,12 @@ impl SeedKeys {
 
     /// The key of the Owner of the second seeded org (for isolation tests); `""` if none.
     pub fn other_org_owner(&self) -> &str {
-        let Some(primary) = self.keys.first().map(|k| k.org_id) else {
-            return "";
-        };
-        self.keys
+        let primary = self.keys.first().map(|k| k.org_id);
+        let other = self
+            .keys
             .iter()
-            .find(|k| k.org_id != primary && k.role == OrgRole::Owner)
-            .map(|k| k.key.as_str())
-            .unwrap_or("")
+            .find(|k| Some(k.org_id) != primary && k.role == OrgRole::Owner);
+        other.map_or("", |k| k.key.as_str())
     }
 }
 
@@ -125,80 +116,5 @@ impl Seed {
         load::Loader::new(store)
             .run(&self.doc)
             .map_err(|e| anyhow!("seed file {}: {e:#}", self.source))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::Settings;
-    use crate::values::{Clock, Ts};
-
-    fn store() -> Store {
-        Store::new(
-            Settings {
-                deterministic: true,
-                ..Settings::default()
-            },
-            Clock::Fixed(Ts(0)),
-        )
-    }
-
-    #[test]
-    fn the_bundled_seed_parses_and_applies() {
-        let seed = Seed::bundled().expect("bundled seed parses");
-        let keys = seed.apply(&mut store()).expect("bundled seed applies");
-        for role in OrgRole::ALL {
-            assert!(keys.for_role(*role).starts_with("alloy_test_"), "{role} has a key");
-        }
-        assert!(!keys.other_org_owner().is_empty());
-    }
-
-    #[test]
-    fn an_unknown_field_is_an_error_naming_it() {
-        let e = Seed::from_json(r#"{"users": [], "orgs": [], "userz": []}"#, "x.json").expect_err("error");
-        let msg = e.to_string();
-        assert!(msg.contains("x.json") && msg.contains("userz"), "{msg}");
-    }
-
-    #[test]
-    fn an_unknown_assignee_is_an_error_naming_the_seed_path() {
-        let text = r#"{
-          "users": [{"email": "o@x.test", "display_name": "O", "created_at": "2026-01-01T00:00:00Z"}],
-          "orgs": [{"name": "X", "slug": "xxx", "created_at": "2026-01-01T00:00:00Z",
-            "members": [{"email": "o@x.test", "role": "Owner"}],
-            "projects": [{"key": "PP", "name": "P", "created_by": "o@x.test", "created_at": "2026-01-01T00:00:00Z"},
-              {"key": "PQ", "name": "Q", "created_by": "o@x.test", "created_at": "2026-01-01T00:00:00Z",
-               "tickets": [{"title": "t", "created_by": "o@x.test", "created_at": "2026-01-02T00:00:00Z",
-                            "assignee": "bob@x"}]}]}]}"#;
-        let seed = Seed::from_json(text, "t.json").expect("parses");
-        let msg = format!("{:#}", seed.apply(&mut store()).expect_err("error"));
-        assert!(
-            msg.contains("t.json: orgs[0].projects[1].tickets[0].assignee: unknown user bob@x"),
-            "{msg}"
-        );
-    }
-
-    #[test]
-    fn a_transition_the_strict_workflow_forbids_is_an_error() {
-        let text = r#"{
-          "users": [{"email": "o@x.test", "display_name": "O", "created_at": "2026-01-01T00:00:00Z"}],
-          "orgs": [{"name": "X", "slug": "xxx", "created_at": "2026-01-01T00:00:00Z",
-            "members": [{"email": "o@x.test", "role": "Owner"}],
-            "workflows": [{"name": "Strict", "enforcement": "strict", "created_by": "o@x.test",
-              "created_at": "2026-01-01T00:00:00Z",
-              "statuses": [{"name": "Open", "category": "Unstarted"}, {"name": "Shut", "category": "Completed"}],
-              "transitions": []}],
-            "projects": [{"key": "PQ", "name": "Q", "workflow": "Strict", "created_by": "o@x.test",
-               "created_at": "2026-01-01T00:00:00Z",
-               "tickets": [{"title": "t", "created_by": "o@x.test", "created_at": "2026-01-02T00:00:00Z",
-                 "history": [{"at": "2026-01-03T00:00:00Z", "by": "o@x.test", "kind": "transition", "status": "Shut"}]}]}]}]}"#;
-        let seed = Seed::from_json(text, "t.json").expect("parses");
-        let msg = format!("{:#}", seed.apply(&mut store()).expect_err("error"));
-        assert!(
-            msg.contains("orgs[0].projects[0].tickets[0].history[0].status"),
-            "{msg}"
-        );
-        assert!(msg.contains("Open -> Shut"), "{msg}");
     }
 }
