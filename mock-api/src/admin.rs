@@ -20,6 +20,7 @@
 use crate::error::{ApiError, ApiResult};
 use crate::fault::{Fault, FaultKind};
 use crate::http::{Answer, Received, Response, Server};
+use crate::model::Problem;
 use crate::request::{Body, Mode, int, string};
 use crate::server::Shared;
 use serde_json::{Map, Value, json};
@@ -206,30 +207,30 @@ fn parse_fault(req: &Received) -> ApiResult<Fault> {
         Some("malformed_body") => Some(FaultKind::MalformedBody),
         Some("drop_connection") => Some(FaultKind::DropConnection),
         Some(_) => {
-            b.error("kind", "invalid_enum");
+            b.error("kind", Problem::InvalidEnum);
             None
         }
     };
     let method = b.get("method", Mode::Optional, &|v: &Value| {
-        let s = v.as_str().ok_or("invalid_format")?;
+        let s = v.as_str().ok_or(Problem::InvalidFormat)?;
         if (1..=16).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_alphabetic()) {
             Ok(s.to_ascii_uppercase())
         } else {
-            Err("invalid_format")
+            Err(Problem::InvalidFormat)
         }
     });
-    let path_text = |v: &Value| -> Result<String, &'static str> {
-        let s = v.as_str().ok_or("invalid_format")?;
+    let path_text = |v: &Value| -> Result<String, Problem> {
+        let s = v.as_str().ok_or(Problem::InvalidFormat)?;
         if s.starts_with('/') && s.len() <= 2048 && !s.contains(['?', '#']) {
             Ok(s.to_string())
         } else {
-            Err("invalid_format")
+            Err(Problem::InvalidFormat)
         }
     };
     let prefix = b.get("path_prefix", Mode::Optional, &path_text);
     let exact = b.get("path", Mode::Optional, &path_text);
     if prefix.is_some() && exact.is_some() {
-        b.error("path", "duplicate_item");
+        b.error("path", Problem::DuplicateItem);
     }
     let times = b.get("times", Mode::Optional, &int(1, 1_000_000_000));
     b.immutable(&["id", "remaining"]);
@@ -237,7 +238,7 @@ fn parse_fault(req: &Received) -> ApiResult<Fault> {
         let msg = format!("{}. {FAULT_SHAPE}", e.message);
         ApiError { message: msg, ..e }
     })?;
-    let kind = kind.ok_or_else(|| ApiError::field("kind", "required"))?;
+    let kind = kind.ok_or_else(|| ApiError::field("kind", Problem::Required))?;
     let mut fault = Fault::new(kind);
     if let Some(m) = method {
         fault = fault.method(&m);

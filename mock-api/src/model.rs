@@ -43,6 +43,16 @@ macro_rules! wire_enum {
 }
 
 wire_enum!(
+    /// What is wrong with one field of a `400 validation_error` (contract §1.8), as the
+    /// `details.fields` map names it.
+    Problem {
+        Required = "required", TooShort = "too_short", TooLong = "too_long", InvalidFormat = "invalid_format",
+        InvalidEnum = "invalid_enum", OutOfRange = "out_of_range", UnknownField = "unknown_field",
+        Immutable = "immutable", NotNullable = "not_nullable", DuplicateItem = "duplicate_item"
+    }
+);
+
+wire_enum!(
     /// A member's role in an org, most privileged first.
     OrgRole { Owner = "Owner", Admin = "Admin", Member = "Member", Reporter = "Reporter", Viewer = "Viewer" }
 );

@@ -50,16 +50,16 @@ fn api_key_json(k: &ApiKey, raw: Option<&str>) -> Value {
 }
 
 /// Parser: a non-empty list of scopes without repeats, normalised (`write` implies `read`).
-fn scopes(v: &Value) -> Result<Vec<ApiKeyScope>, &'static str> {
-    let arr = v.as_array().ok_or("invalid_format")?;
+fn scopes(v: &Value) -> Result<Vec<ApiKeyScope>, Problem> {
+    let arr = v.as_array().ok_or(Problem::InvalidFormat)?;
     if arr.is_empty() {
-        return Err("too_short");
+        return Err(Problem::TooShort);
     }
     let mut out = Vec::new();
     for x in arr {
-        let s = x.as_str().and_then(ApiKeyScope::parse).ok_or("invalid_enum")?;
+        let s = x.as_str().and_then(ApiKeyScope::parse).ok_or(Problem::InvalidEnum)?;
         if out.contains(&s) {
-            return Err("duplicate_item");
+            return Err(Problem::DuplicateItem);
         }
         out.push(s);
     }
@@ -71,14 +71,14 @@ fn scopes(v: &Value) -> Result<Vec<ApiKeyScope>, &'static str> {
 }
 
 /// Parser: a list of project references without repeated strings (resolved later).
-fn project_refs(v: &Value) -> Result<Vec<(String, Ref)>, &'static str> {
-    let arr = v.as_array().ok_or("invalid_format")?;
+fn project_refs(v: &Value) -> Result<Vec<(String, Ref)>, Problem> {
+    let arr = v.as_array().ok_or(Problem::InvalidFormat)?;
     let mut out: Vec<(String, Ref)> = Vec::with_capacity(arr.len());
     for x in arr {
         let r = project_ref(x)?;
         let raw = x.as_str().unwrap_or_default().to_string();
         if out.iter().any(|(s, _)| *s == raw) {
-            return Err("duplicate_item");
+            return Err(Problem::DuplicateItem);
         }
         out.push((raw, r));
     }
@@ -100,7 +100,7 @@ fn read_project_ids(b: &mut Body) -> (&'static str, Vec<(String, Ref)>) {
     let refs = b.get(field, Mode::Optional, &project_refs).unwrap_or_default();
     if field == NAME {
         // Sent under both names: refuse the alias rather than guess which list was meant.
-        b.field(ALIAS, Mode::Optional, &|_| Err::<(), _>("duplicate_item"));
+        b.field(ALIAS, Mode::Optional, &|_| Err::<(), _>(Problem::DuplicateItem));
     }
     (field, refs)
 }
@@ -173,10 +173,10 @@ pub fn read_new_key(
         }
     }
     if expires_at.is_some_and(|t| t <= now) {
-        b.error("expires_at", "out_of_range");
+        b.error("expires_at", Problem::OutOfRange);
     }
     b.finish()?;
-    let name = name.ok_or_else(|| ApiError::field("name", "required"))?;
+    let name = name.ok_or_else(|| ApiError::field("name", Problem::Required))?;
     let mut project_ids = Vec::new();
     for (raw, id) in &resolved {
         let id = id.ok_or_else(|| ApiError::invalid_reference(list_field, raw))?;
@@ -440,7 +440,7 @@ fn update_member(ctx: &mut Ctx) -> ApiResult<Reply> {
     require_owner_for(&caller, m.role == OrgRole::Owner || role == Some(OrgRole::Owner))?;
     b.immutable(&["user_id", "org_id", "email", "display_name", "joined_at"]);
     b.finish()?;
-    let role = role.ok_or_else(|| ApiError::field("role", "required"))?;
+    let role = role.ok_or_else(|| ApiError::field("role", Problem::Required))?;
     if m.role == OrgRole::Owner && role != OrgRole::Owner && owner_count(ctx.store, org) <= 1 {
         return Err(last_owner("demote"));
     }
@@ -524,7 +524,7 @@ pub fn read_new_invite(caller: &Caller, body: impl FnOnce() -> ApiResult<Body>) 
     let email = b.get("email", Mode::Required, &email);
     let role = b.get("role", Mode::Optional, &enumv(OrgRole::parse));
     if role == Some(OrgRole::Owner) {
-        b.error("role", "invalid_enum");
+        b.error("role", Problem::InvalidEnum);
     }
     let days = b.get("expires_in_days", Mode::Optional, &int(1, 30)).unwrap_or(7);
     b.immutable(&[
@@ -539,7 +539,7 @@ pub fn read_new_invite(caller: &Caller, body: impl FnOnce() -> ApiResult<Body>) 
         "created_at",
     ]);
     b.finish()?;
-    let email = email.ok_or_else(|| ApiError::field("email", "required"))?;
+    let email = email.ok_or_else(|| ApiError::field("email", Problem::Required))?;
     Ok(NewInvite {
         email,
         role: role.unwrap_or(OrgRole::Member),
@@ -652,7 +652,7 @@ fn accept_invite(ctx: &mut Ctx) -> ApiResult<Reply> {
     let mut b = ctx.body()?;
     let code = b.get("code", Mode::Required, &string(1, 200));
     b.finish()?;
-    let code = code.ok_or_else(|| ApiError::field("code", "required"))?;
+    let code = code.ok_or_else(|| ApiError::field("code", Problem::Required))?;
     let invite = ctx
         .store
         .invites

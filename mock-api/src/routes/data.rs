@@ -578,7 +578,7 @@ struct Import<'a> {
     /// Final id of every bundle row, per array.
     ids: HashMap<&'static str, HashMap<Uuid, Uuid>>,
     remaps: BTreeMap<Uuid, Uuid>,
-    errors: BTreeMap<String, &'static str>,
+    errors: BTreeMap<String, Problem>,
     conflicts: Vec<Value>,
     warnings: Vec<String>,
     counts: HashMap<&'static str, Counts>,
@@ -645,19 +645,19 @@ impl<'a> Import<'a> {
 
     fn run(&mut self, doc: &Map<String, Value>) {
         match doc.get("format") {
-            None => self.error("format", "required"),
+            None => self.error("format", Problem::Required),
             Some(v) if v.as_str() == Some("alloy-export") => {}
-            Some(_) => self.error("format", "invalid_format"),
+            Some(_) => self.error("format", Problem::InvalidFormat),
         }
         match doc.get("version") {
-            None => self.error("version", "required"),
+            None => self.error("version", Problem::Required),
             Some(v) if v.as_i64() == Some(1) => {}
-            Some(v) if v.is_number() => self.error("version", "out_of_range"),
-            Some(_) => self.error("version", "invalid_format"),
+            Some(v) if v.is_number() => self.error("version", Problem::OutOfRange),
+            Some(_) => self.error("version", Problem::InvalidFormat),
         }
         for k in doc.keys() {
             if !ARRAYS.contains(&k.as_str()) && !HEADER_KEYS.contains(&k.as_str()) {
-                self.error(k.clone(), "unknown_field");
+                self.error(k.clone(), Problem::UnknownField);
             }
         }
         self.users(doc);
@@ -677,7 +677,7 @@ impl<'a> Import<'a> {
 
     // ----- bookkeeping ---------------------------------------------------------------------
 
-    fn error(&mut self, path: impl Into<String>, problem: &'static str) {
+    fn error(&mut self, path: impl Into<String>, problem: Problem) {
         if self.errors.len() < MAX_ERRORS {
             self.errors.entry(path.into()).or_insert(problem);
         }
@@ -701,7 +701,7 @@ impl<'a> Import<'a> {
     fn rows<T: DeserializeOwned>(&mut self, doc: &Map<String, Value>, name: &'static str) -> Vec<(String, T, Value)> {
         let Some(v) = doc.get(name) else { return Vec::new() };
         let Some(arr) = v.as_array() else {
-            self.error(name, "invalid_format");
+            self.error(name, Problem::InvalidFormat);
             return Vec::new();
         };
         let mut out = Vec::with_capacity(arr.len());
@@ -712,8 +712,8 @@ impl<'a> Import<'a> {
                 Err(e) => {
                     let msg = e.to_string();
                     match msg.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
-                        Some(field) => self.error(format!("{path}.{field}"), "required"),
-                        None => self.error(path, "invalid_format"),
+                        Some(field) => self.error(format!("{path}.{field}"), Problem::Required),
+                        None => self.error(path, Problem::InvalidFormat),
                     }
                 }
             }
@@ -753,7 +753,7 @@ impl<'a> Import<'a> {
     fn place(&mut self, array: &'static str, id: Uuid, path: &str) -> Option<Place> {
         self.row = Effects::default();
         if self.ids.get(array).is_some_and(|m| m.contains_key(&id)) {
-            self.error(format!("{path}.id"), "duplicate_item");
+            self.error(format!("{path}.id"), Problem::DuplicateItem);
             return None;
         }
         let place = if self.in_target(array, id) {
@@ -796,7 +796,7 @@ impl<'a> Import<'a> {
             return *f;
         }
         if !self.in_target(array, id) {
-            self.error(path, "invalid_format");
+            self.error(path, Problem::InvalidFormat);
         }
         id
     }
@@ -811,7 +811,7 @@ impl<'a> Import<'a> {
             return Who::Unmapped;
         }
         if !self.store.is_member(self.org, id) {
-            self.error(path, "invalid_format");
+            self.error(path, Problem::InvalidFormat);
             return Who::Unmapped;
         }
         Who::Member(id)
@@ -891,15 +891,15 @@ impl<'a> Import<'a> {
             let email = u.email.trim().to_lowercase();
             let parts: Vec<&str> = email.split('@').collect();
             if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) || email.chars().count() > 254 {
-                self.error(format!("{path}.email"), "invalid_format");
+                self.error(format!("{path}.email"), Problem::InvalidFormat);
                 continue;
             }
             if !emails.insert(email.clone()) {
-                self.error(format!("{path}.email"), "duplicate_item");
+                self.error(format!("{path}.email"), Problem::DuplicateItem);
                 continue;
             }
             if self.ids.get("users").is_some_and(|m| m.contains_key(&u.id)) || self.unmapped.contains_key(&u.id) {
-                self.error(format!("{path}.id"), "duplicate_item");
+                self.error(format!("{path}.id"), Problem::DuplicateItem);
                 continue;
             }
             self.count("users", Action::Skip);
@@ -986,7 +986,7 @@ impl<'a> Import<'a> {
             {
                 // The bundle's Default maps onto the target's Default, which is never replaced.
                 if self.ids.get("workflows").is_some_and(|m| m.contains_key(&w.id)) {
-                    self.error(format!("{path}.id"), "duplicate_item");
+                    self.error(format!("{path}.id"), Problem::DuplicateItem);
                     continue;
                 }
                 self.ids.entry("workflows").or_default().insert(w.id, default);
@@ -1066,7 +1066,7 @@ impl<'a> Import<'a> {
             .collect();
         for (path, p, _) in self.rows::<Project>(doc, "projects") {
             let Some(Ref::ProjectKey(key)) = parse_project_ref(&p.key) else {
-                self.error(format!("{path}.key"), "invalid_format");
+                self.error(format!("{path}.key"), Problem::InvalidFormat);
                 continue;
             };
             let Some(place) = self.place("projects", p.id, &path) else {
@@ -1243,7 +1243,7 @@ impl<'a> Import<'a> {
             .collect();
         for (path, t, raw) in self.rows::<Ticket>(doc, "tickets") {
             if t.ticket_number < 1 {
-                self.error(format!("{path}.ticket_number"), "out_of_range");
+                self.error(format!("{path}.ticket_number"), Problem::OutOfRange);
                 continue;
             }
             let Some(place) = self.place("tickets", t.id, &path) else {
@@ -1264,7 +1264,7 @@ impl<'a> Import<'a> {
                         let lpath = format!("{path}.labels[{i}].id");
                         match l.get("id").and_then(Value::as_str).and_then(parse_uuid) {
                             Some(id) => label_ids.push(self.resolve("labels", id, lpath)),
-                            None => self.error(lpath, "invalid_format"),
+                            None => self.error(lpath, Problem::InvalidFormat),
                         }
                     }
                 }

@@ -109,7 +109,7 @@ fn create_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
     if let (Some(s), Some(e)) = (start, end)
         && !valid_range(s, e)
     {
-        b.error("end_date", "out_of_range");
+        b.error("end_date", Problem::OutOfRange);
     }
     b.immutable(SERVER_FIELDS);
     b.finish()?;
@@ -178,7 +178,10 @@ fn update_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
     let end = b.get("end_date", Mode::NotNull, &date);
     if (start.is_some() || end.is_some()) && !valid_range(start.unwrap_or(s.start_date), end.unwrap_or(s.end_date)) {
         // Blame the end date when it was sent; otherwise the start date is what broke the range.
-        b.error(if end.is_some() { "end_date" } else { "start_date" }, "out_of_range");
+        b.error(
+            if end.is_some() { "end_date" } else { "start_date" },
+            Problem::OutOfRange,
+        );
     }
     b.immutable(SERVER_FIELDS);
     b.finish()?;

@@ -3,7 +3,7 @@
 
 use super::{Access, Route};
 use crate::error::{ApiError, ApiResult};
-use crate::model::{OrgRole, User};
+use crate::model::{OrgRole, Problem, User};
 use crate::request::{Body, Ctx, Mode, Reply, email, string, uuid};
 use crate::store::{RegistrationMode, Session, Store};
 use serde_json::json;
@@ -115,19 +115,19 @@ fn onboard(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 /// Parser: an org slug (`^[a-z0-9][a-z0-9-]*[a-z0-9]$`, 3–50).
-pub fn slug(v: &serde_json::Value) -> Result<String, &'static str> {
-    let s = v.as_str().ok_or("invalid_format")?.trim();
+pub fn slug(v: &serde_json::Value) -> Result<String, Problem> {
+    let s = v.as_str().ok_or(Problem::InvalidFormat)?.trim();
     let n = s.chars().count();
     if n < 3 {
-        return Err("too_short");
+        return Err(Problem::TooShort);
     }
     if n > 50 {
-        return Err("too_long");
+        return Err(Problem::TooLong);
     }
     let b = s.as_bytes();
     let edge = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
     if !edge(b[0]) || !edge(b[b.len() - 1]) || !b.iter().all(|c| edge(*c) || *c == b'-') {
-        return Err("invalid_format");
+        return Err(Problem::InvalidFormat);
     }
     Ok(s.to_string())
 }

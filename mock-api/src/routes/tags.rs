@@ -5,7 +5,7 @@
 
 use super::Route;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{ActivityAction, OrgRole, Ticket};
+use crate::model::{ActivityAction, OrgRole, Problem, Ticket};
 use crate::request::{Body, Ctx, Mode, Reply, object};
 use crate::store::Store;
 use crate::values::Ts;
@@ -52,7 +52,7 @@ pub fn read_tag_map(
     for (k, v) in obj {
         let path = format!("{field}.{k}");
         if !is_tag_key(k) {
-            b.error(path, "invalid_format");
+            b.error(path, Problem::InvalidFormat);
             continue;
         }
         match v {
@@ -62,16 +62,16 @@ pub fn read_tag_map(
             Value::String(s) => {
                 let s = s.trim();
                 if s.chars().count() > MAX_TAG_VALUE {
-                    b.error(path, "too_long");
+                    b.error(path, Problem::TooLong);
                 } else {
                     out.insert(k.clone(), Some(s.to_string()));
                 }
             }
-            _ => b.error(path, "invalid_format"),
+            _ => b.error(path, Problem::InvalidFormat),
         }
     }
     if !allow_null && obj.len() > MAX_TAGS {
-        b.error(field, "out_of_range");
+        b.error(field, Problem::OutOfRange);
     }
     out
 }
@@ -158,7 +158,7 @@ fn merge_tags(ctx: &mut Ctx) -> ApiResult<Reply> {
         };
     }
     if next.len() > MAX_TAGS {
-        b.error("tags", "out_of_range");
+        b.error("tags", Problem::OutOfRange);
     }
     b.finish()?;
     let now = ctx.store.now();
