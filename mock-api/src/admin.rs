@@ -191,7 +191,7 @@ fn parse_fault(req: &Received) -> ApiResult<Fault> {
             format!("the fault must be a JSON object: {FAULT_SHAPE}"),
         ));
     };
-    let mut b = Body::new(obj.clone());
+    let mut b = Body::of(obj);
     let kind_name = b.get("kind", Mode::Required, &string(1, 32));
     let kind = match kind_name.as_deref() {
         None => None,

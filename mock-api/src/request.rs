@@ -10,6 +10,7 @@ use crate::page::paginate;
 use crate::store::{Ref, Store, parse_project_ref, parse_ticket_ref, parse_uuid};
 use crate::values::{Day, Ts};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
@@ -249,11 +250,11 @@ impl<'a> Ctx<'a> {
         Ok(Some(self.store.find_ticket(caller.org_id, &r).map(|t| t.id)))
     }
 
-    /// The body as a field reader (an absent body reads as `{}`).
-    pub fn body(&self) -> ApiResult<Body> {
+    /// The body as a field reader (an absent body reads as `{}`); it borrows the parsed body.
+    pub fn body(&self) -> ApiResult<Body<'_>> {
         match &self.body {
             None => Ok(Body::new(Map::new())),
-            Some(Value::Object(m)) => Ok(Body::new(m.clone())),
+            Some(Value::Object(m)) => Ok(Body::of(m)),
             Some(_) => Err(ApiError::bad_request(
                 "malformed_json",
                 "body",
@@ -333,9 +334,11 @@ pub enum Mode {
     NotNull,
 }
 
-/// Reads the fields of a JSON object body, collecting every problem before failing.
-pub struct Body {
-    obj: Map<String, Value>,
+/// Reads the fields of a JSON object body, collecting every problem before failing. It borrows
+/// the request's parsed body (the body is parsed once and never copied); only a body built
+/// here, such as an empty one, is owned.
+pub struct Body<'a> {
+    obj: Cow<'a, Map<String, Value>>,
     seen: BTreeSet<String>,
     errors: BTreeMap<String, Problem>,
 }
@@ -343,9 +346,18 @@ pub struct Body {
 /// A value parser: the value or the problem token.
 pub type Parser<'p, T> = &'p dyn Fn(&Value) -> Result<T, Problem>;
 
-impl Body {
-    /// Wraps an object.
-    pub fn new(obj: Map<String, Value>) -> Body {
+impl<'a> Body<'a> {
+    /// Reads an owned object.
+    pub fn new(obj: Map<String, Value>) -> Body<'a> {
+        Body::from_cow(Cow::Owned(obj))
+    }
+
+    /// Reads a borrowed object (a request's parsed body, a seed record).
+    pub fn of(obj: &'a Map<String, Value>) -> Body<'a> {
+        Body::from_cow(Cow::Borrowed(obj))
+    }
+
+    fn from_cow(obj: Cow<'a, Map<String, Value>>) -> Body<'a> {
         Body {
             obj,
             seen: BTreeSet::new(),

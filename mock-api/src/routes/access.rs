@@ -122,10 +122,10 @@ pub struct NewKey {
 
 /// Reads and checks the body of `POST /api/v1/api-keys` for `caller` at `now`: fields, the
 /// caller key's scope and project limits, references. The seed reads its keys with it too.
-pub fn read_new_key(
+pub fn read_new_key<'b>(
     store: &Store,
     caller: &Caller,
-    body: impl FnOnce() -> ApiResult<Body>,
+    body: impl FnOnce() -> ApiResult<Body<'b>>,
     now: Ts,
 ) -> ApiResult<NewKey> {
     caller.require_scope(true)?;
@@ -518,7 +518,7 @@ pub struct NewInvite {
 }
 
 /// Reads the body of `POST /orgs/{org_id}/invites` for `caller` (Admin, unrestricted key).
-pub fn read_new_invite(caller: &Caller, body: impl FnOnce() -> ApiResult<Body>) -> ApiResult<NewInvite> {
+pub fn read_new_invite<'b>(caller: &Caller, body: impl FnOnce() -> ApiResult<Body<'b>>) -> ApiResult<NewInvite> {
     caller.check_org_write(OrgRole::Admin)?;
     let mut b = body()?;
     let email = b.get("email", Mode::Required, &email);

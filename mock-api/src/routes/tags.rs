@@ -124,10 +124,10 @@ fn get_tags(ctx: &mut Ctx) -> ApiResult<Reply> {
 
 /// What the common front of PUT and PATCH hands back: the ticket, the actor, the parsed tags
 /// (`None` = remove) and the body reader, still open for more problems.
-type TagRequest = (Ticket, Uuid, BTreeMap<String, Option<String>>, Body);
+type TagRequest<'a> = (Ticket, Uuid, BTreeMap<String, Option<String>>, Body<'a>);
 
 /// Common front of PUT and PATCH: ticket (404), Member write check (403), `tags*` body.
-fn tag_body(ctx: &mut Ctx, allow_null: bool) -> ApiResult<TagRequest> {
+fn tag_body<'c>(ctx: &'c mut Ctx, allow_null: bool) -> ApiResult<TagRequest<'c>> {
     let caller = ctx.caller()?;
     let t = ctx.path_ticket("ticket")?;
     caller.check_project_write(t.project_id, OrgRole::Member)?;

@@ -195,7 +195,7 @@ impl<'a> Loader<'a> {
     }
 
     fn user(&mut self, path: &str, u: &UserSpec) -> anyhow::Result<()> {
-        let mut b = Body::new(u.fields.clone());
+        let mut b = Body::of(&u.fields);
         let (email, password, name) = system::read_user(&mut b, Mode::Optional);
         b.finish().map_err(|e| refused(path, &e))?;
         let (Some(email), Some(name)) = (email, name) else {
@@ -288,7 +288,7 @@ impl<'a> Loader<'a> {
         }
         let Some(k) = &m.api_key else { return Ok(()) };
         let (kp, at) = (format!("{path}.api_key"), k.created_at.unwrap_or(joined));
-        let (caller, body) = (self.caller(ctx.id, user), || Ok(Body::new(k.fields.clone())));
+        let (caller, body) = (self.caller(ctx.id, user), || Ok(Body::of(&k.fields)));
         let new = access::read_new_key(self.store, &caller, body, at).map_err(|e| refused(&kp, &e))?;
         if !is_api_key(&k.key) {
             bail!("{kp}.key: an API key starts with alloy_test_ or alloy_live_");
@@ -317,7 +317,7 @@ impl<'a> Loader<'a> {
 
     fn invite(&mut self, path: &str, ctx: &OrgCtx, inv: &InviteSpec) -> anyhow::Result<()> {
         let by = ctx.member(&format!("{path}.invited_by"), &inv.invited_by)?;
-        let body = || Ok(Body::new(inv.fields.clone()));
+        let body = || Ok(Body::of(&inv.fields));
         let new = access::read_new_invite(&self.caller(ctx.id, by), body).map_err(|e| refused(path, &e))?;
         match inv.accepted_at {
             // The invitee is listed under members: they accepted it.
