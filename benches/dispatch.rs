@@ -3,7 +3,7 @@
 //! the bundled seed. Run with `cargo bench --bench dispatch`; compare runs with criterion's
 //! saved baselines (`-- --save-baseline main`, then `-- --baseline main`).
 
-use alloy_mock_api::routes::{RawRequest, Route, all_routes, handle};
+use alloy_mock_api::routes::{RawRequest, all_routes, handle};
 use alloy_mock_api::seed::Seed;
 use alloy_mock_api::store::{Settings, Store};
 use alloy_mock_api::values::{Clock, DEFAULT_FIXED_NOW, Ts};
@@ -44,7 +44,7 @@ fn request(method: &str, path: &str, query: &[(&str, &str)], body: Option<&'stat
 }
 
 fn bench_dispatch(c: &mut Criterion) {
-    let routes: Vec<Route> = all_routes();
+    let routes = all_routes();
     let mut store = seeded_store();
     let mut group = c.benchmark_group("mock_dispatch");
     let cases = [

@@ -8,7 +8,7 @@ use crate::fault::{Fault, FaultKind, Faults};
 use crate::http::{Answer, Received, Response, Server};
 use crate::journal::{Journal, JournalEntry, JournalLimits, JournalStats};
 use crate::model::OrgRole;
-use crate::routes::{RawRequest, Route, all_routes, handle};
+use crate::routes::{RawRequest, Routes, all_routes, handle};
 use crate::seed::{Seed, SeedKeys};
 use crate::store::{RegistrationMode, Settings, Store};
 use crate::values::{Clock, DEFAULT_FIXED_NOW, Ts};
@@ -86,7 +86,7 @@ pub fn default_seed_dir() -> PathBuf {
 /// Everything the handler and the handle share.
 pub(crate) struct Shared {
     store: Mutex<Store>,
-    routes: Vec<Route>,
+    routes: Routes,
     pub(crate) journal: Mutex<Journal>,
     pub(crate) faults: Mutex<Faults>,
 }
@@ -242,6 +242,9 @@ impl MockAlloy {
             (None, None) => SeedKeys::default(),
         };
         let shared = Arc::new(Shared::new(store, opts.journal));
+        if let Some(c) = shared.routes.conflicts().first() {
+            anyhow::bail!("the mock's route table is inconsistent ({c}); this is a bug in alloy-mock-api");
+        }
         let addr = opts.bind.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
         let listener = std::net::TcpListener::bind(addr)
             .map_err(|e| anyhow::anyhow!("cannot bind the mock API to {addr}: {e}"))?;

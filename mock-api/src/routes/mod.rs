@@ -7,7 +7,7 @@ use crate::auth::{self, Caller};
 use crate::error::ApiError;
 use crate::request::{Ctx, Query, Reply, ReplyBody};
 use crate::store::{Store, parse_uuid, sha256_hex};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 pub mod access;
@@ -74,25 +74,67 @@ impl Route {
     }
 }
 
+/// The route table: every route, and a `matchit` router from each path pattern to the routes
+/// (one per method) of that path. Static segments win over parameters, so
+/// `/tickets/batch-update` is not a ticket.
+pub struct Routes {
+    list: Vec<Route>,
+    paths: matchit::Router<Vec<usize>>,
+    /// Patterns the router refused (a conflict in the table; a test keeps this empty).
+    conflicts: Vec<String>,
+}
+
+impl Routes {
+    /// Builds the router over `list`.
+    pub fn new(list: Vec<Route>) -> Routes {
+        let mut by_path: BTreeMap<&'static str, Vec<usize>> = BTreeMap::new();
+        for (i, r) in list.iter().enumerate() {
+            by_path.entry(r.path).or_default().push(i);
+        }
+        let (mut paths, mut conflicts) = (matchit::Router::new(), Vec::new());
+        for (path, routes) in by_path {
+            if let Err(e) = paths.insert(path, routes) {
+                conflicts.push(format!("{path}: {e}"));
+            }
+        }
+        Routes { list, paths, conflicts }
+    }
+
+    /// Patterns the router refused: a mistake in the table, which `MockAlloy` refuses to start with.
+    pub fn conflicts(&self) -> &[String] {
+        &self.conflicts
+    }
+}
+
+impl std::ops::Deref for Routes {
+    type Target = [Route];
+
+    fn deref(&self) -> &[Route] {
+        &self.list
+    }
+}
+
 /// Every route of the API.
-pub fn all_routes() -> Vec<Route> {
-    [
-        system::routes(),
-        access::routes(),
-        teams::routes(),
-        workflows::routes(),
-        projects::routes(),
-        labels::routes(),
-        tickets::routes(),
-        tags::routes(),
-        activity::routes(),
-        comments::routes(),
-        sprints::routes(),
-        time::routes(),
-        finance::routes(),
-        data::routes(),
-    ]
-    .concat()
+pub fn all_routes() -> Routes {
+    Routes::new(
+        vec![
+            system::routes(),
+            access::routes(),
+            teams::routes(),
+            workflows::routes(),
+            projects::routes(),
+            labels::routes(),
+            tickets::routes(),
+            tags::routes(),
+            activity::routes(),
+            comments::routes(),
+            sprints::routes(),
+            time::routes(),
+            finance::routes(),
+            data::routes(),
+        ]
+        .concat(),
+    )
 }
 
 /// A request as the pipeline sees it, independent of the HTTP server underneath. The body is
@@ -134,51 +176,24 @@ pub const IMPORT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 /// Path parameters of a matched route, by name.
 type Params = Vec<(&'static str, String)>;
 
-/// Finds the route of `method path`: 404 `route` when no pattern fits, 405 with `allow` when
-/// only the method is wrong. The most literal pattern wins.
-pub(crate) fn match_route<'r>(routes: &'r [Route], method: &str, path: &str) -> Result<(&'r Route, Params), ApiError> {
-    let segs: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
-    let mut candidates: Vec<(usize, &Route, Params)> = Vec::new();
-    for r in routes {
-        let pat: Vec<&'static str> = r.path.split('/').skip(1).collect();
-        if pat.len() != segs.len() {
-            continue;
-        }
-        let mut params = Vec::new();
-        let mut literals = 0;
-        let ok = pat.iter().zip(&segs).all(|(p, s)| {
-            if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-                params.push((name, percent_decode(s)));
-                !s.is_empty()
-            } else {
-                literals += 1;
-                p == s
-            }
-        });
-        if ok {
-            candidates.push((literals, r, params));
-        }
+/// Finds the route of `method path` (trailing slashes ignored): 404 `route` when no pattern
+/// fits, 405 with `allow` when only the method is wrong. Path parameters come back decoded,
+/// named as in the route's pattern.
+pub(crate) fn match_route<'r>(routes: &'r Routes, method: &str, path: &str) -> Result<(&'r Route, Params), ApiError> {
+    let trimmed = path.trim_end_matches('/');
+    let found = routes.paths.at(if trimmed.is_empty() { "/" } else { trimmed });
+    let found = found.map_err(|_| ApiError::not_found("route", path))?;
+    let group: Vec<&Route> = found.value.iter().filter_map(|i| routes.list.get(*i)).collect();
+    if let Some(r) = group.iter().find(|r| r.method == method) {
+        let names = r.path.split('/').filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'));
+        let params = names.zip(found.params.iter()).map(|(n, (_, v))| (n, percent_decode(v)));
+        return Ok((r, params.collect()));
     }
-    if candidates.is_empty() {
-        return Err(ApiError::not_found("route", path));
-    }
-    // The most literal pattern wins (`/tickets/batch-update` over `/tickets/{ticket}`).
-    let best = candidates.iter().map(|c| c.0).max().unwrap_or(0);
-    candidates.retain(|c| c.0 == best);
-    if let Some(pos) = candidates.iter().position(|c| c.1.method == method) {
-        let (_, r, params) = candidates.swap_remove(pos);
-        return Ok((r, params));
-    }
-    let mut allow: Vec<&str> = candidates.iter().map(|c| c.1.method).collect();
+    let mut allow: Vec<&str> = group.iter().map(|r| r.method).collect();
     allow.sort();
     allow.dedup();
-    let mut e = ApiError::new(
-        405,
-        "method_not_allowed",
-        format!("{method} is not allowed on {path}"),
-        Default::default(),
-    )
-    .with("allow", serde_json::json!(allow));
+    let message = format!("{method} is not allowed on {path}");
+    let mut e = ApiError::new(405, "method_not_allowed", message, Default::default()).with("allow", json!(allow));
     e.headers.push(("Allow", allow.join(", ")));
     Err(e)
 }
@@ -241,7 +256,7 @@ fn rate_check(store: &mut Store, bucket: String, limit: u32) -> Result<Vec<(Stri
 }
 
 /// Runs one request through the whole pipeline.
-pub fn handle(store: &mut Store, routes: &[Route], req: &RawRequest<'_>) -> RawResponse {
+pub fn handle(store: &mut Store, routes: &Routes, req: &RawRequest<'_>) -> RawResponse {
     let request_id = req
         .headers
         .get("x-request-id")
@@ -292,7 +307,7 @@ pub fn handle(store: &mut Store, routes: &[Route], req: &RawRequest<'_>) -> RawR
 
 fn run(
     store: &mut Store,
-    routes: &[Route],
+    routes: &Routes,
     req: &RawRequest<'_>,
     extra: &mut Vec<(String, String)>,
 ) -> Result<Reply, ApiError> {
@@ -386,10 +401,35 @@ mod tests {
     }
 
     #[test]
+    fn a_static_segment_wins_but_a_deeper_parameter_route_still_matches() {
+        let routes = all_routes();
+        let (r, p) = match_route(&routes, "POST", "/api/v1/tickets/batch-update/transition").expect("route");
+        assert_eq!(r.path, "/api/v1/tickets/{ticket}/transition");
+        assert_eq!(p, vec![("ticket", "batch-update".to_string())]);
+        let (r, p) = match_route(&routes, "GET", "/api/v1/tickets/WEB%2D1/").expect("route");
+        assert_eq!(
+            (r.path, p),
+            ("/api/v1/tickets/{ticket}", vec![("ticket", "WEB-1".to_string())])
+        );
+        for path in [
+            "/",
+            "",
+            "//api/v1/tickets",
+            "/api/v1//tickets",
+            "*",
+            "/api/v1/tickets/WEB-1/nope",
+        ] {
+            let e = match_route(&routes, "GET", path).err().expect("404");
+            assert_eq!((e.status, &e.details["resource"]), (404, &json!("route")), "{path:?}");
+        }
+    }
+
+    #[test]
     fn route_table_has_no_duplicate_method_and_path() {
         let routes = all_routes();
+        assert!(routes.conflicts.is_empty(), "{:?}", routes.conflicts);
         let mut seen = std::collections::BTreeSet::new();
-        for r in &routes {
+        for r in routes.iter() {
             assert!(
                 seen.insert((r.method, r.path)),
                 "duplicate route {} {}",

@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::model::*;
 use crate::request::{Body, Ctx, Mode, Query, ReplyBody};
 use crate::routes::sprints::{burndown_as_of, status_at};
-use crate::routes::{Route, access, all_routes, match_route, system};
+use crate::routes::{Routes, access, all_routes, match_route, system};
 use crate::store::{Store, sha256_hex};
 use crate::values::{Clock, Ts};
 use anyhow::{anyhow, bail};
@@ -115,7 +115,7 @@ impl ProjectCtx {
 
 pub(super) struct Loader<'a> {
     store: &'a mut Store,
-    routes: Vec<Route>,
+    routes: Routes,
     /// Lower-cased email → user id, across the installation.
     users: BTreeMap<String, Uuid>,
     keys: SeedKeys,
