@@ -152,7 +152,7 @@ wire_enum!(
 );
 
 /// An organization (tenant).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Organization {
     pub id: Uuid,
     pub name: String,
@@ -162,7 +162,7 @@ pub struct Organization {
 }
 
 /// A user; users are global, membership is per org.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct User {
     pub id: Uuid,
     pub email: String,
@@ -176,7 +176,7 @@ pub struct User {
 }
 
 /// A user's membership (and role) in one org.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Membership {
     pub user_id: Uuid,
     pub org_id: Uuid,
@@ -185,7 +185,7 @@ pub struct Membership {
 }
 
 /// An invitation to join an org.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Invite {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -202,7 +202,7 @@ pub struct Invite {
 }
 
 /// An API key; only the SHA-256 of the raw key is kept.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ApiKey {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -222,7 +222,7 @@ pub struct ApiKey {
 }
 
 /// A team of org members.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Team {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -249,7 +249,7 @@ pub struct Transition {
 }
 
 /// A workflow: statuses, transitions and enforcement.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Workflow {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -285,7 +285,7 @@ impl Workflow {
 }
 
 /// A labor rate row (immutable).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LaborRate {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -301,7 +301,7 @@ pub struct LaborRate {
 }
 
 /// A project.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Project {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -322,7 +322,7 @@ pub struct Project {
 }
 
 /// A user's membership in a project.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProjectMember {
     pub project_id: Uuid,
     pub user_id: Uuid,
@@ -331,7 +331,7 @@ pub struct ProjectMember {
 }
 
 /// A project label.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Label {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -348,7 +348,7 @@ pub struct Label {
 }
 
 /// A ticket as stored: labels are kept as ids and rendered as `LabelRef`s on output.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Ticket {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -377,7 +377,7 @@ pub struct Ticket {
 }
 
 /// A comment on a ticket.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Comment {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -390,7 +390,7 @@ pub struct Comment {
 }
 
 /// One entry of a ticket's change history.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Activity {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -404,7 +404,7 @@ pub struct Activity {
 }
 
 /// A sprint; `burndown` holds the series frozen at completion.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Sprint {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -425,7 +425,7 @@ pub struct Sprint {
 }
 
 /// A time entry.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TimeEntry {
     pub id: Uuid,
     pub org_id: Uuid,

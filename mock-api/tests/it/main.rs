@@ -12,6 +12,7 @@ mod finance;
 mod isolation;
 mod journal;
 mod labels;
+mod model;
 mod permissions;
 mod projects;
 mod seed;
