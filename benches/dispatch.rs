@@ -3,7 +3,7 @@
 //! the bundled seed. Run with `cargo bench --bench dispatch`; compare runs with criterion's
 //! saved baselines (`-- --save-baseline main`, then `-- --baseline main`).
 
-use alloy_mock_api::routes::{RawRequest, Route, all_routes, handle};
+use alloy_mock_api::routes::{RawRequest, all_routes, handle};
 use alloy_mock_api::seed::Seed;
 use alloy_mock_api::store::{Settings, Store};
 use alloy_mock_api::values::{Clock, DEFAULT_FIXED_NOW, Ts};
@@ -27,7 +27,7 @@ fn seeded_store() -> Store {
     store
 }
 
-fn request(method: &str, path: &str, query: &[(&str, &str)], body: Option<&str>) -> RawRequest {
+fn request(method: &str, path: &str, query: &[(&str, &str)], body: Option<&'static str>) -> RawRequest<'static> {
     let mut headers = BTreeMap::new();
     headers.insert("authorization".to_string(), format!("Bearer {MEMBER_KEY}"));
     if body.is_some() {
@@ -38,12 +38,13 @@ fn request(method: &str, path: &str, query: &[(&str, &str)], body: Option<&str>)
         path: path.to_string(),
         query: query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         headers,
-        body: body.map(|b| b.as_bytes().to_vec()).unwrap_or_default(),
+        body: body.map(str::as_bytes).unwrap_or_default(),
+        body_len: body.map_or(0, str::len),
     }
 }
 
 fn bench_dispatch(c: &mut Criterion) {
-    let routes: Vec<Route> = all_routes();
+    let routes = all_routes();
     let mut store = seeded_store();
     let mut group = c.benchmark_group("mock_dispatch");
     let cases = [

@@ -465,7 +465,7 @@ pub async fn measure_run(args: &PerfArgs) -> anyhow::Result<PerfRun> {
         None => None,
     };
     let (mut opts, warning) = crate::runner::mock_options(remote.as_ref().map(|_| args.mock_addr));
-    opts.journal_capacity = 64;
+    opts.journal.max_entries = 64;
     if let Some(w) = warning {
         eprintln!("warning: {w}");
     }

@@ -60,7 +60,7 @@ pub fn authenticate(store: &mut Store, token: Option<&str>) -> ApiResult<Caller>
         let info = KeyInfo {
             id: key.id,
             scopes: key.scopes.clone(),
-            allowed_projects: key.allowed_project_ids.clone(),
+            allowed_projects: key.project_ids.clone(),
         };
         (key.user_id, key.org_id, Some(info))
     } else {

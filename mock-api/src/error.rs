@@ -2,6 +2,7 @@
 //! a workflow rule, becomes an [`ApiError`] here and leaves as
 //! `{"error": {"code", "message", "details"}}` with its HTTP status.
 
+use crate::model::Problem;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -75,7 +76,7 @@ impl ApiError {
     }
 
     /// `400 validation_error` listing every failing field.
-    pub fn validation(fields: BTreeMap<String, &'static str>) -> Self {
+    pub fn validation(fields: BTreeMap<String, Problem>) -> Self {
         let summary: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         let map: Map<String, Value> = fields.into_iter().map(|(k, v)| (k, json!(v))).collect();
         Self::new(
@@ -87,7 +88,7 @@ impl ApiError {
     }
 
     /// `400 validation_error` for a single field.
-    pub fn field(field: &str, problem: &'static str) -> Self {
+    pub fn field(field: &str, problem: Problem) -> Self {
         let mut m = BTreeMap::new();
         m.insert(field.to_string(), problem);
         Self::validation(m)

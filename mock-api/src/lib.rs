@@ -1,6 +1,6 @@
 //! # alloy-mock-api
 //!
-//! A faithful, stateful stand-in for the Alloy REST API, built on wiremock. It implements the
+//! A faithful, stateful stand-in for the Alloy REST API, served by hyper. It implements the
 //! contract in `shared/alloy-reference/contract.md` (the project's copy of the decisions is in
 //! ARCHITECTURE.md): every endpoint the 71 `alloy-mcp` tools need, with real state behind it,
 //! roles and API-key scopes, cursor pagination, the one error envelope, rate limiting, and a
@@ -23,8 +23,12 @@
 // allocation on the error path of a test double whose handlers are not a hot path.
 #![allow(clippy::result_large_err)]
 
+pub mod admin;
 pub mod auth;
 pub mod error;
+pub mod fault;
+pub mod http;
+pub mod journal;
 pub mod model;
 pub mod page;
 pub mod request;
@@ -35,6 +39,8 @@ pub mod store;
 pub mod values;
 
 pub use error::{ApiError, ApiResult};
-pub use server::{Fault, FaultGuard, FaultKind, JournalEntry, MockAlloy, MockOptions, default_seed_dir};
+pub use fault::{Fault, FaultKind};
+pub use journal::{JournalEntry, JournalLimits, JournalStats};
+pub use server::{FaultGuard, MockAlloy, MockOptions, default_seed_dir};
 pub use store::{RegistrationMode, Store};
 pub use values::{Day, Ts};

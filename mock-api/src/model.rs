@@ -43,6 +43,16 @@ macro_rules! wire_enum {
 }
 
 wire_enum!(
+    /// What is wrong with one field of a `400 validation_error` (contract §1.8), as the
+    /// `details.fields` map names it.
+    Problem {
+        Required = "required", TooShort = "too_short", TooLong = "too_long", InvalidFormat = "invalid_format",
+        InvalidEnum = "invalid_enum", OutOfRange = "out_of_range", UnknownField = "unknown_field",
+        Immutable = "immutable", NotNullable = "not_nullable", DuplicateItem = "duplicate_item"
+    }
+);
+
+wire_enum!(
     /// A member's role in an org, most privileged first.
     OrgRole { Owner = "Owner", Admin = "Admin", Member = "Member", Reporter = "Reporter", Viewer = "Viewer" }
 );
@@ -142,7 +152,7 @@ wire_enum!(
 );
 
 /// An organization (tenant).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Organization {
     pub id: Uuid,
     pub name: String,
@@ -152,7 +162,7 @@ pub struct Organization {
 }
 
 /// A user; users are global, membership is per org.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct User {
     pub id: Uuid,
     pub email: String,
@@ -166,7 +176,7 @@ pub struct User {
 }
 
 /// A user's membership (and role) in one org.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Membership {
     pub user_id: Uuid,
     pub org_id: Uuid,
@@ -175,7 +185,7 @@ pub struct Membership {
 }
 
 /// An invitation to join an org.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Invite {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -192,7 +202,7 @@ pub struct Invite {
 }
 
 /// An API key; only the SHA-256 of the raw key is kept.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ApiKey {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -200,7 +210,9 @@ pub struct ApiKey {
     pub name: String,
     pub environment: ApiKeyEnvironment,
     pub scopes: Vec<ApiKeyScope>,
-    pub allowed_project_ids: Vec<Uuid>,
+    /// The project allow-list (empty = all projects); `project_ids` on the wire, as the MCP
+    /// Guide documents it (the real API's stored column is `allowed_project_ids`).
+    pub project_ids: Vec<Uuid>,
     pub expires_at: Option<Ts>,
     /// Hex SHA-256 of the raw key.
     pub key_hash: String,
@@ -210,7 +222,7 @@ pub struct ApiKey {
 }
 
 /// A team of org members.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Team {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -237,7 +249,7 @@ pub struct Transition {
 }
 
 /// A workflow: statuses, transitions and enforcement.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Workflow {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -273,7 +285,7 @@ impl Workflow {
 }
 
 /// A labor rate row (immutable).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LaborRate {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -289,7 +301,7 @@ pub struct LaborRate {
 }
 
 /// A project.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Project {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -310,7 +322,7 @@ pub struct Project {
 }
 
 /// A user's membership in a project.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProjectMember {
     pub project_id: Uuid,
     pub user_id: Uuid,
@@ -319,7 +331,7 @@ pub struct ProjectMember {
 }
 
 /// A project label.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Label {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -336,7 +348,7 @@ pub struct Label {
 }
 
 /// A ticket as stored: labels are kept as ids and rendered as `LabelRef`s on output.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Ticket {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -365,7 +377,7 @@ pub struct Ticket {
 }
 
 /// A comment on a ticket.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Comment {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -378,7 +390,7 @@ pub struct Comment {
 }
 
 /// One entry of a ticket's change history.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Activity {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -392,7 +404,7 @@ pub struct Activity {
 }
 
 /// A sprint; `burndown` holds the series frozen at completion.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Sprint {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -413,7 +425,7 @@ pub struct Sprint {
 }
 
 /// A time entry.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TimeEntry {
     pub id: Uuid,
     pub org_id: Uuid,

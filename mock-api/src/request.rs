@@ -5,11 +5,12 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{Project, Ticket};
+use crate::model::{Problem, Project, Ticket};
 use crate::page::paginate;
 use crate::store::{Ref, Store, parse_project_ref, parse_ticket_ref, parse_uuid};
 use crate::values::{Day, Ts};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
@@ -249,11 +250,11 @@ impl<'a> Ctx<'a> {
         Ok(Some(self.store.find_ticket(caller.org_id, &r).map(|t| t.id)))
     }
 
-    /// The body as a field reader (an absent body reads as `{}`).
-    pub fn body(&self) -> ApiResult<Body> {
+    /// The body as a field reader (an absent body reads as `{}`); it borrows the parsed body.
+    pub fn body(&self) -> ApiResult<Body<'_>> {
         match &self.body {
             None => Ok(Body::new(Map::new())),
-            Some(Value::Object(m)) => Ok(Body::new(m.clone())),
+            Some(Value::Object(m)) => Ok(Body::of(m)),
             Some(_) => Err(ApiError::bad_request(
                 "malformed_json",
                 "body",
@@ -333,19 +334,30 @@ pub enum Mode {
     NotNull,
 }
 
-/// Reads the fields of a JSON object body, collecting every problem before failing.
-pub struct Body {
-    obj: Map<String, Value>,
+/// Reads the fields of a JSON object body, collecting every problem before failing. It borrows
+/// the request's parsed body (the body is parsed once and never copied); only a body built
+/// here, such as an empty one, is owned.
+pub struct Body<'a> {
+    obj: Cow<'a, Map<String, Value>>,
     seen: BTreeSet<String>,
-    errors: BTreeMap<String, &'static str>,
+    errors: BTreeMap<String, Problem>,
 }
 
 /// A value parser: the value or the problem token.
-pub type Parser<'p, T> = &'p dyn Fn(&Value) -> Result<T, &'static str>;
+pub type Parser<'p, T> = &'p dyn Fn(&Value) -> Result<T, Problem>;
 
-impl Body {
-    /// Wraps an object.
-    pub fn new(obj: Map<String, Value>) -> Body {
+impl<'a> Body<'a> {
+    /// Reads an owned object.
+    pub fn new(obj: Map<String, Value>) -> Body<'a> {
+        Body::from_cow(Cow::Owned(obj))
+    }
+
+    /// Reads a borrowed object (a request's parsed body, a seed record).
+    pub fn of(obj: &'a Map<String, Value>) -> Body<'a> {
+        Body::from_cow(Cow::Borrowed(obj))
+    }
+
+    fn from_cow(obj: Cow<'a, Map<String, Value>>) -> Body<'a> {
         Body {
             obj,
             seen: BTreeSet::new(),
@@ -359,7 +371,7 @@ impl Body {
     }
 
     /// Records a problem for a field (first problem wins).
-    pub fn error(&mut self, field: impl Into<String>, problem: &'static str) {
+    pub fn error(&mut self, field: impl Into<String>, problem: Problem) {
         self.errors.entry(field.into()).or_insert(problem);
     }
 
@@ -379,19 +391,19 @@ impl Body {
         match self.obj.get(name) {
             None => {
                 if mode == Mode::Required {
-                    self.error(name, "required");
+                    self.error(name, Problem::Required);
                 }
                 Patch::Absent
             }
             Some(Value::Null) => match mode {
                 Mode::Required => {
-                    self.error(name, "required");
+                    self.error(name, Problem::Required);
                     Patch::Absent
                 }
                 Mode::Optional => Patch::Absent,
                 Mode::Nullable => Patch::Clear,
                 Mode::NotNull => {
-                    self.error(name, "not_nullable");
+                    self.error(name, Problem::NotNullable);
                     Patch::Absent
                 }
             },
@@ -418,36 +430,42 @@ impl Body {
         for n in names {
             self.seen.insert(n.to_string());
             if self.obj.contains_key(*n) {
-                self.error(*n, "immutable");
+                self.error(*n, Problem::Immutable);
             }
         }
     }
 
-    /// Fails with every recorded problem plus `unknown_field` for every unread field.
-    pub fn finish(mut self) -> ApiResult<()> {
+    /// Every recorded problem plus `unknown_field` for every unread field, by field path.
+    pub fn problems(mut self) -> BTreeMap<String, Problem> {
         let unknown: Vec<String> = self.obj.keys().filter(|k| !self.seen.contains(*k)).cloned().collect();
         for k in unknown {
-            self.error(k, "unknown_field");
+            self.error(k, Problem::UnknownField);
         }
-        if self.errors.is_empty() {
+        self.errors
+    }
+
+    /// Fails with every recorded problem plus `unknown_field` for every unread field.
+    pub fn finish(self) -> ApiResult<()> {
+        let problems = self.problems();
+        if problems.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::validation(self.errors))
+            Err(ApiError::validation(problems))
         }
     }
 }
 
 /// Parser: a trimmed string of `min..=max` characters.
-pub fn string(min: usize, max: usize) -> impl Fn(&Value) -> Result<String, &'static str> {
+pub fn string(min: usize, max: usize) -> impl Fn(&Value) -> Result<String, Problem> {
     move |v| {
-        let s = v.as_str().ok_or("invalid_format")?.trim().to_string();
+        let s = v.as_str().ok_or(Problem::InvalidFormat)?.trim().to_string();
         let n = s.chars().count();
         if n == 0 && min > 0 {
-            Err("required")
+            Err(Problem::Required)
         } else if n < min {
-            Err("too_short")
+            Err(Problem::TooShort)
         } else if n > max {
-            Err("too_long")
+            Err(Problem::TooLong)
         } else {
             Ok(s)
         }
@@ -455,64 +473,64 @@ pub fn string(min: usize, max: usize) -> impl Fn(&Value) -> Result<String, &'sta
 }
 
 /// Parser: an enum by its wire spelling.
-pub fn enumv<E>(parse: fn(&str) -> Option<E>) -> impl Fn(&Value) -> Result<E, &'static str> {
+pub fn enumv<E>(parse: fn(&str) -> Option<E>) -> impl Fn(&Value) -> Result<E, Problem> {
     move |v| {
         v.as_str()
-            .ok_or("invalid_enum")
-            .and_then(|s| parse(s).ok_or("invalid_enum"))
+            .ok_or(Problem::InvalidEnum)
+            .and_then(|s| parse(s).ok_or(Problem::InvalidEnum))
     }
 }
 
 /// Parser: an integer in `lo..=hi`.
-pub fn int(lo: i64, hi: i64) -> impl Fn(&Value) -> Result<i64, &'static str> {
+pub fn int(lo: i64, hi: i64) -> impl Fn(&Value) -> Result<i64, Problem> {
     move |v| {
-        let n = v.as_i64().ok_or("invalid_format")?;
+        let n = v.as_i64().ok_or(Problem::InvalidFormat)?;
         if (lo..=hi).contains(&n) {
             Ok(n)
         } else {
-            Err("out_of_range")
+            Err(Problem::OutOfRange)
         }
     }
 }
 
 /// Parser: a boolean.
-pub fn boolean(v: &Value) -> Result<bool, &'static str> {
-    v.as_bool().ok_or("invalid_format")
+pub fn boolean(v: &Value) -> Result<bool, Problem> {
+    v.as_bool().ok_or(Problem::InvalidFormat)
 }
 
 /// Parser: a uuid.
-pub fn uuid(v: &Value) -> Result<Uuid, &'static str> {
-    v.as_str().and_then(parse_uuid).ok_or("invalid_format")
+pub fn uuid(v: &Value) -> Result<Uuid, Problem> {
+    v.as_str().and_then(parse_uuid).ok_or(Problem::InvalidFormat)
 }
 
 /// Parser: a `YYYY-MM-DD` date.
-pub fn date(v: &Value) -> Result<Day, &'static str> {
-    v.as_str().and_then(Day::parse).ok_or("invalid_format")
+pub fn date(v: &Value) -> Result<Day, Problem> {
+    v.as_str().and_then(Day::parse).ok_or(Problem::InvalidFormat)
 }
 
 /// Parser: an RFC 3339 timestamp.
-pub fn timestamp(v: &Value) -> Result<Ts, &'static str> {
-    v.as_str().and_then(Ts::parse).ok_or("invalid_format")
+pub fn timestamp(v: &Value) -> Result<Ts, Problem> {
+    v.as_str().and_then(Ts::parse).ok_or(Problem::InvalidFormat)
 }
 
 /// Parser: a project reference (uuid or key), unresolved.
-pub fn project_ref(v: &Value) -> Result<Ref, &'static str> {
-    v.as_str().and_then(parse_project_ref).ok_or("invalid_format")
+pub fn project_ref(v: &Value) -> Result<Ref, Problem> {
+    v.as_str().and_then(parse_project_ref).ok_or(Problem::InvalidFormat)
 }
 
 /// Parser: a ticket reference (uuid or key), unresolved.
-pub fn ticket_ref(v: &Value) -> Result<Ref, &'static str> {
-    v.as_str().and_then(parse_ticket_ref).ok_or("invalid_format")
+pub fn ticket_ref(v: &Value) -> Result<Ref, Problem> {
+    v.as_str().and_then(parse_ticket_ref).ok_or(Problem::InvalidFormat)
 }
 
 /// Parser: an array of uuids (`duplicate_item` on repeats).
-pub fn uuid_list(v: &Value) -> Result<Vec<Uuid>, &'static str> {
-    let arr = v.as_array().ok_or("invalid_format")?;
+pub fn uuid_list(v: &Value) -> Result<Vec<Uuid>, Problem> {
+    let arr = v.as_array().ok_or(Problem::InvalidFormat)?;
     let mut out = Vec::with_capacity(arr.len());
     for x in arr {
         let id = uuid(x)?;
         if out.contains(&id) {
-            return Err("duplicate_item");
+            return Err(Problem::DuplicateItem);
         }
         out.push(id);
     }
@@ -520,20 +538,20 @@ pub fn uuid_list(v: &Value) -> Result<Vec<Uuid>, &'static str> {
 }
 
 /// Parser: a plain JSON object.
-pub fn object(v: &Value) -> Result<Map<String, Value>, &'static str> {
-    v.as_object().cloned().ok_or("invalid_format")
+pub fn object(v: &Value) -> Result<Map<String, Value>, Problem> {
+    v.as_object().cloned().ok_or(Problem::InvalidFormat)
 }
 
 /// A simple, permissive email check: one `@`, non-empty parts, ≤ 254 chars; lower-cased.
-pub fn email(v: &Value) -> Result<String, &'static str> {
-    let s = v.as_str().ok_or("invalid_format")?.trim();
+pub fn email(v: &Value) -> Result<String, Problem> {
+    let s = v.as_str().ok_or(Problem::InvalidFormat)?.trim();
     let n = s.chars().count();
     let parts: Vec<&str> = s.split('@').collect();
     if n == 0 {
-        return Err("required");
+        return Err(Problem::Required);
     }
     if n > 254 || parts.len() != 2 || parts[0].is_empty() || parts[1].is_empty() || s.contains(char::is_whitespace) {
-        return Err("invalid_format");
+        return Err(Problem::InvalidFormat);
     }
     Ok(s.to_lowercase())
 }

@@ -1,26 +1,22 @@
-//! [`MockAlloy`]: the running mock. One wiremock `MockServer` on a loopback port, one stateful
-//! responder mounted at the lowest priority that routes every request through
-//! [`crate::routes::handle`]. Scoped faults are checked by that same responder before routing;
-//! a [`FaultGuard`] removes its fault when dropped. (They are not separate wiremock mocks:
-//! wiremock 0.6.5 re-sorts its mocks per request but deactivates scoped ones by their old
-//! position, so dropping a guard could switch off the stateful responder instead.) The
-//! journal records every request the mock received.
+//! [`MockAlloy`]: the running mock. One HTTP server ([`crate::http`]) on a loopback port whose
+//! handler checks the faults in force ([`crate::fault`]) and otherwise routes the request
+//! through [`crate::routes::handle`] with the store locked; a [`FaultGuard`] removes its fault
+//! when dropped. The bounded [`Journal`] records what the mock received. An optional admin
+//! listener ([`crate::admin`]) on another address controls faults and the journal over HTTP.
 
+use crate::fault::{Fault, FaultKind, Faults};
+use crate::http::{Answer, Received, Response, Server};
+use crate::journal::{Journal, JournalEntry, JournalLimits, JournalStats};
 use crate::model::OrgRole;
-use crate::routes::{RawRequest, Route, all_routes, handle};
+use crate::routes::{RawRequest, Routes, all_routes, handle};
 use crate::seed::{Seed, SeedKeys};
 use crate::store::{RegistrationMode, Settings, Store};
 use crate::values::{Clock, DEFAULT_FIXED_NOW, Ts};
 use parking_lot::Mutex;
-use serde::Serialize;
-use serde_json::Value;
-use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use wiremock::matchers::path_regex;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// How to start a mock.
 #[derive(Clone, Debug)]
@@ -41,8 +37,11 @@ pub struct MockOptions {
     pub auth_rate_limit_per_minute: u32,
     /// Registration mode.
     pub registration: RegistrationMode,
-    /// How many journal entries to keep (oldest dropped first).
-    pub journal_capacity: usize,
+    /// How much of what it received the mock keeps in its journal.
+    pub journal: JournalLimits,
+    /// Where to serve the admin listener (faults and journal over HTTP, see [`crate::admin`]);
+    /// `None` (the default) = no listener. It must differ from the API's address.
+    pub admin_bind: Option<SocketAddr>,
 }
 
 impl Default for MockOptions {
@@ -56,7 +55,8 @@ impl Default for MockOptions {
             rate_limit_per_minute: 0,
             auth_rate_limit_per_minute: 0,
             registration: RegistrationMode::InviteOnly,
-            journal_capacity: 100_000,
+            journal: JournalLimits::default(),
+            admin_bind: None,
         }
     }
 }
@@ -83,258 +83,105 @@ pub fn default_seed_dir() -> PathBuf {
         .join("seed")
 }
 
-/// One request the mock received.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct JournalEntry {
-    /// Method.
-    pub method: String,
-    /// Path.
-    pub path: String,
-    /// Query pairs in order.
-    pub query: Vec<(String, String)>,
-    /// The first 15 characters of the bearer token (an API key's public prefix), if any.
-    pub token_prefix: Option<String>,
-    /// JSON body (or the body as a string when it was not JSON).
-    pub body: Option<Value>,
-    /// Status the mock answered (`None` for a dropped connection).
-    pub status: Option<u16>,
-}
-
-struct Shared {
+/// Everything the handler and the handle share.
+pub(crate) struct Shared {
     store: Mutex<Store>,
-    routes: Vec<Route>,
-    journal: Mutex<VecDeque<JournalEntry>>,
-    journal_capacity: usize,
-    /// Active faults, newest first; each guard removes its own entry by id.
-    faults: Mutex<Vec<ActiveFault>>,
-    next_fault_id: std::sync::atomic::AtomicU64,
+    routes: Routes,
+    pub(crate) journal: Mutex<Journal>,
+    pub(crate) faults: Mutex<Faults>,
 }
 
-/// A fault in force: its id (for the guard), its rule, and how many hits it has left.
-struct ActiveFault {
-    id: u64,
-    fault: Fault,
-    remaining: Option<u64>,
-}
-
-impl Shared {
-    fn record(&self, entry: JournalEntry) {
-        let mut j = self.journal.lock();
-        if j.len() >= self.journal_capacity {
-            j.pop_front();
-        }
-        j.push_back(entry);
-    }
-
-    fn serve(&self, request: &Request, delay: Option<Duration>) -> ResponseTemplate {
-        let raw = to_raw(request);
-        let resp = {
-            let mut store = self.store.lock();
-            handle(&mut store, &self.routes, &raw)
-        };
-        self.record(journal_entry(&raw, Some(resp.status)));
-        let mut t = ResponseTemplate::new(resp.status);
-        for (k, v) in &resp.headers {
-            t = t.append_header(k.as_str(), v.as_str());
-        }
-        if let Some(ct) = resp.content_type {
-            t = t.set_body_raw(resp.body, ct);
-        }
-        if let Some(d) = delay {
-            t = t.set_delay(d);
-        }
-        t
-    }
-}
-
-fn to_raw(request: &Request) -> RawRequest {
-    let headers: BTreeMap<String, String> = request
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_ascii_lowercase(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+/// The request as the pipeline reads it; the body is borrowed, never copied.
+fn raw(r: &Received) -> RawRequest<'_> {
     RawRequest {
-        method: request.method.as_str().to_ascii_uppercase(),
-        path: request.url.path().to_string(),
-        query: request
-            .url
-            .query_pairs()
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect(),
-        headers,
-        body: request.body.clone(),
+        method: r.method.clone(),
+        path: r.path.clone(),
+        query: r.query.clone(),
+        headers: r.headers.clone(),
+        body: &r.body,
+        body_len: r.body_len,
     }
 }
 
-fn journal_entry(raw: &RawRequest, status: Option<u16>) -> JournalEntry {
-    let token_prefix = raw.headers.get("authorization").and_then(|h| {
-        h.split_once(' ')
-            .map(|(_, t)| t.trim().chars().take(15).collect::<String>())
-    });
-    let body = if raw.body.is_empty() {
-        None
-    } else {
-        Some(
-            serde_json::from_slice(&raw.body)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw.body).into_owned())),
-        )
-    };
-    JournalEntry {
-        method: raw.method.clone(),
-        path: raw.path.clone(),
-        query: raw.query.clone(),
-        token_prefix,
-        body,
+/// A JSON response with an error envelope.
+fn json_response(status: u16, headers: Vec<(String, String)>, body: &serde_json::Value) -> Response {
+    let mut headers = headers;
+    headers.push(("Content-Type".into(), "application/json".into()));
+    Response {
         status,
+        headers,
+        body: serde_json::to_vec(body).unwrap_or_default(),
     }
 }
-
-struct Stateful(Arc<Shared>);
-
-impl Respond for Stateful {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        match self.0.take_fault(request) {
-            Some(kind) => self.0.apply_fault(request, &kind),
-            None => self.0.serve(request, None),
-        }
-    }
-}
-
-/// What a fault does to the requests it matches.
-#[derive(Clone, Debug)]
-pub enum FaultKind {
-    /// Answer with this status and an error envelope, without touching state.
-    Status(u16),
-    /// Handle the request normally, but answer only after the delay.
-    Delay(Duration),
-    /// Answer 200 with a body that is not JSON.
-    MalformedBody,
-    /// Close the connection without answering.
-    DropConnection,
-    /// Answer 429 `rate_limited` with `Retry-After: secs`.
-    RateLimited {
-        /// Seconds in `Retry-After`.
-        retry_after: u64,
-    },
-}
-
-/// A scoped fault: which requests it hits and what it does.
-#[derive(Clone, Debug)]
-pub struct Fault {
-    kind: FaultKind,
-    method: Option<String>,
-    path: PathRule,
-    times: Option<u64>,
-}
-
-#[derive(Clone, Debug)]
-enum PathRule {
-    Any,
-    Prefix(String),
-    Exact(String),
-}
-
-impl Fault {
-    /// A fault hitting every request.
-    pub fn new(kind: FaultKind) -> Fault {
-        Fault {
-            kind,
-            method: None,
-            path: PathRule::Any,
-            times: None,
-        }
-    }
-
-    /// Only requests with this method.
-    pub fn method(mut self, m: &str) -> Fault {
-        self.method = Some(m.to_ascii_uppercase());
-        self
-    }
-
-    /// Only requests whose path starts with `prefix`.
-    pub fn path_prefix(mut self, prefix: &str) -> Fault {
-        self.path = PathRule::Prefix(prefix.to_string());
-        self
-    }
-
-    /// Only requests whose path equals `path`.
-    pub fn path(mut self, path: &str) -> Fault {
-        self.path = PathRule::Exact(path.to_string());
-        self
-    }
-
-    /// At most `n` requests; after that the mock behaves normally again.
-    pub fn times(mut self, n: u64) -> Fault {
-        self.times = Some(n);
-        self
-    }
-
-    fn matches(&self, method: &str, path: &str) -> bool {
-        let method_ok = self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method));
-        let path_ok = match &self.path {
-            PathRule::Any => true,
-            PathRule::Prefix(p) => path.starts_with(p.as_str()),
-            PathRule::Exact(p) => path == p,
-        };
-        method_ok && path_ok
-    }
-}
-
-/// Marker payload used to unwind a connection task without invoking the panic hook.
-struct DroppedConnection;
 
 impl Shared {
-    /// The newest active fault matching the request, counting one hit against it.
-    fn take_fault(&self, request: &Request) -> Option<FaultKind> {
-        let mut faults = self.faults.lock();
-        let method = request.method.as_str();
-        let path = request.url.path();
-        let pos = faults
-            .iter()
-            .position(|f| f.remaining != Some(0) && f.fault.matches(method, path))?;
-        let f = &mut faults[pos];
-        if let Some(n) = f.remaining.as_mut() {
-            *n -= 1;
+    /// The shared state of a mock over `store`.
+    pub(crate) fn new(store: Store, journal: JournalLimits) -> Shared {
+        Shared {
+            store: Mutex::new(store),
+            routes: all_routes(),
+            journal: Mutex::new(Journal::new(journal)),
+            faults: Mutex::new(Faults::default()),
         }
-        Some(f.fault.kind.clone())
     }
 
-    fn apply_fault(&self, request: &Request, kind: &FaultKind) -> ResponseTemplate {
-        let raw = to_raw(request);
-        match kind {
-            FaultKind::Delay(d) => self.serve(request, Some(*d)),
-            FaultKind::Status(s) => {
-                self.record(journal_entry(&raw, Some(*s)));
+    /// Answers one request of the API: a fault in force, or the stateful pipeline.
+    fn answer(&self, req: Received) -> Answer {
+        let raw = raw(&req);
+        let fault = self.faults.lock().take(&raw.method, &raw.path);
+        let (answer, status) = match fault {
+            None => {
+                let r = self.serve(&raw);
+                let status = r.status;
+                (Answer::Respond(r, None), Some(status))
+            }
+            Some(FaultKind::Delay(d)) => {
+                let r = self.serve(&raw);
+                let status = r.status;
+                (Answer::Respond(r, Some(d)), Some(status))
+            }
+            Some(FaultKind::Status(s)) => {
                 let (code, msg) = match s {
                     500 => ("internal", "injected internal error"),
                     502..=504 => ("unavailable", "injected upstream unavailability"),
                     _ => ("injected", "injected fault"),
                 };
-                let e = crate::error::ApiError::new(*s, code, msg, Default::default());
-                ResponseTemplate::new(*s).set_body_json(e.body())
+                let e = crate::error::ApiError::new(s, code, msg, Default::default());
+                (Answer::Respond(json_response(s, Vec::new(), &e.body()), None), Some(s))
             }
-            FaultKind::MalformedBody => {
-                self.record(journal_entry(&raw, Some(200)));
-                ResponseTemplate::new(200).set_body_raw(b"{\"items\": [tru".to_vec(), "application/json")
+            Some(FaultKind::MalformedBody) => {
+                let r = Response {
+                    status: 200,
+                    headers: vec![("Content-Type".into(), "application/json".into())],
+                    body: b"{\"items\": [tru".to_vec(),
+                };
+                (Answer::Respond(r, None), Some(200))
             }
-            FaultKind::RateLimited { retry_after } => {
-                self.record(journal_entry(&raw, Some(429)));
-                let e = crate::error::ApiError::rate_limited(*retry_after as i64);
-                ResponseTemplate::new(429)
-                    .insert_header("Retry-After", retry_after.to_string().as_str())
-                    .set_body_json(e.body())
+            Some(FaultKind::RateLimited { retry_after }) => {
+                let e = crate::error::ApiError::rate_limited(retry_after as i64);
+                let headers = vec![("Retry-After".to_string(), retry_after.to_string())];
+                (Answer::Respond(json_response(429, headers, &e.body()), None), Some(429))
             }
-            FaultKind::DropConnection => {
-                self.record(journal_entry(&raw, None));
-                // `resume_unwind` skips the panic hook: the connection task ends quietly and
-                // hyper closes the socket without a response. The mock keeps serving.
-                std::panic::resume_unwind(Box::new(DroppedConnection))
-            }
+            Some(FaultKind::DropConnection) => (Answer::Drop, None),
+        };
+        self.journal.lock().record(&raw, status);
+        answer
+    }
+
+    /// The stateful pipeline, with the store locked for the whole request.
+    fn serve(&self, raw: &RawRequest<'_>) -> Response {
+        let resp = {
+            let mut store = self.store.lock();
+            handle(&mut store, &self.routes, raw)
+        };
+        let mut headers = resp.headers;
+        if let Some(ct) = resp.content_type {
+            headers.push(("Content-Type".into(), ct.into()));
+        }
+        Response {
+            status: resp.status,
+            headers,
+            body: resp.body,
         }
     }
 }
@@ -347,13 +194,14 @@ pub struct FaultGuard {
 
 impl Drop for FaultGuard {
     fn drop(&mut self) {
-        self.shared.faults.lock().retain(|f| f.id != self.id);
+        self.shared.faults.lock().remove(self.id);
     }
 }
 
-/// A running mock Alloy API.
+/// A running mock Alloy API; dropping it stops the server and the admin listener.
 pub struct MockAlloy {
-    server: MockServer,
+    server: Server,
+    admin: Option<Server>,
     shared: Arc<Shared>,
     keys: SeedKeys,
 }
@@ -371,6 +219,10 @@ impl MockAlloy {
 
     /// Starts a mock with the given options.
     pub async fn start_with(opts: MockOptions) -> anyhow::Result<MockAlloy> {
+        opts.journal.validate().map_err(anyhow::Error::msg)?;
+        if let (Some(api), Some(admin)) = (opts.bind, opts.admin_bind) {
+            crate::admin::check_apart(admin, api)?;
+        }
         let clock = if opts.deterministic {
             let now = opts.fixed_now.or_else(|| Ts::parse(DEFAULT_FIXED_NOW)).unwrap_or(Ts(0));
             Clock::Fixed(now)
@@ -389,37 +241,42 @@ impl MockAlloy {
             (None, Some(dir)) => Seed::load_dir(dir)?.apply(&mut store)?,
             (None, None) => SeedKeys::default(),
         };
-        let shared = Arc::new(Shared {
-            store: Mutex::new(store),
-            routes: all_routes(),
-            journal: Mutex::new(VecDeque::new()),
-            journal_capacity: opts.journal_capacity.max(1),
-            faults: Mutex::new(Vec::new()),
-            next_fault_id: std::sync::atomic::AtomicU64::new(1),
-        });
-        let mut builder = MockServer::builder().disable_request_recording();
+        let shared = Arc::new(Shared::new(store, opts.journal));
+        if let Some(c) = shared.routes.conflicts().first() {
+            anyhow::bail!("the mock's route table is inconsistent ({c}); this is a bug in alloy-mock-api");
+        }
         let addr = opts.bind.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
         let listener = std::net::TcpListener::bind(addr)
             .map_err(|e| anyhow::anyhow!("cannot bind the mock API to {addr}: {e}"))?;
-        builder = builder.listener(listener);
-        let server = builder.start().await;
-        Mock::given(path_regex("^/"))
-            .respond_with(Stateful(shared.clone()))
-            .with_priority(u8::MAX)
-            .named("alloy stateful API")
-            .mount(&server)
-            .await;
-        Ok(MockAlloy { server, shared, keys })
+        let api_addr = listener.local_addr()?;
+        let admin = match opts.admin_bind {
+            None => None,
+            Some(a) => Some(crate::admin::start(a, api_addr, shared.clone())?),
+        };
+        let handler_shared = shared.clone();
+        let server = Server::start(listener, Arc::new(move |req| handler_shared.answer(req)))
+            .map_err(|e| anyhow::anyhow!("cannot start the mock API on {api_addr}: {e}"))?;
+        Ok(MockAlloy {
+            server,
+            admin,
+            shared,
+            keys,
+        })
     }
 
     /// Base URL, e.g. `http://127.0.0.1:41234`.
     pub fn base_url(&self) -> String {
-        self.server.uri()
+        format!("http://{}", self.server.address())
     }
 
     /// Bound socket address.
     pub fn address(&self) -> SocketAddr {
-        *self.server.address()
+        self.server.address()
+    }
+
+    /// The admin listener's address, when one was asked for ([`MockOptions::admin_bind`]).
+    pub fn admin_address(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().map(Server::address)
     }
 
     /// The seeded API keys.
@@ -432,14 +289,19 @@ impl MockAlloy {
         self.keys.for_role(role)
     }
 
-    /// Every request received so far (oldest first).
+    /// Every request the journal still holds (oldest first; see [`MockOptions::journal`]).
     pub fn journal(&self) -> Vec<JournalEntry> {
-        self.shared.journal.lock().iter().cloned().collect()
+        self.shared.journal.lock().entries()
     }
 
     /// Returns and clears the journal.
     pub fn take_journal(&self) -> Vec<JournalEntry> {
-        self.shared.journal.lock().drain(..).collect()
+        self.shared.journal.lock().take()
+    }
+
+    /// How full the journal is: entries, accounted bytes, evictions and truncations.
+    pub fn journal_stats(&self) -> JournalStats {
+        self.shared.journal.lock().stats()
     }
 
     /// Runs `f` with the store locked (for assertions and test setup).
@@ -463,18 +325,10 @@ impl MockAlloy {
         }
     }
 
-    /// Activates a fault until the returned guard is dropped. Faults live in the mock's own
-    /// responder (not as wiremock mocks), newest first, so guards can end in any order.
+    /// Activates a fault until the returned guard is dropped. Faults are checked newest first,
+    /// so guards can end in any order.
     pub async fn fault(&self, fault: Fault) -> FaultGuard {
-        let id = self
-            .shared
-            .next_fault_id
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let remaining = fault.times;
-        self.shared
-            .faults
-            .lock()
-            .insert(0, ActiveFault { id, fault, remaining });
+        let id = self.shared.faults.lock().add(fault);
         FaultGuard {
             shared: self.shared.clone(),
             id,

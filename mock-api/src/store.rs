@@ -395,7 +395,7 @@ impl Store {
         name: &str,
         raw: &str,
         scopes: Vec<ApiKeyScope>,
-        allowed_project_ids: Vec<Uuid>,
+        project_ids: Vec<Uuid>,
         expires_at: Option<Ts>,
     ) -> Uuid {
         let now = self.now();
@@ -414,7 +414,7 @@ impl Store {
                 name: name.to_string(),
                 environment,
                 scopes,
-                allowed_project_ids,
+                project_ids,
                 expires_at,
                 key_hash: sha256_hex(raw),
                 key_prefix: raw.chars().take(15).collect(),

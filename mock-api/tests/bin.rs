@@ -29,6 +29,10 @@ fn command(args: &[&str]) -> Command {
         "ALLOY_RATE_LIMIT_PER_MINUTE",
         "ALLOY_AUTH_RATE_LIMIT_PER_MINUTE",
         "ALLOY_REGISTRATION",
+        "ALLOY_MOCK_JOURNAL_MAX_ENTRIES",
+        "ALLOY_MOCK_JOURNAL_MAX_BYTES",
+        "ALLOY_MOCK_JOURNAL_MAX_BODY_BYTES",
+        "ALLOY_MOCK_ADMIN_BIND",
     ] {
         cmd.env_remove(var);
     }
@@ -236,6 +240,52 @@ async fn the_binary_serves_the_seed_and_a_member_creates_a_project_and_a_ticket(
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
+#[tokio::test]
+async fn the_guides_api_key_curl_answers_201_with_the_documented_fields() {
+    // MCP Guide, Quick Start step 3, against `alloy-mock-api serve` instead of `alloy serve`:
+    // curl -X POST $BASE/api/v1/api-keys -H "Authorization: Bearer $TOKEN" \
+    //      -H "Content-Type: application/json" -d '{"name": "MCP Server", "scopes": ["read", "write"]}'
+    let running = Running::start(&mut command(&["serve", "--bind", "127.0.0.1:0"]));
+    let http = reqwest::Client::new();
+    let (status, key) = call(
+        &http,
+        reqwest::Method::POST,
+        format!("{}/api/v1/api-keys", running.url),
+        OWNER_KEY,
+        Some(json!({"name": "MCP Server", "scopes": ["read", "write"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{key}");
+    for field in [
+        "id",
+        "name",
+        "key",
+        "key_prefix",
+        "scopes",
+        "project_ids",
+        "created_at",
+        "expires_at",
+    ] {
+        assert!(key.get(field).is_some(), "documented field {field} missing: {key}");
+    }
+    assert_eq!(
+        (key["name"].clone(), key["scopes"].clone(), key["project_ids"].clone()),
+        (json!("MCP Server"), json!(["read", "write"]), json!([]))
+    );
+    let raw = key["key"].as_str().expect("the key is shown once").to_string();
+    let (status, me) = call(
+        &http,
+        reqwest::Method::GET,
+        format!("{}/api/v1/auth/me", running.url),
+        &raw,
+        None,
+    )
+    .await;
+    assert_eq!((status, me["role"].clone()), (200, json!("Owner")), "{me}");
+    running.signal("TERM");
+    assert_eq!(running.wait().0.code(), Some(0));
+}
+
 #[test]
 fn ctrl_c_stops_the_binary_cleanly() {
     // Live clock and random ids: the bundled seed loads outside deterministic mode too.
@@ -339,4 +389,132 @@ fn a_port_in_use_exits_1_with_a_clear_message() {
     assert!(stderr.contains("cannot bind") && stderr.contains(&addr), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     drop(taken);
+}
+
+#[test]
+fn journal_limits_that_cannot_work_together_exit_1_in_one_line() {
+    let (status, stderr) = run_to_exit(&[
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--journal-max-bytes",
+        "1KiB",
+        "--journal-max-body-bytes",
+        "4KiB",
+    ]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("--journal-max-body-bytes"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+}
+
+#[test]
+fn a_bad_flag_value_exits_1_in_one_line_naming_the_flag() {
+    let (status, stderr) = run_to_exit(&["serve", "--bind", "127.0.0.1:0", "--journal-max-bytes", "lots"]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--journal-max-bytes") && stderr.contains("lots"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn serve_help_shows_the_fault_controls() {
+    let out = command(&["serve", "--help"]).output().expect("runs");
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for part in [
+        "--admin-bind <ADDR>",
+        "POST   /faults",
+        "\"kind\": \"rate_limited\", \"retry_after\": 30",
+        "drop_connection",
+        "malformed_body",
+        "\"delay_ms\"",
+        "DELETE /journal",
+        "--journal-max-body-bytes",
+    ] {
+        assert!(help.contains(part), "{part} missing from serve --help:\n{help}");
+    }
+}
+
+#[tokio::test]
+async fn the_binary_injects_faults_and_shows_its_journal_through_the_admin_listener() {
+    let running = Running::start(&mut command(&[
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--admin-bind",
+        "127.0.0.1:0",
+    ]));
+    let admin = running
+        .banner
+        .iter()
+        .find_map(|l| l.strip_prefix("# Admin (faults, journal): "))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("the banner names the admin listener")
+        .to_string();
+    assert_ne!(admin, running.url, "never on the API's port");
+    let http = reqwest::Client::new();
+    // As the README's curl does it: no Content-Type.
+    let r = http
+        .post(format!("{admin}/faults"))
+        .body(r#"{"kind": "status", "status": 503, "path": "/api/v1/auth/me", "times": 1}"#)
+        .send()
+        .await
+        .expect("admin answers");
+    assert_eq!(r.status().as_u16(), 201);
+    let me = format!("{}/api/v1/auth/me", running.url);
+    let (status, body) = call(&http, reqwest::Method::GET, me.clone(), MEMBER_KEY, None).await;
+    assert_eq!((status, body["error"]["code"].clone()), (503, json!("unavailable")));
+    let (status, _) = call(&http, reqwest::Method::GET, me.clone(), MEMBER_KEY, None).await;
+    assert_eq!(status, 200, "the fault was used up");
+    let r = http
+        .post(format!("{admin}/faults"))
+        .body(r#"{"kind": "rate_limited", "retry_after": 7}"#)
+        .send()
+        .await
+        .expect("admin answers");
+    assert_eq!(r.status().as_u16(), 201);
+    let r = http.get(&me).bearer_auth(MEMBER_KEY).send().await.expect("answer");
+    assert_eq!(r.status().as_u16(), 429);
+    assert_eq!(r.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("7"));
+    let cleared: Value = http
+        .delete(format!("{admin}/faults"))
+        .send()
+        .await
+        .expect("admin answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(cleared, json!({"removed": 1}));
+    let journal: Value = http
+        .delete(format!("{admin}/journal"))
+        .send()
+        .await
+        .expect("admin answers")
+        .json()
+        .await
+        .expect("json");
+    let statuses: Vec<Value> = journal["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["status"].clone())
+        .collect();
+    assert_eq!(statuses, [json!(503), json!(200), json!(429)]);
+    running.signal("TERM");
+    assert_eq!(running.wait().0.code(), Some(0));
+}
+
+#[test]
+fn an_admin_listener_on_the_apis_address_exits_1_in_one_line() {
+    // Refused before anything is bound, so the port number needs to be free for nothing.
+    let (status, stderr) = run_to_exit(&["serve", "--bind", "127.0.0.1:3977", "--admin-bind", "0.0.0.0:3977"]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot share the API's address") && stderr.contains("--admin-bind"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
 }

@@ -1246,7 +1246,7 @@ fn access_review(a: &Args<'_>) -> Recipe {
             ),
             step(
                 "list_api_keys",
-                "`all` = true, `limit` = 200. Flag keys without `expires_at`, keys with empty `allowed_project_ids` \
+                "`all` = true, `limit` = 200. Flag keys without `expires_at`, keys with empty `project_ids` \
                  (every project), keys with the `write` scope, keys never used (`last_used_at` null) and keys of \
                  users who are no longer members.",
             ),

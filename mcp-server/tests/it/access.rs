@@ -247,7 +247,7 @@ async fn create_api_key_returns_the_secret_once_with_its_limits() {
             json!({
                 "name": "CI reader",
                 "scopes": ["read"],
-                "allowed_project_ids": ["web"],
+                "project_ids": ["web"],
                 "expires_at": "2027-01-01T00:00:00Z",
                 "environment": "live",
             }),
@@ -259,7 +259,7 @@ async fn create_api_key_returns_the_secret_once_with_its_limits() {
     assert_eq!(k["scopes"], json!(["read"]));
     assert_eq!(k["user_id"], json!(s.api.user(OrgRole::Owner)));
     let web = s.mcp.call_ok("get_project", json!({"project_id": "WEB"})).await;
-    assert_eq!(k["allowed_project_ids"], json!([web["id"]]));
+    assert_eq!(k["project_ids"], json!([web["id"]]));
     assert_eq!(k["expires_at"], json!("2027-01-01T00:00:00.000Z"));
 }
 
@@ -303,7 +303,7 @@ async fn list_api_keys_lists_own_keys_or_every_key_of_the_org() {
         .journal()
         .into_iter()
         .rev()
-        .find(|e| e.method == "GET" && e.path == "/api/v1/auth/api-keys")
+        .find(|e| e.method == "GET" && e.path == "/api/v1/api-keys")
         .expect("listed");
     assert!(
         e.query.contains(&("all".to_string(), "true".to_string())),
@@ -335,7 +335,7 @@ async fn delete_api_key_revokes_a_key_and_then_reports_not_found() {
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_api_key_reports_another_users_key_as_forbidden_for_a_member() {
     let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
-    let (status, owners) = s.api.send("GET", "/api/v1/auth/api-keys", None).await;
+    let (status, owners) = s.api.send("GET", "/api/v1/api-keys", None).await;
     assert_eq!(status, 200, "{owners}");
     let owner_key = owners["items"][0]["id"].as_str().expect("owner key id").to_string();
     let e = s.mcp.call_err("delete_api_key", json!({"api_key_id": owner_key})).await;

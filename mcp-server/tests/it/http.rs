@@ -56,7 +56,7 @@ where
 /// Creates an API key for the seeded Owner: `(raw key, id)`.
 async fn new_key(mock: &MockAlloy, name: &str) -> (String, String) {
     let r = client()
-        .post(format!("{}/api/v1/auth/api-keys", mock.base_url()))
+        .post(format!("{}/api/v1/api-keys", mock.base_url()))
         .bearer_auth(mock.key(OrgRole::Owner))
         .json(&json!({"name": name}))
         .send()
@@ -72,7 +72,7 @@ async fn new_key(mock: &MockAlloy, name: &str) -> (String, String) {
 
 async fn revoke(mock: &MockAlloy, id: &str) {
     let r = client()
-        .delete(format!("{}/api/v1/auth/api-keys/{id}", mock.base_url()))
+        .delete(format!("{}/api/v1/api-keys/{id}", mock.base_url()))
         .bearer_auth(mock.key(OrgRole::Owner))
         .send()
         .await

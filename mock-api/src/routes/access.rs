@@ -1,6 +1,7 @@
-//! Who may act where: API keys (contract §4.1 #9–#11), organizations (#12–#15), org members
-//! (#16–#18) and invites (#19–#22). Raw API keys and invite codes are shown once, in the create
-//! response; only a key's SHA-256 is kept. Removing a member cascades to their project and
+//! Who may act where: API keys (contract §4.1 #9–#11, at the MCP Guide's documented
+//! `/api/v1/api-keys`), organizations (#12–#15), org members (#16–#18) and invites (#19–#22).
+//! Raw API keys and invite codes are shown once, in the create response; only a key's SHA-256
+//! is kept. Removing a member cascades to their project and
 //! team memberships and their API keys in that org; the last Owner of an org is protected.
 
 use super::Route;
@@ -9,7 +10,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::*;
 use crate::page::{asc_i, asc_s};
-use crate::request::{Ctx, Mode, Reply, email, enumv, int, project_ref, string, timestamp};
+use crate::request::{Body, Ctx, Mode, Reply, email, enumv, int, project_ref, string, timestamp};
 use crate::store::{Ref, Store};
 use crate::values::Ts;
 use serde_json::{Value, json};
@@ -18,9 +19,9 @@ use uuid::Uuid;
 /// The routes of this file.
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::new("POST", "/api/v1/auth/api-keys", create_api_key),
-        Route::new("GET", "/api/v1/auth/api-keys", list_api_keys),
-        Route::new("DELETE", "/api/v1/auth/api-keys/{api_key_id}", delete_api_key),
+        Route::new("POST", "/api/v1/api-keys", create_api_key),
+        Route::new("GET", "/api/v1/api-keys", list_api_keys),
+        Route::new("DELETE", "/api/v1/api-keys/{api_key_id}", delete_api_key),
         Route::new("POST", "/api/v1/orgs", create_org),
         Route::new("GET", "/api/v1/orgs", list_orgs),
         Route::new("GET", "/api/v1/orgs/{org_id}", get_org),
@@ -37,27 +38,28 @@ pub fn routes() -> Vec<Route> {
 
 // ----- API keys ------------------------------------------------------------------------------
 
-/// An API key as the API returns it; `raw` is the key itself, only given on creation.
+/// An API key as the API returns it; `raw` is the key itself, only given on creation. The
+/// allow-list is `project_ids`, the name the MCP Guide documents.
 fn api_key_json(k: &ApiKey, raw: Option<&str>) -> Value {
     json!({
         "id": k.id, "org_id": k.org_id, "user_id": k.user_id, "name": k.name,
-        "environment": k.environment, "scopes": k.scopes, "allowed_project_ids": k.allowed_project_ids,
+        "environment": k.environment, "scopes": k.scopes, "project_ids": k.project_ids,
         "expires_at": k.expires_at, "key": raw, "key_prefix": k.key_prefix,
         "last_used_at": k.last_used_at, "created_at": k.created_at,
     })
 }
 
 /// Parser: a non-empty list of scopes without repeats, normalised (`write` implies `read`).
-fn scopes(v: &Value) -> Result<Vec<ApiKeyScope>, &'static str> {
-    let arr = v.as_array().ok_or("invalid_format")?;
+fn scopes(v: &Value) -> Result<Vec<ApiKeyScope>, Problem> {
+    let arr = v.as_array().ok_or(Problem::InvalidFormat)?;
     if arr.is_empty() {
-        return Err("too_short");
+        return Err(Problem::TooShort);
     }
     let mut out = Vec::new();
     for x in arr {
-        let s = x.as_str().and_then(ApiKeyScope::parse).ok_or("invalid_enum")?;
+        let s = x.as_str().and_then(ApiKeyScope::parse).ok_or(Problem::InvalidEnum)?;
         if out.contains(&s) {
-            return Err("duplicate_item");
+            return Err(Problem::DuplicateItem);
         }
         out.push(s);
     }
@@ -69,32 +71,70 @@ fn scopes(v: &Value) -> Result<Vec<ApiKeyScope>, &'static str> {
 }
 
 /// Parser: a list of project references without repeated strings (resolved later).
-fn project_refs(v: &Value) -> Result<Vec<(String, Ref)>, &'static str> {
-    let arr = v.as_array().ok_or("invalid_format")?;
+fn project_refs(v: &Value) -> Result<Vec<(String, Ref)>, Problem> {
+    let arr = v.as_array().ok_or(Problem::InvalidFormat)?;
     let mut out: Vec<(String, Ref)> = Vec::with_capacity(arr.len());
     for x in arr {
         let r = project_ref(x)?;
         let raw = x.as_str().unwrap_or_default().to_string();
         if out.iter().any(|(s, _)| *s == raw) {
-            return Err("duplicate_item");
+            return Err(Problem::DuplicateItem);
         }
         out.push((raw, r));
     }
     Ok(out)
 }
 
-fn create_api_key(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
+/// Reads the key's project allow-list: `project_ids` (the documented name) or its input alias
+/// `allowed_project_ids` (the stored column's name, which older clients send). Both at once is
+/// ambiguous: `allowed_project_ids: duplicate_item`. Returns the field name the caller used, so
+/// a later `invalid_reference` names what they sent.
+fn read_project_ids(b: &mut Body) -> (&'static str, Vec<(String, Ref)>) {
+    const NAME: &str = "project_ids";
+    const ALIAS: &str = "allowed_project_ids";
+    let field = if b.present(NAME) || !b.present(ALIAS) {
+        NAME
+    } else {
+        ALIAS
+    };
+    let refs = b.get(field, Mode::Optional, &project_refs).unwrap_or_default();
+    if field == NAME {
+        // Sent under both names: refuse the alias rather than guess which list was meant.
+        b.field(ALIAS, Mode::Optional, &|_| Err::<(), _>(Problem::DuplicateItem));
+    }
+    (field, refs)
+}
+
+/// A new API key as read from a create body, before its secret is drawn.
+#[derive(Clone, Debug)]
+pub struct NewKey {
+    /// `name`.
+    pub name: String,
+    /// `scopes`, normalised (`write` implies `read`).
+    pub scopes: Vec<ApiKeyScope>,
+    /// The resolved project allow-list.
+    pub project_ids: Vec<Uuid>,
+    /// `expires_at`.
+    pub expires_at: Option<Ts>,
+    /// `environment` (default `live`).
+    pub environment: ApiKeyEnvironment,
+}
+
+/// Reads and checks the body of `POST /api/v1/api-keys` for `caller` at `now`: fields, the
+/// caller key's scope and project limits, references. The seed reads its keys with it too.
+pub fn read_new_key<'b>(
+    store: &Store,
+    caller: &Caller,
+    body: impl FnOnce() -> ApiResult<Body<'b>>,
+    now: Ts,
+) -> ApiResult<NewKey> {
     caller.require_scope(true)?;
-    let now = ctx.store.now();
-    let mut b = ctx.body()?;
+    let mut b = body()?;
     let name = b.get("name", Mode::Required, &string(1, 100));
     let wanted = b
         .get("scopes", Mode::Optional, &scopes)
         .unwrap_or_else(|| vec![ApiKeyScope::Read, ApiKeyScope::Write]);
-    let refs = b
-        .get("allowed_project_ids", Mode::Optional, &project_refs)
-        .unwrap_or_default();
+    let (list_field, refs) = read_project_ids(&mut b);
     let expires_at = b.get("expires_at", Mode::Optional, &timestamp);
     let environment = b.get("environment", Mode::Optional, &enumv(ApiKeyEnvironment::parse));
     b.immutable(&[
@@ -110,7 +150,7 @@ fn create_api_key(ctx: &mut Ctx) -> ApiResult<Reply> {
     // hand on projects it can itself reach, so an unknown reference is outside its list too.
     let resolved: Vec<(String, Option<Uuid>)> = refs
         .iter()
-        .map(|(raw, r)| (raw.clone(), ctx.store.find_project(caller.org_id, r).map(|p| p.id)))
+        .map(|(raw, r)| (raw.clone(), store.find_project(caller.org_id, r).map(|p| p.id)))
         .collect();
     if let Some(key) = &caller.key {
         if let Some(extra) = wanted.iter().find(|s| !key.scopes.contains(s)) {
@@ -133,25 +173,44 @@ fn create_api_key(ctx: &mut Ctx) -> ApiResult<Reply> {
         }
     }
     if expires_at.is_some_and(|t| t <= now) {
-        b.error("expires_at", "out_of_range");
+        b.error("expires_at", Problem::OutOfRange);
     }
     b.finish()?;
-    let name = name.ok_or_else(|| ApiError::field("name", "required"))?;
-    let mut allowed = Vec::new();
+    let name = name.ok_or_else(|| ApiError::field("name", Problem::Required))?;
+    let mut project_ids = Vec::new();
     for (raw, id) in &resolved {
-        let id = id.ok_or_else(|| ApiError::invalid_reference("allowed_project_ids", raw))?;
-        if !allowed.contains(&id) {
-            allowed.push(id);
+        let id = id.ok_or_else(|| ApiError::invalid_reference(list_field, raw))?;
+        if !project_ids.contains(&id) {
+            project_ids.push(id);
         }
     }
-    let prefix = match environment.unwrap_or(ApiKeyEnvironment::Live) {
+    Ok(NewKey {
+        name,
+        scopes: wanted,
+        project_ids,
+        expires_at,
+        environment: environment.unwrap_or(ApiKeyEnvironment::Live),
+    })
+}
+
+fn create_api_key(ctx: &mut Ctx) -> ApiResult<Reply> {
+    let caller = ctx.caller()?;
+    let now = ctx.store.now();
+    let k = read_new_key(ctx.store, &caller, || ctx.body(), now)?;
+    let prefix = match k.environment {
         ApiKeyEnvironment::Live => "alloy_live_",
         ApiKeyEnvironment::Test => "alloy_test_",
     };
     let raw = format!("{prefix}{}", ctx.store.secret(32));
-    let id = ctx
-        .store
-        .insert_api_key(caller.org_id, caller.user_id, &name, &raw, wanted, allowed, expires_at);
+    let id = ctx.store.insert_api_key(
+        caller.org_id,
+        caller.user_id,
+        &k.name,
+        &raw,
+        k.scopes,
+        k.project_ids,
+        k.expires_at,
+    );
     let key = ctx
         .store
         .api_keys
@@ -381,7 +440,7 @@ fn update_member(ctx: &mut Ctx) -> ApiResult<Reply> {
     require_owner_for(&caller, m.role == OrgRole::Owner || role == Some(OrgRole::Owner))?;
     b.immutable(&["user_id", "org_id", "email", "display_name", "joined_at"]);
     b.finish()?;
-    let role = role.ok_or_else(|| ApiError::field("role", "required"))?;
+    let role = role.ok_or_else(|| ApiError::field("role", Problem::Required))?;
     if m.role == OrgRole::Owner && role != OrgRole::Owner && owner_count(ctx.store, org) <= 1 {
         return Err(last_owner("demote"));
     }
@@ -447,15 +506,25 @@ fn invite_json(i: &Invite, now: Ts, with_code: bool) -> Value {
     })
 }
 
-fn create_invite(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let org = ctx.path_org("org_id")?;
+/// A new invite as read from a create body.
+#[derive(Clone, Debug)]
+pub struct NewInvite {
+    /// `email`, lower-cased.
+    pub email: String,
+    /// `role` (never Owner; default Member).
+    pub role: OrgRole,
+    /// `expires_in_days` 1–30 (default 7).
+    pub days: i64,
+}
+
+/// Reads the body of `POST /orgs/{org_id}/invites` for `caller` (Admin, unrestricted key).
+pub fn read_new_invite<'b>(caller: &Caller, body: impl FnOnce() -> ApiResult<Body<'b>>) -> ApiResult<NewInvite> {
     caller.check_org_write(OrgRole::Admin)?;
-    let mut b = ctx.body()?;
+    let mut b = body()?;
     let email = b.get("email", Mode::Required, &email);
     let role = b.get("role", Mode::Optional, &enumv(OrgRole::parse));
     if role == Some(OrgRole::Owner) {
-        b.error("role", "invalid_enum");
+        b.error("role", Problem::InvalidEnum);
     }
     let days = b.get("expires_in_days", Mode::Optional, &int(1, 30)).unwrap_or(7);
     b.immutable(&[
@@ -470,22 +539,28 @@ fn create_invite(ctx: &mut Ctx) -> ApiResult<Reply> {
         "created_at",
     ]);
     b.finish()?;
-    let email = email.ok_or_else(|| ApiError::field("email", "required"))?;
-    let now = ctx.store.now();
-    let member = ctx
-        .store
+    let email = email.ok_or_else(|| ApiError::field("email", Problem::Required))?;
+    Ok(NewInvite {
+        email,
+        role: role.unwrap_or(OrgRole::Member),
+        days,
+    })
+}
+
+/// 409 when `email` is already a member of `org` or has a pending invite there at `now`.
+pub fn check_invitable(store: &Store, org: Uuid, email: &str, now: Ts) -> ApiResult<()> {
+    let member = store
         .users
         .values()
         .find(|u| u.email == email)
-        .is_some_and(|u| ctx.store.is_member(org, u.id));
+        .is_some_and(|u| store.is_member(org, u.id));
     if member {
         return Err(ApiError::conflict(
             "already_member",
             format!("{email} is already a member of this organization"),
         ));
     }
-    let pending = ctx
-        .store
+    let pending = store
         .invites
         .values()
         .any(|i| i.org_id == org && i.email == email && invite_status(i, now) == InviteStatus::Pending);
@@ -495,13 +570,22 @@ fn create_invite(ctx: &mut Ctx) -> ApiResult<Reply> {
             format!("{email} already has a pending invite"),
         ));
     }
+    Ok(())
+}
+
+fn create_invite(ctx: &mut Ctx) -> ApiResult<Reply> {
+    let caller = ctx.caller()?;
+    let org = ctx.path_org("org_id")?;
+    let NewInvite { email, role, days } = read_new_invite(&caller, || ctx.body())?;
+    let now = ctx.store.now();
+    check_invitable(ctx.store, org, &email, now)?;
     let id = ctx.store.new_id();
     let code = format!("inv_{}", ctx.store.secret(24));
     let invite = Invite {
         id,
         org_id: org,
         email,
-        role: role.unwrap_or(OrgRole::Member),
+        role,
         expires_at: now.plus_days(days),
         status: InviteStatus::Pending,
         code,
@@ -568,7 +652,7 @@ fn accept_invite(ctx: &mut Ctx) -> ApiResult<Reply> {
     let mut b = ctx.body()?;
     let code = b.get("code", Mode::Required, &string(1, 200));
     b.finish()?;
-    let code = code.ok_or_else(|| ApiError::field("code", "required"))?;
+    let code = code.ok_or_else(|| ApiError::field("code", Problem::Required))?;
     let invite = ctx
         .store
         .invites

@@ -6,7 +6,7 @@
 use super::Route;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{ActivityAction, Comment, OrgRole};
+use crate::model::{ActivityAction, Comment, OrgRole, Problem};
 use crate::page::{asc_i, asc_s};
 use crate::request::{Ctx, Mode, Reply, string};
 use crate::store::Store;
@@ -82,7 +82,7 @@ fn create_comment(ctx: &mut Ctx) -> ApiResult<Reply> {
     let body = b.get("body", Mode::Required, &string(1, MAX_BODY));
     b.immutable(SERVER_SET);
     b.finish()?;
-    let body = body.ok_or_else(|| ApiError::field("body", "required"))?;
+    let body = body.ok_or_else(|| ApiError::field("body", Problem::Required))?;
     let now = ctx.store.now();
     let id = ctx.store.new_id();
     let c = Comment {
@@ -137,7 +137,7 @@ fn update_comment(ctx: &mut Ctx) -> ApiResult<Reply> {
     let body = b.get("body", Mode::Required, &string(1, MAX_BODY));
     b.immutable(SERVER_SET);
     b.finish()?;
-    let body = body.ok_or_else(|| ApiError::field("body", "required"))?;
+    let body = body.ok_or_else(|| ApiError::field("body", Problem::Required))?;
     if body == c.body {
         return Ok(Reply::ok(comment_json(&c)));
     }

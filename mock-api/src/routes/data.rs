@@ -1,5 +1,12 @@
 //! Export and import of a whole org or some of its projects (contract §4.8 #95–#96, §4.10).
 //!
+//! People are never imported: a bundle user maps, by email, to an existing member of the target
+//! org, or stays unmapped (listed in `unmapped_users`). What belongs to an unmapped person (their
+//! time entries, labor rates, project and team memberships) is left out; a ticket they were
+//! assigned loses its assignee; anything they reported, created, wrote, did or approved is
+//! attributed to the importing user. So an import never adds anyone to an org (issue 8,
+//! finding 8); inviting them first keeps their work.
+//!
 //! Export renders an `ExportBundle`: every row as the API returns it, arrays in a fixed order,
 //! sorted by their creation time, with the stored burndown of completed sprints. Import reads a
 //! bundle back in two steps: [`Import`] first plans every row (id remaps, `on_conflict`,
@@ -305,18 +312,21 @@ fn import(ctx: &mut Ctx) -> ApiResult<Reply> {
     caller.require_role(OrgRole::Admin)?;
 
     let mark = ctx.store.id_mark();
-    let mut plan = Import::new(ctx.store, org, mode, &doc);
+    let mut plan = Import::new(ctx.store, org, caller.user_id, mode, &doc);
     plan.run(&doc);
     let Import {
         errors,
         conflicts,
-        warnings,
+        mut warnings,
         counts,
         remaps,
         writes,
         counters,
+        unmapped,
+        effects,
         ..
     } = plan;
+    warnings.extend(effects.warnings());
     if !errors.is_empty() {
         ctx.store.rewind_ids(mark);
         return Err(ApiError::validation(errors));
@@ -337,6 +347,8 @@ fn import(ctx: &mut Ctx) -> ApiResult<Reply> {
     } else {
         writes.apply(ctx.store, &counters);
     }
+    let mut unmapped: Vec<Value> = unmapped.into_values().collect();
+    unmapped.sort_by(|a, b| a["email"].as_str().cmp(&b["email"].as_str()));
     let counts: Map<String, Value> = ARRAYS
         .iter()
         .map(|a| {
@@ -354,6 +366,7 @@ fn import(ctx: &mut Ctx) -> ApiResult<Reply> {
         "org_id": org,
         "counts": counts,
         "id_remaps": remaps,
+        "unmapped_users": unmapped,
         "conflicts": conflicts,
         "warnings": warnings,
     })))
@@ -365,6 +378,71 @@ struct Counts {
     created: u64,
     updated: u64,
     skipped: u64,
+}
+
+/// What the user rules did to the rows an import writes.
+#[derive(Clone, Debug, Default)]
+struct Effects {
+    /// References to unmapped users now naming the importing user.
+    reattributed: u64,
+    /// Tickets whose assignee was an unmapped user.
+    assignees_cleared: u64,
+    /// Assignment-history values that named an unmapped user.
+    history_cleared: u64,
+    /// Rows of an unmapped user left out, per kind.
+    left_out: BTreeMap<&'static str, u64>,
+}
+
+impl Effects {
+    fn merge(&mut self, o: Effects) {
+        self.reattributed += o.reattributed;
+        self.assignees_cleared += o.assignees_cleared;
+        self.history_cleared += o.history_cleared;
+        for (k, n) in o.left_out {
+            *self.left_out.entry(k).or_default() += n;
+        }
+    }
+
+    /// One sentence per kind of effect (bounded, whatever the bundle's size).
+    fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.reattributed > 0 {
+            out.push(format!(
+                "{} references to people who are not members of this org (reporters, creators, comment authors, \
+                 activity actors, approvers) now name the importing user",
+                self.reattributed
+            ));
+        }
+        if self.assignees_cleared > 0 {
+            out.push(format!(
+                "{} tickets were assigned to people who are not members of this org and are now unassigned",
+                self.assignees_cleared
+            ));
+        }
+        if self.history_cleared > 0 {
+            out.push(format!(
+                "{} assignment-history entries named people who are not members of this org; those values are empty",
+                self.history_cleared
+            ));
+        }
+        if !self.left_out.is_empty() {
+            let parts: Vec<String> = self.left_out.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            out.push(format!(
+                "left out because their person is not a member of this org: {}",
+                parts.join(", ")
+            ));
+        }
+        out
+    }
+}
+
+/// Who a user reference in a bundle names in the target org.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    /// A member of the target org.
+    Member(Uuid),
+    /// A bundle user who is not a member of the target org (or a broken reference, reported).
+    Unmapped,
 }
 
 /// Where a bundle row lands.
@@ -392,11 +470,10 @@ enum Action {
     Skip,
 }
 
-/// The rows an import writes (new rows and overwrites), applied together at the end.
+/// The rows an import writes (new rows and overwrites), applied together at the end. Users and
+/// memberships are never among them.
 #[derive(Default)]
 struct Writes {
-    users: Vec<User>,
-    members: Vec<Membership>,
     teams: Vec<Team>,
     workflows: Vec<Workflow>,
     labor_rates: Vec<LaborRate>,
@@ -414,13 +491,6 @@ impl Writes {
     /// Writes every planned row and raises ticket counters; cannot fail.
     fn apply(self, store: &mut Store, counters: &HashMap<Uuid, i64>) {
         let mut ids: Vec<Uuid> = Vec::new();
-        for u in self.users {
-            ids.push(u.id);
-            store.users.insert(u.id, u);
-        }
-        for m in self.members {
-            store.memberships.insert((m.org_id, m.user_id), m);
-        }
         for t in self.teams {
             ids.push(t.id);
             store.teams.insert(t.id, t);
@@ -484,11 +554,13 @@ struct BundleUser {
     display_name: String,
 }
 
-/// A member row of a bundle.
+/// A member row of a bundle (read to check its reference; memberships are never imported).
 #[derive(Deserialize)]
 struct BundleMember {
     user_id: Uuid,
+    #[allow(dead_code)] // Part of the row's shape: a row without it is malformed.
     role: OrgRole,
+    #[allow(dead_code)]
     joined_at: Ts,
 }
 
@@ -496,6 +568,8 @@ struct BundleMember {
 struct Import<'a> {
     store: &'a mut Store,
     org: Uuid,
+    /// The importing user: references to unmapped users name them instead.
+    caller: Uuid,
     mode: OnConflict,
     /// Every id in the installation plus every id claimed by this import.
     taken: HashSet<Uuid>,
@@ -504,13 +578,19 @@ struct Import<'a> {
     /// Final id of every bundle row, per array.
     ids: HashMap<&'static str, HashMap<Uuid, Uuid>>,
     remaps: BTreeMap<Uuid, Uuid>,
-    errors: BTreeMap<String, &'static str>,
+    errors: BTreeMap<String, Problem>,
     conflicts: Vec<Value>,
     warnings: Vec<String>,
     counts: HashMap<&'static str, Counts>,
     writes: Writes,
     /// Highest imported ticket number per (final) project id.
     counters: HashMap<Uuid, i64>,
+    /// Bundle users who are not members of the target org, by bundle id, as reported.
+    unmapped: BTreeMap<Uuid, Value>,
+    /// Effects of the row being planned; kept only if the row is written.
+    row: Effects,
+    /// Effects of every row written.
+    effects: Effects,
 }
 
 /// Every id present in the store, whatever its table.
@@ -534,7 +614,7 @@ fn all_ids(s: &Store) -> HashSet<Uuid> {
 }
 
 impl<'a> Import<'a> {
-    fn new(store: &'a mut Store, org: Uuid, mode: OnConflict, doc: &Map<String, Value>) -> Import<'a> {
+    fn new(store: &'a mut Store, org: Uuid, caller: Uuid, mode: OnConflict, doc: &Map<String, Value>) -> Import<'a> {
         let taken = all_ids(store);
         let mut bundle_ids = HashSet::new();
         for name in ARRAYS {
@@ -545,6 +625,7 @@ impl<'a> Import<'a> {
         Import {
             store,
             org,
+            caller,
             mode,
             taken,
             bundle_ids,
@@ -556,24 +637,27 @@ impl<'a> Import<'a> {
             counts: HashMap::new(),
             writes: Writes::default(),
             counters: HashMap::new(),
+            unmapped: BTreeMap::new(),
+            row: Effects::default(),
+            effects: Effects::default(),
         }
     }
 
     fn run(&mut self, doc: &Map<String, Value>) {
         match doc.get("format") {
-            None => self.error("format", "required"),
+            None => self.error("format", Problem::Required),
             Some(v) if v.as_str() == Some("alloy-export") => {}
-            Some(_) => self.error("format", "invalid_format"),
+            Some(_) => self.error("format", Problem::InvalidFormat),
         }
         match doc.get("version") {
-            None => self.error("version", "required"),
+            None => self.error("version", Problem::Required),
             Some(v) if v.as_i64() == Some(1) => {}
-            Some(v) if v.is_number() => self.error("version", "out_of_range"),
-            Some(_) => self.error("version", "invalid_format"),
+            Some(v) if v.is_number() => self.error("version", Problem::OutOfRange),
+            Some(_) => self.error("version", Problem::InvalidFormat),
         }
         for k in doc.keys() {
             if !ARRAYS.contains(&k.as_str()) && !HEADER_KEYS.contains(&k.as_str()) {
-                self.error(k.clone(), "unknown_field");
+                self.error(k.clone(), Problem::UnknownField);
             }
         }
         self.users(doc);
@@ -593,7 +677,7 @@ impl<'a> Import<'a> {
 
     // ----- bookkeeping ---------------------------------------------------------------------
 
-    fn error(&mut self, path: impl Into<String>, problem: &'static str) {
+    fn error(&mut self, path: impl Into<String>, problem: Problem) {
         if self.errors.len() < MAX_ERRORS {
             self.errors.entry(path.into()).or_insert(problem);
         }
@@ -617,7 +701,7 @@ impl<'a> Import<'a> {
     fn rows<T: DeserializeOwned>(&mut self, doc: &Map<String, Value>, name: &'static str) -> Vec<(String, T, Value)> {
         let Some(v) = doc.get(name) else { return Vec::new() };
         let Some(arr) = v.as_array() else {
-            self.error(name, "invalid_format");
+            self.error(name, Problem::InvalidFormat);
             return Vec::new();
         };
         let mut out = Vec::with_capacity(arr.len());
@@ -628,8 +712,8 @@ impl<'a> Import<'a> {
                 Err(e) => {
                     let msg = e.to_string();
                     match msg.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
-                        Some(field) => self.error(format!("{path}.{field}"), "required"),
-                        None => self.error(path, "invalid_format"),
+                        Some(field) => self.error(format!("{path}.{field}"), Problem::Required),
+                        None => self.error(path, Problem::InvalidFormat),
                     }
                 }
             }
@@ -667,8 +751,9 @@ impl<'a> Import<'a> {
 
     /// Decides where a row with a bundle id lands; `None` (and an error) for a repeated id.
     fn place(&mut self, array: &'static str, id: Uuid, path: &str) -> Option<Place> {
+        self.row = Effects::default();
         if self.ids.get(array).is_some_and(|m| m.contains_key(&id)) {
-            self.error(format!("{path}.id"), "duplicate_item");
+            self.error(format!("{path}.id"), Problem::DuplicateItem);
             return None;
         }
         let place = if self.in_target(array, id) {
@@ -698,6 +783,10 @@ impl<'a> Import<'a> {
             }
         };
         self.count(array, action);
+        let row = std::mem::take(&mut self.row);
+        if action != Action::Skip {
+            self.effects.merge(row);
+        }
         action
     }
 
@@ -707,24 +796,65 @@ impl<'a> Import<'a> {
             return *f;
         }
         if !self.in_target(array, id) {
-            self.error(path, "invalid_format");
+            self.error(path, Problem::InvalidFormat);
         }
         id
     }
 
-    /// The final id of a user reference: a bundle user or a member of the target org.
-    fn user(&mut self, id: Uuid, path: String) -> Uuid {
+    /// Who a user reference names: a mapped bundle user or a member of the target org, or an
+    /// unmapped bundle user. Anything else is a broken reference (400).
+    fn who(&mut self, id: Uuid, path: String) -> Who {
         if let Some(f) = self.ids.get("users").and_then(|m| m.get(&id)) {
-            return *f;
+            return Who::Member(*f);
+        }
+        if self.unmapped.contains_key(&id) {
+            return Who::Unmapped;
         }
         if !self.store.is_member(self.org, id) {
-            self.error(path, "invalid_format");
+            self.error(path, Problem::InvalidFormat);
+            return Who::Unmapped;
         }
-        id
+        Who::Member(id)
     }
 
-    fn user_opt(&mut self, id: Option<Uuid>, path: String) -> Option<Uuid> {
-        id.map(|id| self.user(id, path))
+    /// A user who did something (reporter, creator, author, actor, approver): an unmapped one
+    /// becomes the importing user.
+    fn actor(&mut self, id: Uuid, path: String) -> Uuid {
+        match self.who(id, path) {
+            Who::Member(u) => u,
+            Who::Unmapped => {
+                self.row.reattributed += 1;
+                self.caller
+            }
+        }
+    }
+
+    fn actor_opt(&mut self, id: Option<Uuid>, path: String) -> Option<Uuid> {
+        id.map(|id| self.actor(id, path))
+    }
+
+    /// A ticket's assignee: an unmapped one is cleared.
+    fn assignee(&mut self, id: Option<Uuid>, path: String) -> Option<Uuid> {
+        match self.who(id?, path) {
+            Who::Member(u) => Some(u),
+            Who::Unmapped => {
+                self.row.assignees_cleared += 1;
+                None
+            }
+        }
+    }
+
+    /// The owner of a row (a rate's, an entry's or a membership's user): `None` when they are
+    /// unmapped, and the row is then left out and counted.
+    fn owner(&mut self, array: &'static str, id: Uuid, path: String) -> Option<Uuid> {
+        match self.who(id, path) {
+            Who::Member(u) => Some(u),
+            Who::Unmapped => {
+                self.count(array, Action::Skip);
+                *self.effects.left_out.entry(array).or_default() += 1;
+                None
+            }
+        }
     }
 
     /// Records a natural-key clash when `key` already names another row in `seen`.
@@ -746,76 +876,61 @@ impl<'a> Import<'a> {
 
     // ----- entities, in bundle order --------------------------------------------------------
 
+    /// Maps each bundle user, by email, to a member of the target org; the others are unmapped.
+    /// Users are never created: every row counts as skipped.
     fn users(&mut self, doc: &Map<String, Value>) {
-        let by_email: HashMap<String, Uuid> = self.store.users.values().map(|u| (u.email.clone(), u.id)).collect();
+        let members: HashMap<String, Uuid> = self
+            .store
+            .users
+            .values()
+            .filter(|u| self.store.is_member(self.org, u.id))
+            .map(|u| (u.email.clone(), u.id))
+            .collect();
         let mut emails: HashSet<String> = HashSet::new();
-        let now = self.store.now();
         for (path, u, _) in self.rows::<BundleUser>(doc, "users") {
             let email = u.email.trim().to_lowercase();
             let parts: Vec<&str> = email.split('@').collect();
             if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) || email.chars().count() > 254 {
-                self.error(format!("{path}.email"), "invalid_format");
+                self.error(format!("{path}.email"), Problem::InvalidFormat);
                 continue;
             }
             if !emails.insert(email.clone()) {
-                self.error(format!("{path}.email"), "duplicate_item");
+                self.error(format!("{path}.email"), Problem::DuplicateItem);
                 continue;
             }
-            if self.ids.get("users").is_some_and(|m| m.contains_key(&u.id)) {
-                self.error(format!("{path}.id"), "duplicate_item");
+            if self.ids.get("users").is_some_and(|m| m.contains_key(&u.id)) || self.unmapped.contains_key(&u.id) {
+                self.error(format!("{path}.id"), Problem::DuplicateItem);
                 continue;
             }
-            let id = match by_email.get(&email) {
-                Some(existing) => {
-                    self.count("users", Action::Skip);
-                    *existing
+            self.count("users", Action::Skip);
+            match members.get(&email) {
+                Some(&id) => {
+                    if id != u.id {
+                        self.remaps.insert(u.id, id);
+                    }
+                    self.ids.entry("users").or_default().insert(u.id, id);
                 }
                 None => {
-                    let id = if self.taken.contains(&u.id) { self.fresh() } else { u.id };
-                    self.taken.insert(id);
-                    self.count("users", Action::Create);
                     let display_name = u.display_name.trim().to_string();
-                    self.writes.users.push(User {
-                        id,
-                        email,
-                        display_name,
-                        password: None,
-                        active: true,
-                        created_at: now,
-                        updated_at: now,
-                    });
-                    id
+                    self.unmapped
+                        .insert(u.id, json!({"id": u.id, "email": email, "display_name": display_name}));
                 }
-            };
-            if id != u.id {
-                self.remaps.insert(u.id, id);
             }
-            self.ids.entry("users").or_default().insert(u.id, id);
         }
     }
 
+    /// Checks every member row's reference; memberships are never created or changed.
     fn members(&mut self, doc: &Map<String, Value>) {
-        let mut planned: HashSet<Uuid> = HashSet::new();
+        if !self.unmapped.is_empty() {
+            self.warnings.push(format!(
+                "{} people of the bundle are not members of this org (see unmapped_users) and were not added; \
+                 to keep their assignments, time and rates, invite them before importing",
+                self.unmapped.len()
+            ));
+        }
         for (path, m, _) in self.rows::<BundleMember>(doc, "members") {
-            let user = self.user(m.user_id, format!("{path}.user_id"));
-            if self.store.is_member(self.org, user) || !planned.insert(user) {
-                self.count("members", Action::Skip);
-                continue;
-            }
-            let role = if m.role == OrgRole::Owner {
-                self.warnings
-                    .push(format!("{path}: the Owner {user} was imported as Admin"));
-                OrgRole::Admin
-            } else {
-                m.role
-            };
-            self.count("members", Action::Create);
-            self.writes.members.push(Membership {
-                user_id: user,
-                org_id: self.org,
-                role,
-                joined_at: m.joined_at,
-            });
+            self.who(m.user_id, format!("{path}.user_id"));
+            self.count("members", Action::Skip);
         }
     }
 
@@ -833,11 +948,14 @@ impl<'a> Import<'a> {
             };
             let mut member_ids: Vec<Uuid> = Vec::new();
             for (i, u) in t.member_ids.iter().enumerate() {
-                member_ids.push(self.user(*u, format!("{path}.member_ids[{i}]")));
+                match self.who(*u, format!("{path}.member_ids[{i}]")) {
+                    Who::Member(u) => member_ids.push(u),
+                    Who::Unmapped => *self.row.left_out.entry("team memberships").or_default() += 1,
+                }
             }
             member_ids.sort();
             member_ids.dedup();
-            let created_by = self.user(t.created_by, format!("{path}.created_by"));
+            let created_by = self.actor(t.created_by, format!("{path}.created_by"));
             if self.decide("teams", place, t.id) == Action::Skip {
                 continue;
             }
@@ -868,7 +986,7 @@ impl<'a> Import<'a> {
             {
                 // The bundle's Default maps onto the target's Default, which is never replaced.
                 if self.ids.get("workflows").is_some_and(|m| m.contains_key(&w.id)) {
-                    self.error(format!("{path}.id"), "duplicate_item");
+                    self.error(format!("{path}.id"), Problem::DuplicateItem);
                     continue;
                 }
                 self.ids.entry("workflows").or_default().insert(w.id, default);
@@ -881,7 +999,7 @@ impl<'a> Import<'a> {
             let Some(place) = self.place("workflows", w.id, &path) else {
                 continue;
             };
-            let created_by = self.user_opt(w.created_by, format!("{path}.created_by"));
+            let created_by = self.actor_opt(w.created_by, format!("{path}.created_by"));
             if Some(place.id()) == default {
                 self.count("workflows", Action::Skip);
                 continue;
@@ -911,11 +1029,13 @@ impl<'a> Import<'a> {
             .map(|r| (format!("{}/{}", r.user_id, r.effective_from), r.id))
             .collect();
         for (path, r, _) in self.rows::<LaborRate>(doc, "labor_rates") {
+            let Some(user_id) = self.owner("labor_rates", r.user_id, format!("{path}.user_id")) else {
+                continue;
+            };
             let Some(place) = self.place("labor_rates", r.id, &path) else {
                 continue;
             };
-            let user_id = self.user(r.user_id, format!("{path}.user_id"));
-            let created_by = self.user(r.created_by, format!("{path}.created_by"));
+            let created_by = self.actor(r.created_by, format!("{path}.created_by"));
             if self.decide("labor_rates", place, r.id) == Action::Skip {
                 continue;
             }
@@ -946,14 +1066,14 @@ impl<'a> Import<'a> {
             .collect();
         for (path, p, _) in self.rows::<Project>(doc, "projects") {
             let Some(Ref::ProjectKey(key)) = parse_project_ref(&p.key) else {
-                self.error(format!("{path}.key"), "invalid_format");
+                self.error(format!("{path}.key"), Problem::InvalidFormat);
                 continue;
             };
             let Some(place) = self.place("projects", p.id, &path) else {
                 continue;
             };
             let workflow_id = self.resolve("workflows", p.workflow_id, format!("{path}.workflow_id"));
-            let created_by = self.user(p.created_by, format!("{path}.created_by"));
+            let created_by = self.actor(p.created_by, format!("{path}.created_by"));
             let action = self.decide("projects", place, p.id);
             if action == Action::Skip {
                 continue;
@@ -986,14 +1106,19 @@ impl<'a> Import<'a> {
         let mut planned: HashSet<(Uuid, Uuid)> = HashSet::new();
         for (path, m, _) in self.rows::<ProjectMember>(doc, "project_members") {
             let project_id = self.resolve("projects", m.project_id, format!("{path}.project_id"));
-            let user_id = self.user(m.user_id, format!("{path}.user_id"));
-            let added_by = self.user(m.added_by, format!("{path}.added_by"));
+            let Some(user_id) = self.owner("project_members", m.user_id, format!("{path}.user_id")) else {
+                continue;
+            };
+            self.row = Effects::default();
+            let added_by = self.actor(m.added_by, format!("{path}.added_by"));
             let key = (project_id, user_id);
             if self.store.project_members.contains_key(&key) || !planned.insert(key) {
                 self.count("project_members", Action::Skip);
                 continue;
             }
             self.count("project_members", Action::Create);
+            let row = std::mem::take(&mut self.row);
+            self.effects.merge(row);
             self.writes.project_members.push(ProjectMember {
                 project_id,
                 user_id,
@@ -1025,7 +1150,7 @@ impl<'a> Import<'a> {
                 continue;
             };
             let project = self.resolve("projects", l.project_id, format!("{path}.project_id"));
-            let created_by = self.user(l.created_by, format!("{path}.created_by"));
+            let created_by = self.actor(l.created_by, format!("{path}.created_by"));
             let action = self.decide("labels", place, l.id);
             if action == Action::Skip {
                 continue;
@@ -1055,7 +1180,7 @@ impl<'a> Import<'a> {
                 continue;
             };
             let project = self.resolve("projects", s.project_id, format!("{path}.project_id"));
-            let created_by = self.user(s.created_by, format!("{path}.created_by"));
+            let created_by = self.actor(s.created_by, format!("{path}.created_by"));
             let action = self.decide("sprints", place, s.id);
             if action == Action::Skip {
                 continue;
@@ -1118,16 +1243,16 @@ impl<'a> Import<'a> {
             .collect();
         for (path, t, raw) in self.rows::<Ticket>(doc, "tickets") {
             if t.ticket_number < 1 {
-                self.error(format!("{path}.ticket_number"), "out_of_range");
+                self.error(format!("{path}.ticket_number"), Problem::OutOfRange);
                 continue;
             }
             let Some(place) = self.place("tickets", t.id, &path) else {
                 continue;
             };
             let project = self.resolve("projects", t.project_id, format!("{path}.project_id"));
-            let reporter_id = self.user(t.reporter_id, format!("{path}.reporter_id"));
-            let assignee_id = self.user_opt(t.assignee_id, format!("{path}.assignee_id"));
-            let created_by = self.user(t.created_by, format!("{path}.created_by"));
+            let reporter_id = self.actor(t.reporter_id, format!("{path}.reporter_id"));
+            let assignee_id = self.assignee(t.assignee_id, format!("{path}.assignee_id"));
+            let created_by = self.actor(t.created_by, format!("{path}.created_by"));
             let sprint_id = t
                 .sprint_id
                 .map(|s| self.resolve("sprints", s, format!("{path}.sprint_id")));
@@ -1139,7 +1264,7 @@ impl<'a> Import<'a> {
                         let lpath = format!("{path}.labels[{i}].id");
                         match l.get("id").and_then(Value::as_str).and_then(parse_uuid) {
                             Some(id) => label_ids.push(self.resolve("labels", id, lpath)),
-                            None => self.error(lpath, "invalid_format"),
+                            None => self.error(lpath, Problem::InvalidFormat),
                         }
                     }
                 }
@@ -1190,7 +1315,7 @@ impl<'a> Import<'a> {
                 continue;
             };
             let ticket = self.resolve("tickets", c.ticket_id, format!("{path}.ticket_id"));
-            let author_id = self.user(c.author_id, format!("{path}.author_id"));
+            let author_id = self.actor(c.author_id, format!("{path}.author_id"));
             let action = self.decide("comments", place, c.id);
             if action == Action::Skip {
                 continue;
@@ -1210,8 +1335,16 @@ impl<'a> Import<'a> {
         }
     }
 
-    /// Rewrites an id held in an activity value (assignee, sprint, label, comment) to its final id.
-    fn activity_value(&self, action: ActivityAction, v: Option<Value>) -> Option<Value> {
+    /// Rewrites an id held in an activity value (assignee, sprint, label, comment) to its final
+    /// id; an assignee who is an unmapped user leaves the value empty.
+    fn activity_value(&mut self, action: ActivityAction, v: Option<Value>) -> Option<Value> {
+        if action == ActivityAction::Assigned
+            && let Some(id) = v.as_ref().and_then(Value::as_str).and_then(parse_uuid)
+            && self.unmapped.contains_key(&id)
+        {
+            self.row.history_cleared += 1;
+            return None;
+        }
         let array = match action {
             ActivityAction::Assigned => "users",
             ActivityAction::SprintChanged => "sprints",
@@ -1234,7 +1367,9 @@ impl<'a> Import<'a> {
                 continue;
             };
             let ticket = self.resolve("tickets", a.ticket_id, format!("{path}.ticket_id"));
-            let actor_id = self.user(a.actor_id, format!("{path}.actor_id"));
+            let actor_id = self.actor(a.actor_id, format!("{path}.actor_id"));
+            let old_value = self.activity_value(a.action, a.old_value.clone());
+            let new_value = self.activity_value(a.action, a.new_value.clone());
             let action = self.decide("activity", place, a.id);
             if action == Action::Skip {
                 continue;
@@ -1244,8 +1379,6 @@ impl<'a> Import<'a> {
                 self.store.activity.get(&place.id()).map(|t| t.ticket_id),
                 ticket,
             );
-            let old_value = self.activity_value(a.action, a.old_value.clone());
-            let new_value = self.activity_value(a.action, a.new_value.clone());
             self.writes.activity.push(Activity {
                 id: place.id(),
                 org_id: self.org,
@@ -1260,14 +1393,16 @@ impl<'a> Import<'a> {
 
     fn time_entries(&mut self, doc: &Map<String, Value>) {
         for (path, e, _) in self.rows::<TimeEntry>(doc, "time_entries") {
+            let Some(user_id) = self.owner("time_entries", e.user_id, format!("{path}.user_id")) else {
+                continue;
+            };
             let Some(place) = self.place("time_entries", e.id, &path) else {
                 continue;
             };
             let project = self.resolve("projects", e.project_id, format!("{path}.project_id"));
             let ticket = self.resolve("tickets", e.ticket_id, format!("{path}.ticket_id"));
-            let user_id = self.user(e.user_id, format!("{path}.user_id"));
-            let approved_by = self.user_opt(e.approved_by, format!("{path}.approved_by"));
-            let rejected_by = self.user_opt(e.rejected_by, format!("{path}.rejected_by"));
+            let approved_by = self.actor_opt(e.approved_by, format!("{path}.approved_by"));
+            let rejected_by = self.actor_opt(e.rejected_by, format!("{path}.rejected_by"));
             let target = self.store.time_entries.get(&place.id()).cloned();
             // Approved time is final: an overwrite never touches it.
             let action = if self.mode == OnConflict::Overwrite

@@ -6,7 +6,7 @@
 
 use super::Route;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{ActivityAction, Label, OrgRole};
+use crate::model::{ActivityAction, Label, OrgRole, Problem};
 use crate::page::asc_s;
 use crate::request::{Ctx, Mode, Patch, Reply, string, uuid};
 use crate::store::Store;
@@ -41,13 +41,13 @@ const SERVER_SET: &[&str] = &[
 ];
 
 /// Parser: a `#RRGGBB` colour, upper-cased.
-pub fn color(v: &Value) -> Result<String, &'static str> {
-    let s = v.as_str().ok_or("invalid_format")?.trim();
+pub fn color(v: &Value) -> Result<String, Problem> {
+    let s = v.as_str().ok_or(Problem::InvalidFormat)?.trim();
     let b = s.as_bytes();
     if b.len() == 7 && b[0] == b'#' && b[1..].iter().all(u8::is_ascii_hexdigit) {
         Ok(s.to_ascii_uppercase())
     } else {
-        Err("invalid_format")
+        Err(Problem::InvalidFormat)
     }
 }
 
@@ -87,7 +87,7 @@ fn create_label(ctx: &mut Ctx) -> ApiResult<Reply> {
     let description = b.get("description", Mode::Optional, &string(0, 500));
     b.immutable(SERVER_SET);
     b.finish()?;
-    let name = name.ok_or_else(|| ApiError::field("name", "required"))?;
+    let name = name.ok_or_else(|| ApiError::field("name", Problem::Required))?;
     check_unique(ctx.store, p.id, &name, None)?;
     let now = ctx.store.now();
     let id = ctx.store.new_id();
@@ -201,7 +201,7 @@ fn attach_label(ctx: &mut Ctx) -> ApiResult<Reply> {
     let mut b = ctx.body()?;
     let label_id = b.get("label_id", Mode::Required, &uuid);
     b.finish()?;
-    let label_id = label_id.ok_or_else(|| ApiError::field("label_id", "required"))?;
+    let label_id = label_id.ok_or_else(|| ApiError::field("label_id", Problem::Required))?;
     if ctx
         .store
         .labels

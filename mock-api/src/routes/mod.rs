@@ -7,7 +7,7 @@ use crate::auth::{self, Caller};
 use crate::error::ApiError;
 use crate::request::{Ctx, Query, Reply, ReplyBody};
 use crate::store::{Store, parse_uuid, sha256_hex};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 pub mod access;
@@ -74,30 +74,73 @@ impl Route {
     }
 }
 
-/// Every route of the API.
-pub fn all_routes() -> Vec<Route> {
-    [
-        system::routes(),
-        access::routes(),
-        teams::routes(),
-        workflows::routes(),
-        projects::routes(),
-        labels::routes(),
-        tickets::routes(),
-        tags::routes(),
-        activity::routes(),
-        comments::routes(),
-        sprints::routes(),
-        time::routes(),
-        finance::routes(),
-        data::routes(),
-    ]
-    .concat()
+/// The route table: every route, and a `matchit` router from each path pattern to the routes
+/// (one per method) of that path. Static segments win over parameters, so
+/// `/tickets/batch-update` is not a ticket.
+pub struct Routes {
+    list: Vec<Route>,
+    paths: matchit::Router<Vec<usize>>,
+    /// Patterns the router refused (a conflict in the table; a test keeps this empty).
+    conflicts: Vec<String>,
 }
 
-/// A request as the pipeline sees it, independent of the HTTP server underneath.
+impl Routes {
+    /// Builds the router over `list`.
+    pub fn new(list: Vec<Route>) -> Routes {
+        let mut by_path: BTreeMap<&'static str, Vec<usize>> = BTreeMap::new();
+        for (i, r) in list.iter().enumerate() {
+            by_path.entry(r.path).or_default().push(i);
+        }
+        let (mut paths, mut conflicts) = (matchit::Router::new(), Vec::new());
+        for (path, routes) in by_path {
+            if let Err(e) = paths.insert(path, routes) {
+                conflicts.push(format!("{path}: {e}"));
+            }
+        }
+        Routes { list, paths, conflicts }
+    }
+
+    /// Patterns the router refused: a mistake in the table, which `MockAlloy` refuses to start with.
+    pub fn conflicts(&self) -> &[String] {
+        &self.conflicts
+    }
+}
+
+impl std::ops::Deref for Routes {
+    type Target = [Route];
+
+    fn deref(&self) -> &[Route] {
+        &self.list
+    }
+}
+
+/// Every route of the API.
+pub fn all_routes() -> Routes {
+    Routes::new(
+        vec![
+            system::routes(),
+            access::routes(),
+            teams::routes(),
+            workflows::routes(),
+            projects::routes(),
+            labels::routes(),
+            tickets::routes(),
+            tags::routes(),
+            activity::routes(),
+            comments::routes(),
+            sprints::routes(),
+            time::routes(),
+            finance::routes(),
+            data::routes(),
+        ]
+        .concat(),
+    )
+}
+
+/// A request as the pipeline sees it, independent of the HTTP server underneath. The body is
+/// borrowed from the server's request: a large body is never copied.
 #[derive(Clone, Debug, Default)]
-pub struct RawRequest {
+pub struct RawRequest<'a> {
     /// Upper-case method.
     pub method: String,
     /// Path without query.
@@ -106,8 +149,10 @@ pub struct RawRequest {
     pub query: Vec<(String, String)>,
     /// Headers, names lower-cased.
     pub headers: BTreeMap<String, String>,
-    /// Raw body bytes.
-    pub body: Vec<u8>,
+    /// Raw body bytes (all of them, unless `body_len` is larger than any body the API accepts).
+    pub body: &'a [u8],
+    /// How many body bytes the client sent.
+    pub body_len: usize,
 }
 
 /// A finished response.
@@ -131,49 +176,24 @@ pub const IMPORT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 /// Path parameters of a matched route, by name.
 type Params = Vec<(&'static str, String)>;
 
-fn match_route<'r>(routes: &'r [Route], method: &str, path: &str) -> Result<(&'r Route, Params), ApiError> {
-    let segs: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
-    let mut candidates: Vec<(usize, &Route, Params)> = Vec::new();
-    for r in routes {
-        let pat: Vec<&'static str> = r.path.split('/').skip(1).collect();
-        if pat.len() != segs.len() {
-            continue;
-        }
-        let mut params = Vec::new();
-        let mut literals = 0;
-        let ok = pat.iter().zip(&segs).all(|(p, s)| {
-            if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-                params.push((name, percent_decode(s)));
-                !s.is_empty()
-            } else {
-                literals += 1;
-                p == s
-            }
-        });
-        if ok {
-            candidates.push((literals, r, params));
-        }
+/// Finds the route of `method path` (trailing slashes ignored): 404 `route` when no pattern
+/// fits, 405 with `allow` when only the method is wrong. Path parameters come back decoded,
+/// named as in the route's pattern.
+pub(crate) fn match_route<'r>(routes: &'r Routes, method: &str, path: &str) -> Result<(&'r Route, Params), ApiError> {
+    let trimmed = path.trim_end_matches('/');
+    let found = routes.paths.at(if trimmed.is_empty() { "/" } else { trimmed });
+    let found = found.map_err(|_| ApiError::not_found("route", path))?;
+    let group: Vec<&Route> = found.value.iter().filter_map(|i| routes.list.get(*i)).collect();
+    if let Some(r) = group.iter().find(|r| r.method == method) {
+        let names = r.path.split('/').filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'));
+        let params = names.zip(found.params.iter()).map(|(n, (_, v))| (n, percent_decode(v)));
+        return Ok((r, params.collect()));
     }
-    if candidates.is_empty() {
-        return Err(ApiError::not_found("route", path));
-    }
-    // The most literal pattern wins (`/tickets/batch-update` over `/tickets/{ticket}`).
-    let best = candidates.iter().map(|c| c.0).max().unwrap_or(0);
-    candidates.retain(|c| c.0 == best);
-    if let Some(pos) = candidates.iter().position(|c| c.1.method == method) {
-        let (_, r, params) = candidates.swap_remove(pos);
-        return Ok((r, params));
-    }
-    let mut allow: Vec<&str> = candidates.iter().map(|c| c.1.method).collect();
+    let mut allow: Vec<&str> = group.iter().map(|r| r.method).collect();
     allow.sort();
     allow.dedup();
-    let mut e = ApiError::new(
-        405,
-        "method_not_allowed",
-        format!("{method} is not allowed on {path}"),
-        Default::default(),
-    )
-    .with("allow", serde_json::json!(allow));
+    let message = format!("{method} is not allowed on {path}");
+    let mut e = ApiError::new(405, "method_not_allowed", message, Default::default()).with("allow", json!(allow));
     e.headers.push(("Allow", allow.join(", ")));
     Err(e)
 }
@@ -201,12 +221,20 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Size of the rate-limit table at which buckets of past minutes are dropped.
+const RATE_BUCKETS_BEFORE_PRUNE: usize = 4096;
+
 fn rate_check(store: &mut Store, bucket: String, limit: u32) -> Result<Vec<(String, String)>, ApiError> {
     if limit == 0 {
         return Ok(Vec::new());
     }
     let now = store.now().unix_seconds();
     let window = now - now.rem_euclid(60);
+    // Buckets of past minutes are dead weight; the client part of a bucket comes from a header
+    // anyone can set, so without this the table would grow with every new value sent.
+    if store.rate_windows.len() >= RATE_BUCKETS_BEFORE_PRUNE {
+        store.rate_windows.retain(|_, (w, _)| *w == window);
+    }
     let entry = store.rate_windows.entry(bucket).or_insert((window, 0));
     if entry.0 != window {
         *entry = (window, 0);
@@ -228,7 +256,7 @@ fn rate_check(store: &mut Store, bucket: String, limit: u32) -> Result<Vec<(Stri
 }
 
 /// Runs one request through the whole pipeline.
-pub fn handle(store: &mut Store, routes: &[Route], req: &RawRequest) -> RawResponse {
+pub fn handle(store: &mut Store, routes: &Routes, req: &RawRequest<'_>) -> RawResponse {
     let request_id = req
         .headers
         .get("x-request-id")
@@ -279,8 +307,8 @@ pub fn handle(store: &mut Store, routes: &[Route], req: &RawRequest) -> RawRespo
 
 fn run(
     store: &mut Store,
-    routes: &[Route],
-    req: &RawRequest,
+    routes: &Routes,
+    req: &RawRequest<'_>,
     extra: &mut Vec<(String, String)>,
 ) -> Result<Reply, ApiError> {
     let (route, params) = match_route(routes, &req.method, &req.path)?;
@@ -317,7 +345,7 @@ fn run(
     } else {
         BODY_LIMIT
     };
-    if req.body.len() > limit {
+    if req.body_len.max(req.body.len()) > limit {
         return Err(ApiError::too_large(limit));
     }
     let mut query = Query::default();
@@ -339,7 +367,7 @@ fn run(
                 "send request bodies as JSON with Content-Type: application/json",
             ));
         }
-        Some(serde_json::from_slice::<Value>(&req.body).map_err(|e| {
+        Some(serde_json::from_slice::<Value>(req.body).map_err(|e| {
             ApiError::bad_request("malformed_json", "body", format!("request body is not valid JSON: {e}"))
         })?)
     };
@@ -373,10 +401,35 @@ mod tests {
     }
 
     #[test]
+    fn a_static_segment_wins_but_a_deeper_parameter_route_still_matches() {
+        let routes = all_routes();
+        let (r, p) = match_route(&routes, "POST", "/api/v1/tickets/batch-update/transition").expect("route");
+        assert_eq!(r.path, "/api/v1/tickets/{ticket}/transition");
+        assert_eq!(p, vec![("ticket", "batch-update".to_string())]);
+        let (r, p) = match_route(&routes, "GET", "/api/v1/tickets/WEB%2D1/").expect("route");
+        assert_eq!(
+            (r.path, p),
+            ("/api/v1/tickets/{ticket}", vec![("ticket", "WEB-1".to_string())])
+        );
+        for path in [
+            "/",
+            "",
+            "//api/v1/tickets",
+            "/api/v1//tickets",
+            "*",
+            "/api/v1/tickets/WEB-1/nope",
+        ] {
+            let e = match_route(&routes, "GET", path).err().expect("404");
+            assert_eq!((e.status, &e.details["resource"]), (404, &json!("route")), "{path:?}");
+        }
+    }
+
+    #[test]
     fn route_table_has_no_duplicate_method_and_path() {
         let routes = all_routes();
+        assert!(routes.conflicts.is_empty(), "{:?}", routes.conflicts);
         let mut seen = std::collections::BTreeSet::new();
-        for r in &routes {
+        for r in routes.iter() {
             assert!(
                 seen.insert((r.method, r.path)),
                 "duplicate route {} {}",

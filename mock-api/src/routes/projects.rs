@@ -26,20 +26,20 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// Parser: a project key (`^[A-Za-z][A-Za-z0-9]{1,9}$`), upper-cased.
-fn project_key(v: &Value) -> Result<String, &'static str> {
-    let s = v.as_str().ok_or("invalid_format")?.trim();
+fn project_key(v: &Value) -> Result<String, Problem> {
+    let s = v.as_str().ok_or(Problem::InvalidFormat)?.trim();
     let b = s.as_bytes();
     if b.is_empty() {
-        return Err("required");
+        return Err(Problem::Required);
     }
     if b.len() < 2 {
-        return Err("too_short");
+        return Err(Problem::TooShort);
     }
     if b.len() > 10 {
-        return Err("too_long");
+        return Err(Problem::TooLong);
     }
     if !b[0].is_ascii_alphabetic() || !b.iter().all(|c| c.is_ascii_alphanumeric()) {
-        return Err("invalid_format");
+        return Err(Problem::InvalidFormat);
     }
     Ok(s.to_ascii_uppercase())
 }
@@ -302,7 +302,7 @@ fn add_member(ctx: &mut Ctx) -> ApiResult<Reply> {
     let mut b = ctx.body()?;
     let user = b.get("user_id", Mode::Required, &uuid);
     b.finish()?;
-    let user = user.ok_or_else(|| ApiError::field("user_id", "required"))?;
+    let user = user.ok_or_else(|| ApiError::field("user_id", Problem::Required))?;
     if !ctx.store.is_member(p.org_id, user) {
         return Err(ApiError::invalid_reference("user_id", &user.to_string()));
     }

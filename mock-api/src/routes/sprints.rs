@@ -109,7 +109,7 @@ fn create_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
     if let (Some(s), Some(e)) = (start, end)
         && !valid_range(s, e)
     {
-        b.error("end_date", "out_of_range");
+        b.error("end_date", Problem::OutOfRange);
     }
     b.immutable(SERVER_FIELDS);
     b.finish()?;
@@ -178,7 +178,10 @@ fn update_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
     let end = b.get("end_date", Mode::NotNull, &date);
     if (start.is_some() || end.is_some()) && !valid_range(start.unwrap_or(s.start_date), end.unwrap_or(s.end_date)) {
         // Blame the end date when it was sent; otherwise the start date is what broke the range.
-        b.error(if end.is_some() { "end_date" } else { "start_date" }, "out_of_range");
+        b.error(
+            if end.is_some() { "end_date" } else { "start_date" },
+            Problem::OutOfRange,
+        );
     }
     b.immutable(SERVER_FIELDS);
     b.finish()?;
@@ -473,6 +476,60 @@ fn ideal(total: i64, i: i64, n: i64) -> f64 {
 
 /// Computes the burndown series of §4.9 from the tickets now in the sprint and their history.
 pub fn compute_burndown(store: &Store, sprint: &Sprint) -> Value {
+    burndown_over(store, sprint, &sprint_tickets(store, sprint.id))
+}
+
+/// The status a ticket had at `at`, from its `Created` and `StatusChanged` activity (`None`
+/// when it has none by then).
+pub fn status_at(store: &Store, ticket_id: Uuid, at: Ts) -> Option<String> {
+    let mut seen: Vec<(Ts, Uuid, &str)> = (store.activity.values())
+        .filter(|a| a.ticket_id == ticket_id && a.created_at <= at)
+        .filter_map(|a| {
+            let status = match a.action {
+                ActivityAction::Created => a.new_value.as_ref()?.get("status")?.as_str(),
+                ActivityAction::StatusChanged => a.new_value.as_ref()?.as_str(),
+                _ => None,
+            };
+            status.map(|s| (a.created_at, a.id, s))
+        })
+        .collect();
+    seen.sort();
+    seen.last().map(|s| s.2.to_string())
+}
+
+/// The sprint a ticket was in just before `at` (moves made at `at` itself not yet applied).
+pub fn sprint_before(store: &Store, t: &Ticket, at: Ts) -> Option<Uuid> {
+    let id = |v: &Option<Value>| v.as_ref().and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
+    let mut moves: Vec<(Ts, Uuid, Option<Uuid>, Option<Uuid>)> = (store.activity.values())
+        .filter(|a| a.ticket_id == t.id && a.action == ActivityAction::SprintChanged)
+        .map(|a| (a.created_at, a.id, id(&a.old_value), id(&a.new_value)))
+        .collect();
+    moves.sort();
+    match moves.iter().rev().find(|m| m.0 < at) {
+        Some(m) => m.3,
+        None => moves.first().map_or(t.sprint_id, |m| m.2),
+    }
+}
+
+/// The burndown `complete` froze for a sprint completed at `at`, rebuilt from history: over the
+/// tickets in the sprint just before `at` (those carried over at `at` included), each with its
+/// status at `at`. The seed freezes the sprints it completes in the past with it.
+pub fn burndown_as_of(store: &Store, sprint: &Sprint, at: Ts) -> Value {
+    let mut then: Vec<Ticket> = (store.tickets.values())
+        .filter(|t| sprint_before(store, t, at) == Some(sprint.id))
+        .map(|t| {
+            let mut t = t.clone();
+            t.sprint_id = Some(sprint.id);
+            t.status = status_at(store, t.id, at).unwrap_or(t.status);
+            t
+        })
+        .collect();
+    then.sort_by_key(|t| (t.project_id, t.ticket_number, t.id));
+    burndown_over(store, sprint, &then.iter().collect::<Vec<_>>())
+}
+
+/// The burndown series of §4.9 over `tickets` (as the sprint holds them) and their history.
+fn burndown_over(store: &Store, sprint: &Sprint, tickets: &[&Ticket]) -> Value {
     let frozen = sprint.status == SprintStatus::Completed;
     let last_actual = match (frozen, sprint.completed_at) {
         (true, Some(at)) => at.day(),
@@ -480,8 +537,8 @@ pub fn compute_burndown(store: &Store, sprint: &Sprint) -> Value {
     };
     let wf = store.project_workflow(sprint.project_id);
     let category = |status: &str| wf.map(|w| w.category_of(status)).unwrap_or(StatusCategory::Unstarted);
-    let histories: Vec<History> = sprint_tickets(store, sprint.id)
-        .into_iter()
+    let histories: Vec<History> = tickets
+        .iter()
         .map(|t| History::of(store, t, category(&t.status) == StatusCategory::Cancelled))
         .collect();
     let counted: Vec<&History> = histories.iter().filter(|h| !h.cancelled_now).collect();

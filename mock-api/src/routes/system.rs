@@ -3,8 +3,8 @@
 
 use super::{Access, Route};
 use crate::error::{ApiError, ApiResult};
-use crate::model::{OrgRole, User};
-use crate::request::{Ctx, Mode, Reply, email, string, uuid};
+use crate::model::{OrgRole, Problem, User};
+use crate::request::{Body, Ctx, Mode, Reply, email, string, uuid};
 use crate::store::{RegistrationMode, Session, Store};
 use serde_json::json;
 use uuid::Uuid;
@@ -63,6 +63,15 @@ fn issue_tokens(store: &mut Store, user_id: Uuid, org_id: Uuid) -> serde_json::V
     })
 }
 
+/// The fields of a new user, as register and onboard read them (`email`, `password` 8–200,
+/// `display_name` 1–100); the seed reads its users with the same rules, `password` optional.
+pub fn read_user(b: &mut Body, password: Mode) -> (Option<String>, Option<String>, Option<String>) {
+    let email = b.get("email", Mode::Required, &email);
+    let password = b.get("password", password, &string(8, 200));
+    let display_name = b.get("display_name", Mode::Required, &string(1, 100));
+    (email, password, display_name)
+}
+
 fn new_user(store: &mut Store, email: String, display_name: String, password: Option<String>) -> Uuid {
     let now = store.now();
     let id = store.new_id();
@@ -83,9 +92,7 @@ fn new_user(store: &mut Store, email: String, display_name: String, password: Op
 
 fn onboard(ctx: &mut Ctx) -> ApiResult<Reply> {
     let mut b = ctx.body()?;
-    let email = b.get("email", Mode::Required, &email);
-    let password = b.get("password", Mode::Required, &string(8, 200));
-    let display_name = b.get("display_name", Mode::Required, &string(1, 100));
+    let (email, password, display_name) = read_user(&mut b, Mode::Required);
     let org_name = b.get("org_name", Mode::Required, &string(1, 100));
     let org_slug = b.get("org_slug", Mode::Required, &slug);
     b.finish()?;
@@ -108,19 +115,19 @@ fn onboard(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 /// Parser: an org slug (`^[a-z0-9][a-z0-9-]*[a-z0-9]$`, 3–50).
-pub fn slug(v: &serde_json::Value) -> Result<String, &'static str> {
-    let s = v.as_str().ok_or("invalid_format")?.trim();
+pub fn slug(v: &serde_json::Value) -> Result<String, Problem> {
+    let s = v.as_str().ok_or(Problem::InvalidFormat)?.trim();
     let n = s.chars().count();
     if n < 3 {
-        return Err("too_short");
+        return Err(Problem::TooShort);
     }
     if n > 50 {
-        return Err("too_long");
+        return Err(Problem::TooLong);
     }
     let b = s.as_bytes();
     let edge = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
     if !edge(b[0]) || !edge(b[b.len() - 1]) || !b.iter().all(|c| edge(*c) || *c == b'-') {
-        return Err("invalid_format");
+        return Err(Problem::InvalidFormat);
     }
     Ok(s.to_string())
 }
@@ -150,9 +157,7 @@ fn personal_slug(store: &mut Store, display_name: &str) -> String {
 
 fn register(ctx: &mut Ctx) -> ApiResult<Reply> {
     let mut b = ctx.body()?;
-    let email = b.get("email", Mode::Required, &email);
-    let password = b.get("password", Mode::Required, &string(8, 200));
-    let display_name = b.get("display_name", Mode::Required, &string(1, 100));
+    let (email, password, display_name) = read_user(&mut b, Mode::Required);
     let code = b.get("invite_code", Mode::Optional, &string(1, 100));
     let mode = ctx.store.settings.registration;
     if mode == RegistrationMode::Disabled

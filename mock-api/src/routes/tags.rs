@@ -5,7 +5,7 @@
 
 use super::Route;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{ActivityAction, OrgRole, Ticket};
+use crate::model::{ActivityAction, OrgRole, Problem, Ticket};
 use crate::request::{Body, Ctx, Mode, Reply, object};
 use crate::store::Store;
 use crate::values::Ts;
@@ -52,7 +52,7 @@ pub fn read_tag_map(
     for (k, v) in obj {
         let path = format!("{field}.{k}");
         if !is_tag_key(k) {
-            b.error(path, "invalid_format");
+            b.error(path, Problem::InvalidFormat);
             continue;
         }
         match v {
@@ -62,16 +62,16 @@ pub fn read_tag_map(
             Value::String(s) => {
                 let s = s.trim();
                 if s.chars().count() > MAX_TAG_VALUE {
-                    b.error(path, "too_long");
+                    b.error(path, Problem::TooLong);
                 } else {
                     out.insert(k.clone(), Some(s.to_string()));
                 }
             }
-            _ => b.error(path, "invalid_format"),
+            _ => b.error(path, Problem::InvalidFormat),
         }
     }
     if !allow_null && obj.len() > MAX_TAGS {
-        b.error(field, "out_of_range");
+        b.error(field, Problem::OutOfRange);
     }
     out
 }
@@ -124,10 +124,10 @@ fn get_tags(ctx: &mut Ctx) -> ApiResult<Reply> {
 
 /// What the common front of PUT and PATCH hands back: the ticket, the actor, the parsed tags
 /// (`None` = remove) and the body reader, still open for more problems.
-type TagRequest = (Ticket, Uuid, BTreeMap<String, Option<String>>, Body);
+type TagRequest<'a> = (Ticket, Uuid, BTreeMap<String, Option<String>>, Body<'a>);
 
 /// Common front of PUT and PATCH: ticket (404), Member write check (403), `tags*` body.
-fn tag_body(ctx: &mut Ctx, allow_null: bool) -> ApiResult<TagRequest> {
+fn tag_body<'c>(ctx: &'c mut Ctx, allow_null: bool) -> ApiResult<TagRequest<'c>> {
     let caller = ctx.caller()?;
     let t = ctx.path_ticket("ticket")?;
     caller.check_project_write(t.project_id, OrgRole::Member)?;
@@ -158,7 +158,7 @@ fn merge_tags(ctx: &mut Ctx) -> ApiResult<Reply> {
         };
     }
     if next.len() > MAX_TAGS {
-        b.error("tags", "out_of_range");
+        b.error("tags", Problem::OutOfRange);
     }
     b.finish()?;
     let now = ctx.store.now();

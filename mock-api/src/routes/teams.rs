@@ -70,7 +70,7 @@ fn create_team(ctx: &mut Ctx) -> ApiResult<Reply> {
     let mut member_ids = b.get("member_ids", Mode::Optional, &uuid_list).unwrap_or_default();
     b.immutable(SERVER_FIELDS);
     b.finish()?;
-    let name = name.ok_or_else(|| ApiError::field("name", "required"))?;
+    let name = name.ok_or_else(|| ApiError::field("name", Problem::Required))?;
     check_name_free(ctx.store, org, &name, None)?;
     if let Some(bad) = member_ids.iter().find(|u| !ctx.store.is_member(org, **u)) {
         return Err(ApiError::invalid_reference("member_ids", &bad.to_string()));
@@ -156,7 +156,7 @@ fn add_team_member(ctx: &mut Ctx) -> ApiResult<Reply> {
     let mut b = ctx.body()?;
     let user = b.get("user_id", Mode::Required, &uuid);
     b.finish()?;
-    let user = user.ok_or_else(|| ApiError::field("user_id", "required"))?;
+    let user = user.ok_or_else(|| ApiError::field("user_id", Problem::Required))?;
     if !ctx.store.is_member(team.org_id, user) {
         return Err(ApiError::invalid_reference("user_id", &user.to_string()));
     }

@@ -116,24 +116,6 @@ pub fn error_json(e: &ApiError) -> Value {
     json!({"code": e.code, "message": e.message, "details": Value::Object(e.details.clone())})
 }
 
-/// Problem tokens of `validation_error`, as `'static` strings (to re-key nested problems).
-const PROBLEMS: &[&str] = &[
-    "required",
-    "too_short",
-    "too_long",
-    "invalid_format",
-    "invalid_enum",
-    "out_of_range",
-    "unknown_field",
-    "immutable",
-    "not_nullable",
-    "duplicate_item",
-];
-
-fn problem_token(s: &str) -> &'static str {
-    PROBLEMS.iter().copied().find(|p| *p == s).unwrap_or("invalid_format")
-}
-
 /// The editable fields of a ticket (PATCH #57 and `changes` of #61), parsed but not yet
 /// checked against the store.
 #[derive(Clone, Debug)]
@@ -195,22 +177,17 @@ pub fn read_nested_changes(outer: &mut Body, field: &str) -> Option<TicketChange
         _ => return None,
     };
     if raw.is_empty() {
-        outer.error(field, "required");
+        outer.error(field, Problem::Required);
         return None;
     }
     let mut inner = Body::new(raw);
     let changes = read_changes(&mut inner);
-    match inner.finish() {
-        Ok(()) => Some(changes),
-        Err(e) => {
-            if let Some(Value::Object(fields)) = e.details.get("fields") {
-                for (k, v) in fields {
-                    outer.error(format!("{field}.{k}"), problem_token(v.as_str().unwrap_or("")));
-                }
-            }
-            None
-        }
+    let problems = inner.problems();
+    let clean = problems.is_empty();
+    for (k, p) in problems {
+        outer.error(format!("{field}.{k}"), p);
     }
+    clean.then_some(changes)
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Value {
@@ -369,7 +346,7 @@ fn create_ticket(ctx: &mut Ctx) -> ApiResult<Reply> {
     };
     b.immutable(CREATE_IMMUTABLE);
     b.finish()?;
-    let title = title.ok_or_else(|| ApiError::field("title", "required"))?;
+    let title = title.ok_or_else(|| ApiError::field("title", Problem::Required))?;
     let org = p.org_id;
     let reporter_id = reporter_id.unwrap_or(caller.user_id);
     check_user(ctx.store, org, "reporter_id", reporter_id)?;
@@ -692,7 +669,7 @@ pub fn delete_ticket_cascade(store: &mut Store, ticket_id: Uuid) {
 }
 
 /// Parser: a status name (a non-empty string; membership in the workflow is a 422 rule).
-fn status_name(v: &Value) -> Result<String, &'static str> {
+fn status_name(v: &Value) -> Result<String, Problem> {
     string(1, 255)(v)
 }
 
@@ -703,7 +680,7 @@ fn transition_ticket(ctx: &mut Ctx) -> ApiResult<Reply> {
     let mut b = ctx.body()?;
     let status = b.get("status", Mode::Required, &status_name);
     b.finish()?;
-    let status = status.ok_or_else(|| ApiError::field("status", "required"))?;
+    let status = status.ok_or_else(|| ApiError::field("status", Problem::Required))?;
     let now = ctx.store.now();
     let t = transition(ctx.store, caller.user_id, t.id, &status, now)?;
     Ok(Reply::ok(ctx.store.ticket_json(&t)))
@@ -712,22 +689,22 @@ fn transition_ticket(ctx: &mut Ctx) -> ApiResult<Reply> {
 // ----- batches (T3) ------------------------------------------------------------------------
 
 /// Parser of `ticket_ids`: 1–50 distinct strings, each a ticket reference by syntax.
-fn ticket_ids(v: &Value) -> Result<Vec<String>, &'static str> {
-    let arr = v.as_array().ok_or("invalid_format")?;
+fn ticket_ids(v: &Value) -> Result<Vec<String>, Problem> {
+    let arr = v.as_array().ok_or(Problem::InvalidFormat)?;
     let mut out: Vec<String> = Vec::with_capacity(arr.len());
     for x in arr {
-        let s = x.as_str().ok_or("invalid_format")?;
+        let s = x.as_str().ok_or(Problem::InvalidFormat)?;
         if parse_ticket_ref(s).is_none() {
-            return Err("invalid_format");
+            return Err(Problem::InvalidFormat);
         }
         out.push(s.to_string());
     }
     if out.is_empty() || out.len() > BATCH_LIMIT {
-        return Err("out_of_range");
+        return Err(Problem::OutOfRange);
     }
     let distinct: BTreeSet<&String> = out.iter().collect();
     if distinct.len() != out.len() {
-        return Err("duplicate_item");
+        return Err(Problem::DuplicateItem);
     }
     Ok(out)
 }

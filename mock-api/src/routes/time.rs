@@ -34,11 +34,11 @@ fn earliest_date() -> Option<Day> {
 }
 
 /// Parser: an entry date, `out_of_range` after `today` or before 2000-01-01.
-fn entry_date(today: Day) -> impl Fn(&Value) -> Result<Day, &'static str> {
+fn entry_date(today: Day) -> impl Fn(&Value) -> Result<Day, Problem> {
     move |v| {
         let d = crate::request::date(v)?;
         if d > today || earliest_date().is_some_and(|min| d < min) {
-            Err("out_of_range")
+            Err(Problem::OutOfRange)
         } else {
             Ok(d)
         }
@@ -132,7 +132,7 @@ fn create_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
     let description = b.get("description", Mode::Optional, &string(0, 2000));
     b.immutable(&[SERVER_FIELDS, &["ticket_id"]].concat());
     b.finish()?;
-    let minutes = minutes.ok_or_else(|| ApiError::field("minutes", "required"))?;
+    let minutes = minutes.ok_or_else(|| ApiError::field("minutes", Problem::Required))?;
     let user_id = user.unwrap_or(caller.user_id);
     if !ctx.store.is_member(caller.org_id, user_id) {
         return Err(ApiError::invalid_reference("user_id", &user_id.to_string()));
@@ -337,7 +337,7 @@ fn reject_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
     let mut b = ctx.body()?;
     let reason = b.get("reason", Mode::Required, &string(1, 500));
     b.finish()?;
-    let reason = reason.ok_or_else(|| ApiError::field("reason", "required"))?;
+    let reason = reason.ok_or_else(|| ApiError::field("reason", Problem::Required))?;
     require_state(&e, &[TimeEntryStatus::Submitted], "reject")?;
     let now = ctx.store.now();
     let mut next = e;

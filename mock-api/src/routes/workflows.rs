@@ -42,7 +42,7 @@ pub fn is_status_name(s: &str) -> bool {
 }
 
 /// Parser that accepts any value, so that a field is marked as read and checked by hand.
-fn any(v: &Value) -> Result<Value, &'static str> {
+fn any(v: &Value) -> Result<Value, Problem> {
     Ok(v.clone())
 }
 
@@ -52,13 +52,13 @@ fn element_keys(b: &mut Body, path: &str, obj: &Map<String, Value>, required: &[
     let mut ok = true;
     for k in obj.keys() {
         if !required.contains(&k.as_str()) {
-            b.error(format!("{path}.{k}"), "unknown_field");
+            b.error(format!("{path}.{k}"), Problem::UnknownField);
             ok = false;
         }
     }
     for k in required {
         if obj.get(*k).is_none_or(Value::is_null) {
-            b.error(format!("{path}.{k}"), "required");
+            b.error(format!("{path}.{k}"), Problem::Required);
             ok = false;
         }
     }
@@ -68,22 +68,22 @@ fn element_keys(b: &mut Body, path: &str, obj: &Map<String, Value>, required: &[
 /// Validates a `statuses` array; `None` when any rule fails (errors are recorded in `b`).
 fn read_statuses(b: &mut Body, v: &Value) -> Option<Vec<WorkflowStatus>> {
     let Some(arr) = v.as_array() else {
-        b.error("statuses", "invalid_format");
+        b.error("statuses", Problem::InvalidFormat);
         return None;
     };
     let mut ok = true;
     if arr.len() < 2 {
-        b.error("statuses", "too_short");
+        b.error("statuses", Problem::TooShort);
         ok = false;
     } else if arr.len() > 20 {
-        b.error("statuses", "too_long");
+        b.error("statuses", Problem::TooLong);
         ok = false;
     }
     let mut out: Vec<WorkflowStatus> = Vec::new();
     for (i, x) in arr.iter().enumerate() {
         let path = format!("statuses[{i}]");
         let Some(obj) = x.as_object() else {
-            b.error(path, "invalid_format");
+            b.error(path, Problem::InvalidFormat);
             ok = false;
             continue;
         };
@@ -93,7 +93,7 @@ fn read_statuses(b: &mut Body, v: &Value) -> Option<Vec<WorkflowStatus>> {
             Some(n) => match n.as_str().map(str::trim) {
                 Some(s) if is_status_name(s) => Some(s.to_string()),
                 _ => {
-                    b.error(format!("{path}.name"), "invalid_format");
+                    b.error(format!("{path}.name"), Problem::InvalidFormat);
                     None
                 }
             },
@@ -103,7 +103,7 @@ fn read_statuses(b: &mut Body, v: &Value) -> Option<Vec<WorkflowStatus>> {
             Some(c) => {
                 let c = c.as_str().and_then(StatusCategory::parse);
                 if c.is_none() {
-                    b.error(format!("{path}.category"), "invalid_enum");
+                    b.error(format!("{path}.category"), Problem::InvalidEnum);
                 }
                 c
             }
@@ -111,7 +111,7 @@ fn read_statuses(b: &mut Body, v: &Value) -> Option<Vec<WorkflowStatus>> {
         match (name, category) {
             (Some(name), Some(category)) => {
                 if out.iter().any(|s| s.name == name) {
-                    b.error(format!("{path}.name"), "duplicate_item");
+                    b.error(format!("{path}.name"), Problem::DuplicateItem);
                     ok = false;
                 } else {
                     out.push(WorkflowStatus { name, category });
@@ -126,7 +126,7 @@ fn read_statuses(b: &mut Body, v: &Value) -> Option<Vec<WorkflowStatus>> {
     let has = |c: StatusCategory| out.iter().any(|s| s.category == c);
     if !has(StatusCategory::Unstarted) || !has(StatusCategory::Completed) {
         // The list needs somewhere to start and somewhere to finish.
-        b.error("statuses", "invalid_format");
+        b.error("statuses", Problem::InvalidFormat);
         return None;
     }
     Some(out)
@@ -135,7 +135,7 @@ fn read_statuses(b: &mut Body, v: &Value) -> Option<Vec<WorkflowStatus>> {
 /// Validates a `transitions` array against `statuses` (when those are valid).
 fn read_transitions(b: &mut Body, v: &Value, statuses: Option<&[WorkflowStatus]>) -> Option<Vec<Transition>> {
     let Some(arr) = v.as_array() else {
-        b.error("transitions", "invalid_format");
+        b.error("transitions", Problem::InvalidFormat);
         return None;
     };
     let mut ok = true;
@@ -143,7 +143,7 @@ fn read_transitions(b: &mut Body, v: &Value, statuses: Option<&[WorkflowStatus]>
     for (i, x) in arr.iter().enumerate() {
         let path = format!("transitions[{i}]");
         let Some(obj) = x.as_object() else {
-            b.error(path, "invalid_format");
+            b.error(path, Problem::InvalidFormat);
             ok = false;
             continue;
         };
@@ -151,13 +151,13 @@ fn read_transitions(b: &mut Body, v: &Value, statuses: Option<&[WorkflowStatus]>
         let end = |b: &mut Body, key: &str| -> Option<String> {
             let raw = obj.get(key).filter(|v| !v.is_null())?;
             let Some(s) = raw.as_str().map(str::trim) else {
-                b.error(format!("{path}.{key}"), "invalid_format");
+                b.error(format!("{path}.{key}"), Problem::InvalidFormat);
                 return None;
             };
             if let Some(list) = statuses
                 && !list.iter().any(|st| st.name == s)
             {
-                b.error(format!("{path}.{key}"), "invalid_enum");
+                b.error(format!("{path}.{key}"), Problem::InvalidEnum);
                 return None;
             }
             Some(s.to_string())
@@ -169,13 +169,13 @@ fn read_transitions(b: &mut Body, v: &Value, statuses: Option<&[WorkflowStatus]>
             continue;
         };
         if from == to {
-            b.error(format!("{path}.to"), "invalid_format");
+            b.error(format!("{path}.to"), Problem::InvalidFormat);
             ok = false;
             continue;
         }
         let t = Transition { from, to };
         if out.contains(&t) {
-            b.error(path, "duplicate_item");
+            b.error(path, Problem::DuplicateItem);
             ok = false;
             continue;
         }
@@ -190,7 +190,7 @@ fn check_initial(b: &mut Body, initial: &str, statuses: &[WorkflowStatus]) -> bo
         .iter()
         .any(|s| s.name == initial && s.category == StatusCategory::Unstarted);
     if !ok {
-        b.error("initial_status", "invalid_enum");
+        b.error("initial_status", Problem::InvalidEnum);
     }
     ok
 }

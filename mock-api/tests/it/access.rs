@@ -38,7 +38,7 @@ async fn created_api_key_is_shown_once_and_authenticates() {
         .api
         .post(
             &o.member,
-            "/api/v1/auth/api-keys",
+            "/api/v1/api-keys",
             json!({"name": "ci", "environment": "test"}),
         )
         .await;
@@ -49,20 +49,128 @@ async fn created_api_key_is_shown_once_and_authenticates() {
     assert!(raw["alloy_test_".len()..].chars().all(|c| c.is_ascii_alphanumeric()));
     assert_eq!(r.body["key_prefix"], json!(raw[..15]));
     assert_eq!(r.body["scopes"], json!(["read", "write"]));
-    assert_eq!(r.body["allowed_project_ids"], json!([]));
+    assert_eq!(r.body["project_ids"], json!([]));
     assert_eq!(r.body["user_id"], json!(o.user(OrgRole::Member)));
     let me = o.api.get(&raw, "/api/v1/auth/me").await;
     assert_eq!((me.status, me.body["role"].as_str()), (200, Some("Member")));
-    let list = o.api.get(&o.member, "/api/v1/auth/api-keys").await;
+    let list = o.api.get(&o.member, "/api/v1/api-keys").await;
     let items = list.body["items"].as_array().expect("items");
     assert_eq!(items.len(), 2, "the seeded key and the new one");
     assert!(items.iter().all(|k| k["key"].is_null()));
-    let live = o
-        .api
-        .post(&o.member, "/api/v1/auth/api-keys", json!({"name": "live"}))
-        .await;
+    let live = o.api.post(&o.member, "/api/v1/api-keys", json!({"name": "live"})).await;
     assert!(live.body["key"].as_str().expect("key").starts_with("alloy_live_"));
     assert_eq!(live.body["environment"], "live");
+}
+
+#[tokio::test]
+async fn the_guides_curl_creates_a_key_at_the_documented_path_with_the_documented_fields() {
+    // MCP Guide, Quick Start step 3: `POST $BASE/api/v1/api-keys` with exactly this body.
+    let o = org().await;
+    let r = o
+        .api
+        .post(
+            &o.member,
+            "/api/v1/api-keys",
+            json!({"name": "MCP Server", "scopes": ["read", "write"]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    for field in [
+        "id",
+        "name",
+        "key",
+        "key_prefix",
+        "scopes",
+        "project_ids",
+        "created_at",
+        "expires_at",
+    ] {
+        assert!(
+            r.body.get(field).is_some(),
+            "the documented field {field} is missing: {}",
+            r.text
+        );
+    }
+    assert_eq!(r.body["name"], "MCP Server");
+    assert_eq!(r.body["scopes"], json!(["read", "write"]));
+    assert_eq!(r.body["project_ids"], json!([]));
+    assert_eq!(r.body["expires_at"], Value::Null);
+    assert!(r.body.get("allowed_project_ids").is_none(), "{}", r.text);
+    let raw = r.body["key"].as_str().expect("key").to_string();
+    assert!(raw.starts_with("alloy_live_"), "{raw}");
+    assert_eq!(r.body["key_prefix"], json!(raw[..15]));
+    let listed = o.api.get(&o.member, "/api/v1/api-keys").await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert!(
+        listed.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|k| k["id"] == r.body["id"] && k["project_ids"] == json!([]) && k["key"].is_null())
+    );
+}
+
+#[tokio::test]
+async fn the_old_auth_api_keys_paths_are_unknown_routes() {
+    // A client still calling the undocumented path must be caught, not served.
+    let o = org().await;
+    let id = "00000000-0000-4000-8000-000000000001";
+    for (method, path) in [
+        ("POST", "/api/v1/auth/api-keys".to_string()),
+        ("GET", "/api/v1/auth/api-keys".to_string()),
+        ("DELETE", format!("/api/v1/auth/api-keys/{id}")),
+    ] {
+        let body = (method == "POST").then(|| json!({"name": "old path"}));
+        let r = o.api.send(method, Some(&o.owner), &path, body).await;
+        assert_eq!((r.status, r.code()), (404, "not_found"), "{method} {path}: {}", r.text);
+        assert_eq!(r.body["error"]["details"]["resource"], "route", "{method} {path}");
+    }
+    let keys = o.api.get(&o.admin, "/api/v1/api-keys?all=true").await;
+    assert_eq!(
+        keys.body["items"].as_array().map(Vec::len),
+        Some(5),
+        "nothing was created"
+    );
+}
+
+#[tokio::test]
+async fn allowed_project_ids_is_an_input_alias_of_project_ids() {
+    let o = org().await;
+    let web = o.api.project(&o.owner, "WEB").await;
+    let r = o
+        .api
+        .post(
+            &o.owner,
+            "/api/v1/api-keys",
+            json!({"name": "old client", "allowed_project_ids": ["WEB"]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["project_ids"], json!([web["id"]]));
+    let r = o
+        .api
+        .post(
+            &o.owner,
+            "/api/v1/api-keys",
+            json!({"name": "both", "project_ids": ["WEB"], "allowed_project_ids": ["WEB"]}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (400, "validation_error"), "{}", r.text);
+    assert_eq!(fields(&r), json!({"allowed_project_ids": "duplicate_item"}));
+    // A broken reference is named by the field the caller sent.
+    for field in ["project_ids", "allowed_project_ids"] {
+        let r = o
+            .api
+            .post(&o.owner, "/api/v1/api-keys", json!({"name": "x", field: ["NOPE"]}))
+            .await;
+        assert_eq!((r.status, r.reason()), (422, "invalid_reference"), "{}", r.text);
+        assert_eq!(r.body["error"]["details"]["field"], field);
+    }
+    let r = o
+        .api
+        .post(&o.owner, "/api/v1/api-keys", json!({"name": "x", "project_ids": "WEB"}))
+        .await;
+    assert_eq!(fields(&r), json!({"project_ids": "invalid_format"}));
 }
 
 #[tokio::test]
@@ -70,18 +178,14 @@ async fn api_key_write_scope_implies_read_and_bad_fields_are_all_listed() {
     let o = org().await;
     let r = o
         .api
-        .post(
-            &o.owner,
-            "/api/v1/auth/api-keys",
-            json!({"name": "w", "scopes": ["write"]}),
-        )
+        .post(&o.owner, "/api/v1/api-keys", json!({"name": "w", "scopes": ["write"]}))
         .await;
     assert_eq!(r.body["scopes"], json!(["read", "write"]));
     let r = o
         .api
         .post(
             &o.owner,
-            "/api/v1/auth/api-keys",
+            "/api/v1/api-keys",
             json!({"name": " ", "scopes": ["admin"], "expires_at": "2026-04-01T11:00:00Z", "environment": "prod", "key": "x", "color": 1}),
         )
         .await;
@@ -92,14 +196,14 @@ async fn api_key_write_scope_implies_read_and_bad_fields_are_all_listed() {
     );
     let r = o
         .api
-        .post(&o.owner, "/api/v1/auth/api-keys", json!({"name": "x", "scopes": []}))
+        .post(&o.owner, "/api/v1/api-keys", json!({"name": "x", "scopes": []}))
         .await;
     assert_eq!(fields(&r), json!({"scopes": "too_short"}));
     let r = o
         .api
         .post(
             &o.owner,
-            "/api/v1/auth/api-keys",
+            "/api/v1/api-keys",
             json!({"name": "x", "allowed_project_ids": ["NOPE"]}),
         )
         .await;
@@ -115,23 +219,23 @@ async fn project_restricted_keys_only_create_keys_for_a_subset_of_their_projects
         .api
         .post(
             &o.owner,
-            "/api/v1/auth/api-keys",
-            json!({"name": "web only", "allowed_project_ids": ["web"]}),
+            "/api/v1/api-keys",
+            json!({"name": "web only", "project_ids": ["web"]}),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    assert_eq!(r.body["allowed_project_ids"], json!([web["id"]]));
+    assert_eq!(r.body["project_ids"], json!([web["id"]]));
     let restricted = r.body["key"].as_str().expect("key").to_string();
     let r = o
         .api
-        .post(&restricted, "/api/v1/auth/api-keys", json!({"name": "all"}))
+        .post(&restricted, "/api/v1/api-keys", json!({"name": "all"}))
         .await;
     assert_eq!((r.status, r.reason()), (403, "project_restricted_key"));
     let r = o
         .api
         .post(
             &restricted,
-            "/api/v1/auth/api-keys",
+            "/api/v1/api-keys",
             json!({"name": "ops", "allowed_project_ids": ["OPS"]}),
         )
         .await;
@@ -140,7 +244,7 @@ async fn project_restricted_keys_only_create_keys_for_a_subset_of_their_projects
         .api
         .post(
             &restricted,
-            "/api/v1/auth/api-keys",
+            "/api/v1/api-keys",
             json!({"name": "web", "allowed_project_ids": [web["id"]]}),
         )
         .await;
@@ -157,15 +261,11 @@ async fn read_only_keys_cannot_create_keys() {
     let o = org().await;
     let r = o
         .api
-        .post(
-            &o.owner,
-            "/api/v1/auth/api-keys",
-            json!({"name": "ro", "scopes": ["read"]}),
-        )
+        .post(&o.owner, "/api/v1/api-keys", json!({"name": "ro", "scopes": ["read"]}))
         .await;
     let ro = r.body["key"].as_str().expect("key").to_string();
-    assert_eq!(o.api.get(&ro, "/api/v1/auth/api-keys").await.status, 200);
-    let r = o.api.post(&ro, "/api/v1/auth/api-keys", json!({"name": "rw"})).await;
+    assert_eq!(o.api.get(&ro, "/api/v1/api-keys").await.status, 200);
+    let r = o.api.post(&ro, "/api/v1/api-keys", json!({"name": "rw"})).await;
     assert_eq!((r.status, r.reason()), (403, "missing_scope"));
     assert_eq!(r.body["error"]["details"]["required_scope"], "write");
 }
@@ -173,45 +273,39 @@ async fn read_only_keys_cannot_create_keys() {
 #[tokio::test]
 async fn listing_every_key_of_the_org_needs_admin() {
     let o = org().await;
-    let r = o.api.get(&o.member, "/api/v1/auth/api-keys?all=true").await;
+    let r = o.api.get(&o.member, "/api/v1/api-keys?all=true").await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
-    let r = o.api.get(&o.admin, "/api/v1/auth/api-keys?all=true").await;
+    let r = o.api.get(&o.admin, "/api/v1/api-keys?all=true").await;
     assert_eq!(r.status, 200);
     assert_eq!(
         r.body["items"].as_array().expect("items").len(),
         5,
         "one key per role, none of the other org"
     );
-    let r = o.api.get(&o.admin, "/api/v1/auth/api-keys?all=maybe").await;
+    let r = o.api.get(&o.admin, "/api/v1/api-keys?all=maybe").await;
     assert_eq!((r.status, r.reason()), (400, "invalid_query"));
 }
 
 #[tokio::test]
 async fn keys_are_deleted_by_their_owner_or_an_admin_and_stop_working() {
     let o = org().await;
-    let viewer_key = o
-        .api
-        .post(&o.viewer, "/api/v1/auth/api-keys", json!({"name": "mine"}))
-        .await;
+    let viewer_key = o.api.post(&o.viewer, "/api/v1/api-keys", json!({"name": "mine"})).await;
     assert_eq!(viewer_key.status, 201, "a Viewer may create keys");
     let id = viewer_key.body["id"].as_str().expect("id").to_string();
     let raw = viewer_key.body["key"].as_str().expect("key").to_string();
-    let r = o.api.delete(&o.member, &format!("/api/v1/auth/api-keys/{id}")).await;
+    let r = o.api.delete(&o.member, &format!("/api/v1/api-keys/{id}")).await;
     assert_eq!((r.status, r.reason()), (403, "not_owner"));
     assert_eq!(
-        o.api
-            .delete(&o.viewer, &format!("/api/v1/auth/api-keys/{id}"))
-            .await
-            .status,
+        o.api.delete(&o.viewer, &format!("/api/v1/api-keys/{id}")).await.status,
         204
     );
     let r = o.api.get(&raw, "/api/v1/auth/me").await;
     assert_eq!((r.status, r.reason()), (401, "invalid_token"));
-    let member_keys = o.api.get(&o.member, "/api/v1/auth/api-keys").await;
+    let member_keys = o.api.get(&o.member, "/api/v1/api-keys").await;
     let member_key_id = member_keys.body["items"][0]["id"].as_str().expect("id").to_string();
     assert_eq!(
         o.api
-            .delete(&o.admin, &format!("/api/v1/auth/api-keys/{member_key_id}"))
+            .delete(&o.admin, &format!("/api/v1/api-keys/{member_key_id}"))
             .await
             .status,
         204
@@ -219,13 +313,13 @@ async fn keys_are_deleted_by_their_owner_or_an_admin_and_stop_working() {
     assert_eq!(o.api.get(&o.member, "/api/v1/auth/me").await.status, 401);
     let r = o
         .api
-        .delete(&o.admin, &format!("/api/v1/auth/api-keys/{member_key_id}"))
+        .delete(&o.admin, &format!("/api/v1/api-keys/{member_key_id}"))
         .await;
     assert_eq!(
         (r.status, r.body["error"]["details"]["resource"].as_str()),
         (404, Some("api_key"))
     );
-    let r = o.api.delete(&o.admin, "/api/v1/auth/api-keys/not-a-uuid").await;
+    let r = o.api.delete(&o.admin, "/api/v1/api-keys/not-a-uuid").await;
     assert_eq!((r.status, r.reason()), (400, "invalid_id"));
 }
 

@@ -3,7 +3,7 @@
 //! clashes, bad bundles, and the all-or-nothing rule (a refused import leaves no trace, not even
 //! in the deterministic id counter).
 
-use crate::support::{Api, Org, Resp, spawn_with};
+use crate::support::{Api, Org, Resp, spawn, spawn_with};
 use crate::time::{approved, log};
 use alloy_mock_api::MockOptions;
 use alloy_mock_api::model::*;
@@ -237,6 +237,30 @@ async fn fresh_installation() -> (Api, String, Uuid, Uuid) {
     (api, key, org, boss)
 }
 
+/// Makes every user of `bundle` a member of `org` in `api` as the bundle has them (same email,
+/// name, role and `joined_at`), as an invitation and its acceptance would: an import only maps
+/// people onto members, so a faithful round trip needs them there first.
+fn members_of(api: &Api, org: Uuid, bundle: &Value) {
+    api.mock.with_store(|s| {
+        for u in bundle["users"].as_array().expect("users") {
+            let email = u["email"].as_str().expect("email");
+            let name = u["display_name"].as_str().expect("name");
+            let id = s.add_user(email, name, None);
+            let m = bundle["members"]
+                .as_array()
+                .expect("members")
+                .iter()
+                .find(|m| m["user_id"] == u["id"])
+                .expect("every bundle user is a member of the source org");
+            let role = m["role"].as_str().and_then(OrgRole::parse).expect("role");
+            s.set_membership(org, id, role);
+            if let Some(ms) = s.memberships.get_mut(&(org, id)) {
+                ms.joined_at = m["joined_at"].as_str().and_then(alloy_mock_api::Ts::parse).expect("ts");
+            }
+        }
+    });
+}
+
 /// Every store row count, to prove that a refused import wrote nothing.
 fn row_counts(api: &Api) -> Vec<usize> {
     api.mock.with_store(|s| {
@@ -437,6 +461,7 @@ async fn a_round_trip_into_a_fresh_installation_reproduces_every_row() {
     let o = rich().await;
     let a = export(&o.api, &o.admin, "").await;
     let (api, key, org, boss) = fresh_installation().await;
+    members_of(&api, org, &a);
     let r = import(&api, &key, "", &a).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let res = &r.body;
@@ -447,16 +472,14 @@ async fn a_round_trip_into_a_fresh_installation_reproduces_every_row() {
     assert_eq!(res["org_id"], json!(org));
     assert_eq!(res["conflicts"], json!([]));
     let created = |e: &str| res["counts"][e]["created"].as_i64().unwrap_or(-1);
-    assert_eq!(ARRAYS.map(created), [5, 5, 1, 1, 1, 2, 3, 1, 2, 3, 1, 7, 4]);
+    // People are mapped onto the members, never created.
+    assert_eq!(ARRAYS.map(created), [0, 0, 1, 1, 1, 2, 3, 1, 2, 3, 1, 7, 4]);
     assert_eq!(
         res["counts"]["workflows"],
         json!({"created": 1, "updated": 0, "skipped": 1})
     );
-    assert_eq!(
-        res["warnings"].as_array().map(Vec::len),
-        Some(1),
-        "the Owner becomes an Admin"
-    );
+    assert_eq!(res["unmapped_users"], json!([]));
+    assert_eq!(res["warnings"], json!([]));
 
     // Deterministic ids of both installations start at 1, so nearly every id of A is taken in
     // B: those rows got new ids (A's Default workflow …003 maps onto B's, same id).
@@ -474,14 +497,7 @@ async fn a_round_trip_into_a_fresh_installation_reproduces_every_row() {
     let mapped = remap(&a, &m);
     let boss = json!(boss);
     for array in ARRAYS {
-        let mut want = rows(&mapped, array, |_| false);
-        if array == "members" {
-            want = want
-                .iter()
-                .map(|r| r.replace("\"role\":\"Owner\"", "\"role\":\"Admin\""))
-                .collect();
-            want.sort();
-        }
+        let want = rows(&mapped, array, |_| false);
         let got = rows(&b, array, |r| r["id"] == boss || r["user_id"] == boss);
         assert_eq!(got, want, "{array}");
     }
@@ -632,31 +648,25 @@ async fn importing_into_another_org_of_the_same_installation_remaps_every_id() {
     let r = import(&o.api, &o.other, "", &bundle).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let remaps = r.body["id_remaps"].as_object().expect("remaps");
-    // Users are matched by email and keep their ids; the Default workflow maps onto Globex's;
-    // every other row gets a new id.
+    // The Default workflow maps onto Globex's; every other imported row gets a new id. Labor
+    // rates and time entries belong to people who are not Globex members: left out.
     let rows_with_ids: usize = [
         "teams",
         "workflows",
-        "labor_rates",
         "projects",
         "labels",
         "sprints",
         "tickets",
         "comments",
         "activity",
-        "time_entries",
     ]
     .iter()
     .map(|a| bundle[*a].as_array().map(Vec::len).unwrap_or(0))
     .sum();
     assert_eq!(remaps.len(), rows_with_ids);
     assert_eq!(
-        r.body["counts"]["users"],
-        json!({"created": 0, "updated": 0, "skipped": 5})
-    );
-    assert_eq!(
         r.body["counts"]["members"],
-        json!({"created": 5, "updated": 0, "skipped": 0})
+        json!({"created": 0, "updated": 0, "skipped": 5})
     );
     let web1 = o.api.get(&o.other, "/api/v1/tickets/WEB-1").await;
     assert_eq!(web1.status, 200);
@@ -678,15 +688,187 @@ async fn importing_into_another_org_of_the_same_installation_remaps_every_id() {
         Some(&remaps[comment]),
         "activity values follow the remap"
     );
-    let entries = o
-        .api
-        .list_all(&o.other, "/api/v1/time-entries?status=Approved", 50)
-        .await;
-    assert_eq!(entries.len(), 1);
-    assert_eq!(entries[0]["approved_by"], json!(o.user(OrgRole::Admin)));
+    assert!(o.api.list_all(&o.other, "/api/v1/time-entries", 50).await.is_empty());
     let mut after = export(&o.api, &o.admin, "").await;
     after["exported_at"] = before["exported_at"].clone();
     assert_eq!(after, before, "the source org is untouched");
+}
+
+/// Emails of the members of an org, sorted.
+fn member_emails(api: &Api, slug: &str) -> Vec<String> {
+    api.mock.with_store(|s| {
+        let org = s.orgs.values().find(|o| o.slug == slug).map(|o| o.id);
+        let mut out: Vec<String> = s
+            .memberships
+            .values()
+            .filter(|m| Some(m.org_id) == org)
+            .filter_map(|m| s.users.get(&m.user_id).map(|u| u.email.clone()))
+            .collect();
+        out.sort();
+        out
+    })
+}
+
+const ACME: [&str; 7] = [
+    "adam@acme.test",
+    "marco@acme.test",
+    "maya@acme.test",
+    "olivia@acme.test",
+    "rita@acme.test",
+    "sofia@acme.test",
+    "victor@acme.test",
+];
+
+#[tokio::test]
+async fn importing_acmes_bundle_into_globex_adds_none_of_its_people() {
+    // Issue 8, finding 8: this import made the seven acme users globex members, one as Admin.
+    let api = spawn().await;
+    let acme = api.key(OrgRole::Owner);
+    let globex = api.mock.keys().other_org_owner().to_string();
+    let gina = api
+        .mock
+        .with_store(|s| s.users.values().find(|u| u.email == "gina@globex.test").map(|u| u.id));
+    let gina = json!(gina.expect("gina"));
+    let bundle = export(&api, &acme, "").await;
+    let people = member_emails(&api, "globex");
+    assert_eq!(people, ["gina@globex.test", "hank@globex.test"]);
+    let users = api.mock.with_store(|s| s.users.len());
+
+    let dry = import(&api, &globex, "?dry_run=true", &bundle).await;
+    assert_eq!(dry.status, 200, "{}", dry.text);
+    let r = import(&api, &globex, "", &bundle).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(member_emails(&api, "globex"), people, "no new memberships");
+    assert_eq!(api.mock.with_store(|s| s.users.len()), users, "no new users");
+    let unmapped: Vec<&str> = r.body["unmapped_users"]
+        .as_array()
+        .expect("unmapped_users")
+        .iter()
+        .filter_map(|u| u["email"].as_str())
+        .collect();
+    assert_eq!(unmapped, ACME);
+    for field in ["unmapped_users", "counts", "warnings"] {
+        assert_eq!(dry.body[field], r.body[field], "the dry run foretold {field}");
+    }
+    assert_eq!(
+        r.body["counts"]["users"],
+        json!({"created": 0, "updated": 0, "skipped": 7})
+    );
+    assert_eq!(
+        r.body["counts"]["members"],
+        json!({"created": 0, "updated": 0, "skipped": 7})
+    );
+    assert_eq!(
+        r.body["counts"]["time_entries"],
+        json!({"created": 0, "updated": 0, "skipped": 17})
+    );
+    assert_eq!(r.body["counts"]["tickets"]["created"], 36);
+    let warnings = r.body["warnings"].to_string();
+    for part in ["7 people", "now name the importing user", "unassigned", "time_entries"] {
+        assert!(warnings.contains(part), "{part}: {warnings}");
+    }
+
+    // The imported work names only globex members: unassigned, and attributed to the importer.
+    let acme_ids: Vec<String> = bundle["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter_map(|u| u["id"].as_str().map(str::to_string))
+        .collect();
+    let mine = export(&api, &globex, "").await;
+    let text = mine.to_string();
+    for id in &acme_ids {
+        assert!(!text.contains(id.as_str()), "globex's data still names acme user {id}");
+    }
+    for t in mine["tickets"].as_array().expect("tickets") {
+        if t["key"].as_str().is_some_and(|k| k.starts_with("GLX")) {
+            continue;
+        }
+        assert_eq!(t["assignee_id"], Value::Null, "{}", t["key"]);
+        assert_eq!((&t["reporter_id"], &t["created_by"]), (&gina, &gina), "{}", t["key"]);
+    }
+    // acme's people still cannot reach globex.
+    let maya = api.key(OrgRole::Member);
+    let orgs = api.get(&maya, "/api/v1/orgs").await;
+    assert_eq!(orgs.body["items"].as_array().map(Vec::len), Some(1), "{}", orgs.text);
+}
+
+#[tokio::test]
+async fn an_invited_member_keeps_their_work_through_an_import() {
+    let api = spawn().await;
+    let acme = api.key(OrgRole::Owner);
+    let globex = api.mock.keys().other_org_owner().to_string();
+    let maya_key = api.key(OrgRole::Member);
+    let maya = api.mock.keys().entry(OrgRole::Member).expect("maya").user_id;
+    let bundle = export(&api, &acme, "").await;
+    // Gina invites Maya to globex; Maya accepts with her own key.
+    let org = api.get(&globex, "/api/v1/auth/me").await.body["org_id"].clone();
+    let org = org.as_str().expect("org").to_string();
+    let inv = api
+        .post(
+            &globex,
+            &format!("/api/v1/orgs/{org}/invites"),
+            json!({"email": "maya@acme.test"}),
+        )
+        .await;
+    assert_eq!(inv.status, 201, "{}", inv.text);
+    let ok = api
+        .post(&maya_key, "/api/v1/invites/accept", json!({"code": inv.body["code"]}))
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    let people = member_emails(&api, "globex");
+
+    for mode in ["skip", "overwrite", "fail"] {
+        let dry = import(&api, &globex, &format!("?dry_run=true&on_conflict={mode}"), &bundle).await;
+        assert_eq!(dry.status, 200, "{mode}: {}", dry.text);
+        let emails: Vec<&str> = dry.body["unmapped_users"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|u| u["email"].as_str())
+            .collect();
+        assert_eq!(
+            emails,
+            ACME.iter()
+                .copied()
+                .filter(|e| *e != "maya@acme.test")
+                .collect::<Vec<_>>(),
+            "{mode}"
+        );
+    }
+    let r = import(&api, &globex, "", &bundle).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(member_emails(&api, "globex"), people);
+    // Maya's assignments and time come along; nobody else's.
+    let mine = export(&api, &globex, "").await;
+    let theirs: Vec<&Value> = bundle["tickets"]
+        .as_array()
+        .expect("tickets")
+        .iter()
+        .filter(|t| t["assignee_id"] == json!(maya))
+        .collect();
+    assert!(!theirs.is_empty());
+    let assigned: Vec<&Value> = mine["tickets"]
+        .as_array()
+        .expect("tickets")
+        .iter()
+        .filter(|t| t["assignee_id"] == json!(maya))
+        .collect();
+    assert_eq!(assigned.len(), theirs.len());
+    let entries = |b: &Value| {
+        b["time_entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .filter(|e| e["user_id"] == json!(maya))
+            .count()
+    };
+    assert_eq!(entries(&mine), entries(&bundle));
+    assert_eq!(
+        mine["time_entries"].as_array().map(Vec::len),
+        Some(entries(&bundle)),
+        "only Maya's time"
+    );
 }
 
 #[tokio::test]

@@ -72,7 +72,7 @@ async fn fixture(o: &Org) -> Fixture {
             json!({"email": "n@acme.test"}),
         )
         .await);
-    let api_key = id(&o.api.post(k, "/api/v1/auth/api-keys", json!({"name": "k"})).await);
+    let api_key = id(&o.api.post(k, "/api/v1/api-keys", json!({"name": "k"})).await);
     Fixture {
         project,
         ticket,
@@ -205,7 +205,7 @@ async fn another_orgs_owner_gets_404_for_every_kind_of_id() {
         ("DELETE", format!("/api/v1/invites/{}", f.invite), Value::Null, "invite"),
         (
             "DELETE",
-            format!("/api/v1/auth/api-keys/{}", f.api_key),
+            format!("/api/v1/api-keys/{}", f.api_key),
             Value::Null,
             "api_key",
         ),
@@ -273,7 +273,7 @@ async fn another_orgs_lists_never_show_the_first_orgs_rows() {
         "/api/v1/tickets",
         "/api/v1/time-entries",
         "/api/v1/orgs",
-        "/api/v1/auth/api-keys?all=true",
+        "/api/v1/api-keys?all=true",
     ] {
         let r = o.api.get(x, path).await;
         assert_eq!(r.status, 200, "{path}: {}", r.text);

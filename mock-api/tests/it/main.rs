@@ -4,12 +4,15 @@
 mod support;
 
 mod access;
+mod admin;
 mod comments;
 mod data;
 mod faults;
 mod finance;
 mod isolation;
+mod journal;
 mod labels;
+mod model;
 mod permissions;
 mod projects;
 mod seed;

@@ -33,8 +33,8 @@ use OrgRole::{Admin, Member, Owner, Reporter, Viewer};
 /// Every non-public write route of the API. `Viewer` as minimum = any authenticated role.
 const ROWS: &[Row] = &[
     // API keys, orgs, members, invites
-    row("POST", "/api/v1/auth/api-keys", Some(r#"{"name": "ci"}"#), Viewer, 201),
-    row("DELETE", "/api/v1/auth/api-keys/{key:self}", None, Viewer, 204),
+    row("POST", "/api/v1/api-keys", Some(r#"{"name": "ci"}"#), Viewer, 201),
+    row("DELETE", "/api/v1/api-keys/{key:self}", None, Viewer, 204),
     row(
         "POST",
         "/api/v1/orgs",

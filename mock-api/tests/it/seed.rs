@@ -6,6 +6,9 @@
 
 use crate::support::{Api, spawn};
 use alloy_mock_api::model::OrgRole;
+use alloy_mock_api::seed::Seed;
+use alloy_mock_api::store::{Settings, Store};
+use alloy_mock_api::values::Clock;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -390,4 +393,190 @@ async fn the_other_orgs_key_sees_only_its_own_org() {
     assert_eq!(api.get(&other, "/api/v1/projects/WEB").await.status, 404);
     assert_eq!(api.get(&acme, "/api/v1/tickets/GLX-1").await.status, 404);
     assert!(api.list_all(&other, "/api/v1/time-entries", 50).await.is_empty());
+}
+
+/// Every table of a store loaded with the bundled seed, as one JSON document: every row with
+/// every stored field (passwords and frozen burndowns included), the keys the seed returns,
+/// and where the id and secret counters stand afterwards.
+fn seeded_store_dump() -> String {
+    use alloy_mock_api::seed::Seed;
+    use alloy_mock_api::store::{Settings, Store};
+    use alloy_mock_api::values::{Clock, DEFAULT_FIXED_NOW};
+    let settings = Settings {
+        deterministic: true,
+        ..Settings::default()
+    };
+    let now = alloy_mock_api::Ts::parse(DEFAULT_FIXED_NOW).expect("fixed now");
+    let mut s = Store::new(settings, Clock::Fixed(now));
+    let keys = Seed::bundled().expect("parses").apply(&mut s).expect("applies");
+    fn rows<'a, T: serde::Serialize + 'a>(m: impl Iterator<Item = &'a T>) -> Value {
+        Value::Array(m.map(|x| json!(x)).collect())
+    }
+    let dump = json!({
+        "keys": keys.keys,
+        "orgs": rows(s.orgs.values()),
+        "users": s.users.values().map(|u| json!({"row": u, "password": u.password})).collect::<Vec<_>>(),
+        "memberships": rows(s.memberships.values()),
+        "invites": rows(s.invites.values()),
+        "api_keys": rows(s.api_keys.values()),
+        "teams": rows(s.teams.values()),
+        "workflows": rows(s.workflows.values()),
+        "labor_rates": rows(s.labor_rates.values()),
+        "projects": rows(s.projects.values()),
+        "project_members": rows(s.project_members.values()),
+        "labels": rows(s.labels.values()),
+        "sprints": s.sprints.values().map(|x| json!({"row": x, "frozen_burndown": x.frozen_burndown})).collect::<Vec<_>>(),
+        "tickets": rows(s.tickets.values()),
+        "comments": rows(s.comments.values()),
+        "activity": rows(s.activity.values()),
+        "time_entries": rows(s.time_entries.values()),
+        "sessions": s.sessions.len(),
+        "next_id_mark": s.id_mark(),
+        "next_secret": s.secret(24),
+    });
+    serde_json::to_string_pretty(&dump).expect("serializes")
+}
+
+/// SHA-256 of [`seeded_store_dump`] as the seed loaded before the loader went through the
+/// routes' own rules (issue 9, item 4). Conformance transcripts depend on every seeded id,
+/// number and instant: a change here is a change to golden data, never a side effect.
+const SEEDED_STORE_SHA256: &str = "e7cc50b8e1ed40542a371b4e8bbe37f156e1da3e5bc488cec71ac64925e2c257";
+
+#[test]
+fn the_bundled_seed_loads_to_the_pinned_store() {
+    use sha2::{Digest, Sha256};
+    let dump = seeded_store_dump();
+    let digest: String = Sha256::digest(dump.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if digest != SEEDED_STORE_SHA256 {
+        let path = std::env::temp_dir().join("alloy-seeded-store.json");
+        let _ = std::fs::write(&path, &dump);
+        panic!(
+            "the bundled seed no longer loads to the pinned store (sha256 {digest}); the dump is in {} \
+             (diff it against one made from the last commit that passed)",
+            path.display()
+        );
+    }
+}
+
+// ----- the format and its errors ------------------------------------------------------------
+
+fn store() -> Store {
+    Store::new(
+        Settings {
+            deterministic: true,
+            ..Settings::default()
+        },
+        Clock::Fixed(alloy_mock_api::Ts(0)),
+    )
+}
+
+#[test]
+fn the_bundled_seed_parses_and_applies() {
+    let seed = Seed::bundled().expect("bundled seed parses");
+    let keys = seed.apply(&mut store()).expect("bundled seed applies");
+    for role in OrgRole::ALL {
+        assert!(keys.for_role(*role).starts_with("alloy_test_"), "{role} has a key");
+    }
+    assert!(!keys.other_org_owner().is_empty());
+}
+
+#[test]
+fn an_unknown_field_is_an_error_naming_it() {
+    let e = Seed::from_json(r#"{"users": [], "orgs": [], "userz": []}"#, "x.json").expect_err("error");
+    let msg = e.to_string();
+    assert!(msg.contains("x.json") && msg.contains("userz"), "{msg}");
+}
+
+#[test]
+fn an_unknown_assignee_is_an_error_naming_the_seed_path() {
+    let text = r#"{
+      "users": [{"email": "o@x.test", "display_name": "O", "created_at": "2026-01-01T00:00:00Z"}],
+      "orgs": [{"name": "X", "slug": "xxx", "created_at": "2026-01-01T00:00:00Z",
+        "members": [{"email": "o@x.test", "role": "Owner"}],
+        "projects": [{"key": "PP", "name": "P", "created_by": "o@x.test", "created_at": "2026-01-01T00:00:00Z"},
+          {"key": "PQ", "name": "Q", "created_by": "o@x.test", "created_at": "2026-01-01T00:00:00Z",
+           "tickets": [{"title": "t", "created_by": "o@x.test", "created_at": "2026-01-02T00:00:00Z",
+                        "assignee": "bob@x"}]}]}]}"#;
+    let seed = Seed::from_json(text, "t.json").expect("parses");
+    let msg = format!("{:#}", seed.apply(&mut store()).expect_err("error"));
+    assert!(
+        msg.contains("t.json: orgs[0].projects[1].tickets[0].assignee: unknown user bob@x"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_transition_the_strict_workflow_forbids_is_an_error() {
+    let text = r#"{
+      "users": [{"email": "o@x.test", "display_name": "O", "created_at": "2026-01-01T00:00:00Z"}],
+      "orgs": [{"name": "X", "slug": "xxx", "created_at": "2026-01-01T00:00:00Z",
+        "members": [{"email": "o@x.test", "role": "Owner"}],
+        "workflows": [{"name": "Strict", "enforcement": "strict", "created_by": "o@x.test",
+          "created_at": "2026-01-01T00:00:00Z",
+          "statuses": [{"name": "Open", "category": "Unstarted"}, {"name": "Shut", "category": "Completed"}],
+          "transitions": []}],
+        "projects": [{"key": "PQ", "name": "Q", "workflow": "Strict", "created_by": "o@x.test",
+           "created_at": "2026-01-01T00:00:00Z",
+           "tickets": [{"title": "t", "created_by": "o@x.test", "created_at": "2026-01-02T00:00:00Z",
+             "history": [{"at": "2026-01-03T00:00:00Z", "by": "o@x.test", "kind": "transition", "status": "Shut"}]}]}]}]}"#;
+    let seed = Seed::from_json(text, "t.json").expect("parses");
+    let msg = format!("{:#}", seed.apply(&mut store()).expect_err("error"));
+    assert!(
+        msg.contains("orgs[0].projects[0].tickets[0].history[0]: transition"),
+        "{msg}"
+    );
+    assert!(msg.contains("Open -> Shut"), "{msg}");
+}
+
+/// The error of loading a one-org seed whose org holds `org_extra` (JSON members after `members`).
+fn seed_error(org_extra: &str) -> String {
+    let text = format!(
+        r#"{{"users": [{{"email": "o@x.test", "display_name": "O", "created_at": "2026-01-01T00:00:00Z"}},
+                      {{"email": "m@x.test", "display_name": "M", "created_at": "2026-01-01T00:00:00Z"}}],
+            "orgs": [{{"name": "X", "slug": "xxx", "created_at": "2026-01-01T00:00:00Z",
+              "members": [{{"email": "o@x.test", "role": "Owner"}}, {{"email": "m@x.test", "role": "Member"}}]
+              {org_extra}}}]}}"#
+    );
+    match Seed::from_json(&text, "t.json").and_then(|s| s.apply(&mut store())) {
+        Ok(_) => panic!("the seed loaded: {org_extra}"),
+        Err(e) => format!("{e:#}"),
+    }
+}
+
+#[test]
+fn a_record_is_judged_by_its_route_and_errors_name_the_seed_path_and_field() {
+    let team = r#", "teams": [{"name": "T", "colour": "red", "created_by": "o@x.test", "created_at": "2026-01-02T00:00:00Z"}]"#;
+    let msg = seed_error(team);
+    assert!(msg.contains("t.json: orgs[0].teams[0].colour: unknown_field"), "{msg}");
+    let team = r#", "teams": [{"name": "", "created_by": "o@x.test", "created_at": "2026-01-02T00:00:00Z"}]"#;
+    assert!(seed_error(team).contains("orgs[0].teams[0].name: required"));
+    // The route's permission rule: a Member cannot create a team.
+    let team = r#", "teams": [{"name": "T", "created_by": "m@x.test", "created_at": "2026-01-02T00:00:00Z"}]"#;
+    let msg = seed_error(team);
+    assert!(
+        msg.contains("orgs[0].teams[0]: ") && msg.contains("Admin role"),
+        "{msg}"
+    );
+    let project = r#", "projects": [{"key": "P1", "name": "P", "created_by": "o@x.test", "created_at": "2026-01-02T00:00:00Z",
+        "tickets": [{"title": "t", "created_by": "o@x.test", "created_at": "2026-01-03T00:00:00Z", "history": [STEP]}]}]"#;
+    let step = |s: &str| seed_error(&project.replace("STEP", s));
+    let msg = step(r#"{"at": "2026-01-04T00:00:00Z", "by": "m@x.test", "kind": "transition", "statsu": "Done"}"#);
+    assert!(
+        msg.contains("history[0].status: required") && msg.contains("history[0].statsu: unknown_field"),
+        "{msg}"
+    );
+    let msg = step(r#"{"at": "2026-01-04T00:00:00Z", "by": "m@x.test", "kind": "transition", "status": "Backlog"}"#);
+    assert!(msg.contains("history[0]: this step changes nothing"), "{msg}");
+    let msg = step(r#"{"at": "2026-01-02T00:00:00Z", "by": "m@x.test", "kind": "transition", "status": "Done"}"#);
+    assert!(
+        msg.contains("history[0].at: ") && msg.contains("is before the step before it"),
+        "{msg}"
+    );
+    let msg = step(r#"{"at": "2026-01-04T00:00:00Z", "by": "m@x.test", "kind": "rename", "title": "x"}"#);
+    assert!(msg.contains("unknown variant `rename`"), "{msg}");
+    let msg = step(r#"{"at": "2026-01-04T00:00:00Z", "by": "m@x.test", "kind": "labels", "add": [], "drop": ["x"]}"#);
+    assert!(msg.contains("history[0].drop: unknown field"), "{msg}");
 }

@@ -110,7 +110,7 @@ pub struct CreateApiKeyParams {
     pub scopes: Option<Vec<ApiKeyScope>>,
     /// Restrict the key to these projects (uuids or keys, e.g. `["WEB"]`); omitted or `[]` = all projects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_project_ids: Option<Vec<ProjectRef>>,
+    pub project_ids: Option<Vec<ProjectRef>>,
     /// Expiry, an RFC 3339 timestamp in the future (default: never expires).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<DateTime>,
@@ -308,7 +308,7 @@ impl Tools {
         let caller = self.caller(&ctx);
         let body = body(&p)?;
         Ok(errors::json_result(
-            caller.api.post("/api/v1/auth/api-keys", Some(&body)).await,
+            caller.api.post("/api/v1/api-keys", Some(&body)).await,
         ))
     }
 
@@ -332,7 +332,7 @@ impl Tools {
             .opt("limit", p.limit)
             .opt("cursor", p.cursor.as_ref());
         Ok(errors::json_result(
-            caller.api.get("/api/v1/auth/api-keys", &query).await,
+            caller.api.get("/api/v1/api-keys", &query).await,
         ))
     }
 
@@ -351,7 +351,7 @@ impl Tools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let path = ApiPath::fixed("/api/v1/auth/api-keys").seg(p.api_key_id.as_str());
+        let path = ApiPath::fixed("/api/v1/api-keys").seg(p.api_key_id.as_str());
         let r = caller.api.delete(path).await;
         Ok(errors::deleted_result(r, "api_key_id", p.api_key_id.as_str()))
     }
