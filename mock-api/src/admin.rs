@@ -18,15 +18,27 @@
 //! (the connection closes without an answer). Failures use the API's error envelope.
 
 use crate::error::{ApiError, ApiResult};
+use crate::fault::Faults;
 use crate::fault::{Fault, FaultKind};
-use crate::http::{Answer, Received, Response, Server};
+use crate::http::{Answer, Response, Server};
+use crate::journal::Journal;
 use crate::model::Problem;
 use crate::request::{Body, Mode, int, string};
-use crate::server::Shared;
+use crate::routes::RawRequest;
+use parking_lot::Mutex;
 use serde_json::{Map, Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// What the admin listener controls: the API's faults and journal, shared with its handler.
+#[derive(Clone)]
+pub(crate) struct Controls {
+    /// The faults in force.
+    pub faults: Arc<Mutex<Faults>>,
+    /// The request journal.
+    pub journal: Arc<Mutex<Journal>>,
+}
 
 /// Most faults in force at once through the admin listener.
 pub const MAX_FAULTS: usize = 1000;
@@ -53,11 +65,11 @@ pub(crate) fn check_apart(bind: SocketAddr, api: SocketAddr) -> anyhow::Result<(
 }
 
 /// Starts the admin listener on `bind`, refusing the API's own address.
-pub(crate) fn start(bind: SocketAddr, api: SocketAddr, shared: Arc<Shared>) -> anyhow::Result<Server> {
+pub(crate) fn start(bind: SocketAddr, api: SocketAddr, shared: Controls) -> anyhow::Result<Server> {
     check_apart(bind, api)?;
     let listener = std::net::TcpListener::bind(bind)
         .map_err(|e| anyhow::anyhow!("cannot bind the admin listener to {bind}: {e}"))?;
-    let server = Server::start(listener, Arc::new(move |req| answer(&shared, &req)))
+    let server = Server::start(listener, Arc::new(move |req| answer(&shared, req)))
         .map_err(|e| anyhow::anyhow!("cannot start the admin listener on {bind}: {e}"))?;
     if same_listener(server.address(), api) {
         anyhow::bail!("the admin listener landed on the API's address {api}; choose another --admin-bind port");
@@ -65,7 +77,7 @@ pub(crate) fn start(bind: SocketAddr, api: SocketAddr, shared: Arc<Shared>) -> a
     Ok(server)
 }
 
-fn answer(shared: &Shared, req: &Received) -> Answer {
+fn answer(shared: &Controls, req: &RawRequest<'_>) -> Answer {
     let (status, body, mut headers) = match route(shared, req) {
         Ok((status, body)) => (status, body, Vec::new()),
         Err(e) => {
@@ -92,7 +104,7 @@ fn answer(shared: &Shared, req: &Received) -> Answer {
 
 type Outcome = ApiResult<(u16, Option<Value>)>;
 
-fn route(shared: &Shared, req: &Received) -> Outcome {
+fn route(shared: &Controls, req: &RawRequest<'_>) -> Outcome {
     let path = req.path.trim_end_matches('/');
     let method = req.method.as_str();
     match (method, path) {
@@ -135,7 +147,7 @@ fn index() -> Value {
     })
 }
 
-fn remove_fault(shared: &Shared, raw: &str) -> Outcome {
+fn remove_fault(shared: &Controls, raw: &str) -> Outcome {
     let id: u64 = raw.parse().map_err(|_| {
         ApiError::bad_request(
             "invalid_id",
@@ -153,7 +165,7 @@ fn remove_fault(shared: &Shared, raw: &str) -> Outcome {
     }
 }
 
-fn journal(shared: &Shared, req: &Received, clear: bool) -> Outcome {
+fn journal(shared: &Controls, req: &RawRequest<'_>, clear: bool) -> Outcome {
     let last = match req.query.iter().rev().find(|(k, _)| k == "last") {
         None => None,
         Some((_, v)) => Some(v.parse::<usize>().map_err(|_| {
@@ -172,11 +184,11 @@ fn journal(shared: &Shared, req: &Received, clear: bool) -> Outcome {
 }
 
 /// Parses the body of `POST /faults` into a fault, naming every field that is wrong.
-fn parse_fault(req: &Received) -> ApiResult<Fault> {
+fn parse_fault(req: &RawRequest<'_>) -> ApiResult<Fault> {
     let doc: Value = if req.body.iter().all(u8::is_ascii_whitespace) {
         Value::Object(Map::new())
     } else {
-        serde_json::from_slice(&req.body).map_err(|e| {
+        serde_json::from_slice(req.body).map_err(|e| {
             ApiError::bad_request(
                 "malformed_json",
                 "body",
@@ -255,7 +267,7 @@ fn parse_fault(req: &Received) -> ApiResult<Fault> {
     Ok(fault)
 }
 
-fn add_fault(shared: &Shared, req: &Received) -> Outcome {
+fn add_fault(shared: &Controls, req: &RawRequest<'_>) -> Outcome {
     let fault = parse_fault(req)?;
     let mut faults = shared.faults.lock();
     if faults.len() >= MAX_FAULTS {
@@ -277,8 +289,6 @@ fn add_fault(shared: &Shared, req: &Received) -> Outcome {
 mod tests {
     use super::*;
     use crate::journal::JournalLimits;
-    use crate::store::{Settings, Store};
-    use crate::values::{Clock, Ts};
 
     fn addr(s: &str) -> SocketAddr {
         s.parse().expect("address")
@@ -292,10 +302,10 @@ mod tests {
         assert!(!same_listener(addr("127.0.0.1:3099"), addr("127.0.0.1:3000")));
         assert!(!same_listener(addr("127.0.0.2:3000"), addr("127.0.0.1:3000")));
         assert!(!same_listener(addr("127.0.0.1:0"), addr("127.0.0.1:0")));
-        let shared = Arc::new(Shared::new(
-            Store::new(Settings::default(), Clock::Fixed(Ts(0))),
-            JournalLimits::default(),
-        ));
+        let shared = Controls {
+            faults: Arc::new(Mutex::new(Faults::default())),
+            journal: Arc::new(Mutex::new(Journal::new(JournalLimits::default()))),
+        };
         // Port 9 (discard) is never bound here: the refusal comes before any bind.
         let e = start(addr("127.0.0.1:9"), addr("127.0.0.1:9"), shared).expect_err("refused");
         let msg = e.to_string();

@@ -6,15 +6,16 @@
 //! stayed in memory for good. Here a request lives only while it is answered, and at most
 //! [`READ_CAP`] bytes of its body are held; the rest is read, counted and dropped.
 //!
-//! A handler is a synchronous function from a [`Received`] request to an [`Answer`]: a response
-//! (sent after an optional delay, without holding any lock) or a dropped connection.
+//! A handler is a synchronous function from a request, as the pipeline reads it
+//! ([`RawRequest`], borrowing the body), to an [`Answer`]: a response (sent after an optional
+//! delay, without holding any lock) or a dropped connection.
 
+use crate::routes::RawRequest;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,23 +28,6 @@ pub const READ_CAP: usize = crate::routes::IMPORT_BODY_LIMIT + 1;
 /// Past this many bytes a body is no longer read (its size is then "at least this"); the
 /// answer is sent and the connection closed.
 pub const DRAIN_LIMIT: usize = 1024 * 1024 * 1024;
-
-/// One request as received: head decoded, body capped at [`READ_CAP`].
-#[derive(Debug, Default)]
-pub struct Received {
-    /// Upper-case method.
-    pub method: String,
-    /// Path as sent (no dot-segment resolution: `..` reaches the router as a segment).
-    pub path: String,
-    /// Query pairs, `application/x-www-form-urlencoded` decoded, in order.
-    pub query: Vec<(String, String)>,
-    /// Headers, names lower-cased, values lossily decoded; a repeated header keeps the last.
-    pub headers: BTreeMap<String, String>,
-    /// The first [`READ_CAP`] bytes of the body.
-    pub body: Vec<u8>,
-    /// How many body bytes the client sent (capped at [`DRAIN_LIMIT`]).
-    pub body_len: usize,
-}
 
 /// A finished response of a handler.
 #[derive(Clone, Debug)]
@@ -66,7 +50,7 @@ pub enum Answer {
 }
 
 /// A request handler.
-pub type Handler = Arc<dyn Fn(Received) -> Answer + Send + Sync>;
+pub type Handler = Arc<dyn Fn(&RawRequest<'_>) -> Answer + Send + Sync>;
 
 /// A running server; dropping it stops accepting and closes every connection.
 #[derive(Debug)]
@@ -148,7 +132,7 @@ async fn serve_one(req: hyper::Request<Incoming>, handler: &Handler) -> Result<h
         // The client went away mid-body: nobody is left to answer.
         return Err(Dropped);
     };
-    let received = Received {
+    let received = RawRequest {
         method: head.method.as_str().to_ascii_uppercase(),
         path: head.uri.path().to_string(),
         query: head.uri.query().map(decode_query).unwrap_or_default(),
@@ -162,10 +146,10 @@ async fn serve_one(req: hyper::Request<Incoming>, handler: &Handler) -> Result<h
                 )
             })
             .collect(),
-        body,
+        body: &body,
         body_len,
     };
-    match handler(received) {
+    match handler(&received) {
         Answer::Drop => Err(Dropped),
         Answer::Respond(r, delay) => {
             if let Some(d) = delay {

@@ -5,7 +5,7 @@
 //! listener ([`crate::admin`]) on another address controls faults and the journal over HTTP.
 
 use crate::fault::{Fault, FaultKind, Faults};
-use crate::http::{Answer, Received, Response, Server};
+use crate::http::{Answer, Response, Server};
 use crate::journal::{Journal, JournalEntry, JournalLimits, JournalStats};
 use crate::model::OrgRole;
 use crate::routes::{RawRequest, Routes, all_routes, handle};
@@ -84,23 +84,11 @@ pub fn default_seed_dir() -> PathBuf {
 }
 
 /// Everything the handler and the handle share.
-pub(crate) struct Shared {
+struct Shared {
     store: Mutex<Store>,
     routes: Routes,
-    pub(crate) journal: Mutex<Journal>,
-    pub(crate) faults: Mutex<Faults>,
-}
-
-/// The request as the pipeline reads it; the body is borrowed, never copied.
-fn raw(r: &Received) -> RawRequest<'_> {
-    RawRequest {
-        method: r.method.clone(),
-        path: r.path.clone(),
-        query: r.query.clone(),
-        headers: r.headers.clone(),
-        body: &r.body,
-        body_len: r.body_len,
-    }
+    journal: Arc<Mutex<Journal>>,
+    faults: Arc<Mutex<Faults>>,
 }
 
 /// A JSON response with an error envelope.
@@ -116,27 +104,26 @@ fn json_response(status: u16, headers: Vec<(String, String)>, body: &serde_json:
 
 impl Shared {
     /// The shared state of a mock over `store`.
-    pub(crate) fn new(store: Store, journal: JournalLimits) -> Shared {
+    fn new(store: Store, journal: JournalLimits) -> Shared {
         Shared {
             store: Mutex::new(store),
             routes: all_routes(),
-            journal: Mutex::new(Journal::new(journal)),
-            faults: Mutex::new(Faults::default()),
+            journal: Arc::new(Mutex::new(Journal::new(journal))),
+            faults: Arc::new(Mutex::new(Faults::default())),
         }
     }
 
     /// Answers one request of the API: a fault in force, or the stateful pipeline.
-    fn answer(&self, req: Received) -> Answer {
-        let raw = raw(&req);
+    fn answer(&self, raw: &RawRequest<'_>) -> Answer {
         let fault = self.faults.lock().take(&raw.method, &raw.path);
         let (answer, status) = match fault {
             None => {
-                let r = self.serve(&raw);
+                let r = self.serve(raw);
                 let status = r.status;
                 (Answer::Respond(r, None), Some(status))
             }
             Some(FaultKind::Delay(d)) => {
-                let r = self.serve(&raw);
+                let r = self.serve(raw);
                 let status = r.status;
                 (Answer::Respond(r, Some(d)), Some(status))
             }
@@ -164,7 +151,7 @@ impl Shared {
             }
             Some(FaultKind::DropConnection) => (Answer::Drop, None),
         };
-        self.journal.lock().record(&raw, status);
+        self.journal.lock().record(raw, status);
         answer
     }
 
@@ -251,7 +238,14 @@ impl MockAlloy {
         let api_addr = listener.local_addr()?;
         let admin = match opts.admin_bind {
             None => None,
-            Some(a) => Some(crate::admin::start(a, api_addr, shared.clone())?),
+            Some(a) => {
+                let (faults, journal) = (shared.faults.clone(), shared.journal.clone());
+                Some(crate::admin::start(
+                    a,
+                    api_addr,
+                    crate::admin::Controls { faults, journal },
+                )?)
+            }
         };
         let handler_shared = shared.clone();
         let server = Server::start(listener, Arc::new(move |req| handler_shared.answer(req)))

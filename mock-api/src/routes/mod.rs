@@ -179,7 +179,7 @@ type Params = Vec<(&'static str, String)>;
 /// Finds the route of `method path` (trailing slashes ignored): 404 `route` when no pattern
 /// fits, 405 with `allow` when only the method is wrong. Path parameters come back decoded,
 /// named as in the route's pattern.
-pub(crate) fn match_route<'r>(routes: &'r Routes, method: &str, path: &str) -> Result<(&'r Route, Params), ApiError> {
+fn match_route<'r>(routes: &'r Routes, method: &str, path: &str) -> Result<(&'r Route, Params), ApiError> {
     let trimmed = path.trim_end_matches('/');
     let found = routes.paths.at(if trimmed.is_empty() { "/" } else { trimmed });
     let found = found.map_err(|_| ApiError::not_found("route", path))?;
@@ -371,6 +371,29 @@ fn run(
             ApiError::bad_request("malformed_json", "body", format!("request body is not valid JSON: {e}"))
         })?)
     };
+    let mut ctx = Ctx {
+        store,
+        caller,
+        params,
+        query,
+        body,
+        client,
+    };
+    (route.handler)(&mut ctx)
+}
+
+/// Runs the handler of `method path` for an already authenticated `caller` with `body`: the
+/// router and the handler, without the checks before them (authentication, rate limits, body
+/// size and syntax). The seed loader replays its records through it.
+pub(crate) fn dispatch(
+    store: &mut Store,
+    routes: &Routes,
+    (method, path): (&str, &str),
+    caller: Caller,
+    body: Option<Value>,
+) -> Result<Reply, ApiError> {
+    let (route, params) = match_route(routes, method, path)?;
+    let (caller, query, client) = (Some(caller), Query::default(), String::new());
     let mut ctx = Ctx {
         store,
         caller,

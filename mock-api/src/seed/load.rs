@@ -13,9 +13,9 @@ use super::{SeedKeys, SeededKey};
 use crate::auth::{Caller, is_api_key};
 use crate::error::ApiError;
 use crate::model::*;
-use crate::request::{Body, Ctx, Mode, Query, ReplyBody};
+use crate::request::{Body, Mode, ReplyBody};
 use crate::routes::sprints::{burndown_as_of, status_at};
-use crate::routes::{Routes, access, all_routes, match_route, system};
+use crate::routes::{Routes, access, all_routes, dispatch, system};
 use crate::store::{Store, sha256_hex};
 use crate::values::{Clock, Ts};
 use anyhow::{anyhow, bail};
@@ -170,21 +170,13 @@ impl<'a> Loader<'a> {
     /// Sends `request` (`"METHOD /path"`, with `body`; `null` = none) through the API's router to
     /// its handler, as `act` says; returns the answer's JSON.
     fn call(&mut self, (org, who, at): Act, request: &str, body: Value, path: &str) -> anyhow::Result<Value> {
-        let (method, target) = request.split_once(' ').unwrap_or(("GET", request));
-        let (route, params) = match_route(&self.routes, method, target).map_err(|e| refused(path, &e))?;
-        let (handler, caller) = (route.handler, Some(self.caller(org, who)));
+        let (caller, request) = (
+            self.caller(org, who),
+            request.split_once(' ').unwrap_or(("GET", request)),
+        );
         self.store.clock = Clock::Fixed(at);
-        let (query, body, client) = (Query::default(), (!body.is_null()).then_some(body), String::new());
-        let store = &mut *self.store;
-        let mut ctx = Ctx {
-            store,
-            caller,
-            params,
-            query,
-            body,
-            client,
-        };
-        match handler(&mut ctx) {
+        let body = (!body.is_null()).then_some(body);
+        match dispatch(self.store, &self.routes, request, caller, body) {
             Ok(r) => Ok(if let ReplyBody::Json(v) = r.body {
                 v
             } else {

@@ -219,6 +219,25 @@ struct MTicket {
     updated: i64,
 }
 
+impl MTicket {
+    /// A transition as the contract says (T2): resolved on entering a closed category from an
+    /// open one, unresolved on reopening, one activity entry; the same status changes nothing.
+    fn transition(&mut self, to: &'static str, now: i64) {
+        if self.status == to {
+            return;
+        }
+        let (was, will) = (is_open(self.status), is_open(to));
+        if was && !will {
+            self.resolved = true;
+        } else if will {
+            self.resolved = false;
+        }
+        self.status = to;
+        self.activity += 1;
+        self.updated = now;
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum SprintState {
     Planned,
@@ -597,18 +616,7 @@ fn step(mock: &mut Mock, m: &mut Model, op: &Op) -> Result<(), String> {
                 Some(_) => 200,
             };
             if let (200, Some(t)) = (status, m.live(t)) {
-                let mt = &mut m.tickets[t];
-                if mt.status != to {
-                    let (was, will) = (is_open(mt.status), is_open(to));
-                    if was && !will {
-                        mt.resolved = true;
-                    } else if will {
-                        mt.resolved = false;
-                    }
-                    mt.status = to;
-                    mt.activity += 1;
-                    mt.updated = now;
-                }
+                m.tickets[t].transition(to, now);
             }
             (s, v, Expect { status })
         }
@@ -831,18 +839,7 @@ fn step(mock: &mut Mock, m: &mut Model, op: &Op) -> Result<(), String> {
                     }
                     if let (None, Some(t)) = (want, live) {
                         ok += 1;
-                        let mt = &mut m.tickets[t];
-                        if mt.status != to {
-                            let (was, will) = (is_open(mt.status), is_open(to));
-                            if was && !will {
-                                mt.resolved = true;
-                            } else if will {
-                                mt.resolved = false;
-                            }
-                            mt.status = to;
-                            mt.activity += 1;
-                            mt.updated = now;
-                        }
+                        m.tickets[t].transition(to, now);
                     }
                 }
                 if v["succeeded"] != json!(ok) {
@@ -1332,21 +1329,7 @@ fn export_then_import_into_an_empty_org_is_the_identity_up_to_the_listed_ids() {
         m.insert(source.to_string(), copy.to_string());
         let exported = export_as(&mut mock, copy_key)?;
         let mapped = remap(&a, &m);
-        for array in [
-            "users",
-            "members",
-            "teams",
-            "workflows",
-            "labor_rates",
-            "projects",
-            "project_members",
-            "labels",
-            "sprints",
-            "tickets",
-            "comments",
-            "activity",
-            "time_entries",
-        ] {
+        for array in alloy_mock_api::routes::data::ARRAYS {
             if rows_of(&exported, array) != rows_of(&mapped, array) {
                 return Err(format!(
                     "{array} differ after the round trip:\n{:?}\nvs\n{:?}",
