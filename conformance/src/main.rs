@@ -265,10 +265,15 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {w}");
     }
     let shared = if args.suite == SuiteArg::Scenarios && launches.iter().any(Launch::is_remote) {
-        Some(start_shared_mock(&args, &launches).await?)
+        Some(start_shared_mock(&args).await?)
     } else {
         None
     };
+    for l in &launches {
+        if let Launch::Remote { url, .. } = l {
+            wait_reachable(url, Duration::from_secs(args.wait_for_server)).await?;
+        }
+    }
     let eras = eras_to_judge(args.era, &launches, shared.as_ref(), timeouts).await?;
 
     let show_progress = !args.no_progress && std::io::stderr().is_terminal();
@@ -431,7 +436,7 @@ async fn eras_to_judge(
 }
 
 /// The mock for servers someone else started: on a fixed address, reset before every case.
-async fn start_shared_mock(args: &RunArgs, launches: &[Launch]) -> anyhow::Result<MockAlloy> {
+async fn start_shared_mock(args: &RunArgs) -> anyhow::Result<MockAlloy> {
     let (opts, _) = runner::mock_options(Some(args.mock_addr));
     let mock = MockAlloy::start_with(opts)
         .await
@@ -441,11 +446,6 @@ async fn start_shared_mock(args: &RunArgs, launches: &[Launch]) -> anyhow::Resul
         url = mock.base_url(),
         key = mock.key(OrgRole::Owner)
     );
-    for l in launches {
-        if let Launch::Remote { url, .. } = l {
-            wait_reachable(url, Duration::from_secs(args.wait_for_server)).await?;
-        }
-    }
     Ok(mock)
 }
 

@@ -211,11 +211,25 @@ impl Server {
             "server/discover" => {
                 let mut supported: Vec<&str> = VERSIONS.to_vec();
                 supported.push(STATELESS);
+                // At this wire the tool list can be listened to (subscriptions/listen).
+                let mut caps = capabilities();
+                caps["tools"]["listChanged"] = json!(true);
                 result(
                     id,
-                    json!({"supportedVersions": supported, "capabilities": capabilities(),
+                    json!({"supportedVersions": supported, "capabilities": caps,
                            "instructions": "A fake server for alloy-conformance's own tests."}),
                 )
+            }
+            "subscriptions/listen" => {
+                // Acknowledged first, tagged with the request's id; the stream then stays open
+                // (the fake's tool list never changes, so nothing else follows).
+                let agreed = params.pointer("/notifications/toolsListChanged") == Some(&json!(true));
+                let mut ack = json!({"jsonrpc": "2.0", "method": "notifications/subscriptions/acknowledged",
+                    "params": {"notifications": if agreed { json!({"toolsListChanged": true}) } else { json!({}) }}});
+                if !confused {
+                    ack["params"]["_meta"] = json!({"io.modelcontextprotocol/subscriptionId": id});
+                }
+                return ack;
             }
             _ => self.feature(method, id, params, token, Some(STATELESS)).await,
         };
@@ -594,6 +608,12 @@ async fn serve_connection(state: Arc<HttpState>, stream: TcpStream) {
             let header_version = req.headers.get("mcp-protocol-version").cloned();
             let body_version = parsed.as_ref().and_then(meta_version).map(str::to_string);
             let stateless = body_version.is_some() || header_version.as_deref().is_some_and(|v| !VERSIONS.contains(&v));
+            if parsed.is_none() && !stateless {
+                // Unparsable: -32700, its id as the revision the header names wants it.
+                let e = error_without_id(header_version.as_deref(), -32700, "Parse error");
+                respond(&mut stream, 400, &[json_type], &e.to_string()).await;
+                return;
+            }
             if stateless {
                 match &parsed {
                     Some(v) => serve_stateless_post(&state, &mut stream, &req, v, &text, &token).await,
@@ -744,6 +764,24 @@ async fn serve_stateless_post(
         respond(stream, 202, &[], "").await;
         return;
     };
+    if answer.get("method").is_some() {
+        // subscriptions/listen: an SSE stream that starts with the acknowledgement and stays
+        // open until the client goes (at most a minute).
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
+        let s = stream.get_mut();
+        if s.write_all(head.as_bytes()).await.is_err()
+            || s.write_all(format!("data: {answer}\n\n").as_bytes()).await.is_err()
+            || s.flush().await.is_err()
+        {
+            return;
+        }
+        let mut sink = [0u8; 1024];
+        let _ = tokio::time::timeout(Duration::from_secs(60), async {
+            while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+        })
+        .await;
+        return;
+    }
     let status = match answer.pointer("/error/code").and_then(Value::as_i64) {
         Some(-32601) => 404,
         Some(-32022 | -32020 | -32700 | -32600) => 400,

@@ -305,5 +305,8 @@ pub(super) async fn listen_acknowledges(ctx: &mut Ctx<'_>) -> Verdict {
         Ok(other) => fail(format!("instead of an acknowledgement: {other:?}")),
         Err(e) => fail(format!("no acknowledgement: {e}")),
     };
-    conn.with_problems(verdict)
+    let verdict = conn.with_problems(verdict);
+    // The listen stream stays open on the server's side: end it.
+    conn.driver.close().await;
+    verdict
 }

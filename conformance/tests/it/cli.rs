@@ -265,12 +265,9 @@ fn the_protocol_suite_passes_the_correct_fake_and_catches_the_era_confused_one()
         String::from_utf8_lossy(&good.stderr)
     );
     assert!(text.contains("removed") && text.contains("discover"), "{text}");
-    assert!(
-        text.contains("N/A"),
-        "subscriptions/listen is N/A without listChanged: {text}"
-    );
     let last = text.lines().last().unwrap_or_default();
-    assert!(last.ends_with(", 0 failed, 1 skipped"), "{text}");
+    assert!(last.ends_with(" passed, 0 failed"), "{text}");
+    assert!(!text.contains("N/A"), "the fake declares what every rule needs: {text}");
 
     let bad = suite("era-confused");
     let text = stdout(&bad);
@@ -278,6 +275,11 @@ fn the_protocol_suite_passes_the_correct_fake_and_catches_the_era_confused_one()
     assert!(text.contains("✗ removed/ping [stdio/stateless] FAIL"), "{text}");
     assert!(
         text.contains("✗ caching/result_type_and_hints [stdio/stateless] FAIL"),
+        "{text}"
+    );
+    assert!(
+        text.contains("✗ subscriptions/listen_acknowledges_first [stdio/stateless] FAIL")
+            && text.contains("carries no io.modelcontextprotocol/subscriptionId"),
         "{text}"
     );
 }
@@ -311,4 +313,40 @@ fn a_rule_whose_prerequisite_fails_is_not_verified_and_never_counts_as_a_pass() 
         "{text}"
     );
     assert_eq!(text.lines().last(), Some("0 passed, 1 failed"), "{text}");
+}
+
+#[test]
+fn the_protocol_suite_judges_a_server_over_http_in_both_eras_with_its_statuses_and_headers() {
+    let port = free_port();
+    let _server = Running(
+        Command::new(fake_bin())
+            .args(["--http", &format!("127.0.0.1:{port}")])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the fake starts"),
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_alloy-conformance"))
+        .args(["run", "--suite", "protocol", "--no-progress", "--wait-for-server", "30"])
+        .args(["--http", &format!("http://127.0.0.1:{port}/mcp")])
+        .args(["--timeout", "20", "--handshake-timeout", "20"])
+        .output()
+        .expect("the CLI runs");
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    for rule in [
+        "session_lifecycle",
+        "foreign_origin_is_refused",
+        "method_mismatch",
+        "name_mismatch",
+        "no_session_at_the_stateless_wire",
+        "listen_acknowledges_first",
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with(rule) && l.contains("pass")),
+            "{rule}: {text}"
+        );
+    }
 }
