@@ -19,9 +19,10 @@
 //!
 //! | topic | decision |
 //! |---|---|
-//! | fields per protocol version | tool `annotations` only for 2025-03-26 and later; `title`, `outputSchema`, `icons`, `_meta` on tools, prompts and resources never; tool results never carry `structuredContent` (the JSON is the text content). `initialize` with 2026-07-28 (no handshake) or an unknown version gets 2025-11-25 |
+//! | fields per protocol version | tool `annotations` only for 2025-03-26 and later; tool `title` for 2025-06-18 and later (client UIs show it; the model-facing part is unchanged); `outputSchema`, `icons`, `_meta` on tools, and `title`/`icons` on prompts and resources, never; tool results never carry `structuredContent` (the JSON is the text content). `initialize` with 2026-07-28 (no handshake) or an unknown version gets 2025-11-25 |
 //! | GET retries | 429 and every 5xx (the rule; the contract lists 502/503/504), plus connection errors; at most 3 attempts within the one deadline |
-//! | optional arguments | `null` on an optional argument means "not given" (the schema says `T or null`); only nullable PATCH fields ([`tools::shared::Patch`]) send `null` on to clear a value |
+//! | optional arguments | `null` on an optional argument means "not given"; the published schema says `T` (optional means omit; `["T", "null"]` unions cost tokens and trip some clients' converters), the validation schema still takes `null`. Only nullable PATCH fields ([`surface::tools::shared::Patch`]) are published as `T or null`: there `null` clears the value |
+//! | published vs checked schema | the server checks arguments against the full generated schema (every pattern, format and bound); `tools/list` publishes a short form of it ([`surface::tools::publish`]): no `$schema`, no `null` on optional arguments, no descriptions on array items, no Rust integer widths, `^[\\w-]+$` instead of the uuid-or-key regex |
 //! | `tools/list` order | categories in contract order, tools by name inside a category (routers are hash maps; a hand-kept order would be a second list of tools) |
 //! | JSON-RPC batches on stdio | refused with -32600 (rmcp removed batching; 2025-03-26 allowed it) |
 //! | hidden and unknown tools | both `-32602 "unknown tool: <name>"`, no API call |

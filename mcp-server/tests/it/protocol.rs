@@ -55,7 +55,7 @@ async fn a_2024_11_05_client_gets_no_fields_its_version_does_not_define() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_2025_06_18_client_gets_all_four_annotations_on_every_tool_but_no_titles() {
+async fn a_2025_06_18_client_gets_all_four_annotations_and_a_title_on_every_tool() {
     let mut s = spawn_stack().await;
     for t in s.mcp.list_tools().await {
         let a = &t["annotations"];
@@ -63,10 +63,16 @@ async fn a_2025_06_18_client_gets_all_four_annotations_on_every_tool_but_no_titl
             assert!(a[hint].is_boolean(), "{} lacks {hint}: {t}", t["name"]);
         }
         assert_eq!(a["openWorldHint"], json!(false));
-        assert!(
-            a.get("title").is_none() && t.get("title").is_none() && t.get("outputSchema").is_none(),
-            "{t}"
-        );
+        assert!(t["title"].as_str().is_some_and(|title| !title.is_empty()), "{t}");
+        assert!(a.get("title").is_none() && t.get("outputSchema").is_none(), "{t}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_2025_03_26_client_gets_annotations_but_no_titles() {
+    let mut s = spawn_stack_with(Launch::default().initialize(Some("2025-03-26"))).await;
+    for t in s.mcp.list_tools().await {
+        assert!(t["annotations"].is_object() && t.get("title").is_none(), "{t}");
     }
 }
 

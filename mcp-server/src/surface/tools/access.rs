@@ -158,12 +158,15 @@ impl Tools {
     /// names and roles, oldest membership first; optionally only some roles. Use it to find
     /// user ids for assignments and project membership; use `list_project_members` for one
     /// project. Returns one page `{items: [Member], next_cursor, has_more}`.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "List org members",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn list_members(
         &self,
         Parameters(p): Parameters<ListMembersParams>,
@@ -182,12 +185,15 @@ impl Tools {
     /// `Member`), valid for 1–30 days (default 7). Needs Admin; refused when the email is
     /// already a member or has a pending invite (check with `list_members` / `list_invites`).
     /// Returns the Invite including its `code`, shown only here: pass it to the invitee.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Invite to the org",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
     async fn create_invite(
         &self,
         Parameters(p): Parameters<CreateInviteParams>,
@@ -202,12 +208,15 @@ impl Tools {
     /// List the invites of the caller's org (or `org_id`), optionally by state (`Pending`,
     /// `Accepted`, `Revoked`, `Expired`), e.g. to find stale invites. Codes are not shown.
     /// Returns one page `{items: [Invite], next_cursor, has_more}`.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "List invites",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn list_invites(
         &self,
         Parameters(p): Parameters<ListInvitesParams>,
@@ -226,12 +235,15 @@ impl Tools {
     /// file tickets and comments in their projects; Members and above act on every project.
     /// Refused when the user is not an org member or already in the project. Returns the
     /// ProjectMember.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Add project member",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn add_project_member(
         &self,
         Parameters(p): Parameters<ProjectMemberParams>,
@@ -247,12 +259,15 @@ impl Tools {
     /// Remove a user from a project (the user stays an org member; tickets and time are
     /// untouched). Use `list_project_members` to see who is in. Returns `{removed: true,
     /// project_id, user_id}`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Remove project member",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn remove_project_member(
         &self,
         Parameters(p): Parameters<ProjectMemberParams>,
@@ -273,12 +288,15 @@ impl Tools {
     /// List the members of one project with their emails, display names and org roles, in
     /// the order they were added. Use `list_members` for the whole org. Returns one page
     /// `{items: [ProjectMember], next_cursor, has_more}`.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "List project members",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn list_project_members(
         &self,
         Parameters(p): Parameters<ListProjectMembersParams>,
@@ -294,12 +312,15 @@ impl Tools {
     /// Create an API key for the caller in the caller's org, optionally limited in scopes,
     /// projects and lifetime. Returns the ApiKey with the secret `key`, shown only this once:
     /// tell the user to store it. Use `list_api_keys` to review existing keys.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Create API key",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
     async fn create_api_key(
         &self,
         Parameters(p): Parameters<CreateApiKeyParams>,
@@ -315,12 +336,15 @@ impl Tools {
     /// List the caller's API keys in the caller's org, or with `all` every key of the org
     /// (needs Admin), for access reviews: name, prefix, scopes, allowed projects, expiry and
     /// last use (never the secret). Returns one page `{items: [ApiKey], next_cursor, has_more}`.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "List API keys",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn list_api_keys(
         &self,
         Parameters(p): Parameters<ListApiKeysParams>,
@@ -331,20 +355,21 @@ impl Tools {
             .opt("all", p.all)
             .opt("limit", p.limit)
             .opt("cursor", p.cursor.as_ref());
-        Ok(errors::json_result(
-            caller.api.get("/api/v1/api-keys", &query).await,
-        ))
+        Ok(errors::json_result(caller.api.get("/api/v1/api-keys", &query).await))
     }
 
     /// Revoke (delete) an API key by its uuid: the caller's own key, or any key of the org for
     /// an Admin. Calls made with it fail from then on, including this server's own key if it
     /// is the one deleted. Cannot be undone. Returns `{deleted: true, api_key_id}`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Revoke API key",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn delete_api_key(
         &self,
         Parameters(p): Parameters<DeleteApiKeyParams>,

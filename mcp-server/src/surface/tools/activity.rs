@@ -38,12 +38,15 @@ impl Tools {
     /// `list_comments` for the comment texts. Returns one page `{items: [Activity], next_cursor,
     /// has_more}`; each Activity has `actor_id`, `action`, `field`, `old_value`, `new_value`,
     /// `created_at`.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Ticket history",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn get_ticket_activity(
         &self,
         Parameters(p): Parameters<GetTicketActivityParams>,

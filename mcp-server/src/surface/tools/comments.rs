@@ -74,12 +74,15 @@ impl Tools {
     /// notes or questions; use `update_ticket` to change the ticket's own fields instead.
     /// Reporters may comment only in projects they are members of. Returns the new Comment
     /// (`id`, `ticket_id`, `author_id`, `body`, `created_at`).
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Add comment",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
     async fn add_comment(
         &self,
         Parameters(p): Parameters<AddCommentParams>,
@@ -95,12 +98,15 @@ impl Tools {
     /// List a ticket's comments, oldest first. Use `get_ticket_activity` for the change
     /// history instead. Returns one page `{items: [Comment], next_cursor, has_more}`; pass
     /// `next_cursor` back as `cursor` for more.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "List comments",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn list_comments(
         &self,
         Parameters(p): Parameters<ListCommentsParams>,
@@ -115,12 +121,15 @@ impl Tools {
 
     /// Replace the text of a comment. Only its author may edit it; find comment ids with
     /// `list_comments`. Returns the updated Comment with `edited_at` set.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Edit comment",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn update_comment(
         &self,
         Parameters(p): Parameters<UpdateCommentParams>,
@@ -135,12 +144,15 @@ impl Tools {
 
     /// Delete a comment (its author, or any Admin). Cannot be undone. Returns
     /// `{deleted: true, comment_id}`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Delete comment",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn delete_comment(
         &self,
         Parameters(p): Parameters<DeleteCommentParams>,

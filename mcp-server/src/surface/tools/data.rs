@@ -53,12 +53,15 @@ impl Tools {
     /// sprints, tickets, comments, activity and time entries (never passwords, API keys or
     /// invites). Needs Admin. Use it for backups and moving data; `import_data` reads it back.
     /// Returns the ExportBundle.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Export data",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn export_data(
         &self,
         Parameters(p): Parameters<ExportDataParams>,
@@ -78,12 +81,15 @@ impl Tools {
     /// import. Needs Admin. Run with `dry_run: true` first and show the user the result.
     /// Returns the ImportResult: counts created/updated/skipped per entity, id remaps,
     /// conflicts and warnings.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Import data",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
     async fn import_data(
         &self,
         Parameters(p): Parameters<ImportDataParams>,

@@ -91,12 +91,15 @@ impl Tools {
     /// `get_capitalization_report` for costs. Returns the TimeReport `{org_id, from, to,
     /// group_by, filters, totals: {minutes, hours, entry_count, submitted_minutes}, rows}`;
     /// `submitted_minutes` is time still awaiting approval.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Time report",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn get_time_report(
         &self,
         Parameters(p): Parameters<GetTimeReportParams>,
@@ -123,12 +126,15 @@ impl Tools {
     /// missing phases). Amounts are in cents. For the entry-level CSV use
     /// `get_capitalization_export`. Returns the CapitalizationReport `{org_id, from, to,
     /// filters, totals, projects, cost_centers, warnings}`.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Capitalization report",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn get_capitalization_report(
         &self,
         Parameters(p): Parameters<CapitalizationParams>,
@@ -143,12 +149,15 @@ impl Tools {
     /// Submit a Draft or Rejected time entry for approval (owner or Admin). After this the
     /// entry can no longer be edited; an Admin approves it with `approve_time_entry`. Returns
     /// the TimeEntry (`status` `Submitted`).
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Submit time entry",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn submit_time_entry(
         &self,
         Parameters(p): Parameters<TimeEntryIdParams>,
@@ -164,12 +173,15 @@ impl Tools {
     /// again and from now on counts in time and capitalization reports and project budgets.
     /// Draft entries must be submitted first (`submit_time_entry`). Returns the TimeEntry
     /// (`status` `Approved`, with `approved_at` and `approved_by`).
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Approve time entry",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn approve_time_entry(
         &self,
         Parameters(p): Parameters<TimeEntryIdParams>,
@@ -187,12 +199,15 @@ impl Tools {
     /// hourly rate, cost, CapEx and OpEx cents, amortization months. Use it to hand the data
     /// to accounting; use `get_capitalization_report` for totals. Returns the CSV text (header
     /// row always present).
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Capitalization CSV",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn get_capitalization_export(
         &self,
         Parameters(p): Parameters<CapitalizationParams>,

@@ -109,12 +109,15 @@ impl Tools {
     /// Check `list_labels` first: names are unique per project, ignoring case. Attach it to
     /// tickets with `add_ticket_label`. For free-form key/value metadata use `set_tags`
     /// instead. Returns the new Label.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Create label",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
     async fn create_label(
         &self,
         Parameters(p): Parameters<CreateLabelParams>,
@@ -130,12 +133,15 @@ impl Tools {
     /// List a project's labels, ordered by name, with how many tickets carry each. Use it to
     /// find label ids for `add_ticket_label` or for the `label_id` filter of `search_tickets`.
     /// Returns one page `{items: [Label], next_cursor, has_more}`.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "List labels",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn list_labels(
         &self,
         Parameters(p): Parameters<ListLabelsParams>,
@@ -150,12 +156,15 @@ impl Tools {
 
     /// Attach a label of the ticket's own project to a ticket. Attaching a label the ticket
     /// already carries changes nothing. Returns the Ticket with its `labels`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Label a ticket",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn add_ticket_label(
         &self,
         Parameters(p): Parameters<TicketLabelParams>,
@@ -172,12 +181,15 @@ impl Tools {
     /// Detach a label from a ticket (the label itself stays; use `delete_label` to remove it
     /// from the project). Detaching a label the ticket does not carry changes nothing.
     /// Returns the Ticket with its remaining `labels`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Unlabel a ticket",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn remove_ticket_label(
         &self,
         Parameters(p): Parameters<TicketLabelParams>,
@@ -193,12 +205,15 @@ impl Tools {
 
     /// Get one label by uuid: name, colour, description, project and how many tickets carry
     /// it. Use `list_labels` to find label ids of a project. Returns the Label.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Get label",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn get_label(
         &self,
         Parameters(p): Parameters<LabelIdParams>,
@@ -213,12 +228,15 @@ impl Tools {
     /// Rename, recolour or re-describe a label (at least one of `name`, `color`,
     /// `description`; `description: null` clears it). Tickets keep the label. Returns the
     /// updated Label.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Update label",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn update_label(
         &self,
         Parameters(p): Parameters<UpdateLabelParams>,
@@ -237,12 +255,15 @@ impl Tools {
     /// Delete a label from its project (needs Admin); it is first detached from every ticket
     /// carrying it. Cannot be undone. To take a label off one ticket use
     /// `remove_ticket_label`. Returns `{deleted: true, label_id}`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Delete label",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn delete_label(
         &self,
         Parameters(p): Parameters<LabelIdParams>,

@@ -131,12 +131,15 @@ impl Tools {
     /// that prefixes its ticket keys, optionally with a workflow and the finance settings
     /// (capitalization type, development phase, cost center, budget, amortization). The
     /// caller becomes a project member. Returns the new Project (`ticket_counter` 0).
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Create project",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
     async fn create_project(
         &self,
         Parameters(p): Parameters<CreateProjectParams>,
@@ -153,12 +156,15 @@ impl Tools {
     /// project's key or uuid. Use `get_project` for one project and `get_project_summary` for
     /// its ticket, sprint and budget figures. Returns one page `{items: [Project],
     /// next_cursor, has_more}`; pass `next_cursor` back as `cursor` for more.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "List projects",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn list_projects(
         &self,
         Parameters(p): Parameters<ListProjectsParams>,
@@ -176,12 +182,15 @@ impl Tools {
     /// counter and finance settings (capitalization type, development phase, cost center,
     /// budget, amortization). For counts, the active sprint and budget burn use
     /// `get_project_summary`. Returns the Project.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Get project",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn get_project(
         &self,
         Parameters(p): Parameters<ProjectIdParams>,
@@ -198,12 +207,15 @@ impl Tools {
     /// least one field, `null` clears a nullable one. The key cannot change. Switching the
     /// workflow needs Admin and is refused when tickets are in statuses the new workflow lacks.
     /// Returns the updated Project.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Update project",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn update_project(
         &self,
         Parameters(p): Parameters<UpdateProjectParams>,
@@ -222,12 +234,15 @@ impl Tools {
     /// Delete a project with its tickets, comments, activity, labels, sprints, members and
     /// draft or rejected time entries (needs Admin; refused while it has submitted or approved
     /// time). Cannot be undone. Returns `{deleted: true, project_id}`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Delete project",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn delete_project(
         &self,
         Parameters(p): Parameters<ProjectIdParams>,

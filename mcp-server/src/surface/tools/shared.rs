@@ -7,6 +7,11 @@
 //! the server enforces those schemas (formats included) before a tool runs. All string types
 //! are transparent: they serialize exactly as the string the model sent, so a reference goes
 //! to the API "as given" (`web-42` stays `web-42`).
+//!
+//! A type may say how it is *published* (what `tools/list` shows) in fewer characters than it
+//! is *checked*: the [`PUBLISHED`] keyword of its schema holds the keywords that replace (or,
+//! when `null`, remove) its own in the published form. The catalog
+//! ([`crate::surface::tools::catalog`]) derives both forms from the one generated schema.
 
 use rmcp::schemars::{self, JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -23,6 +28,14 @@ pub fn field_names<T: JsonSchema>() -> Vec<String> {
         .map(|props| props.keys().cloned().collect())
         .unwrap_or_default()
 }
+
+/// The schema keyword holding a type's published form: an object of keywords that replace the
+/// type's own in `tools/list` (`null` removes one). Neither form keeps the keyword itself.
+pub const PUBLISHED: &str = "x-published";
+
+/// The short pattern published for ticket and project references (the server checks the full
+/// uuid-or-key pattern): one word of letters, digits, `_` and `-`.
+pub const REF_PUBLISHED_PATTERN: &str = r"^[\w-]+$";
 
 /// Regex of a uuid: 8-4-4-4-12 hex digits, any case (contract §0).
 pub const UUID_PATTERN: &str = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}";
@@ -80,13 +93,13 @@ macro_rules! string_param {
 string_param!(
     /// A ticket uuid or ticket key (`WEB-42`, any case).
     TicketRef,
-    {"type": "string", "pattern": TICKET_REF_PATTERN}
+    {"type": "string", "pattern": TICKET_REF_PATTERN, PUBLISHED: {"pattern": REF_PUBLISHED_PATTERN}}
 );
 
 string_param!(
     /// A project uuid or project key (`WEB`, any case).
     ProjectRef,
-    {"type": "string", "pattern": PROJECT_REF_PATTERN}
+    {"type": "string", "pattern": PROJECT_REF_PATTERN, PUBLISHED: {"pattern": REF_PUBLISHED_PATTERN}}
 );
 
 string_param!(
@@ -165,7 +178,9 @@ impl JsonSchema for Limit {
 /// A PATCH field: absent (unchanged), `null` (cleared) or a value (replaced). Use it for the
 /// nullable fields of update tools, with `#[serde(default, skip_serializing_if =
 /// "Patch::is_absent")]`; without `default` the field is required but may be `null`
-/// (`assign_ticket.assignee_id`). Its schema is the value's schema or `null`.
+/// (`assign_ticket.assignee_id`). Its schema is the value's schema or `null`, and it is
+/// published so: here `null` means something (clear the field), unlike on an optional
+/// argument, whose published schema leaves `null` out.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Patch<T> {
     /// Not sent: leave the field as it is.
@@ -222,14 +237,26 @@ impl<T: JsonSchema> JsonSchema for Patch<T> {
             }
             _ => false,
         };
-        if added {
+        let mut schema = if added {
             if let Some(serde_json::Value::Array(values)) = with_null.get_mut("enum") {
                 values.push(serde_json::Value::Null);
             }
             with_null
         } else {
             json_schema!({"anyOf": [inner, {"type": "null"}]})
+        };
+        // The published form keeps the `null` (the catalog drops it from optional arguments).
+        let mut published = match schema.get(PUBLISHED) {
+            Some(serde_json::Value::Object(m)) => m.clone(),
+            _ => serde_json::Map::new(),
+        };
+        for key in ["type", "enum", "anyOf"] {
+            if let Some(v) = schema.get(key) {
+                published.insert(key.into(), v.clone());
+            }
         }
+        schema.insert(PUBLISHED.into(), serde_json::Value::Object(published));
+        schema
     }
 }
 

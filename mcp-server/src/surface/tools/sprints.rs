@@ -120,12 +120,15 @@ impl Tools {
     /// Create a sprint in a project; it starts `Planned` (use `start_sprint` to begin it). Plan
     /// tickets into it afterwards with `batch_update_tickets` or `update_ticket` (`sprint_id`).
     /// Returns the new Sprint.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Create sprint",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
     async fn create_sprint(
         &self,
         Parameters(p): Parameters<CreateSprintParams>,
@@ -142,12 +145,15 @@ impl Tools {
     /// List the sprints of a project, oldest start date first, optionally only those in some
     /// statuses (e.g. the `Active` one, or `Planned` ones to plan into). Use `get_sprint` for
     /// one sprint with its board. Returns one page `{items: [Sprint], next_cursor, has_more}`.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "List sprints",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn list_sprints(
         &self,
         Parameters(p): Parameters<ListSprintsParams>,
@@ -168,12 +174,15 @@ impl Tools {
     /// start date can change only while the sprint is Planned, the end date while it is Planned
     /// or Active; Completed sprints cannot change. Use `start_sprint` / `complete_sprint` to
     /// change its status. Returns the updated Sprint.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Update sprint",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn update_sprint(
         &self,
         Parameters(p): Parameters<UpdateSprintParams>,
@@ -191,12 +200,15 @@ impl Tools {
 
     /// Start a Planned sprint: it becomes `Active` (dates unchanged). A project can have only one
     /// Active sprint; complete the current one first with `complete_sprint`. Returns the Sprint.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Start sprint",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn start_sprint(
         &self,
         Parameters(p): Parameters<SprintIdParams>,
@@ -211,12 +223,15 @@ impl Tools {
     /// to the Planned sprint `move_unfinished_to`, and its burndown is frozen. Cannot be undone.
     /// Review it first with `get_sprint` (`include_board`) and `get_sprint_burndown`. Returns
     /// `{sprint, completed_ticket_ids, carried_over_ticket_ids, moved_to_sprint_id}`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Complete sprint",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn complete_sprint(
         &self,
         Parameters(p): Parameters<CompleteSprintParams>,
@@ -232,12 +247,15 @@ impl Tools {
     /// per day next to the ideal line (frozen once the sprint is Completed). Use it to judge
     /// whether a sprint is on track. Returns the Burndown `{sprint_id, status, start_date,
     /// end_date, frozen, total_tickets, total_points, days: [...]}`.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Sprint burndown",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn get_sprint_burndown(
         &self,
         Parameters(p): Parameters<SprintIdParams>,
@@ -251,12 +269,15 @@ impl Tools {
     /// Get one sprint, and with `include_board: true` also its board (the sprint's tickets in
     /// one column per workflow status, most urgent first). Use `list_sprints` to find sprint ids.
     /// Returns `{sprint: Sprint, board: Board or null}`.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Get sprint",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn get_sprint(
         &self,
         Parameters(p): Parameters<GetSprintParams>,
@@ -282,12 +303,15 @@ impl Tools {
     /// Delete a Planned or Completed sprint (needs Admin; an Active sprint must be completed
     /// first). Its tickets go back to the backlog with their statuses untouched. Cannot be
     /// undone. Returns `{deleted: true, sprint_id}`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Delete sprint",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn delete_sprint(
         &self,
         Parameters(p): Parameters<SprintIdParams>,

@@ -29,12 +29,15 @@ impl Tools {
     /// percent; minutes by time-entry status; and the member count. Use it for status reports
     /// and budget checks; use `get_project` for the project's own fields. Returns the
     /// ProjectSummary.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Project summary",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn get_project_summary(
         &self,
         Parameters(p): Parameters<GetProjectSummaryParams>,

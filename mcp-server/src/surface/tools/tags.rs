@@ -79,12 +79,15 @@ impl Tools {
     /// keys stay. With `replace: true` the ticket's tags become exactly `tags` (every other key
     /// is removed). Use `delete_tag` to drop one key, labels (`add_ticket_label`) for
     /// project-defined categories. Returns the TicketTags `{ticket_id, tags}`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Set ticket tags",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn set_tags(
         &self,
         Parameters(p): Parameters<SetTagsParams>,
@@ -110,12 +113,15 @@ impl Tools {
 
     /// Get the key/value tags of one ticket. (`get_ticket` returns them too, with everything
     /// else.) Returns the TicketTags `{ticket_id, tags}`.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Get ticket tags",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn get_tags(
         &self,
         Parameters(p): Parameters<GetTagsParams>,
@@ -129,12 +135,15 @@ impl Tools {
 
     /// Remove one tag key from a ticket; a key the ticket does not have changes nothing. Use
     /// `set_tags` to change several at once. Returns the TicketTags `{ticket_id, tags}` left.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Remove a ticket tag",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn delete_tag(
         &self,
         Parameters(p): Parameters<DeleteTagParams>,
@@ -149,12 +158,15 @@ impl Tools {
     /// ticket with `customer: acme`), in the whole org or one project. For other filters
     /// combined with tags use `search_tickets`. Returns one page
     /// `{items: [Ticket], next_cursor, has_more}`; pass `next_cursor` back as `cursor` for more.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Find tickets by tag",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn search_by_tag(
         &self,
         Parameters(p): Parameters<SearchByTagParams>,

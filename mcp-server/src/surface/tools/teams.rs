@@ -70,12 +70,15 @@ impl Tools {
     /// Create a team in the org (needs Admin), optionally with its first members. Use
     /// `list_teams` first to avoid a duplicate name. Returns the new Team with its sorted
     /// `member_ids`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Create team",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
     async fn create_team(
         &self,
         Parameters(p): Parameters<CreateTeamParams>,
@@ -90,12 +93,15 @@ impl Tools {
     /// List the teams of the org, oldest first, optionally only those containing one user. Use
     /// it to find team ids (e.g. for `get_time_report` with `team_id`) or who is in which team.
     /// Returns one page `{items: [Team], next_cursor, has_more}`.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "List teams",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn list_teams(
         &self,
         Parameters(p): Parameters<ListTeamsParams>,
@@ -112,12 +118,15 @@ impl Tools {
 
     /// Delete a team (needs Admin). Its members, their tickets and their time are untouched;
     /// only the grouping goes. Cannot be undone. Returns `{deleted: true, team_id}`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Delete team",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn delete_team(
         &self,
         Parameters(p): Parameters<DeleteTeamParams>,

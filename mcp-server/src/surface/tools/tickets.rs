@@ -276,12 +276,15 @@ impl Tools {
     /// duplicates with `search_tickets` first. The ticket starts in the workflow's initial
     /// status (Default workflow: `Backlog`); use `transition_ticket` to move it. Returns the new
     /// Ticket, including its key (e.g. `WEB-43`).
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Create ticket",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
     async fn create_ticket(
         &self,
         Parameters(p): Parameters<CreateTicketParams>,
@@ -297,12 +300,15 @@ impl Tools {
 
     /// Get one ticket by uuid or key (e.g. `WEB-42`): title, description, status, priority,
     /// type, assignee, sprint, points, due date, labels and tags. Returns the Ticket.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Get ticket",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn get_ticket(
         &self,
         Parameters(p): Parameters<TicketIdParams>,
@@ -318,12 +324,15 @@ impl Tools {
     /// category, priority, type, assignee, reporter, sprint, label, tag), all combined with AND.
     /// Use `get_my_tickets` for the caller's own work. Returns one page
     /// `{items: [Ticket], next_cursor, has_more}`; pass `next_cursor` back as `cursor` for more.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Search tickets",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn search_tickets(
         &self,
         Parameters(p): Parameters<SearchTicketsParams>,
@@ -353,12 +362,15 @@ impl Tools {
     /// story points, due date (at least one; `null` clears a nullable field). The status is
     /// changed with `transition_ticket`, labels with `add_ticket_label`, tags with `set_tags`.
     /// Returns the updated Ticket.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Update ticket",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn update_ticket(
         &self,
         Parameters(p): Parameters<UpdateTicketParams>,
@@ -375,12 +387,15 @@ impl Tools {
     /// `InProgress`). Strict workflows allow only listed transitions; a refused move returns
     /// the allowed targets in the error details. Moving to the current status changes nothing.
     /// Returns the Ticket.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Move ticket to a status",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn transition_ticket(
         &self,
         Parameters(p): Parameters<TransitionTicketParams>,
@@ -395,12 +410,15 @@ impl Tools {
     /// Move up to 50 tickets to one status in a single call. Each ticket is handled on its own
     /// (not atomically): the result reports every ticket in input order as
     /// `{ticket_id, ok, ticket, error}`, plus `succeeded` and `failed` counts.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Move tickets to a status",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn batch_transition(
         &self,
         Parameters(p): Parameters<BatchTransitionParams>,
@@ -417,12 +435,15 @@ impl Tools {
     /// description; at least one) to up to 50 tickets, e.g. to plan them into a sprint. Each
     /// ticket is handled on its own: the result reports every ticket in input order as
     /// `{ticket_id, ok, ticket, error}`, plus `succeeded` and `failed` counts.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Update several tickets",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn batch_update_tickets(
         &self,
         Parameters(p): Parameters<BatchUpdateTicketsParams>,
@@ -438,12 +459,15 @@ impl Tools {
 
     /// Assign a ticket to a user (an org member's user uuid), or unassign it with `null`.
     /// Find user ids with `list_members` or `whoami`. Returns the Ticket.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Assign ticket",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn assign_ticket(
         &self,
         Parameters(p): Parameters<AssignTicketParams>,
@@ -459,12 +483,15 @@ impl Tools {
     /// List the tickets assigned to the caller (the owner of the API key), open ones only
     /// unless `include_closed` is true or `status` is given, most urgent first by default.
     /// Use it for "what am I working on". Returns one page `{items: [Ticket], next_cursor, has_more}`.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "My tickets",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn get_my_tickets(
         &self,
         Parameters(p): Parameters<GetMyTicketsParams>,
@@ -488,12 +515,15 @@ impl Tools {
     /// while it has submitted or approved time). Cannot be undone; ticket numbers are never
     /// reused. Prefer `transition_ticket` to `Cancelled` to close a ticket. Returns
     /// `{deleted: true, ticket_id}`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Delete ticket",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn delete_ticket(
         &self,
         Parameters(p): Parameters<TicketIdParams>,

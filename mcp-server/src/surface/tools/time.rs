@@ -175,12 +175,15 @@ impl Tools {
     /// `minutes` or `hours`. Only Approved time counts in reports: send it on with
     /// `submit_time_entry`, then an Admin approves it with `approve_time_entry`. Returns the
     /// new TimeEntry (`status` `Draft`).
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Log time",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
     async fn log_time(
         &self,
         Parameters(p): Parameters<LogTimeParams>,
@@ -201,12 +204,15 @@ impl Tools {
     /// Get one time entry by id: ticket, user, date, minutes, description, status and who
     /// submitted, approved or rejected it when. Use `list_time_entries` to find entries.
     /// Returns the TimeEntry.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Get time entry",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn get_time_entry(
         &self,
         Parameters(p): Parameters<TimeEntryIdParams>,
@@ -223,12 +229,15 @@ impl Tools {
     /// Admin may edit it; a Rejected entry goes back to Draft (submit it again with
     /// `submit_time_entry`). Submitted and Approved entries cannot be edited. Returns the
     /// updated TimeEntry.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Edit time entry",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn update_time_entry(
         &self,
         Parameters(p): Parameters<UpdateTimeEntryParams>,
@@ -252,12 +261,15 @@ impl Tools {
     /// Delete a time entry. Its owner may delete Draft or Rejected entries; an Admin also
     /// Submitted ones; Approved entries are final and cannot be deleted. Cannot be undone.
     /// Returns `{deleted: true, time_entry_id}`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Delete time entry",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn delete_time_entry(
         &self,
         Parameters(p): Parameters<TimeEntryIdParams>,
@@ -273,12 +285,15 @@ impl Tools {
     /// the approval queue) and date range. Newest date first. For totals over a period use
     /// `get_time_report` instead. Returns one page `{items: [TimeEntry], next_cursor,
     /// has_more}`; pass `next_cursor` back as `cursor` for more.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "List time entries",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn list_time_entries(
         &self,
         Parameters(p): Parameters<ListTimeEntriesParams>,

@@ -146,12 +146,15 @@ impl Tools {
     /// the initial status, the allowed transitions and the enforcement (`strict` refuses moves
     /// not listed). Assign it to a project afterwards with `update_project` (`workflow_id`).
     /// Returns the new Workflow.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Create workflow",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
     async fn create_workflow(
         &self,
         Parameters(p): Parameters<CreateWorkflowParams>,
@@ -166,12 +169,15 @@ impl Tools {
     /// List the org's workflows, `Default` first, with their statuses, transitions,
     /// enforcement and how many projects use each. Use `get_workflow` for one workflow by id.
     /// Returns one page `{items: [Workflow], next_cursor, has_more}`.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "List workflows",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn list_workflows(
         &self,
         Parameters(p): Parameters<ListWorkflowsParams>,
@@ -188,12 +194,15 @@ impl Tools {
     /// Removing a status still held by tickets is refused (409 `in_use`); the `Default`
     /// workflow cannot be changed. Read the current one with `get_workflow` first. Returns the
     /// updated Workflow.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Update workflow",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn update_workflow(
         &self,
         Parameters(p): Parameters<UpdateWorkflowParams>,
@@ -212,12 +221,15 @@ impl Tools {
     /// Get one workflow by id: its statuses (in board order, with categories), initial status,
     /// allowed transitions, enforcement and project count. A project's `workflow_id` (from
     /// `get_project`) names its workflow. Returns the Workflow.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Get workflow",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn get_workflow(
         &self,
         Parameters(p): Parameters<WorkflowIdParams>,
@@ -232,12 +244,15 @@ impl Tools {
     /// Delete a custom workflow no project uses (needs Admin; a used one → 409 `in_use`, the
     /// `Default` workflow → 422 `protected`). Move projects to another workflow first with
     /// `update_project`. Cannot be undone. Returns `{deleted: true, workflow_id}`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    #[tool(
+        title = "Delete workflow",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn delete_workflow(
         &self,
         Parameters(p): Parameters<WorkflowIdParams>,
