@@ -101,10 +101,12 @@ use std::collections::{BTreeSet, HashMap};
 pub mod access;
 pub mod activity;
 pub mod comments;
+pub mod compact;
 pub mod connectivity;
 pub mod data;
 pub mod finance;
 pub mod labels;
+pub mod names;
 pub mod projects;
 pub mod shared;
 pub mod sprints;
@@ -359,8 +361,8 @@ fn tidy(tool: &mut Tool) {
 ///   still takes `null` as "not given"); a [`shared::Patch`] field keeps its `null`, which
 ///   clears the value;
 /// - no `description` on array items (the array's own description says what they are);
-/// - a type's [`shared::PUBLISHED`] keywords replace its own (the uuid-or-key regex becomes
-///   a short pattern, name-or-uuid references lose theirs).
+/// - a type's [`shared::PUBLISHED`] keywords replace its own (the uuid-or-key and
+///   uuid-`me`-or-email regexes give way to the field's description).
 pub fn publish(mut schema: Value) -> Value {
     if let Value::Object(root) = &mut schema {
         root.remove("$schema");
@@ -491,7 +493,7 @@ mod tests {
             "type": "object",
             "properties": {
                 "ticket_id": {"type": "string", "pattern": shared::TICKET_REF_PATTERN,
-                    shared::PUBLISHED: {"pattern": shared::REF_PUBLISHED_PATTERN}},
+                    shared::PUBLISHED: {"pattern": null}},
                 "limit": {"type": ["integer", "null"], "format": "uint32", "minimum": 1},
                 "sort": {"type": ["string", "null"], "enum": ["a", "b", null]},
                 "priority": {"type": ["array", "null"], "items": {"description": "Ticket priority.", "type": "string"}},
@@ -506,7 +508,7 @@ mod tests {
             json!({
                 "type": "object",
                 "properties": {
-                    "ticket_id": {"type": "string", "pattern": shared::REF_PUBLISHED_PATTERN},
+                    "ticket_id": {"type": "string"},
                     "limit": {"type": "integer", "minimum": 1},
                     "sort": {"type": "string", "enum": ["a", "b"]},
                     "priority": {"type": "array", "items": {"type": "string"}},

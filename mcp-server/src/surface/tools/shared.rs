@@ -1,6 +1,7 @@
 //! Parameter types shared by the tool categories: references (`TicketRef`, `ProjectRef`,
-//! `Id`), formats (`Date`, `DateTime`, `Email`), paging (`Limit`, `Cursor`), the PATCH
-//! wrapper [`Patch`] and the enums of contract §2.
+//! `Id`, and the name-or-uuid ones `UserRef`, `LabelRef`, `SprintRef` with their filter
+//! forms), formats (`Date`, `DateTime`, `DateOrTime`, `Email`), paging (`Limit`, `Cursor`,
+//! `Detail`), the PATCH wrapper [`Patch`] and the enums of contract §2.
 //!
 //! Every type here produces an *inline* JSON schema with its `type`, `format`, `pattern` or
 //! bounds, so a tool's input schema is self-contained and states the format of each field;
@@ -33,10 +34,6 @@ pub fn field_names<T: JsonSchema>() -> Vec<String> {
 /// type's own in `tools/list` (`null` removes one). Neither form keeps the keyword itself.
 pub const PUBLISHED: &str = "x-published";
 
-/// The short pattern published for ticket and project references (the server checks the full
-/// uuid-or-key pattern): one word of letters, digits, `_` and `-`.
-pub const REF_PUBLISHED_PATTERN: &str = r"^[\w-]+$";
-
 /// Regex of a uuid: 8-4-4-4-12 hex digits, any case (contract §0).
 pub const UUID_PATTERN: &str = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}";
 
@@ -46,6 +43,10 @@ pub const TICKET_REF_PATTERN: &str = "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f
 /// Regex of a project reference: a uuid or a project key like `WEB` (contract §1.2).
 pub const PROJECT_REF_PATTERN: &str =
     "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[A-Za-z][A-Za-z0-9]{1,9})$";
+
+/// Regex of an email address as a user reference: one `@` between non-empty parts, no spaces
+/// (the API checks that it belongs to a member).
+pub const EMAIL_PATTERN: &str = r"[^@\s]+@[^@\s]+";
 
 /// Regex of a tag key (contract §2, TicketTags): it can never be `.`, `..` or empty.
 pub const TAG_KEY_PATTERN: &str = "^[a-z0-9][a-z0-9_.:-]{0,63}$";
@@ -93,13 +94,13 @@ macro_rules! string_param {
 string_param!(
     /// A ticket uuid or ticket key (`WEB-42`, any case).
     TicketRef,
-    {"type": "string", "pattern": TICKET_REF_PATTERN, PUBLISHED: {"pattern": REF_PUBLISHED_PATTERN}}
+    {"type": "string", "pattern": TICKET_REF_PATTERN, PUBLISHED: {"pattern": null}}
 );
 
 string_param!(
     /// A project uuid or project key (`WEB`, any case).
     ProjectRef,
-    {"type": "string", "pattern": PROJECT_REF_PATTERN, PUBLISHED: {"pattern": REF_PUBLISHED_PATTERN}}
+    {"type": "string", "pattern": PROJECT_REF_PATTERN, PUBLISHED: {"pattern": null}}
 );
 
 string_param!(
@@ -109,9 +110,42 @@ string_param!(
 );
 
 string_param!(
-    /// A uuid, or `none` (unassigned / backlog) in ticket filters.
-    IdOrNone,
-    {"type": "string", "pattern": format!("^({UUID_PATTERN}|none)$")}
+    /// A user: a user uuid, `me` (the caller) or the email of an org member, resolved by
+    /// [`crate::surface::tools::names`].
+    UserRef,
+    {"type": "string", "pattern": format!("^({UUID_PATTERN}|me|{EMAIL_PATTERN})$"), PUBLISHED: {"pattern": null}}
+);
+
+string_param!(
+    /// An assignee filter: a [`UserRef`], or `none` (unassigned tickets).
+    AssigneeFilter,
+    {"type": "string", "pattern": format!("^({UUID_PATTERN}|me|none|{EMAIL_PATTERN})$"), PUBLISHED: {"pattern": null}}
+);
+
+string_param!(
+    /// A label of a project: its uuid or its name (names are unique per project, ignoring case).
+    LabelRef,
+    {"type": "string", "minLength": 1, "maxLength": 50, PUBLISHED: {"minLength": null, "maxLength": null}}
+);
+
+string_param!(
+    /// A sprint of a project: its uuid, its name, `active` (the Active sprint) or `last` (the
+    /// most recently completed one).
+    SprintRef,
+    {"type": "string", "minLength": 1, "maxLength": 100, PUBLISHED: {"minLength": null, "maxLength": null}}
+);
+
+string_param!(
+    /// A sprint filter: a [`SprintRef`], or `none` (backlog tickets, in no sprint).
+    SprintFilter,
+    {"type": "string", "minLength": 1, "maxLength": 100, PUBLISHED: {"minLength": null, "maxLength": null}}
+);
+
+string_param!(
+    /// An instant bound of a filter: a date `YYYY-MM-DD` (UTC; a whole day) or an RFC 3339
+    /// timestamp.
+    DateOrTime,
+    {"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}], PUBLISHED: {"anyOf": null}}
 );
 
 string_param!(
@@ -141,19 +175,30 @@ string_param!(
 string_param!(
     /// A workflow status name such as `InProgress`.
     StatusName,
-    {"type": "string", "pattern": STATUS_PATTERN}
+    {"type": "string", "pattern": STATUS_PATTERN, PUBLISHED: {"pattern": null}}
 );
 
 string_param!(
     /// An opaque page cursor.
     Cursor,
-    {"type": "string", "minLength": 1}
+    {"type": "string", "minLength": 1, PUBLISHED: {"minLength": null}}
 );
 
-/// A page size, 1–200 (default 50).
+/// A page size, 1–100 (default 25: a page of compact items stays a few thousand tokens; the
+/// API's own default of 50 full items is not what a context window wants).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Limit(pub u32);
+
+impl Limit {
+    /// The page size when none is given.
+    pub const DEFAULT: Limit = Limit(25);
+
+    /// The page size to ask the API for: `limit`, or [`Limit::DEFAULT`].
+    pub fn or_default(limit: Option<Limit>) -> Limit {
+        limit.unwrap_or(Limit::DEFAULT)
+    }
+}
 
 impl fmt::Display for Limit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -171,7 +216,7 @@ impl JsonSchema for Limit {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"type": "integer", "minimum": 1, "maximum": 200, "default": 50})
+        json_schema!({"type": "integer", "minimum": 1, "maximum": 100, "default": 25})
     }
 }
 
@@ -358,9 +403,14 @@ string_enum!(
 );
 
 string_param!(
-    /// A user filter: a user uuid, `me` (the caller) or `all` (no user filter).
+    /// A user filter: a [`UserRef`] (uuid, `me` or an email), or `all` (no user filter).
     UserFilter,
-    {"type": "string", "pattern": format!("^({UUID_PATTERN}|me|all)$")}
+    {"type": "string", "pattern": format!("^({UUID_PATTERN}|me|all|{EMAIL_PATTERN})$"), PUBLISHED: {"pattern": null}}
+);
+
+string_enum!(
+    /// How much of each item a list returns.
+    Detail { Compact = "compact", Full = "full" }
 );
 
 string_enum!(
