@@ -113,7 +113,7 @@ pub struct SearchTicketsParams {
     /// Uuid; with `project_id` a name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_id: Option<LabelRef>,
-    /// Has this tag key.
+    /// Tag key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag_key: Option<String>,
     /// With `tag_key`: this value.
@@ -425,8 +425,8 @@ impl Tools {
         ))
     }
 
-    /// Find tickets in the org or a project by text and filters (all must match). The caller's own
-    /// work: `get_my_tickets`.
+    /// Find tickets by text and filters (all must match); the caller's own work:
+    /// `get_my_tickets`.
     #[tool(
         title = "Search tickets",
         annotations(
