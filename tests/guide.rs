@@ -10,64 +10,19 @@
 //! The binaries come from the workspace build (`cargo test --workspace` builds them); run
 //! `cargo build --workspace` first when running this package alone.
 
+mod common;
+
+use common::{Running, binary, start_mock};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
-
-fn binary(name: &str) -> PathBuf {
-    let path = assert_cmd::cargo::cargo_bin(name);
-    assert!(
-        path.exists(),
-        "{} is not built: run `cargo build --workspace` first",
-        path.display()
-    );
-    path
-}
-
-/// A child process killed when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Step 2 ("Start the Alloy API server"), with the mock: its URL and the Owner's key, the
 /// credential the guide's curl authenticates with.
 fn start_api() -> (Running, String, String) {
-    let mut child = Command::new(binary("alloy-mock-api"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("alloy-mock-api starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let (mut url, mut key) = (String::new(), String::new());
-    while url.is_empty() || key.is_empty() {
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("step 2: the API prints its address and keys");
-        if let Some(u) = line.strip_prefix("export ALLOY_API_URL=") {
-            url = u.trim().to_string();
-        }
-        if let Some(k) = line.strip_prefix("export ALLOY_API_TOKEN=") {
-            key = k.split_whitespace().next().unwrap_or("").to_string();
-        }
-    }
-    (Running(child), url, key)
+    start_mock(&[])
 }
 
 /// Runs one shell command as the guide writes it, with `env` set; waits at most two minutes.
