@@ -44,8 +44,10 @@ pub const INSTRUCTIONS: &str = "Alloy is a project tracker: an organization hold
 sprints and labels. Wherever a ticket is asked for, its key works as well as its uuid (e.g. WEB-42); projects take their \
 key (e.g. WEB). Dates are YYYY-MM-DD (UTC), timestamps RFC 3339; money is in integer cents. Only Approved time entries \
 count in time and capitalization reports. Lists return {items, next_cursor, has_more}: pass next_cursor back as cursor \
-for the next page. A failed call returns the API's status, code and message; 403 means the key's role or scopes do not \
-allow the action. Start with whoami to learn the caller's org and role.";
+for the next page; ticket and time-entry lists give each item as a row of `columns` unless detail is \"full\". People are \
+`me`, an email or a uuid; labels (within their project) and sprints also take their name, sprints `active` or `last` \
+too. A failed call returns the API's status, code and message; 403 means the key's role or scopes do not allow the \
+action. Start with whoami to learn the caller's org and role.";
 
 /// How long (ms) a stateless client may treat the lists fixed for the server's life (tools,
 /// prompts, resource templates) as fresh. Lists of data (`resources/list`) and reads are

@@ -81,6 +81,12 @@ fn render(tools: &[Value]) -> String {
     );
     out.push_str("otherwise (at most 100); ticket and time-entry lists are compact unless `detail` is `full`:\n");
     out.push_str("`{columns, items: [[value per column]], next_cursor, has_more}`.\n\n");
+    out.push_str("A result is the API's JSON as the text content. No tool publishes an `outputSchema` and no\n");
+    out.push_str("result carries `structuredContent`, on purpose: an output schema per tool would add to every\n");
+    out.push_str("`tools/list` (whose whole answer is held under 48 KiB, see `fixtures/budget/tools.json`) a\n");
+    out.push_str("description of shapes the model reads anyway in each result; the protocol asks a server that\n");
+    out.push_str("sends `structuredContent` to repeat it as text, so each result would cost twice; and the\n");
+    out.push_str("shapes are the Alloy REST API's, documented there, so a client gains no check it lacks today.\n\n");
     let mut by_set: Vec<(&str, Vec<&Value>)> = Vec::new();
     for t in tools {
         let name = t["name"].as_str().unwrap_or("");
