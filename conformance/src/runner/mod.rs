@@ -154,6 +154,7 @@ fn synthetic_scenario(id: &str, description: &str, version: &str) -> Scenario {
             transports: None,
             eras: None,
             role: None,
+            redact: None,
             steps: Vec::new(),
         },
     }

@@ -52,7 +52,7 @@ impl<'a> Case<'a> {
 
     pub(super) fn finish(self, diagnostics: String, started: Instant) -> CaseRun {
         CaseRun {
-            transcript: transcript::normalize(&self.rec),
+            transcript: transcript::normalize_redacting(&self.rec, self.scenario.redact()),
             violations: self.violations,
             diagnostics,
             duration: started.elapsed(),
@@ -63,7 +63,7 @@ impl<'a> Case<'a> {
         if !self.prepare(driver).await {
             return;
         }
-        let tools = if self.scenario.calls_tools() {
+        let tools = if self.scenario.checks_tool_arguments() {
             match self.fetch_tools(driver).await {
                 Some(t) => Some(t),
                 None => return,
