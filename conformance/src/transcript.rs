@@ -365,7 +365,10 @@ impl Names<'_> {
                     let lower = k.to_ascii_lowercase();
                     if self.redact.contains(&k) {
                         val = Value::String(REDACTED.into());
-                    } else if (lower == "mcp-session-id" || lower == "sessionid") && val.is_string() && !self.secrets_only {
+                    } else if (lower == "mcp-session-id" || lower == "sessionid")
+                        && val.is_string()
+                        && !self.secrets_only
+                    {
                         val = Value::String("<session>".into());
                     } else {
                         self.walk(&mut val);
@@ -689,27 +692,45 @@ mod tests {
             "upstream": [{"query": [["password", "x"], ["limit", "5"]], "body": {"password": "y"}}]}]));
         let v = normalize_redacting(&t, &["password".to_string()]).to_value();
         let ex = &v["exchanges"][0];
-        assert_eq!(ex["send"]["params"], json!({"password": REDACTED, "key": "<key:Owner>"}));
+        assert_eq!(
+            ex["send"]["params"],
+            json!({"password": REDACTED, "key": "<key:Owner>"})
+        );
         assert_eq!(
             ex["recv"][0]["result"]["text"],
             "{\"key\":\"<key-1>\",\"password\":\"<redacted>\",\"key_prefix\":\"alloy_live_0000\"}"
         );
-        assert_eq!(ex["upstream"][0]["query"], json!([["password", REDACTED], ["limit", "5"]]));
+        assert_eq!(
+            ex["upstream"][0]["query"],
+            json!([["password", REDACTED], ["limit", "5"]])
+        );
         assert_eq!(ex["upstream"][0]["body"]["password"], REDACTED);
         // Without a `redact` list only keys change.
         let plain = normalize(&t).to_value();
         assert_eq!(plain["exchanges"][0]["send"]["params"]["password"], "hunter2");
-        let scrubbed = scrub_secrets(&json!({"at": "2026-04-01T12:00:00Z", "k": created, "password": 1}), &["password".into()]);
-        assert_eq!(scrubbed, json!({"at": "2026-04-01T12:00:00Z", "k": "<key-1>", "password": REDACTED}));
+        let scrubbed = scrub_secrets(
+            &json!({"at": "2026-04-01T12:00:00Z", "k": created, "password": 1}),
+            &["password".into()],
+        );
+        assert_eq!(
+            scrubbed,
+            json!({"at": "2026-04-01T12:00:00Z", "k": "<key-1>", "password": REDACTED})
+        );
     }
 
     #[test]
     fn denormalized_values_are_well_formed_and_normalize_back_to_the_same_placeholders() {
         let recorded = json!({"a": "<uuid-2> at <ts-1>", "b": ["<ts-1>", "<uuid-1>", "<ts-90000>"],
             "url": "http://127.0.0.1:<port>/x?sessionId=<session>", "k": "<key:Owner>", "id": "<server-request-1>"});
-        let serving = Serving { port: Some(4242), session: Some("s-1".into()) };
+        let serving = Serving {
+            port: Some(4242),
+            session: Some("s-1".into()),
+        };
         let live = denormalize(&recorded, &serving);
-        assert_eq!(live["a"], "ffffffff-ffff-4fff-bfff-000000000002 at 2000-01-01T00:00:01.000Z");
+        assert_eq!(
+            live["a"],
+            "ffffffff-ffff-4fff-bfff-000000000002 at 2000-01-01T00:00:01.000Z"
+        );
         assert_eq!(live["b"][2], "2000-01-02T01:00:00.000Z");
         assert_eq!(live["url"], "http://127.0.0.1:4242/x?sessionId=s-1");
         assert_eq!((&live["k"], &live["id"]), (&recorded["k"], &recorded["id"]));
