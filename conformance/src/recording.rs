@@ -69,12 +69,16 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// A writer into `dir`; `name` is `[<category>/]<tool>__<case>`, checked here.
+    /// A writer into `dir` (created now, so a wrong `--out` fails before the session);
+    /// `name` is `[<category>/]<tool>__<case>`, checked here.
     pub fn new(dir: &Path, name: Option<&str>) -> anyhow::Result<Writer> {
         let name = match name {
             None => None,
             Some(n) => Some(parse_name(n)?),
         };
+        std::fs::create_dir_all(dir.join("scenarios"))
+            .and_then(|()| std::fs::create_dir_all(dir.join("expected")))
+            .with_context(|| format!("--out {}: cannot create the recordings folder there", dir.display()))?;
         Ok(Writer {
             dir: dir.to_path_buf(),
             name,

@@ -46,12 +46,16 @@ use tokio::sync::mpsc;
 
 /// The largest request body forwarded (a larger one gets 413 from the recorder).
 const BODY_CAP: usize = 64 << 20;
+/// Sessions recorded at once; later ones are forwarded without recording.
+const MAX_OPEN: usize = 32;
 /// The most of an SSE stream's head held back to find and rewrite the `endpoint` event.
 const HEAD_CAP: usize = 64 << 10;
 
-/// Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1), plus the ones the
-/// forwarding request sets itself.
-const NOT_FORWARDED: [&str; 11] = [
+/// Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1), plus `Expect`
+/// (the recorder reads the body before forwarding). `Host` is forwarded as the client sent it,
+/// so the server's own Host and Origin checks judge the client as they would without the
+/// recorder.
+const NOT_FORWARDED: [&str; 10] = [
     "connection",
     "keep-alive",
     "proxy-connection",
@@ -61,7 +65,6 @@ const NOT_FORWARDED: [&str; 11] = [
     "trailer",
     "transfer-encoding",
     "upgrade",
-    "host",
     "expect",
 ];
 
@@ -345,13 +348,23 @@ impl Proxy {
             .lock()
             .map(|m| m.values().cloned().collect())
             .unwrap_or_default();
-        if others.is_empty() {
-            if let Some(mock) = &self.ctx.mock
-                && let Err(e) = crate::runner::reset_mock(mock).await
-            {
+        if others.len() >= MAX_OPEN {
+            // Forwarded, never recorded: memory stays bounded whatever clients do.
+            if let Ok(mut r) = rec.recorded.lock() {
+                *r = SESSION_CAP;
+            }
+            eprintln!(
+                "alloy-conformance record: {MAX_OPEN} sessions are open; a new one is forwarded but not recorded (end some sessions)"
+            );
+            return rec;
+        }
+        if let Some(mock) = &self.ctx.mock
+            && others.is_empty()
+        {
+            if let Err(e) = crate::runner::reset_mock(mock).await {
                 rec.note(format!("the mock could not be reset for this session: {e:#}"));
             }
-        } else {
+        } else if self.ctx.mock.is_some() {
             let note =
                 "sessions overlapped on the one mock API: run plays each on a fresh one, so upstream data may differ"
                     .to_string();

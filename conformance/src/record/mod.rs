@@ -193,9 +193,10 @@ pub(crate) fn write_session(ctx: &Ctx, session: Session, transport: Transport, r
                 t => format!("--{t} <URL>"),
             };
             eprintln!(
-                "alloy-conformance record: wrote {id} ({steps} steps, {era} era, {transport}, as {role}):\n  scenario: {scenario}\n  expected: {expected}\n  judge a server by it:   alloy-conformance run --fixtures {dir} --only {id}\n  serve it to a client:   alloy-conformance replay {scenario} {replay}\n  check a newer server:   alloy-conformance verify {scenario} {target}",
+                "alloy-conformance record: wrote {id} ({steps} step{s}, {era} era, {transport}, as {role}):\n  scenario: {scenario}\n  expected: {expected}\n  judge a server by it:   alloy-conformance run --fixtures {dir} --only {id}\n  serve it to a client:   alloy-conformance replay {scenario} {replay}\n  check a newer server:   alloy-conformance verify {scenario} {target}",
                 id = w.id,
                 steps = w.steps,
+                s = if w.steps == 1 { "" } else { "s" },
                 era = w.era,
                 role = role.name(),
                 expected = w.expected.display(),
