@@ -34,14 +34,7 @@ fn team_json(t: &Team) -> Value {
 
 /// Resolves `{team_id}` in the caller's org (404 otherwise).
 fn path_team(ctx: &Ctx) -> ApiResult<Team> {
-    let caller = ctx.caller()?;
-    let id = ctx.path_uuid("team_id")?;
-    ctx.store
-        .teams
-        .get(&id)
-        .filter(|t| t.org_id == caller.org_id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("team", ctx.param("team_id")))
+    ctx.path_record()
 }
 
 /// 409 when another team of the org already has this name (ignoring case).

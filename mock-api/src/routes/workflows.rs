@@ -297,14 +297,7 @@ fn list_workflows(ctx: &mut Ctx) -> ApiResult<Reply> {
 
 /// Resolves `{workflow_id}` in the caller's org (404 otherwise).
 fn path_workflow(ctx: &Ctx) -> ApiResult<Workflow> {
-    let caller = ctx.caller()?;
-    let id = ctx.path_uuid("workflow_id")?;
-    ctx.store
-        .workflows
-        .get(&id)
-        .filter(|w| w.org_id == caller.org_id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("workflow", ctx.param("workflow_id")))
+    ctx.path_record()
 }
 
 fn get_workflow(ctx: &mut Ctx) -> ApiResult<Reply> {
