@@ -884,7 +884,7 @@ async fn bad_bundles_are_400_with_json_paths_and_leave_no_trace() {
     let counts = row_counts(&api);
     let r = import(&api, &key, "?dry_run=true", &bundle).await;
     assert_eq!((r.status, r.code()), (400, "validation_error"), "{}", r.text);
-    let fields = &r.body["error"]["details"]["fields"];
+    let fields = r.fields();
     assert_eq!(fields["version"], "out_of_range");
     assert_eq!(fields["extra"], "unknown_field");
     assert_eq!(fields["tickets[2].project_id"], "invalid_format");
@@ -894,7 +894,7 @@ async fn bad_bundles_are_400_with_json_paths_and_leave_no_trace() {
 
     let r = import(&api, &key, "", &json!({"format": "zip", "users": "everyone"})).await;
     assert_eq!(
-        r.body["error"]["details"]["fields"],
+        *r.fields(),
         json!({"format": "invalid_format", "version": "required", "users": "invalid_format"})
     );
     let r = import(&api, &key, "", &json!([1, 2, 3])).await;
