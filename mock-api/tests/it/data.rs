@@ -7,6 +7,7 @@ use crate::support::{Api, Org, Resp, spawn, spawn_with};
 use crate::time::{approved, log};
 use alloy_mock_api::MockOptions;
 use alloy_mock_api::model::*;
+use alloy_mock_api::routes::data::ARRAYS;
 use alloy_mock_api::store::default_workflow;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -312,22 +313,6 @@ fn rows(bundle: &Value, array: &str, drop: impl Fn(&Value) -> bool) -> Vec<Strin
     out.sort();
     out
 }
-
-const ARRAYS: [&str; 13] = [
-    "users",
-    "members",
-    "teams",
-    "workflows",
-    "labor_rates",
-    "projects",
-    "project_members",
-    "labels",
-    "sprints",
-    "tickets",
-    "comments",
-    "activity",
-    "time_entries",
-];
 
 #[tokio::test]
 async fn export_and_import_need_an_unrestricted_admin() {
