@@ -567,3 +567,22 @@ pub fn email(v: &Value) -> Result<String, Problem> {
     }
     Ok(s.to_lowercase())
 }
+
+/// 409 `duplicate` on `name` when another record of `org` (any but `except`) already has this
+/// name, ignoring case: team and workflow names are unique per org.
+pub fn check_name_free<T: OrgRecord>(
+    store: &Store,
+    (org, except): (Uuid, Option<Uuid>),
+    name: &str,
+    name_of: fn(&T) -> &str,
+) -> ApiResult<()> {
+    let lower = name.to_lowercase();
+    let taken = T::table(store)
+        .iter()
+        .any(|(id, r)| r.org_id() == org && Some(*id) != except && name_of(r).to_lowercase() == lower);
+    if taken {
+        Err(ApiError::duplicate("name", name))
+    } else {
+        Ok(())
+    }
+}
