@@ -10,7 +10,7 @@
 
 pub mod http;
 pub mod sse;
-mod sse_events;
+pub(crate) mod sse_events;
 pub mod stdio;
 
 use crate::era::Era;

@@ -31,6 +31,11 @@
 //! model (bytes and o200k tokens per revision, against a budget file) and [`perf`] how fast it
 //! answers over the wire next to a floor measured in the same run (against a stored baseline),
 //! both through the lean clients of [`measure`].
+//!
+//! For people who build MCP clients: [`record`] is a transparent proxy (stdio, or HTTP through
+//! [`serve`]) that writes a client's session as a scenario and its expected transcript
+//! ([`recording`]), so `run` judges a server by it unchanged; [`replay`] serves a recording as
+//! an MCP server; [`verify`] plays its requests against another server and diffs the answers.
 
 pub mod cost;
 pub mod driver;
@@ -42,8 +47,13 @@ pub mod local;
 pub mod measure;
 pub mod perf;
 pub mod protocol;
+pub mod record;
+pub mod recording;
+pub mod replay;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod serve;
 pub mod shapes;
 pub mod transcript;
+pub mod verify;

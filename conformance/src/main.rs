@@ -12,6 +12,9 @@
 //! - `alloy-conformance sandbox`: the seeded mock API plus `alloy-mcp --http`, with keys and
 //!   client configuration printed (and, with `--keyless-addr`, a front door that adds the
 //!   Owner's key), until Ctrl-C or SIGTERM.
+//! - `alloy-conformance record` / `replay` / `verify`: a client's own session as a case
+//!   ([`alloy_conformance::record`]), served back to it ([`alloy_conformance::replay`]) and
+//!   played against another server ([`alloy_conformance::verify`]).
 
 use alloy_conformance::driver::stdio::CommandSpec;
 use alloy_conformance::driver::{Timeouts, Transport};
@@ -55,6 +58,14 @@ enum Command {
     /// Latency, throughput, cold start and peak RSS of a server over the wire, each next to a
     /// floor measured in the same run; `--baseline` compares with a stored run.
     Perf(Box<alloy_conformance::perf::PerfArgs>),
+    /// A transparent proxy between an MCP client and a server (stdio or HTTP) that writes each
+    /// session as a scenario and its expected transcript, ready for `run`, `replay`, `verify`.
+    Record(Box<alloy_conformance::record::RecordArgs>),
+    /// Serves a recording as an MCP server (stdio or HTTP), answering the client's requests
+    /// with the recorded answers.
+    Replay(alloy_conformance::replay::ReplayArgs),
+    /// Plays a recording's client requests against a server and diffs the answers structurally.
+    Verify(Box<alloy_conformance::verify::VerifyArgs>),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -191,6 +202,11 @@ fn main() -> ExitCode {
             Command::Perf(args) => {
                 alloy_conformance::measure::interruptible(alloy_conformance::perf::command(*args)).await
             }
+            Command::Record(args) => alloy_conformance::record::command(*args).await,
+            Command::Replay(args) => alloy_conformance::replay::command(args).await,
+            Command::Verify(args) => {
+                alloy_conformance::measure::interruptible(alloy_conformance::verify::command(*args)).await
+            }
         }
     });
     match result {
@@ -271,7 +287,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     for l in &launches {
         if let Launch::Remote { url, .. } = l {
-            wait_reachable(url, Duration::from_secs(args.wait_for_server)).await?;
+            runner::wait_reachable(url, Duration::from_secs(args.wait_for_server)).await?;
         }
     }
     let eras = eras_to_judge(args.era, &launches, shared.as_ref(), timeouts).await?;
@@ -447,29 +463,6 @@ async fn start_shared_mock(args: &RunArgs) -> anyhow::Result<MockAlloy> {
         key = mock.key(OrgRole::Owner)
     );
     Ok(mock)
-}
-
-/// Waits (bounded) until `url`'s host accepts TCP connections.
-async fn wait_reachable(url: &str, within: Duration) -> anyhow::Result<()> {
-    let parsed = reqwest::Url::parse(url).with_context(|| format!("bad URL {url}"))?;
-    let host = parsed.host_str().unwrap_or("127.0.0.1").to_string();
-    let port = parsed.port_or_known_default().unwrap_or(80);
-    let deadline = tokio::time::Instant::now() + within;
-    let mut tick = tokio::time::interval(Duration::from_millis(200));
-    let mut told = false;
-    loop {
-        tick.tick().await;
-        if tokio::net::TcpStream::connect((host.as_str(), port)).await.is_ok() {
-            return Ok(());
-        }
-        if !told {
-            eprintln!("waiting up to {} s for {url} to accept connections", within.as_secs());
-            told = true;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            bail!("{url} does not accept connections (start the server under test first)");
-        }
-    }
 }
 
 async fn sandbox(args: SandboxArgs) -> anyhow::Result<ExitCode> {

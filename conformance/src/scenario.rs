@@ -27,7 +27,9 @@
 //! `handshake` and/or `stateless`, see [`crate::era`]; default both when the harness prepares
 //! the connection, only `handshake` for `"handshake": false` cases, which test what happens
 //! around `initialize`); `role` (whose seeded API key the server acts with,
-//! default `Owner`; see [`Role`]); `steps`. Each step has exactly one of `send` (a JSON
+//! default `Owner`; see [`Role`]); `redact` (object members whose values the transcript
+//! shows as `<redacted>`, see [`crate::transcript::normalize_redacting`]; `record --redact`
+//! writes it); `steps`. Each step has exactly one of `send` (a JSON
 //! value), `raw` (text sent verbatim) or `oversized` (`message` padded with a `padding` member to
 //! `bytes`), plus optional `await` and `arguments`:
 //!
@@ -107,6 +109,46 @@ impl Role {
             Role::Primary(r) => keys.for_role(r),
             Role::OtherOrgOwner => keys.other_org_owner(),
         }
+    }
+
+    /// The word of the `role` field (`Owner`, `Admin`, `Member`, `Reporter`, `Viewer`,
+    /// `OtherOrgOwner`); [`Role::parse`] reads it back.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Primary(r) => r.as_str(),
+            Role::OtherOrgOwner => "OtherOrgOwner",
+        }
+    }
+
+    /// The role whose seeded key `key` is, if it is one of `keys`.
+    pub fn of_key(keys: &SeedKeys, key: &str) -> Option<Role> {
+        let mut roles = [
+            OrgRole::Owner,
+            OrgRole::Admin,
+            OrgRole::Member,
+            OrgRole::Reporter,
+            OrgRole::Viewer,
+        ]
+        .map(Role::Primary)
+        .to_vec();
+        roles.push(Role::OtherOrgOwner);
+        roles.into_iter().find(|r| !key.is_empty() && r.key(keys) == key)
+    }
+
+    /// Every seeded key with the name it stands for in recordings and transcripts: the role
+    /// name for keys a scenario can pick (see [`Role::of_key`]), `<org slug>/<role>` for the
+    /// others.
+    pub fn names_of_keys(keys: &SeedKeys) -> Vec<(String, String)> {
+        keys.keys
+            .iter()
+            .map(|k| {
+                let name = match Role::of_key(keys, &k.key) {
+                    Some(r) => r.name().to_string(),
+                    None => format!("{}/{}", k.org_slug, k.role.as_str()),
+                };
+                (k.key.clone(), name)
+            })
+            .collect()
     }
 }
 
@@ -198,6 +240,10 @@ pub struct ScenarioFile {
     /// `Reporter` or `Viewer` of the primary org, or `OtherOrgOwner` (the second org's Owner).
     #[serde(default)]
     pub role: Option<String>,
+    /// Object members whose values the normalized transcript shows as `<redacted>` (secrets a
+    /// recording must not keep; `record --redact NAME` writes them here).
+    #[serde(default)]
+    pub redact: Option<Vec<String>>,
     /// The frames to send.
     pub steps: Vec<Step>,
 }
@@ -258,9 +304,19 @@ impl Scenario {
         self.file.role.as_deref().and_then(Role::parse).unwrap_or_default()
     }
 
-    /// Whether any step calls a tool (the harness then fetches `tools/list` first).
-    pub fn calls_tools(&self) -> bool {
-        self.file.steps.iter().any(|s| s.tool_name().is_some())
+    /// Whether any step calls a tool with arguments to check (the harness then fetches
+    /// `tools/list` first; a case whose calls are all `"arguments": "unchecked"`, such as a
+    /// recorded session, is played without that extra request).
+    pub fn checks_tool_arguments(&self) -> bool {
+        self.file
+            .steps
+            .iter()
+            .any(|s| s.tool_name().is_some() && s.arguments != Some(ArgumentsCheck::Unchecked))
+    }
+
+    /// The members the transcript shows as `<redacted>` (the `redact` field).
+    pub fn redact(&self) -> &[String] {
+        self.file.redact.as_deref().unwrap_or_default()
     }
 
     /// Parses and checks one file; `root` is the scenarios folder.
@@ -313,6 +369,11 @@ impl Scenario {
             && Role::parse(role).is_none()
         {
             bail!("unknown role `{role}` (Owner, Admin, Member, Reporter, Viewer, OtherOrgOwner)");
+        }
+        if let Some(names) = &self.file.redact
+            && names.iter().any(|n| n.is_empty())
+        {
+            bail!("`redact` names an empty member");
         }
         if let Some(list) = &self.file.transports {
             if list.is_empty() {

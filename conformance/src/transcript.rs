@@ -2,7 +2,11 @@
 //! frame sent, every frame received while waiting, and the upstream HTTP requests the server
 //! made meanwhile (from the mock API's journal). [`normalize`] is the ONE place where volatile
 //! values become stable placeholders, so the same run gives the same transcript on every
-//! machine and over every transport. [`diff`] renders expected against actual.
+//! machine and over every transport, and where secrets leave it (Alloy API keys, and the
+//! members a scenario names in `redact`). [`diff`] renders expected against actual. The
+//! placeholders are defined here too: [`normalize_message`] puts one live message in the same
+//! terms, [`same_unnumbered`] compares values whatever the placeholders' numbers, and
+//! [`denormalize`] turns placeholders back into well-formed values (for `replay`).
 //!
 //! Shape:
 //!
@@ -245,6 +249,8 @@ struct Patterns {
     timestamp: Regex,
     port: Regex,
     session_param: Regex,
+    api_key: Regex,
+    numbered: Regex,
 }
 
 fn patterns() -> &'static Patterns {
@@ -260,17 +266,51 @@ fn patterns() -> &'static Patterns {
             ),
             port: re(r"\b(127\.0\.0\.1|localhost|0\.0\.0\.0|\[::1\]):[0-9]{1,5}\b"),
             session_param: re(r"(?i)\b(session_?id=)[^&\s]+"),
+            // An Alloy API key: its prefix and at least 20 more characters (the 15-character
+            // public prefix the mock journals, `alloy_test_Ownr`, is not a key).
+            api_key: re(r"\balloy_(?:live|test)_[A-Za-z0-9]{20,}"),
+            numbered: re(r"<(uuid|ts|key|server-request)-[0-9]+>"),
+        }
+    })
+}
+
+/// The placeholder of a redacted value.
+pub const REDACTED: &str = "<redacted>";
+
+/// The seeded API keys of the bundled seed (the keys of every `run` and of the sandbox) with the
+/// role name each stands for (`Owner`, …, `OtherOrgOwner`; see [`crate::scenario::Role::name`]).
+pub fn seeded_key_names() -> &'static [(String, String)] {
+    static KEYS: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let (opts, _) = crate::runner::mock_options(None);
+        let Some(seed) = opts.seed else {
+            return Vec::new();
+        };
+        let settings = alloy_mock_api::store::Settings {
+            deterministic: true,
+            ..Default::default()
+        };
+        let now = alloy_mock_api::Ts::parse(alloy_mock_api::values::DEFAULT_FIXED_NOW).unwrap_or(alloy_mock_api::Ts(0));
+        let mut store = alloy_mock_api::Store::new(settings, alloy_mock_api::values::Clock::Fixed(now));
+        match seed.apply(&mut store) {
+            Ok(keys) => crate::scenario::Role::names_of_keys(&keys),
+            Err(_) => Vec::new(),
         }
     })
 }
 
 #[derive(Default)]
-struct Names {
+struct Names<'r> {
     uuids: HashMap<String, usize>,
     times: HashMap<String, usize>,
+    keys: HashMap<String, usize>,
+    /// Object members whose values become [`REDACTED`].
+    redact: &'r [String],
+    /// Only keys and redacted members change (see [`scrub_secrets`]).
+    secrets_only: bool,
 }
 
-impl Names {
+impl Names<'_> {
     fn uuid(&mut self, raw: &str) -> String {
         let key = raw.to_ascii_lowercase();
         if patterns().deterministic_uuid.is_match(&key) {
@@ -287,9 +327,21 @@ impl Names {
         format!("<ts-{}>", self.times.entry(raw.to_string()).or_insert(n))
     }
 
+    fn key(&mut self, raw: &str) -> String {
+        if let Some((_, role)) = seeded_key_names().iter().find(|(k, _)| k == raw) {
+            return format!("<key:{role}>");
+        }
+        let n = self.keys.len() + 1;
+        format!("<key-{}>", self.keys.entry(raw.to_string()).or_insert(n))
+    }
+
     fn string(&mut self, s: &str) -> String {
         let p = patterns();
-        let s = p.timestamp.replace_all(s, |c: &regex::Captures<'_>| self.time(&c[0]));
+        let s = p.api_key.replace_all(s, |c: &regex::Captures<'_>| self.key(&c[0]));
+        if self.secrets_only {
+            return s.into_owned();
+        }
+        let s = p.timestamp.replace_all(&s, |c: &regex::Captures<'_>| self.time(&c[0]));
         let s = p.uuid.replace_all(&s, |c: &regex::Captures<'_>| self.uuid(&c[0]));
         let s = p.port.replace_all(&s, "$1:<port>");
         let s = p.session_param.replace_all(&s, "${1}<session>");
@@ -302,13 +354,21 @@ impl Names {
 
     fn walk(&mut self, v: &mut Value) {
         match v {
-            Value::String(s) => *s = self.string(s),
+            Value::String(s) => {
+                self.redact_inside(s);
+                *s = self.string(s);
+            }
             Value::Array(items) => items.iter_mut().for_each(|i| self.walk(i)),
             Value::Object(m) => {
                 let old = std::mem::take(m);
                 for (k, mut val) in old {
                     let lower = k.to_ascii_lowercase();
-                    if (lower == "mcp-session-id" || lower == "sessionid") && val.is_string() {
+                    if self.redact.contains(&k) {
+                        val = Value::String(REDACTED.into());
+                    } else if (lower == "mcp-session-id" || lower == "sessionid")
+                        && val.is_string()
+                        && !self.secrets_only
+                    {
                         val = Value::String("<session>".into());
                     } else {
                         self.walk(&mut val);
@@ -319,6 +379,53 @@ impl Names {
             _ => {}
         }
     }
+
+    /// A string holding a JSON object or array (a tool's text content) with a member to
+    /// redact is rewritten with the value redacted; other strings are left alone.
+    fn redact_inside(&self, s: &mut String) {
+        if self.redact.is_empty() || !s.trim_start().starts_with(['{', '[']) {
+            return;
+        }
+        let Ok(mut inner) = serde_json::from_str::<Value>(s) else {
+            return;
+        };
+        if redact_members(&mut inner, self.redact) {
+            *s = inner.to_string();
+        }
+    }
+
+    /// The upstream record's query pairs (`[[name, value], …]`) named in `redact`.
+    fn redact_query(&self, entry: &mut Value) {
+        if let Some(pairs) = entry.get_mut("query").and_then(Value::as_array_mut) {
+            for pair in pairs {
+                if let Some([name, value]) = pair.as_array_mut().map(Vec::as_mut_slice)
+                    && name.as_str().is_some_and(|n| self.redact.iter().any(|r| r == n))
+                {
+                    *value = Value::String(REDACTED.into());
+                }
+            }
+        }
+    }
+}
+
+/// Replaces the values of members named in `names` anywhere in `v`; whether anything changed.
+fn redact_members(v: &mut Value, names: &[String]) -> bool {
+    match v {
+        Value::Object(m) => {
+            let mut changed = false;
+            for (k, val) in m.iter_mut() {
+                if names.contains(k) {
+                    changed |= *val != Value::String(REDACTED.into());
+                    *val = Value::String(REDACTED.into());
+                } else {
+                    changed |= redact_members(val, names);
+                }
+            }
+            changed
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |c, i| redact_members(i, names) | c),
+        _ => false,
+    }
 }
 
 /// THE normalization of a transcript: identity lookups leave the upstream record (see
@@ -326,8 +433,18 @@ impl Names {
 /// random UUIDs become `<uuid-N>` and RFC 3339 timestamps `<ts-N>`, numbered by first
 /// appearance in file order so equal values stay equal (UUIDs of the deterministic mock,
 /// `00000000-0000-4000-8000-…`, are kept); loopback ports become `<port>`; session ids become
-/// `<session>`. Object keys inside messages are normalized like strings. Idempotent.
+/// `<session>`; Alloy API keys (`alloy_live_`/`alloy_test_` and at least 20 more letters or
+/// digits) become `<key:ROLE>` for the keys of the bundled seed (see [`seeded_key_names`]) and
+/// `<key-N>` for any other, so no key reaches an expected file. Object keys inside messages
+/// are normalized like strings. Idempotent.
 pub fn normalize(transcript: &Transcript) -> Transcript {
+    normalize_redacting(transcript, &[])
+}
+
+/// [`normalize`], and the values of object members named in `redact` (anywhere in messages,
+/// in JSON held by a string such as a tool's text content, in upstream bodies and query
+/// parameters) become [`REDACTED`]: a scenario's `redact` list, which `record --redact` writes.
+pub fn normalize_redacting(transcript: &Transcript, redact: &[String]) -> Transcript {
     let mut t = transcript.clone();
     let mut server_requests = 0usize;
     for ex in &mut t.exchanges {
@@ -351,7 +468,10 @@ pub fn normalize(transcript: &Transcript) -> Transcript {
         }
     }
     // Strings are renamed in the order they stand in the file, so numbering is stable.
-    let mut names = Names::default();
+    let mut names = Names {
+        redact,
+        ..Names::default()
+    };
     let Transcript {
         scenario,
         description,
@@ -384,11 +504,121 @@ pub fn normalize(transcript: &Transcript) -> Transcript {
                         Received::Event(_) => {}
                     }
                 }
-                frame.upstream.iter_mut().for_each(|u| names.walk(u));
+                for u in &mut frame.upstream {
+                    names.redact_query(u);
+                    names.walk(u);
+                }
             }
         }
     }
     t
+}
+
+/// One message on its own in the terms of [`normalize_redacting`] (placeholders numbered
+/// within the message): to compare a live message with a recorded one through
+/// [`same_unnumbered`].
+pub fn normalize_message(message: &Value, redact: &[String]) -> Value {
+    let mut names = Names {
+        redact,
+        ..Names::default()
+    };
+    let mut v = message.clone();
+    names.walk(&mut v);
+    v
+}
+
+/// `message` with only its secrets replaced the way [`normalize_redacting`] replaces them (API
+/// keys, members named in `redact`) and every other value as it was: a client frame as a
+/// recorded scenario keeps it, so that `run` sends what the client sent.
+pub fn scrub_secrets(message: &Value, redact: &[String]) -> Value {
+    let mut names = Names {
+        redact,
+        secrets_only: true,
+        ..Names::default()
+    };
+    let mut v = message.clone();
+    names.walk(&mut v);
+    v
+}
+
+/// `s` with the numbers of its placeholders removed (`<uuid-3>` → `<uuid>`, `<ts-1>` → `<ts>`,
+/// `<key-2>` → `<key>`, `<server-request-4>` → `<server-request>`).
+pub fn unnumbered(s: &str) -> std::borrow::Cow<'_, str> {
+    patterns().numbered.replace_all(s, "<$1>")
+}
+
+/// Whether two normalized values are equal once placeholders lose their numbers: the same
+/// shape and the same kind of volatile value in the same places, whichever values they were.
+pub fn same_unnumbered(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => x == y || unnumbered(x) == unnumbered(y),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_unnumbered(a, b)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_unnumbered(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// What [`denormalize`] puts for the placeholders that name where the server is.
+#[derive(Clone, Debug, Default)]
+pub struct Serving {
+    /// The port for `<port>` (kept as the placeholder when `None`).
+    pub port: Option<u16>,
+    /// The session id for `<session>` (kept when `None`).
+    pub session: Option<String>,
+}
+
+/// A normalized value made well-formed again: `<ts-N>` becomes the RFC 3339 timestamp
+/// `2000-01-01T00:00:00.000Z` plus N seconds, `<uuid-N>` the UUID
+/// `ffffffff-ffff-4fff-bfff-<N as 12 hex digits>` (never one of the deterministic mock's), both
+/// distinct for distinct N so that [`normalize`] numbers them back the same way; `<port>` and
+/// `<session>` as `serving` says. Keys, [`REDACTED`] and `<server-request-N>` stay: a secret is
+/// not given back, and a placeholder id is a valid JSON-RPC id.
+pub fn denormalize(v: &Value, serving: &Serving) -> Value {
+    match v {
+        Value::String(s) => Value::String(denormalize_str(s, serving)),
+        Value::Array(items) => Value::Array(items.iter().map(|i| denormalize(i, serving)).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (denormalize_str(k, serving), denormalize(v, serving)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn denormalize_str(s: &str, serving: &Serving) -> String {
+    if !s.contains('<') {
+        return s.to_string();
+    }
+    let out = patterns().numbered.replace_all(s, |c: &regex::Captures<'_>| {
+        let n: u64 = c[0]
+            .trim_end_matches('>')
+            .rsplit('-')
+            .next()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(0);
+        match &c[1] {
+            "ts" => format!(
+                "2000-01-{:02}T{:02}:{:02}:{:02}.000Z",
+                1 + (n / 86_400) % 28,
+                n / 3600 % 24,
+                n / 60 % 60,
+                n % 60
+            ),
+            "uuid" => format!("ffffffff-ffff-4fff-bfff-{:012x}", n & 0xffff_ffff_ffff),
+            _ => c[0].to_string(),
+        }
+    });
+    let mut out = out.into_owned();
+    if let Some(port) = serving.port {
+        out = out.replace("<port>", &port.to_string());
+    }
+    if let Some(session) = &serving.session {
+        out = out.replace("<session>", session);
+    }
+    out
 }
 
 /// Identity lookups (`GET /api/v1/auth/me`) leave the upstream record: a server may make them
@@ -450,6 +680,63 @@ mod tests {
         assert_eq!(item["kept"], "00000000-0000-4000-8000-00000000000a");
         assert_eq!(item["Mcp-Session-Id"], "<session>");
         assert_eq!(normalize(&n), n);
+    }
+
+    #[test]
+    fn api_keys_become_role_names_or_numbered_keys_and_named_members_are_redacted() {
+        let (owner, role) = seeded_key_names().first().cloned().expect("the bundled seed has keys");
+        assert_eq!(role, "Owner");
+        let created = "alloy_live_00000000000000000000000000000007";
+        let t = transcript(json!([{"send": {"params": {"password": "hunter2", "key": owner}},
+            "recv": [{"result": {"text": format!("{{\"key\":\"{created}\",\"password\":\"p\",\"key_prefix\":\"alloy_live_0000\"}}")}}],
+            "upstream": [{"query": [["password", "x"], ["limit", "5"]], "body": {"password": "y"}}]}]));
+        let v = normalize_redacting(&t, &["password".to_string()]).to_value();
+        let ex = &v["exchanges"][0];
+        assert_eq!(
+            ex["send"]["params"],
+            json!({"password": REDACTED, "key": "<key:Owner>"})
+        );
+        assert_eq!(
+            ex["recv"][0]["result"]["text"],
+            "{\"key\":\"<key-1>\",\"password\":\"<redacted>\",\"key_prefix\":\"alloy_live_0000\"}"
+        );
+        assert_eq!(
+            ex["upstream"][0]["query"],
+            json!([["password", REDACTED], ["limit", "5"]])
+        );
+        assert_eq!(ex["upstream"][0]["body"]["password"], REDACTED);
+        // Without a `redact` list only keys change.
+        let plain = normalize(&t).to_value();
+        assert_eq!(plain["exchanges"][0]["send"]["params"]["password"], "hunter2");
+        let scrubbed = scrub_secrets(
+            &json!({"at": "2026-04-01T12:00:00Z", "k": created, "password": 1}),
+            &["password".into()],
+        );
+        assert_eq!(
+            scrubbed,
+            json!({"at": "2026-04-01T12:00:00Z", "k": "<key-1>", "password": REDACTED})
+        );
+    }
+
+    #[test]
+    fn denormalized_values_are_well_formed_and_normalize_back_to_the_same_placeholders() {
+        let recorded = json!({"a": "<uuid-2> at <ts-1>", "b": ["<ts-1>", "<uuid-1>", "<ts-90000>"],
+            "url": "http://127.0.0.1:<port>/x?sessionId=<session>", "k": "<key:Owner>", "id": "<server-request-1>"});
+        let serving = Serving {
+            port: Some(4242),
+            session: Some("s-1".into()),
+        };
+        let live = denormalize(&recorded, &serving);
+        assert_eq!(
+            live["a"],
+            "ffffffff-ffff-4fff-bfff-000000000002 at 2000-01-01T00:00:01.000Z"
+        );
+        assert_eq!(live["b"][2], "2000-01-02T01:00:00.000Z");
+        assert_eq!(live["url"], "http://127.0.0.1:4242/x?sessionId=s-1");
+        assert_eq!((&live["k"], &live["id"]), (&recorded["k"], &recorded["id"]));
+        let back = normalize_message(&live, &[]);
+        assert!(same_unnumbered(&back, &recorded), "{back}");
+        assert!(!same_unnumbered(&json!({"a": "<uuid-1>"}), &json!({"a": "<ts-1>"})));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Problem, Project, Ticket};
 use crate::page::paginate;
-use crate::store::{Ref, Store, parse_project_ref, parse_ticket_ref, parse_uuid};
+use crate::store::{OrgRecord, Ref, Store, parse_project_ref, parse_ticket_ref, parse_uuid};
 use crate::values::{Day, Ts};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -182,6 +182,18 @@ impl<'a> Ctx<'a> {
     pub fn path_uuid(&self, name: &str) -> ApiResult<Uuid> {
         let raw = self.param(name);
         parse_uuid(raw).ok_or_else(|| ApiError::invalid_id(name, raw))
+    }
+
+    /// Resolves `{<KIND>_id}` to a record of the caller's org: 400 malformed, 404 unknown or
+    /// another org's.
+    pub fn path_record<T: OrgRecord>(&self) -> ApiResult<T> {
+        let caller = self.caller()?;
+        let id = self.path_uuid(T::PARAM)?;
+        T::table(self.store)
+            .get(&id)
+            .filter(|r| r.org_id() == caller.org_id)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(T::KIND, self.param(T::PARAM)))
     }
 
     /// Resolves `{project}` (uuid or key) in the caller's org: 400 malformed, 404 unknown.
@@ -554,4 +566,23 @@ pub fn email(v: &Value) -> Result<String, Problem> {
         return Err(Problem::InvalidFormat);
     }
     Ok(s.to_lowercase())
+}
+
+/// 409 `duplicate` on `name` when another record of `org` (any but `except`) already has this
+/// name, ignoring case: team and workflow names are unique per org.
+pub fn check_name_free<T: OrgRecord>(
+    store: &Store,
+    (org, except): (Uuid, Option<Uuid>),
+    name: &str,
+    name_of: fn(&T) -> &str,
+) -> ApiResult<()> {
+    let lower = name.to_lowercase();
+    let taken = T::table(store)
+        .iter()
+        .any(|(id, r)| r.org_id() == org && Some(*id) != except && name_of(r).to_lowercase() == lower);
+    if taken {
+        Err(ApiError::duplicate("name", name))
+    } else {
+        Ok(())
+    }
 }

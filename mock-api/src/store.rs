@@ -119,6 +119,46 @@ pub fn sha256_hex(s: &str) -> String {
 
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+/// A record that belongs to one organization and is addressed in paths by its uuid as
+/// `{<KIND>_id}` (`Ctx::path_record` resolves it).
+pub trait OrgRecord: Clone {
+    /// The resource named by a 404 (`team`, `time_entry`, …).
+    const KIND: &'static str;
+    /// The path parameter that holds the uuid.
+    const PARAM: &'static str;
+    /// The organization the record belongs to.
+    fn org_id(&self) -> Uuid;
+    /// The store's table of these records.
+    fn table(store: &Store) -> &BTreeMap<Uuid, Self>;
+}
+
+macro_rules! org_records {
+    ($($ty:ty: $table:ident, $kind:literal;)*) => {$(
+        impl OrgRecord for $ty {
+            const KIND: &'static str = $kind;
+            const PARAM: &'static str = concat!($kind, "_id");
+            fn org_id(&self) -> Uuid {
+                self.org_id
+            }
+            fn table(store: &Store) -> &BTreeMap<Uuid, Self> {
+                &store.$table
+            }
+        }
+    )*};
+}
+
+org_records! {
+    ApiKey: api_keys, "api_key";
+    Invite: invites, "invite";
+    Team: teams, "team";
+    Workflow: workflows, "workflow";
+    LaborRate: labor_rates, "labor_rate";
+    Label: labels, "label";
+    Comment: comments, "comment";
+    Sprint: sprints, "sprint";
+    TimeEntry: time_entries, "time_entry";
+}
+
 /// Every table and generator of one installation.
 #[derive(Debug)]
 pub struct Store {

@@ -1,7 +1,8 @@
 //! Launching: how the server under test is reached ([`Launch`]), the deterministic mock API
 //! behind every case (fresh, or one shared instance reset per case), spawning a server with
 //! the mock's URL and the case's key, HTTP servers on loopback ports below the ephemeral
-//! ranges, and the bounded wait until a spawned server listens.
+//! ranges, and the bounded waits until a spawned server listens or a running one accepts
+//! connections.
 
 use crate::driver::http::HttpDriver;
 use crate::driver::sse::SseDriver;
@@ -9,6 +10,7 @@ use crate::driver::stdio::{CommandSpec, StdioDriver};
 use crate::driver::{Driver, DriverError, Incoming, Timeouts, Transport};
 use crate::scenario::Role;
 use alloy_mock_api::{MockAlloy, MockOptions, Store, default_seed_dir};
+use anyhow::{Context as _, bail};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -69,8 +71,9 @@ pub fn mock_options(bind: Option<SocketAddr>) -> (MockOptions, Option<String>) {
 }
 
 /// Replaces the store of a shared mock with a freshly seeded one (built by starting a second,
-/// throwaway mock with the same options, so seeding follows the mock's own code).
-pub(super) async fn reset_mock(mock: &MockAlloy) -> anyhow::Result<()> {
+/// throwaway mock with the same options, so seeding follows the mock's own code), and empties
+/// its journal.
+pub async fn reset_mock(mock: &MockAlloy) -> anyhow::Result<()> {
     let (opts, _) = mock_options(None);
     let donor = MockAlloy::start_with(opts).await?;
     let store = donor.with_store(|s| std::mem::replace(s, Store::new(Default::default(), s.clock.clone())));
@@ -195,6 +198,29 @@ async fn wait_listening(addr: &str, process: &mut StdioDriver, within: Duration)
                 "nothing listens on {addr} after {} ms",
                 within.as_millis()
             )));
+        }
+    }
+}
+
+/// Waits (bounded) until `url`'s host accepts TCP connections.
+pub async fn wait_reachable(url: &str, within: Duration) -> anyhow::Result<()> {
+    let parsed = reqwest::Url::parse(url).with_context(|| format!("bad URL {url}"))?;
+    let host = parsed.host_str().unwrap_or("127.0.0.1").to_string();
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    let deadline = tokio::time::Instant::now() + within;
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    let mut told = false;
+    loop {
+        tick.tick().await;
+        if tokio::net::TcpStream::connect((host.as_str(), port)).await.is_ok() {
+            return Ok(());
+        }
+        if !told {
+            eprintln!("waiting up to {} s for {url} to accept connections", within.as_secs());
+            told = true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!("{url} does not accept connections (start the server under test first)");
         }
     }
 }

@@ -52,7 +52,7 @@ impl<'a> Case<'a> {
 
     pub(super) fn finish(self, diagnostics: String, started: Instant) -> CaseRun {
         CaseRun {
-            transcript: transcript::normalize(&self.rec),
+            transcript: transcript::normalize_redacting(&self.rec, self.scenario.redact()),
             violations: self.violations,
             diagnostics,
             duration: started.elapsed(),
@@ -63,7 +63,7 @@ impl<'a> Case<'a> {
         if !self.prepare(driver).await {
             return;
         }
-        let tools = if self.scenario.calls_tools() {
+        let tools = if self.scenario.checks_tool_arguments() {
             match self.fetch_tools(driver).await {
                 Some(t) => Some(t),
                 None => return,
@@ -321,6 +321,17 @@ impl<'a> Case<'a> {
         let (recv, ok) = self
             .exchange(driver, &frame, wait, expected_id, self.timeouts.request, &label)
             .await;
+        // A case that shakes hands itself (`"handshake": false`, a recorded session) is judged
+        // by the revision its own `initialize` negotiated from then on.
+        if step.method() == Some("initialize")
+            && let Some(v) = recv
+                .iter()
+                .filter_map(Received::message)
+                .find_map(|m| m.pointer("/result/protocolVersion").and_then(Value::as_str))
+            && shapes::KNOWN_VERSIONS.contains(&v)
+        {
+            self.negotiated = Some(v.to_string());
+        }
         let upstream: Vec<Value> = self
             .mock
             .take_journal()

@@ -2,7 +2,8 @@
 //! (`fixtures/scenarios`) and expected transcripts (`fixtures/expected`): every scenario on every
 //! transport the binary offers, its tool list (names, one schema snapshot per tool, schema
 //! meta-validation, annotations per protocol revision), scenario coverage of every tool, and the
-//! `alloy-conformance run` command against it (passing, and catching a crippled server).
+//! `alloy-conformance run` command against it (passing, and catching a crippled server), and
+//! client sessions recorded through it, replayed and verified (`recording`).
 //!
 //! Nothing here builds or links the server: the test runs the binary Cargo left next to this
 //! test executable (`target/<profile>/alloy-mcp`), so build it first with
@@ -13,6 +14,7 @@ mod cli;
 mod cost;
 mod coverage;
 mod perf;
+mod recording;
 mod scenarios;
 mod support;
 mod tools_list;

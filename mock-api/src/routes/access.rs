@@ -243,14 +243,7 @@ fn list_api_keys(ctx: &mut Ctx) -> ApiResult<Reply> {
 
 fn delete_api_key(ctx: &mut Ctx) -> ApiResult<Reply> {
     let caller = ctx.caller()?;
-    let id = ctx.path_uuid("api_key_id")?;
-    let key = ctx
-        .store
-        .api_keys
-        .get(&id)
-        .filter(|k| k.org_id == caller.org_id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("api_key", ctx.param("api_key_id")))?;
+    let key: ApiKey = ctx.path_record()?;
     caller.require_scope(true)?;
     if key.user_id != caller.user_id && !caller.role.at_least(OrgRole::Admin) {
         return Err(ApiError::forbidden(
@@ -258,7 +251,7 @@ fn delete_api_key(ctx: &mut Ctx) -> ApiResult<Reply> {
             "only the key's owner or an Admin may delete this API key",
         ));
     }
-    ctx.store.api_keys.remove(&id);
+    ctx.store.api_keys.remove(&key.id);
     Ok(Reply::no_content())
 }
 
@@ -621,14 +614,7 @@ fn list_invites(ctx: &mut Ctx) -> ApiResult<Reply> {
 
 fn revoke_invite(ctx: &mut Ctx) -> ApiResult<Reply> {
     let caller = ctx.caller()?;
-    let id = ctx.path_uuid("invite_id")?;
-    let invite = ctx
-        .store
-        .invites
-        .get(&id)
-        .filter(|i| i.org_id == caller.org_id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("invite", ctx.param("invite_id")))?;
+    let invite: Invite = ctx.path_record()?;
     caller.check_org_write(OrgRole::Admin)?;
     let now = ctx.store.now();
     let status = invite_status(&invite, now);
@@ -639,7 +625,7 @@ fn revoke_invite(ctx: &mut Ctx) -> ApiResult<Reply> {
             format!("a {status} invite cannot be revoked"),
         ));
     }
-    if let Some(i) = ctx.store.invites.get_mut(&id) {
+    if let Some(i) = ctx.store.invites.get_mut(&invite.id) {
         i.status = InviteStatus::Revoked;
         i.revoked_at = Some(now);
     }

@@ -44,22 +44,13 @@ pub fn comment_json(c: &Comment) -> Value {
 
 /// `{comment_id}` in a path: a comment of the caller's org, with its ticket's project.
 fn path_comment(ctx: &Ctx) -> ApiResult<(Comment, uuid::Uuid)> {
-    let caller = ctx.caller()?;
-    let id = ctx.path_uuid("comment_id")?;
-    let not_found = || ApiError::not_found("comment", ctx.param("comment_id"));
-    let c = ctx
-        .store
-        .comments
-        .get(&id)
-        .filter(|c| c.org_id == caller.org_id)
-        .cloned()
-        .ok_or_else(not_found)?;
+    let c: Comment = ctx.path_record()?;
     let project = ctx
         .store
         .tickets
         .get(&c.ticket_id)
         .map(|t| t.project_id)
-        .ok_or_else(not_found)?;
+        .ok_or_else(|| ApiError::not_found("comment", ctx.param("comment_id")))?;
     Ok((c, project))
 }
 

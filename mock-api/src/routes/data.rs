@@ -491,22 +491,10 @@ impl Writes {
     /// Writes every planned row and raises ticket counters; cannot fail.
     fn apply(self, store: &mut Store, counters: &HashMap<Uuid, i64>) {
         let mut ids: Vec<Uuid> = Vec::new();
-        for t in self.teams {
-            ids.push(t.id);
-            store.teams.insert(t.id, t);
-        }
-        for w in self.workflows {
-            ids.push(w.id);
-            store.workflows.insert(w.id, w);
-        }
-        for r in self.labor_rates {
-            ids.push(r.id);
-            store.labor_rates.insert(r.id, r);
-        }
-        for p in self.projects {
-            ids.push(p.id);
-            store.projects.insert(p.id, p);
-        }
+        put(&mut ids, &mut store.teams, self.teams, |t| t.id);
+        put(&mut ids, &mut store.workflows, self.workflows, |w| w.id);
+        put(&mut ids, &mut store.labor_rates, self.labor_rates, |r| r.id);
+        put(&mut ids, &mut store.projects, self.projects, |p| p.id);
         for (project, n) in counters {
             if let Some(p) = store.projects.get_mut(project) {
                 p.ticket_counter = p.ticket_counter.max(*n);
@@ -515,34 +503,24 @@ impl Writes {
         for m in self.project_members {
             store.project_members.insert((m.project_id, m.user_id), m);
         }
-        for l in self.labels {
-            ids.push(l.id);
-            store.labels.insert(l.id, l);
-        }
-        for s in self.sprints {
-            ids.push(s.id);
-            store.sprints.insert(s.id, s);
-        }
-        for t in self.tickets {
-            ids.push(t.id);
-            store.tickets.insert(t.id, t);
-        }
-        for c in self.comments {
-            ids.push(c.id);
-            store.comments.insert(c.id, c);
-        }
-        for a in self.activity {
-            ids.push(a.id);
-            store.activity.insert(a.id, a);
-        }
-        for e in self.time_entries {
-            ids.push(e.id);
-            store.time_entries.insert(e.id, e);
-        }
+        put(&mut ids, &mut store.labels, self.labels, |l| l.id);
+        put(&mut ids, &mut store.sprints, self.sprints, |s| s.id);
+        put(&mut ids, &mut store.tickets, self.tickets, |t| t.id);
+        put(&mut ids, &mut store.comments, self.comments, |c| c.id);
+        put(&mut ids, &mut store.activity, self.activity, |a| a.id);
+        put(&mut ids, &mut store.time_entries, self.time_entries, |e| e.id);
         // Imported ids may lie ahead of the deterministic counter: later ids must not reuse them.
         for id in ids {
             store.reserve_id(id);
         }
+    }
+}
+
+/// Inserts `rows` into `table` by id and notes their ids in `ids`.
+fn put<T>(ids: &mut Vec<Uuid>, table: &mut BTreeMap<Uuid, T>, rows: Vec<T>, id: impl Fn(&T) -> Uuid) {
+    for row in rows {
+        ids.push(id(&row));
+        table.insert(id(&row), row);
     }
 }
 

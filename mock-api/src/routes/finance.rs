@@ -143,14 +143,7 @@ fn list_rates(ctx: &mut Ctx) -> ApiResult<Reply> {
 
 /// Resolves `{labor_rate_id}` in the caller's org: 400 malformed, 404 unknown.
 fn path_rate(ctx: &Ctx) -> ApiResult<LaborRate> {
-    let caller = ctx.caller()?;
-    let id = ctx.path_uuid("labor_rate_id")?;
-    ctx.store
-        .labor_rates
-        .get(&id)
-        .filter(|r| r.org_id == caller.org_id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("labor_rate", ctx.param("labor_rate_id")))
+    ctx.path_record()
 }
 
 fn get_rate(ctx: &mut Ctx) -> ApiResult<Reply> {

@@ -53,14 +53,7 @@ pub fn color(v: &Value) -> Result<String, Problem> {
 
 /// `{label_id}` in a path: a label of the caller's org (400 malformed, 404 otherwise).
 fn path_label(ctx: &Ctx) -> ApiResult<Label> {
-    let caller = ctx.caller()?;
-    let id = ctx.path_uuid("label_id")?;
-    ctx.store
-        .labels
-        .get(&id)
-        .filter(|l| l.org_id == caller.org_id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("label", ctx.param("label_id")))
+    ctx.path_record()
 }
 
 /// `409 duplicate` when another label of the project already has this name (any case).

@@ -55,14 +55,7 @@ fn valid_range(start: Day, end: Day) -> bool {
 
 /// Resolves `{sprint_id}` in the caller's org (404 otherwise).
 fn path_sprint(ctx: &Ctx) -> ApiResult<Sprint> {
-    let caller = ctx.caller()?;
-    let id = ctx.path_uuid("sprint_id")?;
-    ctx.store
-        .sprints
-        .get(&id)
-        .filter(|s| s.org_id == caller.org_id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("sprint", ctx.param("sprint_id")))
+    ctx.path_record()
 }
 
 /// The tickets currently in a sprint, by ticket number.

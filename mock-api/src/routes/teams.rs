@@ -6,10 +6,8 @@ use super::Route;
 use crate::error::{ApiError, ApiResult};
 use crate::model::*;
 use crate::page::{asc_i, asc_s};
-use crate::request::{Ctx, Mode, Patch, Reply, string, uuid, uuid_list};
-use crate::store::Store;
+use crate::request::{Ctx, Mode, Patch, Reply, check_name_free, string, uuid, uuid_list};
 use serde_json::Value;
-use uuid::Uuid;
 
 /// The routes of this file.
 pub fn routes() -> Vec<Route> {
@@ -34,28 +32,7 @@ fn team_json(t: &Team) -> Value {
 
 /// Resolves `{team_id}` in the caller's org (404 otherwise).
 fn path_team(ctx: &Ctx) -> ApiResult<Team> {
-    let caller = ctx.caller()?;
-    let id = ctx.path_uuid("team_id")?;
-    ctx.store
-        .teams
-        .get(&id)
-        .filter(|t| t.org_id == caller.org_id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("team", ctx.param("team_id")))
-}
-
-/// 409 when another team of the org already has this name (ignoring case).
-fn check_name_free(store: &Store, org: Uuid, name: &str, except: Option<Uuid>) -> ApiResult<()> {
-    let lower = name.to_lowercase();
-    let taken = store
-        .teams
-        .values()
-        .any(|t| t.org_id == org && Some(t.id) != except && t.name.to_lowercase() == lower);
-    if taken {
-        Err(ApiError::duplicate("name", name))
-    } else {
-        Ok(())
-    }
+    ctx.path_record()
 }
 
 const SERVER_FIELDS: &[&str] = &["id", "org_id", "created_by", "created_at", "updated_at"];
@@ -71,7 +48,7 @@ fn create_team(ctx: &mut Ctx) -> ApiResult<Reply> {
     b.immutable(SERVER_FIELDS);
     b.finish()?;
     let name = name.ok_or_else(|| ApiError::field("name", Problem::Required))?;
-    check_name_free(ctx.store, org, &name, None)?;
+    check_name_free(ctx.store, (org, None), &name, |t: &Team| &t.name)?;
     if let Some(bad) = member_ids.iter().find(|u| !ctx.store.is_member(org, **u)) {
         return Err(ApiError::invalid_reference("member_ids", &bad.to_string()));
     }
@@ -130,7 +107,7 @@ fn update_team(ctx: &mut Ctx) -> ApiResult<Reply> {
     b.finish()?;
     let mut next = team.clone();
     if let Patch::Set(n) = name {
-        check_name_free(ctx.store, team.org_id, &n, Some(team.id))?;
+        check_name_free(ctx.store, (team.org_id, Some(team.id)), &n, |t: &Team| &t.name)?;
         next.name = n;
     }
     description.apply_opt(&mut next.description);

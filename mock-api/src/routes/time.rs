@@ -78,14 +78,7 @@ fn entry_key(e: &TimeEntry) -> Vec<Key> {
 
 /// Resolves `{time_entry_id}` in the caller's org: 400 malformed, 404 unknown.
 fn path_entry(ctx: &Ctx) -> ApiResult<TimeEntry> {
-    let caller = ctx.caller()?;
-    let id = ctx.path_uuid("time_entry_id")?;
-    ctx.store
-        .time_entries
-        .get(&id)
-        .filter(|e| e.org_id == caller.org_id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("time_entry", ctx.param("time_entry_id")))
+    ctx.path_record()
 }
 
 /// The owner of the entry or an Admin, else `403 not_owner`.

@@ -9,7 +9,7 @@ use super::Route;
 use crate::error::{ApiError, ApiResult};
 use crate::model::*;
 use crate::page::{asc_i, asc_s};
-use crate::request::{Body, Ctx, Mode, Reply, enumv, string};
+use crate::request::{Body, Ctx, Mode, Reply, check_name_free, enumv, string};
 use crate::store::Store;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -204,20 +204,6 @@ fn first_unstarted(statuses: &[WorkflowStatus]) -> String {
         .unwrap_or_default()
 }
 
-/// 409 when another workflow of the org already has this name (ignoring case).
-fn check_name_free(store: &Store, org: Uuid, name: &str, except: Option<Uuid>) -> ApiResult<()> {
-    let lower = name.to_lowercase();
-    let taken = store
-        .workflows
-        .values()
-        .any(|w| w.org_id == org && Some(w.id) != except && w.name.to_lowercase() == lower);
-    if taken {
-        Err(ApiError::duplicate("name", name))
-    } else {
-        Ok(())
-    }
-}
-
 fn protected(action: &str) -> ApiError {
     ApiError::unprocessable("protected", format!("the Default workflow cannot be {action}"))
         .with("what", "default_workflow")
@@ -248,7 +234,7 @@ fn create_workflow(ctx: &mut Ctx) -> ApiResult<Reply> {
     let (Some(name), Some(statuses), Some(transitions)) = (name, statuses, transitions) else {
         return Err(ApiError::internal("workflow fields missing after validation"));
     };
-    check_name_free(ctx.store, org, &name, None)?;
+    check_name_free(ctx.store, (org, None), &name, |w: &Workflow| &w.name)?;
     let now = ctx.store.now();
     let id = ctx.store.new_id();
     let wf = Workflow {
@@ -297,14 +283,7 @@ fn list_workflows(ctx: &mut Ctx) -> ApiResult<Reply> {
 
 /// Resolves `{workflow_id}` in the caller's org (404 otherwise).
 fn path_workflow(ctx: &Ctx) -> ApiResult<Workflow> {
-    let caller = ctx.caller()?;
-    let id = ctx.path_uuid("workflow_id")?;
-    ctx.store
-        .workflows
-        .get(&id)
-        .filter(|w| w.org_id == caller.org_id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("workflow", ctx.param("workflow_id")))
+    ctx.path_record()
 }
 
 fn get_workflow(ctx: &mut Ctx) -> ApiResult<Reply> {
@@ -344,7 +323,7 @@ fn update_workflow(ctx: &mut Ctx) -> ApiResult<Reply> {
     let statuses = effective.unwrap_or_else(|| wf.statuses.clone());
     let mut next = wf.clone();
     if let Some(n) = name {
-        check_name_free(ctx.store, wf.org_id, &n, Some(wf.id))?;
+        check_name_free(ctx.store, (wf.org_id, Some(wf.id)), &n, |w: &Workflow| &w.name)?;
         next.name = n;
     }
     description.apply_opt(&mut next.description);

@@ -7,10 +7,6 @@ use alloy_mock_api::Ts;
 use alloy_mock_api::model::{ApiKeyScope, OrgRole};
 use serde_json::{Value, json};
 
-fn fields(r: &crate::support::Resp) -> Value {
-    r.body["error"]["details"]["fields"].clone()
-}
-
 /// Adds a user with a personal org and an API key there; returns (user id, raw key).
 fn outsider(o: &Org, email: &str, raw: &str) -> String {
     o.api.mock.with_store(|s| {
@@ -156,7 +152,7 @@ async fn allowed_project_ids_is_an_input_alias_of_project_ids() {
         )
         .await;
     assert_eq!((r.status, r.code()), (400, "validation_error"), "{}", r.text);
-    assert_eq!(fields(&r), json!({"allowed_project_ids": "duplicate_item"}));
+    assert_eq!(*r.fields(), json!({"allowed_project_ids": "duplicate_item"}));
     // A broken reference is named by the field the caller sent.
     for field in ["project_ids", "allowed_project_ids"] {
         let r = o
@@ -170,7 +166,7 @@ async fn allowed_project_ids_is_an_input_alias_of_project_ids() {
         .api
         .post(&o.owner, "/api/v1/api-keys", json!({"name": "x", "project_ids": "WEB"}))
         .await;
-    assert_eq!(fields(&r), json!({"project_ids": "invalid_format"}));
+    assert_eq!(*r.fields(), json!({"project_ids": "invalid_format"}));
 }
 
 #[tokio::test]
@@ -191,14 +187,14 @@ async fn api_key_write_scope_implies_read_and_bad_fields_are_all_listed() {
         .await;
     assert_eq!((r.status, r.code()), (400, "validation_error"));
     assert_eq!(
-        fields(&r),
+        *r.fields(),
         json!({"name": "required", "scopes": "invalid_enum", "expires_at": "out_of_range", "environment": "invalid_enum", "key": "immutable", "color": "unknown_field"})
     );
     let r = o
         .api
         .post(&o.owner, "/api/v1/api-keys", json!({"name": "x", "scopes": []}))
         .await;
-    assert_eq!(fields(&r), json!({"scopes": "too_short"}));
+    assert_eq!(*r.fields(), json!({"scopes": "too_short"}));
     let r = o
         .api
         .post(
@@ -383,7 +379,7 @@ async fn org_slugs_are_validated_and_unique() {
         .post(&o.owner, "/api/v1/orgs", json!({"name": "", "slug": "-Bad", "id": "x"}))
         .await;
     assert_eq!(
-        fields(&r),
+        *r.fields(),
         json!({"name": "required", "slug": "invalid_format", "id": "immutable"})
     );
     let r = o
@@ -412,7 +408,7 @@ async fn only_the_owner_patches_the_org() {
     let r = o.api.patch(&o.owner, &path, json!({"slug": "globex"})).await;
     assert_eq!((r.status, r.reason()), (409, "duplicate"));
     let r = o.api.patch(&o.owner, &path, json!({"name": null})).await;
-    assert_eq!(fields(&r), json!({"name": "not_nullable"}));
+    assert_eq!(*r.fields(), json!({"name": "not_nullable"}));
 }
 
 // ----- members -------------------------------------------------------------------------------
@@ -468,7 +464,7 @@ async fn changing_the_owner_role_needs_an_owner_and_the_last_owner_is_protected(
     let r = o.api.patch(&o.owner, &owner, json!({"role": "Admin"})).await;
     assert_eq!((r.status, r.reason()), (422, "protected"));
     let r = o.api.patch(&o.owner, &member, json!({"role": "King"})).await;
-    assert_eq!(fields(&r), json!({"role": "invalid_enum"}));
+    assert_eq!(*r.fields(), json!({"role": "invalid_enum"}));
     let r = o.api.patch(&o.owner, &member, json!({"role": "Owner"})).await;
     assert_eq!(r.body["role"], "Owner");
     let r = o.api.patch(&o.owner, &owner, json!({"role": "Admin"})).await;
@@ -601,7 +597,7 @@ async fn invites_show_their_code_once_and_refuse_duplicates_and_members() {
         )
         .await;
     assert_eq!(
-        fields(&r),
+        *r.fields(),
         json!({"role": "invalid_enum", "expires_in_days": "out_of_range", "code": "immutable"})
     );
     let r = o.api.post(&o.member, &path, json!({"email": "x@y.test"})).await;
@@ -722,5 +718,5 @@ async fn accepting_an_invite_when_already_a_member_is_a_conflict() {
     let r = o.api.post(raw, "/api/v1/invites/accept", json!({"code": code})).await;
     assert_eq!((r.status, r.reason()), (409, "already_member"));
     let r = o.api.post(raw, "/api/v1/invites/accept", json!({})).await;
-    assert_eq!(fields(&r), json!({"code": "required"}));
+    assert_eq!(*r.fields(), json!({"code": "required"}));
 }

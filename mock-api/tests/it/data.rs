@@ -7,6 +7,7 @@ use crate::support::{Api, Org, Resp, spawn, spawn_with};
 use crate::time::{approved, log};
 use alloy_mock_api::MockOptions;
 use alloy_mock_api::model::*;
+use alloy_mock_api::routes::data::ARRAYS;
 use alloy_mock_api::store::default_workflow;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -312,22 +313,6 @@ fn rows(bundle: &Value, array: &str, drop: impl Fn(&Value) -> bool) -> Vec<Strin
     out.sort();
     out
 }
-
-const ARRAYS: [&str; 13] = [
-    "users",
-    "members",
-    "teams",
-    "workflows",
-    "labor_rates",
-    "projects",
-    "project_members",
-    "labels",
-    "sprints",
-    "tickets",
-    "comments",
-    "activity",
-    "time_entries",
-];
 
 #[tokio::test]
 async fn export_and_import_need_an_unrestricted_admin() {
@@ -884,7 +869,7 @@ async fn bad_bundles_are_400_with_json_paths_and_leave_no_trace() {
     let counts = row_counts(&api);
     let r = import(&api, &key, "?dry_run=true", &bundle).await;
     assert_eq!((r.status, r.code()), (400, "validation_error"), "{}", r.text);
-    let fields = &r.body["error"]["details"]["fields"];
+    let fields = r.fields();
     assert_eq!(fields["version"], "out_of_range");
     assert_eq!(fields["extra"], "unknown_field");
     assert_eq!(fields["tickets[2].project_id"], "invalid_format");
@@ -894,7 +879,7 @@ async fn bad_bundles_are_400_with_json_paths_and_leave_no_trace() {
 
     let r = import(&api, &key, "", &json!({"format": "zip", "users": "everyone"})).await;
     assert_eq!(
-        r.body["error"]["details"]["fields"],
+        *r.fields(),
         json!({"format": "invalid_format", "version": "required", "users": "invalid_format"})
     );
     let r = import(&api, &key, "", &json!([1, 2, 3])).await;

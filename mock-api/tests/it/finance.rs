@@ -253,7 +253,7 @@ async fn labor_rate_writes_need_an_unrestricted_admin_and_valid_fields() {
         )
         .await;
     assert_eq!(
-        r.body["error"]["details"]["fields"],
+        *r.fields(),
         json!({"user_id": "required", "hourly_rate_cents": "out_of_range", "effective_from": "invalid_format", "effective_to": "immutable"})
     );
     let outsider = o

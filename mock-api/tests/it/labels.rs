@@ -121,7 +121,7 @@ async fn label_bodies_list_every_failing_field() {
     let r = o.api.post(&o.member, "/api/v1/projects/WEB/labels", body).await;
     assert_eq!((r.status, r.code()), (400, "validation_error"));
     assert_eq!(
-        r.body["error"]["details"]["fields"],
+        *r.fields(),
         json!({"name": "too_long", "color": "invalid_format", "description": "invalid_format", "ticket_count": "immutable", "shade": "unknown_field"})
     );
     let l = label(&o, "WEB", json!({"name": "ok"})).await;
@@ -135,7 +135,7 @@ async fn label_bodies_list_every_failing_field() {
         )
         .await;
     assert_eq!(
-        r.body["error"]["details"]["fields"],
+        *r.fields(),
         json!({"name": "not_nullable", "color": "not_nullable", "project_id": "immutable"})
     );
 }
@@ -243,10 +243,7 @@ async fn attaching_and_detaching_labels_is_idempotent_and_logged() {
     let r = attach(&json!(Uuid::new_v4())).await;
     assert_eq!((r.status, r.reason()), (422, "invalid_reference"));
     let r = attach(&json!("bug")).await;
-    assert_eq!(
-        r.body["error"]["details"]["fields"],
-        json!({"label_id": "invalid_format"})
-    );
+    assert_eq!(*r.fields(), json!({"label_id": "invalid_format"}));
     let r = o
         .api
         .post(

@@ -59,7 +59,7 @@ async fn duplicate_project_key_is_409_and_bad_fields_are_all_listed() {
         )
         .await;
     assert_eq!((r.status, r.code()), (400, "validation_error"));
-    let fields = &r.body["error"]["details"]["fields"];
+    let fields = r.fields();
     assert_eq!(
         fields,
         &json!({"key": "invalid_format", "name": "required", "budget_period": "invalid_enum", "colour": "unknown_field"})
@@ -88,10 +88,7 @@ async fn patch_clears_nullable_fields_and_rejects_immutable_ones() {
     let r = api
         .patch(&t, "/api/v1/projects/FIN", json!({"key": "NEW", "name": null}))
         .await;
-    assert_eq!(
-        r.body["error"]["details"]["fields"],
-        json!({"key": "immutable", "name": "not_nullable"})
-    );
+    assert_eq!(*r.fields(), json!({"key": "immutable", "name": "not_nullable"}));
 }
 
 #[tokio::test]

@@ -104,10 +104,7 @@ async fn sprint_dates_and_fields_are_validated_together() {
             json!({"name": "S", "start_date": "2026-04-10", "end_date": "2026-04-09"}),
         )
         .await;
-    assert_eq!(
-        r.body["error"]["details"]["fields"],
-        json!({"end_date": "out_of_range"})
-    );
+    assert_eq!(*r.fields(), json!({"end_date": "out_of_range"}));
     let r = o
         .api
         .post(
@@ -116,10 +113,7 @@ async fn sprint_dates_and_fields_are_validated_together() {
             json!({"name": "S", "start_date": "2026-01-01", "end_date": "2027-01-02"}),
         )
         .await;
-    assert_eq!(
-        r.body["error"]["details"]["fields"],
-        json!({"end_date": "out_of_range"})
-    );
+    assert_eq!(*r.fields(), json!({"end_date": "out_of_range"}));
     let r = o
         .api
         .post(
@@ -138,7 +132,7 @@ async fn sprint_dates_and_fields_are_validated_together() {
         )
         .await;
     assert_eq!(
-        r.body["error"]["details"]["fields"],
+        *r.fields(),
         json!({"name": "required", "goal": "too_long", "start_date": "invalid_format", "end_date": "required", "status": "immutable", "x": "unknown_field"})
     );
 }
@@ -241,7 +235,7 @@ async fn only_one_sprint_per_project_is_active_and_only_planned_ones_start() {
             json!({"now": true}),
         )
         .await;
-    assert_eq!(r.body["error"]["details"]["fields"], json!({"now": "unknown_field"}));
+    assert_eq!(*r.fields(), json!({"now": "unknown_field"}));
     let r = o
         .api
         .post(&o.viewer, &format!("/api/v1/sprints/{}/start", id(&b)), json!({}))
@@ -256,10 +250,7 @@ async fn patch_rules_depend_on_the_sprint_state() {
     let s = sprint(&o, "WEB", "S", "2026-04-01", "2026-04-14").await;
     let path = format!("/api/v1/sprints/{}", id(&s));
     let r = o.api.patch(&o.member, &path, json!({"start_date": "2026-04-20"})).await;
-    assert_eq!(
-        r.body["error"]["details"]["fields"],
-        json!({"start_date": "out_of_range"})
-    );
+    assert_eq!(*r.fields(), json!({"start_date": "out_of_range"}));
     let r = o
         .api
         .patch(
@@ -268,7 +259,7 @@ async fn patch_rules_depend_on_the_sprint_state() {
             json!({"goal": "Launch", "start_date": "2026-04-02", "status": "Active"}),
         )
         .await;
-    assert_eq!(r.body["error"]["details"]["fields"], json!({"status": "immutable"}));
+    assert_eq!(*r.fields(), json!({"status": "immutable"}));
     let r = o
         .api
         .patch(&o.member, &path, json!({"goal": "Launch", "start_date": "2026-04-02"}))
@@ -326,10 +317,7 @@ async fn completing_moves_open_tickets_and_keeps_closed_ones() {
         .api
         .post(&o.member, &complete, json!({"move_unfinished_to": "soon"}))
         .await;
-    assert_eq!(
-        r.body["error"]["details"]["fields"],
-        json!({"move_unfinished_to": "invalid_format"})
-    );
+    assert_eq!(*r.fields(), json!({"move_unfinished_to": "invalid_format"}));
     let r = o.api.post(&o.viewer, &complete, json!({})).await;
     assert_eq!(r.status, 403);
     let r = o

@@ -45,6 +45,11 @@ impl Resp {
     pub fn reason(&self) -> &str {
         self.body["error"]["details"]["reason"].as_str().unwrap_or("")
     }
+
+    /// The per-field problems of a 400/422 (`error.details.fields`).
+    pub fn fields(&self) -> &Value {
+        &self.body["error"]["details"]["fields"]
+    }
 }
 
 /// Starts the seeded deterministic mock.

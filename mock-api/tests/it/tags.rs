@@ -157,18 +157,18 @@ async fn tag_keys_values_and_counts_are_validated() {
     let r = o.api.put(&o.member, TAGS, body).await;
     assert_eq!((r.status, r.code()), (400, "validation_error"));
     assert_eq!(
-        r.body["error"]["details"]["fields"],
+        *r.fields(),
         json!({"tags.Env": "invalid_format", "tags._a": "invalid_format", "tags.ok": "too_long", "tags.n": "invalid_format", "tags.nul": "invalid_format", "extra": "unknown_field"})
     );
     let r = o.api.put(&o.member, TAGS, json!({})).await;
-    assert_eq!(r.body["error"]["details"]["fields"], json!({"tags": "required"}));
+    assert_eq!(*r.fields(), json!({"tags": "required"}));
     let r = o.api.patch(&o.member, TAGS, json!({"tags": ["a"]})).await;
-    assert_eq!(r.body["error"]["details"]["fields"], json!({"tags": "invalid_format"}));
+    assert_eq!(*r.fields(), json!({"tags": "invalid_format"}));
     let fifty: serde_json::Map<String, Value> = (0..50).map(|i| (format!("k{i:02}"), json!("v"))).collect();
     let r = o.api.put(&o.member, TAGS, json!({"tags": fifty})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let r = o.api.patch(&o.member, TAGS, json!({"tags": {"one-more": "v"}})).await;
-    assert_eq!(r.body["error"]["details"]["fields"], json!({"tags": "out_of_range"}));
+    assert_eq!(*r.fields(), json!({"tags": "out_of_range"}));
     let r = o
         .api
         .patch(&o.member, TAGS, json!({"tags": {"one-more": "v", "k00": null}}))
@@ -177,7 +177,7 @@ async fn tag_keys_values_and_counts_are_validated() {
     let mut many = fifty.clone();
     many.insert("k50".into(), json!("v"));
     let r = o.api.put(&o.member, TAGS, json!({"tags": many})).await;
-    assert_eq!(r.body["error"]["details"]["fields"], json!({"tags": "out_of_range"}));
+    assert_eq!(*r.fields(), json!({"tags": "out_of_range"}));
 }
 
 #[tokio::test]

@@ -66,7 +66,7 @@ async fn team_fields_are_validated_together_and_members_must_belong_to_the_org()
         .await;
     assert_eq!((r.status, r.code()), (400, "validation_error"));
     assert_eq!(
-        r.body["error"]["details"]["fields"],
+        *r.fields(),
         json!({"name": "required", "description": "too_long", "member_ids": "invalid_format", "id": "immutable", "lead": "unknown_field"})
     );
     let stranger = "00000000-0000-4000-8000-0000000000ff";
@@ -108,7 +108,7 @@ async fn team_membership_changes_are_idempotent() {
         .await;
     assert_eq!((r.status, r.reason()), (422, "invalid_reference"));
     let r = o.api.patch(&o.admin, &team, json!({"member_ids": []})).await;
-    assert_eq!(r.body["error"]["details"]["fields"], json!({"member_ids": "immutable"}));
+    assert_eq!(*r.fields(), json!({"member_ids": "immutable"}));
     for _ in 0..2 {
         let r = o.api.delete(&o.admin, &format!("{team}/members/{uid}")).await;
         assert_eq!((r.status, r.body["member_ids"].clone()), (200, json!([])));

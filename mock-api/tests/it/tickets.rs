@@ -15,10 +15,6 @@ fn id_of(v: &Value) -> Uuid {
     Uuid::parse_str(v["id"].as_str().expect("id")).expect("uuid")
 }
 
-fn fields(r: &crate::support::Resp) -> Value {
-    r.body["error"]["details"]["fields"].clone()
-}
-
 /// Inserts a sprint of `project` in `status` straight into the store; returns its id.
 pub fn insert_sprint(api: &Api, project: &Value, status: SprintStatus) -> String {
     let project_id = id_of(project);
@@ -212,7 +208,7 @@ async fn create_ticket_lists_every_failing_field() {
     let r = create(&o, &o.member, "WEB", body).await;
     assert_eq!((r.status, r.code()), (400, "validation_error"), "{}", r.text);
     assert_eq!(
-        fields(&r),
+        *r.fields(),
         json!({
             "title": "required", "priority": "invalid_enum", "ticket_type": "invalid_enum", "story_points": "out_of_range",
             "due_date": "invalid_format", "assignee_id": "invalid_format", "label_ids": "invalid_format",
@@ -221,7 +217,7 @@ async fn create_ticket_lists_every_failing_field() {
         })
     );
     let r = create(&o, &o.member, "WEB", json!({})).await;
-    assert_eq!(fields(&r), json!({"title": "required"}));
+    assert_eq!(*r.fields(), json!({"title": "required"}));
     let many: serde_json::Map<String, Value> = (0..51).map(|i| (format!("k{i}"), json!("v"))).collect();
     let r = create(
         &o,
@@ -231,7 +227,7 @@ async fn create_ticket_lists_every_failing_field() {
     )
     .await;
     assert_eq!(
-        fields(&r),
+        *r.fields(),
         json!({"tags": "out_of_range", "label_ids": "duplicate_item"})
     );
     // Nothing was created, so the counter is untouched.
@@ -725,7 +721,7 @@ async fn patch_rejects_immutable_null_and_unknown_fields_and_bad_references() {
     let r = o.api.patch(&o.member, "/api/v1/tickets/WEB-1", body).await;
     assert_eq!((r.status, r.code()), (400, "validation_error"));
     assert_eq!(
-        fields(&r),
+        *r.fields(),
         json!({"status": "immutable", "reporter_id": "immutable", "title": "not_nullable", "priority": "not_nullable",
             "labels": "immutable", "tags": "immutable", "key": "immutable", "story_points": "out_of_range", "whatever": "unknown_field"})
     );
@@ -838,12 +834,12 @@ async fn transitions_follow_the_default_workflow_and_track_resolved_at() {
             json!({"status": 3, "x": 1}),
         )
         .await;
-    assert_eq!(fields(&r), json!({"status": "invalid_format", "x": "unknown_field"}));
+    assert_eq!(*r.fields(), json!({"status": "invalid_format", "x": "unknown_field"}));
     let r = o
         .api
         .post(&o.member, "/api/v1/tickets/WEB-1/transition", json!({}))
         .await;
-    assert_eq!(fields(&r), json!({"status": "required"}));
+    assert_eq!(*r.fields(), json!({"status": "required"}));
 }
 
 #[tokio::test]
@@ -986,7 +982,7 @@ async fn batch_requests_fail_whole_on_shape_and_role_errors() {
     for (body, want) in cases {
         let r = o.api.post(&o.member, path, body.clone()).await;
         assert_eq!((r.status, r.code()), (400, "validation_error"), "{body}");
-        assert_eq!(fields(&r), want, "{body}");
+        assert_eq!(*r.fields(), want, "{body}");
     }
     let r = o
         .api
@@ -1011,7 +1007,7 @@ async fn batch_requests_fail_whole_on_shape_and_role_errors() {
         .api
         .post(&o.member, upd, json!({"ticket_ids": ["WEB-1"], "changes": {}}))
         .await;
-    assert_eq!(fields(&r), json!({"changes": "required"}));
+    assert_eq!(*r.fields(), json!({"changes": "required"}));
     let r = o
         .api
         .post(
@@ -1021,11 +1017,11 @@ async fn batch_requests_fail_whole_on_shape_and_role_errors() {
         )
         .await;
     assert_eq!(
-        fields(&r),
+        *r.fields(),
         json!({"changes.status": "immutable", "changes.title": "required", "changes.x": "unknown_field"})
     );
     let r = o.api.post(&o.member, upd, json!({"ticket_ids": ["WEB-1"]})).await;
-    assert_eq!(fields(&r), json!({"changes": "required"}));
+    assert_eq!(*r.fields(), json!({"changes": "required"}));
     assert_eq!(activity(&o, "WEB-1").await.len(), 1);
 }
 

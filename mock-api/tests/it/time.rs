@@ -154,9 +154,9 @@ async fn approving_needs_an_admin_and_a_submitted_entry() {
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
     assert_eq!(r.body["error"]["details"]["required_role"], "Admin");
     let r = act(&o, &o.admin, &e, "reject", json!({})).await;
-    assert_eq!(r.body["error"]["details"]["fields"], json!({"reason": "required"}));
+    assert_eq!(*r.fields(), json!({"reason": "required"}));
     let r = act(&o, &o.admin, &e, "approve", json!({"note": "ok"})).await;
-    assert_eq!(r.body["error"]["details"]["fields"], json!({"note": "unknown_field"}));
+    assert_eq!(*r.fields(), json!({"note": "unknown_field"}));
     assert_eq!(act(&o, &o.owner, &e, "approve", json!({})).await.status, 200);
 }
 
@@ -199,12 +199,12 @@ async fn dates_after_today_or_before_2000_are_out_of_range_and_every_bad_field_i
         .api
         .post(&o.member, url, json!({"minutes": 10, "date": "2026-04-02"}))
         .await;
-    assert_eq!(r.body["error"]["details"]["fields"], json!({"date": "out_of_range"}));
+    assert_eq!(*r.fields(), json!({"date": "out_of_range"}));
     let r = o
         .api
         .post(&o.member, url, json!({"minutes": 10, "date": "1999-12-31"}))
         .await;
-    assert_eq!(r.body["error"]["details"]["fields"], json!({"date": "out_of_range"}));
+    assert_eq!(*r.fields(), json!({"date": "out_of_range"}));
     let e = log(&o, &o.member, "WEB-1", json!({"minutes": 10, "date": "2000-01-01"})).await;
     assert_eq!(e["date"], "2000-01-01");
     let r = o
@@ -217,7 +217,7 @@ async fn dates_after_today_or_before_2000_are_out_of_range_and_every_bad_field_i
         .await;
     assert_eq!(r.code(), "validation_error");
     assert_eq!(
-        r.body["error"]["details"]["fields"],
+        *r.fields(),
         json!({"minutes": "required", "date": "invalid_format", "description": "invalid_format", "status": "immutable", "colour": "unknown_field"})
     );
     for (minutes, problem) in [
@@ -226,7 +226,7 @@ async fn dates_after_today_or_before_2000_are_out_of_range_and_every_bad_field_i
         (json!(1.5), "invalid_format"),
     ] {
         let r = o.api.post(&o.member, url, json!({"minutes": minutes})).await;
-        assert_eq!(r.body["error"]["details"]["fields"], json!({"minutes": problem}));
+        assert_eq!(*r.fields(), json!({"minutes": problem}));
     }
     let r = o
         .api
@@ -237,7 +237,7 @@ async fn dates_after_today_or_before_2000_are_out_of_range_and_every_bad_field_i
         )
         .await;
     assert_eq!(
-        r.body["error"]["details"]["fields"],
+        *r.fields(),
         json!({"date": "out_of_range", "minutes": "not_nullable", "user_id": "immutable"})
     );
 
@@ -301,10 +301,7 @@ async fn a_patch_with_a_new_ticket_moves_the_project_and_ticket_key() {
     let r = o.api.patch(&o.member, &path(&e), json!({"ticket_id": "WEB-99"})).await;
     assert_eq!((r.status, r.reason()), (422, "invalid_reference"));
     let r = o.api.patch(&o.member, &path(&e), json!({"ticket_id": "WEB"})).await;
-    assert_eq!(
-        r.body["error"]["details"]["fields"],
-        json!({"ticket_id": "invalid_format"})
-    );
+    assert_eq!(*r.fields(), json!({"ticket_id": "invalid_format"}));
 
     // An empty patch changes nothing, not even updated_at.
     o.api.mock.advance(std::time::Duration::from_secs(5));

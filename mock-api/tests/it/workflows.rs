@@ -110,7 +110,7 @@ async fn every_broken_workflow_rule_is_listed() {
     .await;
     assert_eq!((r.status, r.code()), (400, "validation_error"));
     assert_eq!(
-        r.body["error"]["details"]["fields"],
+        *r.fields(),
         json!({
             "name": "required",
             "statuses[0].name": "invalid_format",
@@ -134,33 +134,24 @@ async fn statuses_need_a_start_and_an_end_and_a_valid_initial_status() {
         json!({"name": "W", "statuses": [{"name": "A", "category": "Unstarted"}]}),
     )
     .await;
-    assert_eq!(r.body["error"]["details"]["fields"], json!({"statuses": "too_short"}));
+    assert_eq!(*r.fields(), json!({"statuses": "too_short"}));
     let started = json!([{"name": "A", "category": "Started"}, {"name": "B", "category": "Completed"}]);
     let r = create(&o, json!({"name": "W", "statuses": started})).await;
-    assert_eq!(
-        r.body["error"]["details"]["fields"],
-        json!({"statuses": "invalid_format"})
-    );
+    assert_eq!(*r.fields(), json!({"statuses": "invalid_format"}));
     let ok = json!([{"name": "A", "category": "Unstarted"}, {"name": "B", "category": "Started"}, {"name": "C", "category": "Completed"}]);
     let r = create(&o, json!({"name": "W", "statuses": ok, "initial_status": "B"})).await;
-    assert_eq!(
-        r.body["error"]["details"]["fields"],
-        json!({"initial_status": "invalid_enum"})
-    );
+    assert_eq!(*r.fields(), json!({"initial_status": "invalid_enum"}));
     let many: Vec<Value> = (0..21)
         .map(|i| json!({"name": format!("S{i}"), "category": "Unstarted"}))
         .collect();
     let r = create(&o, json!({"name": "W", "statuses": many})).await;
-    assert_eq!(r.body["error"]["details"]["fields"], json!({"statuses": "too_long"}));
+    assert_eq!(*r.fields(), json!({"statuses": "too_long"}));
     let r = create(
         &o,
         json!({"name": "W", "statuses": ok, "transitions": [{"from": "A", "to": "B"}, {"from": "A", "to": "B"}]}),
     )
     .await;
-    assert_eq!(
-        r.body["error"]["details"]["fields"],
-        json!({"transitions[1]": "duplicate_item"})
-    );
+    assert_eq!(*r.fields(), json!({"transitions[1]": "duplicate_item"}));
 }
 
 #[tokio::test]
@@ -197,7 +188,7 @@ async fn the_default_workflow_is_protected() {
     let r = o.api.delete(&o.admin, &path).await;
     assert_eq!((r.status, r.reason()), (422, "protected"));
     let r = o.api.patch(&o.admin, &path, json!({"is_default": false})).await;
-    assert_eq!(r.body["error"]["details"]["fields"], json!({"is_default": "immutable"}));
+    assert_eq!(*r.fields(), json!({"is_default": "immutable"}));
 }
 
 #[tokio::test]
@@ -238,10 +229,7 @@ async fn patching_statuses_drops_dead_transitions_and_resets_the_initial_status(
             json!({"transitions": [{"from": "Open", "to": "Ready"}]}),
         )
         .await;
-    assert_eq!(
-        r.body["error"]["details"]["fields"],
-        json!({"transitions[0].from": "invalid_enum"})
-    );
+    assert_eq!(*r.fields(), json!({"transitions[0].from": "invalid_enum"}));
     let r = o
         .api
         .patch(
@@ -251,7 +239,7 @@ async fn patching_statuses_drops_dead_transitions_and_resets_the_initial_status(
         )
         .await;
     assert_eq!(
-        r.body["error"]["details"]["fields"],
+        *r.fields(),
         json!({"initial_status": "invalid_enum", "statuses": "not_nullable"})
     );
 }
