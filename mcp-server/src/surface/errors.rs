@@ -3,6 +3,7 @@
 //! | failure | becomes |
 //! |---|---|
 //! | arguments that break the input schema, or an "exactly one of" / "at least one of" rule | JSON-RPC `-32602` naming the field ([`invalid_params`], [`schema_violation`], [`require_at_least_one`], [`require_exactly_one`]); from protocol 2025-11-25 on an `isError` result with code `invalid_argument` and the same message and data ([`argument_error`]) |
+//! | a user, label or sprint name that names nothing or several things | JSON-RPC `-32602` naming the field, with `data.candidates` ([`unresolved_name`]); from 2025-11-25 on an `isError` result like the row above |
 //! | unknown (or hidden) tool | JSON-RPC `-32602` ([`unknown_tool`]) |
 //! | API answered 4xx/5xx | `isError: true` result `{"status": <status>, "error": {code, message, details}}` copied from the API |
 //! | API answered an error without the envelope | the same shape with `code` `upstream_error`, `message` = first 200 characters of the body |
@@ -30,6 +31,15 @@ pub fn invalid_params(field: &str, message: impl AsRef<str>) -> ErrorData {
         format!("invalid argument `{field}`: {}", message.as_ref()),
         Some(json!({"field": field})),
     )
+}
+
+/// `-32602` for a name that names nothing, or more than one thing (an unknown email, label or
+/// sprint name, or a sprint name two sprints share): [`invalid_params`] with the candidates in
+/// the message and in `data.candidates`, so the caller can pick one. The server never guesses.
+pub fn unresolved_name(field: &str, message: impl AsRef<str>, candidates: Vec<Value>) -> ErrorData {
+    let mut e = invalid_params(field, message);
+    e.data = Some(json!({"field": field, "candidates": candidates}));
+    e
 }
 
 /// `-32602` for a tool that does not exist, or is hidden by `--read-only` / `--toolsets`.

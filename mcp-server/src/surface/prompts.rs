@@ -8,6 +8,11 @@
 //! the steps call ([`kind_of`]: there is no list of write tools here),
 //! the steps and the output. `prompts/get` is pure: no API call, no clock read; relative
 //! defaults ("the previous working day") stay words for the assistant to resolve.
+//!
+//! The recipes ask for pages that fit a context window (the tools' default of 25, at most 100,
+//! compact rows for tickets and time entries), name people, labels and sprints the way the
+//! tools take them (`me`, emails, names, `active`/`last`), and bound every fan-out over
+//! tickets ("at most 10"). Sprint arguments take a name, `active` or `last` with a `project`.
 
 use std::collections::BTreeMap;
 
@@ -281,8 +286,15 @@ fn render(def: &PromptDef, args: &Args<'_>) -> String {
             .to_owned(),
     );
     lines.push(
-        "- List tools answer `{items, next_cursor, has_more}`: while `has_more` is true and you need more, call \
-         again with `cursor` = `next_cursor`."
+        "- List tools answer `{items, next_cursor, has_more}` (ticket and time-entry lists as `columns` and one row \
+         of values per item): while `has_more` is true and you need more, call again with `cursor` = `next_cursor`. \
+         Ask for `detail` = \"full\" or `get_ticket` only for the few items whose whole record you need."
+            .to_owned(),
+    );
+    lines.push(
+        "- Name people by `me` or their email, labels and sprints by name (sprints also `active` or `last`). If a \
+         tool answers that a name matches nothing or several things, show the user its candidates and ask; never \
+         pick one yourself."
             .to_owned(),
     );
     lines.push(
@@ -393,14 +405,34 @@ static PROMPTS: [PromptDef; 15] = [
         name: "sprint-review",
         description: "Review a sprint: what was delivered and what carries over, how the burndown went and the \
                       hours spent.",
-        args: &[req("sprint_id", "Uuid of the sprint to review.")],
+        args: &[
+            req(
+                "sprint_id",
+                "The sprint to review: its uuid, or its name, `active` or `last` together with `project`.",
+            ),
+            opt(
+                "project",
+                "Project key, needed when `sprint_id` is a name, `active` or `last`.",
+                "none (then `sprint_id` must be a uuid)",
+            ),
+        ],
         recipe: sprint_review,
     },
     PromptDef {
         name: "retrospective",
         description: "Run a sprint retrospective from the evidence: what went well, what went badly and the agreed \
                       action items.",
-        args: &[req("sprint_id", "Uuid of the sprint to look back on.")],
+        args: &[
+            req(
+                "sprint_id",
+                "The sprint to look back on: its uuid, or its name, `active` or `last` together with `project`.",
+            ),
+            opt(
+                "project",
+                "Project key, needed when `sprint_id` is a name, `active` or `last`.",
+                "none (then `sprint_id` must be a uuid)",
+            ),
+        ],
         recipe: retrospective,
     },
     PromptDef {
@@ -411,7 +443,7 @@ static PROMPTS: [PromptDef; 15] = [
             req("project", "Project id or key, e.g. WEB."),
             opt(
                 "limit",
-                "How many backlog tickets to groom (an integer 1-200); 20 when omitted.",
+                "How many backlog tickets to groom (an integer 1-100); 20 when omitted.",
                 "20",
             ),
         ],
@@ -430,8 +462,8 @@ static PROMPTS: [PromptDef; 15] = [
     },
     PromptDef {
         name: "file-bug",
-        description: "File a well-formed bug ticket after checking for duplicates, with labels and environment \
-                      tags.",
+        description: "File a well-formed bug ticket after checking for duplicates, with its labels and environment \
+                      tags in one call.",
         args: &[
             req("project", "Project id or key to file the bug in, e.g. WEB."),
             req("summary", "What went wrong, in the user's words."),
@@ -467,7 +499,7 @@ static PROMPTS: [PromptDef; 15] = [
             ),
             opt(
                 "user_id",
-                "Uuid of the user whose entries to review; all users when omitted.",
+                "Email or uuid of the user whose entries to review; all users when omitted.",
                 "all users (`user_id` = \"all\")",
             ),
         ],
@@ -572,31 +604,42 @@ fn standup(a: &Args<'_>) -> Recipe {
             step(
                 "get_my_tickets",
                 format!(
-                    "`include_closed` = true, `sort` = \"-updated_at\"{project}, `limit` = 100. Tickets come \
-                     newest-updated first: keep those whose `updated_at` is on or after the start date, and fetch \
-                     the next page only while the last ticket is still inside the period."
+                    "`include_closed` = true, `sort` = \"-updated_at\"{project}. Rows come newest-updated first: keep \
+                     those whose `updated_at` is on or after the start date, and fetch the next page only while the \
+                     last row is still inside the period (4 pages at most)."
                 ),
-            ),
-            step(
-                "get_ticket_activity",
-                "once per kept ticket, `ticket_id` = its `key`. From the entries created on or after the start \
-                 date, note status changes (`StatusChanged`: `old_value` to `new_value`), comments, reassignments \
-                 and sprint moves.",
             ),
             step(
                 "list_time_entries",
                 format!(
-                    "`user_id` = \"me\", `from` = the start date{project}, `limit` = 200. Add up `minutes` per \
-                     `ticket_key`."
+                    "`user_id` = \"me\", `from` = the start date{project}, `limit` = 100. Add up `minutes` per \
+                     `ticket_key`, and note the keys step 2 did not keep: tickets you only logged time on."
                 ),
             ),
+            step(
+                "get_ticket",
+                "`ticket_id` = each key you only logged time on (10 at most): its title and current status.",
+            ),
+            step(
+                "get_ticket_activity",
+                "for each kept ticket (the 15 most recently updated at most), `ticket_id` = its key, `action` = \
+                 [\"StatusChanged\", \"Assigned\", \"SprintChanged\"]. Note the entries dated on or after the start \
+                 date: a status change to a closed status (e.g. `Done`, `Cancelled`) means done in the period.",
+            ),
+            step(
+                "list_comments",
+                "for each kept ticket that is still open (10 at most), `ticket_id` = its key; comments come oldest \
+                 first, so follow `next_cursor` to the last page. In the comments dated on or after the start date, \
+                 look for blockers: waiting on a person, a team, a review or a decision, an unanswered question, \
+                 the words blocked or stuck.",
+            ),
         ],
-        output: "a standup note in three sections. Done: tickets closed in the period (`resolved_at` on or after the \
-                 start date). Doing: open tickets you worked on or that are in progress or review. Blocked: tickets \
-                 whose status, labels, tags or recent activity show they wait on someone or something (say on what). \
-                 One line per ticket: key, title, current status, what changed, time logged on it (hours and \
-                 minutes). End with the total time logged in the period, including time on tickets not listed. Keep \
-                 it short enough to read aloud."
+        output: "a standup note in three sections. Done: tickets moved to a closed status in the period. Doing: open \
+                 tickets you worked on (updated, or time logged) or that are in progress or review. Blocked: tickets \
+                 whose comments, status or activity show they wait on someone or something (say on what, quoting \
+                 the comment briefly). One line per ticket: key, title, current status, what changed, time logged on \
+                 it (hours and minutes). End with the total time logged in the period, including time on tickets \
+                 you only logged time on. Keep it short enough to read aloud."
             .to_owned(),
     }
 }
@@ -635,22 +678,24 @@ fn sprint_planning(a: &Args<'_>) -> Recipe {
                 "search_tickets",
                 format!(
                     "`project_id` = {project}, `sprint_id` = \"none\", `status_category` = [\"Unstarted\", \
-                     \"Started\"], `sort` = \"-priority\", `limit` = 200. Walk the list in order and propose tickets \
-                     while the running total of `story_points` stays within the capacity; list tickets without \
-                     points separately as needing an estimate, and never count them as zero silently. Show the \
-                     proposed scope as a table (key, title, priority, points, running total) and wait for the user \
-                     to confirm or edit it."
+                     \"Started\"], `sort` = \"-priority\", `limit` = 50 (the next page only while the capacity is not \
+                     reached). Walk the rows in order and propose tickets while the running total of `story_points` \
+                     stays within the capacity; list tickets without points separately as needing an estimate, and \
+                     never count them as zero silently. Show the proposed scope as a table (key, title, priority, \
+                     points, running total) and wait for the user to confirm or edit it."
                 ),
             ),
             step(
                 "batch_update_tickets",
                 "`ticket_ids` = the confirmed ticket keys (at most 50 per call), `sprint_id` = the Planned sprint's \
-                 `id`. Check `results` and report every item with `ok` false.",
+                 name or `id`. Check `results` and report every item with `ok` false.",
             ),
             step(
                 "get_sprint",
-                "`sprint_id` = the Planned sprint's `id`, `include_board` = true. Check that the sprint now holds \
-                 the confirmed tickets.",
+                format!(
+                    "`sprint_id` = the Planned sprint's `id` (or its name with `project_id` = {project}), \
+                     `include_board` = true. Check that the sprint now holds the confirmed tickets."
+                ),
             ),
         ],
         output: "first the proposed scope within the capacity (for confirmation), then the confirmed plan: sprint \
@@ -662,29 +707,27 @@ fn sprint_planning(a: &Args<'_>) -> Recipe {
 
 fn sprint_review(a: &Args<'_>) -> Recipe {
     let sprint = a.val("sprint_id");
+    let project = a.with("project", "project_id");
     Recipe {
         context: Vec::new(),
         steps: vec![
             step(
                 "get_sprint",
                 format!(
-                    "`sprint_id` = {sprint}, `include_board` = true. Note the name, goal, status, `start_date`, \
-                     `end_date`, `project_id` and the board columns with their categories."
+                    "`sprint_id` = {sprint}{project}. Note its `id`, name, goal, status, `start_date`, `end_date` and \
+                     `project_id`; the steps below use that `id`."
                 ),
             ),
             step(
                 "get_sprint_burndown",
-                format!(
-                    "`sprint_id` = {sprint}. Compare `remaining_points` (or `remaining_tickets` when points are \
-                     missing) with the ideal line: ahead or behind, flat stretches, the last day with data."
-                ),
+                "`sprint_id` = the sprint's `id`. Compare `remaining_points` (or `remaining_tickets` when points are \
+                 missing) with the ideal line: ahead or behind, flat stretches, the last day with data.",
             ),
             step(
                 "search_tickets",
-                format!(
-                    "`sprint_id` = {sprint}, `limit` = 200. Split the tickets into delivered (closed with \
-                     `resolved_at` set and not cancelled), cancelled, and carried over (still open)."
-                ),
+                "twice, `sprint_id` = the sprint's `id`: with `status_category` = [\"Completed\"] (delivered), then \
+                 [\"Unstarted\", \"Started\"] (carried over if the sprint ends now); follow `next_cursor` while \
+                 `has_more`. Tickets in neither are cancelled.",
             ),
             step(
                 "get_time_report",
@@ -695,8 +738,9 @@ fn sprint_review(a: &Args<'_>) -> Recipe {
             step(
                 "complete_sprint",
                 "only if the user explicitly asks to complete the sprint and it is Active. First say which open \
-                 tickets will be carried over and where: `move_unfinished_to` = the id of a Planned sprint the user \
-                 picks, or omit it to send them to the backlog. Then call it with `sprint_id` and that choice.",
+                 tickets will be carried over and where: `move_unfinished_to` = the name or id of a Planned sprint \
+                 the user picks (with `project_id`), or omit it to send them to the backlog. Then call it with \
+                 `sprint_id` = the sprint's `id` and that choice.",
             ),
         ],
         output: "a sprint review: goal met or not, delivered versus carried over (key, title, points), the burndown \
@@ -708,41 +752,39 @@ fn sprint_review(a: &Args<'_>) -> Recipe {
 
 fn retrospective(a: &Args<'_>) -> Recipe {
     let sprint = a.val("sprint_id");
+    let project = a.with("project", "project_id");
     Recipe {
         context: Vec::new(),
         steps: vec![
             step(
                 "get_sprint",
-                format!("`sprint_id` = {sprint}. Note the status, goal, dates and `project_id`."),
+                format!(
+                    "`sprint_id` = {sprint}{project}. Note its `id`, status, goal, dates and `project_id`; the steps \
+                     below use that `id`."
+                ),
             ),
             step(
                 "get_sprint_burndown",
-                format!(
-                    "`sprint_id` = {sprint}. Find where progress stalled and where scope grew; for a Completed \
-                     sprint the series is frozen as it was at completion."
-                ),
+                "`sprint_id` = the sprint's `id`. Find where progress stalled and where scope grew; for a Completed \
+                 sprint the series is frozen as it was at completion.",
             ),
             step(
                 "search_tickets",
-                format!(
-                    "`sprint_id` = {sprint}, `limit` = 200. If the sprint is Completed, its unfinished tickets have \
-                     left it: also call `search_tickets` with `project_id` = the sprint's `project_id` and \
-                     `status_category` = [\"Unstarted\", \"Started\"] to find candidates."
-                ),
+                "`sprint_id` = the sprint's `id`. If the sprint is Completed, its unfinished tickets have left it: \
+                 also call `search_tickets` with `project_id` = the sprint's `project_id` and `status_category` = \
+                 [\"Unstarted\", \"Started\"] to find candidates.",
             ),
             step(
                 "get_ticket_activity",
-                format!(
-                    "for each ticket found, `ticket_id` = its key, `action` = [\"StatusChanged\", \
-                     \"SprintChanged\"]. Keep the reopened tickets (a status change from a closed status back to an \
-                     open one) and those whose `SprintChanged` entry has `old_value` = {sprint} (they left the \
-                     sprint unfinished)."
-                ),
+                "for each ticket found (20 at most), `ticket_id` = its key, `action` = [\"StatusChanged\", \
+                 \"SprintChanged\"]. Keep the reopened tickets (a status change from a closed status back to an open \
+                 one) and those whose `SprintChanged` entry has `old_value` = the sprint's `id` (they left the sprint \
+                 unfinished).",
             ),
             step(
                 "list_comments",
-                "`ticket_id` = each kept ticket's key. Look for blockers, rework, unclear requirements and review \
-                 feedback.",
+                "`ticket_id` = each kept ticket's key (10 at most). Look for blockers, rework, unclear requirements \
+                 and review feedback.",
             ),
             step(
                 "create_ticket",
@@ -760,7 +802,7 @@ fn retrospective(a: &Args<'_>) -> Recipe {
 fn backlog_grooming(a: &Args<'_>) -> Recipe {
     let project = a.val("project");
     let limit = match a.get("limit") {
-        Some(value) => format!("the integer in {value} (ask the user if it is not a whole number from 1 to 200)"),
+        Some(value) => format!("the integer in {value} (ask the user if it is not a whole number from 1 to 100)"),
         None => "20".to_owned(),
     };
     Recipe {
@@ -768,7 +810,7 @@ fn backlog_grooming(a: &Args<'_>) -> Recipe {
         steps: vec![
             step(
                 "list_labels",
-                format!("`project_id` = {project}. Note each label's `name` and `id`."),
+                format!("`project_id` = {project}. Note the label names."),
             ),
             step(
                 "search_tickets",
@@ -779,7 +821,7 @@ fn backlog_grooming(a: &Args<'_>) -> Recipe {
             ),
             step(
                 "get_ticket",
-                "`ticket_id` = the key of each ticket whose title or description is too short or unclear to judge. \
+                "`ticket_id` = the key of each ticket whose title is too short or unclear to judge (10 at most). \
                  Then show a table of proposed changes per ticket (priority, story points, type, labels, ready or \
                  not) plus tickets to split, merge or close, and wait for the user's confirmation.",
             ),
@@ -791,8 +833,8 @@ fn backlog_grooming(a: &Args<'_>) -> Recipe {
             ),
             step(
                 "add_ticket_label",
-                "`ticket_id`, `label_id` (an id from step 1) for each confirmed label. Use existing labels only; \
-                 suggest new ones to the user instead of creating them.",
+                "`ticket_id`, `label_id` = a label name from step 1, for each confirmed label. Use existing labels \
+                 only; suggest new ones to the user instead of creating them.",
             ),
             step(
                 "transition_ticket",
@@ -816,13 +858,13 @@ fn triage(a: &Args<'_>) -> Recipe {
                 "search_tickets",
                 format!(
                     "`ticket_type` = [\"Bug\"], `assignee_id` = \"none\", `status_category` = [\"Unstarted\"]\
-                     {project}, `sort` = \"created_at\", `limit` = 50 (oldest first)."
+                     {project}, `sort` = \"created_at\" (oldest first)."
                 ),
             ),
             step(
                 "get_ticket",
-                "`ticket_id` = each bug's key. Read the description, tags (e.g. `env`, `version`), labels and \
-                 reporter.",
+                "`ticket_id` = each bug's key (10 at most per round). Read the description, tags (e.g. `env`, \
+                 `version`), labels and reporter.",
             ),
             step(
                 "list_project_members",
@@ -837,7 +879,7 @@ fn triage(a: &Args<'_>) -> Recipe {
             ),
             step(
                 "assign_ticket",
-                "`ticket_id`, `assignee_id` = the confirmed owner's `user_id`.",
+                "`ticket_id`, `assignee_id` = the confirmed owner's `email`.",
             ),
             step(
                 "transition_ticket",
@@ -869,33 +911,27 @@ fn file_bug(a: &Args<'_>) -> Recipe {
             step(
                 "search_tickets",
                 format!(
-                    "duplicate check: `project_id` = {project}, `query` = two to four distinctive words from the \
-                     summary, `limit` = 20; try a second query with other words if the first finds nothing. If a \
-                     ticket looks like the same problem, show it (key, title, status) and ask whether to stop or \
-                     file anyway."
+                    "duplicate check. `query` finds tickets whose title or description contains that exact text, so \
+                     search with single distinctive keywords, not the sentence: call it two or three times, once per \
+                     keyword from the summary (the feature, the error message's key word, the page or component), \
+                     each with `project_id` = {project}. If a ticket looks like the same problem, show it (key, \
+                     title, status) and ask whether to stop or file anyway."
                 ),
             ),
             step(
                 "list_labels",
-                format!("`project_id` = {project}. Pick the labels that fit (e.g. `bug`, an area label)."),
+                format!("`project_id` = {project}. Pick the label names that fit (e.g. `bug`, an area label)."),
             ),
             step(
                 "create_ticket",
                 format!(
-                    "show the draft first and create it once the user confirms: `project_id` = {project}, `title` = \
-                     a concise title (at most 255 characters), `description` = Markdown with what happened, what was \
-                     expected, steps to reproduce and the environment (ask for missing facts rather than inventing \
-                     them), `ticket_type` = \"Bug\", `priority` = {priority}."
+                    "show the draft first and create it in this one call once the user confirms: `project_id` = \
+                     {project}, `title` = a concise title (at most 255 characters), `description` = Markdown with \
+                     what happened, what was expected, steps to reproduce and the environment (ask for missing facts \
+                     rather than inventing them), `ticket_type` = \"Bug\", `priority` = {priority}, `labels` = the \
+                     chosen label names, `tags` = the known facts such as `env` and `version` (e.g. {{\"env\": \
+                     \"production\", \"version\": \"2.3.1\"}}; leave it out when none are known)."
                 ),
-            ),
-            step(
-                "add_ticket_label",
-                "`ticket_id` = the new ticket's key, `label_id` = each chosen label's id.",
-            ),
-            step(
-                "set_tags",
-                "`ticket_id` = the new key, `tags` = the known facts such as `env` and `version` (e.g. {\"env\": \
-                 \"production\", \"version\": \"2.3.1\"}), `replace` = false. Skip it when no such facts are known.",
             ),
         ],
         output: "the new ticket's key with its title, priority, labels and tags; or, if the user chose not to file, \
@@ -914,13 +950,13 @@ fn timesheet(a: &Args<'_>) -> Recipe {
             step("whoami", "no arguments. Note `user_id`."),
             step(
                 "list_time_entries",
-                "`user_id` = \"me\", `from` = the week's Monday, `to` = its Sunday, `limit` = 200. Build the per-day \
+                "`user_id` = \"me\", `from` = the week's Monday, `to` = its Sunday, `limit` = 100. Build the per-day \
                  table and note each entry's `status`.",
             ),
             step(
                 "get_my_tickets",
-                "`include_closed` = true, `sort` = \"-updated_at\", `limit` = 100: the tickets worked on that week, \
-                 as candidates for missing time. Then show the week's gaps (working days with little or no time) \
+                "`include_closed` = true, `sort` = \"-updated_at\": the tickets worked on lately, as candidates \
+                 for missing time. Then show the week's gaps (working days with little or no time) \
                  and ask the user what they worked on; propose entries but never invent hours.",
             ),
             step(
@@ -958,11 +994,14 @@ fn approval_queue(a: &Args<'_>) -> Recipe {
             ),
             step(
                 "list_time_entries",
-                format!("`user_id` = {user}, `status` = [\"Submitted\"]{project}, `limit` = 200. This is the queue."),
+                format!(
+                    "`user_id` = {user}, `status` = [\"Submitted\"]{project}, `limit` = 50 (the next page once these \
+                     are done). This is the queue."
+                ),
             ),
             step(
                 "get_ticket",
-                "`ticket_id` = each distinct `ticket_key` in the queue, for context (title, status, project). Then \
+                "`ticket_id` = each distinct `ticket_key` in the queue (10 at most), for context (title, status). Then \
                  show the queue grouped by user (date, ticket key and title, minutes, description) and flag \
                  anything odd: more than 10 hours on a day, weekend dates, empty descriptions, tickets closed long \
                  before the entry's date. Ask which entries to approve.",
@@ -993,7 +1032,7 @@ fn quarterly_close(a: &Args<'_>) -> Recipe {
                 "list_time_entries",
                 format!(
                     "`user_id` = \"all\", `status` = [\"Draft\", \"Submitted\", \"Rejected\"], `from`, `to`{project}, \
-                     `limit` = 200, all pages. These entries are not Approved and so are left out of the reports: \
+                     `limit` = 100, all pages. These entries are not Approved and so are left out of the reports: \
                      count them by user and status."
                 ),
             ),
@@ -1031,7 +1070,7 @@ fn budget_check(a: &Args<'_>) -> Recipe {
     Recipe {
         context: Vec::new(),
         steps: vec![
-            step("list_projects", format!("`limit` = 200, all pages; {which}.")),
+            step("list_projects", format!("`limit` = 100, all pages; {which}.")),
             step(
                 "get_project_summary",
                 "`project_id` = each kept project's key. Read `budget` (`budget_cents`, `budget_period`, \
@@ -1082,7 +1121,7 @@ fn project_status(a: &Args<'_>) -> Recipe {
                 "search_tickets",
                 format!(
                     "`project_id` = {project}, `priority` = [\"High\", \"Critical\"], `status_category` = \
-                     [\"Unstarted\", \"Started\"], `sort` = \"-priority\", `limit` = 50."
+                     [\"Unstarted\", \"Started\"], `sort` = \"-priority\"."
                 ),
             ),
         ],
@@ -1129,7 +1168,7 @@ fn team_setup(a: &Args<'_>) -> Recipe {
             ),
             step(
                 "list_members",
-                "`limit` = 200, all pages. Match the listed emails (case-insensitively) against members: existing \
+                "`limit` = 100, all pages. Match the listed emails (case-insensitively) against members: existing \
                  members get added to the project, the others get invites. Show this split and confirm it before \
                  the next step.",
             ),
@@ -1141,7 +1180,7 @@ fn team_setup(a: &Args<'_>) -> Recipe {
             step(
                 "add_project_member",
                 "for each email that is already a member: `project_id` = the new project's key, `user_id` = that \
-                 member's `user_id`.",
+                 email.",
             ),
             step(
                 "create_label",
@@ -1237,23 +1276,23 @@ fn access_review(a: &Args<'_>) -> Recipe {
             ),
             step(
                 "list_members",
-                "`limit` = 200, all pages. Count members per role; note how many are `Owner` and `Admin`.",
+                "`limit` = 100, all pages. Count members per role; note how many are `Owner` and `Admin`.",
             ),
             step(
                 "list_invites",
-                "`status` = [\"Pending\", \"Expired\"], `limit` = 200. Stale invites: Expired ones, and Pending ones \
+                "`status` = [\"Pending\", \"Expired\"], `limit` = 100. Stale invites: Expired ones, and Pending ones \
                  close to `expires_at`; note invites with role `Admin`.",
             ),
             step(
                 "list_api_keys",
-                "`all` = true, `limit` = 200. Flag keys without `expires_at`, keys with empty `project_ids` \
+                "`all` = true, `limit` = 100. Flag keys without `expires_at`, keys with empty `project_ids` \
                  (every project), keys with the `write` scope, keys never used (`last_used_at` null) and keys of \
                  users who are no longer members.",
             ),
-            step("list_projects", format!("`limit` = 200, all pages; {which}.")),
+            step("list_projects", format!("`limit` = 100, all pages; {which}.")),
             step(
                 "list_project_members",
-                "`project_id` = each kept project's key, `limit` = 200. Note project members whose `org_role` is \
+                "`project_id` = each kept project's key, `limit` = 100. Note project members whose `org_role` is \
                  `Viewer` or `Reporter` and projects whose only members are Owners or Admins.",
             ),
         ],
@@ -1269,11 +1308,20 @@ fn access_review(a: &Args<'_>) -> Recipe {
 mod tests {
     use super::*;
 
-    /// Contract §6: each prompt with its tools in order, and whether it writes.
+    /// Contract §6 as issue 12 changed it: each prompt with its tools in order, and whether it
+    /// writes (the standup also reads the tickets only logged time on and their comments; the
+    /// bug is filed with its labels and tags in one `create_ticket`).
     const EXPECTED: [(&str, &[&str], bool); 15] = [
         (
             "standup",
-            &["whoami", "get_my_tickets", "get_ticket_activity", "list_time_entries"],
+            &[
+                "whoami",
+                "get_my_tickets",
+                "list_time_entries",
+                "get_ticket",
+                "get_ticket_activity",
+                "list_comments",
+            ],
             false,
         ),
         (
@@ -1336,17 +1384,7 @@ mod tests {
             ],
             true,
         ),
-        (
-            "file-bug",
-            &[
-                "search_tickets",
-                "list_labels",
-                "create_ticket",
-                "add_ticket_label",
-                "set_tags",
-            ],
-            true,
-        ),
+        ("file-bug", &["search_tickets", "list_labels", "create_ticket"], true),
         (
             "timesheet",
             &[
@@ -1762,6 +1800,64 @@ mod tests {
         let text = prompt_text("standup", &arguments);
         assert!(text.contains("`project_id` = \"WEB\""));
         assert!(text.contains("- `since` = \"2025-03-03\""));
+    }
+
+    /// Pages that fit: no step asks for more than the tools' maximum of 100 items a page.
+    #[test]
+    fn no_prompt_asks_for_a_page_over_100() {
+        for def in &PROMPTS {
+            let text = prompt_text(def.name, &all_required(def.name));
+            for part in text.split("`limit` = ").skip(1) {
+                let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
+                if let Ok(n) = digits.parse::<u32>() {
+                    assert!(n <= 100, "{}: `limit` = {n}", def.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_standup_reads_time_only_tickets_and_comment_blockers() {
+        let text = prompt_text("standup", &Map::new());
+        assert!(text.contains("only logged time on"), "{text}");
+        assert!(text.contains("`list_comments`") && text.contains("blockers"), "{text}");
+        assert!(text.contains("10 at most"), "fan-out is bounded: {text}");
+    }
+
+    #[test]
+    fn file_bug_searches_by_keyword_then_sets_labels_and_tags_in_one_create_ticket() {
+        let arguments = args(&[
+            ("project", json!("WEB")),
+            ("summary", json!("Checkout crashes on Safari")),
+        ]);
+        let text = prompt_text("file-bug", &arguments);
+        assert!(text.contains("single distinctive keywords"), "{text}");
+        assert!(
+            text.contains("`labels` = the chosen label names") && text.contains("`tags` ="),
+            "{text}"
+        );
+        assert!(
+            !text.contains("`add_ticket_label`") && !text.contains("`set_tags`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_sprint_is_named_for_the_review_with_its_project() {
+        let arguments = args(&[("sprint_id", json!("active")), ("project", json!("WEB"))]);
+        let text = prompt_text("sprint-review", &arguments);
+        assert!(
+            text.contains("`sprint_id` = \"active\", `project_id` = \"WEB\""),
+            "{text}"
+        );
+        let text = prompt_text(
+            "retrospective",
+            &args(&[("sprint_id", json!("last")), ("project", json!("WEB"))]),
+        );
+        assert!(
+            text.contains("`sprint_id` = \"last\", `project_id` = \"WEB\""),
+            "{text}"
+        );
     }
 
     #[test]

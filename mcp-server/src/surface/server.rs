@@ -5,13 +5,15 @@
 //! - **Version negotiation**: `initialize` echoes every version rmcp supports that has a
 //!   handshake (2024-11-05 … 2025-11-25); anything else gets 2025-11-25.
 //! - **Down-levelling** by negotiated version, because rmcp sends every field to every client:
-//!   tool `annotations` only from 2025-03-26 on; `title`, `outputSchema`, `icons` and `_meta`
-//!   never (v1 defines none of them; the JSON lives in the text content, so there is no
-//!   `structuredContent` either). Prompts and resources never carry `title` or `icons`.
+//!   tool `annotations` only from 2025-03-26 on, tool `title` from 2025-06-18 on (the revision
+//!   that defines it); `outputSchema`, `icons` and `_meta` never (the JSON lives in the text
+//!   content, so there is no `structuredContent` either; `lib.rs` says why). Prompts and
+//!   resources never carry `title` or `icons`.
 //! - **Tool visibility**: read-only mode and `--toolsets` come from [`crate::surface::tools::catalog`];
 //!   a hidden tool is answered exactly like an unknown one (-32602), never reaching the API.
-//! - **Argument validation** against each tool's input schema with `jsonschema` (formats
-//!   `uuid`, `date`, `date-time`, `email` enforced) before the tool runs: -32602 naming the field.
+//! - **Argument validation** against each tool's full input schema (the catalog's validation
+//!   form; `tools/list` publishes a shorter one) with `jsonschema` (formats `uuid`, `date`,
+//!   `date-time`, `email` enforced) before the tool runs: -32602 naming the field.
 //! - **Panic and deadline guard**: a panicking or hanging tool becomes an `isError` result.
 //! - **Per-request caller**: [`AlloyServer::caller`] (HTTP mode puts a [`Caller`] into the
 //!   request's `http::request::Parts` extensions; stdio uses the startup caller).
@@ -42,8 +44,10 @@ pub const INSTRUCTIONS: &str = "Alloy is a project tracker: an organization hold
 sprints and labels. Wherever a ticket is asked for, its key works as well as its uuid (e.g. WEB-42); projects take their \
 key (e.g. WEB). Dates are YYYY-MM-DD (UTC), timestamps RFC 3339; money is in integer cents. Only Approved time entries \
 count in time and capitalization reports. Lists return {items, next_cursor, has_more}: pass next_cursor back as cursor \
-for the next page. A failed call returns the API's status, code and message; 403 means the key's role or scopes do not \
-allow the action. Start with whoami to learn the caller's org and role.";
+for the next page; ticket and time-entry lists give each item as a row of `columns` unless detail is \"full\". People are \
+`me`, an email or a uuid; labels (within their project) and sprints also take their name, sprints `active` or `last` \
+too. A failed call returns the API's status, code and message; 403 means the key's role or scopes do not allow the \
+action. Start with whoami to learn the caller's org and role.";
 
 /// How long (ms) a stateless client may treat the lists fixed for the server's life (tools,
 /// prompts, resource templates) as fresh. Lists of data (`resources/list`) and reads are
@@ -91,17 +95,17 @@ impl AlloyServer {
     pub fn new(startup: Caller, selection: &Selection) -> Result<AlloyServer, SchemaError> {
         let catalog = tools::catalog(selection);
         let mut validators = HashMap::new();
-        for (_, tool) in &catalog.listed {
-            let mut schema = Value::Object(tool.input_schema.as_ref().clone());
+        for (name, schema) in &catalog.validation {
+            let mut schema = schema.clone();
             bound_integer_formats(&mut schema);
             let validator = jsonschema::options()
                 .should_validate_formats(true)
                 .build(&schema)
                 .map_err(|e| SchemaError {
-                    tool: tool.name.to_string(),
+                    tool: name.clone(),
                     reason: e.to_string(),
                 })?;
-            validators.insert(tool.name.to_string(), (validator, schema));
+            validators.insert(name.clone(), (validator, schema));
         }
         let tool_deadline = startup.api.deadlines().tool;
         Ok(AlloyServer {
@@ -271,7 +275,9 @@ fn at_least(version: Option<&ProtocolVersion>, min: &ProtocolVersion) -> bool {
 /// A tool as a client of `version` may see it (module docs: "Down-levelling").
 pub fn downlevel_tool(tool: &Tool, version: Option<&ProtocolVersion>) -> Tool {
     let mut t = tool.clone();
-    t.title = None;
+    if !at_least(version, &ProtocolVersion::V_2025_06_18) {
+        t.title = None;
+    }
     t.output_schema = None;
     t.icons = None;
     t.meta = None;
@@ -490,16 +496,18 @@ mod tests {
     }
 
     #[test]
-    fn old_clients_get_no_annotations_and_nobody_gets_titles() {
+    fn old_clients_get_no_annotations_and_titles_start_at_2025_06_18() {
         let (_, tool) = tools::all_tools()
             .into_iter()
             .find(|(_, t)| t.name == "get_ticket")
             .expect("get_ticket exists");
-        let mut tool = tool;
-        tool.title = Some("Get ticket".into());
+        assert_eq!(tool.title.as_deref(), Some("Get ticket"));
         let old = downlevel_tool(&tool, Some(&ProtocolVersion::V_2024_11_05));
         assert!(old.annotations.is_none() && old.title.is_none());
+        let march = downlevel_tool(&tool, Some(&ProtocolVersion::V_2025_03_26));
+        assert!(march.annotations.is_some() && march.title.is_none());
         let new = downlevel_tool(&tool, Some(&ProtocolVersion::V_2025_06_18));
-        assert!(new.annotations.is_some() && new.title.is_none());
+        assert!(new.annotations.is_some() && new.title.as_deref() == Some("Get ticket"));
+        assert!(new.output_schema.is_none());
     }
 }

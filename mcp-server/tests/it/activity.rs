@@ -82,7 +82,7 @@ async fn get_ticket_activity_reads_a_seeded_tickets_history() {
     let mut s = spawn_seeded_stack(Launch::default().role(OrgRole::Viewer)).await;
     let page = s
         .mcp
-        .call_ok("get_ticket_activity", json!({"ticket_id": "WEB-1", "limit": 200}))
+        .call_ok("get_ticket_activity", json!({"ticket_id": "WEB-1", "limit": 100}))
         .await;
     let all = actions(&page);
     assert_eq!(all.last().map(String::as_str), Some("Created"), "{all:?}");

@@ -121,7 +121,7 @@ async fn a_deleted_project_comes_back_through_export_and_import() {
         .mcp
         .call_ok(
             "import_data",
-            json!({"bundle": bundle, "org_id": org, "on_conflict": "fail", "dry_run": true}),
+            json!({"bundle": bundle, "on_conflict": "fail", "dry_run": true}),
         )
         .await;
     assert_eq!(dry["counts"]["projects"]["created"], json!(1), "{dry}");

@@ -51,6 +51,9 @@ fn type_of(schema: &Value, defs: &Value) -> String {
         (None, Some(b)) => write!(out, " ≤ {b}").unwrap_or(()),
         _ => {}
     }
+    if !schema["default"].is_null() {
+        write!(out, ", default {}", schema["default"]).unwrap_or(());
+    }
     out
 }
 
@@ -68,6 +71,22 @@ fn render(tools: &[Value]) -> String {
     out.push_str("Generated from the live `tools/list` of `alloy-mcp` (as a 2025-06-18 client sees it) by\n");
     out.push_str("`mcp-server/tests/it/docs.rs`. Do not edit by hand: regenerate with\n");
     out.push_str("`UPDATE_DOCS=1 cargo test -p alloy-mcp --test it docs`.\n\n");
+    out.push_str("The schemas below are the published ones; the server checks the full forms (a ticket key is\n");
+    out.push_str("`^[A-Za-z][A-Za-z0-9]{1,9}-[1-9][0-9]{0,8}$` or a uuid, `null` on an optional argument means\n");
+    out.push_str("\"not given\"). Where a user is taken, `me` and a member's email work as well as a uuid; labels\n");
+    out.push_str("are named within their project, sprints by name, `active` or `last` (with `project_id` where\n");
+    out.push_str("the tool has no other way to know the project). An unknown or ambiguous name is refused as an\n");
+    out.push_str(
+        "invalid argument listing the candidates (`data.candidates`). Lists return 25 items unless `limit` says\n",
+    );
+    out.push_str("otherwise (at most 100); ticket and time-entry lists are compact unless `detail` is `full`:\n");
+    out.push_str("`{columns, items: [[value per column]], next_cursor, has_more}`.\n\n");
+    out.push_str("A result is the API's JSON as the text content. No tool publishes an `outputSchema` and no\n");
+    out.push_str("result carries `structuredContent`, on purpose: an output schema per tool would add to every\n");
+    out.push_str("`tools/list` (whose whole answer is held under 48 KiB, see `fixtures/budget/tools.json`) a\n");
+    out.push_str("description of shapes the model reads anyway in each result; the protocol asks a server that\n");
+    out.push_str("sends `structuredContent` to repeat it as text, so each result would cost twice; and the\n");
+    out.push_str("shapes are the Alloy REST API's, documented there, so a client gains no check it lacks today.\n\n");
     let mut by_set: Vec<(&str, Vec<&Value>)> = Vec::new();
     for t in tools {
         let name = t["name"].as_str().unwrap_or("");

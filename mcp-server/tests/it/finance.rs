@@ -154,7 +154,7 @@ async fn time_logged_submitted_and_approved_by_an_admin_shows_up_in_the_time_rep
 
     let listed = s
         .mcp
-        .call_ok("list_time_entries", json!({"status": ["Approved"]}))
+        .call_ok("list_time_entries", json!({"status": ["Approved"], "detail": "full"}))
         .await;
     assert_eq!(listed["items"], json!([approved]));
 }
@@ -304,17 +304,23 @@ async fn get_capitalization_report_costs_approved_time_and_splits_capex() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn get_capitalization_report_reports_another_org_as_not_found() {
+async fn reports_and_the_csv_check_the_project_first_and_refuse_bad_dates() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_err(
-            "get_capitalization_report",
-            json!({"org_id": "00000000-0000-4000-8000-0000000fffff"}),
-        )
-        .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["code"], json!("not_found"));
+    for tool in [
+        "get_time_report",
+        "get_capitalization_report",
+        "get_capitalization_export",
+    ] {
+        let e = s.mcp.call_err(tool, json!({"project_id": "WBE"})).await;
+        assert_eq!(
+            e["status"],
+            json!(404),
+            "{tool}: an unknown key is not an empty report: {e}"
+        );
+        assert_eq!(e["error"]["details"]["resource"], json!("project"), "{tool}: {e}");
+    }
+    assert!(s.api.requests("/api/v1/reports").is_empty(), "no report is asked for");
+    assert_eq!(s.api.requests("/api/v1/projects/WBE").len(), 3);
     let e = s
         .mcp
         .call_invalid("get_capitalization_report", json!({"from": "April 1st"}))

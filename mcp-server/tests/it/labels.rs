@@ -328,3 +328,53 @@ async fn delete_label_reports_a_member_as_lacking_the_admin_role() {
     assert_eq!(e["status"], json!(403));
     assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_label_is_named_within_the_tickets_project_even_for_a_ticket_given_by_uuid() {
+    let mut s = spawn_stack().await;
+    let ticket = s.api.ticket("Style it").await;
+    let l = label(&s, "WEB", "frontend").await;
+    let t = s
+        .mcp
+        .call_ok(
+            "add_ticket_label",
+            json!({"ticket_id": ticket["id"], "label_id": "Frontend"}),
+        )
+        .await;
+    assert_eq!(label_names(&t), ["frontend"]);
+    let id = ticket["id"].as_str().expect("id");
+    assert_eq!(
+        s.api.requests(&format!("/api/v1/tickets/{id}")),
+        [
+            ("GET".to_string(), format!("/api/v1/tickets/{id}")),
+            ("POST".to_string(), format!("/api/v1/tickets/{id}/labels"))
+        ],
+        "the ticket, read once for its project"
+    );
+    let before = s.api.requests("/api/v1/projects/WEB/labels").len();
+    let t = s
+        .mcp
+        .call_ok(
+            "remove_ticket_label",
+            json!({"ticket_id": "web-1", "label_id": "frontend"}),
+        )
+        .await;
+    assert_eq!(label_names(&t), Vec::<String>::new());
+    assert_eq!(
+        s.api.requests("/api/v1/projects/WEB/labels").len(),
+        before + 1,
+        "a key names its project: only the labels are read"
+    );
+    assert!(
+        s.api.requests("/api/v1/tickets/web-1/labels/").contains(&(
+            "DELETE".to_string(),
+            format!("/api/v1/tickets/web-1/labels/{}", l["id"].as_str().expect("id"))
+        )),
+        "removed by id"
+    );
+    let e = s
+        .mcp
+        .call_invalid("add_ticket_label", json!({"ticket_id": "WEB-1", "label_id": "backend"}))
+        .await;
+    assert_eq!(e["data"]["candidates"], json!([{"id": l["id"], "name": "frontend"}]));
+}

@@ -85,7 +85,7 @@ async fn create_project_refuses_a_malformed_key_and_an_unknown_enum() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn list_projects_pages_through_the_org_and_passes_org_id_only_when_given() {
+async fn list_projects_pages_through_the_callers_org() {
     let mut s = spawn_stack().await;
     for key in ["API", "OPS"] {
         let (status, body) = s
@@ -104,10 +104,9 @@ async fn list_projects_pages_through_the_org_and_passes_org_id_only_when_given()
     assert_eq!(keys, ["WEB", "API"]);
     assert_eq!(first["has_more"], json!(true));
     let cursor = first["next_cursor"].as_str().expect("cursor").to_string();
-    let org = s.api.org_id.clone();
     let second = s
         .mcp
-        .call_ok("list_projects", json!({"org_id": org, "limit": 2, "cursor": cursor}))
+        .call_ok("list_projects", json!({"limit": 2, "cursor": cursor}))
         .await;
     assert_eq!(second["items"][0]["key"], json!("OPS"));
     assert_eq!(second["next_cursor"], json!(null));
@@ -119,29 +118,29 @@ async fn list_projects_pages_through_the_org_and_passes_org_id_only_when_given()
         .filter(|e| e.method == "GET" && e.path == "/api/v1/projects")
         .collect();
     assert!(
-        !lists[0].query.iter().any(|(k, _)| k == "org_id"),
-        "{:?}",
-        lists[0].query
-    );
-    assert!(
-        lists[1].query.contains(&("org_id".to_string(), org)),
-        "{:?}",
-        lists[1].query
+        lists.iter().all(|l| !l.query.iter().any(|(k, _)| k == "org_id")),
+        "the key's org is the only one: {lists:?}"
     );
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn list_projects_reports_another_org_as_not_found() {
+async fn list_projects_pages_by_25_unless_told_and_refuses_pages_over_100() {
     let mut s = spawn_stack().await;
+    s.mcp.call_ok("list_projects", json!({})).await;
     let e = s
-        .mcp
-        .call_err(
-            "list_projects",
-            json!({"org_id": "00000000-0000-4000-8000-0000000fffff"}),
-        )
-        .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["code"], json!("not_found"));
+        .api
+        .mock
+        .journal()
+        .into_iter()
+        .find(|e| e.path == "/api/v1/projects" && e.method == "GET")
+        .expect("listed");
+    assert!(
+        e.query.contains(&("limit".to_string(), "25".to_string())),
+        "{:?}",
+        e.query
+    );
+    let e = s.mcp.call_invalid("list_projects", json!({"limit": 101})).await;
+    assert_eq!(e["data"]["field"], json!("limit"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

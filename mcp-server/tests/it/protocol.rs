@@ -55,7 +55,7 @@ async fn a_2024_11_05_client_gets_no_fields_its_version_does_not_define() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_2025_06_18_client_gets_all_four_annotations_on_every_tool_but_no_titles() {
+async fn a_2025_06_18_client_gets_all_four_annotations_and_a_title_on_every_tool() {
     let mut s = spawn_stack().await;
     for t in s.mcp.list_tools().await {
         let a = &t["annotations"];
@@ -63,10 +63,16 @@ async fn a_2025_06_18_client_gets_all_four_annotations_on_every_tool_but_no_titl
             assert!(a[hint].is_boolean(), "{} lacks {hint}: {t}", t["name"]);
         }
         assert_eq!(a["openWorldHint"], json!(false));
-        assert!(
-            a.get("title").is_none() && t.get("title").is_none() && t.get("outputSchema").is_none(),
-            "{t}"
-        );
+        assert!(t["title"].as_str().is_some_and(|title| !title.is_empty()), "{t}");
+        assert!(a.get("title").is_none() && t.get("outputSchema").is_none(), "{t}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_2025_03_26_client_gets_annotations_but_no_titles() {
+    let mut s = spawn_stack_with(Launch::default().initialize(Some("2025-03-26"))).await;
+    for t in s.mcp.list_tools().await {
+        assert!(t["annotations"].is_object() && t.get("title").is_none(), "{t}");
     }
 }
 
@@ -156,7 +162,86 @@ async fn ticket_schemas_state_formats_enums_and_required_fields() {
     assert_eq!(batch["properties"]["ticket_ids"]["uniqueItems"], json!(true));
     let search = schema("search_tickets");
     assert!(search.get("required").is_none_or(|r| r == &json!([])), "{search}");
-    assert_eq!(search["properties"]["reporter_id"]["format"], json!("uuid"));
+    assert_eq!(
+        search["properties"]["reporter_id"]["type"],
+        json!("string"),
+        "me, an email or a uuid"
+    );
+    assert_eq!(search["properties"]["limit"]["maximum"], json!(100));
+    assert_eq!(search["properties"]["limit"]["default"], json!(25));
+    assert_eq!(search["properties"]["detail"]["enum"], json!(["compact", "full"]));
+    assert_eq!(
+        schema("get_ticket")["properties"]["ticket_id"],
+        json!({"description": "Key (`WEB-42`) or uuid.", "type": "string"})
+    );
+}
+
+/// The published schema is short; the server still checks the full one: the uuid-or-key
+/// pattern, the uuid-me-or-email one, formats and `null` on optional arguments as "not given".
+#[tokio::test(flavor = "multi_thread")]
+async fn the_server_checks_more_than_the_published_schema_says() {
+    let mut s = spawn_stack().await;
+    let tools = s.mcp.list_tools().await;
+    let text = serde_json::to_string(&tools).expect("json");
+    assert!(!text.contains("$schema") && !text.contains("x-published") && !text.contains("uint32"));
+    assert!(!text.contains("[0-9A-Fa-f]{8}"), "no uuid regex is published");
+    for (tool, args, field) in [
+        ("get_ticket", json!({"ticket_id": "web 1"}), "ticket_id"),
+        ("search_tickets", json!({"assignee_id": "someone"}), "assignee_id"),
+        ("search_tickets", json!({"created_after": "yesterday"}), "created_after"),
+        (
+            "transition_ticket",
+            json!({"ticket_id": "WEB-1", "status": "in progress"}),
+            "status",
+        ),
+        ("get_sprint", json!({"sprint_id": ""}), "sprint_id"),
+    ] {
+        let e = s.mcp.call_invalid(tool, args.clone()).await;
+        assert_eq!(e["data"]["field"], json!(field), "{tool} {args}: {e}");
+    }
+    let page = s
+        .mcp
+        .call_ok("search_tickets", json!({"query": null, "limit": null}))
+        .await;
+    assert_eq!(page["items"], json!([]), "null still means not given");
+}
+
+/// A key acts in one org, so the 14 tools that took an `org_id` whose only valid value was the
+/// caller's org no longer take one: it is refused as an unknown argument, before any API call.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_tool_takes_an_org_id_any_more() {
+    let mut s = spawn_stack().await;
+    let org = s.api.org_id.clone();
+    let before = s.api.mock.journal().len();
+    for tool in [
+        "create_project",
+        "list_projects",
+        "create_team",
+        "list_teams",
+        "create_workflow",
+        "list_workflows",
+        "list_members",
+        "create_invite",
+        "list_invites",
+        "get_time_report",
+        "get_capitalization_report",
+        "get_capitalization_export",
+        "export_data",
+        "import_data",
+    ] {
+        let e = s.mcp.call_invalid(tool, json!({"org_id": org})).await;
+        let fields: Vec<&str> = e["data"]["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["field"].as_str())
+            .collect();
+        assert!(fields.contains(&"org_id"), "{tool}: {e}");
+    }
+    for t in s.mcp.list_tools().await {
+        assert!(t["inputSchema"]["properties"].get("org_id").is_none(), "{}", t["name"]);
+    }
+    assert_eq!(s.api.mock.journal().len(), before, "refused calls reach no API");
 }
 
 #[tokio::test(flavor = "multi_thread")]

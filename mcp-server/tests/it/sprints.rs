@@ -123,7 +123,13 @@ async fn list_sprints_filters_by_status_with_a_comma_separated_query() {
         .rev()
         .find(|e| e.path == "/api/v1/projects/WEB/sprints")
         .expect("listed through #75");
-    assert_eq!(listed.query, [("status".to_string(), "Active,Planned".to_string())]);
+    assert_eq!(
+        listed.query,
+        [
+            ("status".to_string(), "Active,Planned".to_string()),
+            ("limit".to_string(), "25".to_string())
+        ]
+    );
     let all = s
         .mcp
         .call_ok("list_sprints", json!({"project_id": "WEB", "limit": 2}))
@@ -378,4 +384,41 @@ async fn delete_sprint_refuses_an_active_sprint_and_a_member() {
     let e = m.mcp.call_err("delete_sprint", json!({"sprint_id": id})).await;
     assert_eq!(e["status"], json!(403));
     assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_active_and_the_last_sprint_are_named_with_their_project() {
+    let mut s = spawn_seeded_stack(Launch::default()).await;
+    let active = s
+        .mcp
+        .call_ok("get_sprint", json!({"sprint_id": "active", "project_id": "WEB"}))
+        .await;
+    assert_eq!(active["sprint"]["status"], json!("Active"));
+    assert!(
+        active["sprint"]["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("Sprint 2")),
+        "{active}"
+    );
+    let last = s
+        .mcp
+        .call_ok("get_sprint_burndown", json!({"sprint_id": "last", "project_id": "web"}))
+        .await;
+    assert_eq!(last["status"], json!("Completed"));
+    assert_eq!(last["frozen"], json!(true));
+    let by_name = s
+        .mcp
+        .call_ok(
+            "get_sprint",
+            json!({"sprint_id": active["sprint"]["name"], "project_id": "WEB"}),
+        )
+        .await;
+    assert_eq!(by_name["sprint"]["id"], active["sprint"]["id"]);
+    let e = s.mcp.call_invalid("get_sprint", json!({"sprint_id": "active"})).await;
+    assert_eq!(e["data"]["field"], json!("sprint_id"));
+    let e = s
+        .mcp
+        .call_invalid("get_sprint", json!({"sprint_id": "Sprint 9", "project_id": "WEB"}))
+        .await;
+    assert_eq!(e["data"]["candidates"].as_array().map(Vec::len), Some(3), "{e}");
 }

@@ -415,3 +415,27 @@ pub fn parse_text(answer: &Value) -> Value {
         .unwrap_or_else(|| panic!("no text content: {answer}"));
     serde_json::from_str(text).unwrap_or_else(|e| panic!("text is not JSON ({e}): {text}"))
 }
+
+/// The values of `field` over a page of items, compact (`columns` and rows of values) or full
+/// (one object per item).
+pub fn field_of(page: &Value, field: &str) -> Vec<Value> {
+    let items = page["items"].as_array().cloned().unwrap_or_default();
+    match page["columns"].as_array() {
+        Some(columns) => {
+            let at = columns
+                .iter()
+                .position(|c| c == field)
+                .unwrap_or_else(|| panic!("no column {field}: {page}"));
+            items.iter().map(|row| row[at].clone()).collect()
+        }
+        None => items.iter().map(|item| item[field].clone()).collect(),
+    }
+}
+
+/// The `key`s of a page of tickets, compact or full.
+pub fn ticket_keys(page: &Value) -> Vec<String> {
+    field_of(page, "key")
+        .iter()
+        .filter_map(|k| k.as_str().map(str::to_string))
+        .collect()
+}

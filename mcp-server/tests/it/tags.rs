@@ -23,12 +23,7 @@ async fn tagged(s: &Stack, project: &str, title: &str, tags: Value) -> Value {
 }
 
 fn keys(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|t| t["key"].as_str().map(str::to_string))
-        .collect()
+    crate::support::ticket_keys(page)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -82,7 +82,7 @@ async fn list_teams_lists_the_org_and_filters_by_user() {
     let org = s.api.org_id.clone();
     let page = s
         .mcp
-        .call_ok("list_teams", json!({"org_id": org, "user_id": member, "limit": 10}))
+        .call_ok("list_teams", json!({"user_id": "member@acme.test", "limit": 10}))
         .await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
     assert_eq!(page["items"][0]["name"], json!("Frontend"));
@@ -102,16 +102,21 @@ async fn list_teams_lists_the_org_and_filters_by_user() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn list_teams_reports_another_orgs_id_as_not_found() {
+async fn list_teams_names_the_candidates_of_an_unknown_email() {
     let mut s = spawn_seeded_stack(Launch::default().role(OrgRole::Viewer)).await;
     let page = s.mcp.call_ok("list_teams", json!({})).await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(2), "{page}");
     let e = s
         .mcp
-        .call_err("list_teams", json!({"org_id": "00000000-0000-4000-8000-0000000fffff"}))
+        .call_invalid("list_teams", json!({"user_id": "mia@acme.test"}))
         .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["code"], json!("not_found"));
+    assert_eq!(e["data"]["field"], json!("user_id"));
+    let candidates = e["data"]["candidates"].as_array().expect("candidates");
+    assert_eq!(candidates[0]["email"], json!("maya@acme.test"), "closest first: {e}");
+    assert!(
+        e["message"].as_str().is_some_and(|m| m.contains("maya@acme.test")),
+        "{e}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,9 +1,9 @@
 //! The ten ticket tools: each one succeeding, and each one failing (an `isError` result with
 //! the API's status and message, or -32602 for arguments the schema or a rule refuses).
 
-use crate::support::{Launch, spawn_stack, spawn_stack_with};
+use crate::support::{Launch, field_of, spawn_seeded_stack, spawn_stack, spawn_stack_with, ticket_keys};
 use alloy_mock_api::model::OrgRole;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_ticket_creates_a_ticket_with_the_given_fields() {
@@ -332,13 +332,7 @@ async fn get_my_tickets_lists_the_callers_open_tickets() {
         )
         .await;
     let page = s.mcp.call_ok("get_my_tickets", json!({})).await;
-    let keys: Vec<&str> = page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|t| t["key"].as_str())
-        .collect();
-    assert_eq!(keys, ["WEB-1"]);
+    assert_eq!(ticket_keys(&page), ["WEB-1"]);
     let page = s.mcp.call_ok("get_my_tickets", json!({"include_closed": true})).await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
     let e = s
@@ -367,4 +361,304 @@ async fn delete_ticket_deletes_once_and_then_reports_not_found() {
     assert_eq!(r, json!({"deleted": true, "ticket_id": "web-1"}));
     let e = s.mcp.call_err("delete_ticket", json!({"ticket_id": "web-1"})).await;
     assert_eq!(e["status"], json!(404));
+}
+
+/// Issue 12's measure: a page of 25 tickets on the seed is compact rows by default, at most a
+/// third of the bytes of the full page, and `detail: "full"` is the API's page unchanged.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_search_page_of_25_on_the_seed_is_compact_and_a_third_of_the_full_page() {
+    let mut s = spawn_seeded_stack(Launch::default()).await;
+    let compact = s.mcp.call_ok("search_tickets", json!({"limit": 25})).await;
+    let full = s
+        .mcp
+        .call_ok("search_tickets", json!({"limit": 25, "detail": "full"}))
+        .await;
+    let api: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/tickets?limit=25", s.api.mock.base_url()))
+        .bearer_auth(s.api.mock.key(OrgRole::Owner))
+        .send()
+        .await
+        .expect("the mock answers")
+        .json()
+        .await
+        .expect("a page");
+    assert_eq!(full, api, "detail full is the API's page");
+    let (compact_bytes, full_bytes) = (compact.to_string().len(), full.to_string().len());
+    eprintln!("a search_tickets page of 25 on the seed: {compact_bytes} bytes compact, {full_bytes} full");
+    assert!(compact_bytes * 3 <= full_bytes, "{compact_bytes} vs {full_bytes}");
+    assert_eq!(
+        compact["columns"],
+        json!([
+            "id",
+            "key",
+            "title",
+            "status",
+            "priority",
+            "ticket_type",
+            "story_points",
+            "assignee_id",
+            "assignee_name",
+            "sprint_id",
+            "updated_at"
+        ])
+    );
+    assert_eq!(ticket_keys(&compact), ticket_keys(&full));
+    assert_eq!(compact["next_cursor"], full["next_cursor"]);
+    let items = full["items"].as_array().expect("items");
+    let names = field_of(&compact, "assignee_name");
+    for (ticket, name) in items.iter().zip(&names) {
+        assert_eq!(ticket["assignee_id"].is_null(), name.is_null(), "{ticket} {name}");
+    }
+    assert!(names.iter().any(Value::is_string), "assignees are named");
+}
+
+/// Sets up `WEB` with the labels `bug` and `docs`, an Active sprint `Sprint 1` and a Planned
+/// sprint `Sprint 2`, and returns the sprints' ids.
+async fn planned_web(s: &crate::support::Stack) -> (String, String) {
+    for name in ["bug", "docs"] {
+        let (status, body) = s
+            .api
+            .send("POST", "/api/v1/projects/WEB/labels", Some(json!({"name": name})))
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let mut ids = Vec::new();
+    for (name, start) in [("Sprint 1", "2026-03-30"), ("Sprint 2", "2026-04-13")] {
+        let (status, body) = s
+            .api
+            .send(
+                "POST",
+                "/api/v1/projects/WEB/sprints",
+                Some(json!({"name": name, "start_date": start, "end_date": "2026-04-30"})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        ids.push(body["id"].as_str().expect("id").to_string());
+    }
+    let (status, body) = s
+        .api
+        .send("POST", &format!("/api/v1/sprints/{}/start", ids[0]), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    (ids[0].clone(), ids[1].clone())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn me_an_email_a_label_name_and_the_active_sprint_work_where_a_person_would_use_them() {
+    let mut s = spawn_stack().await;
+    let (active, planned) = planned_web(&s).await;
+    let admin = s.api.user(OrgRole::Admin);
+    let member = s.api.user(OrgRole::Member);
+    let before = s.api.requests("/api/v1/orgs/").len();
+    let t = s
+        .mcp
+        .call_ok(
+            "create_ticket",
+            json!({"project_id": "web", "title": "Checkout fails", "ticket_type": "Bug",
+                "assignee_id": "Admin@acme.test", "reporter_id": "member@acme.test",
+                "labels": ["Bug", "docs"], "tags": {"env": "prod"}, "sprint_id": "active"}),
+        )
+        .await;
+    assert_eq!(t["assignee_id"], json!(admin));
+    assert_eq!(t["reporter_id"], json!(member));
+    assert_eq!(t["sprint_id"], json!(active));
+    assert_eq!(t["tags"], json!({"env": "prod"}));
+    let labels: Vec<&str> = t["labels"]
+        .as_array()
+        .expect("labels")
+        .iter()
+        .filter_map(|l| l["name"].as_str())
+        .collect();
+    assert_eq!(labels, ["bug", "docs"], "labels and tags in one create_ticket");
+    assert_eq!(
+        s.api.requests("/api/v1/orgs/").len() - before,
+        1,
+        "two emails, one members lookup"
+    );
+    let sent = s
+        .api
+        .mock
+        .journal()
+        .into_iter()
+        .find(|e| e.method == "POST" && e.path == "/api/v1/projects/web/tickets")
+        .expect("created");
+    let body = sent.body.expect("body");
+    assert_eq!(body["label_ids"].as_array().map(Vec::len), Some(2), "{body}");
+    assert!(body.get("labels").is_none(), "{body}");
+
+    let page = s
+        .mcp
+        .call_ok(
+            "search_tickets",
+            json!({"project_id": "WEB", "assignee_id": "admin@acme.test", "label_id": "BUG", "sprint_id": "active"}),
+        )
+        .await;
+    assert_eq!(ticket_keys(&page), ["WEB-1"]);
+    assert_eq!(field_of(&page, "assignee_name"), [json!("Admin User")]);
+
+    let t = s
+        .mcp
+        .call_ok("assign_ticket", json!({"ticket_id": "WEB-1", "assignee_id": "me"}))
+        .await;
+    assert_eq!(t["assignee_id"], json!(s.api.user(OrgRole::Owner)));
+    let t = s
+        .mcp
+        .call_ok("update_ticket", json!({"ticket_id": "WEB-1", "sprint_id": "Sprint 2"}))
+        .await;
+    assert_eq!(t["sprint_id"], json!(planned));
+    let mine = s
+        .mcp
+        .call_ok("get_my_tickets", json!({"project_id": "WEB", "sprint_id": "sprint 2"}))
+        .await;
+    assert_eq!(ticket_keys(&mine), ["WEB-1"]);
+    let r = s
+        .mcp
+        .call_ok(
+            "batch_update_tickets",
+            json!({"ticket_ids": ["WEB-1"], "sprint_id": "active", "assignee_id": "member@acme.test"}),
+        )
+        .await;
+    assert_eq!(r["results"][0]["ticket"]["sprint_id"], json!(active), "{r}");
+    assert_eq!(r["results"][0]["ticket"]["assignee_id"], json!(member), "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_or_ambiguous_name_is_refused_with_its_candidates_and_nothing_is_written() {
+    let mut s = spawn_stack().await;
+    planned_web(&s).await;
+    let e = s
+        .mcp
+        .call_invalid(
+            "create_ticket",
+            json!({"project_id": "WEB", "title": "x", "labels": ["bgu"]}),
+        )
+        .await;
+    assert_eq!(e["data"]["field"], json!("labels"));
+    assert_eq!(e["data"]["candidates"][0]["name"], json!("bug"), "closest first: {e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("bug") && m.contains("docs")),
+        "{e}"
+    );
+
+    let e = s
+        .mcp
+        .call_invalid(
+            "create_ticket",
+            json!({"project_id": "WEB", "title": "x", "assignee_id": "nobody@acme.test"}),
+        )
+        .await;
+    assert_eq!(e["data"]["field"], json!("assignee_id"));
+    assert_eq!(e["data"]["candidates"].as_array().map(Vec::len), Some(5), "{e}");
+
+    // Two sprints of one name: ambiguous, never a guess.
+    let (status, body) = s
+        .api
+        .send(
+            "POST",
+            "/api/v1/projects/WEB/sprints",
+            Some(json!({"name": "sprint 2", "start_date": "2026-05-01", "end_date": "2026-05-14"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let e = s
+        .mcp
+        .call_invalid(
+            "create_ticket",
+            json!({"project_id": "WEB", "title": "x", "sprint_id": "Sprint 2"}),
+        )
+        .await;
+    assert_eq!(e["data"]["field"], json!("sprint_id"));
+    assert_eq!(e["data"]["candidates"].as_array().map(Vec::len), Some(2), "{e}");
+    assert!(e["message"].as_str().is_some_and(|m| m.contains("2 sprints")), "{e}");
+
+    let e = s
+        .mcp
+        .call_invalid("search_tickets", json!({"sprint_id": "active"}))
+        .await;
+    assert!(
+        e["message"].as_str().is_some_and(|m| m.contains("project_id")),
+        "a name needs the project: {e}"
+    );
+    let e = s.mcp.call_invalid("search_tickets", json!({"label_id": "bug"})).await;
+    assert_eq!(e["data"]["field"], json!("label_id"));
+    let e = s
+        .mcp
+        .call_invalid("get_my_tickets", json!({"project_id": "WEB", "sprint_id": "last"}))
+        .await;
+    assert!(
+        e["message"].as_str().is_some_and(|m| m.contains("no Completed sprint")),
+        "{e}"
+    );
+    assert!(
+        !s.api
+            .mock
+            .journal()
+            .iter()
+            .any(|e| e.method == "POST" && e.path.ends_with("/tickets")),
+        "nothing was created"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batch_update_tickets_changes_no_text_and_is_not_destructive() {
+    let mut s = spawn_stack().await;
+    s.api.ticket("Keep my title").await;
+    for field in ["title", "description"] {
+        let e = s
+            .mcp
+            .call_invalid(
+                "batch_update_tickets",
+                json!({"ticket_ids": ["WEB-1"], field: "same for all"}),
+            )
+            .await;
+        assert_eq!(e["data"]["field"], json!(field), "{e}");
+    }
+    let tools = s.mcp.list_tools().await;
+    let batch = tools
+        .iter()
+        .find(|t| t["name"] == "batch_update_tickets")
+        .expect("listed");
+    assert_eq!(batch["annotations"]["destructiveHint"], json!(false));
+    assert!(batch["inputSchema"]["properties"].get("title").is_none());
+    assert!(s.api.requests("/api/v1/tickets/batch-update").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_tickets_filters_by_creation_and_update_dates_given_as_days_or_instants() {
+    let mut s = spawn_stack().await;
+    s.api.ticket("Made on April 1st").await;
+    let on = |page: &Value| ticket_keys(page).len();
+    let page = s
+        .mcp
+        .call_ok("search_tickets", json!({"created_after": "2026-04-02"}))
+        .await;
+    assert_eq!(on(&page), 0);
+    let page = s
+        .mcp
+        .call_ok(
+            "search_tickets",
+            json!({"created_after": "2026-04-01", "created_before": "2026-04-01"}),
+        )
+        .await;
+    assert_eq!(on(&page), 1, "a day includes all of it");
+    let page = s
+        .mcp
+        .call_ok("search_tickets", json!({"updated_after": "2026-04-01T12:00:00.001Z"}))
+        .await;
+    assert_eq!(on(&page), 0);
+    let q: std::collections::BTreeMap<_, _> = s
+        .api
+        .mock
+        .journal()
+        .into_iter()
+        .filter(|e| e.path == "/api/v1/tickets")
+        .nth(1)
+        .expect("listed")
+        .query
+        .into_iter()
+        .collect();
+    assert_eq!(q["created_after"], "2026-04-01T00:00:00Z");
+    assert_eq!(q["created_before"], "2026-04-01T23:59:59.999Z");
 }

@@ -2,7 +2,7 @@
 //! `isError` result with the API's status and reason, or -32602 for arguments the schema or a
 //! rule refuses, without any API call).
 
-use crate::support::{Launch, Stack, spawn_stack, spawn_stack_with};
+use crate::support::{Launch, Stack, field_of, spawn_stack, spawn_stack_with};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -319,20 +319,76 @@ async fn list_time_entries_lists_the_callers_own_entries_unless_told_otherwise()
     let own = entry(&s, "WEB-1", 30, None).await;
     let members = entry(&s, "WEB-1", 60, Some(&member)).await;
 
-    let page = s.mcp.call_ok("list_time_entries", json!({})).await;
+    let page = s.mcp.call_ok("list_time_entries", json!({"detail": "full"})).await;
     assert_eq!(page["items"], json!([own]), "{page}");
     assert_eq!(page["has_more"], json!(false));
     assert_eq!(last_query(&s, "/api/v1/time-entries").get("user_id"), Some(&owner));
 
     let page = s.mcp.call_ok("list_time_entries", json!({"user_id": "me"})).await;
-    assert_eq!(page["items"], json!([own]));
+    assert_eq!(field_of(&page, "id"), [own["id"].clone()]);
 
     let page = s.mcp.call_ok("list_time_entries", json!({"user_id": "all"})).await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(2), "{page}");
     assert_eq!(last_query(&s, "/api/v1/time-entries").get("user_id"), None);
 
-    let page = s.mcp.call_ok("list_time_entries", json!({"user_id": member})).await;
+    let page = s
+        .mcp
+        .call_ok("list_time_entries", json!({"user_id": member, "detail": "full"}))
+        .await;
     assert_eq!(page["items"], json!([members]));
+    let page = s
+        .mcp
+        .call_ok("list_time_entries", json!({"user_id": "Member@Acme.test"}))
+        .await;
+    assert_eq!(
+        field_of(&page, "id"),
+        [members["id"].clone()],
+        "an email names the member"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_time_entries_is_compact_by_default_and_whole_with_detail_full() {
+    let mut s = spawn_stack().await;
+    s.api.ticket("Build the cart").await;
+    let own = entry(&s, "WEB-1", 30, None).await;
+    let page = s.mcp.call_ok("list_time_entries", json!({})).await;
+    assert_eq!(
+        page["columns"],
+        json!([
+            "id",
+            "date",
+            "ticket_key",
+            "user_id",
+            "minutes",
+            "status",
+            "description"
+        ])
+    );
+    assert_eq!(
+        page["items"],
+        json!([[
+            own["id"],
+            own["date"],
+            "WEB-1",
+            own["user_id"],
+            30,
+            "Draft",
+            own["description"]
+        ]])
+    );
+    assert_eq!(last_query(&s, "/api/v1/time-entries")["limit"], "25");
+    let full = s.mcp.call_ok("list_time_entries", json!({"detail": "full"})).await;
+    assert_eq!(full, json!({"items": [own], "next_cursor": null, "has_more": false}));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_time_entries_reports_an_unknown_project_instead_of_an_empty_page() {
+    let mut s = spawn_stack().await;
+    let e = s.mcp.call_err("list_time_entries", json!({"project_id": "WBE"})).await;
+    assert_eq!(e["status"], json!(404));
+    assert_eq!(e["error"]["details"]["resource"], json!("project"));
+    assert!(s.api.requests("/api/v1/time-entries").is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -350,8 +406,7 @@ async fn list_time_entries_passes_filters_and_cursors_through() {
             json!({"project_id": "WEB", "ticket_id": "WEB-1", "status": ["Submitted", "Rejected"], "from": "2026-03-01", "to": "2026-04-01"}),
         )
         .await;
-    assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
-    assert_eq!(page["items"][0]["id"], submitted["id"]);
+    assert_eq!(field_of(&page, "id"), [submitted["id"].clone()], "{page}");
     let q = last_query(&s, "/api/v1/time-entries");
     assert_eq!(q["status"], "Submitted,Rejected");
     assert_eq!(q["project_id"], "WEB");

@@ -17,33 +17,32 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetTicketActivityParams {
-    /// Ticket uuid or key, e.g. `WEB-42`.
+    /// Key (`WEB-42`) or uuid.
     pub ticket_id: TicketRef,
-    /// Only entries with these actions, e.g. `["StatusChanged", "Assigned"]` (default: all).
+    /// Only these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<Vec<ActivityAction>>,
-    /// Page size, 1–200 (default 50).
+    /// Page size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<Limit>,
-    /// `next_cursor` of the previous page, to fetch the next one (with the same filters).
+    /// From `next_cursor`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<Cursor>,
 }
 
 #[tool_router(router = activity_router, vis = "pub(crate)")]
 impl Tools {
-    /// Get a ticket's change history, newest first: who created it, changed which field from
-    /// what to what, moved its status, (un)assigned it, moved it between sprints, added or
-    /// removed labels and tags, or commented, and when. Filter with `action`. Use
-    /// `list_comments` for the comment texts. Returns one page `{items: [Activity], next_cursor,
-    /// has_more}`; each Activity has `actor_id`, `action`, `field`, `old_value`, `new_value`,
-    /// `created_at`.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// A ticket's change history, newest first (who changed what, when). Comment texts:
+    /// `list_comments`.
+    #[tool(
+        title = "Ticket history",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn get_ticket_activity(
         &self,
         Parameters(p): Parameters<GetTicketActivityParams>,
@@ -55,7 +54,7 @@ impl Tools {
             .then("activity");
         let query = Query::new()
             .list("action", p.action.as_deref())
-            .opt("limit", p.limit)
+            .set("limit", Limit::or_default(p.limit))
             .opt("cursor", p.cursor.as_ref());
         Ok(errors::json_result(caller.api.get(path, &query).await))
     }

@@ -18,10 +18,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddCommentParams {
-    /// Ticket to comment on: ticket uuid or key, e.g. `WEB-42`.
+    /// Key (`WEB-42`) or uuid.
     #[serde(skip_serializing)]
     pub ticket_id: TicketRef,
-    /// Comment text in Markdown, 1–10 000 characters.
+    /// Markdown.
     #[schemars(length(min = 1, max = 10000))]
     pub body: String,
 }
@@ -30,12 +30,12 @@ pub struct AddCommentParams {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListCommentsParams {
-    /// Ticket whose comments to list: ticket uuid or key, e.g. `WEB-42`.
+    /// Key (`WEB-42`) or uuid.
     pub ticket_id: TicketRef,
-    /// Page size, 1–200 (default 50).
+    /// Page size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<Limit>,
-    /// `next_cursor` of the previous page, to fetch the next one.
+    /// From `next_cursor`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<Cursor>,
 }
@@ -44,10 +44,10 @@ pub struct ListCommentsParams {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCommentParams {
-    /// Comment uuid (the `id` returned by `add_comment` or `list_comments`).
+    /// Comment uuid.
     #[serde(skip_serializing)]
     pub comment_id: Id,
-    /// The new comment text in Markdown, 1–10 000 characters; replaces the old text whole.
+    /// Markdown.
     #[schemars(length(min = 1, max = 10000))]
     pub body: String,
 }
@@ -56,7 +56,7 @@ pub struct UpdateCommentParams {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteCommentParams {
-    /// Comment uuid (the `id` returned by `add_comment` or `list_comments`).
+    /// Comment uuid.
     pub comment_id: Id,
 }
 
@@ -70,16 +70,16 @@ fn comment_path(comment: &Id) -> ApiPath {
 
 #[tool_router(router = comments_router, vis = "pub(crate)")]
 impl Tools {
-    /// Add a comment (Markdown) to a ticket, as the caller. Use it for discussion, status
-    /// notes or questions; use `update_ticket` to change the ticket's own fields instead.
-    /// Reporters may comment only in projects they are members of. Returns the new Comment
-    /// (`id`, `ticket_id`, `author_id`, `body`, `created_at`).
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    /// Comment on a ticket as the caller; to change the ticket itself use `update_ticket`.
+    #[tool(
+        title = "Add comment",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
     async fn add_comment(
         &self,
         Parameters(p): Parameters<AddCommentParams>,
@@ -92,35 +92,40 @@ impl Tools {
         ))
     }
 
-    /// List a ticket's comments, oldest first. Use `get_ticket_activity` for the change
-    /// history instead. Returns one page `{items: [Comment], next_cursor, has_more}`; pass
-    /// `next_cursor` back as `cursor` for more.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// A ticket's comments, oldest first; its change history: `get_ticket_activity`.
+    #[tool(
+        title = "List comments",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn list_comments(
         &self,
         Parameters(p): Parameters<ListCommentsParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let query = Query::new().opt("limit", p.limit).opt("cursor", p.cursor.as_ref());
+        let query = Query::new()
+            .set("limit", Limit::or_default(p.limit))
+            .opt("cursor", p.cursor.as_ref());
         Ok(errors::json_result(
             caller.api.get(comments_path(&p.ticket_id), &query).await,
         ))
     }
 
-    /// Replace the text of a comment. Only its author may edit it; find comment ids with
-    /// `list_comments`. Returns the updated Comment with `edited_at` set.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// Replace a comment's text (its author only).
+    #[tool(
+        title = "Edit comment",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn update_comment(
         &self,
         Parameters(p): Parameters<UpdateCommentParams>,
@@ -133,14 +138,16 @@ impl Tools {
         ))
     }
 
-    /// Delete a comment (its author, or any Admin). Cannot be undone. Returns
-    /// `{deleted: true, comment_id}`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// Delete a comment for good (its author or an Admin).
+    #[tool(
+        title = "Delete comment",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn delete_comment(
         &self,
         Parameters(p): Parameters<DeleteCommentParams>,

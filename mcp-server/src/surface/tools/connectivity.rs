@@ -11,17 +11,17 @@ use serde_json::{Value, json};
 
 #[tool_router(router = connectivity_router, vis = "pub(crate)")]
 impl Tools {
-    /// Check that alloy-mcp runs and can reach the Alloy API with its key: calls `GET /health`
-    /// and `GET /api/v1/auth/me`. Use it first when other tools fail with `upstream_unavailable`
-    /// or 401/403 errors. Never fails: returns `{"pong": true, "server": {name, version},
-    /// "api_reachable": bool, "api": Health or null, "identity": {user_id, org_id, email, role}
-    /// or null}`; `identity` is null when the key is rejected.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// Check the API connection and key; use it when tools fail with `upstream_unavailable` or 401.
+    /// Never fails.
+    #[tool(
+        title = "Check the connection",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn ping(&self, ctx: RequestContext<RoleServer>) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
         let none = Query::new();
@@ -49,15 +49,16 @@ impl Tools {
         })))
     }
 
-    /// Show who the configured API key belongs to: user id, email, the org it acts in and the
-    /// role there (`Owner`, `Admin`, `Member`, `Reporter`, `Viewer`). Use it to learn the
-    /// caller's `user_id`/`org_id` or to explain a 403. Returns `{user_id, org_id, email, role}`.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// The key's `{user_id, org_id, email, role}`, e.g. to explain a 403.
+    #[tool(
+        title = "Who am I",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn whoami(&self, ctx: RequestContext<RoleServer>) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
         Ok(errors::json_result(

@@ -1,12 +1,14 @@
 //! Label Management (toolset `labels`, contract §5.3 #17–#23): `create_label`, `list_labels`,
 //! `add_ticket_label`, `remove_ticket_label`, `get_label`, `update_label`, `delete_label`.
 //! Labels belong to one project (uuid or key) and are then addressed by their own uuid; a
-//! ticket can carry labels of its own project only.
+//! ticket can carry labels of its own project only, which is also where a label name given to
+//! `add_ticket_label` / `remove_ticket_label` is looked up ([`crate::surface::tools::names`]).
 
 use crate::surface::errors;
 use crate::surface::tools::Tools;
 use crate::surface::tools::body;
-use crate::surface::tools::shared::{Cursor, Id, Limit, Patch, ProjectRef, TicketRef};
+use crate::surface::tools::names::{Resolver, settle};
+use crate::surface::tools::shared::{Cursor, Id, LabelRef, Limit, Patch, ProjectRef, TicketRef};
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
@@ -26,17 +28,17 @@ const LABEL_FIELDS: &[&str] = &["name", "color", "description"];
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateLabelParams {
-    /// Project to create the label in: project uuid or key, e.g. `WEB`.
+    /// Project key or uuid.
     #[serde(skip_serializing)]
     pub project_id: ProjectRef,
-    /// Label name, 1–50 characters, unique in the project ignoring case, e.g. `frontend`.
+    /// Unique in the project.
     #[schemars(length(min = 1, max = 50))]
     pub name: String,
-    /// Colour `#RRGGBB`, e.g. `#FF8800` (default `#6B7280`).
+    /// `#RRGGBB` (default `#6B7280`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = COLOR_PATTERN))]
     pub color: Option<String>,
-    /// What the label means, up to 500 characters.
+    /// What it means.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 500))]
     pub description: Option<String>,
@@ -46,12 +48,12 @@ pub struct CreateLabelParams {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListLabelsParams {
-    /// Project whose labels to list: project uuid or key, e.g. `WEB`.
+    /// Project key or uuid.
     pub project_id: ProjectRef,
-    /// Page size, 1–200 (default 50).
+    /// Page size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<Limit>,
-    /// `next_cursor` of the previous page, to fetch the next one.
+    /// From `next_cursor`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<Cursor>,
 }
@@ -60,17 +62,17 @@ pub struct ListLabelsParams {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketLabelParams {
-    /// Ticket uuid or key, e.g. `WEB-42`.
+    /// Key (`WEB-42`) or uuid.
     pub ticket_id: TicketRef,
-    /// Label uuid, a label of the ticket's project (see `list_labels`).
-    pub label_id: Id,
+    /// Label name or uuid.
+    pub label_id: LabelRef,
 }
 
 /// Arguments of `get_label` and `delete_label`.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LabelIdParams {
-    /// Label uuid (see `list_labels`).
+    /// Label uuid.
     pub label_id: Id,
 }
 
@@ -78,18 +80,18 @@ pub struct LabelIdParams {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateLabelParams {
-    /// Label uuid (see `list_labels`).
+    /// Label uuid.
     #[serde(skip_serializing)]
     pub label_id: Id,
-    /// New name, 1–50 characters, unique in the project ignoring case.
+    /// New name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 50))]
     pub name: Option<String>,
-    /// New colour `#RRGGBB`, e.g. `#FF8800`.
+    /// `#RRGGBB`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = COLOR_PATTERN))]
     pub color: Option<String>,
-    /// New description (up to 500 characters), or `null` to clear it.
+    /// `null` clears.
     #[serde(default, skip_serializing_if = "Patch::is_absent")]
     #[schemars(length(max = 500))]
     pub description: Patch<String>,
@@ -105,16 +107,17 @@ fn project_labels_path(project: &ProjectRef) -> ApiPath {
 
 #[tool_router(router = labels_router, vis = "pub(crate)")]
 impl Tools {
-    /// Create a label in a project (e.g. `frontend`, `tech-debt`), to categorise its tickets.
-    /// Check `list_labels` first: names are unique per project, ignoring case. Attach it to
-    /// tickets with `add_ticket_label`. For free-form key/value metadata use `set_tags`
-    /// instead. Returns the new Label.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    /// Create a project label such as `tech-debt` (check `list_labels` first); free key/value data:
+    /// `set_tags`.
+    #[tool(
+        title = "Create label",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
     async fn create_label(
         &self,
         Parameters(p): Parameters<CreateLabelParams>,
@@ -127,78 +130,102 @@ impl Tools {
         ))
     }
 
-    /// List a project's labels, ordered by name, with how many tickets carry each. Use it to
-    /// find label ids for `add_ticket_label` or for the `label_id` filter of `search_tickets`.
-    /// Returns one page `{items: [Label], next_cursor, has_more}`.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// A project's labels with ticket counts (tools take label names).
+    #[tool(
+        title = "List labels",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn list_labels(
         &self,
         Parameters(p): Parameters<ListLabelsParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let query = Query::new().opt("limit", p.limit).opt("cursor", p.cursor.as_ref());
+        let query = Query::new()
+            .set("limit", Limit::or_default(p.limit))
+            .opt("cursor", p.cursor.as_ref());
         Ok(errors::json_result(
             caller.api.get(project_labels_path(&p.project_id), &query).await,
         ))
     }
 
-    /// Attach a label of the ticket's own project to a ticket. Attaching a label the ticket
-    /// already carries changes nothing. Returns the Ticket with its `labels`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// Put a label of the ticket's project on the ticket.
+    #[tool(
+        title = "Label a ticket",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn add_ticket_label(
         &self,
         Parameters(p): Parameters<TicketLabelParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let path = ApiPath::fixed("/api/v1/tickets")
-            .seg(p.ticket_id.as_str())
-            .then("labels");
-        let body = json!({"label_id": p.label_id});
-        Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
+        let mut names = Resolver::new(&caller);
+        settle(
+            async {
+                let project = names.ticket_project(&p.ticket_id).await?;
+                let label = names.label("label_id", &project, p.label_id.as_str()).await?;
+                let path = ApiPath::fixed("/api/v1/tickets")
+                    .seg(p.ticket_id.as_str())
+                    .then("labels");
+                let body = json!({"label_id": label});
+                Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
+            }
+            .await,
+        )
     }
 
-    /// Detach a label from a ticket (the label itself stays; use `delete_label` to remove it
-    /// from the project). Detaching a label the ticket does not carry changes nothing.
-    /// Returns the Ticket with its remaining `labels`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// Take a label off one ticket; it stays in the project.
+    #[tool(
+        title = "Unlabel a ticket",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn remove_ticket_label(
         &self,
         Parameters(p): Parameters<TicketLabelParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let path = ApiPath::fixed("/api/v1/tickets")
-            .seg(p.ticket_id.as_str())
-            .then("labels")
-            .seg(p.label_id.as_str());
-        Ok(errors::json_result(caller.api.delete(path).await))
+        let mut names = Resolver::new(&caller);
+        settle(
+            async {
+                let project = names.ticket_project(&p.ticket_id).await?;
+                let label = names.label("label_id", &project, p.label_id.as_str()).await?;
+                let path = ApiPath::fixed("/api/v1/tickets")
+                    .seg(p.ticket_id.as_str())
+                    .then("labels")
+                    .seg(&label);
+                Ok(errors::json_result(caller.api.delete(path).await))
+            }
+            .await,
+        )
     }
 
-    /// Get one label by uuid: name, colour, description, project and how many tickets carry
-    /// it. Use `list_labels` to find label ids of a project. Returns the Label.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// Get one label by uuid, with its ticket count.
+    #[tool(
+        title = "Get label",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn get_label(
         &self,
         Parameters(p): Parameters<LabelIdParams>,
@@ -210,15 +237,16 @@ impl Tools {
         ))
     }
 
-    /// Rename, recolour or re-describe a label (at least one of `name`, `color`,
-    /// `description`; `description: null` clears it). Tickets keep the label. Returns the
-    /// updated Label.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// Rename, recolour or re-describe a label; tickets keep it.
+    #[tool(
+        title = "Update label",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn update_label(
         &self,
         Parameters(p): Parameters<UpdateLabelParams>,
@@ -234,15 +262,17 @@ impl Tools {
         ))
     }
 
-    /// Delete a label from its project (needs Admin); it is first detached from every ticket
-    /// carrying it. Cannot be undone. To take a label off one ticket use
-    /// `remove_ticket_label`. Returns `{deleted: true, label_id}`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// Delete a label from its project and all tickets, for good (Admin). One ticket:
+    /// `remove_ticket_label`.
+    #[tool(
+        title = "Delete label",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn delete_label(
         &self,
         Parameters(p): Parameters<LabelIdParams>,

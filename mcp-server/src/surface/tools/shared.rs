@@ -1,12 +1,18 @@
 //! Parameter types shared by the tool categories: references (`TicketRef`, `ProjectRef`,
-//! `Id`), formats (`Date`, `DateTime`, `Email`), paging (`Limit`, `Cursor`), the PATCH
-//! wrapper [`Patch`] and the enums of contract §2.
+//! `Id`, and the name-or-uuid ones `UserRef`, `LabelRef`, `SprintRef` with their filter
+//! forms), formats (`Date`, `DateTime`, `DateOrTime`, `Email`), paging (`Limit`, `Cursor`,
+//! `Detail`), the PATCH wrapper [`Patch`] and the enums of contract §2.
 //!
 //! Every type here produces an *inline* JSON schema with its `type`, `format`, `pattern` or
 //! bounds, so a tool's input schema is self-contained and states the format of each field;
 //! the server enforces those schemas (formats included) before a tool runs. All string types
 //! are transparent: they serialize exactly as the string the model sent, so a reference goes
 //! to the API "as given" (`web-42` stays `web-42`).
+//!
+//! A type may say how it is *published* (what `tools/list` shows) in fewer characters than it
+//! is *checked*: the [`PUBLISHED`] keyword of its schema holds the keywords that replace (or,
+//! when `null`, remove) its own in the published form. The catalog
+//! ([`crate::surface::tools::catalog`]) derives both forms from the one generated schema.
 
 use rmcp::schemars::{self, JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -24,6 +30,10 @@ pub fn field_names<T: JsonSchema>() -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The schema keyword holding a type's published form: an object of keywords that replace the
+/// type's own in `tools/list` (`null` removes one). Neither form keeps the keyword itself.
+pub const PUBLISHED: &str = "x-published";
+
 /// Regex of a uuid: 8-4-4-4-12 hex digits, any case (contract §0).
 pub const UUID_PATTERN: &str = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}";
 
@@ -33,6 +43,10 @@ pub const TICKET_REF_PATTERN: &str = "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f
 /// Regex of a project reference: a uuid or a project key like `WEB` (contract §1.2).
 pub const PROJECT_REF_PATTERN: &str =
     "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[A-Za-z][A-Za-z0-9]{1,9})$";
+
+/// Regex of an email address as a user reference: one `@` between non-empty parts, no spaces
+/// (the API checks that it belongs to a member).
+pub const EMAIL_PATTERN: &str = r"[^@\s]+@[^@\s]+";
 
 /// Regex of a tag key (contract §2, TicketTags): it can never be `.`, `..` or empty.
 pub const TAG_KEY_PATTERN: &str = "^[a-z0-9][a-z0-9_.:-]{0,63}$";
@@ -80,13 +94,13 @@ macro_rules! string_param {
 string_param!(
     /// A ticket uuid or ticket key (`WEB-42`, any case).
     TicketRef,
-    {"type": "string", "pattern": TICKET_REF_PATTERN}
+    {"type": "string", "pattern": TICKET_REF_PATTERN, PUBLISHED: {"pattern": null}}
 );
 
 string_param!(
     /// A project uuid or project key (`WEB`, any case).
     ProjectRef,
-    {"type": "string", "pattern": PROJECT_REF_PATTERN}
+    {"type": "string", "pattern": PROJECT_REF_PATTERN, PUBLISHED: {"pattern": null}}
 );
 
 string_param!(
@@ -96,9 +110,42 @@ string_param!(
 );
 
 string_param!(
-    /// A uuid, or `none` (unassigned / backlog) in ticket filters.
-    IdOrNone,
-    {"type": "string", "pattern": format!("^({UUID_PATTERN}|none)$")}
+    /// A user: a user uuid, `me` (the caller) or the email of an org member, resolved by
+    /// [`crate::surface::tools::names`].
+    UserRef,
+    {"type": "string", "pattern": format!("^({UUID_PATTERN}|me|{EMAIL_PATTERN})$"), PUBLISHED: {"pattern": null}}
+);
+
+string_param!(
+    /// An assignee filter: a [`UserRef`], or `none` (unassigned tickets).
+    AssigneeFilter,
+    {"type": "string", "pattern": format!("^({UUID_PATTERN}|me|none|{EMAIL_PATTERN})$"), PUBLISHED: {"pattern": null}}
+);
+
+string_param!(
+    /// A label of a project: its uuid or its name (names are unique per project, ignoring case).
+    LabelRef,
+    {"type": "string", "minLength": 1, "maxLength": 50, PUBLISHED: {"minLength": null, "maxLength": null}}
+);
+
+string_param!(
+    /// A sprint of a project: its uuid, its name, `active` (the Active sprint) or `last` (the
+    /// most recently completed one).
+    SprintRef,
+    {"type": "string", "minLength": 1, "maxLength": 100, PUBLISHED: {"minLength": null, "maxLength": null}}
+);
+
+string_param!(
+    /// A sprint filter: a [`SprintRef`], or `none` (backlog tickets, in no sprint).
+    SprintFilter,
+    {"type": "string", "minLength": 1, "maxLength": 100, PUBLISHED: {"minLength": null, "maxLength": null}}
+);
+
+string_param!(
+    /// An instant bound of a filter: a date `YYYY-MM-DD` (UTC; a whole day) or an RFC 3339
+    /// timestamp.
+    DateOrTime,
+    {"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}], PUBLISHED: {"anyOf": null}}
 );
 
 string_param!(
@@ -128,19 +175,30 @@ string_param!(
 string_param!(
     /// A workflow status name such as `InProgress`.
     StatusName,
-    {"type": "string", "pattern": STATUS_PATTERN}
+    {"type": "string", "pattern": STATUS_PATTERN, PUBLISHED: {"pattern": null}}
 );
 
 string_param!(
     /// An opaque page cursor.
     Cursor,
-    {"type": "string", "minLength": 1}
+    {"type": "string", "minLength": 1, PUBLISHED: {"minLength": null}}
 );
 
-/// A page size, 1–200 (default 50).
+/// A page size, 1–100 (default 25: a page of compact items stays a few thousand tokens; the
+/// API's own default of 50 full items is not what a context window wants).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Limit(pub u32);
+
+impl Limit {
+    /// The page size when none is given.
+    pub const DEFAULT: Limit = Limit(25);
+
+    /// The page size to ask the API for: `limit`, or [`Limit::DEFAULT`].
+    pub fn or_default(limit: Option<Limit>) -> Limit {
+        limit.unwrap_or(Limit::DEFAULT)
+    }
+}
 
 impl fmt::Display for Limit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -158,14 +216,16 @@ impl JsonSchema for Limit {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"type": "integer", "minimum": 1, "maximum": 200, "default": 50})
+        json_schema!({"type": "integer", "minimum": 1, "maximum": 100, "default": 25})
     }
 }
 
 /// A PATCH field: absent (unchanged), `null` (cleared) or a value (replaced). Use it for the
 /// nullable fields of update tools, with `#[serde(default, skip_serializing_if =
 /// "Patch::is_absent")]`; without `default` the field is required but may be `null`
-/// (`assign_ticket.assignee_id`). Its schema is the value's schema or `null`.
+/// (`assign_ticket.assignee_id`). Its schema is the value's schema or `null`, and it is
+/// published so: here `null` means something (clear the field), unlike on an optional
+/// argument, whose published schema leaves `null` out.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Patch<T> {
     /// Not sent: leave the field as it is.
@@ -222,14 +282,26 @@ impl<T: JsonSchema> JsonSchema for Patch<T> {
             }
             _ => false,
         };
-        if added {
+        let mut schema = if added {
             if let Some(serde_json::Value::Array(values)) = with_null.get_mut("enum") {
                 values.push(serde_json::Value::Null);
             }
             with_null
         } else {
             json_schema!({"anyOf": [inner, {"type": "null"}]})
+        };
+        // The published form keeps the `null` (the catalog drops it from optional arguments).
+        let mut published = match schema.get(PUBLISHED) {
+            Some(serde_json::Value::Object(m)) => m.clone(),
+            _ => serde_json::Map::new(),
+        };
+        for key in ["type", "enum", "anyOf"] {
+            if let Some(v) = schema.get(key) {
+                published.insert(key.into(), v.clone());
+            }
         }
+        schema.insert(PUBLISHED.into(), serde_json::Value::Object(published));
+        schema
     }
 }
 
@@ -331,9 +403,14 @@ string_enum!(
 );
 
 string_param!(
-    /// A user filter: a user uuid, `me` (the caller) or `all` (no user filter).
+    /// A user filter: a [`UserRef`] (uuid, `me` or an email), or `all` (no user filter).
     UserFilter,
-    {"type": "string", "pattern": format!("^({UUID_PATTERN}|me|all)$")}
+    {"type": "string", "pattern": format!("^({UUID_PATTERN}|me|all|{EMAIL_PATTERN})$"), PUBLISHED: {"pattern": null}}
+);
+
+string_enum!(
+    /// How much of each item a list returns.
+    Detail { Compact = "compact", Full = "full" }
 );
 
 string_enum!(

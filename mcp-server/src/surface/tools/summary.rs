@@ -16,25 +16,23 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetProjectSummaryParams {
-    /// Project uuid or key, e.g. `WEB`.
+    /// Project key or uuid.
     pub project_id: ProjectRef,
 }
 
 #[tool_router(router = summary_router, vis = "pub(crate)")]
 impl Tools {
-    /// Get a one-call overview of a project: ticket counts by status, category, priority and
-    /// type, open tickets that are unassigned, in the backlog or overdue; the active sprint
-    /// with its progress and days remaining; the number of planned sprints; the budget for the
-    /// current period with spent (approved time), pending (submitted time), remaining and burn
-    /// percent; minutes by time-entry status; and the member count. Use it for status reports
-    /// and budget checks; use `get_project` for the project's own fields. Returns the
-    /// ProjectSummary.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// A project's figures: ticket counts (unassigned, backlog, overdue), active sprint progress,
+    /// budget burn, time. Its own fields: `get_project`.
+    #[tool(
+        title = "Project summary",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn get_project_summary(
         &self,
         Parameters(p): Parameters<GetProjectSummaryParams>,

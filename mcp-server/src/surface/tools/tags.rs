@@ -6,7 +6,10 @@
 
 use crate::surface::errors;
 use crate::surface::tools::Tools;
-use crate::surface::tools::shared::{Cursor, Limit, ProjectRef, TagKey, TicketRef};
+use crate::surface::tools::compact;
+use crate::surface::tools::names::{Resolver, settle};
+use crate::surface::tools::shared::{Cursor, Detail, Limit, ProjectRef, TagKey, TicketRef};
+use crate::surface::tools::tickets::ticket_list_path;
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
@@ -21,11 +24,11 @@ use std::collections::BTreeMap;
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetTagsParams {
-    /// Ticket uuid or key, e.g. `WEB-42`.
+    /// Key (`WEB-42`) or uuid.
     pub ticket_id: TicketRef,
-    /// Tags to set, e.g. `{"env": "prod", "customer": "acme"}`; keys match `^[a-z0-9][a-z0-9_.:-]{0,63}$`, values are strings up to 256 characters; without `replace`, a `null` value removes that key.
+    /// E.g. `{"env": "prod"}`; `null` removes a key.
     pub tags: BTreeMap<String, Option<String>>,
-    /// `true` replaces the ticket's whole tag set with `tags` (keys not listed are removed; `null` values are refused); `false` (default) merges `tags` into the existing ones.
+    /// Tags become exactly `tags`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replace: Option<bool>,
 }
@@ -34,7 +37,7 @@ pub struct SetTagsParams {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetTagsParams {
-    /// Ticket uuid or key, e.g. `WEB-42`.
+    /// Key (`WEB-42`) or uuid.
     pub ticket_id: TicketRef,
 }
 
@@ -42,9 +45,9 @@ pub struct GetTagsParams {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteTagParams {
-    /// Ticket uuid or key, e.g. `WEB-42`.
+    /// Key (`WEB-42`) or uuid.
     pub ticket_id: TicketRef,
-    /// Tag key to remove, e.g. `env`; a key the ticket does not have changes nothing.
+    /// E.g. `env`.
     pub key: TagKey,
 }
 
@@ -52,20 +55,23 @@ pub struct DeleteTagParams {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchByTagParams {
-    /// Tag key the tickets must have, e.g. `customer`.
+    /// E.g. `customer`.
     pub key: TagKey,
-    /// Exact tag value to match (case-sensitive); omit to match any value of `key`.
+    /// Exact value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    /// Limit to one project: project uuid or key, e.g. `WEB` (default: the whole org).
+    /// Project key or uuid (default all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project_id: Option<ProjectRef>,
-    /// Page size, 1–200 (default 50).
+    /// Page size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<Limit>,
-    /// `next_cursor` of the previous page, to fetch the next one (with the same filters).
+    /// From `next_cursor`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<Cursor>,
+    /// `full`: whole tickets, not rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Detail>,
 }
 
 fn tags_path(ticket: &TicketRef) -> ApiPath {
@@ -74,17 +80,17 @@ fn tags_path(ticket: &TicketRef) -> ApiPath {
 
 #[tool_router(router = tags_router, vis = "pub(crate)")]
 impl Tools {
-    /// Set key/value tags on a ticket (e.g. `env: prod`, `customer: acme`). By default the
-    /// given tags are merged in: a string adds or overwrites that key, `null` removes it, other
-    /// keys stay. With `replace: true` the ticket's tags become exactly `tags` (every other key
-    /// is removed). Use `delete_tag` to drop one key, labels (`add_ticket_label`) for
-    /// project-defined categories. Returns the TicketTags `{ticket_id, tags}`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// Set key/value tags on a ticket (e.g. `env: prod`), merged in, or with `replace` replacing
+    /// all. Project categories are labels.
+    #[tool(
+        title = "Set ticket tags",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn set_tags(
         &self,
         Parameters(p): Parameters<SetTagsParams>,
@@ -108,14 +114,16 @@ impl Tools {
         }
     }
 
-    /// Get the key/value tags of one ticket. (`get_ticket` returns them too, with everything
-    /// else.) Returns the TicketTags `{ticket_id, tags}`.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// A ticket's key/value tags (`get_ticket` has them too).
+    #[tool(
+        title = "Get ticket tags",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn get_tags(
         &self,
         Parameters(p): Parameters<GetTagsParams>,
@@ -127,14 +135,16 @@ impl Tools {
         ))
     }
 
-    /// Remove one tag key from a ticket; a key the ticket does not have changes nothing. Use
-    /// `set_tags` to change several at once. Returns the TicketTags `{ticket_id, tags}` left.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// Remove one key/value tag from a ticket by its key.
+    #[tool(
+        title = "Remove a ticket tag",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn delete_tag(
         &self,
         Parameters(p): Parameters<DeleteTagParams>,
@@ -145,31 +155,36 @@ impl Tools {
         Ok(errors::json_result(caller.api.delete(path).await))
     }
 
-    /// Find the tickets that carry a tag key, optionally with an exact value (e.g. every
-    /// ticket with `customer: acme`), in the whole org or one project. For other filters
-    /// combined with tags use `search_tickets`. Returns one page
-    /// `{items: [Ticket], next_cursor, has_more}`; pass `next_cursor` back as `cursor` for more.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// Tickets with a tag key, or key and value (e.g. `customer: acme`). With other filters:
+    /// `search_tickets`.
+    #[tool(
+        title = "Find tickets by tag",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn search_by_tag(
         &self,
         Parameters(p): Parameters<SearchByTagParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
+        let mut names = Resolver::new(&caller);
         let query = Query::new()
             .set("tag_key", &p.key)
             .opt("tag_value", p.value.as_deref())
-            .opt("limit", p.limit)
+            .set("limit", Limit::or_default(p.limit))
             .opt("cursor", p.cursor.as_ref());
-        let path = match &p.project_id {
-            Some(project) => ApiPath::fixed("/api/v1/projects").seg(project.as_str()).then("tickets"),
-            None => ApiPath::fixed("/api/v1/tickets"),
-        };
-        Ok(errors::json_result(caller.api.get(path, &query).await))
+        let r = caller.api.get(ticket_list_path(p.project_id.as_ref()), &query).await;
+        settle(
+            async {
+                let page = errors::json_value(r)?;
+                Ok(errors::success(&compact::tickets(&mut names, page, p.detail).await))
+            }
+            .await,
+        )
     }
 }

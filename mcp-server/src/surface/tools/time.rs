@@ -4,13 +4,17 @@
 //! Durations are given as `minutes` or `hours`; hours become minutes rounded half-up (computed
 //! on the decimal the model sent, so `0.175` h is exactly 10.5 → 11 minutes), and a result
 //! outside 1–1440 is refused with -32602 before any API call. The lifecycle actions
-//! (`submit_time_entry`, `approve_time_entry`) live in `finance.rs`.
+//! (`submit_time_entry`, `approve_time_entry`) live in `finance.rs`. Users are taken as `me`,
+//! an email or a uuid; `list_time_entries` is compact unless asked for `detail: "full"`, and
+//! checks a project it filters by first (the API's filter would answer an empty page).
 
 use crate::surface::errors;
 use crate::surface::tools::Tools;
 use crate::surface::tools::body;
+use crate::surface::tools::compact;
+use crate::surface::tools::names::{Resolver, settle};
 use crate::surface::tools::shared::{
-    Cursor, Date, Id, Limit, Patch, ProjectRef, TicketRef, TimeEntryStatus, UserFilter,
+    Cursor, Date, Detail, Id, Limit, Patch, ProjectRef, TicketRef, TimeEntryStatus, UserFilter, UserRef,
 };
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
@@ -29,7 +33,7 @@ const MINUTES_RANGE: std::ops::RangeInclusive<u64> = 1..=1440;
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimeEntryIdParams {
-    /// Time entry uuid (see `list_time_entries`).
+    /// Time entry uuid.
     pub time_entry_id: Id,
 }
 
@@ -37,27 +41,27 @@ pub struct TimeEntryIdParams {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogTimeParams {
-    /// Ticket the time was spent on: ticket uuid or key, e.g. `WEB-42`.
+    /// Key (`WEB-42`) or uuid.
     #[serde(skip_serializing)]
     pub ticket_id: TicketRef,
-    /// Duration in whole minutes, 1–1440. Give exactly one of `minutes` and `hours`.
+    /// This or `hours`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 1440))]
     pub minutes: Option<u32>,
-    /// Duration in hours, more than 0 and at most 24 (e.g. `1.5`), converted to minutes rounded half-up. Give exactly one of `minutes` and `hours`.
+    /// E.g. `1.5`; this or `minutes`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(max = 24), extend("exclusiveMinimum" = 0))]
     pub hours: Option<f64>,
-    /// Day the work was done, `YYYY-MM-DD` (default today, UTC; not in the future).
+    /// Default today.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<Date>,
-    /// What was done, up to 2000 characters.
+    /// What was done.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 2000))]
     pub description: Option<String>,
-    /// User uuid the time belongs to (default: the caller; another user needs Admin).
+    /// Default `me`; others need Admin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<Id>,
+    pub user_id: Option<UserRef>,
 }
 
 /// Arguments of `update_time_entry`.
@@ -67,22 +71,22 @@ pub struct UpdateTimeEntryParams {
     /// Time entry uuid.
     #[serde(skip_serializing)]
     pub time_entry_id: Id,
-    /// New duration in whole minutes, 1–1440 (not together with `hours`).
+    /// This or `hours`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 1440))]
     pub minutes: Option<u32>,
-    /// New duration in hours, more than 0 and at most 24, converted to minutes rounded half-up (not together with `minutes`).
+    /// This or `minutes`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(max = 24), extend("exclusiveMinimum" = 0))]
     pub hours: Option<f64>,
-    /// New day of the work, `YYYY-MM-DD` (not in the future).
+    /// New day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<Date>,
-    /// New description up to 2000 characters, or `null` to clear it.
+    /// `null` clears.
     #[serde(default, skip_serializing_if = "Patch::is_absent")]
     #[schemars(length(max = 2000))]
     pub description: Patch<String>,
-    /// Move the entry to another ticket: ticket uuid or key, e.g. `WEB-7`.
+    /// Move to this ticket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket_id: Option<TicketRef>,
 }
@@ -91,30 +95,33 @@ pub struct UpdateTimeEntryParams {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListTimeEntriesParams {
-    /// Whose entries: a user uuid, `me` (the caller; the default) or `all` (every user).
+    /// Default `me`; an email, a uuid, `all`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<UserFilter>,
-    /// Only entries of this project: project uuid or key, e.g. `WEB`.
+    /// Project key or uuid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project_id: Option<ProjectRef>,
-    /// Only entries of this ticket: ticket uuid or key, e.g. `WEB-42`.
+    /// Ticket key or uuid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket_id: Option<TicketRef>,
-    /// Only entries in these statuses (any of them).
+    /// Any of these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Vec<TimeEntryStatus>>,
-    /// Only entries dated on or after this day, `YYYY-MM-DD`.
+    /// On or after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<Date>,
-    /// Only entries dated on or before this day, `YYYY-MM-DD`.
+    /// On or before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<Date>,
-    /// Page size, 1–200 (default 50).
+    /// Page size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<Limit>,
-    /// `next_cursor` of the previous page.
+    /// From `next_cursor`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<Cursor>,
+    /// `full`: whole entries, not rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Detail>,
 }
 
 /// `hours` × 60 rounded half-up, computed exactly on the decimal form of `hours` (the shortest
@@ -170,17 +177,17 @@ fn entry_path(id: &Id) -> ApiPath {
 
 #[tool_router(router = time_router, vis = "pub(crate)")]
 impl Tools {
-    /// Log time spent on a ticket as a new Draft time entry (the caller's own time unless
-    /// `user_id` names another user, which needs Admin). Give the duration as exactly one of
-    /// `minutes` or `hours`. Only Approved time counts in reports: send it on with
-    /// `submit_time_entry`, then an Admin approves it with `approve_time_entry`. Returns the
-    /// new TimeEntry (`status` `Draft`).
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    /// Log time on a ticket as a Draft entry. Only Approved time counts: `submit_time_entry`, then
+    /// an Admin approves.
+    #[tool(
+        title = "Log time",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
     async fn log_time(
         &self,
         Parameters(p): Parameters<LogTimeParams>,
@@ -190,23 +197,34 @@ impl Tools {
         errors::require_exactly_one(&body, &["minutes", "hours"])?;
         hours_into_minutes(&mut body, p.hours)?;
         let caller = self.caller(&ctx);
-        let path = ApiPath::fixed("/api/v1/tickets")
-            .seg(p.ticket_id.as_str())
-            .then("time-entries");
-        Ok(errors::json_result(
-            caller.api.post(path, Some(&Value::Object(body))).await,
-        ))
+        let mut names = Resolver::new(&caller);
+        settle(
+            async {
+                if let Some(user) = &p.user_id {
+                    let id = names.user("user_id", user.as_str()).await?;
+                    body.insert("user_id".into(), Value::String(id));
+                }
+                let path = ApiPath::fixed("/api/v1/tickets")
+                    .seg(p.ticket_id.as_str())
+                    .then("time-entries");
+                Ok(errors::json_result(
+                    caller.api.post(path, Some(&Value::Object(body))).await,
+                ))
+            }
+            .await,
+        )
     }
 
-    /// Get one time entry by id: ticket, user, date, minutes, description, status and who
-    /// submitted, approved or rejected it when. Use `list_time_entries` to find entries.
-    /// Returns the TimeEntry.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// One whole time entry, with approval or rejection details.
+    #[tool(
+        title = "Get time entry",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn get_time_entry(
         &self,
         Parameters(p): Parameters<TimeEntryIdParams>,
@@ -218,17 +236,16 @@ impl Tools {
         ))
     }
 
-    /// Correct a Draft or Rejected time entry: duration (`minutes` or `hours`, not both), date,
-    /// description (`null` clears it) or ticket; at least one. Only the entry's owner or an
-    /// Admin may edit it; a Rejected entry goes back to Draft (submit it again with
-    /// `submit_time_entry`). Submitted and Approved entries cannot be edited. Returns the
-    /// updated TimeEntry.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// Correct a Draft or Rejected time entry (a Rejected one returns to Draft).
+    #[tool(
+        title = "Edit time entry",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn update_time_entry(
         &self,
         Parameters(p): Parameters<UpdateTimeEntryParams>,
@@ -249,15 +266,16 @@ impl Tools {
         ))
     }
 
-    /// Delete a time entry. Its owner may delete Draft or Rejected entries; an Admin also
-    /// Submitted ones; Approved entries are final and cannot be deleted. Cannot be undone.
-    /// Returns `{deleted: true, time_entry_id}`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// Delete an unapproved time entry (own Draft or Rejected; Submitted as Admin).
+    #[tool(
+        title = "Delete time entry",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn delete_time_entry(
         &self,
         Parameters(p): Parameters<TimeEntryIdParams>,
@@ -268,40 +286,48 @@ impl Tools {
         Ok(errors::deleted_result(r, "time_entry_id", p.time_entry_id.as_str()))
     }
 
-    /// List time entries, by default the caller's own (`user_id` `me`); `user_id` `all` lists
-    /// every user's, a uuid one user's. Filter by project, ticket, status (e.g. `Submitted` for
-    /// the approval queue) and date range. Newest date first. For totals over a period use
-    /// `get_time_report` instead. Returns one page `{items: [TimeEntry], next_cursor,
-    /// has_more}`; pass `next_cursor` back as `cursor` for more.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// Time entries, newest first: the caller's unless `user_id` says otherwise. Totals:
+    /// `get_time_report`.
+    #[tool(
+        title = "List time entries",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn list_time_entries(
         &self,
         Parameters(p): Parameters<ListTimeEntriesParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let user = match p.user_id.as_ref().map(UserFilter::as_str) {
-            None | Some("me") => Some(caller.identity.user_id.to_string()),
-            Some("all") => None,
-            Some(id) => Some(id.to_string()),
-        };
-        let query = Query::new()
-            .opt("user_id", user)
-            .opt("project_id", p.project_id.as_ref())
-            .opt("ticket_id", p.ticket_id.as_ref())
-            .list("status", p.status.as_deref())
-            .opt("from", p.from.as_ref())
-            .opt("to", p.to.as_ref())
-            .opt("limit", p.limit)
-            .opt("cursor", p.cursor.as_ref());
-        Ok(errors::json_result(
-            caller.api.get("/api/v1/time-entries", &query).await,
-        ))
+        let mut names = Resolver::new(&caller);
+        settle(
+            async {
+                let user = match p.user_id.as_ref().map(UserFilter::as_str) {
+                    None => Some(caller.identity.user_id.to_string()),
+                    Some(all) if all.eq_ignore_ascii_case("all") => None,
+                    Some(user) => Some(names.user("user_id", user).await?),
+                };
+                if let Some(project) = &p.project_id {
+                    names.ensure_project(project).await?;
+                }
+                let query = Query::new()
+                    .opt("user_id", user)
+                    .opt("project_id", p.project_id.as_ref())
+                    .opt("ticket_id", p.ticket_id.as_ref())
+                    .list("status", p.status.as_deref())
+                    .opt("from", p.from.as_ref())
+                    .opt("to", p.to.as_ref())
+                    .set("limit", Limit::or_default(p.limit))
+                    .opt("cursor", p.cursor.as_ref());
+                let page = errors::json_value(caller.api.get("/api/v1/time-entries", &query).await)?;
+                Ok(errors::success(&compact::time_entries(page, p.detail)))
+            }
+            .await,
+        )
     }
 }
 

@@ -2,7 +2,8 @@
 //! `list_workflows`, `update_workflow`, `get_workflow`, `delete_workflow`. A workflow is the
 //! ordered list of statuses (each with a category) a project's tickets move through, the allowed
 //! transitions between them and whether those are enforced (`strict`). Every org has a built-in
-//! `Default` workflow that cannot be changed or deleted.
+//! `Default` workflow that cannot be changed or deleted. Workflows live in the caller's org (the
+//! only org a key acts in, so there is no `org_id` argument).
 
 use crate::surface::errors;
 use crate::surface::tools::Tools;
@@ -32,9 +33,9 @@ const WORKFLOW_FIELDS: &[&str] = &[
 #[serde(deny_unknown_fields)]
 #[schemars(inline)]
 pub struct WorkflowStatusInput {
-    /// Status name: a capital letter then letters or digits, up to 32 characters, e.g. `InReview`.
+    /// E.g. `InReview`.
     pub name: StatusName,
-    /// Category of the status; open = `Unstarted` or `Started`, closed = `Completed` or `Cancelled`.
+    /// Open = `Unstarted`, `Started`.
     pub category: StatusCategory,
 }
 
@@ -43,9 +44,9 @@ pub struct WorkflowStatusInput {
 #[serde(deny_unknown_fields)]
 #[schemars(inline)]
 pub struct TransitionInput {
-    /// Status the ticket leaves (one of the workflow's statuses).
+    /// From this status.
     pub from: StatusName,
-    /// Status the ticket enters (another of the workflow's statuses).
+    /// To this one.
     pub to: StatusName,
 }
 
@@ -53,26 +54,23 @@ pub struct TransitionInput {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWorkflowParams {
-    /// Org uuid (default: the caller's org).
-    #[serde(default, skip_serializing)]
-    pub org_id: Option<Id>,
-    /// Workflow name, 1–100 characters, unique in the org (case-insensitive), e.g. `Delivery`.
+    /// Unique in the org.
     #[schemars(length(min = 1, max = 100))]
     pub name: String,
-    /// What the workflow is for, up to 500 characters.
+    /// What it is for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 500))]
     pub description: Option<String>,
-    /// 2–20 statuses with distinct names, in board column order; at least one `Unstarted` and one `Completed`.
+    /// Board order; an `Unstarted` and a `Completed` at least.
     #[schemars(length(min = 2, max = 20))]
     pub statuses: Vec<WorkflowStatusInput>,
-    /// Status new tickets start in; must be an `Unstarted` status (default: the first `Unstarted` one).
+    /// An `Unstarted` status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial_status: Option<StatusName>,
-    /// Allowed moves `{from, to}` between listed statuses (distinct, `from` ≠ `to`); only enforced when `enforcement` is `strict` (default: none).
+    /// Allowed moves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transitions: Option<Vec<TransitionInput>>,
-    /// `none` (default): any status may follow any other; `strict`: only the listed transitions.
+    /// `strict`: only listed moves (default `none`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enforcement: Option<WorkflowEnforcement>,
 }
@@ -81,13 +79,10 @@ pub struct CreateWorkflowParams {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListWorkflowsParams {
-    /// Org uuid (default: the caller's org).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub org_id: Option<Id>,
-    /// Page size, 1–200 (default 50).
+    /// Page size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<Limit>,
-    /// `next_cursor` of the previous page, to fetch the next one.
+    /// From `next_cursor`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<Cursor>,
 }
@@ -96,28 +91,28 @@ pub struct ListWorkflowsParams {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWorkflowParams {
-    /// Workflow uuid (see `list_workflows`); the `Default` workflow cannot be changed.
+    /// Workflow uuid.
     #[serde(skip_serializing)]
     pub workflow_id: Id,
-    /// New name, 1–100 characters.
+    /// New name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 100))]
     pub name: Option<String>,
-    /// New description (up to 500 characters), or `null` to clear it.
+    /// `null` clears.
     #[serde(default, skip_serializing_if = "Patch::is_absent")]
     #[schemars(length(max = 500))]
     pub description: Patch<String>,
-    /// The complete new status list (2–20, replaces the old one; a rename = remove + add). Removing a status that tickets still hold is refused; transitions whose ends are gone are dropped.
+    /// The whole new list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 2, max = 20))]
     pub statuses: Option<Vec<WorkflowStatusInput>>,
-    /// New initial status (an `Unstarted` status).
+    /// An `Unstarted` status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial_status: Option<StatusName>,
-    /// The complete new transition list (replaces the old one; `[]` removes all).
+    /// The whole new list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transitions: Option<Vec<TransitionInput>>,
-    /// New enforcement: `none` or `strict`.
+    /// `strict`: only listed moves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enforcement: Option<WorkflowEnforcement>,
 }
@@ -126,14 +121,13 @@ pub struct UpdateWorkflowParams {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkflowIdParams {
-    /// Workflow uuid (see `list_workflows`, or a project's `workflow_id`).
+    /// Workflow uuid.
     pub workflow_id: Id,
 }
 
-/// `/api/v1/orgs/{org_id}/workflows`, the org defaulting to the caller's.
-fn workflows_path(caller_org: &str, org_id: Option<&Id>) -> ApiPath {
-    let org = org_id.map_or(caller_org, Id::as_str);
-    ApiPath::fixed("/api/v1/orgs").seg(org).then("workflows")
+/// `/api/v1/orgs/{org_id}/workflows` of the caller's org.
+fn workflows_path(caller_org: &str) -> ApiPath {
+    ApiPath::fixed("/api/v1/orgs").seg(caller_org).then("workflows")
 }
 
 fn workflow_path(workflow: &Id) -> ApiPath {
@@ -142,58 +136,62 @@ fn workflow_path(workflow: &Id) -> ApiPath {
 
 #[tool_router(router = workflows_router, vis = "pub(crate)")]
 impl Tools {
-    /// Create a custom workflow (needs Admin): its statuses in board order with categories,
-    /// the initial status, the allowed transitions and the enforcement (`strict` refuses moves
-    /// not listed). Assign it to a project afterwards with `update_project` (`workflow_id`).
-    /// Returns the new Workflow.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = false,
-        idempotent_hint = false,
-        open_world_hint = false
-    ))]
+    /// Create a workflow (Admin): statuses in board order, transitions, enforcement. Assign it with
+    /// `update_project`.
+    #[tool(
+        title = "Create workflow",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
     async fn create_workflow(
         &self,
         Parameters(p): Parameters<CreateWorkflowParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let path = workflows_path(&caller.identity.org_id, p.org_id.as_ref());
+        let path = workflows_path(&caller.identity.org_id);
         let body = body(&p)?;
         Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
     }
 
-    /// List the org's workflows, `Default` first, with their statuses, transitions,
-    /// enforcement and how many projects use each. Use `get_workflow` for one workflow by id.
-    /// Returns one page `{items: [Workflow], next_cursor, has_more}`.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// The org's workflows, `Default` first, with statuses and project counts.
+    #[tool(
+        title = "List workflows",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn list_workflows(
         &self,
         Parameters(p): Parameters<ListWorkflowsParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let path = workflows_path(&caller.identity.org_id, p.org_id.as_ref());
-        let query = Query::new().opt("limit", p.limit).opt("cursor", p.cursor.as_ref());
+        let path = workflows_path(&caller.identity.org_id);
+        let query = Query::new()
+            .set("limit", Limit::or_default(p.limit))
+            .opt("cursor", p.cursor.as_ref());
         Ok(errors::json_result(caller.api.get(path, &query).await))
     }
 
-    /// Change a custom workflow (needs Admin; at least one field; `description: null` clears
-    /// it). `statuses` and `transitions` replace the whole lists, so send every entry to keep.
-    /// Removing a status still held by tickets is refused (409 `in_use`); the `Default`
-    /// workflow cannot be changed. Read the current one with `get_workflow` first. Returns the
-    /// updated Workflow.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// Change a custom workflow (Admin). `statuses` and `transitions` replace the lists: read it
+    /// with `get_workflow` first.
+    #[tool(
+        title = "Update workflow",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn update_workflow(
         &self,
         Parameters(p): Parameters<UpdateWorkflowParams>,
@@ -209,15 +207,16 @@ impl Tools {
         ))
     }
 
-    /// Get one workflow by id: its statuses (in board order, with categories), initial status,
-    /// allowed transitions, enforcement and project count. A project's `workflow_id` (from
-    /// `get_project`) names its workflow. Returns the Workflow.
-    #[tool(annotations(
-        read_only_hint = true,
-        destructive_hint = false,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// One workflow: statuses in board order, transitions, enforcement.
+    #[tool(
+        title = "Get workflow",
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn get_workflow(
         &self,
         Parameters(p): Parameters<WorkflowIdParams>,
@@ -229,15 +228,16 @@ impl Tools {
         ))
     }
 
-    /// Delete a custom workflow no project uses (needs Admin; a used one → 409 `in_use`, the
-    /// `Default` workflow → 422 `protected`). Move projects to another workflow first with
-    /// `update_project`. Cannot be undone. Returns `{deleted: true, workflow_id}`.
-    #[tool(annotations(
-        read_only_hint = false,
-        destructive_hint = true,
-        idempotent_hint = true,
-        open_world_hint = false
-    ))]
+    /// Delete a custom workflow no project uses, for good (Admin).
+    #[tool(
+        title = "Delete workflow",
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
     async fn delete_workflow(
         &self,
         Parameters(p): Parameters<WorkflowIdParams>,
