@@ -70,7 +70,7 @@ pub fn mock_options(bind: Option<SocketAddr>) -> (MockOptions, Option<String>) {
 
 /// Replaces the store of a shared mock with a freshly seeded one (built by starting a second,
 /// throwaway mock with the same options, so seeding follows the mock's own code).
-pub(super) async fn reset_mock(mock: &MockAlloy) -> anyhow::Result<()> {
+pub async fn reset_mock(mock: &MockAlloy) -> anyhow::Result<()> {
     let (opts, _) = mock_options(None);
     let donor = MockAlloy::start_with(opts).await?;
     let store = donor.with_store(|s| std::mem::replace(s, Store::new(Default::default(), s.clock.clone())));

@@ -19,7 +19,7 @@ mod play;
 
 pub use judge::{CaseOutcome, Status, judge};
 pub(crate) use launch::connect;
-pub use launch::{Launch, mock_options};
+pub use launch::{Launch, mock_options, reset_mock};
 
 use crate::driver::{Driver, Timeouts, Transport};
 use crate::era::Era;
@@ -27,7 +27,6 @@ use crate::scenario::{self, Role, Scenario};
 use crate::transcript::{self, CaseEvent, Exchange, Transcript};
 use alloy_mock_api::MockAlloy;
 use futures::StreamExt;
-use launch::reset_mock;
 use play::Case;
 use serde_json::Value;
 use std::path::PathBuf;
