@@ -203,6 +203,12 @@ pub trait Driver: Send {
         None
     }
 
+    /// The process id of the server when this driver started it (stdio), to sample its
+    /// memory; `None` otherwise.
+    fn pid(&self) -> Option<u32> {
+        None
+    }
+
     /// What the transport knows beyond the messages: the child's stderr and exit status, the
     /// session id, the endpoint. For failure reports only; never part of a transcript.
     fn diagnostics(&self) -> String;

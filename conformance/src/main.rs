@@ -9,6 +9,8 @@
 //!   failure, 2 when the run could not start.
 //! - `alloy-conformance cost`: bytes and tokens of the tool surface ([`alloy_conformance::cost`]).
 //! - `alloy-conformance perf`: speed over the wire next to a floor ([`alloy_conformance::perf`]).
+//! - `alloy-conformance fuzz`: generated arguments and frame abuse against a server, judged by
+//!   invariants ([`alloy_conformance::fuzz`]).
 //! - `alloy-conformance sandbox`: the seeded mock API plus `alloy-mcp --http`, with keys and
 //!   client configuration printed (and, with `--keyless-addr`, a front door that adds the
 //!   Owner's key), until Ctrl-C or SIGTERM.
@@ -55,6 +57,10 @@ enum Command {
     /// Latency, throughput, cold start and peak RSS of a server over the wire, each next to a
     /// floor measured in the same run; `--baseline` compares with a stored run.
     Perf(Box<alloy_conformance::perf::PerfArgs>),
+    /// Generated tool arguments (schema-valid and near-misses) and frame abuse against a
+    /// server, its tools taken from its own tools/list; every broken invariant is reported with
+    /// its minimized input and the seed that replays it.
+    Fuzz(Box<alloy_conformance::fuzz::command::FuzzArgs>),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -190,6 +196,9 @@ fn main() -> ExitCode {
             }
             Command::Perf(args) => {
                 alloy_conformance::measure::interruptible(alloy_conformance::perf::command(*args)).await
+            }
+            Command::Fuzz(args) => {
+                alloy_conformance::measure::interruptible(alloy_conformance::fuzz::command::command(*args)).await
             }
         }
     });

@@ -180,11 +180,6 @@ impl StdioDriver {
         })
     }
 
-    /// The child's process id, while it runs (to sample its memory from `/proc`).
-    pub fn pid(&self) -> Option<u32> {
-        *self.pid.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     /// The captured stderr so far (the last 64 KiB).
     pub fn stderr_tail(&self) -> String {
         self.stderr
@@ -230,6 +225,11 @@ impl Driver for StdioDriver {
 
     fn set_era(&mut self, era: Era) {
         self.era = era;
+    }
+
+    /// The child's process id while it runs.
+    fn pid(&self) -> Option<u32> {
+        *self.pid.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn diagnostics(&self) -> String {
