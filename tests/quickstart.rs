@@ -5,73 +5,20 @@
 //! The binaries come from the workspace build (`cargo test --workspace` builds them); run
 //! `cargo build --workspace` first when running this package alone.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::{binary, start_mock};
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-fn binary(name: &str) -> PathBuf {
-    let path = assert_cmd::cargo::cargo_bin(name);
-    assert!(
-        path.exists(),
-        "{} is not built: run `cargo build --workspace` first",
-        path.display()
-    );
-    path
-}
-
-/// The mock binary, killed when dropped.
-struct Mock {
-    child: Child,
-    url: String,
-    owner_key: String,
-}
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_mock() -> Mock {
-    let mut child = Command::new(binary("alloy-mock-api"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--deterministic"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("alloy-mock-api starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let (mut url, mut owner_key) = (String::new(), String::new());
-    while url.is_empty() || owner_key.is_empty() {
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the mock prints its banner");
-        if let Some(u) = line.strip_prefix("export ALLOY_API_URL=") {
-            url = u.trim().to_string();
-        }
-        if let Some(k) = line.strip_prefix("export ALLOY_API_TOKEN=") {
-            owner_key = k.split_whitespace().next().unwrap_or("").to_string();
-        }
-    }
-    Mock { child, url, owner_key }
-}
-
 #[test]
 fn piping_initialize_and_ping_into_alloy_mcp_against_the_mock_binary_answers_both_and_exits_0() {
-    let mock = start_mock();
+    let (_mock, url, owner_key) = start_mock(&["--deterministic"]);
     let mut mcp = Command::new(binary("alloy-mcp"))
-        .env("ALLOY_API_URL", &mock.url)
-        .env("ALLOY_API_TOKEN", &mock.owner_key)
+        .env("ALLOY_API_URL", &url)
+        .env("ALLOY_API_TOKEN", &owner_key)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -202,8 +202,11 @@ pub fn check_message(negotiated: Option<&str>, method: Option<&str>, message: &V
         let shape = first_defined(version, &["JSONRPCErrorResponse", "JSONRPCError"]);
         // JSON-RPC 2.0 answers a request whose id cannot be read with `"id": null`. The schemas
         // before 2025-11-25 require an id and cannot express that case, so there `null` is
-        // accepted; from 2025-11-25 on the id may be left out, and `null` is a violation.
-        if message.get("id") == Some(&Value::Null) && !version_at_least(version, "2025-11-25") {
+        // accepted; from 2025-11-25 on the id may be left out, and `null` is a violation. Before
+        // any revision is negotiated the server cannot know which rule applies (over HTTP the
+        // spec has it assume 2025-03-26), so both forms pass.
+        if message.get("id") == Some(&Value::Null) && (negotiated.is_none() || !version_at_least(version, "2025-11-25"))
+        {
             let mut with_id = message.clone();
             with_id["id"] = Value::from(0);
             return check_shape(version, shape, &with_id)

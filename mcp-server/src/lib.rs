@@ -19,7 +19,11 @@
 //!
 //! | topic | decision |
 //! |---|---|
-//! | fields per protocol version | tool `annotations` only for 2025-03-26 and later; `title`, `outputSchema`, `icons`, `_meta` on tools, prompts and resources never; tool results never carry `structuredContent` (the JSON is the text content). `initialize` with 2026-07-28 (no handshake) or an unknown version gets 2025-11-25 |
+//! | fields per protocol version | tool `annotations` only for 2025-03-26 and later; `title`, `outputSchema`, `icons`, `_meta` on tools, prompts and resources never; tool results never carry `structuredContent` (the JSON is the text content). `initialize` (a handshake) asking for 2026-07-28 or an unknown version gets 2025-11-25 |
+//! | 2026-07-28 | removed methods (`initialize`, `ping`, `logging/setLevel`, `resources/(un)subscribe`) are -32601 (HTTP 404) at that wire, decided in the inbound pipeline; every stateless result names the server in `_meta`; fixed lists `ttlMs` 300 000, data 0, always `cacheScope: private`; `subscriptions/listen` is acknowledged with nothing accepted (nothing here changes while the server runs) |
+//! | argument errors | a tool's bad arguments (schema or a rule beyond it) are -32602 before 2025-11-25 and an `isError` result `invalid_argument` from 2025-11-25 on (SEP-1303); unknown tools stay -32602 |
+//! | errors without a usable id | `"id": null` before 2025-11-25, no `id` from 2025-11-25 on (what each revision's schema allows) |
+//! | bare requests on stdio | a request before any `initialize` and without 2026-07-28 `_meta` is served as a 2024-11-05 client is served (a person at a terminal); HTTP stays strict |
 //! | GET retries | 429 and every 5xx (the rule; the contract lists 502/503/504), plus connection errors; at most 3 attempts within the one deadline |
 //! | optional arguments | `null` on an optional argument means "not given" (the schema says `T or null`); only nullable PATCH fields ([`tools::shared::Patch`]) send `null` on to clear a value |
 //! | `tools/list` order | categories in contract order, tools by name inside a category (routers are hash maps; a hand-kept order would be a second list of tools) |

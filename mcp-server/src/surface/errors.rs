@@ -2,7 +2,7 @@
 //!
 //! | failure | becomes |
 //! |---|---|
-//! | arguments that break the input schema, or an "exactly one of" / "at least one of" rule | JSON-RPC `-32602` naming the field ([`invalid_params`], [`schema_violation`], [`require_at_least_one`], [`require_exactly_one`]) |
+//! | arguments that break the input schema, or an "exactly one of" / "at least one of" rule | JSON-RPC `-32602` naming the field ([`invalid_params`], [`schema_violation`], [`require_at_least_one`], [`require_exactly_one`]); from protocol 2025-11-25 on an `isError` result with code `invalid_argument` and the same message and data ([`argument_error`]) |
 //! | unknown (or hidden) tool | JSON-RPC `-32602` ([`unknown_tool`]) |
 //! | API answered 4xx/5xx | `isError: true` result `{"status": <status>, "error": {code, message, details}}` copied from the API |
 //! | API answered an error without the envelope | the same shape with `code` `upstream_error`, `message` = first 200 characters of the body |
@@ -17,7 +17,7 @@
 
 use crate::upstream::api::{ApiFailure, ApiResponse, ApiResult, quote};
 use rmcp::ErrorData;
-use rmcp::model::{CallToolResult, ContentBlock, ErrorCode};
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, ErrorCode};
 use serde_json::{Map, Value, json};
 use std::any::Any;
 use std::time::Duration;
@@ -140,6 +140,23 @@ pub fn require_exactly_one(args: &Map<String, Value>, fields: &[&str]) -> Result
         ),
         Some(json!({"field": field, "fields": fields})),
     ))
+}
+
+/// The first protocol revision in which a tool's argument errors are tool results: "input
+/// validation errors SHOULD be reported as tool execution errors" so that the model can
+/// correct itself (2025-11-25, SEP-1303).
+pub const ARGUMENT_ERRORS_AS_RESULTS: &str = "2025-11-25";
+
+/// What a bad tool argument becomes for a client of `revision`: before 2025-11-25 the JSON-RPC
+/// `-32602` as given; from 2025-11-25 on an `isError` result whose text carries the same
+/// message and data, `{"status": null, "error": {"code": "invalid_argument", "message",
+/// "details": {"field", ...}}}`. Unknown tools stay `-32602` in every revision.
+pub fn argument_error(err: ErrorData, revision: Option<&str>) -> Result<CallToolResponse, ErrorData> {
+    if revision.is_some_and(|r| r >= ARGUMENT_ERRORS_AS_RESULTS) {
+        let details = err.data.clone().unwrap_or_else(|| json!({}));
+        return Ok(failure(None, "invalid_argument", err.message.to_string(), details).into());
+    }
+    Err(err)
 }
 
 /// `-32603` for our own bugs (logged).

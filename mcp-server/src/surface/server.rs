@@ -24,10 +24,10 @@ use crate::upstream::identity::Caller;
 use futures::FutureExt;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse, Implementation,
+    CacheScope, CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse, Implementation,
     ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
     PromptsCapability, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ResourcesCapability,
-    ServerCapabilities, ServerConfig, Tool, ToolsCapability,
+    ServerCapabilities, ServerConfig, SubscriptionFilter, Tool, ToolsCapability,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -44,6 +44,17 @@ key (e.g. WEB). Dates are YYYY-MM-DD (UTC), timestamps RFC 3339; money is in int
 count in time and capitalization reports. Lists return {items, next_cursor, has_more}: pass next_cursor back as cursor \
 for the next page. A failed call returns the API's status, code and message; 403 means the key's role or scopes do not \
 allow the action. Start with whoami to learn the caller's org and role.";
+
+/// How long (ms) a stateless client may treat the lists fixed for the server's life (tools,
+/// prompts, resource templates) as fresh. Lists of data (`resources/list`) and reads are
+/// fresh for 0 ms. Every result is `cacheScope: private`: what a caller sees depends on its
+/// key (and the tool list on the server's flags), so no shared cache may keep it.
+const FIXED_LIST_TTL_MS: u64 = 300_000;
+
+/// Whether `version` is the stateless revision (2026-07-28) or later.
+fn is_stateless(version: Option<&ProtocolVersion>) -> bool {
+    version.is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str())
+}
 
 /// The newest protocol version with an `initialize` handshake: the answer to unknown versions.
 const FALLBACK_VERSION: ProtocolVersion = ProtocolVersion::V_2025_11_25;
@@ -124,6 +135,7 @@ impl AlloyServer {
             tracing::info!(tool = %name, "call to an unknown or hidden tool refused");
             return Err(errors::unknown_tool(&name));
         }
+        let revision = ctx.protocol_version();
         // Validated in place (lent out of the request and put back), never copied.
         let mut args = Value::Object(request.arguments.take().unwrap_or_default());
         if let Some((validator, schema)) = self.inner.validators.get(&name) {
@@ -131,7 +143,7 @@ impl AlloyServer {
             if !problems.is_empty() {
                 let err = errors::schema_violation(problems);
                 tracing::info!(tool = %name, error = %err.message, "tool arguments refused");
-                return Err(err);
+                return errors::argument_error(err, revision.as_ref().map(ProtocolVersion::as_str));
             }
             whole_numbers_as_integers(&mut args, schema);
         }
@@ -147,6 +159,15 @@ impl AlloyServer {
             .call(ToolCallContext::new(&self.inner.tools, request, ctx));
         let mut outcome = guard(&name, self.inner.tool_deadline, call).await;
         tracing::debug!(tool = %name, elapsed_ms = started.elapsed().as_millis() as u64, "tool done");
+        // An argument the tool itself found wrong (a rule beyond the schema) follows the same
+        // revision rule as a schema violation.
+        if let Err(e) = outcome {
+            outcome = if e.code == rmcp::model::ErrorCode::INVALID_PARAMS {
+                errors::argument_error(e, revision.as_ref().map(ProtocolVersion::as_str))
+            } else {
+                Err(e)
+            };
+        }
         // v1 defines no structured output: the JSON lives in the text content only.
         if let Ok(CallToolResponse::Complete(result)) = &mut outcome {
             result.structured_content = None;
@@ -304,7 +325,21 @@ impl ServerHandler for AlloyServer {
             .iter()
             .map(|(_, t)| downlevel_tool(t, version.as_ref()))
             .collect();
-        Ok(ListToolsResult::with_all_items(tools))
+        let mut result = ListToolsResult::with_all_items(tools);
+        if is_stateless(version.as_ref()) {
+            result = result
+                .with_ttl_ms(FIXED_LIST_TTL_MS)
+                .with_cache_scope(CacheScope::Private);
+        }
+        Ok(result)
+    }
+
+    /// `subscriptions/listen` (2026-07-28): acknowledged with nothing accepted, because no
+    /// list or resource of this server changes while it runs (the capabilities say
+    /// `listChanged: false`, `subscribe: false`); the stream stays open until the client
+    /// cancels it or the session ends, and never carries a notification.
+    fn accepted_subscription_filter(&self, _requested: &SubscriptionFilter) -> Option<SubscriptionFilter> {
+        Some(SubscriptionFilter::new())
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -322,7 +357,7 @@ impl ServerHandler for AlloyServer {
     async fn list_prompts(
         &self,
         request: Option<PaginatedRequestParams>,
-        _ctx: RequestContext<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
         reject_cursor(request.as_ref())?;
         let prompts = crate::surface::prompts::list_prompts()
@@ -339,7 +374,13 @@ impl ServerHandler for AlloyServer {
                 p
             })
             .collect();
-        Ok(ListPromptsResult::with_all_items(prompts))
+        let mut result = ListPromptsResult::with_all_items(prompts);
+        if is_stateless(ctx.protocol_version().as_ref()) {
+            result = result
+                .with_ttl_ms(FIXED_LIST_TTL_MS)
+                .with_cache_scope(CacheScope::Private);
+        }
+        Ok(result)
     }
 
     async fn get_prompt(
@@ -365,12 +406,16 @@ impl ServerHandler for AlloyServer {
     async fn list_resource_templates(
         &self,
         request: Option<PaginatedRequestParams>,
-        _ctx: RequestContext<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
         reject_cursor(request.as_ref())?;
-        Ok(ListResourceTemplatesResult::with_all_items(
-            crate::surface::resources::templates(),
-        ))
+        let mut result = ListResourceTemplatesResult::with_all_items(crate::surface::resources::templates());
+        if is_stateless(ctx.protocol_version().as_ref()) {
+            result = result
+                .with_ttl_ms(FIXED_LIST_TTL_MS)
+                .with_cache_scope(CacheScope::Private);
+        }
+        Ok(result)
     }
 
     async fn read_resource(

@@ -86,37 +86,50 @@ impl Policy {
     };
 }
 
+/// What kind of refusal a [`Reply`] is, for transports that have a status of their own (HTTP).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReplyKind {
+    /// Not a usable JSON-RPC message at all (HTTP 400).
+    Malformed,
+    /// A well-formed request that is refused: unfitting params, an id in use (HTTP 200).
+    Refused,
+    /// A method the request's stateless revision removed (HTTP 404, the 2026-07-28 rule).
+    Removed,
+}
+
 /// An error answered by the pipeline itself; rmcp never sees the message.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Reply {
-    /// The request's id, or `null`.
+    /// The request's id, or `null` when it has none that can be used.
     pub id: Value,
     /// The JSON-RPC error code.
     pub code: ErrorCode,
     /// The message.
     pub message: String,
-    /// Whether the input was not a usable JSON-RPC message at all (HTTP answers 400), rather
-    /// than a well-formed request that is refused (unfitting params, an id in use: HTTP 200).
-    pub malformed: bool,
+    /// What kind of refusal this is.
+    pub kind: ReplyKind,
+    /// Whether the session speaks 2025-11-25 or later, where an unusable id is left out of
+    /// the error instead of being `null`.
+    pub id_optional: bool,
 }
 
 impl Reply {
-    fn refused(id: Value, code: ErrorCode, message: impl Into<String>) -> Reply {
+    fn new(kind: ReplyKind, id: Value, code: ErrorCode, message: impl Into<String>) -> Reply {
         Reply {
             id,
             code,
             message: message.into(),
-            malformed: false,
+            kind,
+            id_optional: false,
         }
     }
 
+    fn refused(id: Value, code: ErrorCode, message: impl Into<String>) -> Reply {
+        Reply::new(ReplyKind::Refused, id, code, message)
+    }
+
     fn malformed(id: Value, code: ErrorCode, message: impl Into<String>) -> Reply {
-        Reply {
-            id,
-            code,
-            message: message.into(),
-            malformed: true,
-        }
+        Reply::new(ReplyKind::Malformed, id, code, message)
     }
 
     fn invalid(id: Value, why: &str) -> Reply {
@@ -125,18 +138,35 @@ impl Reply {
 
     /// The JSON-RPC error response.
     pub(crate) fn to_value(&self) -> Value {
-        error_body(&self.id, self.code, &self.message)
+        let revision = self.id_optional.then_some(OPTIONAL_ERROR_ID);
+        error_body(&self.id, self.code, &self.message, revision)
     }
 }
 
-/// The reply to a message longer than `max` bytes (which is skipped, not read).
-pub(crate) fn too_long(max: usize) -> Reply {
-    Reply::invalid(Value::Null, &format!("message longer than {max} bytes"))
+/// The one JSON-RPC error response body of this crate. An error that cannot name its request
+/// carries `"id": null` (JSON-RPC 2.0, and the only way the schemas before 2025-11-25 can say
+/// it); from 2025-11-25 on the schemas define that id as optional and never null, so it is left
+/// out. `revision` is the session's, or the one the request names; unknown counts as old.
+pub(crate) fn error_body(id: &Value, code: ErrorCode, message: &str, revision: Option<&str>) -> Value {
+    let mut body = json!({"jsonrpc": "2.0", "id": id, "error": {"code": code.0, "message": message}});
+    if id.is_null()
+        && revision.is_some_and(|r| r >= OPTIONAL_ERROR_ID)
+        && let Value::Object(m) = &mut body
+    {
+        m.remove("id");
+    }
+    body
 }
 
-/// The one JSON-RPC error response body of this crate.
-pub(crate) fn error_body(id: &Value, code: ErrorCode, message: &str) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code.0, "message": message}})
+/// The first revision whose schema makes the id of an error optional (and never null).
+const OPTIONAL_ERROR_ID: &str = "2025-11-25";
+
+/// The first revision without a handshake (per-request `_meta`, removed methods).
+pub(crate) const STATELESS_REVISION: &str = "2026-07-28";
+
+/// Whether `revision` is of the stateless era.
+pub(crate) fn is_stateless(revision: &str) -> bool {
+    revision >= STATELESS_REVISION
 }
 
 /// What to do with one inbound message.
@@ -154,11 +184,34 @@ pub(crate) enum Inbound {
 struct Owed {
     /// The client's id; `None` for the synthetic handshake, whose answer nobody reads.
     client_id: Option<Value>,
+    /// What the request was, for what its answer means.
+    what: Asked,
+}
+
+/// What an owed request was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Asked {
+    /// A request of the handshake era.
+    Handshake,
+    /// `initialize`: its answer names the session's revision.
+    Initialize,
+    /// A request of the stateless era: its result names the server in `_meta`.
+    Stateless,
+    /// `subscriptions/listen`: open until cancelled or the session ends, so nothing waits for
+    /// its answer (it is not counted as owed) and its notifications are tagged with its id.
+    Subscription,
 }
 
 #[derive(Default)]
 struct State {
-    initialized: bool,
+    /// Whether rmcp has received a request that starts its session (an `initialize`, a
+    /// stateless request, or the handshake made for a bare request).
+    started: bool,
+    /// Whether an `initialize` went through (a handshake-era session).
+    handshaken: bool,
+    /// The revision the session speaks, once known (the answer to `initialize`, the `_meta`
+    /// of a stateless request, or what the transport was told).
+    revision: Option<String>,
     next_id: i64,
     /// rmcp's id → the request.
     owed: HashMap<i64, Owed>,
@@ -167,14 +220,24 @@ struct State {
 }
 
 impl State {
-    fn owe(&mut self, client_id: Option<Value>) -> i64 {
+    fn owe(&mut self, client_id: Option<Value>, what: Asked) -> i64 {
         self.next_id += 1;
         let internal = self.next_id;
         if let Some(id) = &client_id {
             self.by_client.insert(id_key(id), internal);
         }
-        self.owed.insert(internal, Owed { client_id });
+        self.owed.insert(internal, Owed { client_id, what });
         internal
+    }
+
+    /// Marks `reply` with what the session's revision says about unusable ids.
+    fn stamp(&self, reply: &mut Reply) {
+        reply.id_optional = self.revision.as_deref().is_some_and(|r| r >= OPTIONAL_ERROR_ID);
+    }
+
+    fn reply(&self, mut reply: Reply) -> Inbound {
+        self.stamp(&mut reply);
+        Inbound::Reply(reply)
     }
 
     fn settle(&mut self, internal: i64) -> Option<Owed> {
@@ -204,7 +267,7 @@ impl Pipeline {
         Pipeline {
             policy,
             state: Mutex::new(State {
-                initialized: !policy.drop_before_initialize,
+                started: !policy.drop_before_initialize,
                 ..State::default()
             }),
             settled: Notify::new(),
@@ -216,11 +279,27 @@ impl Pipeline {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Tells the pipeline the revision the transport knows the client speaks (HTTP: its
+    /// `MCP-Protocol-Version` header), unless the session already knows its own.
+    pub(crate) fn hint_revision(&self, revision: Option<&str>) {
+        let mut state = self.state();
+        if state.revision.is_none() {
+            state.revision = revision.map(str::to_string);
+        }
+    }
+
+    /// The reply to a message longer than `max` bytes (which is skipped, not read).
+    pub(crate) fn too_long(&self, max: usize) -> Reply {
+        let mut reply = Reply::invalid(Value::Null, &format!("message longer than {max} bytes"));
+        self.state().stamp(&mut reply);
+        reply
+    }
+
     /// Decides what happens to the bytes of one message.
     pub(crate) fn accept(&self, bytes: &[u8]) -> Vec<Inbound> {
         match serde_json::from_slice::<Value>(bytes) {
             Ok(value) => self.accept_value(value),
-            Err(e) => vec![Inbound::Reply(Reply::malformed(
+            Err(e) => vec![self.state().reply(Reply::malformed(
                 Value::Null,
                 ErrorCode::PARSE_ERROR,
                 format!("Parse error: {e}"),
@@ -232,92 +311,141 @@ impl Pipeline {
     pub(crate) fn accept_value(&self, value: Value) -> Vec<Inbound> {
         let message = match check(value) {
             Checked::Message(m) => m,
-            Checked::Reply(r) => return vec![Inbound::Reply(r)],
+            Checked::Reply(r) => return vec![self.state().reply(r)],
             Checked::Ignore(why) => return vec![Inbound::Ignore(why)],
         };
         match message {
-            Message::Request { id, method, mut value } => {
-                let mut state = self.state();
-                if state.by_client.contains_key(&id_key(&id)) {
-                    return vec![Inbound::Reply(Reply::refused(
-                        id.clone(),
-                        ErrorCode::INVALID_REQUEST,
-                        format!(
-                            "Invalid Request: the id {id} belongs to a request still in flight in this session; use a new id"
-                        ),
-                    ))];
-                }
-                let mut out = Vec::new();
-                let is_initialize = method == InitializeRequest::METHOD;
-                if !state.initialized && !is_initialize && self.policy.bare == Bare::Handshake && is_bare(&value) {
-                    if method != PingRequest::METHOD {
-                        tracing::info!(
-                            method = %method,
-                            version = BARE_REQUEST_VERSION,
-                            "a request arrived without initialize: served as a {BARE_REQUEST_VERSION} client without a handshake"
-                        );
-                        out.extend(self.handshake(&mut state));
-                    }
-                } else if is_initialize || !is_bare(&value) {
-                    state.initialized = true;
-                }
-                let internal = state.owe(Some(id));
-                value.insert("id".into(), Value::from(internal));
-                match parse(value) {
-                    Ok(msg) => out.push(Inbound::Forward(msg)),
-                    Err(reply) => {
-                        state.settle(internal);
-                        out.push(Inbound::Reply(reply));
-                    }
-                }
-                out
-            }
-            Message::Notification { method, mut value } => {
-                let mut state = self.state();
-                if !state.initialized && self.policy.drop_before_initialize {
-                    return vec![Inbound::Ignore("a notification before initialize")];
-                }
-                if method == "notifications/cancelled" {
-                    // The client names its own id; rmcp knows ours. A request no longer in
-                    // flight has nothing to cancel.
-                    let named = value
-                        .get("params")
-                        .and_then(|p| p.get("requestId"))
-                        .map(id_key)
-                        .and_then(|k| state.by_client.get(&k).copied());
-                    let Some(internal) = named else {
-                        return vec![Inbound::Ignore("cancellation of a request not in flight")];
-                    };
-                    // A cancelled request is not answered (the spec says so): stop waiting.
-                    state.settle(internal);
-                    drop(state);
-                    self.settled.notify_waiters();
-                    if let Some(Value::Object(params)) = value.get_mut("params") {
-                        params.insert("requestId".into(), Value::from(internal));
-                    }
-                }
-                match parse(value) {
-                    Ok(msg) => vec![Inbound::Forward(msg)],
-                    Err(_) => vec![Inbound::Ignore("a malformed notification")],
-                }
-            }
+            Message::Request { id, method, value } => self.request(id, &method, value),
+            Message::Notification { method, value } => self.notification(&method, value),
             Message::Response { value } => {
-                if !self.state().initialized && self.policy.drop_before_initialize {
-                    return vec![Inbound::Ignore("a response before initialize")];
+                let state = self.state();
+                // The server sends no request outside a handshake-era session, so a response
+                // there answers nothing (and rmcp's generic transport would end the session).
+                if !state.handshaken {
+                    return vec![Inbound::Ignore("a response outside a handshake-era session")];
                 }
                 let echo = value.get("id").cloned().unwrap_or(Value::Null);
                 match parse(value) {
                     Ok(msg) => vec![Inbound::Forward(msg)],
-                    Err(reply) => vec![Inbound::Reply(Reply { id: echo, ..reply })],
+                    Err(reply) => vec![state.reply(Reply { id: echo, ..reply })],
                 }
             }
         }
     }
 
+    fn request(&self, id: Value, method: &str, mut value: Map<String, Value>) -> Vec<Inbound> {
+        let mut state = self.state();
+        if state.by_client.contains_key(&id_key(&id)) {
+            return vec![state.reply(Reply::refused(
+                id.clone(),
+                ErrorCode::INVALID_REQUEST,
+                format!(
+                    "Invalid Request: the id {id} belongs to a request still in flight in this session; use a new id"
+                ),
+            ))];
+        }
+        // The revision the request itself names (2026-07-28 `_meta`); without one, the
+        // session's, unless the session made a handshake.
+        let stated = stated_revision(&value);
+        let stateless = match &stated {
+            Some(r) => is_stateless(r),
+            None => !state.handshaken && state.revision.as_deref().is_some_and(is_stateless),
+        };
+        if stateless && removed_in_stateless(method) {
+            let revision = stated.clone().or_else(|| state.revision.clone()).unwrap_or_default();
+            let mut reply = Reply::new(
+                ReplyKind::Removed,
+                id,
+                ErrorCode::METHOD_NOT_FOUND,
+                format!("Method not found: {method} is not part of protocol revision {revision}"),
+            );
+            reply.id_optional = true;
+            return vec![Inbound::Reply(reply)];
+        }
+        let mut out = Vec::new();
+        let is_initialize = method == InitializeRequest::METHOD;
+        let bare = stated.is_none() && is_bare(&value);
+        if !state.started && !is_initialize && self.policy.bare == Bare::Handshake && bare {
+            if method != PingRequest::METHOD {
+                tracing::info!(
+                    method = %method,
+                    version = BARE_REQUEST_VERSION,
+                    "a request arrived without initialize: served as a {BARE_REQUEST_VERSION} client without a handshake"
+                );
+                out.extend(self.handshake(&mut state));
+            }
+        } else if is_initialize || !bare {
+            state.started = true;
+        }
+        state.handshaken |= is_initialize;
+        if let Some(r) = &stated {
+            state.revision = Some(r.clone());
+        }
+        let what = if method == SubscriptionsListenRequest::METHOD {
+            Asked::Subscription
+        } else if is_initialize {
+            Asked::Initialize
+        } else if stated.as_deref().is_some_and(is_stateless) {
+            Asked::Stateless
+        } else {
+            Asked::Handshake
+        };
+        let internal = state.owe(Some(id), what);
+        value.insert("id".into(), Value::from(internal));
+        match parse(value) {
+            Ok(msg) => out.push(Inbound::Forward(msg)),
+            Err(reply) => {
+                state.settle(internal);
+                out.push(state.reply(reply));
+            }
+        }
+        out
+    }
+
+    fn notification(&self, method: &str, mut value: Map<String, Value>) -> Vec<Inbound> {
+        let mut state = self.state();
+        // rmcp's generic transport ends the session on a notification that comes before a
+        // handshake, also between stateless (2026-07-28) requests, which it serves as
+        // requests before initialization: such a notification is not forwarded.
+        let forward = state.handshaken || !self.policy.drop_before_initialize;
+        if method == "notifications/cancelled" {
+            // The client names its own id; rmcp knows ours. A request no longer in flight has
+            // nothing to cancel.
+            let named = value
+                .get("params")
+                .and_then(|p| p.get("requestId"))
+                .map(id_key)
+                .and_then(|k| state.by_client.get(&k).copied());
+            let Some(internal) = named else {
+                return vec![Inbound::Ignore("cancellation of a request not in flight")];
+            };
+            // A cancelled request is not answered (the spec says so): stop waiting, and drop
+            // its answer should rmcp still send one.
+            state.settle(internal);
+            drop(state);
+            self.settled.notify_waiters();
+            if !forward {
+                return vec![Inbound::Ignore(
+                    "a cancellation rmcp cannot take before a handshake (settled here)",
+                )];
+            }
+            if let Some(Value::Object(params)) = value.get_mut("params") {
+                params.insert("requestId".into(), Value::from(internal));
+            }
+        } else if !forward {
+            return vec![Inbound::Ignore("a notification before a handshake")];
+        }
+        match parse(value) {
+            Ok(msg) => vec![Inbound::Forward(msg)],
+            Err(_) => vec![Inbound::Ignore("a malformed notification")],
+        }
+    }
+
     /// The synthetic `initialize` + `notifications/initialized` of a bare request.
     fn handshake(&self, state: &mut State) -> Vec<Inbound> {
-        state.initialized = true;
-        let internal = state.owe(None);
+        state.started = true;
+        state.handshaken = true;
+        let internal = state.owe(None, Asked::Initialize);
         let initialize = json!({
             "jsonrpc": "2.0",
             "id": internal,
@@ -337,30 +465,69 @@ impl Pipeline {
     }
 
     /// Prepares one message rmcp sent for the client: an answer gets the client's id back and
-    /// settles its request; `None` when nobody must see it (the synthetic handshake's answer,
-    /// or an answer to a request the client cancelled).
+    /// settles its request (a stateless request's result names the server in `_meta`); a
+    /// notification of a subscription is tagged with the client's id of it. `None` when
+    /// nobody must see the message (the synthetic handshake's answer, or an answer to a
+    /// request the client cancelled).
     pub(crate) fn outbound(&self, mut message: Value) -> Option<Value> {
         let is_answer = message.get("method").is_none() && message.get("id").is_some();
         if !is_answer {
+            self.tag_subscription(&mut message, "params");
             return Some(message);
         }
         let internal = message.get("id").and_then(Value::as_i64);
+        if let Some(i) = internal
+            && self.state().owed.get(&i).is_some_and(|o| o.what == Asked::Subscription)
+        {
+            self.tag_subscription(&mut message, "result");
+        }
         let owed = internal.and_then(|i| self.state().settle(i));
         self.settled.notify_waiters();
-        match owed {
-            Some(Owed { client_id: Some(id) }) => {
-                if let Value::Object(m) = &mut message {
-                    m.insert("id".into(), id);
-                }
-                Some(message)
-            }
-            Some(Owed { client_id: None }) => None,
+        let owed = match owed {
+            Some(o) => o,
             None if internal.is_some() => {
                 tracing::debug!("an answer to a request no longer in flight (cancelled) was not sent");
-                None
+                return None;
             }
             // An error rmcp answered without an id (a message it could not read): as is.
-            None => Some(message),
+            None => return Some(message),
+        };
+        if owed.what == Asked::Initialize
+            && let Some(v) = message.pointer("/result/protocolVersion").and_then(Value::as_str)
+        {
+            self.state().revision = Some(v.to_string());
+        }
+        let id = owed.client_id?;
+        if owed.what == Asked::Stateless
+            && let Some(Value::Object(result)) = message.get_mut("result")
+        {
+            let meta = result.entry("_meta").or_insert_with(|| json!({}));
+            if let Value::Object(meta) = meta {
+                meta.entry(META_SERVER_INFO)
+                    .or_insert_with(|| json!({"name": crate::SERVER_NAME, "version": crate::SERVER_VERSION}));
+            }
+        }
+        if let Value::Object(m) = &mut message {
+            m.insert("id".into(), id);
+        }
+        Some(message)
+    }
+
+    /// Replaces rmcp's id in `<part>._meta["io.modelcontextprotocol/subscriptionId"]` by the
+    /// client's id of that `subscriptions/listen` request.
+    fn tag_subscription(&self, message: &mut Value, part: &str) {
+        let Some(tag) = message
+            .get_mut(part)
+            .and_then(|p| p.get_mut("_meta"))
+            .and_then(|m| m.get_mut(META_SUBSCRIPTION_ID))
+        else {
+            return;
+        };
+        let client = tag
+            .as_i64()
+            .and_then(|i| self.state().owed.get(&i).and_then(|o| o.client_id.clone()));
+        if let Some(client) = client {
+            *tag = client;
         }
     }
 
@@ -377,9 +544,13 @@ impl Pipeline {
         self.state().owed.get(&internal).and_then(|o| o.client_id.clone())
     }
 
-    /// How many requests are owed an answer.
+    /// How many answers are owed (open subscriptions do not count: they end with the session).
     pub(crate) fn owed(&self) -> usize {
-        self.state().owed.len()
+        self.state()
+            .owed
+            .values()
+            .filter(|o| o.what != Asked::Subscription)
+            .count()
     }
 
     /// Resolves when no answer is owed.
@@ -392,6 +563,34 @@ impl Pipeline {
             notified.await;
         }
     }
+}
+
+/// The `_meta` key naming the server in a stateless result.
+const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+/// The `_meta` key tagging a subscription's messages.
+const META_SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
+
+/// The revision a request names in its 2026-07-28 `_meta`, if any.
+fn stated_revision(request: &Map<String, Value>) -> Option<String> {
+    request
+        .get("params")
+        .and_then(|p| p.get("_meta"))
+        .and_then(|m| m.get(META_PROTOCOL_VERSION))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+/// The methods of the handshake era that the stateless revision removed.
+#[allow(deprecated)]
+fn removed_in_stateless(method: &str) -> bool {
+    [
+        PingRequest::METHOD,
+        InitializeRequest::METHOD,
+        SetLevelRequest::METHOD,
+        SubscribeRequest::METHOD,
+        UnsubscribeRequest::METHOD,
+    ]
+    .contains(&method)
 }
 
 /// Whether a request carries none of the 2026-07-28 `_meta` keys (a bare request).
@@ -488,7 +687,9 @@ fn check(value: Value) -> Checked {
         }
         return Checked::Reply(Reply::invalid(id, "`params` must be an object or an array"));
     }
-    if let Some(problem) = params_problem(&method, &mut obj) {
+    // A method its own (stateless) revision removed is not found, whatever its params.
+    let removed = removed_in_stateless(&method) && stated_revision(&obj).is_some_and(|r| is_stateless(&r));
+    if !removed && let Some(problem) = params_problem(&method, &mut obj) {
         return Checked::Reply(Reply::refused(
             id,
             ErrorCode::INVALID_PARAMS,
@@ -596,7 +797,7 @@ mod tests {
 
     fn reply(p: &Pipeline, v: Value) -> (Value, i32, bool) {
         match p.accept_value(v).pop() {
-            Some(Inbound::Reply(r)) => (r.id, r.code.0, r.malformed),
+            Some(Inbound::Reply(r)) => (r.id, r.code.0, r.kind == ReplyKind::Malformed),
             other => panic!("expected a reply, got {other:?}"),
         }
     }
@@ -760,5 +961,96 @@ mod tests {
                 .pop(),
             Some(Inbound::Ignore(_))
         ));
+    }
+
+    fn stateless(method: &str, id: i64) -> Value {
+        json!({"jsonrpc": "2.0", "id": id, "method": method, "params": {"_meta": {
+            META_PROTOCOL_VERSION: STATELESS_REVISION, META_CLIENT_CAPABILITIES: {}}}})
+    }
+
+    #[test]
+    fn methods_removed_at_the_stateless_wire_are_not_found_there_and_served_before() {
+        let p = Pipeline::new(Policy::STDIO);
+        for method in [
+            "ping",
+            "initialize",
+            "logging/setLevel",
+            "resources/subscribe",
+            "resources/unsubscribe",
+        ] {
+            match p.accept_value(stateless(method, 1)).pop() {
+                Some(Inbound::Reply(r)) => {
+                    assert_eq!(
+                        (r.code.0, r.kind, r.id),
+                        (-32601, ReplyKind::Removed, json!(1)),
+                        "{method}"
+                    );
+                }
+                other => panic!("{method}: {other:?}"),
+            }
+        }
+        // Told the wire is stateless (an HTTP header), a request without `_meta` is judged so too.
+        let http = Pipeline::new(Policy::STREAMABLE);
+        http.hint_revision(Some(STATELESS_REVISION));
+        assert!(
+            matches!(http.accept_value(json!({"jsonrpc": "2.0", "id": 2, "method": "ping"})).pop(),
+            Some(Inbound::Reply(r)) if r.kind == ReplyKind::Removed)
+        );
+        // A handshake-era session keeps its methods.
+        let old = initialized(Policy::STDIO);
+        assert_eq!(
+            forwarded(&old, json!({"jsonrpc": "2.0", "id": 3, "method": "ping"})).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn stateless_results_name_the_server_and_subscriptions_are_tagged_with_the_clients_id() {
+        let p = Pipeline::new(Policy::STDIO);
+        let sent = forwarded(&p, stateless("tools/list", 1));
+        let out = p
+            .outbound(json!({"jsonrpc": "2.0", "id": sent[0]["id"], "result": {"tools": []}}))
+            .expect("answered");
+        assert_eq!(out["result"]["_meta"][META_SERVER_INFO]["name"], crate::SERVER_NAME);
+        let listen = json!({"jsonrpc": "2.0", "id": "s", "method": "subscriptions/listen", "params": {
+            "_meta": {META_PROTOCOL_VERSION: STATELESS_REVISION, META_CLIENT_CAPABILITIES: {}},
+            "notifications": {}}});
+        let internal = forwarded(&p, listen)[0]["id"].clone();
+        assert_eq!(p.owed(), 0, "an open subscription is not an owed answer");
+        let ack = p
+            .outbound(
+                json!({"jsonrpc": "2.0", "method": "notifications/subscriptions/acknowledged",
+                "params": {"_meta": {META_SUBSCRIPTION_ID: internal}, "notifications": {}}}),
+            )
+            .expect("sent");
+        assert_eq!(ack["params"]["_meta"][META_SUBSCRIPTION_ID], "s");
+    }
+
+    #[test]
+    fn notifications_between_stateless_requests_on_stdio_never_reach_rmcp_but_cancel() {
+        let p = Pipeline::new(Policy::STDIO);
+        let internal = forwarded(&p, stateless("tools/list", 5))[0]["id"].clone();
+        let unknown = json!({"jsonrpc": "2.0", "method": "notifications/whatever"});
+        assert!(matches!(p.accept_value(unknown).pop(), Some(Inbound::Ignore(_))));
+        let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 5}});
+        assert!(matches!(p.accept_value(cancel).pop(), Some(Inbound::Ignore(_))));
+        assert_eq!(p.owed(), 0);
+        assert!(
+            p.outbound(json!({"jsonrpc": "2.0", "id": internal, "result": {}}))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn an_error_that_names_no_request_leaves_the_id_out_from_2025_11_25() {
+        let old = error_body(&Value::Null, ErrorCode::PARSE_ERROR, "x", Some("2025-06-18"));
+        assert_eq!(old["id"], Value::Null);
+        assert!(old.as_object().is_some_and(|m| m.contains_key("id")));
+        let new = error_body(&Value::Null, ErrorCode::PARSE_ERROR, "x", Some("2025-11-25"));
+        assert!(new.get("id").is_none());
+        let unknown = error_body(&Value::Null, ErrorCode::PARSE_ERROR, "x", None);
+        assert!(unknown.as_object().is_some_and(|m| m.contains_key("id")));
+        let named = error_body(&json!(4), ErrorCode::INVALID_REQUEST, "x", Some("2026-07-28"));
+        assert_eq!(named["id"], 4);
     }
 }

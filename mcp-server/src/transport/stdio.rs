@@ -165,7 +165,7 @@ async fn read<R: AsyncRead + Unpin>(
         let line = match frame? {
             Frame::TooLong => {
                 tracing::warn!(limit = max, "input line too long; refused");
-                let reply = crate::transport::pipeline::too_long(max);
+                let reply = pipeline.too_long(max);
                 if replies.unbounded_send(reply.to_value()).is_err() {
                     return Ok(());
                 }
@@ -210,7 +210,17 @@ async fn write<W: AsyncWrite + Unpin>(
     let mut rmcp_open = true;
     let mut replies_open = true;
     while rmcp_open || replies_open {
+        // The pipeline's replies first: one enqueued before a request was forwarded must go out
+        // before that request's answer, so a client reading in order never sees them swapped.
         let message = tokio::select! {
+            biased;
+            r = replies.next(), if replies_open => match r {
+                Some(r) => Some(r),
+                None => {
+                    replies_open = false;
+                    None
+                }
+            },
             m = from_rmcp.next(), if rmcp_open => match m {
                 Some(m) => match serde_json::to_value(&m) {
                     Ok(v) => pipeline.outbound(v),
@@ -221,13 +231,6 @@ async fn write<W: AsyncWrite + Unpin>(
                 },
                 None => {
                     rmcp_open = false;
-                    None
-                }
-            },
-            r = replies.next(), if replies_open => match r {
-                Some(r) => Some(r),
-                None => {
-                    replies_open = false;
                     None
                 }
             },

@@ -934,3 +934,90 @@ async fn one_address_may_hold_only_so_many_connections() {
     })
     .await;
 }
+
+// ----- horizontal scale: a 2026-07-28 client needs no session ----------------------------------
+
+/// One stateless (2026-07-28) request over Streamable HTTP: the `_meta` and headers the
+/// revision asks for, no session. Returns the JSON-RPC answer.
+async fn stateless_call(server: &HttpServer, key: &str, id: i64, method: &str, params: Value) -> Value {
+    let mut params = params;
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    });
+    let name = match method {
+        "tools/call" | "prompts/get" => params["name"].as_str().map(str::to_string),
+        "resources/read" => params["uri"].as_str().map(str::to_string),
+        _ => None,
+    };
+    let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+    let mut req = client()
+        .post(server.url("/mcp"))
+        .bearer_auth(key)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", method);
+    if let Some(n) = name {
+        req = req.header("mcp-name", n);
+    }
+    let resp = req.body(body.to_string()).send().await.expect("answers");
+    assert!(
+        resp.headers().get("mcp-session-id").is_none(),
+        "no session at 2026-07-28"
+    );
+    let answer = client::read_answer(resp, Some(&json!(id))).await;
+    assert_eq!(answer.status, 200, "{method}: {answer:?}");
+    answer.for_id(&json!(id))
+}
+
+#[tokio::test]
+async fn a_stateless_client_may_send_each_request_to_another_instance() {
+    let mock = seeded().await;
+    let owner = mock.key(OrgRole::Owner).to_string();
+    let a = HttpServer::start(&mock.base_url(), &owner, &[]).await;
+    let b = HttpServer::start(&mock.base_url(), &owner, &[]).await;
+    let instances = [&a, &b];
+    // Create on one instance, read and change on the other, alternating every request.
+    let created = stateless_call(
+        instances[0],
+        &owner,
+        1,
+        "tools/call",
+        json!({"name": "create_ticket", "arguments": {"project_id": "WEB", "title": "served by two instances"}}),
+    )
+    .await;
+    assert!(!is_error(&created), "{created}");
+    let key = parse_text(&created)["key"].as_str().expect("a key").to_string();
+    for (n, status) in ["Todo", "InProgress", "InReview"].iter().enumerate() {
+        let id = 2 + n as i64;
+        let server = instances[(id % 2) as usize];
+        let moved = stateless_call(
+            server,
+            &owner,
+            id,
+            "tools/call",
+            json!({"name": "transition_ticket", "arguments": {"ticket_id": key, "status": status}}),
+        )
+        .await;
+        assert!(!is_error(&moved), "{moved}");
+        let seen = stateless_call(
+            instances[((id + 1) % 2) as usize],
+            &owner,
+            id + 100,
+            "tools/call",
+            json!({"name": "get_ticket", "arguments": {"ticket_id": key}}),
+        )
+        .await;
+        assert_eq!(parse_text(&seen)["status"], json!(status), "{seen}");
+        assert_eq!(
+            seen["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
+            json!("alloy-mcp")
+        );
+    }
+    for (i, server) in instances.iter().enumerate() {
+        let list = stateless_call(server, &owner, 50 + i as i64, "tools/list", json!({})).await;
+        assert_eq!(list["result"]["cacheScope"], json!("private"), "{list}");
+        assert!(list["result"]["tools"].as_array().is_some_and(|t| t.len() == 71));
+    }
+}

@@ -338,10 +338,7 @@ async fn creating_an_org_makes_the_caller_owner_and_keeps_the_token_bound() {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let new_id = r.body["id"].as_str().expect("id").to_string();
-    assert_eq!(
-        r.headers.get("location").expect("location").to_str().expect("ascii"),
-        format!("/api/v1/orgs/{new_id}")
-    );
+    assert_eq!(r.location(), format!("/api/v1/orgs/{new_id}"));
     let me = o.api.get(&o.viewer, "/api/v1/auth/me").await;
     assert_eq!(
         (me.body["org_id"].as_str(), me.body["role"].as_str()),

@@ -51,13 +51,7 @@ async fn comments_are_created_listed_oldest_first_and_logged() {
         (c["edited_at"].clone(), c["org_id"].as_str()),
         (Value::Null, Some(o.org_id.as_str()))
     );
-    let loc = r
-        .headers
-        .get("location")
-        .expect("location")
-        .to_str()
-        .expect("ascii")
-        .to_string();
+    let loc = r.location();
     assert_eq!(loc, path(c));
     assert_eq!(o.api.get(&o.viewer, &loc).await.body, r.body);
     let t = o.api.get(&o.viewer, "/api/v1/tickets/WEB-1").await.body;

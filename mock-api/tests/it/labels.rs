@@ -70,13 +70,7 @@ async fn create_label_defaults_and_upper_cases_the_color_and_lists_by_name_ignor
         (Some(0), Value::Null)
     );
     assert_eq!(l["created_by"], json!(o.user(OrgRole::Member)));
-    let loc = r
-        .headers
-        .get("location")
-        .expect("location")
-        .to_str()
-        .expect("ascii")
-        .to_string();
+    let loc = r.location();
     assert_eq!(o.api.get(&o.viewer, &loc).await.body, r.body);
     let b = label(&o, "WEB", json!({"name": "Bug", "description": "broken"})).await;
     assert_eq!(b["color"], "#6B7280");

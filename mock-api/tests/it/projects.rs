@@ -38,13 +38,7 @@ async fn create_project_returns_201_with_counter_zero_and_key_upper_cased() {
     assert_eq!(r.body["key"], "WEB");
     assert_eq!(r.body["ticket_counter"], 0);
     assert_eq!(r.body["capitalization_type"], json!(null));
-    let loc = r
-        .headers
-        .get("location")
-        .expect("location")
-        .to_str()
-        .expect("ascii")
-        .to_string();
+    let loc = r.location();
     assert_eq!(api.get(&t, &loc).await.body["id"], r.body["id"]);
     assert_eq!(api.get(&t, "/api/v1/projects/WEB").await.body["id"], r.body["id"]);
 }

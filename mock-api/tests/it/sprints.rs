@@ -87,13 +87,7 @@ async fn created_sprint_is_planned_with_a_location() {
         (json!(null), json!(null))
     );
     assert!(r.body.get("frozen_burndown").is_none());
-    let loc = r
-        .headers
-        .get("location")
-        .expect("location")
-        .to_str()
-        .expect("ascii")
-        .to_string();
+    let loc = r.location();
     assert_eq!(o.api.get(&o.viewer, &loc).await.body, r.body);
 }
 

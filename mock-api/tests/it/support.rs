@@ -26,6 +26,16 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// The `Location` header of a creation.
+    pub fn location(&self) -> String {
+        self.headers
+            .get("location")
+            .expect("a Location header")
+            .to_str()
+            .expect("ascii")
+            .to_string()
+    }
+
     /// The error envelope's `code`.
     pub fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or("")

@@ -24,13 +24,7 @@ async fn created_team_lists_members_ascending_and_has_a_location() {
     assert_eq!(r.body["member_ids"], json!(sorted));
     assert_eq!(r.body["created_by"], json!(admin));
     assert_eq!(r.body["org_id"], json!(o.org_id));
-    let loc = r
-        .headers
-        .get("location")
-        .expect("location")
-        .to_str()
-        .expect("ascii")
-        .to_string();
+    let loc = r.location();
     let got = o.api.get(&o.viewer, &loc).await;
     assert_eq!((got.status, got.body["name"].as_str()), (200, Some("Platform")));
 }

@@ -179,13 +179,7 @@ async fn create_ticket_numbers_from_one_with_defaults_and_a_created_activity() {
         assert_eq!(t[f], Value::Null, "{f}");
     }
     assert_eq!(t["updated_at"], t["created_at"]);
-    let loc = r
-        .headers
-        .get("location")
-        .expect("location")
-        .to_str()
-        .expect("ascii")
-        .to_string();
+    let loc = r.location();
     assert_eq!(loc, format!("/api/v1/tickets/{}", t["id"].as_str().expect("id")));
     assert_eq!(o.api.get(&o.viewer, "/api/v1/tickets/web-1").await.body["id"], t["id"]);
     let second = create(&o, &o.member, "WEB", json!({"title": "Second"})).await;

@@ -81,13 +81,7 @@ async fn a_member_logs_time_as_a_draft_dated_today_with_the_ticket_key() {
     }
     let project = o.api.get(&o.owner, "/api/v1/projects/WEB").await;
     assert_eq!(e["project_id"], project.body["id"]);
-    let loc = r
-        .headers
-        .get("location")
-        .expect("location")
-        .to_str()
-        .expect("ascii")
-        .to_string();
+    let loc = r.location();
     assert_eq!(loc, path(e));
     let got = o.api.get(&o.viewer, &loc).await;
     assert_eq!((got.status, &got.body), (200, e));

@@ -83,13 +83,7 @@ async fn a_custom_workflow_gets_its_defaults_and_a_location() {
         r.body["created_by"],
         json!(o.user(alloy_mock_api::model::OrgRole::Admin))
     );
-    let loc = r
-        .headers
-        .get("location")
-        .expect("location")
-        .to_str()
-        .expect("ascii")
-        .to_string();
+    let loc = r.location();
     assert_eq!(o.api.get(&o.viewer, &loc).await.body["name"], "Delivery");
 }
 

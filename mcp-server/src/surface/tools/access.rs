@@ -331,9 +331,7 @@ impl Tools {
             .opt("all", p.all)
             .opt("limit", p.limit)
             .opt("cursor", p.cursor.as_ref());
-        Ok(errors::json_result(
-            caller.api.get("/api/v1/api-keys", &query).await,
-        ))
+        Ok(errors::json_result(caller.api.get("/api/v1/api-keys", &query).await))
     }
 
     /// Revoke (delete) an API key by its uuid: the caller's own key, or any key of the org for

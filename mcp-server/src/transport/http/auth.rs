@@ -24,7 +24,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -267,7 +267,7 @@ pub(crate) async fn require_key(State(shared): State<Arc<Shared>>, mut req: Requ
             req.extensions_mut().insert(key);
             next.run(req).await
         }
-        Err(refusal) => refusal.into_response(),
+        Err(refusal) => refusal.render(super::streamable::protocol_version(req.headers()).as_deref()),
     }
 }
 

@@ -15,7 +15,7 @@ use super::refusal::Refusal;
 use axum::extract::{Request, State};
 use axum::http::header::{HOST, ORIGIN};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -23,7 +23,7 @@ use std::sync::Arc;
 pub(crate) async fn origin_and_host(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     match check(&shared, &req) {
         Ok(()) => next.run(req).await,
-        Err(refusal) => refusal.into_response(),
+        Err(refusal) => refusal.render(super::streamable::protocol_version(req.headers()).as_deref()),
     }
 }
 

@@ -7,7 +7,7 @@
 //! `WWW-Authenticate` challenge and the JSON body of RFC 6750 (`error`, `error_description`,
 //! `resource_metadata`).
 
-use crate::transport::pipeline::{Reply, error_body};
+use crate::transport::pipeline::{Reply, ReplyKind, error_body};
 use axum::http::header::{CONNECTION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -182,10 +182,10 @@ impl Refusal {
             ),
             Unauthenticated { status, .. } => (*status, null, ErrorCode::INVALID_REQUEST, String::new()),
             Pipeline(reply) => (
-                if reply.malformed {
-                    StatusCode::BAD_REQUEST
-                } else {
-                    StatusCode::OK
+                match reply.kind {
+                    ReplyKind::Malformed => StatusCode::BAD_REQUEST,
+                    ReplyKind::Refused => StatusCode::OK,
+                    ReplyKind::Removed => StatusCode::NOT_FOUND,
                 },
                 reply.id.clone(),
                 reply.code,
@@ -235,6 +235,14 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
+        self.render(None)
+    }
+}
+
+impl Refusal {
+    /// The response, for a client of `revision` (the request's `MCP-Protocol-Version`, when
+    /// it sent one): from 2025-11-25 on, an error that names no request leaves its id out.
+    pub(crate) fn render(self, revision: Option<&str>) -> Response {
         if let Refusal::Unauthenticated {
             status,
             error,
@@ -258,7 +266,12 @@ impl IntoResponse for Refusal {
             return response;
         }
         let (status, id, code, message) = self.parts();
-        let mut response = json_response(status, &error_body(&id, code, &message));
+        let body = match &self {
+            // The pipeline knows the session's revision better than a header.
+            Refusal::Pipeline(reply) => reply.to_value(),
+            _ => error_body(&id, code, &message, revision),
+        };
+        let mut response = json_response(status, &body);
         let headers = response.headers_mut();
         match self {
             Refusal::TooLarge { .. } | Refusal::TooManyConnections | Refusal::BodyUnreadable { .. } => {

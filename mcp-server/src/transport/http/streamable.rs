@@ -122,13 +122,24 @@ fn unknown_session() -> Refusal {
 
 /// Middleware in front of rmcp's service (see the module docs).
 pub(crate) async fn guard(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let revision = protocol_version(req.headers());
     match route(&shared, req, next).await {
         Ok(response) => response,
-        Err(refusal) => refusal.into_response(),
+        Err(refusal) => refusal.render(revision.as_deref()),
     }
 }
 
+/// The revision a request names in its `MCP-Protocol-Version` header.
+pub(crate) fn protocol_version(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("mcp-protocol-version")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string())
+}
+
 async fn route(shared: &Shared, req: Request, next: Next) -> Result<Response, Refusal> {
+    let revision = protocol_version(req.headers());
+    let revision = revision.as_deref();
     // The auth layer always runs first; refuse rather than serve without a key.
     let key = req
         .extensions()
@@ -146,7 +157,7 @@ async fn route(shared: &Shared, req: Request, next: Next) -> Result<Response, Re
     match *req.method() {
         Method::POST => post(shared, req, next, key, session).await,
         Method::GET => {
-            let response = json_errors(next.run(req).await).await?;
+            let response = json_errors(next.run(req).await, revision).await?;
             let Some((_, pipeline)) = session.filter(|_| response.status() == StatusCode::OK) else {
                 return Ok(response);
             };
@@ -157,7 +168,7 @@ async fn route(shared: &Shared, req: Request, next: Next) -> Result<Response, Re
             Ok(Response::from_parts(parts, Body::from_stream(events)))
         }
         Method::DELETE => {
-            let response = json_errors(next.run(req).await).await?;
+            let response = json_errors(next.run(req).await, revision).await?;
             if response.status().is_success()
                 && let Some((id, _)) = &session
             {
@@ -166,7 +177,7 @@ async fn route(shared: &Shared, req: Request, next: Next) -> Result<Response, Re
             }
             Ok(response)
         }
-        _ => json_errors(next.run(req).await).await,
+        _ => json_errors(next.run(req).await, revision).await,
     }
 }
 
@@ -183,6 +194,7 @@ async fn post(
     // A POST without a session is an `initialize` (its session's pipeline starts here) or a
     // request of the 2026-07-28 stateless era (a pipeline for this request alone).
     let pipeline = session.map_or_else(|| Arc::new(Pipeline::new(Policy::STREAMABLE)), |(_, p)| p);
+    pipeline.hint_revision(protocol_version(&parts.headers).as_deref());
     // The streamable policy never adds a handshake, so there is one verdict.
     let message = match pipeline.accept(&bytes).into_iter().next() {
         Some(Inbound::Forward(m)) => m,
@@ -224,7 +236,12 @@ async fn post(
     let want_json = internal.is_some() && accepts.json && !accepts.sse_listed;
     let body = serde_json::to_vec(&*message).map_err(|_| Refusal::Internal("a message did not serialize"))?;
     parts.headers.remove(CONTENT_LENGTH);
-    let response = json_errors(next.run(Request::from_parts(parts, Body::from(body))).await).await?;
+    let revision = protocol_version(&parts.headers);
+    let response = json_errors(
+        next.run(Request::from_parts(parts, Body::from(body))).await,
+        revision.as_deref(),
+    )
+    .await?;
     if opens_session && let Some(id) = response.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok()) {
         shared.sessions.record(id, key, pipeline.clone());
         tracing::debug!(open = shared.sessions.len(), "session opened");
@@ -478,8 +495,8 @@ impl<S> Drop for Rewritten<S> {
 }
 
 /// Turns a plain-text error from rmcp into a JSON-RPC error body with the same status and
-/// headers (`Allow`, ...).
-async fn json_errors(response: Response) -> Result<Response, Refusal> {
+/// headers (`Allow`, ...), for a client of `revision`.
+async fn json_errors(response: Response, revision: Option<&str>) -> Result<Response, Refusal> {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) || is_content(&response, "application/json") {
         return Ok(response);
@@ -492,7 +509,7 @@ async fn json_errors(response: Response) -> Result<Response, Refusal> {
     if message.is_empty() {
         message = status.canonical_reason().unwrap_or("error").to_string();
     }
-    let rewritten = Refusal::Rmcp { status, message }.into_response();
+    let rewritten = Refusal::Rmcp { status, message }.render(revision);
     let (new_parts, new_body) = rewritten.into_parts();
     parts.headers.remove(CONTENT_LENGTH);
     if let Some(ct) = new_parts.headers.get(CONTENT_TYPE) {
@@ -549,7 +566,7 @@ mod tests {
             .header("allow", "GET, POST")
             .body(Body::from("Not Acceptable: nope"))
             .expect("response");
-        let out = json_errors(response).await.expect("rewritten");
+        let out = json_errors(response, None).await.expect("rewritten");
         assert_eq!(out.status(), StatusCode::NOT_ACCEPTABLE);
         assert_eq!(out.headers()["allow"], "GET, POST");
         let body = axum::body::to_bytes(out.into_body(), 1024).await.expect("body");
