@@ -162,11 +162,22 @@ pub async fn run(conn: &mut Conn, options: &FuzzOptions, target: &str) -> FuzzRe
             Err(e) => report.skipped.push((t.name.clone(), format!("near-misses: {e}"))),
         }
     }
-    let (realistic, aggressive) = match options.phase {
+    let (mut realistic, mut aggressive) = match options.phase {
         Phase::Realistic => (options.cases, 0),
         Phase::Aggressive => (0, options.cases),
         Phase::Both => (options.cases - options.cases / 2, options.cases / 2),
     };
+    // With no tool to call, the realistic cases go to frame abuse (they must not vanish).
+    if valid.is_empty() && realistic > 0 {
+        report.problems.extend(
+            (options.phase == Phase::Realistic)
+                .then(|| "no tool can be called with valid arguments (see NOT CALLED)".to_string()),
+        );
+        if options.phase == Phase::Both {
+            aggressive += realistic;
+        }
+        realistic = 0;
+    }
     let plan = |name: String, cases: u32| Plan {
         deadline: options.deadline,
         ..Plan::new(name, cases, options.seed)
@@ -186,7 +197,13 @@ pub async fn run(conn: &mut Conn, options: &FuzzOptions, target: &str) -> FuzzRe
             rules,
             stats: &mut stats,
         };
-        let outcome = runner::run(&plan(format!("realistic/{}", tool.name), cases), strategy, &mut check, None).await;
+        let outcome = runner::run(
+            &plan(format!("realistic/{}", tool.name), cases),
+            strategy,
+            &mut check,
+            None,
+        )
+        .await;
         report.properties.push(outcome);
     }
     if aggressive > 0 {
@@ -230,11 +247,19 @@ pub async fn run(conn: &mut Conn, options: &FuzzOptions, target: &str) -> FuzzRe
             };
             let strategy = frames::cases(&calls);
             report.properties.push(
-                runner::run(&plan("aggressive/frames".into(), frame_cases), &strategy, &mut check, None).await,
+                runner::run(
+                    &plan("aggressive/frames".into(), frame_cases),
+                    &strategy,
+                    &mut check,
+                    None,
+                )
+                .await,
             );
         }
         if memory == 1 {
-            report.properties.push(memory_property(conn, &mut report.memory, options.deadline).await);
+            report
+                .properties
+                .push(memory_property(conn, &mut report.memory, options.deadline).await);
         }
     }
     report.stats = stats;

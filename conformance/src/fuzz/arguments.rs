@@ -153,7 +153,10 @@ pub struct NearMissCalls<'a> {
 /// `tools/call` of `tool` with `arguments`: the answer and the negotiated revision, or why
 /// there is none (the session is then dropped, so the next case starts a new one).
 async fn call(conn: &mut Conn, tool: &str, arguments: &Value) -> Result<(super::session::Answered, String), String> {
-    let session = conn.session().await.map_err(|e| format!("cannot open a session: {e}"))?;
+    let session = conn
+        .session()
+        .await
+        .map_err(|e| format!("cannot open a session: {e}"))?;
     let version = session.negotiated().to_string();
     match session
         .request("tools/call", Some(json!({"name": tool, "arguments": arguments})))
@@ -235,7 +238,20 @@ pub fn judge_valid(answer: &Value, tool: &ToolUnderTest, rules: &Rules, stats: &
     let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     let status = body.get("status").and_then(Value::as_u64);
     let code = body.pointer("/error/code").and_then(Value::as_str).unwrap_or_default();
-    let message = body.pointer("/error/message").and_then(Value::as_str).unwrap_or_default();
+    let message = body
+        .pointer("/error/message")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    // From 2025-11-25 on a refusal of arguments may come as a result (code `invalid_argument`,
+    // the field in `details.field`); a named rule allows it as it allows a -32602.
+    let refused_field = body.pointer("/error/details/field").and_then(Value::as_str);
+    if status.is_none()
+        && code == "invalid_argument"
+        && let Some(rule) = refused_field.and_then(|f| rules.refusals.allowing(&tool.name, f))
+    {
+        *stats.refused_by_rule.entry(rule.field.clone()).or_default() += 1;
+        return Vec::new();
+    }
     let Some(status) = status.and_then(|s| u16::try_from(s).ok()) else {
         return vec![format!(
             "an isError result without an upstream status: {}",
@@ -286,7 +302,13 @@ impl Check<NearMiss> for NearMissCalls<'_> {
                         .into_iter()
                         .map(|p| format!("the answer breaks the {version} schema: {p}")),
                 );
-                v.extend(judge_near_miss(&answered.answer, near, &version, self.rules, self.stats));
+                v.extend(judge_near_miss(
+                    &answered.answer,
+                    near,
+                    &version,
+                    self.rules,
+                    self.stats,
+                ));
             }
         }
         v.extend(after_call(self.conn, self.tool, self.rules).await);
@@ -323,7 +345,13 @@ fn names_field(near: &NearMiss, data_field: Option<&str>, text: &str, exact: boo
 }
 
 /// The violations of the answer to a near-miss at revision `version`.
-pub fn judge_near_miss(answer: &Value, near: &NearMiss, version: &str, rules: &Rules, stats: &mut CallStats) -> Vec<String> {
+pub fn judge_near_miss(
+    answer: &Value,
+    near: &NearMiss,
+    version: &str,
+    rules: &Rules,
+    stats: &mut CallStats,
+) -> Vec<String> {
     let field = near.field.dotted();
     if let Some(err) = answer.get("error") {
         let code = err.get("code").and_then(Value::as_i64);
@@ -407,18 +435,34 @@ mod tests {
             "data": {"field": "statuses.name"}}});
         assert!(judge_near_miss(&refused, &n, "2025-06-18", &strict, &mut stats).is_empty());
         let elsewhere = json!({"error": {"code": -32602, "message": "x", "data": {"field": "other"}}});
-        assert_eq!(judge_near_miss(&elsewhere, &n, "2025-06-18", &strict, &mut stats).len(), 1);
+        assert_eq!(
+            judge_near_miss(&elsewhere, &n, "2025-06-18", &strict, &mut stats).len(),
+            1
+        );
         let wrong_code = json!({"error": {"code": -32603, "message": "statuses.name"}});
-        assert_eq!(judge_near_miss(&wrong_code, &n, "2025-06-18", &strict, &mut stats).len(), 1);
-        let as_result = json!({"result": {"isError": true, "content": [{"type": "text", "text": "bad `statuses.name`"}]}});
-        assert_eq!(judge_near_miss(&as_result, &n, "2025-06-18", &strict, &mut stats).len(), 1);
+        assert_eq!(
+            judge_near_miss(&wrong_code, &n, "2025-06-18", &strict, &mut stats).len(),
+            1
+        );
+        let as_result =
+            json!({"result": {"isError": true, "content": [{"type": "text", "text": "bad `statuses.name`"}]}});
+        assert_eq!(
+            judge_near_miss(&as_result, &n, "2025-06-18", &strict, &mut stats).len(),
+            1
+        );
         assert!(judge_near_miss(&as_result, &n, "2025-11-25", &strict, &mut stats).is_empty());
         let accepted = json!({"result": {"content": []}});
-        assert_eq!(judge_near_miss(&accepted, &n, "2025-11-25", &strict, &mut stats).len(), 1);
+        assert_eq!(
+            judge_near_miss(&accepted, &n, "2025-11-25", &strict, &mut stats).len(),
+            1
+        );
         let loose = Rules::default();
         let by_name = json!({"error": {"code": -32602, "message": "`name` must be a string"}});
         assert!(judge_near_miss(&by_name, &n, "2025-06-18", &loose, &mut stats).is_empty());
-        assert_eq!(judge_near_miss(&by_name, &n, "2025-06-18", &strict, &mut stats).len(), 1);
+        assert_eq!(
+            judge_near_miss(&by_name, &n, "2025-06-18", &strict, &mut stats).len(),
+            1
+        );
         assert_eq!(
             (stats.near_misses_refused_by_error, stats.near_misses_refused_by_result),
             (2, 1)
@@ -445,11 +489,17 @@ mod tests {
         let server_error = json!({"result": {"isError": true, "content": [{"type": "text",
             "text": "{\"status\":500,\"error\":{\"code\":\"internal\",\"message\":\"boom\"}}"}]}});
         assert_eq!(judge_valid(&server_error, &t, &rules, &mut stats).len(), 1);
+        let ruled_result = json!({"result": {"isError": true, "content": [{"type": "text",
+            "text": "{\"status\":null,\"error\":{\"code\":\"invalid_argument\",\"message\":\"x\",\"details\":{\"field\":\"minutes|hours\"}}}"}]}});
+        assert!(judge_valid(&ruled_result, &t, &rules, &mut stats).is_empty());
+        let unruled_result = json!({"result": {"isError": true, "content": [{"type": "text",
+            "text": "{\"status\":null,\"error\":{\"code\":\"invalid_argument\",\"message\":\"x\",\"details\":{\"field\":\"hours\"}}}"}]}});
+        assert_eq!(judge_valid(&unruled_result, &t, &rules, &mut stats).len(), 1);
         let no_status = json!({"result": {"isError": true, "content": [{"type": "text", "text": "failed"}]}});
         assert_eq!(judge_valid(&no_status, &t, &rules, &mut stats).len(), 1);
         assert!(judge_valid(&json!({"result": {"content": []}}), &t, &rules, &mut stats).is_empty());
         assert_eq!(stats.results, 1);
-        assert_eq!(stats.refused_by_rule.get("minutes|hours"), Some(&1));
+        assert_eq!(stats.refused_by_rule.get("minutes|hours"), Some(&2));
     }
 
     #[test]

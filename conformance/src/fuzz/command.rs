@@ -86,8 +86,9 @@ pub struct FuzzArgs {
     /// default for the local alloy-mcp: fixtures/fuzz/alloy-mcp-refusals.txt).
     #[arg(long, value_name = "FILE")]
     pub allowed_refusals: Option<PathBuf>,
-    /// The protocol revision asked for in `initialize` (default 2025-11-25; 2024-11-05 over
-    /// legacy SSE).
+    /// The protocol revision asked for in `initialize` (default 2025-11-25; a server that
+    /// speaks only an older one answers with it, and its tools then have no annotations, so
+    /// only --allow-destructive calls them).
     #[arg(long, value_name = "VERSION")]
     pub protocol_version: Option<String>,
     /// The transport of the default run against the local alloy-mcp.
@@ -97,8 +98,8 @@ pub struct FuzzArgs {
     /// target/debug, target/release).
     #[arg(long, value_name = "PATH")]
     pub server: Option<PathBuf>,
-    /// Where the mock API listens when fuzzing --http/--sse servers; start the server under
-    /// test with ALLOY_API_URL pointing here.
+    /// Where the mock API listens when fuzzing --http/--sse servers (a loopback address); start
+    /// the server under test with ALLOY_API_URL pointing here.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
     pub mock_addr: SocketAddr,
     /// Seconds to wait for each answer.
@@ -147,6 +148,14 @@ pub async fn command(args: FuzzArgs) -> anyhow::Result<ExitCode> {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64)
     });
+    // The mock holds seeded keys and accepts anything the fuzzer makes a server send: it
+    // listens on loopback only.
+    if !args.mock_addr.ip().is_loopback() {
+        bail!(
+            "--mock-addr {} is not a loopback address: the mock API listens on loopback only",
+            args.mock_addr
+        );
+    }
     let remote = args.http.is_some() || args.sse.is_some();
     let local = args.stdio.is_none() && !remote;
     let (mut opts, warning) = mock_options(remote.then_some(args.mock_addr));
@@ -213,13 +222,11 @@ pub async fn command(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         None => Refusals::default(),
     };
     let transport = launch.transport();
-    let version = args.protocol_version.clone().unwrap_or_else(|| {
-        match transport {
-            Transport::Sse => "2024-11-05",
-            _ => "2025-11-25",
-        }
-        .to_string()
-    });
+    // A server that speaks only an older revision answers with it; legacy SSE servers too.
+    let version = args
+        .protocol_version
+        .clone()
+        .unwrap_or_else(|| "2025-11-25".to_string());
     // Over HTTP every request is authenticated upstream (GET /api/v1/auth/me); that is the
     // transport's, not the tool's, call.
     let exempt = match transport {

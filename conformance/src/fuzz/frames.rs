@@ -268,7 +268,13 @@ pub fn item(calls: &SafeCalls) -> BoxedStrategy<Item> {
     let depth = select(vec![8usize, 64, 127, 128, 129, 500, 2_000, 20_000, 100_000]);
     let huge = select(vec![65_536usize, 1 << 20, 2 << 20]);
     let huge_place = select(vec![HugePlace::Meta, HugePlace::Method, HugePlace::Id]);
-    let bad_id = select(vec![BadId::Null, BadId::Fraction, BadId::Bool, BadId::Object, BadId::Array]);
+    let bad_id = select(vec![
+        BadId::Null,
+        BadId::Fraction,
+        BadId::Bool,
+        BadId::Object,
+        BadId::Array,
+    ]);
     let batch = prop_oneof![
         Just(BatchKind::Empty),
         (1usize..=3).prop_map(BatchKind::Requests),
@@ -379,7 +385,8 @@ impl Ids {
                 IdKind::Unicode => json!(format!("ïd ☃ \"{k}\"\\\t")),
                 IdKind::Empty if self.n == 1 => json!(""),
                 IdKind::Empty => json!(format!(" {k} ")),
-                IdKind::Twin => match self.last_integer {
+                // Taken, so that a twin already used falls back to a fresh string next round.
+                IdKind::Twin => match self.last_integer.take() {
                     Some(i) => json!(i.to_string()),
                     None => json!(k.to_string()),
                 },
@@ -515,7 +522,8 @@ fn plan_one(item: &Item, ids: &mut Ids, tool: &str) -> Planned {
         }
         Item::InvalidUtf8(k, bad) => {
             let id = ids.next(*k);
-            let mut bytes = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping","params":{{"_meta":{{"x":""#).into_bytes();
+            let mut bytes =
+                format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping","params":{{"_meta":{{"x":""#).into_bytes();
             bytes.extend_from_slice(bad);
             bytes.extend_from_slice(br#""}}}"#);
             let label = format!("ping id {} with bytes {bad:02x?} in a string", short_label(&id));
@@ -530,7 +538,10 @@ fn plan_one(item: &Item, ids: &mut Ids, tool: &str) -> Planned {
             let full = request(&id, "tools/list", None).to_string();
             let keep = (1 + usize::from(*per_mille) * (full.len() - 2) / 1000).min(full.len() - 1);
             let cut = &full.as_bytes()[..keep];
-            let label = format!("truncated {}", crate::driver::shorten(&String::from_utf8_lossy(cut), 80));
+            let label = format!(
+                "truncated {}",
+                crate::driver::shorten(&String::from_utf8_lossy(cut), 80)
+            );
             one(Frame::Bytes(cut.to_vec()), Expect::Unread(&[-32700]), label)
         }
         Item::Deep { id, depth, arrays } => {
@@ -543,7 +554,9 @@ fn plan_one(item: &Item, ids: &mut Ids, tool: &str) -> Planned {
                 ),
                 Some(k) => {
                     let id = ids.next(*k);
-                    let text = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping","params":{{"_meta":{{"deep":{nested}}}}}}}"#);
+                    let text = format!(
+                        r#"{{"jsonrpc":"2.0","id":{id},"method":"ping","params":{{"_meta":{{"deep":{nested}}}}}}}"#
+                    );
                     one(
                         Frame::Raw(text),
                         Expect::AnswerOrUnread(id, Outcome::Any(&[-32600, -32602]), UNREADABLE),
@@ -821,7 +834,9 @@ pub fn judge(planned: &[Planned], received: &[Incoming]) -> Vec<String> {
         match slot {
             Some(s) => *s = None,
             None => v.push(match u {
-                Unread::Error(_, text) => format!("an error without a usable id that no frame of the case explains: {text}"),
+                Unread::Error(_, text) => {
+                    format!("an error without a usable id that no frame of the case explains: {text}")
+                }
                 Unread::Http(status, body) => format!(
                     "HTTP {status} that no frame of the case explains: {}",
                     crate::driver::shorten(body, 200)
@@ -848,7 +863,11 @@ pub struct FrameCases<'a> {
 impl FrameCases<'_> {
     async fn play(&mut self, items: &[Item]) -> Result<Vec<String>, String> {
         self.played += 1;
-        let session = self.conn.session().await.map_err(|e| format!("cannot open a session: {e}"))?;
+        let session = self
+            .conn
+            .session()
+            .await
+            .map_err(|e| format!("cannot open a session: {e}"))?;
         let base = session.next_number() + self.played * 1000;
         let planned = plan(items, &mut Ids::new(base), &self.tool);
         let limit = session.timeouts().request;
@@ -936,7 +955,9 @@ impl Check<Vec<Item>> for FrameCases<'_> {
                 Ok(s) => s.diagnostics(),
                 Err(_) => String::new(),
             };
-            v.push(format!("the server stopped answering after the case: {e}\n{diagnostics}"));
+            v.push(format!(
+                "the server stopped answering after the case: {e}\n{diagnostics}"
+            ));
             self.conn.reset_session().await;
         }
         if v.is_empty() { Verdict::Pass } else { Verdict::Fail(v) }
@@ -1011,7 +1032,10 @@ impl MemoryReport {
 /// warm size, whichever is more, where keeping the frames would grow by about 17 MiB a round.
 /// `Ok(None)` when the harness did not start the server (no pid to read).
 pub async fn memory(conn: &mut Conn, warmup: u64, rounds: u64) -> Result<Option<MemoryReport>, String> {
-    let session = conn.session().await.map_err(|e| format!("cannot open a session: {e}"))?;
+    let session = conn
+        .session()
+        .await
+        .map_err(|e| format!("cannot open a session: {e}"))?;
     let Some(pid) = session.pid() else {
         return Ok(None);
     };
@@ -1031,7 +1055,10 @@ pub async fn memory(conn: &mut Conn, warmup: u64, rounds: u64) -> Result<Option<
                     frames += 1;
                     bytes += f.to_bytes().len();
                 }
-                driver.send(f).await.map_err(|e| format!("cannot send {}: {e}", p.label))?;
+                driver
+                    .send(f)
+                    .await
+                    .map_err(|e| format!("cannot send {}: {e}", p.label))?;
             }
         }
         let mut received = Vec::new();
@@ -1094,6 +1121,16 @@ mod tests {
         let distinct: HashSet<String> = all.iter().map(Value::to_string).collect();
         assert_eq!(distinct.len(), all.len());
         assert_eq!(all[1], json!(all[0].as_u64().expect("an integer").to_string()));
+        let mut twins = Ids::new(0);
+        let again: Vec<Value> = [IdKind::Small, IdKind::Twin, IdKind::Twin, IdKind::Twin]
+            .iter()
+            .map(|k| twins.next(*k))
+            .collect();
+        assert_eq!(
+            again.iter().map(Value::to_string).collect::<HashSet<_>>().len(),
+            4,
+            "{again:?}"
+        );
         assert!(all[5].as_u64().is_some_and(|b| b >= 1 << 63), "{}", all[5]);
     }
 
@@ -1108,7 +1145,8 @@ mod tests {
         let planned = plan(&items, &mut Ids::new(1), "t");
         let ping = planned[0].frames[0].to_text();
         let ping_id: Value = serde_json::from_str::<Value>(&ping).expect("json")["id"].clone();
-        let unknown: Value = serde_json::from_str::<Value>(&planned[3].frames[0].to_text()).expect("json")["id"].clone();
+        let unknown: Value =
+            serde_json::from_str::<Value>(&planned[3].frames[0].to_text()).expect("json")["id"].clone();
         let good = vec![
             msg(json!({"jsonrpc": "2.0", "id": ping_id, "result": {}})),
             msg(json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32700, "message": "Parse error"}})),
@@ -1117,7 +1155,11 @@ mod tests {
         assert_eq!(judge(&planned, &good), Vec::<String>::new());
 
         let twice = [good.clone(), vec![good[0].clone()]].concat();
-        assert!(judge(&planned, &twice).iter().any(|v| v.starts_with("2 answers carrying id")));
+        assert!(
+            judge(&planned, &twice)
+                .iter()
+                .any(|v| v.starts_with("2 answers carrying id"))
+        );
         let wrong_id = vec![
             msg(json!({"jsonrpc": "2.0", "id": 99999, "result": {}})),
             good[1].clone(),
@@ -1134,7 +1176,11 @@ mod tests {
         let v = judge(&planned, &wrong_code);
         assert!(v.iter().any(|v| v.starts_with("no error [-32700] for")), "{v:?}");
         let noise = [good.clone(), vec![Incoming::Unparsable("log line".into())]].concat();
-        assert!(judge(&planned, &noise).iter().any(|v| v.starts_with("not a JSON-RPC message")));
+        assert!(
+            judge(&planned, &noise)
+                .iter()
+                .any(|v| v.starts_with("not a JSON-RPC message"))
+        );
         let http = vec![
             good[0].clone(),
             Incoming::HttpStatus {
@@ -1143,7 +1189,11 @@ mod tests {
             },
             good[2].clone(),
         ];
-        assert_eq!(judge(&planned, &http), Vec::<String>::new(), "an HTTP 4xx answers a bad frame");
+        assert_eq!(
+            judge(&planned, &http),
+            Vec::<String>::new(),
+            "an HTTP 4xx answers a bad frame"
+        );
     }
 
     #[test]
@@ -1154,7 +1204,10 @@ mod tests {
         let refusal = msg(json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32600, "message": "in flight"}}));
         assert!(judge(&planned, &[answer.clone(), refusal.clone(), refusal.clone()]).is_empty());
         assert!(judge(&planned, &[answer.clone(), answer.clone(), answer.clone()]).is_empty());
-        assert!(!judge(&planned, &[answer.clone(), refusal.clone()]).is_empty(), "one lost");
+        assert!(
+            !judge(&planned, &[answer.clone(), refusal.clone()]).is_empty(),
+            "one lost"
+        );
         assert!(!judge(&planned, &[refusal.clone(), refusal.clone(), refusal]).is_empty());
     }
 
@@ -1165,7 +1218,8 @@ mod tests {
         let (a, b) = (batch[0]["id"].clone(), batch[1]["id"].clone());
         let refused = msg(json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": "no batches"}}));
         assert!(judge(&planned, std::slice::from_ref(&refused)).is_empty());
-        let answered = msg(json!([{"jsonrpc": "2.0", "id": a, "result": {}}, {"jsonrpc": "2.0", "id": b, "result": {}}]));
+        let answered =
+            msg(json!([{"jsonrpc": "2.0", "id": a, "result": {}}, {"jsonrpc": "2.0", "id": b, "result": {}}]));
         assert!(judge(&planned, &[answered]).is_empty());
         let half = msg(json!([{"jsonrpc": "2.0", "id": a, "result": {}}]));
         assert!(!judge(&planned, &[half]).is_empty());
@@ -1182,7 +1236,10 @@ mod tests {
         let malformed = plan(&[Item::MalformedNotification(0)], &mut Ids::new(6), "t");
         assert!(judge(&malformed, &[]).is_empty());
         let refused = msg(json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": "x"}}));
-        assert!(judge(&malformed, &[refused]).is_empty(), "an answer is allowed, not owed");
+        assert!(
+            judge(&malformed, &[refused]).is_empty(),
+            "an answer is allowed, not owed"
+        );
     }
 
     #[test]
@@ -1203,7 +1260,11 @@ mod tests {
     #[test]
     fn a_memory_round_is_all_bad_frames_answered_with_errors() {
         let round = memory_round(0);
-        assert!(round.iter().all(|p| !matches!(p.expect, Expect::Answer(_, Outcome::Result))));
+        assert!(
+            round
+                .iter()
+                .all(|p| !matches!(p.expect, Expect::Answer(_, Outcome::Result)))
+        );
         let bytes: usize = round.iter().flat_map(|p| &p.frames).map(|f| f.to_bytes().len()).sum();
         assert!(bytes > 16 << 20, "{bytes}");
         let report = MemoryReport {

@@ -42,7 +42,11 @@ pub fn from_mock(mock: &MockAlloy) -> Hints {
                 .map(|p| p.key.clone())
                 .chain(projects.iter().take(3).map(|p| p.id.to_string())),
         );
-        add(&mut h, &["cost_center_id"], projects.iter().filter_map(|p| p.cost_center_id.clone()));
+        add(
+            &mut h,
+            &["cost_center_id"],
+            projects.iter().filter_map(|p| p.cost_center_id.clone()),
+        );
         let tickets: Vec<_> = s.tickets.values().filter(|t| t.org_id == org).collect();
         add(
             &mut h,
@@ -97,22 +101,33 @@ pub fn from_mock(mock: &MockAlloy) -> Hints {
         add(
             &mut h,
             &["status", "to", "from", "initial_status"],
-            workflows.iter().flat_map(|w| w.statuses.iter().map(|st| st.name.clone())),
+            workflows
+                .iter()
+                .flat_map(|w| w.statuses.iter().map(|st| st.name.clone())),
         );
         add(
             &mut h,
             &["comment_id"],
-            s.comments.values().filter(|x| x.org_id == org).map(|x| x.id.to_string()),
+            s.comments
+                .values()
+                .filter(|x| x.org_id == org)
+                .map(|x| x.id.to_string()),
         );
         add(
             &mut h,
             &["time_entry_id"],
-            s.time_entries.values().filter(|x| x.org_id == org).map(|x| x.id.to_string()),
+            s.time_entries
+                .values()
+                .filter(|x| x.org_id == org)
+                .map(|x| x.id.to_string()),
         );
         add(
             &mut h,
             &["api_key_id"],
-            s.api_keys.values().filter(|x| x.org_id == org).map(|x| x.id.to_string()),
+            s.api_keys
+                .values()
+                .filter(|x| x.org_id == org)
+                .map(|x| x.id.to_string()),
         );
         h
     })

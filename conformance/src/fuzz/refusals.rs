@@ -53,7 +53,9 @@ impl Refusals {
             let n = i + 1;
             let mut words = line.splitn(3, char::is_whitespace);
             let (Some(tool), Some(field), Some(rest)) = (words.next(), words.next(), words.next()) else {
-                return Err(format!("line {n}: expected `<tool> <field> <example arguments>  # reason`"));
+                return Err(format!(
+                    "line {n}: expected `<tool> <field> <example arguments>  # reason`"
+                ));
             };
             let mut stream = serde_json::Deserializer::from_str(rest.trim_start()).into_iter::<Value>();
             let example = match stream.next() {

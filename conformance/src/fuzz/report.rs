@@ -23,7 +23,9 @@ fn phase_of(p: &PropertyOutcome) -> &str {
 
 fn failure_text(p: &PropertyOutcome, f: &Failure, first: bool, replay: &str) -> String {
     let mut out = String::new();
-    let case = f.case.map_or("a kept regression seed".to_string(), |c| format!("case {}", c + 1));
+    let case = f
+        .case
+        .map_or("a kept regression seed".to_string(), |c| format!("case {}", c + 1));
     let _ = writeln!(out, "✗ {} ({case})", p.name);
     for v in &f.violations {
         for (i, line) in v.lines().enumerate() {
@@ -65,7 +67,11 @@ pub fn text(r: &FuzzReport, replay: &str) -> String {
     );
     let width = r.properties.iter().map(|p| p.name.len()).max().unwrap_or(10).max(10) + 2;
     if !r.properties.is_empty() {
-        let _ = writeln!(out, "\n{:<width$}{:>7}{:>8}{:>8}{:>9}", "property", "cases", "passed", "failed", "seconds");
+        let _ = writeln!(
+            out,
+            "\n{:<width$}{:>7}{:>8}{:>8}{:>9}",
+            "property", "cases", "passed", "failed", "seconds"
+        );
     }
     let mut phase = "";
     for p in &r.properties {
@@ -89,7 +95,12 @@ pub fn text(r: &FuzzReport, replay: &str) -> String {
         );
     }
     let s = &r.stats;
-    if s.results + s.tool_errors.values().sum::<u32>() + s.near_misses_refused_by_error + s.near_misses_refused_by_result > 0 {
+    if s.results
+        + s.tool_errors.values().sum::<u32>()
+        + s.near_misses_refused_by_error
+        + s.near_misses_refused_by_result
+        > 0
+    {
         let errors: Vec<String> = s
             .tool_errors
             .iter()
@@ -105,7 +116,11 @@ pub fn text(r: &FuzzReport, replay: &str) -> String {
             out,
             "\nvalid arguments: {} results, isError results {}{}",
             s.results,
-            if errors.is_empty() { "none".into() } else { errors.join(", ") },
+            if errors.is_empty() {
+                "none".into()
+            } else {
+                errors.join(", ")
+            },
             if s.refused_by_rule.is_empty() {
                 String::new()
             } else {
@@ -346,7 +361,10 @@ mod tests {
         let replay = "alloy-conformance fuzz --stdio x --seed 9 --cases 12";
         let t = text(&r, replay);
         assert_eq!(t.lines().last(), Some("9 passed, 3 failed"), "{t}");
-        assert!(t.contains("minimized input (after 4 shrink replays):\n    tools/call echo {\"text\":5}"), "{t}");
+        assert!(
+            t.contains("minimized input (after 4 shrink replays):\n    tools/call echo {\"text\":5}"),
+            "{t}"
+        );
         assert!(t.contains("case seed: cc "), "{t}");
         assert!(t.contains(&format!("replay: {replay}")), "{t}");
         let j = json(&r, replay);

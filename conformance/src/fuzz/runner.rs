@@ -307,7 +307,10 @@ where
             && out.failures.is_empty()
             && let Err(e) = r.record(&plan.name, *seed, &failure.input)
         {
-            eprintln!("alloy-conformance: cannot keep the failing seed in {}: {e}", r.path.display());
+            eprintln!(
+                "alloy-conformance: cannot keep the failing seed in {}: {e}",
+                r.path.display()
+            );
         }
         note_failure(&mut out, failure);
     }
@@ -375,7 +378,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     /// Fails for every number above 100; counts its calls.
     struct Above100(u32);
@@ -409,7 +411,11 @@ mod tests {
         assert_eq!(out.failures[0].input, "101", "shrunk to the smallest failing value");
         assert_eq!(out.failures[0].violations, vec!["too big: 101".to_string()]);
         assert!(out.failures[0].shrink_steps > 0);
-        assert_eq!(out.failures.len(), 1, "later failures of the same kind are only counted");
+        assert_eq!(
+            out.failures.len(),
+            1,
+            "later failures of the same kind are only counted"
+        );
     }
 
     #[tokio::test]
@@ -440,7 +446,13 @@ mod tests {
         let _ = std::fs::remove_file(&path);
         let mut regressions = Regressions::load(&path).expect("a missing file is empty");
         let strategy = (0u32..1000).boxed();
-        let out = run(&Plan::new("kept", 50, 1), &strategy, &mut Above100(0), Some(&mut regressions)).await;
+        let out = run(
+            &Plan::new("kept", 50, 1),
+            &strategy,
+            &mut Above100(0),
+            Some(&mut regressions),
+        )
+        .await;
         assert!(out.failed > 0);
         let text = std::fs::read_to_string(&path).expect("written");
         assert!(text.starts_with("# Seeds for failure cases proptest"), "{text}");
@@ -453,7 +465,11 @@ mod tests {
         assert_eq!(again.seeds("kept"), vec![seed]);
         let mut check = Above100(0);
         let out = run(&Plan::new("kept", 0, 1), &strategy, &mut check, Some(&mut again)).await;
-        assert_eq!((out.passed + out.failed, out.failures[0].case), (1, None), "the kept seed ran");
+        assert_eq!(
+            (out.passed + out.failed, out.failures[0].case),
+            (1, None),
+            "the kept seed ran"
+        );
         let _ = std::fs::remove_file(&path);
     }
 }

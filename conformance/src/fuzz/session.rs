@@ -52,7 +52,10 @@ pub fn describe(i: &Incoming) -> String {
         Incoming::Message(m) => crate::driver::shorten(&m.to_string(), 300),
         Incoming::Unparsable(t) => format!("a frame that is not JSON: {}", crate::driver::shorten(t, 200)),
         Incoming::HttpStatus { status, body } => {
-            format!("HTTP {status} without a JSON-RPC message ({})", crate::driver::shorten(body, 200))
+            format!(
+                "HTTP {status} without a JSON-RPC message ({})",
+                crate::driver::shorten(body, 200)
+            )
         }
         Incoming::TransportError(e) => format!("a transport error: {e}"),
         Incoming::Closed => "the server closed the connection".into(),
@@ -138,7 +141,12 @@ impl Session {
         self.request_within(method, params, limit).await
     }
 
-    async fn request_within(&mut self, method: &str, params: Option<Value>, limit: Duration) -> Result<Answered, String> {
+    async fn request_within(
+        &mut self,
+        method: &str,
+        params: Option<Value>,
+        limit: Duration,
+    ) -> Result<Answered, String> {
         let id = json!(format!("fuzz-{}", self.next_number()));
         let mut message = json!({"jsonrpc": "2.0", "id": id, "method": method});
         if let Some(p) = params {
@@ -196,7 +204,13 @@ impl Session {
                     crate::driver::shorten(&answered.answer.to_string(), 300)
                 ));
             };
-            tools.extend(result.get("tools").and_then(Value::as_array).cloned().unwrap_or_default());
+            tools.extend(
+                result
+                    .get("tools")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+            );
             match result.get("nextCursor") {
                 Some(c) if !c.is_null() => cursor = Some(c.clone()),
                 _ => return Ok(tools),
@@ -245,9 +259,7 @@ impl Conn {
             self.session = Some(Session::open(&self.target).await?);
             self.opened += 1;
         }
-        self.session
-            .as_mut()
-            .ok_or_else(|| "no session".to_string())
+        self.session.as_mut().ok_or_else(|| "no session".to_string())
     }
 
     /// Closes the session (after it broke; the next case opens another).

@@ -1,8 +1,10 @@
 //! `alloy-mcp`, our own server, judged from outside the process by the repository's scenarios
 //! (`fixtures/scenarios`) and expected transcripts (`fixtures/expected`): every scenario on every
-//! transport the binary offers, its tool list (names, one schema snapshot per tool, schema
+//! transport the binary offers, property tests of tool arguments, frames and server policy
+//! (`properties`), its tool list (names, one schema snapshot per tool, schema
 //! meta-validation, annotations per protocol revision), scenario coverage of every tool, and the
-//! `alloy-conformance run` command against it (passing, and catching a crippled server).
+//! `alloy-conformance run` command against it (passing, and catching a crippled server), and
+//! the `alloy-conformance fuzz` command against it on every transport.
 //!
 //! Nothing here builds or links the server: the test runs the binary Cargo left next to this
 //! test executable (`target/<profile>/alloy-mcp`), so build it first with
@@ -12,7 +14,9 @@
 mod cli;
 mod cost;
 mod coverage;
+mod fuzz;
 mod perf;
+mod properties;
 mod scenarios;
 mod support;
 mod tools_list;
