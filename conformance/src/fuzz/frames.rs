@@ -1174,7 +1174,10 @@ mod tests {
             good[2].clone(),
         ];
         let v = judge(&planned, &wrong_code);
-        assert!(v.iter().any(|v| v.starts_with("no error [-32700] for")), "{v:?}");
+        assert!(
+            v.iter().any(|v| v.starts_with("no error [-32700, -32600] for")),
+            "{v:?}"
+        );
         let noise = [good.clone(), vec![Incoming::Unparsable("log line".into())]].concat();
         assert!(
             judge(&planned, &noise)
