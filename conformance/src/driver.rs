@@ -87,14 +87,27 @@ pub enum Frame {
     Json(Value),
     /// Text sent exactly as given (stdio adds the newline delimiter).
     Raw(String),
+    /// Bytes sent exactly as given, which need not be UTF-8 (stdio adds the newline delimiter).
+    Bytes(Vec<u8>),
 }
 
 impl Frame {
-    /// The bytes on the wire, without a transport delimiter.
+    /// The frame as text, without a transport delimiter (bytes that are not UTF-8 shown as
+    /// U+FFFD): for logs and reports.
     pub fn to_text(&self) -> String {
         match self {
             Frame::Json(v) => v.to_string(),
             Frame::Raw(s) => s.clone(),
+            Frame::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        }
+    }
+
+    /// The bytes on the wire, without a transport delimiter.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Frame::Json(v) => v.to_string().into_bytes(),
+            Frame::Raw(s) => s.clone().into_bytes(),
+            Frame::Bytes(b) => b.clone(),
         }
     }
 }
@@ -187,6 +200,12 @@ pub trait Driver: Send {
     /// The Streamable HTTP endpoint, token and session of this connection (`None` for other
     /// transports), for checks that send their own HTTP requests.
     fn http_endpoint(&self) -> Option<HttpEndpoint> {
+        None
+    }
+
+    /// The process id of the server when this driver started it (stdio), to sample its
+    /// memory; `None` otherwise.
+    fn pid(&self) -> Option<u32> {
         None
     }
 

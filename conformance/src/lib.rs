@@ -42,6 +42,7 @@ pub mod driver;
 pub mod era;
 pub mod expected;
 pub mod expected_failures;
+pub mod fuzz;
 pub mod keyproxy;
 pub mod local;
 pub mod measure;

@@ -9,6 +9,8 @@
 //!   failure, 2 when the run could not start.
 //! - `alloy-conformance cost`: bytes and tokens of the tool surface ([`alloy_conformance::cost`]).
 //! - `alloy-conformance perf`: speed over the wire next to a floor ([`alloy_conformance::perf`]).
+//! - `alloy-conformance fuzz`: generated arguments and frame abuse against a server, judged by
+//!   invariants ([`alloy_conformance::fuzz`]).
 //! - `alloy-conformance sandbox`: the seeded mock API plus `alloy-mcp --http`, with keys and
 //!   client configuration printed (and, with `--keyless-addr`, a front door that adds the
 //!   Owner's key), until Ctrl-C or SIGTERM.
@@ -66,6 +68,10 @@ enum Command {
     Replay(alloy_conformance::replay::ReplayArgs),
     /// Plays a recording's client requests against a server and diffs the answers structurally.
     Verify(Box<alloy_conformance::verify::VerifyArgs>),
+    /// Generated tool arguments (schema-valid and near-misses) and frame abuse against a
+    /// server, its tools taken from its own tools/list; every broken invariant is reported with
+    /// its minimized input and the seed that replays it.
+    Fuzz(Box<alloy_conformance::fuzz::command::FuzzArgs>),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -206,6 +212,9 @@ fn main() -> ExitCode {
             Command::Replay(args) => alloy_conformance::replay::command(args).await,
             Command::Verify(args) => {
                 alloy_conformance::measure::interruptible(alloy_conformance::verify::command(*args)).await
+            }
+            Command::Fuzz(args) => {
+                alloy_conformance::measure::interruptible(alloy_conformance::fuzz::command::command(*args)).await
             }
         }
     });

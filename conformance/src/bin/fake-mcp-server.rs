@@ -16,7 +16,9 @@
 //! `wrong-id` (every answer but `initialize`'s carries another id), `silent` (reads, never
 //! answers; over HTTP it never sends a status line), `era-confused` (sends the stateless
 //! fields `resultType`/`ttlMs`/`cacheScope` to handshake clients, leaves them out at the
-//! stateless wire, answers the removed `ping` there and checks no HTTP header).
+//! stateless wire, answers the removed `ping` there and checks no HTTP header), `lax-arguments`
+//! (tool arguments are never checked against the schema), `exits-on-garbage` (the process ends
+//! on a message that is not JSON).
 
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -39,6 +41,8 @@ enum Mode {
     WrongId,
     Silent,
     EraConfused,
+    LaxArguments,
+    ExitsOnGarbage,
 }
 
 struct Server {
@@ -157,7 +161,9 @@ impl Server {
         let initialized = session.lock().map(|s| s.initialized).unwrap_or(false);
         let answer = match method {
             "initialize" => {
-                let asked = params.get("protocolVersion").and_then(Value::as_str).unwrap_or("");
+                let Some(asked) = params.get("protocolVersion").and_then(Value::as_str) else {
+                    return Some(error(id, -32602, "Invalid params: protocolVersion is required"));
+                };
                 let version = if VERSIONS.contains(&asked) { asked } else { "2025-06-18" };
                 if let Ok(mut s) = session.lock() {
                     s.initialized = true;
@@ -312,6 +318,7 @@ impl Server {
         };
         let validator = jsonschema::validator_for(&tool["inputSchema"]);
         if let Ok(v) = validator
+            && self.mode != Mode::LaxArguments
             && let Some(e) = v.iter_errors(&args).next()
         {
             let at = e.instance_path().to_string();
@@ -361,6 +368,7 @@ impl Server {
             return Some(error_without_id(version, -32600, "Invalid request: message too large"));
         }
         match serde_json::from_str::<Value>(text) {
+            Err(_) if self.mode == Mode::ExitsOnGarbage => std::process::exit(3),
             Err(_) => Some(error_without_id(version, -32700, "Parse error")),
             Ok(Value::Array(_)) => Some(error_without_id(
                 version,
@@ -397,10 +405,18 @@ fn stateless_fields(mut answer: Value, method: &str) -> Value {
 }
 
 async fn serve_stdio(server: Arc<Server>) {
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let mut input = BufReader::new(tokio::io::stdin());
     let mut stdout = tokio::io::stdout();
     let session = Mutex::new(Session::default());
-    while let Ok(Some(line)) = lines.next_line().await {
+    let mut bytes = Vec::new();
+    loop {
+        bytes.clear();
+        match input.read_until(b'\n', &mut bytes).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        // Bytes that are not UTF-8 become U+FFFD: such a line is still one message to answer.
+        let line = String::from_utf8_lossy(&bytes);
         if server.mode == Mode::Silent || line.trim().is_empty() {
             continue;
         }
@@ -812,6 +828,8 @@ async fn main() -> std::io::Result<()> {
         Ok("wrong-id") => Mode::WrongId,
         Ok("silent") => Mode::Silent,
         Ok("era-confused") => Mode::EraConfused,
+        Ok("lax-arguments") => Mode::LaxArguments,
+        Ok("exits-on-garbage") => Mode::ExitsOnGarbage,
         _ => Mode::Correct,
     };
     let server = Arc::new(Server {

@@ -84,7 +84,7 @@ impl HttpDriver {
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(reqwest::header::ACCEPT, "application/json, text/event-stream")
             .timeout(limit)
-            .body(frame.to_text());
+            .body(frame.to_bytes());
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
         }

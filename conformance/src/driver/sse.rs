@@ -128,7 +128,7 @@ impl SseDriver {
             .post(self.endpoint.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .timeout(limit)
-            .body(frame.to_text());
+            .body(frame.to_bytes());
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
         }

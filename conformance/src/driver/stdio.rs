@@ -67,6 +67,8 @@ pub struct StdioDriver {
     inbox: Inbox,
     stderr: Arc<Mutex<Vec<u8>>>,
     exit: Arc<Mutex<Option<String>>>,
+    /// The child's pid until it exits.
+    pid: Arc<Mutex<Option<u32>>>,
     // Dropping this sender makes the supervising task kill the child.
     _kill: oneshot::Sender<()>,
     timeouts: Timeouts,
@@ -140,11 +142,16 @@ impl StdioDriver {
         }
 
         let exit = Arc::new(Mutex::new(None));
+        let pid = Arc::new(Mutex::new(child.id()));
         let (kill_tx, kill_rx) = oneshot::channel::<()>();
         let exit_slot = exit.clone();
+        let pid_slot = pid.clone();
         tokio::spawn(async move {
             tokio::select! {
                 status = child.wait() => {
+                    if let Ok(mut p) = pid_slot.lock() {
+                        *p = None;
+                    }
                     let text = match status {
                         Ok(s) => s.to_string(),
                         Err(e) => format!("unknown ({e})"),
@@ -164,6 +171,7 @@ impl StdioDriver {
             inbox,
             stderr,
             exit,
+            pid,
             _kill: kill_tx,
             timeouts,
             barriers: 0,
@@ -187,7 +195,7 @@ impl StdioDriver {
 
     async fn write(&mut self, frame: &Frame) -> Result<(), DriverError> {
         let stdin = self.stdin.as_mut().ok_or(DriverError::Closed)?;
-        let mut bytes = frame.to_text().into_bytes();
+        let mut bytes = frame.to_bytes();
         bytes.push(b'\n');
         let limit = self.timeouts.request;
         let write = async {
@@ -217,6 +225,11 @@ impl Driver for StdioDriver {
 
     fn set_era(&mut self, era: Era) {
         self.era = era;
+    }
+
+    /// The child's process id while it runs.
+    fn pid(&self) -> Option<u32> {
+        *self.pid.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn diagnostics(&self) -> String {

@@ -243,9 +243,20 @@ pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     parse_vm_hwm(&status)
 }
 
+/// `VmRSS` (resident set now) of `pid` in KiB, from `/proc/<pid>/status`.
+pub fn current_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    parse_kib(&status, "VmRSS:")
+}
+
 /// The `VmHWM:` line of a `/proc/<pid>/status` text, in KiB.
 pub fn parse_vm_hwm(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    parse_kib(status, "VmHWM:")
+}
+
+/// The line starting with `field` (e.g. `VmRSS:`) of a `/proc/<pid>/status` text, in KiB.
+fn parse_kib(status: &str, field: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let mut words = line.split_whitespace().skip(1);
     let value: u64 = words.next()?.parse().ok()?;
     match words.next() {
@@ -262,6 +273,7 @@ mod tests {
     fn vm_hwm_is_read_in_kib() {
         let status = "Name:\talloy-mcp\nVmPeak:\t  123456 kB\nVmHWM:\t   19560 kB\nVmRSS:\t   18000 kB\n";
         assert_eq!(parse_vm_hwm(status), Some(19560));
+        assert_eq!(parse_kib(status, "VmRSS:"), Some(18000));
         assert_eq!(parse_vm_hwm("Name:\tx\n"), None);
     }
 

@@ -1,9 +1,11 @@
 //! `alloy-mcp`, our own server, judged from outside the process by the repository's scenarios
 //! (`fixtures/scenarios`) and expected transcripts (`fixtures/expected`): every scenario on every
-//! transport the binary offers, its tool list (names, one schema snapshot per tool, schema
+//! transport the binary offers, property tests of tool arguments, frames and server policy
+//! (`properties`), its tool list (names, one schema snapshot per tool, schema
 //! meta-validation, annotations per protocol revision), scenario coverage of every tool, and the
-//! `alloy-conformance run` command against it (passing, and catching a crippled server), and
-//! client sessions recorded through it, replayed and verified (`recording`).
+//! `alloy-conformance run` command against it (passing, and catching a crippled server),
+//! client sessions recorded through it, replayed and verified (`recording`), and
+//! the `alloy-conformance fuzz` command against it on every transport.
 //!
 //! Nothing here builds or links the server: the test runs the binary Cargo left next to this
 //! test executable (`target/<profile>/alloy-mcp`), so build it first with
@@ -13,7 +15,9 @@
 mod cli;
 mod cost;
 mod coverage;
+mod fuzz;
 mod perf;
+mod properties;
 mod recording;
 mod scenarios;
 mod support;

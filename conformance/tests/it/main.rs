@@ -6,6 +6,7 @@ mod baseline;
 mod cli;
 mod fakes;
 mod fixtures;
+mod fuzz;
 mod measure;
 mod normalization;
 mod reports;

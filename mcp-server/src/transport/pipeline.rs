@@ -10,7 +10,8 @@
 //! | not JSON (or not UTF-8) | `-32700`, `id: null` |
 //! | a batch array, not an object, bad `jsonrpc`/`id`/`method` (a fractional id included) | `-32600`, the request's `id` when usable |
 //! | a notification (a `method`, no `id`) that is malformed in any way | dropped: notifications are never answered |
-//! | a known MCP method whose `params` do not fit (`tools/call` without `name`, ...) | `-32602` with the request's `id` |
+//! | a known MCP method whose `params` do not fit (`tools/call` without `name`, `tools/list` with a `cursor` that is not a string, ...) | `-32602` with the request's `id` |
+//! | a response (`result`/`error`, no `method`) rmcp cannot read (an id of 2^63 or more) | dropped: responses are never answered |
 //! | a request whose `id` is already in flight in this session | `-32600` with that `id`; nothing runs |
 //! | a notification or response before `initialize` (stdio, legacy SSE) | dropped (rmcp would end the session) |
 //! | a request before `initialize` without the 2026-07-28 `_meta` ([`Bare::Handshake`], stdio only) | served as a 2024-11-05 client is served: a handshake the client never sees comes first |
@@ -324,10 +325,11 @@ impl Pipeline {
                 if !state.handshaken {
                     return vec![Inbound::Ignore("a response outside a handshake-era session")];
                 }
-                let echo = value.get("id").cloned().unwrap_or(Value::Null);
+                // A response is never answered (JSON-RPC 2.0): one rmcp cannot read (an id of
+                // 2^63 or more, a malformed `error`) answers no request the server sent.
                 match parse(value) {
                     Ok(msg) => vec![Inbound::Forward(msg)],
-                    Err(reply) => vec![state.reply(Reply { id: echo, ..reply })],
+                    Err(_) => vec![Inbound::Ignore("a response that answers no request of ours")],
                 }
             }
         }
@@ -718,6 +720,12 @@ fn parse(value: Map<String, Value>) -> Result<Box<ClientJsonRpcMessage>, Reply> 
 /// A client request type of rmcp with a fixed method name.
 trait KnownRequest: DeserializeOwned {
     const METHOD: &'static str;
+
+    /// Why `params` (present and not `null`) do not fit, beyond what deserializing the whole
+    /// request finds.
+    fn params_problem(_params: &Value) -> Option<String> {
+        None
+    }
 }
 
 impl<M: ConstString + DeserializeOwned, P: DeserializeOwned> KnownRequest for Request<M, P> {
@@ -726,6 +734,12 @@ impl<M: ConstString + DeserializeOwned, P: DeserializeOwned> KnownRequest for Re
 
 impl<M: ConstString + DeserializeOwned, P: DeserializeOwned> KnownRequest for RequestOptionalParam<M, P> {
     const METHOD: &'static str = M::VALUE;
+
+    /// rmcp reads optional params through a flattened `Option`, which serde turns into `None`
+    /// when they do not fit: `tools/list {"cursor": 5}` would be served as the first page.
+    fn params_problem(params: &Value) -> Option<String> {
+        P::deserialize(params).err().map(|e| e.to_string())
+    }
 }
 
 impl<M: ConstString + DeserializeOwned> KnownRequest for RequestNoParam<M> {
@@ -784,7 +798,10 @@ fn probe<T: KnownRequest>(request: &mut Map<String, Value>) -> Option<String> {
         }
     }
     let shell = Value::Object(shell);
-    let problem = T::deserialize(&shell).err().map(|e| e.to_string());
+    let problem = T::deserialize(&shell)
+        .err()
+        .map(|e| e.to_string())
+        .or_else(|| shell.get("params").filter(|p| !p.is_null()).and_then(T::params_problem));
     if let Value::Object(parts) = shell {
         request.extend(parts);
     }
@@ -858,6 +875,22 @@ mod tests {
             .1,
             -32602
         );
+        // Optional params that are present must fit too (rmcp alone would ignore them).
+        assert_eq!(
+            reply(
+                &p,
+                json!({"jsonrpc": "2.0", "id": 10, "method": "tools/list", "params": {"cursor": 5}})
+            ),
+            (json!(10), -32602, false)
+        );
+        assert_eq!(
+            forwarded(
+                &p,
+                json!({"jsonrpc": "2.0", "id": 11, "method": "tools/list", "params": {"cursor": "c"}})
+            )
+            .len(),
+            1
+        );
         // An unknown method is rmcp's to answer (-32601).
         assert_eq!(
             forwarded(&p, json!({"jsonrpc": "2.0", "id": 9, "method": "no/such"})).len(),
@@ -872,6 +905,17 @@ mod tests {
             json!({"jsonrpc": "2.0", "method": "tools/call", "params": "bad"}),
             json!({"jsonrpc": "1.0", "method": "notifications/initialized"}),
             json!({"method": 5}),
+        ] {
+            assert!(matches!(p.accept_value(v).pop(), Some(Inbound::Ignore(_))));
+        }
+    }
+
+    #[test]
+    fn responses_are_never_answered_even_when_rmcp_cannot_read_them() {
+        let p = initialized(Policy::STDIO);
+        for v in [
+            json!({"jsonrpc": "2.0", "id": 9_223_372_036_854_775_809u64, "result": {}}),
+            json!({"jsonrpc": "2.0", "id": 3, "error": "not an object"}),
         ] {
             assert!(matches!(p.accept_value(v).pop(), Some(Inbound::Ignore(_))));
         }
