@@ -188,6 +188,11 @@ pub struct Config {
 }
 
 impl Cli {
+    /// Whether `--http` (or `ALLOY_MCP_HTTP_ADDR`) asks for HTTP mode; blank means stdio.
+    pub fn serves_http(&self) -> bool {
+        self.http.as_deref().is_some_and(|a| !a.trim().is_empty())
+    }
+
     /// Checks the settings without touching the network.
     pub fn into_config(self) -> Result<Config, StartupError> {
         let token = match self.api_token.map(|t| t.trim().to_string()) {

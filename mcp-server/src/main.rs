@@ -2,7 +2,8 @@
 //! the identity behind the token (`GET /api/v1/auth/me`), then serve MCP on stdio until stdin
 //! closes, or with `--http ADDR` over HTTP until SIGINT/SIGTERM ([`alloy_mcp::transport::http`]). Any
 //! startup failure prints one line on stderr and exits with code 1. Logs go to stderr
-//! (`RUST_LOG`, default `info`); stdout carries protocol messages only.
+//! (`RUST_LOG`, default `info`); stdout carries protocol messages only. stdio runs on a
+//! single-threaded runtime, HTTP on a multi-threaded one.
 
 use alloy_mcp::config::Cli;
 use alloy_mcp::config::StartupError;
@@ -19,7 +20,15 @@ use std::sync::Arc;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // stdio serves one client: one thread runs every task (the session, the tool calls, the
+    // upstream connections), so a message never waits for another thread to wake up. HTTP
+    // serves many sessions at once and uses every core.
+    let mut builder = if cli.serves_http() {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("alloy-mcp: internal error: cannot start the async runtime: {e}");

@@ -11,6 +11,12 @@
 //! pipeline's own error replies, each flushed as one line; only protocol messages reach stdout.
 //! When stdin closes, the transport waits (bounded) for the answers still owed, then closes
 //! rmcp's input; [`serve`] returns and the process exits 0.
+//!
+//! The process's own stdin and stdout ([`serve_stdio`]) are each served by a thread of their
+//! own that blocks on the pipe, not by tokio's blocking pool: tokio's `Stdin` and `Stdout`
+//! hand every read and every write to a pool thread and wait for it to come back, two thread
+//! hand-overs per message each way; a dedicated reader passes each chunk on once, and the
+//! writer thread takes each line without anyone waiting for the write (issue 13).
 
 use crate::surface::server::AlloyServer;
 use crate::transport::pipeline::{Inbound, Pipeline, Policy};
@@ -21,10 +27,12 @@ use rmcp::ServiceExt;
 use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
 use rmcp::service::ServerInitializeError;
 use serde_json::Value;
-use std::io;
+use std::io::{self, Read, Write};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio_util::codec::{AnyDelimiterCodec, AnyDelimiterCodecError, Decoder, FramedRead};
 
 /// The longest line accepted (16 MiB, rmcp's own limit).
@@ -48,9 +56,116 @@ impl Default for StdioOptions {
     }
 }
 
-/// Serves MCP on the process's stdin and stdout until stdin closes.
+/// Serves MCP on the process's stdin and stdout until stdin closes (each pipe on a thread of
+/// its own, see the module docs). Returns once every answer was written.
 pub async fn serve_stdio(server: AlloyServer, options: StdioOptions) -> io::Result<()> {
-    serve(server, tokio::io::stdin(), tokio::io::stdout(), options).await
+    let input = ThreadReader::stdin()?;
+    let (output, writer) = ThreadWriter::stdout()?;
+    let served = serve(server, input, output, options).await;
+    // `serve` dropped the writer's channel; the thread writes what is queued and ends.
+    let written = tokio::task::spawn_blocking(move || writer.join())
+        .await
+        .map_err(io::Error::other)?
+        .map_err(|_| io::Error::other("the stdout writer thread panicked"))?;
+    match written {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => served.and(Err(e)),
+        _ => served,
+    }
+}
+
+/// The process's stdin, read by a thread of its own: each chunk read is handed over once.
+struct ThreadReader {
+    chunks: mpsc::Receiver<io::Result<Bytes>>,
+    current: Bytes,
+}
+
+impl ThreadReader {
+    fn stdin() -> io::Result<ThreadReader> {
+        let (mut tx, chunks) = mpsc::channel::<io::Result<Bytes>>(1);
+        std::thread::Builder::new()
+            .name("alloy-mcp-stdin".into())
+            .spawn(move || {
+                let mut stdin = io::stdin().lock();
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    let chunk = match stdin.read(&mut buf) {
+                        Ok(0) => return,
+                        Ok(n) => Ok(Bytes::copy_from_slice(&buf[..n])),
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => Err(e),
+                    };
+                    let failed = chunk.is_err();
+                    // A closed channel means the transport stopped reading.
+                    if futures::executor::block_on(tx.send(chunk)).is_err() || failed {
+                        return;
+                    }
+                }
+            })?;
+        Ok(ThreadReader {
+            chunks,
+            current: Bytes::new(),
+        })
+    }
+}
+
+impl AsyncRead for ThreadReader {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        while self.current.is_empty() {
+            match ready!(self.chunks.poll_next_unpin(cx)) {
+                Some(Ok(chunk)) => self.current = chunk,
+                Some(Err(e)) => return Poll::Ready(Err(e)),
+                // End of input: a read of nothing.
+                None => return Poll::Ready(Ok(())),
+            }
+        }
+        let n = self.current.len().min(buf.remaining());
+        let taken = self.current.split_to(n);
+        buf.put_slice(&taken);
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// The process's stdout, written by a thread of its own: a write is queued (bounded), and the
+/// thread writes and flushes each one. Once the thread stopped (a closed pipe), writing fails
+/// with `BrokenPipe`.
+struct ThreadWriter {
+    lines: mpsc::Sender<Vec<u8>>,
+}
+
+impl ThreadWriter {
+    fn stdout() -> io::Result<(ThreadWriter, std::thread::JoinHandle<io::Result<()>>)> {
+        let (lines, mut rx) = mpsc::channel::<Vec<u8>>(64);
+        let thread = std::thread::Builder::new()
+            .name("alloy-mcp-stdout".into())
+            .spawn(move || {
+                let mut stdout = io::stdout().lock();
+                while let Some(line) = futures::executor::block_on(rx.next()) {
+                    stdout.write_all(&line)?;
+                    stdout.flush()?;
+                }
+                Ok(())
+            })?;
+        Ok((ThreadWriter { lines }, thread))
+    }
+}
+
+impl AsyncWrite for ThreadWriter {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let closed = |_| io::Error::from(io::ErrorKind::BrokenPipe);
+        ready!(self.lines.poll_ready(cx)).map_err(closed)?;
+        self.lines.start_send(buf.to_vec()).map_err(closed)?;
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    /// The thread flushes after every write; there is nothing to wait for here.
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.lines.close_channel();
+        Poll::Ready(Ok(()))
+    }
 }
 
 /// Serves MCP on `input`/`output` (newline-delimited JSON-RPC) until `input` ends.
