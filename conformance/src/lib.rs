@@ -54,6 +54,7 @@ pub mod replay;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod seeded;
 pub mod serve;
 pub mod shapes;
 pub mod transcript;

@@ -277,28 +277,6 @@ fn patterns() -> &'static Patterns {
 /// The placeholder of a redacted value.
 pub const REDACTED: &str = "<redacted>";
 
-/// The seeded API keys of the bundled seed (the keys of every `run` and of the sandbox) with the
-/// role name each stands for (`Owner`, …, `OtherOrgOwner`; see [`crate::scenario::Role::name`]).
-pub fn seeded_key_names() -> &'static [(String, String)] {
-    static KEYS: OnceLock<Vec<(String, String)>> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let (opts, _) = crate::runner::mock_options(None);
-        let Some(seed) = opts.seed else {
-            return Vec::new();
-        };
-        let settings = alloy_mock_api::store::Settings {
-            deterministic: true,
-            ..Default::default()
-        };
-        let now = alloy_mock_api::Ts::parse(alloy_mock_api::values::DEFAULT_FIXED_NOW).unwrap_or(alloy_mock_api::Ts(0));
-        let mut store = alloy_mock_api::Store::new(settings, alloy_mock_api::values::Clock::Fixed(now));
-        match seed.apply(&mut store) {
-            Ok(keys) => crate::scenario::Role::names_of_keys(&keys),
-            Err(_) => Vec::new(),
-        }
-    })
-}
-
 #[derive(Default)]
 struct Names<'r> {
     uuids: HashMap<String, usize>,
@@ -328,7 +306,7 @@ impl Names<'_> {
     }
 
     fn key(&mut self, raw: &str) -> String {
-        if let Some((_, role)) = seeded_key_names().iter().find(|(k, _)| k == raw) {
+        if let Some((_, role)) = crate::seeded::seeded_key_names().iter().find(|(k, _)| k == raw) {
             return format!("<key:{role}>");
         }
         let n = self.keys.len() + 1;
@@ -684,7 +662,10 @@ mod tests {
 
     #[test]
     fn api_keys_become_role_names_or_numbered_keys_and_named_members_are_redacted() {
-        let (owner, role) = seeded_key_names().first().cloned().expect("the bundled seed has keys");
+        let (owner, role) = crate::seeded::seeded_key_names()
+            .first()
+            .cloned()
+            .expect("the bundled seed has keys");
         assert_eq!(role, "Owner");
         let created = "alloy_live_00000000000000000000000000000007";
         let t = transcript(json!([{"send": {"params": {"password": "hunter2", "key": owner}},

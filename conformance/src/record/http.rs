@@ -931,7 +931,7 @@ mod tests {
         assert!(loopback_url("http://example.com/mcp").is_err());
         assert!(loopback_url("https://127.0.0.1/mcp").is_err());
         let mut h = HeaderMap::new();
-        let owner = crate::transcript::seeded_key_names()
+        let owner = crate::seeded::seeded_key_names()
             .iter()
             .find(|(_, n)| n == "Viewer")
             .map(|(k, _)| k.clone())

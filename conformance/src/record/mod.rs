@@ -23,7 +23,6 @@ pub mod stdio;
 use crate::driver::Transport;
 use crate::recording::{Meta, Writer};
 use crate::scenario::Role;
-use crate::transcript;
 use alloy_mock_api::MockAlloy;
 use anyhow::bail;
 use serde_json::Value;
@@ -148,7 +147,7 @@ pub async fn command(args: RecordArgs) -> anyhow::Result<ExitCode> {
 
 /// The role whose seeded key `key` is (the bundled seed's keys: the mock's and the sandbox's).
 pub fn role_of_key(key: &str) -> Option<Role> {
-    transcript::seeded_key_names()
+    crate::seeded::seeded_key_names()
         .iter()
         .find(|(k, _)| k == key)
         .and_then(|(_, name)| Role::parse(name))

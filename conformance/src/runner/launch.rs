@@ -9,9 +9,9 @@ use crate::driver::sse::SseDriver;
 use crate::driver::stdio::{CommandSpec, StdioDriver};
 use crate::driver::{Driver, DriverError, Incoming, Timeouts, Transport};
 use crate::scenario::Role;
-use alloy_mock_api::{MockAlloy, MockOptions, Store, default_seed_dir};
+pub use crate::seeded::mock_options;
+use alloy_mock_api::{MockAlloy, Store};
 use anyhow::{Context as _, bail};
-use std::net::SocketAddr;
 use std::time::Duration;
 
 /// How the server under test is reached.
@@ -52,22 +52,6 @@ impl Launch {
     pub fn is_remote(&self) -> bool {
         matches!(self, Launch::Remote { .. })
     }
-}
-
-/// Options of the deterministic mock used for every case: the bundled seed when
-/// `fixtures/seed/seed.json` exists (otherwise an empty deterministic store, with a warning).
-pub fn mock_options(bind: Option<SocketAddr>) -> (MockOptions, Option<String>) {
-    let mut opts = MockOptions::seeded_deterministic();
-    let mut warning = None;
-    if !default_seed_dir().join("seed.json").exists() {
-        opts.seed_dir = None;
-        warning = Some(format!(
-            "no seed at {}: the mock API starts empty (no org, no keys)",
-            default_seed_dir().join("seed.json").display()
-        ));
-    }
-    opts.bind = bind;
-    (opts, warning)
 }
 
 /// Replaces the store of a shared mock with a freshly seeded one (built by starting a second,

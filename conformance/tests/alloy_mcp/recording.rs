@@ -43,7 +43,7 @@ fn timeouts() -> Timeouts {
 
 /// The seeded key of `role` (the mock's and the sandbox's).
 fn key(role: &str) -> String {
-    transcript::seeded_key_names()
+    alloy_conformance::seeded::seeded_key_names()
         .iter()
         .find(|(_, r)| r == role)
         .map(|(k, _)| k.clone())
@@ -436,7 +436,10 @@ fn files(dir: &Path, id: &str, era: Era) -> (PathBuf, PathBuf) {
 
 /// No file under `dir` holds any of `secrets`, nor any key of the seed.
 fn holds_no_key(dir: &Path, secrets: &[String]) {
-    let mut all: Vec<String> = transcript::seeded_key_names().iter().map(|(k, _)| k.clone()).collect();
+    let mut all: Vec<String> = alloy_conformance::seeded::seeded_key_names()
+        .iter()
+        .map(|(k, _)| k.clone())
+        .collect();
     all.extend(secrets.iter().cloned());
     assert!(
         secrets.iter().any(|s| s.starts_with("alloy_")),

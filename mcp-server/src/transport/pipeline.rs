@@ -26,6 +26,10 @@
 
 // Logging and resource subscriptions are deprecated in 2026-07-28 but still served to
 // handshake-era clients, so their request types stay in the list of known methods.
+use crate::surface::server::AlloyServer;
+use futures::channel::mpsc;
+use rmcp::ServiceExt;
+use rmcp::model::ServerJsonRpcMessage;
 #[allow(deprecated)]
 use rmcp::model::{
     CallToolRequest, ClientJsonRpcMessage, CompleteRequest, ConstString, DiscoverRequest, ErrorCode, GetPromptRequest,
@@ -33,11 +37,30 @@ use rmcp::model::{
     PingRequest, ReadResourceRequest, Request, RequestNoParam, RequestOptionalParam, SetLevelRequest, SubscribeRequest,
     SubscriptionsListenRequest, UnsubscribeRequest,
 };
+use rmcp::service::ServerInitializeError;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio::sync::Notify;
+
+/// Runs rmcp's MCP service over one session's channels (messages the pipeline let through in,
+/// answers out) until it ends. Input that closes before any `initialize` is a normal end;
+/// otherwise the error says what failed, for the transport to log at its own level.
+pub(crate) async fn serve_session(
+    server: AlloyServer,
+    channels: (mpsc::Sender<ServerJsonRpcMessage>, mpsc::Receiver<ClientJsonRpcMessage>),
+) -> Result<(), String> {
+    match server.serve(channels).await {
+        Ok(running) => running
+            .waiting()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("the session's MCP service failed: {e}")),
+        Err(ServerInitializeError::ConnectionClosed(_)) => Ok(()),
+        Err(e) => Err(format!("the session ended during initialization: {e}")),
+    }
+}
 
 /// The `_meta` key that marks a 2026-07-28 (stateless) request.
 pub(crate) const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";

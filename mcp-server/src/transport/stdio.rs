@@ -19,13 +19,11 @@
 //! writer thread takes each line without anyone waiting for the write (issue 13).
 
 use crate::surface::server::AlloyServer;
-use crate::transport::pipeline::{Inbound, Pipeline, Policy};
+use crate::transport::pipeline::{Inbound, Pipeline, Policy, serve_session};
 use bytes::{Bytes, BytesMut};
 use futures::channel::mpsc;
 use futures::{SinkExt, StreamExt};
-use rmcp::ServiceExt;
 use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
-use rmcp::service::ServerInitializeError;
 use serde_json::Value;
 use std::io::{self, Read, Write};
 use std::pin::Pin;
@@ -180,15 +178,8 @@ where
     let (replies, reply_rx) = mpsc::unbounded::<Value>();
     let writer = tokio::spawn(write(output, from_rmcp, reply_rx, pipeline.clone()));
     let mut service = tokio::spawn(async move {
-        match server.serve((rmcp_output, rmcp_input)).await {
-            Ok(running) => {
-                if let Err(e) = running.waiting().await {
-                    tracing::error!(error = %e, "the MCP service task failed");
-                }
-            }
-            // Input closed before any `initialize`: a normal, quiet end.
-            Err(ServerInitializeError::ConnectionClosed(_)) => {}
-            Err(e) => tracing::error!(error = %e, "the MCP session ended during initialization"),
+        if let Err(e) = serve_session(server, (rmcp_output, rmcp_input)).await {
+            tracing::error!(error = %e, "stdio");
         }
     });
 

@@ -267,7 +267,7 @@ pub(crate) async fn require_key(State(shared): State<Arc<Shared>>, mut req: Requ
             req.extensions_mut().insert(key);
             next.run(req).await
         }
-        Err(refusal) => refusal.render(super::streamable::protocol_version(req.headers()).as_deref()),
+        Err(refusal) => refusal.render(super::refusal::protocol_version(req.headers()).as_deref()),
     }
 }
 

@@ -23,7 +23,7 @@ use std::sync::Arc;
 pub(crate) async fn origin_and_host(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     match check(&shared, &req) {
         Ok(()) => next.run(req).await,
-        Err(refusal) => refusal.render(super::streamable::protocol_version(req.headers()).as_deref()),
+        Err(refusal) => refusal.render(super::refusal::protocol_version(req.headers()).as_deref()),
     }
 }
 

@@ -9,11 +9,19 @@
 
 use crate::transport::pipeline::{Reply, ReplyKind, error_body};
 use axum::http::header::{CONNECTION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rmcp::model::ErrorCode;
 use serde_json::{Value, json};
 use std::time::Duration;
+
+/// The revision a request names in its `MCP-Protocol-Version` header.
+pub(crate) fn protocol_version(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("mcp-protocol-version")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string())
+}
 
 /// JSON-RPC code of an unknown or foreign session (the TypeScript SDK's code).
 pub(crate) const SESSION_NOT_FOUND: ErrorCode = ErrorCode(-32001);

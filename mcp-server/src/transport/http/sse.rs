@@ -18,7 +18,7 @@ use super::auth::KeyId;
 use super::body::read_body;
 use super::refusal::Refusal;
 use super::{MAX_BODY_BYTES, MAX_SESSIONS, MAX_SESSIONS_PER_KEY};
-use crate::transport::pipeline::{Inbound, Pipeline, Policy};
+use crate::transport::pipeline::{Inbound, Pipeline, Policy, serve_session};
 use crate::upstream::identity::Caller;
 use axum::Extension;
 use axum::extract::{Query, Request, State};
@@ -27,9 +27,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::channel::mpsc;
 use futures::{SinkExt, StreamExt};
-use rmcp::ServiceExt;
 use rmcp::model::{ClientJsonRpcMessage, GetExtensions, JsonRpcMessage, ServerJsonRpcMessage};
-use rmcp::service::ServerInitializeError;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -148,14 +146,9 @@ pub(crate) async fn open(State(shared): State<Arc<Shared>>, Extension(key): Exte
     let server = shared.server.clone();
     let service_done = closed.clone();
     tokio::spawn(async move {
-        match server.serve((rmcp_out, rmcp_in)).await {
-            Ok(running) => {
-                if let Err(e) = running.waiting().await {
-                    tracing::debug!(error = %e, "legacy SSE session service ended with an error");
-                }
-            }
-            Err(ServerInitializeError::ConnectionClosed(_)) => {}
-            Err(e) => tracing::info!(error = %e, "legacy SSE session ended during initialization"),
+        // A legacy client may go away at any moment: not worth more than `info`.
+        if let Err(e) = serve_session(server, (rmcp_out, rmcp_in)).await {
+            tracing::info!(error = %e, "legacy SSE");
         }
         service_done.cancel();
     });

@@ -22,7 +22,7 @@
 use super::Shared;
 use super::auth::KeyId;
 use super::body::read_body;
-use super::refusal::{Refusal, json_response};
+use super::refusal::{Refusal, json_response, protocol_version};
 use super::{MAX_BODY_BYTES, MAX_SESSIONS, MAX_SESSIONS_PER_KEY};
 use crate::transport::pipeline::{Inbound, Pipeline, Policy};
 use axum::body::{Body, Bytes};
@@ -127,14 +127,6 @@ pub(crate) async fn guard(State(shared): State<Arc<Shared>>, req: Request, next:
         Ok(response) => response,
         Err(refusal) => refusal.render(revision.as_deref()),
     }
-}
-
-/// The revision a request names in its `MCP-Protocol-Version` header.
-pub(crate) fn protocol_version(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("mcp-protocol-version")
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().to_string())
 }
 
 async fn route(shared: &Shared, req: Request, next: Next) -> Result<Response, Refusal> {
