@@ -24,12 +24,12 @@
 //! names the client's id and is translated too. So duplicate ids cannot reach rmcp, ids rmcp
 //! cannot represent (2^63 and above) work, and a transport can tell when nothing is owed.
 
-// Logging and resource subscriptions are deprecated in 2026-07-28 but still served to
-// handshake-era clients, so their request types stay in the list of known methods.
 use crate::surface::server::AlloyServer;
 use futures::channel::mpsc;
 use rmcp::ServiceExt;
 use rmcp::model::ServerJsonRpcMessage;
+// Logging and resource subscriptions are deprecated in 2026-07-28 but still served to
+// handshake-era clients, so their request types stay in the list of known methods.
 #[allow(deprecated)]
 use rmcp::model::{
     CallToolRequest, ClientJsonRpcMessage, CompleteRequest, ConstString, DiscoverRequest, ErrorCode, GetPromptRequest,
