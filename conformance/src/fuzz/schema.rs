@@ -45,6 +45,9 @@ const MAX_DEPTH: u32 = 16;
 const MAX_REF_DEPTH: u32 = 6;
 /// Marks where a recursive `$ref` was cut.
 const RECURSION_MARK: &str = "x-alloy-conformance-recursion";
+/// Marks the site schema of an optional object member: `null` there reads as "not given" (as
+/// many servers read it, alloy-mcp included), so it is no wrong type to demand a refusal for.
+const NULL_IS_ABSENT: &str = "x-alloy-conformance-null-is-absent";
 /// Items generated beyond `minItems` at most.
 const EXTRA_ITEMS: u64 = 4;
 /// Characters generated beyond `minLength` at most (for strings without pattern or format).
@@ -774,7 +777,20 @@ impl Generator {
                         (None, Some(ap @ Value::Object(_))) => ap,
                         _ => continue,
                     };
-                    self.sites(sub, v, &path.child(Seg::Key(k.clone())), out);
+                    let first = out.len();
+                    let member = path.child(Seg::Key(k.clone()));
+                    self.sites(sub, v, &member, out);
+                    let optional = !required.into_iter().flatten().any(|r| r.as_str() == Some(k.as_str()));
+                    if optional {
+                        for (at, mutation, site) in &mut out[first..] {
+                            if *at == member
+                                && matches!(mutation, Mutation::WrongType)
+                                && let Value::Object(site) = site
+                            {
+                                site.insert(NULL_IS_ABSENT.to_string(), Value::Bool(true));
+                            }
+                        }
+                    }
                 }
             }
             _ => {}
@@ -865,7 +881,11 @@ fn replacements(s: &Map<String, Value>, current: &Value, mutation: &Mutation) ->
     match mutation {
         Mutation::WrongType => {
             let types = declared_types(s).or_else(|| composite_types(s)).unwrap_or_default();
-            wrong_types(&types)
+            let mut wrong = wrong_types(&types);
+            if s.contains_key(NULL_IS_ABSENT) {
+                wrong.retain(|v| !v.is_null());
+            }
+            wrong
         }
         Mutation::OutsideEnum => {
             let options = s.get("enum").and_then(Value::as_array).cloned().unwrap_or_default();
