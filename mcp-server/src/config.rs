@@ -78,6 +78,10 @@ pub struct Cli {
     #[arg(long, env = "ALLOY_MCP_TOOLSETS", value_name = "LIST", value_delimiter = ',', value_parser = ToolsetParser)]
     pub toolsets: Vec<Toolset>,
 
+    /// List each tool with the full input schema the server checks arguments against (every pattern, format and bound; about twice the tokens) instead of the short form written for models. For clients that validate arguments themselves and for schema-driven testing.
+    #[arg(long, env = "ALLOY_MCP_FULL_SCHEMAS", action = ArgAction::SetTrue)]
+    pub full_schemas: bool,
+
     /// Serve MCP over HTTP on this address (e.g. 127.0.0.1:3001, or 0.0.0.0:3001 for every interface; port 0 picks a free port) instead of stdio. Each request must carry its own Alloy API key.
     #[arg(long = "http", env = "ALLOY_MCP_HTTP_ADDR", value_name = "ADDR")]
     pub http: Option<String>,
@@ -157,6 +161,7 @@ impl std::fmt::Debug for Cli {
             .field("timeout_secs", &self.timeout_secs)
             .field("read_only", &self.read_only)
             .field("toolsets", &self.toolsets)
+            .field("full_schemas", &self.full_schemas)
             .field("http", &self.http)
             .field("public_url", &self.public_url)
             .field("issuer", &self.issuer)
@@ -183,6 +188,8 @@ pub struct Config {
     pub read_only: bool,
     /// The tool categories to serve; `None` = all.
     pub toolsets: Option<BTreeSet<Toolset>>,
+    /// Whether `tools/list` carries the full input schemas instead of the short ones.
+    pub full_schemas: bool,
     /// HTTP mode (`--http`), checked later by [`crate::transport::http::HttpOptions::resolve`]; `None` = stdio.
     pub http: Option<crate::transport::http::HttpFlags>,
 }
@@ -254,6 +261,7 @@ impl Cli {
             timeout: Duration::from_secs(self.timeout_secs),
             read_only: self.read_only,
             toolsets,
+            full_schemas: self.full_schemas,
             http,
         })
     }

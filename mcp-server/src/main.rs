@@ -59,6 +59,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let selection = Selection {
         read_only: config.read_only,
         toolsets: config.toolsets.clone(),
+        full_schemas: config.full_schemas,
     };
     if let Some(http) = http {
         return Ok(alloy_mcp::transport::http::serve(api, &selection, http).await?);

@@ -259,13 +259,16 @@ pub fn kind_of(name: &str) -> Option<ToolKind> {
     KINDS.get(name).copied()
 }
 
-/// Which tools to serve.
+/// Which tools to serve, and in which form.
 #[derive(Clone, Debug, Default)]
 pub struct Selection {
     /// Hide and refuse every tool that is not read-only.
     pub read_only: bool,
     /// Serve only these categories (`connectivity` is always added); `None` = all.
     pub toolsets: Option<BTreeSet<Toolset>>,
+    /// Publish each tool with its validation schema (`--full-schemas`) instead of the short
+    /// form ([`publish`]).
+    pub full_schemas: bool,
 }
 
 /// The served tools: one router for dispatch and the `tools/list` order.
@@ -304,9 +307,14 @@ pub fn catalog(selection: &Selection) -> Catalog {
             let generated = Value::Object(route.attr.input_schema.as_ref().clone());
             let mut full = generated.clone();
             strip_published(&mut full);
+            let listed = if selection.full_schemas {
+                full.clone()
+            } else {
+                publish(generated)
+            };
             validation.insert(route.attr.name.to_string(), full);
-            if let Value::Object(short) = publish(generated) {
-                route.attr.input_schema = std::sync::Arc::new(short);
+            if let Value::Object(listed) = listed {
+                route.attr.input_schema = std::sync::Arc::new(listed);
             }
         }
         let mut tools = part.list_all();
@@ -552,5 +560,29 @@ mod tests {
                 tool.name
             );
         }
+    }
+
+    #[test]
+    fn full_schemas_lists_exactly_what_the_server_checks() {
+        let short = catalog(&Selection::default());
+        let full = catalog(&Selection {
+            full_schemas: true,
+            ..Selection::default()
+        });
+        assert_eq!(short.listed.len(), full.listed.len());
+        let mut longer = 0;
+        for ((_, s), (_, f)) in short.listed.iter().zip(&full.listed) {
+            assert_eq!(s.name, f.name);
+            let listed = Value::Object(f.input_schema.as_ref().clone());
+            assert_eq!(listed, full.validation[f.name.as_ref()], "{}", f.name);
+            assert_eq!(full.validation[f.name.as_ref()], short.validation[s.name.as_ref()]);
+            longer += usize::from(
+                listed.to_string().len() > Value::Object(s.input_schema.as_ref().clone()).to_string().len(),
+            );
+        }
+        assert!(
+            longer > full.listed.len() / 2,
+            "only {longer} full schemas are longer than the short ones"
+        );
     }
 }
