@@ -22,14 +22,7 @@ async fn list_members_fills_the_callers_org_and_filters_by_role() {
     assert_eq!(roles, ["Owner", "Admin"]);
     assert_eq!(items(&page)[1]["user_id"], json!(s.api.user(OrgRole::Admin)));
     let path = format!("/api/v1/orgs/{}/members", s.api.org_id);
-    let e = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.path == path)
-        .expect("members listed in the caller's org");
+    let e = s.api.last_to(&path);
     assert!(
         e.query.contains(&("role".to_string(), "Admin,Owner".to_string())),
         "{:?}",
@@ -46,8 +39,9 @@ async fn list_members_lists_the_callers_org_and_refuses_unknown_roles() {
         s.api.requests(&format!("/api/v1/orgs/{}/members", s.api.org_id)).len(),
         1
     );
-    let e = s.mcp.call_invalid("list_members", json!({"role": ["Guest"]})).await;
-    assert_eq!(e["data"]["field"], json!("role[0]"));
+    s.mcp
+        .call_invalid_field("list_members", json!({"role": ["Guest"]}), "role[0]")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -68,11 +62,7 @@ async fn create_invite_returns_the_invite_with_its_code() {
     assert!(inv["code"].as_str().is_some_and(|c| c.starts_with("inv_")), "{inv}");
     let sent = s
         .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.method == "POST" && e.path.ends_with("/invites"))
-        .expect("invited");
+        .first_request("invited", |e| e.method == "POST" && e.path.ends_with("/invites"));
     assert_eq!(sent.path, format!("/api/v1/orgs/{}/invites", s.api.org_id));
     assert_eq!(
         sent.body,
@@ -83,22 +73,24 @@ async fn create_invite_returns_the_invite_with_its_code() {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_invite_reports_existing_members_and_refuses_owner_invites() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_err("create_invite", json!({"email": "member@acme.test"}))
+    s.mcp
+        .call_err_reason(
+            "create_invite",
+            json!({"email": "member@acme.test"}),
+            409,
+            "already_member",
+        )
         .await;
-    assert_eq!(e["status"], json!(409));
-    assert_eq!(e["error"]["details"]["reason"], json!("already_member"));
-    let e = s
-        .mcp
-        .call_invalid("create_invite", json!({"email": "boss@acme.test", "role": "Owner"}))
+    s.mcp
+        .call_invalid_field(
+            "create_invite",
+            json!({"email": "boss@acme.test", "role": "Owner"}),
+            "role",
+        )
         .await;
-    assert_eq!(e["data"]["field"], json!("role"));
-    let e = s
-        .mcp
-        .call_invalid("create_invite", json!({"email": "not-an-email"}))
+    s.mcp
+        .call_invalid_field("create_invite", json!({"email": "not-an-email"}), "email")
         .await;
-    assert_eq!(e["data"]["field"], json!("email"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -116,23 +108,16 @@ async fn list_invites_lists_by_status_without_codes() {
     assert!(items(&page).is_empty(), "{page}");
     let e = s
         .api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.method == "GET" && e.path.ends_with("/invites"))
-        .expect("listed");
+        .last_request("listed", |e| e.method == "GET" && e.path.ends_with("/invites"));
     assert_eq!(e.path, format!("/api/v1/orgs/{}/invites", s.api.org_id));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn list_invites_refuses_unknown_states() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_invalid("list_invites", json!({"status": ["Pending", "Open"]}))
+    s.mcp
+        .call_invalid_field("list_invites", json!({"status": ["Pending", "Open"]}), "status[1]")
         .await;
-    assert_eq!(e["data"]["field"], json!("status[1]"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -146,13 +131,7 @@ async fn add_project_member_adds_an_org_member_to_a_project() {
     assert_eq!(m["user_id"], json!(reporter));
     assert_eq!(m["org_role"], json!("Reporter"));
     assert_eq!(m["email"], json!("reporter@acme.test"));
-    let sent = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.path == "/api/v1/projects/web/members")
-        .expect("added");
+    let sent = s.api.first_to("/api/v1/projects/web/members");
     assert_eq!(sent.body, Some(json!({"user_id": reporter})));
 }
 
@@ -160,21 +139,22 @@ async fn add_project_member_adds_an_org_member_to_a_project() {
 async fn add_project_member_reports_members_already_in_and_non_members() {
     let mut s = spawn_stack().await;
     let owner = s.api.user(OrgRole::Owner);
-    let e = s
-        .mcp
-        .call_err("add_project_member", json!({"project_id": "WEB", "user_id": owner}))
-        .await;
-    assert_eq!(e["status"], json!(409));
-    assert_eq!(e["error"]["details"]["reason"], json!("already_member"));
-    let e = s
-        .mcp
-        .call_err(
+    s.mcp
+        .call_err_reason(
             "add_project_member",
-            json!({"project_id": "WEB", "user_id": NO_SUCH_ID}),
+            json!({"project_id": "WEB", "user_id": owner}),
+            409,
+            "already_member",
         )
         .await;
-    assert_eq!(e["status"], json!(422));
-    assert_eq!(e["error"]["details"]["reason"], json!("invalid_reference"));
+    s.mcp
+        .call_err_reason(
+            "add_project_member",
+            json!({"project_id": "WEB", "user_id": NO_SUCH_ID}),
+            422,
+            "invalid_reference",
+        )
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -193,12 +173,14 @@ async fn remove_project_member_removes_and_then_reports_not_found() {
         s.api.requests(&format!("/api/v1/projects/web/members/{member}")),
         [("DELETE".to_string(), format!("/api/v1/projects/web/members/{member}"))]
     );
-    let e = s
-        .mcp
-        .call_err("remove_project_member", json!({"project_id": "web", "user_id": member}))
+    s.mcp
+        .call_err_code(
+            "remove_project_member",
+            json!({"project_id": "web", "user_id": member}),
+            404,
+            "not_found",
+        )
         .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["code"], json!("not_found"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -229,12 +211,9 @@ async fn list_project_members_lists_in_the_order_added() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_project_members_reports_unknown_projects() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_err("list_project_members", json!({"project_id": "NOPE"}))
+    s.mcp
+        .call_not_found("list_project_members", json!({"project_id": "NOPE"}), "project")
         .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("project"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -268,24 +247,24 @@ async fn create_api_key_reports_a_past_expiry_and_refuses_empty_scopes() {
     let mut s = spawn_stack().await;
     let e = s
         .mcp
-        .call_err(
+        .call_err_code(
             "create_api_key",
             json!({"name": "old", "expires_at": "2020-01-01T00:00:00Z"}),
+            400,
+            "validation_error",
         )
         .await;
-    assert_eq!(e["status"], json!(400));
-    assert_eq!(e["error"]["code"], json!("validation_error"));
     assert_eq!(e["error"]["details"]["fields"]["expires_at"], json!("out_of_range"));
-    let e = s
-        .mcp
-        .call_invalid("create_api_key", json!({"name": "none", "scopes": []}))
+    s.mcp
+        .call_invalid_field("create_api_key", json!({"name": "none", "scopes": []}), "scopes")
         .await;
-    assert_eq!(e["data"]["field"], json!("scopes"));
-    let e = s
-        .mcp
-        .call_invalid("create_api_key", json!({"name": "x", "environment": "prod"}))
+    s.mcp
+        .call_invalid_field(
+            "create_api_key",
+            json!({"name": "x", "environment": "prod"}),
+            "environment",
+        )
         .await;
-    assert_eq!(e["data"]["field"], json!("environment"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -297,14 +276,7 @@ async fn list_api_keys_lists_own_keys_or_every_key_of_the_org() {
     assert_eq!(items(&page)[0]["key_prefix"], json!("alloy_test_owne"));
     let page = s.mcp.call_ok("list_api_keys", json!({"all": true})).await;
     assert_eq!(items(&page).len(), 5, "{page}");
-    let e = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.method == "GET" && e.path == "/api/v1/api-keys")
-        .expect("listed");
+    let e = s.api.last_call("GET", "/api/v1/api-keys");
     assert!(
         e.query.contains(&("all".to_string(), "true".to_string())),
         "{:?}",
@@ -315,9 +287,9 @@ async fn list_api_keys_lists_own_keys_or_every_key_of_the_org() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_api_keys_reports_all_keys_as_admin_only() {
     let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
-    let e = s.mcp.call_err("list_api_keys", json!({"all": true})).await;
-    assert_eq!(e["status"], json!(403));
-    assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
+    s.mcp
+        .call_err_reason("list_api_keys", json!({"all": true}), 403, "insufficient_role")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -327,9 +299,9 @@ async fn delete_api_key_revokes_a_key_and_then_reports_not_found() {
     let id = k["id"].as_str().expect("id").to_string();
     let r = s.mcp.call_ok("delete_api_key", json!({"api_key_id": id})).await;
     assert_eq!(r, json!({"deleted": true, "api_key_id": id}));
-    let e = s.mcp.call_err("delete_api_key", json!({"api_key_id": id})).await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("api_key"));
+    s.mcp
+        .call_not_found("delete_api_key", json!({"api_key_id": id}), "api_key")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -338,12 +310,10 @@ async fn delete_api_key_reports_another_users_key_as_forbidden_for_a_member() {
     let (status, owners) = s.api.send("GET", "/api/v1/api-keys", None).await;
     assert_eq!(status, 200, "{owners}");
     let owner_key = owners["items"][0]["id"].as_str().expect("owner key id").to_string();
-    let e = s.mcp.call_err("delete_api_key", json!({"api_key_id": owner_key})).await;
-    assert_eq!(e["status"], json!(403));
-    assert_eq!(e["error"]["details"]["reason"], json!("not_owner"));
-    let e = s
-        .mcp
-        .call_invalid("delete_api_key", json!({"api_key_id": "owner"}))
+    s.mcp
+        .call_err_reason("delete_api_key", json!({"api_key_id": owner_key}), 403, "not_owner")
         .await;
-    assert_eq!(e["data"]["field"], json!("api_key_id"));
+    s.mcp
+        .call_invalid_field("delete_api_key", json!({"api_key_id": "owner"}), "api_key_id")
+        .await;
 }

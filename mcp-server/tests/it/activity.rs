@@ -61,14 +61,7 @@ async fn get_ticket_activity_lists_the_history_newest_first_and_filters_by_actio
         .await;
     assert_eq!(actions(&rest), ["Created"]);
     assert_eq!(rest["has_more"], json!(false));
-    let e = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.path == "/api/v1/tickets/WEB-1/activity")
-        .expect("listed");
+    let e = s.api.last_to("/api/v1/tickets/WEB-1/activity");
     assert!(
         e.query
             .contains(&("action".to_string(), "StatusChanged,Created".to_string())),
@@ -94,24 +87,21 @@ async fn get_ticket_activity_reports_an_unknown_ticket_as_not_found() {
     let mut s = spawn_stack().await;
     let e = s
         .mcp
-        .call_err("get_ticket_activity", json!({"ticket_id": "WEB-12"}))
+        .call_not_found("get_ticket_activity", json!({"ticket_id": "WEB-12"}), "ticket")
         .await;
-    assert_eq!(e["status"], json!(404));
     assert_eq!(e["error"]["code"], json!("not_found"));
-    assert_eq!(e["error"]["details"]["resource"], json!("ticket"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn get_ticket_activity_refuses_an_unknown_action() {
     let mut s = spawn_stack().await;
     s.api.ticket("Track me").await;
-    let e = s
-        .mcp
-        .call_invalid(
+    s.mcp
+        .call_invalid_field(
             "get_ticket_activity",
             json!({"ticket_id": "WEB-1", "action": ["Deleted"]}),
+            "action[0]",
         )
         .await;
-    assert_eq!(e["data"]["field"], json!("action[0]"));
     assert!(s.api.requests("/api/v1/tickets/WEB-1/activity").is_empty());
 }

@@ -34,13 +34,7 @@ async fn add_comment_posts_the_body_to_the_ticket_as_the_caller() {
     assert_eq!(c["ticket_id"], t["id"]);
     assert_eq!(c["author_id"], json!(s.api.user(OrgRole::Owner)));
     assert_eq!(c["edited_at"], json!(null));
-    let sent = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.method == "POST" && e.path == "/api/v1/tickets/web-1/comments")
-        .expect("posted");
+    let sent = s.api.first_call("POST", "/api/v1/tickets/web-1/comments");
     assert_eq!(sent.body, Some(json!({"body": "Looks like a **CSS** issue."})));
 }
 
@@ -50,22 +44,23 @@ async fn add_comment_reports_a_reporter_outside_the_project_as_forbidden() {
     s.api.ticket("Not your project").await;
     let e = s
         .mcp
-        .call_err("add_comment", json!({"ticket_id": "WEB-1", "body": "hi"}))
+        .call_err_reason(
+            "add_comment",
+            json!({"ticket_id": "WEB-1", "body": "hi"}),
+            403,
+            "not_project_member",
+        )
         .await;
-    assert_eq!(e["status"], json!(403));
     assert_eq!(e["error"]["code"], json!("forbidden"));
-    assert_eq!(e["error"]["details"]["reason"], json!("not_project_member"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn add_comment_refuses_an_empty_body_before_calling_the_api() {
     let mut s = spawn_stack().await;
     s.api.ticket("Discuss me").await;
-    let e = s
-        .mcp
-        .call_invalid("add_comment", json!({"ticket_id": "WEB-1", "body": ""}))
+    s.mcp
+        .call_invalid_field("add_comment", json!({"ticket_id": "WEB-1", "body": ""}), "body")
         .await;
-    assert_eq!(e["data"]["field"], json!("body"));
     assert!(s.api.requests("/api/v1/tickets/WEB-1/comments").is_empty());
 }
 
@@ -104,10 +99,11 @@ async fn list_comments_pages_through_a_tickets_comments_oldest_first() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_comments_reports_an_unknown_ticket_as_not_found() {
     let mut s = spawn_stack().await;
-    let e = s.mcp.call_err("list_comments", json!({"ticket_id": "WEB-404"})).await;
-    assert_eq!(e["status"], json!(404));
+    let e = s
+        .mcp
+        .call_not_found("list_comments", json!({"ticket_id": "WEB-404"}), "ticket")
+        .await;
     assert_eq!(e["error"]["code"], json!("not_found"));
-    assert_eq!(e["error"]["details"]["resource"], json!("ticket"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -123,13 +119,7 @@ async fn update_comment_replaces_the_text_and_marks_it_edited() {
     assert_eq!(u["id"], json!(id));
     assert_eq!(u["body"], json!("the fix"));
     assert!(u["edited_at"].is_string(), "{u}");
-    let sent = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.method == "PATCH")
-        .expect("patched");
+    let sent = s.api.first_request("patched", |e| e.method == "PATCH");
     assert_eq!(sent.path, format!("/api/v1/comments/{id}"));
     assert_eq!(sent.body, Some(json!({"body": "the fix"})));
 }
@@ -139,22 +129,22 @@ async fn update_comment_reports_someone_elses_comment_as_not_author() {
     let mut s = spawn_stack_with(Launch::default().role(OrgRole::Admin)).await;
     s.api.ticket("Owned words").await;
     let c = comment(&s, "WEB-1", "mine").await;
-    let e = s
-        .mcp
-        .call_err("update_comment", json!({"comment_id": c["id"], "body": "yours now"}))
+    s.mcp
+        .call_err_reason(
+            "update_comment",
+            json!({"comment_id": c["id"], "body": "yours now"}),
+            403,
+            "not_author",
+        )
         .await;
-    assert_eq!(e["status"], json!(403));
-    assert_eq!(e["error"]["details"]["reason"], json!("not_author"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn update_comment_refuses_a_comment_id_that_is_not_a_uuid() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_invalid("update_comment", json!({"comment_id": "42", "body": "x"}))
+    s.mcp
+        .call_invalid_field("update_comment", json!({"comment_id": "42", "body": "x"}), "comment_id")
         .await;
-    assert_eq!(e["data"]["field"], json!("comment_id"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -165,9 +155,9 @@ async fn delete_comment_deletes_once_and_then_reports_not_found() {
     let id = c["id"].as_str().expect("id").to_string();
     let r = s.mcp.call_ok("delete_comment", json!({"comment_id": id})).await;
     assert_eq!(r, json!({"deleted": true, "comment_id": id}));
-    let e = s.mcp.call_err("delete_comment", json!({"comment_id": id})).await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("comment"));
+    s.mcp
+        .call_not_found("delete_comment", json!({"comment_id": id}), "comment")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -175,7 +165,7 @@ async fn delete_comment_reports_a_member_deleting_anothers_comment_as_not_author
     let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
     s.api.ticket("Guarded").await;
     let c = comment(&s, "WEB-1", "keep me").await;
-    let e = s.mcp.call_err("delete_comment", json!({"comment_id": c["id"]})).await;
-    assert_eq!(e["status"], json!(403));
-    assert_eq!(e["error"]["details"]["reason"], json!("not_author"));
+    s.mcp
+        .call_err_reason("delete_comment", json!({"comment_id": c["id"]}), 403, "not_author")
+        .await;
 }

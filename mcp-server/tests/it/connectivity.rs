@@ -53,9 +53,7 @@ async fn whoami_reports_an_api_rejection_as_an_error_result() {
         .mock
         .fault(Fault::new(FaultKind::Status(500)).path("/api/v1/auth/me"))
         .await;
-    let v = s.mcp.call_err("whoami", json!({})).await;
-    assert_eq!(v["status"], json!(500));
-    assert_eq!(v["error"]["code"], json!("internal"));
+    s.mcp.call_err_code("whoami", json!({}), 500, "internal").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -4,18 +4,6 @@
 use crate::support::{Launch, spawn_seeded_stack, spawn_stack, spawn_stack_with};
 use alloy_mock_api::model::OrgRole;
 use serde_json::json;
-use std::collections::BTreeMap;
-
-fn query_of(s: &crate::support::Stack, path: &str) -> BTreeMap<String, String> {
-    s.api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.path == path)
-        .map(|e| e.query.into_iter().collect())
-        .unwrap_or_else(|| panic!("no request to {path}"))
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn export_data_exports_the_whole_org_by_default() {
@@ -33,7 +21,7 @@ async fn export_data_exports_the_whole_org_by_default() {
         .collect();
     assert_eq!(keys.len(), 3, "{keys:?}");
     assert!(!b["activity"].as_array().expect("activity").is_empty());
-    assert!(query_of(&s, "/api/v1/export").is_empty());
+    assert!(s.api.last_query("/api/v1/export").is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -57,7 +45,7 @@ async fn export_data_sends_project_ids_as_a_comma_separated_project_id() {
     assert_eq!(b["scope"]["include_activity"], json!(false));
     assert_eq!(b["activity"], json!([]));
     assert_eq!(b["teams"], json!([]));
-    let q = query_of(&s, "/api/v1/export");
+    let q = s.api.last_query("/api/v1/export");
     assert_eq!(q["project_id"], "web,OPS");
     assert_eq!(q["include_activity"], "false");
     assert!(!q.contains_key("project_ids"));
@@ -66,9 +54,9 @@ async fn export_data_sends_project_ids_as_a_comma_separated_project_id() {
 #[tokio::test(flavor = "multi_thread")]
 async fn export_data_reports_a_member_as_forbidden() {
     let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
-    let e = s.mcp.call_err("export_data", json!({})).await;
-    assert_eq!(e["status"], json!(403));
-    assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
+    s.mcp
+        .call_err_reason("export_data", json!({}), 403, "insufficient_role")
+        .await;
     let e = s
         .mcp
         .call_invalid("export_data", json!({"project_ids": ["WEB-1"]}))
@@ -98,13 +86,7 @@ async fn export_then_dry_run_import_into_the_same_org_skips_every_row() {
         json!({"created": 0, "updated": 0, "skipped": 1})
     );
     assert_eq!(r["counts"]["tickets"]["skipped"], json!(tickets));
-    let sent = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.path == "/api/v1/import")
-        .expect("imported");
+    let sent = s.api.first_to("/api/v1/import");
     assert_eq!(sent.method, "POST");
     assert_eq!(sent.query, [("dry_run".to_string(), "true".to_string())]);
     assert_eq!(sent.body.as_ref(), Some(&bundle), "the bundle is the body, unchanged");
@@ -138,7 +120,7 @@ async fn a_deleted_project_comes_back_through_export_and_import() {
     assert_eq!(p["id"], bundle["projects"][0]["id"]);
     let t = s.mcp.call_ok("get_ticket", json!({"ticket_id": "WEB-1"})).await;
     assert_eq!(t["title"], json!("Survive the round trip"));
-    let q = query_of(&s, "/api/v1/import");
+    let q = s.api.last_query("/api/v1/import");
     assert_eq!(q["on_conflict"], "fail");
     assert!(!q.contains_key("dry_run") && !q.contains_key("org_id"), "{q:?}");
 }
@@ -149,10 +131,13 @@ async fn import_data_reports_existing_rows_as_conflicts_when_asked_to_fail() {
     let bundle = s.mcp.call_ok("export_data", json!({})).await;
     let e = s
         .mcp
-        .call_err("import_data", json!({"bundle": bundle, "on_conflict": "fail"}))
+        .call_err_reason(
+            "import_data",
+            json!({"bundle": bundle, "on_conflict": "fail"}),
+            409,
+            "import_conflicts",
+        )
         .await;
-    assert_eq!(e["status"], json!(409));
-    assert_eq!(e["error"]["details"]["reason"], json!("import_conflicts"));
     assert!(
         e["error"]["details"]["conflicts"]
             .as_array()
@@ -164,23 +149,26 @@ async fn import_data_reports_existing_rows_as_conflicts_when_asked_to_fail() {
 #[tokio::test(flavor = "multi_thread")]
 async fn import_data_reports_a_foreign_document_and_refuses_a_missing_bundle() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_err("import_data", json!({"bundle": {"format": "csv", "version": 1}}))
+    s.mcp
+        .call_err_code(
+            "import_data",
+            json!({"bundle": {"format": "csv", "version": 1}}),
+            400,
+            "validation_error",
+        )
         .await;
-    assert_eq!(e["status"], json!(400));
-    assert_eq!(e["error"]["code"], json!("validation_error"));
-    let e = s.mcp.call_invalid("import_data", json!({"dry_run": true})).await;
-    assert_eq!(e["data"]["field"], json!("bundle"));
-    let e = s
-        .mcp
-        .call_invalid("import_data", json!({"bundle": [], "dry_run": true}))
+    s.mcp
+        .call_invalid_field("import_data", json!({"dry_run": true}), "bundle")
         .await;
-    assert_eq!(e["data"]["field"], json!("bundle"));
-    let e = s
-        .mcp
-        .call_invalid("import_data", json!({"bundle": {}, "on_conflict": "merge"}))
+    s.mcp
+        .call_invalid_field("import_data", json!({"bundle": [], "dry_run": true}), "bundle")
         .await;
-    assert_eq!(e["data"]["field"], json!("on_conflict"));
+    s.mcp
+        .call_invalid_field(
+            "import_data",
+            json!({"bundle": {}, "on_conflict": "merge"}),
+            "on_conflict",
+        )
+        .await;
     assert_eq!(s.api.requests("/api/v1/import").len(), 1);
 }

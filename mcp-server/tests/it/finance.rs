@@ -26,18 +26,6 @@ async fn owner_entry(s: &Stack, minutes: u32) -> Value {
     e
 }
 
-/// The query of the last request the mock received for exactly this path.
-fn last_query(s: &Stack, path: &str) -> BTreeMap<String, String> {
-    s.api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.path == path)
-        .map(|e| e.query.into_iter().collect())
-        .unwrap_or_default()
-}
-
 /// The text content of a tool answer.
 fn text_of(answer: &Value) -> String {
     answer["result"]["content"][0]["text"]
@@ -169,11 +157,14 @@ async fn approve_time_entry_reports_a_draft_as_unprocessable() {
         .await;
     let err = s
         .mcp
-        .call_err("approve_time_entry", json!({"time_entry_id": e["id"]}))
+        .call_err_reason(
+            "approve_time_entry",
+            json!({"time_entry_id": e["id"]}),
+            422,
+            "invalid_state",
+        )
         .await;
-    assert_eq!(err["status"], json!(422));
     assert_eq!(err["error"]["code"], json!("unprocessable"));
-    assert_eq!(err["error"]["details"]["reason"], json!("invalid_state"));
     assert_eq!(err["error"]["details"]["state"], json!("Draft"));
     assert_eq!(err["error"]["details"]["expected"], json!(["Submitted"]));
     let still = s.mcp.call_ok("get_time_entry", json!({"time_entry_id": e["id"]})).await;
@@ -194,23 +185,23 @@ async fn submit_time_entry_posts_without_a_body_and_reports_repeats_and_stranger
     assert_eq!(submitted["status"], json!("Submitted"));
     assert_eq!(s.api.requests(&path), vec![("POST".to_string(), path.clone())]);
 
-    let err = s.mcp.call_err("submit_time_entry", json!({"time_entry_id": id})).await;
-    assert_eq!(err["status"], json!(422));
-    assert_eq!(err["error"]["details"]["reason"], json!("invalid_state"));
+    s.mcp
+        .call_err_reason("submit_time_entry", json!({"time_entry_id": id}), 422, "invalid_state")
+        .await;
 
     let owners = owner_entry(&s, 20).await;
-    let err = s
-        .mcp
-        .call_err("submit_time_entry", json!({"time_entry_id": owners["id"]}))
+    s.mcp
+        .call_err_reason(
+            "submit_time_entry",
+            json!({"time_entry_id": owners["id"]}),
+            403,
+            "not_owner",
+        )
         .await;
-    assert_eq!(err["status"], json!(403));
-    assert_eq!(err["error"]["details"]["reason"], json!("not_owner"));
 
-    let err = s
-        .mcp
-        .call_invalid("submit_time_entry", json!({"time_entry_id": "nope"}))
+    s.mcp
+        .call_invalid_field("submit_time_entry", json!({"time_entry_id": "nope"}), "time_entry_id")
         .await;
-    assert_eq!(err["data"]["field"], json!("time_entry_id"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -230,7 +221,7 @@ async fn get_time_report_passes_its_filters_and_reports_a_reversed_period() {
     assert_eq!(report["to"], json!("2026-04-01"));
     assert_eq!(report["rows"][0]["project_key"], json!("WEB"), "{report}");
     assert_eq!(report["rows"][0]["minutes"], json!(45));
-    let q = last_query(&s, "/api/v1/reports/time");
+    let q = s.api.last_query("/api/v1/reports/time");
     assert_eq!(q["group_by"], "project");
     assert_eq!(q["project_id"], "WEB");
     assert_eq!(q["user_id"], owner);
@@ -238,13 +229,17 @@ async fn get_time_report_passes_its_filters_and_reports_a_reversed_period() {
 
     let e = s
         .mcp
-        .call_err("get_time_report", json!({"from": "2026-04-01", "to": "2026-03-01"}))
+        .call_err_reason(
+            "get_time_report",
+            json!({"from": "2026-04-01", "to": "2026-03-01"}),
+            400,
+            "invalid_query",
+        )
         .await;
-    assert_eq!(e["status"], json!(400));
     assert_eq!(e["error"]["code"], json!("bad_request"));
-    assert_eq!(e["error"]["details"]["reason"], json!("invalid_query"));
-    let e = s.mcp.call_invalid("get_time_report", json!({"group_by": "week"})).await;
-    assert_eq!(e["data"]["field"], json!("group_by"));
+    s.mcp
+        .call_invalid_field("get_time_report", json!({"group_by": "week"}), "group_by")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -296,7 +291,7 @@ async fn get_capitalization_report_costs_approved_time_and_splits_capex() {
     assert_eq!(project["monthly_amortization_cents"], json!(750));
     assert_eq!(report["cost_centers"][0]["cost_center_id"], json!("ENG-001"));
     assert_eq!(report["warnings"], json!([]));
-    let q = last_query(&s, "/api/v1/reports/capitalization");
+    let q = s.api.last_query("/api/v1/reports/capitalization");
     assert_eq!(
         q,
         BTreeMap::from([("cost_center_id".to_string(), "ENG-001".to_string())])
@@ -321,11 +316,9 @@ async fn reports_and_the_csv_check_the_project_first_and_refuse_bad_dates() {
     }
     assert!(s.api.requests("/api/v1/reports").is_empty(), "no report is asked for");
     assert_eq!(s.api.requests("/api/v1/projects/WBE").len(), 3);
-    let e = s
-        .mcp
-        .call_invalid("get_capitalization_report", json!({"from": "April 1st"}))
+    s.mcp
+        .call_invalid_field("get_capitalization_report", json!({"from": "April 1st"}), "from")
         .await;
-    assert_eq!(e["data"]["field"], json!("from"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -352,7 +345,7 @@ async fn get_capitalization_export_returns_the_csv_text() {
     let id = approved["id"].as_str().expect("id");
     assert!(lines[1].starts_with(&format!("{id},2026-04-01,2026-04,")), "{csv:?}");
     assert!(lines[1].contains(",90,1.50,12000,18000,18000,0,24"), "{csv:?}");
-    let q = last_query(&s, "/api/v1/reports/capitalization/export");
+    let q = s.api.last_query("/api/v1/reports/capitalization/export");
     assert_eq!(q["project_id"], "WEB");
     assert_eq!(q["from"], "2026-04-01");
 }
@@ -360,13 +353,12 @@ async fn get_capitalization_export_returns_the_csv_text() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_capitalization_export_reports_a_reversed_period() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_err(
+    s.mcp
+        .call_err_reason(
             "get_capitalization_export",
             json!({"from": "2026-04-01", "to": "2026-03-01"}),
+            400,
+            "invalid_query",
         )
         .await;
-    assert_eq!(e["status"], json!(400));
-    assert_eq!(e["error"]["details"]["reason"], json!("invalid_query"));
 }

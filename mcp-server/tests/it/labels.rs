@@ -51,14 +51,7 @@ async fn create_label_creates_a_label_with_its_colour_upper_cased() {
         .call_ok("create_label", json!({"project_id": "WEB", "name": "backend"}))
         .await;
     assert_eq!(plain["color"], json!("#6B7280"));
-    let sent = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.path == "/api/v1/projects/WEB/labels")
-        .expect("posted");
+    let sent = s.api.last_to("/api/v1/projects/WEB/labels");
     assert_eq!(sent.body, Some(json!({"name": "backend"})));
 }
 
@@ -68,24 +61,26 @@ async fn create_label_reports_a_duplicate_name_as_a_conflict() {
     label(&s, "WEB", "frontend").await;
     let e = s
         .mcp
-        .call_err("create_label", json!({"project_id": "WEB", "name": "FrontEnd"}))
+        .call_err_reason(
+            "create_label",
+            json!({"project_id": "WEB", "name": "FrontEnd"}),
+            409,
+            "duplicate",
+        )
         .await;
-    assert_eq!(e["status"], json!(409));
     assert_eq!(e["error"]["code"], json!("conflict"));
-    assert_eq!(e["error"]["details"]["reason"], json!("duplicate"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_label_refuses_a_colour_that_is_not_rrggbb() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_invalid(
+    s.mcp
+        .call_invalid_field(
             "create_label",
             json!({"project_id": "WEB", "name": "x", "color": "orange"}),
+            "color",
         )
         .await;
-    assert_eq!(e["data"]["field"], json!("color"));
     assert!(s.api.requests("/api/v1/projects/WEB/labels").is_empty());
 }
 
@@ -115,9 +110,9 @@ async fn list_labels_lists_a_projects_labels_by_name() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_labels_reports_an_unknown_project_as_not_found() {
     let mut s = spawn_stack().await;
-    let e = s.mcp.call_err("list_labels", json!({"project_id": "NOPE"})).await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("project"));
+    s.mcp
+        .call_not_found("list_labels", json!({"project_id": "NOPE"}), "project")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -135,13 +130,7 @@ async fn add_ticket_label_attaches_a_label_once() {
         .call_ok("add_ticket_label", json!({"ticket_id": "web-1", "label_id": l["id"]}))
         .await;
     assert_eq!(label_names(&again), ["frontend"]);
-    let sent = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.path == "/api/v1/tickets/WEB-1/labels")
-        .expect("posted");
+    let sent = s.api.first_to("/api/v1/tickets/WEB-1/labels");
     assert_eq!(sent.method, "POST");
     assert_eq!(sent.body, Some(json!({"label_id": l["id"]})));
 }
@@ -156,15 +145,14 @@ async fn add_ticket_label_reports_a_label_of_another_project_as_unprocessable() 
         .await;
     assert_eq!(status, 201, "{body}");
     let other = label(&s, "API", "endpoints").await;
-    let e = s
-        .mcp
-        .call_err(
+    s.mcp
+        .call_err_reason(
             "add_ticket_label",
             json!({"ticket_id": "WEB-1", "label_id": other["id"]}),
+            422,
+            "invalid_reference",
         )
         .await;
-    assert_eq!(e["status"], json!(422));
-    assert_eq!(e["error"]["details"]["reason"], json!("invalid_reference"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -207,15 +195,13 @@ async fn remove_ticket_label_detaches_a_label_and_keeps_the_others() {
 async fn remove_ticket_label_reports_an_unknown_label_as_not_found() {
     let mut s = spawn_stack().await;
     s.api.ticket("Plain").await;
-    let e = s
-        .mcp
-        .call_err(
+    s.mcp
+        .call_not_found(
             "remove_ticket_label",
             json!({"ticket_id": "WEB-1", "label_id": "00000000-0000-4000-8000-0000000fffff"}),
+            "label",
         )
         .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("label"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -240,12 +226,14 @@ async fn get_label_returns_the_label_with_its_ticket_count() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_label_reports_an_unknown_label_as_not_found() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_err("get_label", json!({"label_id": "00000000-0000-4000-8000-0000000fffff"}))
+    s.mcp
+        .call_err_code(
+            "get_label",
+            json!({"label_id": "00000000-0000-4000-8000-0000000fffff"}),
+            404,
+            "not_found",
+        )
         .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["code"], json!("not_found"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -262,13 +250,7 @@ async fn update_label_renames_recolours_and_clears_the_description() {
     assert_eq!(u["name"], json!("ui"));
     assert_eq!(u["color"], json!("#00AA00"));
     assert_eq!(u["description"], json!(null));
-    let sent = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.method == "PATCH")
-        .expect("patched");
+    let sent = s.api.first_request("patched", |e| e.method == "PATCH");
     assert_eq!(sent.path, format!("/api/v1/labels/{}", id(&l)));
     assert_eq!(
         sent.body,
@@ -291,12 +273,14 @@ async fn update_label_reports_a_name_taken_in_the_project_as_a_conflict() {
     let mut s = spawn_stack().await;
     label(&s, "WEB", "frontend").await;
     let b = label(&s, "WEB", "backend").await;
-    let e = s
-        .mcp
-        .call_err("update_label", json!({"label_id": b["id"], "name": "FRONTEND"}))
+    s.mcp
+        .call_err_reason(
+            "update_label",
+            json!({"label_id": b["id"], "name": "FRONTEND"}),
+            409,
+            "duplicate",
+        )
         .await;
-    assert_eq!(e["status"], json!(409));
-    assert_eq!(e["error"]["details"]["reason"], json!("duplicate"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -316,17 +300,18 @@ async fn delete_label_detaches_it_from_tickets_and_deletes_it() {
     assert_eq!(r, json!({"deleted": true, "label_id": l["id"]}));
     let (_, t) = s.api.send("GET", "/api/v1/tickets/WEB-1", None).await;
     assert_eq!(t["labels"], json!([]));
-    let e = s.mcp.call_err("get_label", json!({"label_id": l["id"]})).await;
-    assert_eq!(e["status"], json!(404));
+    s.mcp
+        .call_err_status("get_label", json!({"label_id": l["id"]}), 404)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_label_reports_a_member_as_lacking_the_admin_role() {
     let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
     let l = label(&s, "WEB", "kept").await;
-    let e = s.mcp.call_err("delete_label", json!({"label_id": l["id"]})).await;
-    assert_eq!(e["status"], json!(403));
-    assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
+    s.mcp
+        .call_err_reason("delete_label", json!({"label_id": l["id"]}), 403, "insufficient_role")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

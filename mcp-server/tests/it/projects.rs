@@ -34,14 +34,7 @@ async fn create_project_creates_a_project_with_finance_fields() {
     assert_eq!(p["budget_cents"], json!(5_000_000));
     assert_eq!(p["budget_period"], json!("Quarterly"));
     assert_eq!(p["amortization_months"], json!(36));
-    let sent = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.method == "POST" && e.path == "/api/v1/projects")
-        .expect("created");
+    let sent = s.api.last_call("POST", "/api/v1/projects");
     let body = sent.body.expect("body");
     assert!(body.get("org_id").is_none(), "org_id is sent only when given: {body}");
     assert_eq!(body["key"], json!("mob"));
@@ -52,29 +45,29 @@ async fn create_project_reports_a_taken_key_as_a_conflict() {
     let mut s = spawn_stack().await;
     let e = s
         .mcp
-        .call_err("create_project", json!({"key": "web", "name": "Another website"}))
+        .call_err_reason(
+            "create_project",
+            json!({"key": "web", "name": "Another website"}),
+            409,
+            "duplicate",
+        )
         .await;
-    assert_eq!(e["status"], json!(409));
     assert_eq!(e["error"]["code"], json!("conflict"));
-    assert_eq!(e["error"]["details"]["reason"], json!("duplicate"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_project_refuses_a_malformed_key_and_an_unknown_enum() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_invalid("create_project", json!({"key": "9LIVES", "name": "x"}))
+    s.mcp
+        .call_invalid_field("create_project", json!({"key": "9LIVES", "name": "x"}), "key")
         .await;
-    assert_eq!(e["data"]["field"], json!("key"));
-    let e = s
-        .mcp
-        .call_invalid(
+    s.mcp
+        .call_invalid_field(
             "create_project",
             json!({"key": "MOB", "name": "x", "budget_period": "Weekly"}),
+            "budget_period",
         )
         .await;
-    assert_eq!(e["data"]["field"], json!("budget_period"));
     let posts = s
         .api
         .requests("/api/v1/projects")
@@ -127,20 +120,15 @@ async fn list_projects_pages_through_the_callers_org() {
 async fn list_projects_pages_by_25_unless_told_and_refuses_pages_over_100() {
     let mut s = spawn_stack().await;
     s.mcp.call_ok("list_projects", json!({})).await;
-    let e = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.path == "/api/v1/projects" && e.method == "GET")
-        .expect("listed");
+    let e = s.api.first_call("GET", "/api/v1/projects");
     assert!(
         e.query.contains(&("limit".to_string(), "25".to_string())),
         "{:?}",
         e.query
     );
-    let e = s.mcp.call_invalid("list_projects", json!({"limit": 101})).await;
-    assert_eq!(e["data"]["field"], json!("limit"));
+    s.mcp
+        .call_invalid_field("list_projects", json!({"limit": 101}), "limit")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -156,11 +144,12 @@ async fn get_project_accepts_a_key_in_any_case_or_the_uuid() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_project_reports_unknown_projects_and_refuses_malformed_references() {
     let mut s = spawn_stack().await;
-    let e = s.mcp.call_err("get_project", json!({"project_id": "NOPE"})).await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("project"));
-    let e = s.mcp.call_invalid("get_project", json!({"project_id": "WEB-1"})).await;
-    assert_eq!(e["data"]["field"], json!("project_id"));
+    s.mcp
+        .call_not_found("get_project", json!({"project_id": "NOPE"}), "project")
+        .await;
+    s.mcp
+        .call_invalid_field("get_project", json!({"project_id": "WEB-1"}), "project_id")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -186,14 +175,7 @@ async fn update_project_changes_and_clears_fields() {
     assert_eq!(p["budget_cents"], json!(null));
     assert_eq!(p["cost_center_id"], json!(null));
     assert_eq!(p["budget_period"], json!("Monthly"));
-    let sent = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.method == "PATCH")
-        .expect("patched");
+    let sent = s.api.last_request("patched", |e| e.method == "PATCH");
     assert_eq!(sent.path, "/api/v1/projects/web");
     assert_eq!(sent.body, Some(json!({"budget_cents": null, "cost_center_id": null})));
 }
@@ -204,23 +186,23 @@ async fn update_project_needs_at_least_one_field() {
     let e = s.mcp.call_invalid("update_project", json!({"project_id": "WEB"})).await;
     let message = e["message"].as_str().expect("message");
     assert!(message.contains("at least one") && message.contains("name"), "{e}");
-    let e = s
-        .mcp
-        .call_invalid("update_project", json!({"project_id": "WEB", "key": "SHOP"}))
+    s.mcp
+        .call_invalid_field("update_project", json!({"project_id": "WEB", "key": "SHOP"}), "key")
         .await;
-    assert_eq!(e["data"]["field"], json!("key"));
     assert!(s.api.requests("/api/v1/projects/WEB").is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn update_project_reports_a_viewer_as_forbidden() {
     let mut s = spawn_stack_with(Launch::default().role(OrgRole::Viewer)).await;
-    let e = s
-        .mcp
-        .call_err("update_project", json!({"project_id": "WEB", "name": "Mine now"}))
+    s.mcp
+        .call_err_reason(
+            "update_project",
+            json!({"project_id": "WEB", "name": "Mine now"}),
+            403,
+            "insufficient_role",
+        )
         .await;
-    assert_eq!(e["status"], json!(403));
-    assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -228,16 +210,17 @@ async fn delete_project_deletes_once_and_then_reports_not_found() {
     let mut s = spawn_stack().await;
     let r = s.mcp.call_ok("delete_project", json!({"project_id": "web"})).await;
     assert_eq!(r, json!({"deleted": true, "project_id": "web"}));
-    let e = s.mcp.call_err("delete_project", json!({"project_id": "web"})).await;
-    assert_eq!(e["status"], json!(404));
+    s.mcp
+        .call_err_status("delete_project", json!({"project_id": "web"}), 404)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_project_reports_submitted_or_approved_time_as_a_conflict() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
-    let e = s.mcp.call_err("delete_project", json!({"project_id": "WEB"})).await;
-    assert_eq!(e["status"], json!(409));
-    assert_eq!(e["error"]["details"]["reason"], json!("has_time_entries"));
+    s.mcp
+        .call_err_reason("delete_project", json!({"project_id": "WEB"}), 409, "has_time_entries")
+        .await;
     let p = s.mcp.call_ok("get_project", json!({"project_id": "WEB"})).await;
     assert_eq!(p["key"], json!("WEB"));
 }

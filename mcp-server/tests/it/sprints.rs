@@ -56,13 +56,8 @@ async fn create_sprint_creates_a_planned_sprint_in_a_project_named_by_key() {
     assert_eq!(sp["start_date"], json!("2026-04-06"));
     assert_eq!(sp["end_date"], json!("2026-04-17"));
     assert_eq!(sp["started_at"], json!(null));
-    let posted = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.method == "POST" && e.path == "/api/v1/projects/web/sprints")
-        .expect("created through #74");
+    // Created through #74.
+    let posted = s.api.first_call("POST", "/api/v1/projects/web/sprints");
     assert_eq!(
         posted.body,
         Some(json!({"name": "Sprint 1", "goal": "Ship search", "start_date": "2026-04-06", "end_date": "2026-04-17"}))
@@ -74,22 +69,21 @@ async fn create_sprint_reports_an_end_before_the_start_and_refuses_a_malformed_d
     let mut s = spawn_stack().await;
     let e = s
         .mcp
-        .call_err(
+        .call_err_code(
             "create_sprint",
             json!({"project_id": "WEB", "name": "Backwards", "start_date": "2026-04-10", "end_date": "2026-04-01"}),
+            400,
+            "validation_error",
         )
         .await;
-    assert_eq!(e["status"], json!(400));
-    assert_eq!(e["error"]["code"], json!("validation_error"));
     assert_eq!(e["error"]["details"]["fields"]["end_date"], json!("out_of_range"));
-    let e = s
-        .mcp
-        .call_invalid(
+    s.mcp
+        .call_invalid_field(
             "create_sprint",
             json!({"project_id": "WEB", "name": "Bad", "start_date": "April 6", "end_date": "2026-04-17"}),
+            "start_date",
         )
         .await;
-    assert_eq!(e["data"]["field"], json!("start_date"));
     assert_eq!(
         s.api.requests("/api/v1/projects/WEB/sprints").len(),
         1,
@@ -115,14 +109,8 @@ async fn list_sprints_filters_by_status_with_a_comma_separated_query() {
         .collect();
     assert_eq!(statuses, ["Active", "Planned"], "{page}");
     assert_eq!(page["has_more"], json!(false));
-    let listed = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.path == "/api/v1/projects/WEB/sprints")
-        .expect("listed through #75");
+    // Listed through #75.
+    let listed = s.api.last_to("/api/v1/projects/WEB/sprints");
     assert_eq!(
         listed.query,
         [
@@ -141,14 +129,16 @@ async fn list_sprints_filters_by_status_with_a_comma_separated_query() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_sprints_reports_an_unknown_project_and_refuses_an_unknown_status() {
     let mut s = spawn_stack().await;
-    let e = s.mcp.call_err("list_sprints", json!({"project_id": "NOPE"})).await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["code"], json!("not_found"));
-    let e = s
-        .mcp
-        .call_invalid("list_sprints", json!({"project_id": "WEB", "status": ["Running"]}))
+    s.mcp
+        .call_err_code("list_sprints", json!({"project_id": "NOPE"}), 404, "not_found")
         .await;
-    assert_eq!(e["data"]["field"], json!("status[0]"));
+    s.mcp
+        .call_invalid_field(
+            "list_sprints",
+            json!({"project_id": "WEB", "status": ["Running"]}),
+            "status[0]",
+        )
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -170,14 +160,7 @@ async fn update_sprint_changes_fields_and_clears_the_goal_with_null() {
         .call_ok("update_sprint", json!({"sprint_id": id, "goal": null}))
         .await;
     assert_eq!(sp["goal"], json!(null));
-    let patched = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.method == "PATCH")
-        .expect("patched through #77");
+    let patched = s.api.last_request("patched through #77", |e| e.method == "PATCH");
     assert_eq!(patched.path, format!("/api/v1/sprints/{id}"));
     assert_eq!(patched.body, Some(json!({"goal": null})));
 }
@@ -190,10 +173,13 @@ async fn update_sprint_needs_a_field_and_reports_a_completed_sprint_as_invalid_s
     assert!(e["message"].as_str().expect("message").contains("name"), "{e}");
     let e = s
         .mcp
-        .call_err("update_sprint", json!({"sprint_id": done, "name": "Renamed"}))
+        .call_err_reason(
+            "update_sprint",
+            json!({"sprint_id": done, "name": "Renamed"}),
+            422,
+            "invalid_state",
+        )
         .await;
-    assert_eq!(e["status"], json!(422));
-    assert_eq!(e["error"]["details"]["reason"], json!("invalid_state"));
     assert_eq!(e["error"]["details"]["state"], json!("Completed"));
 }
 
@@ -207,11 +193,7 @@ async fn start_sprint_activates_a_planned_sprint_without_a_body() {
     assert_eq!(sp["start_date"], json!("2026-04-06"));
     let started = s
         .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.path.ends_with("/start"))
-        .expect("started through #79");
+        .first_request("started through #79", |e| e.path.ends_with("/start"));
     assert_eq!(started.method, "POST");
     assert_eq!(started.path, format!("/api/v1/sprints/{id}/start"));
     assert_eq!(started.body, None);
@@ -222,9 +204,15 @@ async fn start_sprint_reports_the_already_active_sprint_as_a_conflict() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
     let active = seeded_sprint(&mut s, "Sprint 2").await;
     let planned = seeded_sprint(&mut s, "Sprint 3").await;
-    let e = s.mcp.call_err("start_sprint", json!({"sprint_id": planned})).await;
-    assert_eq!(e["status"], json!(409));
-    assert_eq!(e["error"]["details"]["reason"], json!("active_sprint_exists"));
+    let e = s
+        .mcp
+        .call_err_reason(
+            "start_sprint",
+            json!({"sprint_id": planned}),
+            409,
+            "active_sprint_exists",
+        )
+        .await;
     assert_eq!(e["error"]["details"]["sprint_id"], json!(active));
 }
 
@@ -251,11 +239,7 @@ async fn complete_sprint_carries_open_tickets_over_to_the_planned_sprint() {
     assert_eq!(t["sprint_id"], json!(planned));
     let posted = s
         .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.path.ends_with("/complete"))
-        .expect("completed through #80");
+        .first_request("completed through #80", |e| e.path.ends_with("/complete"));
     assert_eq!(posted.body, Some(json!({"move_unfinished_to": planned})));
 }
 
@@ -263,17 +247,12 @@ async fn complete_sprint_carries_open_tickets_over_to_the_planned_sprint() {
 async fn complete_sprint_reports_a_planned_sprint_as_invalid_state() {
     let mut s = spawn_stack().await;
     let id = new_sprint(&mut s, "Not started").await;
-    let e = s.mcp.call_err("complete_sprint", json!({"sprint_id": id})).await;
-    assert_eq!(e["status"], json!(422));
-    assert_eq!(e["error"]["details"]["reason"], json!("invalid_state"));
+    let e = s
+        .mcp
+        .call_err_reason("complete_sprint", json!({"sprint_id": id}), 422, "invalid_state")
+        .await;
     assert_eq!(e["error"]["details"]["state"], json!("Planned"));
-    let posted = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.path.ends_with("/complete"))
-        .expect("sent to #80");
+    let posted = s.api.first_request("sent to #80", |e| e.path.ends_with("/complete"));
     assert_eq!(posted.body, Some(json!({})));
 }
 
@@ -294,15 +273,13 @@ async fn get_sprint_burndown_returns_the_frozen_series_of_a_completed_sprint() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_sprint_burndown_reports_an_unknown_sprint_as_not_found() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_err(
+    s.mcp
+        .call_not_found(
             "get_sprint_burndown",
             json!({"sprint_id": "00000000-0000-4000-8000-0000000fffff"}),
+            "sprint",
         )
         .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("sprint"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -337,15 +314,18 @@ async fn get_sprint_returns_the_sprint_and_its_board_only_when_asked() {
 async fn get_sprint_reports_an_unknown_sprint_without_asking_for_its_board() {
     let mut s = spawn_stack().await;
     let missing = "00000000-0000-4000-8000-0000000fffff";
-    let e = s
-        .mcp
-        .call_err("get_sprint", json!({"sprint_id": missing, "include_board": true}))
+    s.mcp
+        .call_err_code(
+            "get_sprint",
+            json!({"sprint_id": missing, "include_board": true}),
+            404,
+            "not_found",
+        )
         .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["code"], json!("not_found"));
     assert!(s.api.requests(&format!("/api/v1/sprints/{missing}/board")).is_empty());
-    let e = s.mcp.call_invalid("get_sprint", json!({"sprint_id": "sprint-2"})).await;
-    assert_eq!(e["data"]["field"], json!("sprint_id"));
+    s.mcp
+        .call_invalid_field("get_sprint", json!({"sprint_id": "sprint-2"}), "sprint_id")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -365,8 +345,7 @@ async fn delete_sprint_deletes_it_and_sends_its_tickets_to_the_backlog() {
     assert_eq!(r, json!({"deleted": true, "sprint_id": id}));
     let t = s.mcp.call_ok("get_ticket", json!({"ticket_id": "WEB-1"})).await;
     assert_eq!(t["sprint_id"], json!(null));
-    let e = s.mcp.call_err("get_sprint", json!({"sprint_id": id})).await;
-    assert_eq!(e["status"], json!(404));
+    s.mcp.call_err_status("get_sprint", json!({"sprint_id": id}), 404).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -374,16 +353,17 @@ async fn delete_sprint_refuses_an_active_sprint_and_a_member() {
     let mut s = spawn_stack().await;
     let id = new_sprint(&mut s, "Running").await;
     s.mcp.call_ok("start_sprint", json!({"sprint_id": id})).await;
-    let e = s.mcp.call_err("delete_sprint", json!({"sprint_id": id})).await;
-    assert_eq!(e["status"], json!(422));
-    assert_eq!(e["error"]["details"]["reason"], json!("invalid_state"));
+    let e = s
+        .mcp
+        .call_err_reason("delete_sprint", json!({"sprint_id": id}), 422, "invalid_state")
+        .await;
     assert_eq!(e["error"]["details"]["state"], json!("Active"));
 
     let mut m = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
     let id = new_sprint(&mut m, "Planned").await;
-    let e = m.mcp.call_err("delete_sprint", json!({"sprint_id": id})).await;
-    assert_eq!(e["status"], json!(403));
-    assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
+    m.mcp
+        .call_err_reason("delete_sprint", json!({"sprint_id": id}), 403, "insufficient_role")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -414,8 +394,9 @@ async fn the_active_and_the_last_sprint_are_named_with_their_project() {
         )
         .await;
     assert_eq!(by_name["sprint"]["id"], active["sprint"]["id"]);
-    let e = s.mcp.call_invalid("get_sprint", json!({"sprint_id": "active"})).await;
-    assert_eq!(e["data"]["field"], json!("sprint_id"));
+    s.mcp
+        .call_invalid_field("get_sprint", json!({"sprint_id": "active"}), "sprint_id")
+        .await;
     let e = s
         .mcp
         .call_invalid("get_sprint", json!({"sprint_id": "Sprint 9", "project_id": "WEB"}))

@@ -42,11 +42,9 @@ async fn get_project_summary_reports_unknown_projects() {
     let mut s = spawn_stack().await;
     let e = s
         .mcp
-        .call_err("get_project_summary", json!({"project_id": "NOPE"}))
+        .call_not_found("get_project_summary", json!({"project_id": "NOPE"}), "project")
         .await;
-    assert_eq!(e["status"], json!(404));
     assert_eq!(e["error"]["code"], json!("not_found"));
-    assert_eq!(e["error"]["details"]["resource"], json!("project"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -57,10 +55,7 @@ async fn get_project_summary_reports_a_persistent_upstream_failure() {
         .mock
         .fault(Fault::new(FaultKind::Status(500)).path("/api/v1/projects/WEB/summary"))
         .await;
-    let e = s
-        .mcp
-        .call_err("get_project_summary", json!({"project_id": "WEB"}))
+    s.mcp
+        .call_err_code("get_project_summary", json!({"project_id": "WEB"}), 500, "internal")
         .await;
-    assert_eq!(e["status"], json!(500));
-    assert_eq!(e["error"]["code"], json!("internal"));
 }

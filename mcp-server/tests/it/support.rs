@@ -8,7 +8,7 @@
 
 use alloy_mock_api::model::ApiKeyScope::{Read, Write};
 use alloy_mock_api::model::OrgRole;
-use alloy_mock_api::{MockAlloy, MockOptions};
+use alloy_mock_api::{JournalEntry, MockAlloy, MockOptions};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::process::{ExitStatus, Stdio};
@@ -35,6 +35,33 @@ pub fn key_of(role: OrgRole) -> String {
 
 /// A key that exists nowhere.
 pub const UNKNOWN_KEY: &str = "alloy_test_doesnotexist000000000000000000000";
+
+/// A well-formed UUID that names no resource in the mock.
+pub const NO_SUCH_ID: &str = "00000000-0000-4000-8000-0000000fffff";
+
+/// A JSON-RPC request message: `id`, `method` and, when given, `params`.
+pub fn request_message(id: &Value, method: &str, params: Option<Value>) -> Value {
+    let mut msg = json!({"jsonrpc": "2.0", "id": id, "method": method});
+    if let Some(p) = params {
+        msg["params"] = p;
+    }
+    msg
+}
+
+/// The `initialize` params every client of this suite sends: `version`, no capabilities, and
+/// the suite's client name.
+pub fn initialize_params(version: &str) -> Value {
+    json!({
+        "protocolVersion": version,
+        "capabilities": {},
+        "clientInfo": {"name": "alloy-mcp-tests", "version": "0.0.0"},
+    })
+}
+
+/// The `tools/call` params for `name` with `args`.
+pub fn call_params(name: &str, args: Value) -> Value {
+    json!({"name": name, "arguments": args})
+}
 
 /// A mock with the test org, and what tests need to know about it.
 pub struct Api {
@@ -85,6 +112,74 @@ impl Api {
             .await;
         assert_eq!(status, 201, "{body}");
         body
+    }
+
+    /// Sends one setup request with the Owner key and checks the mock answered `expected`;
+    /// returns the body.
+    pub async fn send_expect(&self, method: &str, path: &str, body: Option<Value>, expected: u16) -> Value {
+        let (status, answer) = self.send(method, path, body).await;
+        assert_eq!(status, expected, "{method} {path}: {answer}");
+        answer
+    }
+
+    /// POSTs `body` to `path` with the Owner key and checks it was created (201); returns it.
+    pub async fn create(&self, path: &str, body: Value) -> Value {
+        self.send_expect("POST", path, Some(body), 201).await
+    }
+
+    /// Creates the project `key` (named `name`) through the API; returns it.
+    pub async fn project(&self, key: &str, name: &str) -> Value {
+        self.create("/api/v1/projects", json!({"key": key, "name": name})).await
+    }
+
+    /// The first request the mock received that `matches`; fails naming `what` if there is none.
+    pub fn first_request(&self, what: &str, matches: impl Fn(&JournalEntry) -> bool) -> JournalEntry {
+        self.mock
+            .journal()
+            .into_iter()
+            .find(|e| matches(e))
+            .unwrap_or_else(|| panic!("no request {what}"))
+    }
+
+    /// The last request the mock received that `matches`; fails naming `what` if there is none.
+    pub fn last_request(&self, what: &str, matches: impl Fn(&JournalEntry) -> bool) -> JournalEntry {
+        self.mock
+            .journal()
+            .into_iter()
+            .rev()
+            .find(|e| matches(e))
+            .unwrap_or_else(|| panic!("no request {what}"))
+    }
+
+    /// The first request the mock received for exactly `path` (fails if there is none).
+    pub fn first_to(&self, path: &str) -> JournalEntry {
+        self.first_request(path, |e| e.path == path)
+    }
+
+    /// The last request the mock received for exactly `path` (fails if there is none).
+    pub fn last_to(&self, path: &str) -> JournalEntry {
+        self.last_request(path, |e| e.path == path)
+    }
+
+    /// The first `method` request the mock received for exactly `path` (fails if there is none).
+    pub fn first_call(&self, method: &str, path: &str) -> JournalEntry {
+        self.first_request(&format!("{method} {path}"), |e| e.method == method && e.path == path)
+    }
+
+    /// The last `method` request the mock received for exactly `path` (fails if there is none).
+    pub fn last_call(&self, method: &str, path: &str) -> JournalEntry {
+        self.last_request(&format!("{method} {path}"), |e| e.method == method && e.path == path)
+    }
+
+    /// The query of the last request for exactly `path`, as a map (fails if there is none).
+    pub fn last_query(&self, path: &str) -> BTreeMap<String, String> {
+        self.last_to(path).query.into_iter().collect()
+    }
+
+    /// The body of the last request for exactly `path` (`null` if it had none; fails if there
+    /// is no such request).
+    pub fn last_body(&self, path: &str) -> Value {
+        self.last_to(path).body.unwrap_or(Value::Null)
     }
 }
 
@@ -331,26 +426,13 @@ impl Mcp {
     pub async fn request(&mut self, method: &str, params: Option<Value>) -> Value {
         self.next_id += 1;
         let id = json!(self.next_id);
-        let mut msg = json!({"jsonrpc": "2.0", "id": id, "method": method});
-        if let Some(p) = params {
-            msg["params"] = p;
-        }
-        self.send_raw(&msg.to_string()).await;
+        self.send_raw(&request_message(&id, method, params).to_string()).await;
         self.recv_for(&id).await
     }
 
     /// `initialize` with `version`, then `notifications/initialized`; returns the answer.
     pub async fn initialize(&mut self, version: &str) -> Value {
-        let r = self
-            .request(
-                "initialize",
-                Some(json!({
-                    "protocolVersion": version,
-                    "capabilities": {},
-                    "clientInfo": {"name": "alloy-mcp-tests", "version": "0.0.0"},
-                })),
-            )
-            .await;
+        let r = self.request("initialize", Some(initialize_params(version))).await;
         self.send_raw(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
             .await;
         r
@@ -367,8 +449,7 @@ impl Mcp {
 
     /// `tools/call` → the whole answer message.
     pub async fn call(&mut self, name: &str, args: Value) -> Value {
-        self.request("tools/call", Some(json!({"name": name, "arguments": args})))
-            .await
+        self.request("tools/call", Some(call_params(name, args))).await
     }
 
     /// A call that must succeed: its text content parsed as JSON.
@@ -390,6 +471,63 @@ impl Mcp {
         let r = self.call(name, args).await;
         assert_eq!(r["error"]["code"], json!(-32602), "{name} should be -32602: {r}");
         r["error"].clone()
+    }
+
+    /// A call that must be refused with JSON-RPC -32602 naming `field` in `data.field`: the
+    /// error object.
+    pub async fn call_invalid_field(&mut self, name: &str, args: Value, field: &str) -> Value {
+        let e = self.call_invalid(name, args).await;
+        assert_eq!(e["data"]["field"], json!(field), "{name} should name {field}: {e}");
+        e
+    }
+
+    /// A call that must return an `isError` result carrying the upstream HTTP `status`: its
+    /// parsed text.
+    pub async fn call_err_status(&mut self, name: &str, args: Value, status: u16) -> Value {
+        let e = self.call_err(name, args).await;
+        assert_eq!(e["status"], json!(status), "{name} should report {status}: {e}");
+        e
+    }
+
+    /// A call that must return an `isError` result with the upstream `status` and the API's
+    /// `error.code`: its parsed text.
+    pub async fn call_err_code(&mut self, name: &str, args: Value, status: u16, code: &str) -> Value {
+        let e = self.call_err_status(name, args, status).await;
+        assert_eq!(e["error"]["code"], json!(code), "{name} should report {code}: {e}");
+        e
+    }
+
+    /// A call that must return an `isError` result with the upstream `status` and the API's
+    /// `error.details.reason`: its parsed text.
+    pub async fn call_err_reason(&mut self, name: &str, args: Value, status: u16, reason: &str) -> Value {
+        let e = self.call_err_status(name, args, status).await;
+        assert_eq!(
+            e["error"]["details"]["reason"],
+            json!(reason),
+            "{name} should report {reason}: {e}"
+        );
+        e
+    }
+
+    /// A call that must return an `isError` result saying 404 for a missing `resource`
+    /// (`error.details.resource`): its parsed text.
+    pub async fn call_not_found(&mut self, name: &str, args: Value, resource: &str) -> Value {
+        let e = self.call_err_status(name, args, 404).await;
+        assert_eq!(
+            e["error"]["details"]["resource"],
+            json!(resource),
+            "{name} should miss a {resource}: {e}"
+        );
+        e
+    }
+
+    /// The page after `page` of a list tool called with `args`: checks `page` says `has_more`
+    /// with a `next_cursor`, and asks for the next page with that cursor.
+    pub async fn next_page(&mut self, name: &str, mut args: Value, page: &Value) -> Value {
+        assert_eq!(page["has_more"], json!(true), "{name}: no more pages: {page}");
+        let cursor = page["next_cursor"].as_str().expect("a next_cursor with has_more");
+        args["cursor"] = json!(cursor);
+        self.call_ok(name, args).await
     }
 
     /// Closes stdin and waits for the exit (fails after [`ANSWER_TIMEOUT`]).
@@ -438,4 +576,24 @@ pub fn ticket_keys(page: &Value) -> Vec<String> {
         .iter()
         .filter_map(|k| k.as_str().map(str::to_string))
         .collect()
+}
+
+/// The string `field` of each object in a JSON array (`list` must be an array; entries where
+/// `field` is not a string are left out).
+pub fn names_in(list: &Value, field: &str) -> Vec<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not an array: {list}"))
+        .iter()
+        .filter_map(|x| x[field].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Checks that a request the mock received carried the query pair `key=value`.
+pub fn assert_query_has(request: &JournalEntry, key: &str, value: &str) {
+    let pair = (key.to_string(), value.to_string());
+    assert!(
+        request.query.contains(&pair),
+        "{key}={value} not in {:?}",
+        request.query
+    );
 }

@@ -41,13 +41,7 @@ async fn set_tags_merges_by_default_and_null_removes_a_key() {
         r,
         json!({"ticket_id": t["id"], "tags": {"customer": "acme", "env": "staging"}})
     );
-    let sent = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.path == "/api/v1/tickets/WEB-1/tags")
-        .expect("sent");
+    let sent = s.api.first_to("/api/v1/tickets/WEB-1/tags");
     assert_eq!(sent.method, "PATCH");
     assert_eq!(
         sent.body,
@@ -79,12 +73,12 @@ async fn set_tags_with_replace_refuses_null_values_before_calling_the_api() {
     tagged(&s, "WEB", "Tagged", json!({"env": "prod"})).await;
     let e = s
         .mcp
-        .call_invalid(
+        .call_invalid_field(
             "set_tags",
             json!({"ticket_id": "WEB-1", "tags": {"severity": "high", "env": null}, "replace": true}),
+            "tags.env",
         )
         .await;
-    assert_eq!(e["data"]["field"], json!("tags.env"));
     assert!(e["message"].as_str().expect("message").contains("tags.env"), "{e}");
     assert!(s.api.requests("/api/v1/tickets/WEB-1/tags").is_empty());
 }
@@ -95,10 +89,13 @@ async fn set_tags_reports_a_key_the_api_refuses_as_a_validation_error() {
     s.api.ticket("Tag me").await;
     let e = s
         .mcp
-        .call_err("set_tags", json!({"ticket_id": "WEB-1", "tags": {"Bad Key": "x"}}))
+        .call_err_code(
+            "set_tags",
+            json!({"ticket_id": "WEB-1", "tags": {"Bad Key": "x"}}),
+            400,
+            "validation_error",
+        )
         .await;
-    assert_eq!(e["status"], json!(400));
-    assert_eq!(e["error"]["code"], json!("validation_error"));
     assert_eq!(e["error"]["details"]["fields"]["tags.Bad Key"], json!("invalid_format"));
 }
 
@@ -116,9 +113,9 @@ async fn get_tags_returns_the_tickets_tags() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_tags_reports_an_unknown_ticket_as_not_found() {
     let mut s = spawn_stack().await;
-    let e = s.mcp.call_err("get_tags", json!({"ticket_id": "WEB-77"})).await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("ticket"));
+    s.mcp
+        .call_not_found("get_tags", json!({"ticket_id": "WEB-77"}), "ticket")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -149,12 +146,14 @@ async fn delete_tag_removes_one_key_and_ignores_missing_keys() {
 async fn delete_tag_reports_a_viewer_as_forbidden() {
     let mut s = spawn_stack_with(Launch::default().role(OrgRole::Viewer)).await;
     tagged(&s, "WEB", "Tagged", json!({"env": "prod"})).await;
-    let e = s
-        .mcp
-        .call_err("delete_tag", json!({"ticket_id": "WEB-1", "key": "env"}))
+    s.mcp
+        .call_err_reason(
+            "delete_tag",
+            json!({"ticket_id": "WEB-1", "key": "env"}),
+            403,
+            "insufficient_role",
+        )
         .await;
-    assert_eq!(e["status"], json!(403));
-    assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -176,14 +175,7 @@ async fn search_by_tag_finds_tickets_by_key_and_value_across_the_org() {
         .call_ok("search_by_tag", json!({"key": "customer", "value": "acme"}))
         .await;
     assert_eq!(keys(&acme), ["WEB-1", "OPS-1"]);
-    let e = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.path == "/api/v1/tickets")
-        .expect("listed");
+    let e = s.api.last_to("/api/v1/tickets");
     let q: BTreeMap<_, _> = e.query.into_iter().collect();
     assert_eq!(q["tag_key"], "customer");
     assert_eq!(q["tag_value"], "acme");
@@ -221,17 +213,15 @@ async fn search_by_tag_limits_to_one_project_and_pages() {
 #[tokio::test(flavor = "multi_thread")]
 async fn search_by_tag_reports_an_unknown_project_as_not_found() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_err("search_by_tag", json!({"key": "env", "project_id": "NOPE"}))
+    s.mcp
+        .call_not_found("search_by_tag", json!({"key": "env", "project_id": "NOPE"}), "project")
         .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("project"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn search_by_tag_requires_a_key() {
     let mut s = spawn_stack().await;
-    let e = s.mcp.call_invalid("search_by_tag", json!({"value": "acme"})).await;
-    assert_eq!(e["data"]["field"], json!("key"));
+    s.mcp
+        .call_invalid_field("search_by_tag", json!({"value": "acme"}), "key")
+        .await;
 }

@@ -23,13 +23,9 @@ async fn create_team_creates_a_team_in_the_callers_org_with_sorted_members() {
     let mut sorted = vec![member.clone(), admin.clone()];
     sorted.sort();
     assert_eq!(t["member_ids"], json!(sorted));
-    let posted = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.method == "POST" && e.path.ends_with("/teams"))
-        .expect("created through #23");
+    let posted = s.api.first_request("created through #23", |e| {
+        e.method == "POST" && e.path.ends_with("/teams")
+    });
     assert_eq!(posted.path, format!("/api/v1/orgs/{}/teams", s.api.org_id));
     assert_eq!(
         posted.body,
@@ -41,25 +37,25 @@ async fn create_team_creates_a_team_in_the_callers_org_with_sorted_members() {
 async fn create_team_reports_a_taken_name_a_non_member_and_a_member_caller() {
     let mut s = spawn_stack().await;
     s.mcp.call_ok("create_team", json!({"name": "Platform"})).await;
-    let e = s.mcp.call_err("create_team", json!({"name": "platform"})).await;
-    assert_eq!(e["status"], json!(409));
-    assert_eq!(e["error"]["details"]["reason"], json!("duplicate"));
-    let e = s
-        .mcp
-        .call_err(
+    s.mcp
+        .call_err_reason("create_team", json!({"name": "platform"}), 409, "duplicate")
+        .await;
+    s.mcp
+        .call_err_reason(
             "create_team",
             json!({"name": "Ghosts", "member_ids": ["00000000-0000-4000-8000-0000000fffff"]}),
+            422,
+            "invalid_reference",
         )
         .await;
-    assert_eq!(e["status"], json!(422));
-    assert_eq!(e["error"]["details"]["reason"], json!("invalid_reference"));
-    let e = s.mcp.call_invalid("create_team", json!({"name": ""})).await;
-    assert_eq!(e["data"]["field"], json!("name"));
+    s.mcp
+        .call_invalid_field("create_team", json!({"name": ""}), "name")
+        .await;
 
     let mut m = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
-    let e = m.mcp.call_err("create_team", json!({"name": "Rogue"})).await;
-    assert_eq!(e["status"], json!(403));
-    assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
+    m.mcp
+        .call_err_reason("create_team", json!({"name": "Rogue"}), 403, "insufficient_role")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -86,14 +82,9 @@ async fn list_teams_lists_the_org_and_filters_by_user() {
         .await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
     assert_eq!(page["items"][0]["name"], json!("Frontend"));
-    let listed = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.method == "GET" && e.path.ends_with("/teams"))
-        .expect("listed through #24");
+    let listed = s.api.last_request("listed through #24", |e| {
+        e.method == "GET" && e.path.ends_with("/teams")
+    });
     assert_eq!(listed.path, format!("/api/v1/orgs/{org}/teams"));
     assert_eq!(
         listed.query,
@@ -108,9 +99,8 @@ async fn list_teams_names_the_candidates_of_an_unknown_email() {
     assert_eq!(page["items"].as_array().map(Vec::len), Some(2), "{page}");
     let e = s
         .mcp
-        .call_invalid("list_teams", json!({"user_id": "mia@acme.test"}))
+        .call_invalid_field("list_teams", json!({"user_id": "mia@acme.test"}), "user_id")
         .await;
-    assert_eq!(e["data"]["field"], json!("user_id"));
     let candidates = e["data"]["candidates"].as_array().expect("candidates");
     assert_eq!(candidates[0]["email"], json!("maya@acme.test"), "closest first: {e}");
     assert!(
@@ -137,17 +127,14 @@ async fn delete_team_deletes_it_and_echoes_the_id() {
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_team_reports_an_unknown_team_and_a_member_caller() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_err(
+    s.mcp
+        .call_not_found(
             "delete_team",
             json!({"team_id": "00000000-0000-4000-8000-0000000fffff"}),
+            "team",
         )
         .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("team"));
-    let e = s.mcp.call_invalid("delete_team", json!({})).await;
-    assert_eq!(e["data"]["field"], json!("team_id"));
+    s.mcp.call_invalid_field("delete_team", json!({}), "team_id").await;
 
     let mut m = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
     let (status, t) = m
@@ -159,7 +146,7 @@ async fn delete_team_reports_an_unknown_team_and_a_member_caller() {
         )
         .await;
     assert_eq!(status, 201, "{t}");
-    let e = m.mcp.call_err("delete_team", json!({"team_id": t["id"]})).await;
-    assert_eq!(e["status"], json!(403));
-    assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
+    m.mcp
+        .call_err_reason("delete_team", json!({"team_id": t["id"]}), 403, "insufficient_role")
+        .await;
 }

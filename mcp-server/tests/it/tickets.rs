@@ -38,22 +38,27 @@ async fn create_ticket_reports_is_error_when_the_project_is_missing() {
     let mut s = spawn_stack().await;
     let e = s
         .mcp
-        .call_err("create_ticket", json!({"project_id": "NOPE", "title": "x"}))
+        .call_err_code(
+            "create_ticket",
+            json!({"project_id": "NOPE", "title": "x"}),
+            404,
+            "not_found",
+        )
         .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["code"], json!("not_found"));
     assert!(e["error"]["message"].is_string());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_ticket_reports_a_viewer_as_forbidden() {
     let mut s = spawn_stack_with(Launch::default().role(OrgRole::Viewer)).await;
-    let e = s
-        .mcp
-        .call_err("create_ticket", json!({"project_id": "WEB", "title": "x"}))
+    s.mcp
+        .call_err_reason(
+            "create_ticket",
+            json!({"project_id": "WEB", "title": "x"}),
+            403,
+            "insufficient_role",
+        )
         .await;
-    assert_eq!(e["status"], json!(403));
-    assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -64,9 +69,9 @@ async fn get_ticket_accepts_a_key_in_any_case_and_reports_unknown_tickets() {
     assert_eq!(t["id"], created["id"]);
     let t = s.mcp.call_ok("get_ticket", json!({"ticket_id": created["id"]})).await;
     assert_eq!(t["key"], json!("WEB-1"));
-    let e = s.mcp.call_err("get_ticket", json!({"ticket_id": "WEB-999"})).await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("ticket"));
+    s.mcp
+        .call_not_found("get_ticket", json!({"ticket_id": "WEB-999"}), "ticket")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -111,14 +116,7 @@ async fn search_tickets_maps_arrays_to_comma_separated_query_values() {
             json!({"status_category": ["Unstarted", "Started"], "priority": ["High", "Critical"], "assignee_id": "none", "sort": "-priority"}),
         )
         .await;
-    let e = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.path == "/api/v1/tickets")
-        .expect("listed");
+    let e = s.api.last_to("/api/v1/tickets");
     let q: std::collections::BTreeMap<_, _> = e.query.into_iter().collect();
     assert_eq!(q["status_category"], "Unstarted,Started");
     assert_eq!(q["priority"], "High,Critical");
@@ -129,9 +127,9 @@ async fn search_tickets_maps_arrays_to_comma_separated_query_values() {
 #[tokio::test(flavor = "multi_thread")]
 async fn search_tickets_reports_an_api_refusal_of_its_filters() {
     let mut s = spawn_stack().await;
-    let e = s.mcp.call_err("search_tickets", json!({"tag_value": "prod"})).await;
-    assert_eq!(e["status"], json!(400));
-    assert_eq!(e["error"]["code"], json!("bad_request"));
+    s.mcp
+        .call_err_code("search_tickets", json!({"tag_value": "prod"}), 400, "bad_request")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -164,20 +162,21 @@ async fn update_ticket_needs_at_least_one_field_and_reports_bad_references() {
     s.api.ticket("Change me").await;
     let e = s.mcp.call_invalid("update_ticket", json!({"ticket_id": "WEB-1"})).await;
     assert!(e["message"].as_str().expect("message").contains("title"), "{e}");
-    let e = s
-        .mcp
-        .call_err(
+    s.mcp
+        .call_err_reason(
             "update_ticket",
             json!({"ticket_id": "WEB-1", "assignee_id": "00000000-0000-4000-8000-0000000fffff"}),
+            422,
+            "invalid_reference",
         )
         .await;
-    assert_eq!(e["status"], json!(422));
-    assert_eq!(e["error"]["details"]["reason"], json!("invalid_reference"));
-    let e = s
-        .mcp
-        .call_invalid("update_ticket", json!({"ticket_id": "WEB-1", "status": "Done"}))
+    s.mcp
+        .call_invalid_field(
+            "update_ticket",
+            json!({"ticket_id": "WEB-1", "status": "Done"}),
+            "status",
+        )
         .await;
-    assert_eq!(e["data"]["field"], json!("status"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -192,12 +191,14 @@ async fn transition_ticket_moves_a_ticket_and_reports_unknown_statuses() {
         )
         .await;
     assert_eq!(t["status"], json!("InProgress"));
-    let e = s
-        .mcp
-        .call_err("transition_ticket", json!({"ticket_id": "WEB-1", "status": "Shipped"}))
+    s.mcp
+        .call_err_reason(
+            "transition_ticket",
+            json!({"ticket_id": "WEB-1", "status": "Shipped"}),
+            422,
+            "unknown_status",
+        )
         .await;
-    assert_eq!(e["status"], json!(422));
-    assert_eq!(e["error"]["details"]["reason"], json!("unknown_status"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -224,17 +225,21 @@ async fn batch_transition_reports_each_ticket_on_its_own() {
 #[tokio::test(flavor = "multi_thread")]
 async fn batch_transition_refuses_empty_and_oversized_batches() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_invalid("batch_transition", json!({"ticket_ids": [], "status": "Done"}))
+    s.mcp
+        .call_invalid_field(
+            "batch_transition",
+            json!({"ticket_ids": [], "status": "Done"}),
+            "ticket_ids",
+        )
         .await;
-    assert_eq!(e["data"]["field"], json!("ticket_ids"));
     let many: Vec<String> = (1..=51).map(|n| format!("WEB-{n}")).collect();
-    let e = s
-        .mcp
-        .call_invalid("batch_transition", json!({"ticket_ids": many, "status": "Done"}))
+    s.mcp
+        .call_invalid_field(
+            "batch_transition",
+            json!({"ticket_ids": many, "status": "Done"}),
+            "ticket_ids",
+        )
         .await;
-    assert_eq!(e["data"]["field"], json!("ticket_ids"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -251,13 +256,7 @@ async fn batch_update_tickets_applies_changes_per_ticket() {
     assert_eq!(r["succeeded"], json!(1));
     assert_eq!(r["failed"], json!(1));
     assert_eq!(r["results"][0]["ticket"]["priority"], json!("Low"));
-    let sent = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.path == "/api/v1/tickets/batch-update")
-        .expect("sent");
+    let sent = s.api.first_to("/api/v1/tickets/batch-update");
     assert_eq!(
         sent.body,
         Some(json!({"ticket_ids": ["WEB-1", "WEB-2"], "changes": {"priority": "Low", "due_date": null}}))
@@ -295,16 +294,16 @@ async fn assign_ticket_assigns_and_unassigns() {
 async fn assign_ticket_requires_the_assignee_and_reports_non_members() {
     let mut s = spawn_stack().await;
     s.api.ticket("Own me").await;
-    let e = s.mcp.call_invalid("assign_ticket", json!({"ticket_id": "WEB-1"})).await;
-    assert_eq!(e["data"]["field"], json!("assignee_id"));
-    let e = s
-        .mcp
-        .call_err(
+    s.mcp
+        .call_invalid_field("assign_ticket", json!({"ticket_id": "WEB-1"}), "assignee_id")
+        .await;
+    s.mcp
+        .call_err_status(
             "assign_ticket",
             json!({"ticket_id": "WEB-1", "assignee_id": "00000000-0000-4000-8000-0000000fffff"}),
+            422,
         )
         .await;
-    assert_eq!(e["status"], json!(422));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -335,22 +334,16 @@ async fn get_my_tickets_lists_the_callers_open_tickets() {
     assert_eq!(ticket_keys(&page), ["WEB-1"]);
     let page = s.mcp.call_ok("get_my_tickets", json!({"include_closed": true})).await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
-    let e = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.path == "/api/v1/tickets")
-        .expect("listed");
+    let e = s.api.last_to("/api/v1/tickets");
     assert!(e.query.contains(&("assignee_id".to_string(), me)), "{:?}", e.query);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn get_my_tickets_refuses_an_unknown_sort() {
     let mut s = spawn_stack().await;
-    let e = s.mcp.call_invalid("get_my_tickets", json!({"sort": "priority"})).await;
-    assert_eq!(e["data"]["field"], json!("sort"));
+    s.mcp
+        .call_invalid_field("get_my_tickets", json!({"sort": "priority"}), "sort")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -359,8 +352,9 @@ async fn delete_ticket_deletes_once_and_then_reports_not_found() {
     s.api.ticket("Delete me").await;
     let r = s.mcp.call_ok("delete_ticket", json!({"ticket_id": "web-1"})).await;
     assert_eq!(r, json!({"deleted": true, "ticket_id": "web-1"}));
-    let e = s.mcp.call_err("delete_ticket", json!({"ticket_id": "web-1"})).await;
-    assert_eq!(e["status"], json!(404));
+    s.mcp
+        .call_err_status("delete_ticket", json!({"ticket_id": "web-1"}), 404)
+        .await;
 }
 
 /// Issue 12's measure: a page of 25 tickets on the seed is compact rows by default, at most a
@@ -475,13 +469,7 @@ async fn me_an_email_a_label_name_and_the_active_sprint_work_where_a_person_woul
         1,
         "two emails, one members lookup"
     );
-    let sent = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.method == "POST" && e.path == "/api/v1/projects/web/tickets")
-        .expect("created");
+    let sent = s.api.first_call("POST", "/api/v1/projects/web/tickets");
     let body = sent.body.expect("body");
     assert_eq!(body["label_ids"].as_array().map(Vec::len), Some(2), "{body}");
     assert!(body.get("labels").is_none(), "{body}");
@@ -528,12 +516,12 @@ async fn an_unknown_or_ambiguous_name_is_refused_with_its_candidates_and_nothing
     planned_web(&s).await;
     let e = s
         .mcp
-        .call_invalid(
+        .call_invalid_field(
             "create_ticket",
             json!({"project_id": "WEB", "title": "x", "labels": ["bgu"]}),
+            "labels",
         )
         .await;
-    assert_eq!(e["data"]["field"], json!("labels"));
     assert_eq!(e["data"]["candidates"][0]["name"], json!("bug"), "closest first: {e}");
     assert!(
         e["message"]
@@ -544,12 +532,12 @@ async fn an_unknown_or_ambiguous_name_is_refused_with_its_candidates_and_nothing
 
     let e = s
         .mcp
-        .call_invalid(
+        .call_invalid_field(
             "create_ticket",
             json!({"project_id": "WEB", "title": "x", "assignee_id": "nobody@acme.test"}),
+            "assignee_id",
         )
         .await;
-    assert_eq!(e["data"]["field"], json!("assignee_id"));
     assert_eq!(e["data"]["candidates"].as_array().map(Vec::len), Some(5), "{e}");
 
     // Two sprints of one name: ambiguous, never a guess.
@@ -564,12 +552,12 @@ async fn an_unknown_or_ambiguous_name_is_refused_with_its_candidates_and_nothing
     assert_eq!(status, 201, "{body}");
     let e = s
         .mcp
-        .call_invalid(
+        .call_invalid_field(
             "create_ticket",
             json!({"project_id": "WEB", "title": "x", "sprint_id": "Sprint 2"}),
+            "sprint_id",
         )
         .await;
-    assert_eq!(e["data"]["field"], json!("sprint_id"));
     assert_eq!(e["data"]["candidates"].as_array().map(Vec::len), Some(2), "{e}");
     assert!(e["message"].as_str().is_some_and(|m| m.contains("2 sprints")), "{e}");
 
@@ -581,8 +569,9 @@ async fn an_unknown_or_ambiguous_name_is_refused_with_its_candidates_and_nothing
         e["message"].as_str().is_some_and(|m| m.contains("project_id")),
         "a name needs the project: {e}"
     );
-    let e = s.mcp.call_invalid("search_tickets", json!({"label_id": "bug"})).await;
-    assert_eq!(e["data"]["field"], json!("label_id"));
+    s.mcp
+        .call_invalid_field("search_tickets", json!({"label_id": "bug"}), "label_id")
+        .await;
     let e = s
         .mcp
         .call_invalid("get_my_tickets", json!({"project_id": "WEB", "sprint_id": "last"}))

@@ -5,7 +5,6 @@
 use crate::support::{Launch, Stack, field_of, spawn_stack, spawn_stack_with};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 
 /// Logs `minutes` on `ticket` through the API with the Owner key (setup), as `user_id` when
 /// given; returns the entry.
@@ -32,30 +31,6 @@ async fn act(s: &Stack, entry: &Value, action: &str) {
     assert_eq!(status, 200, "{action}: {e}");
 }
 
-/// The body of the last request the mock received for exactly this path.
-fn last_body(s: &Stack, path: &str) -> Value {
-    s.api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.path == path)
-        .and_then(|e| e.body)
-        .unwrap_or(Value::Null)
-}
-
-/// The query of the last request the mock received for exactly this path.
-fn last_query(s: &Stack, path: &str) -> BTreeMap<String, String> {
-    s.api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.path == path)
-        .map(|e| e.query.into_iter().collect())
-        .unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn log_time_creates_a_draft_entry_for_the_caller_on_a_ticket_key() {
     let mut s = spawn_stack().await;
@@ -75,7 +50,7 @@ async fn log_time_creates_a_draft_entry_for_the_caller_on_a_ticket_key() {
     assert_eq!(e["date"], json!("2026-04-01"), "default date = today (UTC)");
     assert_eq!(e["description"], json!("Cart layout"));
     assert_eq!(
-        last_body(&s, "/api/v1/tickets/web-1/time-entries"),
+        s.api.last_body("/api/v1/tickets/web-1/time-entries"),
         json!({"minutes": 45, "description": "Cart layout"}),
         "the reference goes as given and nothing else is sent"
     );
@@ -97,7 +72,7 @@ async fn log_time_converts_hours_to_minutes_rounded_half_up() {
     assert_eq!(e["date"], json!("2026-03-30"));
     assert_eq!(e["user_id"], json!(member));
     assert_eq!(
-        last_body(&s, "/api/v1/tickets/WEB-1/time-entries"),
+        s.api.last_body("/api/v1/tickets/WEB-1/time-entries"),
         json!({"minutes": 90, "date": "2026-03-30", "user_id": member}),
         "hours never reach the API"
     );
@@ -118,31 +93,27 @@ async fn log_time_needs_exactly_one_duration_within_a_day_before_calling_the_api
     let e = s.mcp.call_invalid("log_time", json!({"ticket_id": "WEB-1"})).await;
     let message = e["message"].as_str().expect("message");
     assert!(message.contains("minutes") && message.contains("hours"), "{e}");
-    let e = s
-        .mcp
-        .call_invalid("log_time", json!({"ticket_id": "WEB-1", "minutes": 30, "hours": 0.5}))
+    s.mcp
+        .call_invalid_field(
+            "log_time",
+            json!({"ticket_id": "WEB-1", "minutes": 30, "hours": 0.5}),
+            "minutes|hours",
+        )
         .await;
-    assert_eq!(e["data"]["field"], json!("minutes|hours"), "{e}");
     let e = s
         .mcp
         .call_invalid("log_time", json!({"ticket_id": "WEB-1", "hours": 0.008}))
         .await;
     assert_eq!(e["data"]["field"], json!("hours"), "0.48 min rounds to 0: {e}");
-    let e = s
-        .mcp
-        .call_invalid("log_time", json!({"ticket_id": "WEB-1", "hours": 25}))
+    s.mcp
+        .call_invalid_field("log_time", json!({"ticket_id": "WEB-1", "hours": 25}), "hours")
         .await;
-    assert_eq!(e["data"]["field"], json!("hours"), "{e}");
-    let e = s
-        .mcp
-        .call_invalid("log_time", json!({"ticket_id": "WEB-1", "hours": 0}))
+    s.mcp
+        .call_invalid_field("log_time", json!({"ticket_id": "WEB-1", "hours": 0}), "hours")
         .await;
-    assert_eq!(e["data"]["field"], json!("hours"), "{e}");
-    let e = s
-        .mcp
-        .call_invalid("log_time", json!({"ticket_id": "WEB-1", "minutes": 1441}))
+    s.mcp
+        .call_invalid_field("log_time", json!({"ticket_id": "WEB-1", "minutes": 1441}), "minutes")
         .await;
-    assert_eq!(e["data"]["field"], json!("minutes"), "{e}");
     assert!(
         s.api.requests("/api/v1/tickets/WEB-1/time-entries").is_empty(),
         "no call reached the API"
@@ -156,20 +127,17 @@ async fn log_time_reports_logging_for_another_user_without_admin_as_forbidden() 
     let viewer = s.api.user(OrgRole::Viewer);
     let e = s
         .mcp
-        .call_err(
+        .call_err_reason(
             "log_time",
             json!({"ticket_id": "WEB-1", "minutes": 30, "user_id": viewer}),
+            403,
+            "insufficient_role",
         )
         .await;
-    assert_eq!(e["status"], json!(403));
     assert_eq!(e["error"]["code"], json!("forbidden"));
-    assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
-    let e = s
-        .mcp
-        .call_err("log_time", json!({"ticket_id": "WEB-99", "minutes": 30}))
+    s.mcp
+        .call_not_found("log_time", json!({"ticket_id": "WEB-99", "minutes": 30}), "ticket")
         .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("ticket"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -184,19 +152,16 @@ async fn get_time_entry_returns_the_entry_and_reports_unknown_ids() {
     assert_eq!(e, created);
     let e = s
         .mcp
-        .call_err(
+        .call_not_found(
             "get_time_entry",
             json!({"time_entry_id": "00000000-0000-4000-8000-0000000fffff"}),
+            "time_entry",
         )
         .await;
-    assert_eq!(e["status"], json!(404));
     assert_eq!(e["error"]["code"], json!("not_found"));
-    assert_eq!(e["error"]["details"]["resource"], json!("time_entry"));
-    let e = s
-        .mcp
-        .call_invalid("get_time_entry", json!({"time_entry_id": "WEB-1"}))
+    s.mcp
+        .call_invalid_field("get_time_entry", json!({"time_entry_id": "WEB-1"}), "time_entry_id")
         .await;
-    assert_eq!(e["data"]["field"], json!("time_entry_id"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -227,7 +192,7 @@ async fn update_time_entry_changes_duration_ticket_and_clears_the_description() 
     assert_eq!(e["ticket_key"], json!("WEB-2"));
     assert_eq!(e["date"], json!("2026-03-31"));
     assert_eq!(
-        last_body(&s, &format!("/api/v1/time-entries/{id}")),
+        s.api.last_body(&format!("/api/v1/time-entries/{id}")),
         json!({"minutes": 120, "description": null, "ticket_id": "WEB-2", "date": "2026-03-31"})
     );
     let e = s
@@ -248,14 +213,13 @@ async fn update_time_entry_needs_one_field_refuses_both_durations_and_reports_su
         .call_invalid("update_time_entry", json!({"time_entry_id": id}))
         .await;
     assert!(e["message"].as_str().expect("message").contains("description"), "{e}");
-    let e = s
-        .mcp
-        .call_invalid(
+    s.mcp
+        .call_invalid_field(
             "update_time_entry",
             json!({"time_entry_id": id, "minutes": 10, "hours": 1}),
+            "minutes|hours",
         )
         .await;
-    assert_eq!(e["data"]["field"], json!("minutes|hours"), "{e}");
     assert!(
         s.api.requests(&format!("/api/v1/time-entries/{id}")).is_empty(),
         "no call reached the API"
@@ -263,11 +227,14 @@ async fn update_time_entry_needs_one_field_refuses_both_durations_and_reports_su
     act(&s, &created, "submit").await;
     let e = s
         .mcp
-        .call_err("update_time_entry", json!({"time_entry_id": id, "minutes": 10}))
+        .call_err_reason(
+            "update_time_entry",
+            json!({"time_entry_id": id, "minutes": 10}),
+            422,
+            "invalid_state",
+        )
         .await;
-    assert_eq!(e["status"], json!(422));
     assert_eq!(e["error"]["code"], json!("unprocessable"));
-    assert_eq!(e["error"]["details"]["reason"], json!("invalid_state"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -282,8 +249,9 @@ async fn delete_time_entry_deletes_a_draft_and_echoes_the_id() {
         s.api.requests(&format!("/api/v1/time-entries/{id}")),
         vec![("DELETE".to_string(), format!("/api/v1/time-entries/{id}"))]
     );
-    let e = s.mcp.call_err("get_time_entry", json!({"time_entry_id": id})).await;
-    assert_eq!(e["status"], json!(404));
+    s.mcp
+        .call_err_status("get_time_entry", json!({"time_entry_id": id}), 404)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -291,22 +259,27 @@ async fn delete_time_entry_reports_approved_entries_and_other_users_entries() {
     let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
     s.api.ticket("Build the cart").await;
     let owners = entry(&s, "WEB-1", 30, None).await;
-    let e = s
-        .mcp
-        .call_err("delete_time_entry", json!({"time_entry_id": owners["id"]}))
+    s.mcp
+        .call_err_reason(
+            "delete_time_entry",
+            json!({"time_entry_id": owners["id"]}),
+            403,
+            "not_owner",
+        )
         .await;
-    assert_eq!(e["status"], json!(403));
-    assert_eq!(e["error"]["details"]["reason"], json!("not_owner"));
     let member = s.api.user(OrgRole::Member);
     let mine = entry(&s, "WEB-1", 30, Some(&member)).await;
     act(&s, &mine, "submit").await;
     act(&s, &mine, "approve").await;
     let e = s
         .mcp
-        .call_err("delete_time_entry", json!({"time_entry_id": mine["id"]}))
+        .call_err_reason(
+            "delete_time_entry",
+            json!({"time_entry_id": mine["id"]}),
+            422,
+            "invalid_state",
+        )
         .await;
-    assert_eq!(e["status"], json!(422));
-    assert_eq!(e["error"]["details"]["reason"], json!("invalid_state"));
     assert_eq!(e["error"]["details"]["state"], json!("Approved"));
 }
 
@@ -322,14 +295,14 @@ async fn list_time_entries_lists_the_callers_own_entries_unless_told_otherwise()
     let page = s.mcp.call_ok("list_time_entries", json!({"detail": "full"})).await;
     assert_eq!(page["items"], json!([own]), "{page}");
     assert_eq!(page["has_more"], json!(false));
-    assert_eq!(last_query(&s, "/api/v1/time-entries").get("user_id"), Some(&owner));
+    assert_eq!(s.api.last_query("/api/v1/time-entries").get("user_id"), Some(&owner));
 
     let page = s.mcp.call_ok("list_time_entries", json!({"user_id": "me"})).await;
     assert_eq!(field_of(&page, "id"), [own["id"].clone()]);
 
     let page = s.mcp.call_ok("list_time_entries", json!({"user_id": "all"})).await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(2), "{page}");
-    assert_eq!(last_query(&s, "/api/v1/time-entries").get("user_id"), None);
+    assert_eq!(s.api.last_query("/api/v1/time-entries").get("user_id"), None);
 
     let page = s
         .mcp
@@ -377,7 +350,7 @@ async fn list_time_entries_is_compact_by_default_and_whole_with_detail_full() {
             own["description"]
         ]])
     );
-    assert_eq!(last_query(&s, "/api/v1/time-entries")["limit"], "25");
+    assert_eq!(s.api.last_query("/api/v1/time-entries")["limit"], "25");
     let full = s.mcp.call_ok("list_time_entries", json!({"detail": "full"})).await;
     assert_eq!(full, json!({"items": [own], "next_cursor": null, "has_more": false}));
 }
@@ -385,9 +358,9 @@ async fn list_time_entries_is_compact_by_default_and_whole_with_detail_full() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_time_entries_reports_an_unknown_project_instead_of_an_empty_page() {
     let mut s = spawn_stack().await;
-    let e = s.mcp.call_err("list_time_entries", json!({"project_id": "WBE"})).await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("project"));
+    s.mcp
+        .call_not_found("list_time_entries", json!({"project_id": "WBE"}), "project")
+        .await;
     assert!(s.api.requests("/api/v1/time-entries").is_empty());
 }
 
@@ -407,7 +380,7 @@ async fn list_time_entries_passes_filters_and_cursors_through() {
         )
         .await;
     assert_eq!(field_of(&page, "id"), [submitted["id"].clone()], "{page}");
-    let q = last_query(&s, "/api/v1/time-entries");
+    let q = s.api.last_query("/api/v1/time-entries");
     assert_eq!(q["status"], "Submitted,Rejected");
     assert_eq!(q["project_id"], "WEB");
     assert_eq!(q["ticket_id"], "WEB-1");
@@ -428,20 +401,18 @@ async fn list_time_entries_passes_filters_and_cursors_through() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_time_entries_refuses_bad_user_filters_and_reports_bad_cursors() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_invalid("list_time_entries", json!({"user_id": "everyone"}))
+    s.mcp
+        .call_invalid_field("list_time_entries", json!({"user_id": "everyone"}), "user_id")
         .await;
-    assert_eq!(e["data"]["field"], json!("user_id"), "{e}");
-    let e = s
-        .mcp
-        .call_invalid("list_time_entries", json!({"status": ["Pending"]}))
+    s.mcp
+        .call_invalid_field("list_time_entries", json!({"status": ["Pending"]}), "status[0]")
         .await;
-    assert_eq!(e["data"]["field"], json!("status[0]"), "{e}");
-    let e = s
-        .mcp
-        .call_err("list_time_entries", json!({"cursor": "%%%not-a-cursor"}))
+    s.mcp
+        .call_err_reason(
+            "list_time_entries",
+            json!({"cursor": "%%%not-a-cursor"}),
+            400,
+            "invalid_cursor",
+        )
         .await;
-    assert_eq!(e["status"], json!(400));
-    assert_eq!(e["error"]["details"]["reason"], json!("invalid_cursor"));
 }

@@ -45,13 +45,9 @@ async fn create_workflow_creates_a_strict_workflow_in_the_callers_org() {
     assert_eq!(w["statuses"], pipeline()["statuses"]);
     assert_eq!(w["transitions"], pipeline()["transitions"]);
     assert_eq!(w["project_count"], json!(0));
-    let posted = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.method == "POST" && e.path.ends_with("/workflows"))
-        .expect("created through #30");
+    let posted = s.api.first_request("created through #30", |e| {
+        e.method == "POST" && e.path.ends_with("/workflows")
+    });
     assert_eq!(posted.path, format!("/api/v1/orgs/{}/workflows", s.api.org_id));
     assert_eq!(posted.body, Some(pipeline()));
 }
@@ -61,17 +57,18 @@ async fn create_workflow_refuses_bad_statuses_and_reports_the_apis_rules() {
     let mut s = spawn_stack().await;
     let mut bad = pipeline();
     bad["statuses"][1]["category"] = json!("Ongoing");
-    let e = s.mcp.call_invalid("create_workflow", bad).await;
-    assert_eq!(e["data"]["field"], json!("statuses[1].category"));
+    s.mcp
+        .call_invalid_field("create_workflow", bad, "statuses[1].category")
+        .await;
     let mut one = pipeline();
     one["statuses"] = json!([{"name": "Open", "category": "Unstarted"}]);
     one["transitions"] = json!([]);
-    let e = s.mcp.call_invalid("create_workflow", one).await;
-    assert_eq!(e["data"]["field"], json!("statuses"));
+    s.mcp.call_invalid_field("create_workflow", one, "statuses").await;
     let mut enforcement = pipeline();
     enforcement["enforcement"] = json!("Strict");
-    let e = s.mcp.call_invalid("create_workflow", enforcement).await;
-    assert_eq!(e["data"]["field"], json!("enforcement"));
+    s.mcp
+        .call_invalid_field("create_workflow", enforcement, "enforcement")
+        .await;
     assert!(
         s.api
             .requests(&format!("/api/v1/orgs/{}/workflows", s.api.org_id))
@@ -80,13 +77,13 @@ async fn create_workflow_refuses_bad_statuses_and_reports_the_apis_rules() {
 
     let mut no_done = pipeline();
     no_done["statuses"][2]["category"] = json!("Started");
-    let e = s.mcp.call_err("create_workflow", no_done).await;
-    assert_eq!(e["status"], json!(400));
-    assert_eq!(e["error"]["code"], json!("validation_error"));
+    s.mcp
+        .call_err_code("create_workflow", no_done, 400, "validation_error")
+        .await;
     s.mcp.call_ok("create_workflow", pipeline()).await;
-    let e = s.mcp.call_err("create_workflow", pipeline()).await;
-    assert_eq!(e["status"], json!(409));
-    assert_eq!(e["error"]["details"]["reason"], json!("duplicate"));
+    s.mcp
+        .call_err_reason("create_workflow", pipeline(), 409, "duplicate")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -104,21 +101,16 @@ async fn list_workflows_lists_default_first_with_the_seeded_delivery_workflow() 
     assert!(delivery["project_count"].as_i64().expect("count") >= 1);
     let listed = s
         .api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.path.ends_with("/workflows"))
-        .expect("listed through #31");
+        .last_request("listed through #31", |e| e.path.ends_with("/workflows"));
     assert_eq!(listed.query, [("limit".to_string(), "10".to_string())]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn list_workflows_reports_a_bad_cursor() {
     let mut s = spawn_stack().await;
-    let e = s.mcp.call_err("list_workflows", json!({"cursor": "%%%"})).await;
-    assert_eq!(e["status"], json!(400));
-    assert_eq!(e["error"]["details"]["reason"], json!("invalid_cursor"));
+    s.mcp
+        .call_err_reason("list_workflows", json!({"cursor": "%%%"}), 400, "invalid_cursor")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -137,13 +129,7 @@ async fn update_workflow_replaces_fields_and_clears_the_description() {
     assert_eq!(w["description"], json!(null));
     assert_eq!(w["transitions"], json!([]));
     assert_eq!(w["statuses"], pipeline()["statuses"]);
-    let patched = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.method == "PATCH")
-        .expect("patched through #33");
+    let patched = s.api.first_request("patched through #33", |e| e.method == "PATCH");
     assert_eq!(patched.path, format!("/api/v1/workflows/{id}"));
     assert_eq!(
         patched.body,
@@ -160,33 +146,26 @@ async fn update_workflow_needs_a_field_and_reports_the_default_as_protected() {
         .call_invalid("update_workflow", json!({"workflow_id": default}))
         .await;
     assert!(e["message"].as_str().expect("message").contains("enforcement"), "{e}");
-    let e = s
-        .mcp
-        .call_err(
+    s.mcp
+        .call_err_reason(
             "update_workflow",
             json!({"workflow_id": default, "enforcement": "strict"}),
+            422,
+            "protected",
         )
         .await;
-    assert_eq!(e["status"], json!(422));
-    assert_eq!(e["error"]["details"]["reason"], json!("protected"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn update_workflow_reports_removing_a_status_tickets_hold_as_in_use() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
     let delivery = workflow_id(&mut s, "Delivery").await;
-    let e = s
-        .mcp
-        .call_err(
-            "update_workflow",
-            json!({"workflow_id": delivery, "statuses": [
-                {"name": "Backlog", "category": "Unstarted"},
-                {"name": "Done", "category": "Completed"},
-            ]}),
-        )
-        .await;
-    assert_eq!(e["status"], json!(409));
-    assert_eq!(e["error"]["details"]["reason"], json!("in_use"));
+    let statuses = json!([
+        {"name": "Backlog", "category": "Unstarted"},
+        {"name": "Done", "category": "Completed"},
+    ]);
+    let args = json!({"workflow_id": delivery, "statuses": statuses});
+    let e = s.mcp.call_err_reason("update_workflow", args, 409, "in_use").await;
     assert!(e["error"]["details"]["dependents"].is_object(), "{e}");
 }
 
@@ -209,20 +188,16 @@ async fn get_workflow_returns_the_default_workflow_with_all_transitions() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_workflow_reports_an_unknown_workflow_and_refuses_a_non_uuid() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_err(
+    s.mcp
+        .call_not_found(
             "get_workflow",
             json!({"workflow_id": "00000000-0000-4000-8000-0000000fffff"}),
+            "workflow",
         )
         .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("workflow"));
-    let e = s
-        .mcp
-        .call_invalid("get_workflow", json!({"workflow_id": "Default"}))
+    s.mcp
+        .call_invalid_field("get_workflow", json!({"workflow_id": "Default"}), "workflow_id")
         .await;
-    assert_eq!(e["data"]["field"], json!("workflow_id"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -232,24 +207,22 @@ async fn delete_workflow_deletes_an_unused_workflow() {
     let id = w["id"].as_str().expect("id").to_string();
     let r = s.mcp.call_ok("delete_workflow", json!({"workflow_id": id})).await;
     assert_eq!(r, json!({"deleted": true, "workflow_id": id}));
-    let e = s.mcp.call_err("get_workflow", json!({"workflow_id": id})).await;
-    assert_eq!(e["status"], json!(404));
+    s.mcp
+        .call_err_status("get_workflow", json!({"workflow_id": id}), 404)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_workflow_refuses_a_used_workflow_and_the_default() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
     let delivery = workflow_id(&mut s, "Delivery").await;
-    let e = s
-        .mcp
-        .call_err("delete_workflow", json!({"workflow_id": delivery}))
+    s.mcp
+        .call_err_reason("delete_workflow", json!({"workflow_id": delivery}), 409, "in_use")
         .await;
-    assert_eq!(e["status"], json!(409));
-    assert_eq!(e["error"]["details"]["reason"], json!("in_use"));
     let default = workflow_id(&mut s, "Default").await;
-    let e = s.mcp.call_err("delete_workflow", json!({"workflow_id": default})).await;
-    assert_eq!(e["status"], json!(422));
-    assert_eq!(e["error"]["details"]["reason"], json!("protected"));
+    s.mcp
+        .call_err_reason("delete_workflow", json!({"workflow_id": default}), 422, "protected")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -266,10 +239,13 @@ async fn a_strict_workflow_refuses_an_unlisted_transition_of_an_api_ticket() {
     let key = t["key"].as_str().expect("key").to_string();
     let e = s
         .mcp
-        .call_err("transition_ticket", json!({"ticket_id": key, "status": "Done"}))
+        .call_err_code(
+            "transition_ticket",
+            json!({"ticket_id": key, "status": "Done"}),
+            422,
+            "unprocessable",
+        )
         .await;
-    assert_eq!(e["status"], json!(422));
-    assert_eq!(e["error"]["code"], json!("unprocessable"));
     let d = &e["error"]["details"];
     assert_eq!(d["reason"], json!("transition_not_allowed"));
     assert_eq!(d["from"], json!("Backlog"));
@@ -295,9 +271,12 @@ async fn a_workflow_made_strict_with_the_tools_is_enforced_on_transitions() {
     assert_eq!(t["status"], json!("Open"));
     let e = s
         .mcp
-        .call_err("transition_ticket", json!({"ticket_id": "WEB-1", "status": "Shipped"}))
+        .call_err_reason(
+            "transition_ticket",
+            json!({"ticket_id": "WEB-1", "status": "Shipped"}),
+            422,
+            "transition_not_allowed",
+        )
         .await;
-    assert_eq!(e["status"], json!(422));
-    assert_eq!(e["error"]["details"]["reason"], json!("transition_not_allowed"));
     assert_eq!(e["error"]["details"]["allowed"], json!(["Doing"]));
 }
