@@ -2,11 +2,9 @@
 //! each succeeding against the mock and each failing (an `isError` result with the API's
 //! status and code, or -32602 for refused arguments).
 
-use crate::support::{Launch, spawn_stack, spawn_stack_with};
+use crate::support::{NO_SUCH_ID, assert_query_has, names_in, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
-
-const NO_SUCH_ID: &str = "00000000-0000-4000-8000-0000000fffff";
 
 fn items(page: &Value) -> &Vec<Value> {
     page["items"].as_array().expect("a page of items")
@@ -18,16 +16,10 @@ async fn list_members_fills_the_callers_org_and_filters_by_role() {
     let page = s.mcp.call_ok("list_members", json!({})).await;
     assert_eq!(items(&page).len(), 5, "{page}");
     let page = s.mcp.call_ok("list_members", json!({"role": ["Admin", "Owner"]})).await;
-    let roles: Vec<&str> = items(&page).iter().filter_map(|m| m["role"].as_str()).collect();
-    assert_eq!(roles, ["Owner", "Admin"]);
+    assert_eq!(names_in(&page["items"], "role"), ["Owner", "Admin"]);
     assert_eq!(items(&page)[1]["user_id"], json!(s.api.user(OrgRole::Admin)));
-    let path = format!("/api/v1/orgs/{}/members", s.api.org_id);
-    let e = s.api.last_to(&path);
-    assert!(
-        e.query.contains(&("role".to_string(), "Admin,Owner".to_string())),
-        "{:?}",
-        e.query
-    );
+    let listed = s.api.last_to(&format!("/api/v1/orgs/{}/members", s.api.org_id));
+    assert_query_has(&listed, "role", "Admin,Owner");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -81,16 +73,12 @@ async fn create_invite_reports_existing_members_and_refuses_owner_invites() {
             "already_member",
         )
         .await;
-    s.mcp
-        .call_invalid_field(
-            "create_invite",
-            json!({"email": "boss@acme.test", "role": "Owner"}),
-            "role",
-        )
-        .await;
-    s.mcp
-        .call_invalid_field("create_invite", json!({"email": "not-an-email"}), "email")
-        .await;
+    for (args, field) in [
+        (json!({"email": "boss@acme.test", "role": "Owner"}), "role"),
+        (json!({"email": "not-an-email"}), "email"),
+    ] {
+        s.mcp.call_invalid_field("create_invite", args, field).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -195,15 +183,8 @@ async fn list_project_members_lists_in_the_order_added() {
         .call_ok("list_project_members", json!({"project_id": "WEB", "limit": 1}))
         .await;
     assert_eq!(items(&page)[0]["user_id"], json!(s.api.user(OrgRole::Owner)));
-    assert_eq!(page["has_more"], json!(true));
-    let cursor = page["next_cursor"].clone();
-    let page = s
-        .mcp
-        .call_ok(
-            "list_project_members",
-            json!({"project_id": "WEB", "limit": 1, "cursor": cursor}),
-        )
-        .await;
+    let args = json!({"project_id": "WEB", "limit": 1});
+    let page = s.mcp.next_page("list_project_members", args, &page).await;
     assert_eq!(items(&page)[0]["user_id"], json!(admin));
     assert_eq!(page["has_more"], json!(false));
 }
@@ -255,16 +236,12 @@ async fn create_api_key_reports_a_past_expiry_and_refuses_empty_scopes() {
         )
         .await;
     assert_eq!(e["error"]["details"]["fields"]["expires_at"], json!("out_of_range"));
-    s.mcp
-        .call_invalid_field("create_api_key", json!({"name": "none", "scopes": []}), "scopes")
-        .await;
-    s.mcp
-        .call_invalid_field(
-            "create_api_key",
-            json!({"name": "x", "environment": "prod"}),
-            "environment",
-        )
-        .await;
+    for (args, field) in [
+        (json!({"name": "none", "scopes": []}), "scopes"),
+        (json!({"name": "x", "environment": "prod"}), "environment"),
+    ] {
+        s.mcp.call_invalid_field("create_api_key", args, field).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -276,17 +253,12 @@ async fn list_api_keys_lists_own_keys_or_every_key_of_the_org() {
     assert_eq!(items(&page)[0]["key_prefix"], json!("alloy_test_owne"));
     let page = s.mcp.call_ok("list_api_keys", json!({"all": true})).await;
     assert_eq!(items(&page).len(), 5, "{page}");
-    let e = s.api.last_call("GET", "/api/v1/api-keys");
-    assert!(
-        e.query.contains(&("all".to_string(), "true".to_string())),
-        "{:?}",
-        e.query
-    );
+    assert_query_has(&s.api.last_call("GET", "/api/v1/api-keys"), "all", "true");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn list_api_keys_reports_all_keys_as_admin_only() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
+    let mut s = spawn_stack_as(OrgRole::Member).await;
     s.mcp
         .call_err_reason("list_api_keys", json!({"all": true}), 403, "insufficient_role")
         .await;
@@ -306,9 +278,8 @@ async fn delete_api_key_revokes_a_key_and_then_reports_not_found() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_api_key_reports_another_users_key_as_forbidden_for_a_member() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
-    let (status, owners) = s.api.send("GET", "/api/v1/api-keys", None).await;
-    assert_eq!(status, 200, "{owners}");
+    let mut s = spawn_stack_as(OrgRole::Member).await;
+    let owners = s.api.send_expect("GET", "/api/v1/api-keys", None, 200).await;
     let owner_key = owners["items"][0]["id"].as_str().expect("owner key id").to_string();
     s.mcp
         .call_err_reason("delete_api_key", json!({"api_key_id": owner_key}), 403, "not_owner")

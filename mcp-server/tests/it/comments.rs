@@ -1,22 +1,15 @@
 //! The four comment tools: each one succeeding against the mock, and each one failing (an
 //! `isError` result with the API's status and reason, or -32602 for refused arguments).
 
-use crate::support::{Launch, spawn_stack, spawn_stack_with};
+use crate::support::{assert_last_page, names_in, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 
 /// Adds a comment to `ticket` through the API with the Owner key and returns it.
 async fn comment(s: &crate::support::Stack, ticket: &str, body: &str) -> Value {
-    let (status, c) = s
-        .api
-        .send(
-            "POST",
-            &format!("/api/v1/tickets/{ticket}/comments"),
-            Some(json!({"body": body})),
-        )
-        .await;
-    assert_eq!(status, 201, "{c}");
-    c
+    s.api
+        .create(&format!("/api/v1/tickets/{ticket}/comments"), json!({"body": body}))
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -40,7 +33,7 @@ async fn add_comment_posts_the_body_to_the_ticket_as_the_caller() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn add_comment_reports_a_reporter_outside_the_project_as_forbidden() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Reporter)).await;
+    let mut s = spawn_stack_as(OrgRole::Reporter).await;
     s.api.ticket("Not your project").await;
     let e = s
         .mcp
@@ -75,25 +68,13 @@ async fn list_comments_pages_through_a_tickets_comments_oldest_first() {
         .mcp
         .call_ok("list_comments", json!({"ticket_id": "WEB-1", "limit": 2}))
         .await;
-    let bodies: Vec<&str> = page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|c| c["body"].as_str())
-        .collect();
-    assert_eq!(bodies, ["first", "second"]);
-    assert_eq!(page["has_more"], json!(true));
-    let cursor = page["next_cursor"].as_str().expect("cursor").to_string();
+    assert_eq!(names_in(&page["items"], "body"), ["first", "second"]);
     let rest = s
         .mcp
-        .call_ok(
-            "list_comments",
-            json!({"ticket_id": "WEB-1", "limit": 2, "cursor": cursor}),
-        )
+        .next_page("list_comments", json!({"ticket_id": "WEB-1", "limit": 2}), &page)
         .await;
     assert_eq!(rest["items"][0]["body"], json!("third"));
-    assert_eq!(rest["next_cursor"], json!(null));
-    assert_eq!(rest["has_more"], json!(false));
+    assert_last_page(&rest);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -126,7 +107,7 @@ async fn update_comment_replaces_the_text_and_marks_it_edited() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn update_comment_reports_someone_elses_comment_as_not_author() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Admin)).await;
+    let mut s = spawn_stack_as(OrgRole::Admin).await;
     s.api.ticket("Owned words").await;
     let c = comment(&s, "WEB-1", "mine").await;
     s.mcp
@@ -162,7 +143,7 @@ async fn delete_comment_deletes_once_and_then_reports_not_found() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_comment_reports_a_member_deleting_anothers_comment_as_not_author() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
+    let mut s = spawn_stack_as(OrgRole::Member).await;
     s.api.ticket("Guarded").await;
     let c = comment(&s, "WEB-1", "keep me").await;
     s.mcp

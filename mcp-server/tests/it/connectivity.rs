@@ -1,6 +1,6 @@
 //! `ping` and `whoami`, and the stdio lifecycle around them.
 
-use crate::support::{Launch, key_of, spawn_seeded_stack, spawn_stack, spawn_stack_with};
+use crate::support::{Launch, key_of, spawn_seeded_stack, spawn_stack, spawn_stack_as, spawn_stack_with};
 use alloy_mock_api::model::OrgRole;
 use alloy_mock_api::{Fault, FaultKind};
 use serde_json::json;
@@ -32,7 +32,7 @@ async fn ping_never_fails_and_reports_what_it_could_not_reach() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn whoami_returns_the_identity_of_the_key_in_use() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Reporter)).await;
+    let mut s = spawn_stack_as(OrgRole::Reporter).await;
     let v = s.mcp.call_ok("whoami", json!({})).await;
     assert_eq!(
         v,

@@ -1,7 +1,7 @@
 //! `export_data` and `import_data`: exports of the org and of projects, imports through the
 //! tool (dry run and real), an export → import round trip, and the failures.
 
-use crate::support::{Launch, spawn_seeded_stack, spawn_stack, spawn_stack_with};
+use crate::support::{Launch, names_in, spawn_seeded_stack, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::json;
 
@@ -13,12 +13,7 @@ async fn export_data_exports_the_whole_org_by_default() {
     assert_eq!(b["version"], json!(1));
     assert_eq!(b["source"]["org_slug"], json!("acme"));
     assert_eq!(b["scope"], json!({"project_ids": null, "include_activity": true}));
-    let keys: Vec<&str> = b["projects"]
-        .as_array()
-        .expect("projects")
-        .iter()
-        .filter_map(|p| p["key"].as_str())
-        .collect();
+    let keys = names_in(&b["projects"], "key");
     assert_eq!(keys.len(), 3, "{keys:?}");
     assert!(!b["activity"].as_array().expect("activity").is_empty());
     assert!(s.api.last_query("/api/v1/export").is_empty());
@@ -34,12 +29,7 @@ async fn export_data_sends_project_ids_as_a_comma_separated_project_id() {
             json!({"project_ids": ["web", "OPS"], "include_activity": false}),
         )
         .await;
-    let mut keys: Vec<&str> = b["projects"]
-        .as_array()
-        .expect("projects")
-        .iter()
-        .filter_map(|p| p["key"].as_str())
-        .collect();
+    let mut keys = names_in(&b["projects"], "key");
     keys.sort_unstable();
     assert_eq!(keys, ["OPS", "WEB"]);
     assert_eq!(b["scope"]["include_activity"], json!(false));
@@ -53,7 +43,7 @@ async fn export_data_sends_project_ids_as_a_comma_separated_project_id() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn export_data_reports_a_member_as_forbidden() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
+    let mut s = spawn_stack_as(OrgRole::Member).await;
     s.mcp
         .call_err_reason("export_data", json!({}), 403, "insufficient_role")
         .await;

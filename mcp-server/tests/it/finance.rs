@@ -2,7 +2,7 @@
 //! reports and the CSV against the mock and the seed, and their failures as `isError` results
 //! with the API's status and reason.
 
-use crate::support::{Launch, Mcp, Stack, spawn_seeded_stack, spawn_stack, spawn_stack_with};
+use crate::support::{Launch, Mcp, Stack, spawn_seeded_stack, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -14,16 +14,9 @@ async fn second_server(s: &Stack, role: OrgRole) -> Mcp {
 
 /// Logs `minutes` on WEB-1 for the Owner through the API (setup); returns the entry.
 async fn owner_entry(s: &Stack, minutes: u32) -> Value {
-    let (status, e) = s
-        .api
-        .send(
-            "POST",
-            "/api/v1/tickets/WEB-1/time-entries",
-            Some(json!({"minutes": minutes})),
-        )
-        .await;
-    assert_eq!(status, 201, "{e}");
-    e
+    s.api
+        .create("/api/v1/tickets/WEB-1/time-entries", json!({"minutes": minutes}))
+        .await
 }
 
 /// The text content of a tool answer.
@@ -37,33 +30,23 @@ fn text_of(answer: &Value) -> String {
 /// Makes WEB capitalizable (Capex, AppDevelopment, cost center `ENG-001`, 24 months) and gives
 /// the Owner a labor rate of 120.00 per hour (setup).
 async fn capitalize_web(s: &Stack) {
-    let (status, body) = s
-        .api
-        .send(
-            "PATCH",
-            "/api/v1/projects/WEB",
-            Some(json!({
-                "capitalization_type": "Capex",
-                "development_phase": "AppDevelopment",
-                "cost_center_id": "ENG-001",
-                "amortization_months": 24,
-            })),
-        )
+    let capex = json!({
+        "capitalization_type": "Capex",
+        "development_phase": "AppDevelopment",
+        "cost_center_id": "ENG-001",
+        "amortization_months": 24,
+    });
+    s.api
+        .send_expect("PATCH", "/api/v1/projects/WEB", Some(capex), 200)
         .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = s
-        .api
-        .send(
-            "POST",
-            &format!("/api/v1/orgs/{}/labor-rates", s.api.org_id),
-            Some(json!({
-                "user_id": s.api.user(OrgRole::Owner),
-                "hourly_rate_cents": 12000,
-                "effective_from": "2026-01-01",
-            })),
-        )
+    let rate = json!({
+        "user_id": s.api.user(OrgRole::Owner),
+        "hourly_rate_cents": 12000,
+        "effective_from": "2026-01-01",
+    });
+    s.api
+        .create(&format!("/api/v1/orgs/{}/labor-rates", s.api.org_id), rate)
         .await;
-    assert_eq!(status, 201, "{body}");
 }
 
 /// Logs, submits and approves `minutes` on WEB-1 for the Owner through the MCP server.
@@ -82,7 +65,7 @@ async fn approved_entry(s: &mut Stack, minutes: u32) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn time_logged_submitted_and_approved_by_an_admin_shows_up_in_the_time_report() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
+    let mut s = spawn_stack_as(OrgRole::Member).await;
     s.api.ticket("Build the cart").await;
     let member = s.api.user(OrgRole::Member);
     let admin = s.api.user(OrgRole::Admin);
@@ -173,7 +156,7 @@ async fn approve_time_entry_reports_a_draft_as_unprocessable() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn submit_time_entry_posts_without_a_body_and_reports_repeats_and_strangers() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
+    let mut s = spawn_stack_as(OrgRole::Member).await;
     s.api.ticket("Build the cart").await;
     let e = s
         .mcp

@@ -1,22 +1,18 @@
 //! The seven label tools: each one succeeding against the mock, and each one failing (an
 //! `isError` result with the API's status and reason, or -32602 for refused arguments).
 
-use crate::support::{Launch, Stack, spawn_stack, spawn_stack_with};
+use crate::support::{Stack, names_in, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 
 /// Creates a label in `project` through the API with the Owner key and returns it.
 async fn label(s: &Stack, project: &str, name: &str) -> Value {
-    let (status, l) = s
-        .api
-        .send(
-            "POST",
+    s.api
+        .create(
             &format!("/api/v1/projects/{project}/labels"),
-            Some(json!({"name": name, "description": format!("about {name}")})),
+            json!({"name": name, "description": format!("about {name}")}),
         )
-        .await;
-    assert_eq!(status, 201, "{l}");
-    l
+        .await
 }
 
 fn id(v: &Value) -> String {
@@ -91,12 +87,7 @@ async fn list_labels_lists_a_projects_labels_by_name() {
         label(&s, "WEB", name).await;
     }
     let page = s.mcp.call_ok("list_labels", json!({"project_id": "WEB"})).await;
-    let names: Vec<&str> = page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|l| l["name"].as_str())
-        .collect();
+    let names = names_in(&page["items"], "name");
     assert_eq!(names, ["api", "Backend", "ux"]);
     assert_eq!(page["has_more"], json!(false));
     let page = s
@@ -139,11 +130,7 @@ async fn add_ticket_label_attaches_a_label_once() {
 async fn add_ticket_label_reports_a_label_of_another_project_as_unprocessable() {
     let mut s = spawn_stack().await;
     s.api.ticket("Style it").await;
-    let (status, body) = s
-        .api
-        .send("POST", "/api/v1/projects", Some(json!({"key": "API", "name": "Api"})))
-        .await;
-    assert_eq!(status, 201, "{body}");
+    s.api.project("API", "Api").await;
     let other = label(&s, "API", "endpoints").await;
     s.mcp
         .call_err_reason(
@@ -160,15 +147,9 @@ async fn remove_ticket_label_detaches_a_label_and_keeps_the_others() {
     let mut s = spawn_stack().await;
     let a = label(&s, "WEB", "alpha").await;
     let b = label(&s, "WEB", "beta").await;
-    let (status, body) = s
-        .api
-        .send(
-            "POST",
-            "/api/v1/projects/WEB/tickets",
-            Some(json!({"title": "Two labels", "label_ids": [a["id"], b["id"]]})),
-        )
+    s.api
+        .ticket_with(json!({"title": "Two labels", "label_ids": [a["id"], b["id"]]}))
         .await;
-    assert_eq!(status, 201, "{body}");
     let t = s
         .mcp
         .call_ok(
@@ -208,15 +189,9 @@ async fn remove_ticket_label_reports_an_unknown_label_as_not_found() {
 async fn get_label_returns_the_label_with_its_ticket_count() {
     let mut s = spawn_stack().await;
     let l = label(&s, "WEB", "frontend").await;
-    let (status, body) = s
-        .api
-        .send(
-            "POST",
-            "/api/v1/projects/WEB/tickets",
-            Some(json!({"title": "Labelled", "label_ids": [l["id"]]})),
-        )
+    s.api
+        .ticket_with(json!({"title": "Labelled", "label_ids": [l["id"]]}))
         .await;
-    assert_eq!(status, 201, "{body}");
     let got = s.mcp.call_ok("get_label", json!({"label_id": l["id"]})).await;
     assert_eq!(got["id"], l["id"]);
     assert_eq!(got["name"], json!("frontend"));
@@ -287,15 +262,9 @@ async fn update_label_reports_a_name_taken_in_the_project_as_a_conflict() {
 async fn delete_label_detaches_it_from_tickets_and_deletes_it() {
     let mut s = spawn_stack().await;
     let l = label(&s, "WEB", "doomed").await;
-    let (status, body) = s
-        .api
-        .send(
-            "POST",
-            "/api/v1/projects/WEB/tickets",
-            Some(json!({"title": "Labelled", "label_ids": [l["id"]]})),
-        )
+    s.api
+        .ticket_with(json!({"title": "Labelled", "label_ids": [l["id"]]}))
         .await;
-    assert_eq!(status, 201, "{body}");
     let r = s.mcp.call_ok("delete_label", json!({"label_id": l["id"]})).await;
     assert_eq!(r, json!({"deleted": true, "label_id": l["id"]}));
     let (_, t) = s.api.send("GET", "/api/v1/tickets/WEB-1", None).await;
@@ -307,7 +276,7 @@ async fn delete_label_detaches_it_from_tickets_and_deletes_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_label_reports_a_member_as_lacking_the_admin_role() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
+    let mut s = spawn_stack_as(OrgRole::Member).await;
     let l = label(&s, "WEB", "kept").await;
     s.mcp
         .call_err_reason("delete_label", json!({"label_id": l["id"]}), 403, "insufficient_role")

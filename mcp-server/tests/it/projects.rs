@@ -1,7 +1,7 @@
 //! The five project tools: each one succeeding against the mock, and each one failing (an
 //! `isError` result with the API's status and code, or -32602 for refused arguments).
 
-use crate::support::{Launch, spawn_seeded_stack, spawn_stack, spawn_stack_with};
+use crate::support::{Launch, assert_last_page, names_in, spawn_seeded_stack, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::json;
 
@@ -81,28 +81,13 @@ async fn create_project_refuses_a_malformed_key_and_an_unknown_enum() {
 async fn list_projects_pages_through_the_callers_org() {
     let mut s = spawn_stack().await;
     for key in ["API", "OPS"] {
-        let (status, body) = s
-            .api
-            .send("POST", "/api/v1/projects", Some(json!({"key": key, "name": key})))
-            .await;
-        assert_eq!(status, 201, "{body}");
+        s.api.project(key, key).await;
     }
     let first = s.mcp.call_ok("list_projects", json!({"limit": 2})).await;
-    let keys: Vec<&str> = first["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|p| p["key"].as_str())
-        .collect();
-    assert_eq!(keys, ["WEB", "API"]);
-    assert_eq!(first["has_more"], json!(true));
-    let cursor = first["next_cursor"].as_str().expect("cursor").to_string();
-    let second = s
-        .mcp
-        .call_ok("list_projects", json!({"limit": 2, "cursor": cursor}))
-        .await;
+    assert_eq!(names_in(&first["items"], "key"), ["WEB", "API"]);
+    let second = s.mcp.next_page("list_projects", json!({"limit": 2}), &first).await;
     assert_eq!(second["items"][0]["key"], json!("OPS"));
-    assert_eq!(second["next_cursor"], json!(null));
+    assert_last_page(&second);
     let lists: Vec<_> = s
         .api
         .mock
@@ -194,7 +179,7 @@ async fn update_project_needs_at_least_one_field() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn update_project_reports_a_viewer_as_forbidden() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Viewer)).await;
+    let mut s = spawn_stack_as(OrgRole::Viewer).await;
     s.mcp
         .call_err_reason(
             "update_project",

@@ -1,7 +1,7 @@
 //! The MCP surface: version negotiation, `serverInfo`, capabilities, down-levelling of tool
 //! fields per version, the tool list and its schemas, invalid arguments and unknown tools.
 
-use crate::support::{Launch, spawn_stack, spawn_stack_with};
+use crate::support::{Launch, names_in, spawn_stack, spawn_stack_with};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -319,12 +319,7 @@ async fn resources_read_through_the_api_and_unknown_uris_are_not_found() {
     let mut s = spawn_stack().await;
     let t = s.api.ticket("Read me").await;
     let r = s.mcp.request("resources/list", None).await;
-    let uris: Vec<&str> = r["result"]["resources"]
-        .as_array()
-        .expect("resources")
-        .iter()
-        .filter_map(|x| x["uri"].as_str())
-        .collect();
+    let uris = names_in(&r["result"]["resources"], "uri");
     assert_eq!(
         uris,
         [
@@ -402,12 +397,7 @@ async fn every_fixed_resource_and_every_template_kind_reads_as_json_on_the_seed(
         bodies.push(body);
     }
     assert_eq!(bodies[0]["email"], "olivia@acme.test");
-    let keys: Vec<&str> = bodies[1]["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|p| p["key"].as_str())
-        .collect();
+    let keys = names_in(&bodies[1]["items"], "key");
     assert_eq!(keys, ["API", "OPS", "WEB"], "oldest first: {}", bodies[1]);
     assert!(
         bodies[2]["items"].is_array() && bodies[2]["has_more"].is_boolean(),

@@ -3,7 +3,7 @@
 //! failing (an `isError` result with the API's status and reason, or -32602 for arguments the
 //! schema or a rule refuses).
 
-use crate::support::{Launch, Stack, spawn_seeded_stack, spawn_stack, spawn_stack_with};
+use crate::support::{Launch, Stack, names_in, spawn_seeded_stack, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 
@@ -101,12 +101,7 @@ async fn list_sprints_filters_by_status_with_a_comma_separated_query() {
             json!({"project_id": "WEB", "status": ["Active", "Planned"]}),
         )
         .await;
-    let statuses: Vec<&str> = page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|sp| sp["status"].as_str())
-        .collect();
+    let statuses = names_in(&page["items"], "status");
     assert_eq!(statuses, ["Active", "Planned"], "{page}");
     assert_eq!(page["has_more"], json!(false));
     // Listed through #75.
@@ -297,12 +292,7 @@ async fn get_sprint_returns_the_sprint_and_its_board_only_when_asked() {
         .await;
     assert_eq!(r["sprint"]["name"], json!("Sprint 2 - Accessibility pass"));
     assert_eq!(r["board"]["sprint_id"], json!(active));
-    let columns: Vec<&str> = r["board"]["columns"]
-        .as_array()
-        .expect("columns")
-        .iter()
-        .filter_map(|c| c["status"].as_str())
-        .collect();
+    let columns = names_in(&r["board"]["columns"], "status");
     assert_eq!(
         columns,
         ["Backlog", "Todo", "InProgress", "InReview", "Done", "Cancelled"]
@@ -332,15 +322,9 @@ async fn get_sprint_reports_an_unknown_sprint_without_asking_for_its_board() {
 async fn delete_sprint_deletes_it_and_sends_its_tickets_to_the_backlog() {
     let mut s = spawn_stack().await;
     let id = new_sprint(&mut s, "Doomed").await;
-    let (status, t) = s
-        .api
-        .send(
-            "POST",
-            "/api/v1/projects/WEB/tickets",
-            Some(json!({"title": "Planned work", "sprint_id": id})),
-        )
+    s.api
+        .ticket_with(json!({"title": "Planned work", "sprint_id": id}))
         .await;
-    assert_eq!(status, 201, "{t}");
     let r = s.mcp.call_ok("delete_sprint", json!({"sprint_id": id})).await;
     assert_eq!(r, json!({"deleted": true, "sprint_id": id}));
     let t = s.mcp.call_ok("get_ticket", json!({"ticket_id": "WEB-1"})).await;
@@ -359,7 +343,7 @@ async fn delete_sprint_refuses_an_active_sprint_and_a_member() {
         .await;
     assert_eq!(e["error"]["details"]["state"], json!("Active"));
 
-    let mut m = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
+    let mut m = spawn_stack_as(OrgRole::Member).await;
     let id = new_sprint(&mut m, "Planned").await;
     m.mcp
         .call_err_reason("delete_sprint", json!({"sprint_id": id}), 403, "insufficient_role")

@@ -107,11 +107,12 @@ impl Api {
 
     /// Creates a ticket in `WEB` through the API and returns it.
     pub async fn ticket(&self, title: &str) -> Value {
-        let (status, body) = self
-            .send("POST", "/api/v1/projects/WEB/tickets", Some(json!({"title": title})))
-            .await;
-        assert_eq!(status, 201, "{body}");
-        body
+        self.ticket_with(json!({"title": title})).await
+    }
+
+    /// Creates a ticket in `WEB` with these fields through the API and returns it.
+    pub async fn ticket_with(&self, fields: Value) -> Value {
+        self.create("/api/v1/projects/WEB/tickets", fields).await
     }
 
     /// Sends one setup request with the Owner key and checks the mock answered `expected`;
@@ -303,6 +304,11 @@ pub struct Stack {
 /// The default stack: Owner key, initialized with 2025-06-18.
 pub async fn spawn_stack() -> Stack {
     spawn_stack_with(Launch::default()).await
+}
+
+/// The default stack, but with the server acting as `role`.
+pub async fn spawn_stack_as(role: OrgRole) -> Stack {
+    spawn_stack_with(Launch::default().role(role)).await
 }
 
 /// A stack started as `launch` says.
@@ -576,6 +582,12 @@ pub fn ticket_keys(page: &Value) -> Vec<String> {
         .iter()
         .filter_map(|k| k.as_str().map(str::to_string))
         .collect()
+}
+
+/// Checks that `page` is the last page of a list: `has_more` false and no `next_cursor`.
+pub fn assert_last_page(page: &Value) {
+    assert_eq!(page["has_more"], json!(false), "more pages: {page}");
+    assert_eq!(page["next_cursor"], json!(null), "a cursor past the last page: {page}");
 }
 
 /// The string `field` of each object in a JSON array (`list` must be an array; entries where

@@ -3,23 +3,19 @@
 //! `set_tags` merges through PATCH (where `null` removes a key) and replaces through PUT
 //! (where `null` is refused before any call).
 
-use crate::support::{Launch, Stack, spawn_stack, spawn_stack_with};
+use crate::support::{Stack, assert_last_page, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 /// Creates a ticket in `project` with `tags` through the API and returns it.
 async fn tagged(s: &Stack, project: &str, title: &str, tags: Value) -> Value {
-    let (status, t) = s
-        .api
-        .send(
-            "POST",
+    s.api
+        .create(
             &format!("/api/v1/projects/{project}/tickets"),
-            Some(json!({"title": title, "tags": tags})),
+            json!({"title": title, "tags": tags}),
         )
-        .await;
-    assert_eq!(status, 201, "{t}");
-    t
+        .await
 }
 
 fn keys(page: &Value) -> Vec<String> {
@@ -144,7 +140,7 @@ async fn delete_tag_removes_one_key_and_ignores_missing_keys() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_tag_reports_a_viewer_as_forbidden() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Viewer)).await;
+    let mut s = spawn_stack_as(OrgRole::Viewer).await;
     tagged(&s, "WEB", "Tagged", json!({"env": "prod"})).await;
     s.mcp
         .call_err_reason(
@@ -159,11 +155,7 @@ async fn delete_tag_reports_a_viewer_as_forbidden() {
 #[tokio::test(flavor = "multi_thread")]
 async fn search_by_tag_finds_tickets_by_key_and_value_across_the_org() {
     let mut s = spawn_stack().await;
-    let (status, body) = s
-        .api
-        .send("POST", "/api/v1/projects", Some(json!({"key": "OPS", "name": "Ops"})))
-        .await;
-    assert_eq!(status, 201, "{body}");
+    s.api.project("OPS", "Ops").await;
     tagged(&s, "WEB", "Acme web", json!({"customer": "acme"})).await;
     tagged(&s, "WEB", "Globex web", json!({"customer": "globex"})).await;
     tagged(&s, "WEB", "Untagged", json!({})).await;
@@ -192,16 +184,10 @@ async fn search_by_tag_limits_to_one_project_and_pages() {
         .call_ok("search_by_tag", json!({"key": "env", "project_id": "web", "limit": 2}))
         .await;
     assert_eq!(keys(&first), ["WEB-1", "WEB-2"]);
-    let cursor = first["next_cursor"].as_str().expect("cursor").to_string();
-    let rest = s
-        .mcp
-        .call_ok(
-            "search_by_tag",
-            json!({"key": "env", "project_id": "web", "limit": 2, "cursor": cursor}),
-        )
-        .await;
+    let args = json!({"key": "env", "project_id": "web", "limit": 2});
+    let rest = s.mcp.next_page("search_by_tag", args, &first).await;
     assert_eq!(keys(&rest), ["WEB-3"]);
-    assert_eq!(rest["has_more"], json!(false));
+    assert_last_page(&rest);
     assert!(
         s.api
             .requests("/api/v1/projects/web/tickets")

@@ -1,7 +1,7 @@
 //! The three team tools: each one succeeding (the org defaults to the caller's, or is taken
 //! from `org_id`) and each one failing with the API's status and reason.
 
-use crate::support::{Launch, spawn_seeded_stack, spawn_stack, spawn_stack_with};
+use crate::support::{Launch, names_in, spawn_seeded_stack, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::json;
 
@@ -52,7 +52,7 @@ async fn create_team_reports_a_taken_name_a_non_member_and_a_member_caller() {
         .call_invalid_field("create_team", json!({"name": ""}), "name")
         .await;
 
-    let mut m = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
+    let mut m = spawn_stack_as(OrgRole::Member).await;
     m.mcp
         .call_err_reason("create_team", json!({"name": "Rogue"}), 403, "insufficient_role")
         .await;
@@ -67,12 +67,7 @@ async fn list_teams_lists_the_org_and_filters_by_user() {
         .await;
     s.mcp.call_ok("create_team", json!({"name": "Platform"})).await;
     let page = s.mcp.call_ok("list_teams", json!({})).await;
-    let names: Vec<&str> = page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|t| t["name"].as_str())
-        .collect();
+    let names = names_in(&page["items"], "name");
     assert_eq!(names, ["Frontend", "Platform"]);
     assert_eq!(page["has_more"], json!(false));
     let org = s.api.org_id.clone();
@@ -136,16 +131,11 @@ async fn delete_team_reports_an_unknown_team_and_a_member_caller() {
         .await;
     s.mcp.call_invalid_field("delete_team", json!({}), "team_id").await;
 
-    let mut m = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
-    let (status, t) = m
+    let mut m = spawn_stack_as(OrgRole::Member).await;
+    let t = m
         .api
-        .send(
-            "POST",
-            &format!("/api/v1/orgs/{}/teams", m.api.org_id),
-            Some(json!({"name": "Kept"})),
-        )
+        .create(&format!("/api/v1/orgs/{}/teams", m.api.org_id), json!({"name": "Kept"}))
         .await;
-    assert_eq!(status, 201, "{t}");
     m.mcp
         .call_err_reason("delete_team", json!({"team_id": t["id"]}), 403, "insufficient_role")
         .await;

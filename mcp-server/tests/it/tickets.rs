@@ -1,7 +1,9 @@
 //! The ten ticket tools: each one succeeding, and each one failing (an `isError` result with
 //! the API's status and message, or -32602 for arguments the schema or a rule refuses).
 
-use crate::support::{Launch, field_of, spawn_seeded_stack, spawn_stack, spawn_stack_with, ticket_keys};
+use crate::support::{
+    Launch, assert_last_page, field_of, names_in, spawn_seeded_stack, spawn_stack, spawn_stack_as, ticket_keys,
+};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 
@@ -50,7 +52,7 @@ async fn create_ticket_reports_is_error_when_the_project_is_missing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_ticket_reports_a_viewer_as_forbidden() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Viewer)).await;
+    let mut s = spawn_stack_as(OrgRole::Viewer).await;
     s.mcp
         .call_err_reason(
             "create_ticket",
@@ -87,23 +89,11 @@ async fn search_tickets_filters_pages_and_passes_cursors_back() {
         .mcp
         .call_ok("search_tickets", json!({"project_id": "WEB", "limit": 2}))
         .await;
-    assert_eq!(first["has_more"], json!(true));
-    let cursor = first["next_cursor"].as_str().expect("cursor").to_string();
-    let second = s
-        .mcp
-        .call_ok(
-            "search_tickets",
-            json!({"project_id": "WEB", "limit": 2, "cursor": cursor}),
-        )
-        .await;
+    let args = json!({"project_id": "WEB", "limit": 2});
+    let second = s.mcp.next_page("search_tickets", args, &first).await;
     assert_eq!(second["items"].as_array().map(Vec::len), Some(1));
-    assert_eq!(second["next_cursor"], json!(null));
-    let journal = s.api.mock.journal();
-    let last = journal
-        .iter()
-        .rev()
-        .find(|e| e.path == "/api/v1/projects/WEB/tickets")
-        .expect("listed");
+    assert_last_page(&second);
+    let last = s.api.last_to("/api/v1/projects/WEB/tickets");
     assert!(last.query.iter().any(|(k, _)| k == "cursor"), "{:?}", last.query);
 }
 
@@ -410,30 +400,22 @@ async fn a_search_page_of_25_on_the_seed_is_compact_and_a_third_of_the_full_page
 /// sprint `Sprint 2`, and returns the sprints' ids.
 async fn planned_web(s: &crate::support::Stack) -> (String, String) {
     for name in ["bug", "docs"] {
-        let (status, body) = s
-            .api
-            .send("POST", "/api/v1/projects/WEB/labels", Some(json!({"name": name})))
-            .await;
-        assert_eq!(status, 201, "{body}");
+        s.api.create("/api/v1/projects/WEB/labels", json!({"name": name})).await;
     }
     let mut ids = Vec::new();
     for (name, start) in [("Sprint 1", "2026-03-30"), ("Sprint 2", "2026-04-13")] {
-        let (status, body) = s
+        let body = s
             .api
-            .send(
-                "POST",
+            .create(
                 "/api/v1/projects/WEB/sprints",
-                Some(json!({"name": name, "start_date": start, "end_date": "2026-04-30"})),
+                json!({"name": name, "start_date": start, "end_date": "2026-04-30"}),
             )
             .await;
-        assert_eq!(status, 201, "{body}");
         ids.push(body["id"].as_str().expect("id").to_string());
     }
-    let (status, body) = s
-        .api
-        .send("POST", &format!("/api/v1/sprints/{}/start", ids[0]), None)
+    s.api
+        .send_expect("POST", &format!("/api/v1/sprints/{}/start", ids[0]), None, 200)
         .await;
-    assert_eq!(status, 200, "{body}");
     (ids[0].clone(), ids[1].clone())
 }
 
@@ -457,12 +439,7 @@ async fn me_an_email_a_label_name_and_the_active_sprint_work_where_a_person_woul
     assert_eq!(t["reporter_id"], json!(member));
     assert_eq!(t["sprint_id"], json!(active));
     assert_eq!(t["tags"], json!({"env": "prod"}));
-    let labels: Vec<&str> = t["labels"]
-        .as_array()
-        .expect("labels")
-        .iter()
-        .filter_map(|l| l["name"].as_str())
-        .collect();
+    let labels = names_in(&t["labels"], "name");
     assert_eq!(labels, ["bug", "docs"], "labels and tags in one create_ticket");
     assert_eq!(
         s.api.requests("/api/v1/orgs/").len() - before,
@@ -541,15 +518,12 @@ async fn an_unknown_or_ambiguous_name_is_refused_with_its_candidates_and_nothing
     assert_eq!(e["data"]["candidates"].as_array().map(Vec::len), Some(5), "{e}");
 
     // Two sprints of one name: ambiguous, never a guess.
-    let (status, body) = s
-        .api
-        .send(
-            "POST",
+    s.api
+        .create(
             "/api/v1/projects/WEB/sprints",
-            Some(json!({"name": "sprint 2", "start_date": "2026-05-01", "end_date": "2026-05-14"})),
+            json!({"name": "sprint 2", "start_date": "2026-05-01", "end_date": "2026-05-14"}),
         )
         .await;
-    assert_eq!(status, 201, "{body}");
     let e = s
         .mcp
         .call_invalid_field(

@@ -2,7 +2,7 @@
 //! `isError` result with the API's status and reason, or -32602 for arguments the schema or a
 //! rule refuses, without any API call).
 
-use crate::support::{Launch, Stack, field_of, spawn_stack, spawn_stack_with};
+use crate::support::{Stack, assert_last_page, field_of, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 
@@ -122,7 +122,7 @@ async fn log_time_needs_exactly_one_duration_within_a_day_before_calling_the_api
 
 #[tokio::test(flavor = "multi_thread")]
 async fn log_time_reports_logging_for_another_user_without_admin_as_forbidden() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
+    let mut s = spawn_stack_as(OrgRole::Member).await;
     s.api.ticket("Build the cart").await;
     let viewer = s.api.user(OrgRole::Viewer);
     let e = s
@@ -169,15 +169,13 @@ async fn update_time_entry_changes_duration_ticket_and_clears_the_description() 
     let mut s = spawn_stack().await;
     s.api.ticket("Build the cart").await;
     let second = s.api.ticket("Checkout").await;
-    let (status, created) = s
+    let created = s
         .api
-        .send(
-            "POST",
+        .create(
             "/api/v1/tickets/WEB-1/time-entries",
-            Some(json!({"minutes": 30, "description": "typo"})),
+            json!({"minutes": 30, "description": "typo"}),
         )
         .await;
-    assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().expect("id");
     let e = s
         .mcp
@@ -256,7 +254,7 @@ async fn delete_time_entry_deletes_a_draft_and_echoes_the_id() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_time_entry_reports_approved_entries_and_other_users_entries() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
+    let mut s = spawn_stack_as(OrgRole::Member).await;
     s.api.ticket("Build the cart").await;
     let owners = entry(&s, "WEB-1", 30, None).await;
     s.mcp
@@ -388,14 +386,9 @@ async fn list_time_entries_passes_filters_and_cursors_through() {
     assert_eq!(q["to"], "2026-04-01");
 
     let first = s.mcp.call_ok("list_time_entries", json!({"limit": 2})).await;
-    assert_eq!(first["has_more"], json!(true));
-    let cursor = first["next_cursor"].as_str().expect("cursor").to_string();
-    let second = s
-        .mcp
-        .call_ok("list_time_entries", json!({"limit": 2, "cursor": cursor}))
-        .await;
+    let second = s.mcp.next_page("list_time_entries", json!({"limit": 2}), &first).await;
     assert_eq!(second["items"].as_array().map(Vec::len), Some(1));
-    assert_eq!(second["next_cursor"], json!(null));
+    assert_last_page(&second);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,7 +2,7 @@
 //! with the API's status and reason, or -32602 for arguments the schema or a rule refuses),
 //! plus strict enforcement reaching the model through `transition_ticket`.
 
-use crate::support::{Launch, Stack, spawn_seeded_stack, spawn_stack, spawn_stack_with};
+use crate::support::{Launch, Stack, spawn_seeded_stack, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 
@@ -171,7 +171,7 @@ async fn update_workflow_reports_removing_a_status_tickets_hold_as_in_use() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn get_workflow_returns_the_default_workflow_with_all_transitions() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Viewer)).await;
+    let mut s = spawn_stack_as(OrgRole::Viewer).await;
     let default = workflow_id(&mut s, "Default").await;
     let w = s.mcp.call_ok("get_workflow", json!({"workflow_id": default})).await;
     assert_eq!(w["id"], json!(default));
@@ -262,11 +262,14 @@ async fn a_strict_workflow_refuses_an_unlisted_transition_of_an_api_ticket() {
 async fn a_workflow_made_strict_with_the_tools_is_enforced_on_transitions() {
     let mut s = spawn_stack().await;
     let w = s.mcp.call_ok("create_workflow", pipeline()).await;
-    let (status, p) = s
-        .api
-        .send("PATCH", "/api/v1/projects/WEB", Some(json!({"workflow_id": w["id"]})))
+    s.api
+        .send_expect(
+            "PATCH",
+            "/api/v1/projects/WEB",
+            Some(json!({"workflow_id": w["id"]})),
+            200,
+        )
         .await;
-    assert_eq!(status, 200, "{p}");
     let t = s.api.ticket("Straight through").await;
     assert_eq!(t["status"], json!("Open"));
     let e = s
