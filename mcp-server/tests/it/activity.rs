@@ -63,11 +63,9 @@ async fn get_ticket_activity_reads_a_seeded_tickets_history() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_ticket_activity_reports_an_unknown_ticket_as_not_found() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
+    s.mcp
         .call_not_found("get_ticket_activity", json!({"ticket_id": "WEB-12"}), "ticket")
         .await;
-    assert_eq!(e["error"]["code"], json!("not_found"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -35,8 +35,7 @@ async fn add_comment_posts_the_body_to_the_ticket_as_the_caller() {
 async fn add_comment_reports_a_reporter_outside_the_project_as_forbidden() {
     let mut s = spawn_stack_as(OrgRole::Reporter).await;
     s.api.ticket("Not your project").await;
-    let e = s
-        .mcp
+    s.mcp
         .call_err_reason(
             "add_comment",
             json!({"ticket_id": "WEB-1", "body": "hi"}),
@@ -44,7 +43,6 @@ async fn add_comment_reports_a_reporter_outside_the_project_as_forbidden() {
             "not_project_member",
         )
         .await;
-    assert_eq!(e["error"]["code"], json!("forbidden"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -80,11 +78,9 @@ async fn list_comments_pages_through_a_tickets_comments_oldest_first() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_comments_reports_an_unknown_ticket_as_not_found() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
+    s.mcp
         .call_not_found("list_comments", json!({"ticket_id": "WEB-404"}), "ticket")
         .await;
-    assert_eq!(e["error"]["code"], json!("not_found"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -147,7 +147,6 @@ async fn approve_time_entry_reports_a_draft_as_unprocessable() {
             "invalid_state",
         )
         .await;
-    assert_eq!(err["error"]["code"], json!("unprocessable"));
     assert_eq!(err["error"]["details"]["state"], json!("Draft"));
     assert_eq!(err["error"]["details"]["expected"], json!(["Submitted"]));
     let still = s.mcp.call_ok("get_time_entry", json!({"time_entry_id": e["id"]})).await;
@@ -210,8 +209,7 @@ async fn get_time_report_passes_its_filters_and_reports_a_reversed_period() {
     assert_eq!(q["user_id"], owner);
     assert_eq!(q.get("org_id"), None, "org_id is sent only when given");
 
-    let e = s
-        .mcp
+    s.mcp
         .call_err_reason(
             "get_time_report",
             json!({"from": "2026-04-01", "to": "2026-03-01"}),
@@ -219,7 +217,6 @@ async fn get_time_report_passes_its_filters_and_reports_a_reversed_period() {
             "invalid_query",
         )
         .await;
-    assert_eq!(e["error"]["code"], json!("bad_request"));
     s.mcp
         .call_invalid_field("get_time_report", json!({"group_by": "week"}), "group_by")
         .await;

@@ -43,8 +43,7 @@ async fn create_project_creates_a_project_with_finance_fields() {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_project_reports_a_taken_key_as_a_conflict() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
+    s.mcp
         .call_err_reason(
             "create_project",
             json!({"key": "web", "name": "Another website"}),
@@ -52,7 +51,6 @@ async fn create_project_reports_a_taken_key_as_a_conflict() {
             "duplicate",
         )
         .await;
-    assert_eq!(e["error"]["code"], json!("conflict"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -40,11 +40,9 @@ async fn get_project_summary_returns_counts_sprint_and_budget_of_a_seeded_projec
 #[tokio::test(flavor = "multi_thread")]
 async fn get_project_summary_reports_unknown_projects() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
+    s.mcp
         .call_not_found("get_project_summary", json!({"project_id": "NOPE"}), "project")
         .await;
-    assert_eq!(e["error"]["code"], json!("not_found"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -503,10 +503,10 @@ impl Mcp {
         e
     }
 
-    /// A call that must return an `isError` result with the upstream `status` and the API's
-    /// `error.details.reason`: its parsed text.
+    /// A call that must return an `isError` result with the upstream `status`, the API's code
+    /// for it (see [`api_code`]) and `error.details.reason`: its parsed text.
     pub async fn call_err_reason(&mut self, name: &str, args: Value, status: u16, reason: &str) -> Value {
-        let e = self.call_err_status(name, args, status).await;
+        let e = self.call_err_code(name, args, status, api_code(status)).await;
         assert_eq!(
             e["error"]["details"]["reason"],
             json!(reason),
@@ -515,10 +515,10 @@ impl Mcp {
         e
     }
 
-    /// A call that must return an `isError` result saying 404 for a missing `resource`
-    /// (`error.details.resource`): its parsed text.
+    /// A call that must return an `isError` result saying 404 `not_found` for a missing
+    /// `resource` (`error.details.resource`): its parsed text.
     pub async fn call_not_found(&mut self, name: &str, args: Value, resource: &str) -> Value {
-        let e = self.call_err_status(name, args, 404).await;
+        let e = self.call_err_code(name, args, 404, "not_found").await;
         assert_eq!(
             e["error"]["details"]["resource"],
             json!(resource),
@@ -549,6 +549,20 @@ impl Mcp {
         }
         let stderr = self.stderr();
         (status, rest, stderr)
+    }
+}
+
+/// The API's `error.code` for a refusal with a `reason` at HTTP `status` (400 here is a
+/// `bad_request`; a `validation_error` names `fields`, not a reason).
+pub fn api_code(status: u16) -> &'static str {
+    match status {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        409 => "conflict",
+        422 => "unprocessable",
+        other => panic!("no API refusal with a reason at {other}"),
     }
 }
 

@@ -125,8 +125,7 @@ async fn log_time_reports_logging_for_another_user_without_admin_as_forbidden() 
     let mut s = spawn_stack_as(OrgRole::Member).await;
     s.api.ticket("Build the cart").await;
     let viewer = s.api.user(OrgRole::Viewer);
-    let e = s
-        .mcp
+    s.mcp
         .call_err_reason(
             "log_time",
             json!({"ticket_id": "WEB-1", "minutes": 30, "user_id": viewer}),
@@ -134,7 +133,6 @@ async fn log_time_reports_logging_for_another_user_without_admin_as_forbidden() 
             "insufficient_role",
         )
         .await;
-    assert_eq!(e["error"]["code"], json!("forbidden"));
     s.mcp
         .call_not_found("log_time", json!({"ticket_id": "WEB-99", "minutes": 30}), "ticket")
         .await;
@@ -150,15 +148,13 @@ async fn get_time_entry_returns_the_entry_and_reports_unknown_ids() {
         .call_ok("get_time_entry", json!({"time_entry_id": created["id"]}))
         .await;
     assert_eq!(e, created);
-    let e = s
-        .mcp
+    s.mcp
         .call_not_found(
             "get_time_entry",
             json!({"time_entry_id": "00000000-0000-4000-8000-0000000fffff"}),
             "time_entry",
         )
         .await;
-    assert_eq!(e["error"]["code"], json!("not_found"));
     s.mcp
         .call_invalid_field("get_time_entry", json!({"time_entry_id": "WEB-1"}), "time_entry_id")
         .await;
@@ -223,8 +219,7 @@ async fn update_time_entry_needs_one_field_refuses_both_durations_and_reports_su
         "no call reached the API"
     );
     act(&s, &created, "submit").await;
-    let e = s
-        .mcp
+    s.mcp
         .call_err_reason(
             "update_time_entry",
             json!({"time_entry_id": id, "minutes": 10}),
@@ -232,7 +227,6 @@ async fn update_time_entry_needs_one_field_refuses_both_durations_and_reports_su
             "invalid_state",
         )
         .await;
-    assert_eq!(e["error"]["code"], json!("unprocessable"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
