@@ -13,9 +13,9 @@ fn items(page: &Value) -> &Vec<Value> {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_members_fills_the_callers_org_and_filters_by_role() {
     let mut s = spawn_stack().await;
-    let page = s.mcp.call_ok("list_members", json!({})).await;
+    let page = s.call_ok("list_members", json!({})).await;
     assert_eq!(items(&page).len(), 5, "{page}");
-    let page = s.mcp.call_ok("list_members", json!({"role": ["Admin", "Owner"]})).await;
+    let page = s.call_ok("list_members", json!({"role": ["Admin", "Owner"]})).await;
     assert_eq!(names_in(&page["items"], "role"), ["Owner", "Admin"]);
     assert_eq!(items(&page)[1]["user_id"], json!(s.api.user(OrgRole::Admin)));
     let listed = s.api.last_to(&format!("/api/v1/orgs/{}/members", s.api.org_id));
@@ -25,14 +25,13 @@ async fn list_members_fills_the_callers_org_and_filters_by_role() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_members_lists_the_callers_org_and_refuses_unknown_roles() {
     let mut s = spawn_stack().await;
-    let page = s.mcp.call_ok("list_members", json!({})).await;
+    let page = s.call_ok("list_members", json!({})).await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(5), "{page}");
     assert_eq!(
         s.api.requests(&format!("/api/v1/orgs/{}/members", s.api.org_id)).len(),
         1
     );
-    s.mcp
-        .call_invalid_field("list_members", json!({"role": ["Guest"]}), "role[0]")
+    s.call_invalid_field("list_members", json!({"role": ["Guest"]}), "role[0]")
         .await;
 }
 
@@ -40,7 +39,6 @@ async fn list_members_lists_the_callers_org_and_refuses_unknown_roles() {
 async fn create_invite_returns_the_invite_with_its_code() {
     let mut s = spawn_stack().await;
     let inv = s
-        .mcp
         .call_ok(
             "create_invite",
             json!({"email": "New.Person@acme.test", "role": "Reporter", "expires_in_days": 3}),
@@ -65,34 +63,32 @@ async fn create_invite_returns_the_invite_with_its_code() {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_invite_reports_existing_members_and_refuses_owner_invites() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_err_reason(
-            "create_invite",
-            json!({"email": "member@acme.test"}),
-            409,
-            "already_member",
-        )
-        .await;
+    s.call_err_reason(
+        "create_invite",
+        json!({"email": "member@acme.test"}),
+        409,
+        "already_member",
+    )
+    .await;
     for (args, field) in [
         (json!({"email": "boss@acme.test", "role": "Owner"}), "role"),
         (json!({"email": "not-an-email"}), "email"),
     ] {
-        s.mcp.call_invalid_field("create_invite", args, field).await;
+        s.call_invalid_field("create_invite", args, field).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn list_invites_lists_by_status_without_codes() {
     let mut s = spawn_stack().await;
-    s.mcp.call_ok("create_invite", json!({"email": "a@acme.test"})).await;
+    s.call_ok("create_invite", json!({"email": "a@acme.test"})).await;
     let page = s
-        .mcp
         .call_ok("list_invites", json!({"status": ["Pending", "Expired"]}))
         .await;
     assert_eq!(items(&page).len(), 1, "{page}");
     assert_eq!(items(&page)[0]["email"], json!("a@acme.test"));
     assert_eq!(items(&page)[0]["code"], json!(null));
-    let page = s.mcp.call_ok("list_invites", json!({"status": ["Revoked"]})).await;
+    let page = s.call_ok("list_invites", json!({"status": ["Revoked"]})).await;
     assert!(items(&page).is_empty(), "{page}");
     let e = s
         .api
@@ -103,8 +99,7 @@ async fn list_invites_lists_by_status_without_codes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_invites_refuses_unknown_states() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_invalid_field("list_invites", json!({"status": ["Pending", "Open"]}), "status[1]")
+    s.call_invalid_field("list_invites", json!({"status": ["Pending", "Open"]}), "status[1]")
         .await;
 }
 
@@ -113,7 +108,6 @@ async fn add_project_member_adds_an_org_member_to_a_project() {
     let mut s = spawn_stack().await;
     let reporter = s.api.user(OrgRole::Reporter);
     let m = s
-        .mcp
         .call_ok("add_project_member", json!({"project_id": "web", "user_id": reporter}))
         .await;
     assert_eq!(m["user_id"], json!(reporter));
@@ -127,33 +121,29 @@ async fn add_project_member_adds_an_org_member_to_a_project() {
 async fn add_project_member_reports_members_already_in_and_non_members() {
     let mut s = spawn_stack().await;
     let owner = s.api.user(OrgRole::Owner);
-    s.mcp
-        .call_err_reason(
-            "add_project_member",
-            json!({"project_id": "WEB", "user_id": owner}),
-            409,
-            "already_member",
-        )
-        .await;
-    s.mcp
-        .call_err_reason(
-            "add_project_member",
-            json!({"project_id": "WEB", "user_id": NO_SUCH_ID}),
-            422,
-            "invalid_reference",
-        )
-        .await;
+    s.call_err_reason(
+        "add_project_member",
+        json!({"project_id": "WEB", "user_id": owner}),
+        409,
+        "already_member",
+    )
+    .await;
+    s.call_err_reason(
+        "add_project_member",
+        json!({"project_id": "WEB", "user_id": NO_SUCH_ID}),
+        422,
+        "invalid_reference",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn remove_project_member_removes_and_then_reports_not_found() {
     let mut s = spawn_stack().await;
     let member = s.api.user(OrgRole::Member);
-    s.mcp
-        .call_ok("add_project_member", json!({"project_id": "WEB", "user_id": member}))
+    s.call_ok("add_project_member", json!({"project_id": "WEB", "user_id": member}))
         .await;
     let r = s
-        .mcp
         .call_ok("remove_project_member", json!({"project_id": "web", "user_id": member}))
         .await;
     assert_eq!(r, json!({"removed": true, "project_id": "web", "user_id": member}));
@@ -161,30 +151,27 @@ async fn remove_project_member_removes_and_then_reports_not_found() {
         s.api.requests(&format!("/api/v1/projects/web/members/{member}")),
         [("DELETE".to_string(), format!("/api/v1/projects/web/members/{member}"))]
     );
-    s.mcp
-        .call_err_code(
-            "remove_project_member",
-            json!({"project_id": "web", "user_id": member}),
-            404,
-            "not_found",
-        )
-        .await;
+    s.call_err_code(
+        "remove_project_member",
+        json!({"project_id": "web", "user_id": member}),
+        404,
+        "not_found",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn list_project_members_lists_in_the_order_added() {
     let mut s = spawn_stack().await;
     let admin = s.api.user(OrgRole::Admin);
-    s.mcp
-        .call_ok("add_project_member", json!({"project_id": "WEB", "user_id": admin}))
+    s.call_ok("add_project_member", json!({"project_id": "WEB", "user_id": admin}))
         .await;
     let page = s
-        .mcp
         .call_ok("list_project_members", json!({"project_id": "WEB", "limit": 1}))
         .await;
     assert_eq!(items(&page)[0]["user_id"], json!(s.api.user(OrgRole::Owner)));
     let args = json!({"project_id": "WEB", "limit": 1});
-    let page = s.mcp.next_page("list_project_members", args, &page).await;
+    let page = s.next_page("list_project_members", args, &page).await;
     assert_eq!(items(&page)[0]["user_id"], json!(admin));
     assert_eq!(page["has_more"], json!(false));
 }
@@ -192,8 +179,7 @@ async fn list_project_members_lists_in_the_order_added() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_project_members_reports_unknown_projects() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_not_found("list_project_members", json!({"project_id": "NOPE"}), "project")
+    s.call_not_found("list_project_members", json!({"project_id": "NOPE"}), "project")
         .await;
 }
 
@@ -201,7 +187,6 @@ async fn list_project_members_reports_unknown_projects() {
 async fn create_api_key_returns_the_secret_once_with_its_limits() {
     let mut s = spawn_stack().await;
     let k = s
-        .mcp
         .call_ok(
             "create_api_key",
             json!({
@@ -218,7 +203,7 @@ async fn create_api_key_returns_the_secret_once_with_its_limits() {
     assert_eq!(k["key_prefix"], json!(&key[..15]));
     assert_eq!(k["scopes"], json!(["read"]));
     assert_eq!(k["user_id"], json!(s.api.user(OrgRole::Owner)));
-    let web = s.mcp.call_ok("get_project", json!({"project_id": "WEB"})).await;
+    let web = s.call_ok("get_project", json!({"project_id": "WEB"})).await;
     assert_eq!(k["project_ids"], json!([web["id"]]));
     assert_eq!(k["expires_at"], json!("2027-01-01T00:00:00.000Z"));
 }
@@ -227,7 +212,6 @@ async fn create_api_key_returns_the_secret_once_with_its_limits() {
 async fn create_api_key_reports_a_past_expiry_and_refuses_empty_scopes() {
     let mut s = spawn_stack().await;
     let e = s
-        .mcp
         .call_err_code(
             "create_api_key",
             json!({"name": "old", "expires_at": "2020-01-01T00:00:00Z"}),
@@ -240,18 +224,18 @@ async fn create_api_key_reports_a_past_expiry_and_refuses_empty_scopes() {
         (json!({"name": "none", "scopes": []}), "scopes"),
         (json!({"name": "x", "environment": "prod"}), "environment"),
     ] {
-        s.mcp.call_invalid_field("create_api_key", args, field).await;
+        s.call_invalid_field("create_api_key", args, field).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn list_api_keys_lists_own_keys_or_every_key_of_the_org() {
     let mut s = spawn_stack().await;
-    let page = s.mcp.call_ok("list_api_keys", json!({})).await;
+    let page = s.call_ok("list_api_keys", json!({})).await;
     assert_eq!(items(&page).len(), 1, "{page}");
     assert_eq!(items(&page)[0]["key"], json!(null));
     assert_eq!(items(&page)[0]["key_prefix"], json!("alloy_test_owne"));
-    let page = s.mcp.call_ok("list_api_keys", json!({"all": true})).await;
+    let page = s.call_ok("list_api_keys", json!({"all": true})).await;
     assert_eq!(items(&page).len(), 5, "{page}");
     assert_query_has(&s.api.last_call("GET", "/api/v1/api-keys"), "all", "true");
 }
@@ -259,20 +243,18 @@ async fn list_api_keys_lists_own_keys_or_every_key_of_the_org() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_api_keys_reports_all_keys_as_admin_only() {
     let mut s = spawn_stack_as(OrgRole::Member).await;
-    s.mcp
-        .call_err_reason("list_api_keys", json!({"all": true}), 403, "insufficient_role")
+    s.call_err_reason("list_api_keys", json!({"all": true}), 403, "insufficient_role")
         .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_api_key_revokes_a_key_and_then_reports_not_found() {
     let mut s = spawn_stack().await;
-    let k = s.mcp.call_ok("create_api_key", json!({"name": "temp"})).await;
+    let k = s.call_ok("create_api_key", json!({"name": "temp"})).await;
     let id = k["id"].as_str().expect("id").to_string();
-    let r = s.mcp.call_ok("delete_api_key", json!({"api_key_id": id})).await;
+    let r = s.call_ok("delete_api_key", json!({"api_key_id": id})).await;
     assert_eq!(r, json!({"deleted": true, "api_key_id": id}));
-    s.mcp
-        .call_not_found("delete_api_key", json!({"api_key_id": id}), "api_key")
+    s.call_not_found("delete_api_key", json!({"api_key_id": id}), "api_key")
         .await;
 }
 
@@ -281,10 +263,8 @@ async fn delete_api_key_reports_another_users_key_as_forbidden_for_a_member() {
     let mut s = spawn_stack_as(OrgRole::Member).await;
     let owners = s.api.send_expect("GET", "/api/v1/api-keys", None, 200).await;
     let owner_key = owners["items"][0]["id"].as_str().expect("owner key id").to_string();
-    s.mcp
-        .call_err_reason("delete_api_key", json!({"api_key_id": owner_key}), 403, "not_owner")
+    s.call_err_reason("delete_api_key", json!({"api_key_id": owner_key}), 403, "not_owner")
         .await;
-    s.mcp
-        .call_invalid_field("delete_api_key", json!({"api_key_id": "owner"}), "api_key_id")
+    s.call_invalid_field("delete_api_key", json!({"api_key_id": "owner"}), "api_key_id")
         .await;
 }

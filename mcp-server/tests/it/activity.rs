@@ -22,10 +22,7 @@ async fn get_ticket_activity_lists_the_history_newest_first_and_filters_by_actio
     ] {
         s.api.send(method, path, Some(body)).await;
     }
-    let all = s
-        .mcp
-        .call_ok("get_ticket_activity", json!({"ticket_id": "web-1"}))
-        .await;
+    let all = s.call_ok("get_ticket_activity", json!({"ticket_id": "web-1"})).await;
     assert_eq!(actions(&all), ["Commented", "Assigned", "StatusChanged", "Created"]);
     let moved = &all["items"][2];
     assert_eq!(moved["field"], json!("status"));
@@ -33,7 +30,6 @@ async fn get_ticket_activity_lists_the_history_newest_first_and_filters_by_actio
     assert_eq!(moved["new_value"], json!("Todo"));
     assert_eq!(moved["actor_id"], json!(me));
     let some = s
-        .mcp
         .call_ok(
             "get_ticket_activity",
             json!({"ticket_id": "WEB-1", "action": ["StatusChanged", "Created"], "limit": 1}),
@@ -41,7 +37,7 @@ async fn get_ticket_activity_lists_the_history_newest_first_and_filters_by_actio
         .await;
     assert_eq!(actions(&some), ["StatusChanged"]);
     let args = json!({"ticket_id": "WEB-1", "action": ["StatusChanged", "Created"], "limit": 1});
-    let rest = s.mcp.next_page("get_ticket_activity", args, &some).await;
+    let rest = s.next_page("get_ticket_activity", args, &some).await;
     assert_eq!(actions(&rest), ["Created"]);
     assert_eq!(rest["has_more"], json!(false));
     let listed = s.api.last_to("/api/v1/tickets/WEB-1/activity");
@@ -52,7 +48,6 @@ async fn get_ticket_activity_lists_the_history_newest_first_and_filters_by_actio
 async fn get_ticket_activity_reads_a_seeded_tickets_history() {
     let mut s = spawn_seeded_stack(Launch::default().role(OrgRole::Viewer)).await;
     let page = s
-        .mcp
         .call_ok("get_ticket_activity", json!({"ticket_id": "WEB-1", "limit": 100}))
         .await;
     let all = actions(&page);
@@ -63,8 +58,7 @@ async fn get_ticket_activity_reads_a_seeded_tickets_history() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_ticket_activity_reports_an_unknown_ticket_as_not_found() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_not_found("get_ticket_activity", json!({"ticket_id": "WEB-12"}), "ticket")
+    s.call_not_found("get_ticket_activity", json!({"ticket_id": "WEB-12"}), "ticket")
         .await;
 }
 
@@ -72,12 +66,11 @@ async fn get_ticket_activity_reports_an_unknown_ticket_as_not_found() {
 async fn get_ticket_activity_refuses_an_unknown_action() {
     let mut s = spawn_stack().await;
     s.api.ticket("Track me").await;
-    s.mcp
-        .call_invalid_field(
-            "get_ticket_activity",
-            json!({"ticket_id": "WEB-1", "action": ["Deleted"]}),
-            "action[0]",
-        )
-        .await;
+    s.call_invalid_field(
+        "get_ticket_activity",
+        json!({"ticket_id": "WEB-1", "action": ["Deleted"]}),
+        "action[0]",
+    )
+    .await;
     assert!(s.api.requests("/api/v1/tickets/WEB-1/activity").is_empty());
 }

@@ -17,7 +17,6 @@ async fn add_comment_posts_the_body_to_the_ticket_as_the_caller() {
     let mut s = spawn_stack().await;
     let t = s.api.ticket("Discuss me").await;
     let c = s
-        .mcp
         .call_ok(
             "add_comment",
             json!({"ticket_id": "web-1", "body": "Looks like a **CSS** issue."}),
@@ -35,22 +34,20 @@ async fn add_comment_posts_the_body_to_the_ticket_as_the_caller() {
 async fn add_comment_reports_a_reporter_outside_the_project_as_forbidden() {
     let mut s = spawn_stack_as(OrgRole::Reporter).await;
     s.api.ticket("Not your project").await;
-    s.mcp
-        .call_err_reason(
-            "add_comment",
-            json!({"ticket_id": "WEB-1", "body": "hi"}),
-            403,
-            "not_project_member",
-        )
-        .await;
+    s.call_err_reason(
+        "add_comment",
+        json!({"ticket_id": "WEB-1", "body": "hi"}),
+        403,
+        "not_project_member",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn add_comment_refuses_an_empty_body_before_calling_the_api() {
     let mut s = spawn_stack().await;
     s.api.ticket("Discuss me").await;
-    s.mcp
-        .call_invalid_field("add_comment", json!({"ticket_id": "WEB-1", "body": ""}), "body")
+    s.call_invalid_field("add_comment", json!({"ticket_id": "WEB-1", "body": ""}), "body")
         .await;
     assert!(s.api.requests("/api/v1/tickets/WEB-1/comments").is_empty());
 }
@@ -63,12 +60,10 @@ async fn list_comments_pages_through_a_tickets_comments_oldest_first() {
         comment(&s, "WEB-1", body).await;
     }
     let page = s
-        .mcp
         .call_ok("list_comments", json!({"ticket_id": "WEB-1", "limit": 2}))
         .await;
     assert_eq!(names_in(&page["items"], "body"), ["first", "second"]);
     let rest = s
-        .mcp
         .next_page("list_comments", json!({"ticket_id": "WEB-1", "limit": 2}), &page)
         .await;
     assert_eq!(rest["items"][0]["body"], json!("third"));
@@ -78,8 +73,7 @@ async fn list_comments_pages_through_a_tickets_comments_oldest_first() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_comments_reports_an_unknown_ticket_as_not_found() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_not_found("list_comments", json!({"ticket_id": "WEB-404"}), "ticket")
+    s.call_not_found("list_comments", json!({"ticket_id": "WEB-404"}), "ticket")
         .await;
 }
 
@@ -90,7 +84,6 @@ async fn update_comment_replaces_the_text_and_marks_it_edited() {
     let c = comment(&s, "WEB-1", "teh fix").await;
     let id = c["id"].as_str().expect("id").to_string();
     let u = s
-        .mcp
         .call_ok("update_comment", json!({"comment_id": id, "body": "the fix"}))
         .await;
     assert_eq!(u["id"], json!(id));
@@ -106,21 +99,19 @@ async fn update_comment_reports_someone_elses_comment_as_not_author() {
     let mut s = spawn_stack_as(OrgRole::Admin).await;
     s.api.ticket("Owned words").await;
     let c = comment(&s, "WEB-1", "mine").await;
-    s.mcp
-        .call_err_reason(
-            "update_comment",
-            json!({"comment_id": c["id"], "body": "yours now"}),
-            403,
-            "not_author",
-        )
-        .await;
+    s.call_err_reason(
+        "update_comment",
+        json!({"comment_id": c["id"], "body": "yours now"}),
+        403,
+        "not_author",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn update_comment_refuses_a_comment_id_that_is_not_a_uuid() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_invalid_field("update_comment", json!({"comment_id": "42", "body": "x"}), "comment_id")
+    s.call_invalid_field("update_comment", json!({"comment_id": "42", "body": "x"}), "comment_id")
         .await;
 }
 
@@ -130,10 +121,9 @@ async fn delete_comment_deletes_once_and_then_reports_not_found() {
     s.api.ticket("Regret").await;
     let c = comment(&s, "WEB-1", "oops").await;
     let id = c["id"].as_str().expect("id").to_string();
-    let r = s.mcp.call_ok("delete_comment", json!({"comment_id": id})).await;
+    let r = s.call_ok("delete_comment", json!({"comment_id": id})).await;
     assert_eq!(r, json!({"deleted": true, "comment_id": id}));
-    s.mcp
-        .call_not_found("delete_comment", json!({"comment_id": id}), "comment")
+    s.call_not_found("delete_comment", json!({"comment_id": id}), "comment")
         .await;
 }
 
@@ -142,7 +132,6 @@ async fn delete_comment_reports_a_member_deleting_anothers_comment_as_not_author
     let mut s = spawn_stack_as(OrgRole::Member).await;
     s.api.ticket("Guarded").await;
     let c = comment(&s, "WEB-1", "keep me").await;
-    s.mcp
-        .call_err_reason("delete_comment", json!({"comment_id": c["id"]}), 403, "not_author")
+    s.call_err_reason("delete_comment", json!({"comment_id": c["id"]}), 403, "not_author")
         .await;
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread")]
 async fn export_data_exports_the_whole_org_by_default() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
-    let b = s.mcp.call_ok("export_data", json!({})).await;
+    let b = s.call_ok("export_data", json!({})).await;
     assert_eq!(b["format"], json!("alloy-export"));
     assert_eq!(b["version"], json!(1));
     assert_eq!(b["source"]["org_slug"], json!("acme"));
@@ -23,7 +23,6 @@ async fn export_data_exports_the_whole_org_by_default() {
 async fn export_data_sends_project_ids_as_a_comma_separated_project_id() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
     let b = s
-        .mcp
         .call_ok(
             "export_data",
             json!({"project_ids": ["web", "OPS"], "include_activity": false}),
@@ -44,13 +43,9 @@ async fn export_data_sends_project_ids_as_a_comma_separated_project_id() {
 #[tokio::test(flavor = "multi_thread")]
 async fn export_data_reports_a_member_as_forbidden() {
     let mut s = spawn_stack_as(OrgRole::Member).await;
-    s.mcp
-        .call_err_reason("export_data", json!({}), 403, "insufficient_role")
+    s.call_err_reason("export_data", json!({}), 403, "insufficient_role")
         .await;
-    let e = s
-        .mcp
-        .call_invalid("export_data", json!({"project_ids": ["WEB-1"]}))
-        .await;
+    let e = s.call_invalid("export_data", json!({"project_ids": ["WEB-1"]})).await;
     assert!(
         e["data"]["field"]
             .as_str()
@@ -62,10 +57,9 @@ async fn export_data_reports_a_member_as_forbidden() {
 #[tokio::test(flavor = "multi_thread")]
 async fn export_then_dry_run_import_into_the_same_org_skips_every_row() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
-    let bundle = s.mcp.call_ok("export_data", json!({"project_ids": ["WEB"]})).await;
+    let bundle = s.call_ok("export_data", json!({"project_ids": ["WEB"]})).await;
     let tickets = bundle["tickets"].as_array().expect("tickets").len();
     let r = s
-        .mcp
         .call_ok("import_data", json!({"bundle": bundle, "dry_run": true}))
         .await;
     assert_eq!(r["dry_run"], json!(true));
@@ -86,11 +80,10 @@ async fn export_then_dry_run_import_into_the_same_org_skips_every_row() {
 async fn a_deleted_project_comes_back_through_export_and_import() {
     let mut s = spawn_stack().await;
     s.api.ticket("Survive the round trip").await;
-    let bundle = s.mcp.call_ok("export_data", json!({"project_ids": ["WEB"]})).await;
-    s.mcp.call_ok("delete_project", json!({"project_id": "WEB"})).await;
+    let bundle = s.call_ok("export_data", json!({"project_ids": ["WEB"]})).await;
+    s.call_ok("delete_project", json!({"project_id": "WEB"})).await;
     let org = s.api.org_id.clone();
     let dry = s
-        .mcp
         .call_ok(
             "import_data",
             json!({"bundle": bundle, "on_conflict": "fail", "dry_run": true}),
@@ -98,17 +91,16 @@ async fn a_deleted_project_comes_back_through_export_and_import() {
         .await;
     assert_eq!(dry["counts"]["projects"]["created"], json!(1), "{dry}");
     assert_eq!(dry["counts"]["tickets"]["created"], json!(1), "{dry}");
-    let e = s.mcp.call_err("get_project", json!({"project_id": "WEB"})).await;
+    let e = s.call_err("get_project", json!({"project_id": "WEB"})).await;
     assert_eq!(e["status"], json!(404), "a dry run writes nothing");
     let done = s
-        .mcp
         .call_ok("import_data", json!({"bundle": bundle, "on_conflict": "fail"}))
         .await;
     assert_eq!(done["dry_run"], json!(false));
     assert_eq!(done["org_id"], json!(org));
-    let p = s.mcp.call_ok("get_project", json!({"project_id": "WEB"})).await;
+    let p = s.call_ok("get_project", json!({"project_id": "WEB"})).await;
     assert_eq!(p["id"], bundle["projects"][0]["id"]);
-    let t = s.mcp.call_ok("get_ticket", json!({"ticket_id": "WEB-1"})).await;
+    let t = s.call_ok("get_ticket", json!({"ticket_id": "WEB-1"})).await;
     assert_eq!(t["title"], json!("Survive the round trip"));
     let q = s.api.last_query("/api/v1/import");
     assert_eq!(q["on_conflict"], "fail");
@@ -118,9 +110,8 @@ async fn a_deleted_project_comes_back_through_export_and_import() {
 #[tokio::test(flavor = "multi_thread")]
 async fn import_data_reports_existing_rows_as_conflicts_when_asked_to_fail() {
     let mut s = spawn_stack().await;
-    let bundle = s.mcp.call_ok("export_data", json!({})).await;
+    let bundle = s.call_ok("export_data", json!({})).await;
     let e = s
-        .mcp
         .call_err_reason(
             "import_data",
             json!({"bundle": bundle, "on_conflict": "fail"}),
@@ -139,26 +130,22 @@ async fn import_data_reports_existing_rows_as_conflicts_when_asked_to_fail() {
 #[tokio::test(flavor = "multi_thread")]
 async fn import_data_reports_a_foreign_document_and_refuses_a_missing_bundle() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_err_code(
-            "import_data",
-            json!({"bundle": {"format": "csv", "version": 1}}),
-            400,
-            "validation_error",
-        )
+    s.call_err_code(
+        "import_data",
+        json!({"bundle": {"format": "csv", "version": 1}}),
+        400,
+        "validation_error",
+    )
+    .await;
+    s.call_invalid_field("import_data", json!({"dry_run": true}), "bundle")
         .await;
-    s.mcp
-        .call_invalid_field("import_data", json!({"dry_run": true}), "bundle")
+    s.call_invalid_field("import_data", json!({"bundle": [], "dry_run": true}), "bundle")
         .await;
-    s.mcp
-        .call_invalid_field("import_data", json!({"bundle": [], "dry_run": true}), "bundle")
-        .await;
-    s.mcp
-        .call_invalid_field(
-            "import_data",
-            json!({"bundle": {}, "on_conflict": "merge"}),
-            "on_conflict",
-        )
-        .await;
+    s.call_invalid_field(
+        "import_data",
+        json!({"bundle": {}, "on_conflict": "merge"}),
+        "on_conflict",
+    )
+    .await;
     assert_eq!(s.api.requests("/api/v1/import").len(), 1);
 }

@@ -52,15 +52,10 @@ async fn capitalize_web(s: &Stack) {
 /// Logs, submits and approves `minutes` on WEB-1 for the Owner through the MCP server.
 async fn approved_entry(s: &mut Stack, minutes: u32) -> Value {
     let e = s
-        .mcp
         .call_ok("log_time", json!({"ticket_id": "WEB-1", "minutes": minutes}))
         .await;
-    s.mcp
-        .call_ok("submit_time_entry", json!({"time_entry_id": e["id"]}))
-        .await;
-    s.mcp
-        .call_ok("approve_time_entry", json!({"time_entry_id": e["id"]}))
-        .await
+    s.call_ok("submit_time_entry", json!({"time_entry_id": e["id"]})).await;
+    s.call_ok("approve_time_entry", json!({"time_entry_id": e["id"]})).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -70,19 +65,16 @@ async fn time_logged_submitted_and_approved_by_an_admin_shows_up_in_the_time_rep
     let member = s.api.user(OrgRole::Member);
     let admin = s.api.user(OrgRole::Admin);
 
-    let logged = s
-        .mcp
-        .call_ok("log_time", json!({"ticket_id": "WEB-1", "hours": 1.5}))
-        .await;
+    let logged = s.call_ok("log_time", json!({"ticket_id": "WEB-1", "hours": 1.5})).await;
     assert_eq!(logged["status"], json!("Draft"));
     assert_eq!(logged["user_id"], json!(member));
     let id = logged["id"].as_str().expect("id").to_string();
 
-    let submitted = s.mcp.call_ok("submit_time_entry", json!({"time_entry_id": id})).await;
+    let submitted = s.call_ok("submit_time_entry", json!({"time_entry_id": id})).await;
     assert_eq!(submitted["status"], json!("Submitted"));
     assert!(submitted["submitted_at"].is_string(), "{submitted}");
 
-    let report = s.mcp.call_ok("get_time_report", json!({})).await;
+    let report = s.call_ok("get_time_report", json!({})).await;
     assert_eq!(
         report["totals"]["minutes"],
         json!(0),
@@ -91,7 +83,7 @@ async fn time_logged_submitted_and_approved_by_an_admin_shows_up_in_the_time_rep
     assert_eq!(report["totals"]["submitted_minutes"], json!(90));
     assert_eq!(report["rows"], json!([]));
 
-    let e = s.mcp.call_err("approve_time_entry", json!({"time_entry_id": id})).await;
+    let e = s.call_err("approve_time_entry", json!({"time_entry_id": id})).await;
     assert_eq!(e["status"], json!(403), "a Member cannot approve: {e}");
     assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
 
@@ -104,7 +96,6 @@ async fn time_logged_submitted_and_approved_by_an_admin_shows_up_in_the_time_rep
     assert!(approved["approved_at"].is_string(), "{approved}");
 
     let report = s
-        .mcp
         .call_ok(
             "get_time_report",
             json!({"from": "2026-04-01", "to": "2026-04-01", "group_by": "user"}),
@@ -124,7 +115,6 @@ async fn time_logged_submitted_and_approved_by_an_admin_shows_up_in_the_time_rep
     assert_eq!(rows[0]["hours"], json!(1.5));
 
     let listed = s
-        .mcp
         .call_ok("list_time_entries", json!({"status": ["Approved"], "detail": "full"}))
         .await;
     assert_eq!(listed["items"], json!([approved]));
@@ -135,11 +125,9 @@ async fn approve_time_entry_reports_a_draft_as_unprocessable() {
     let mut s = spawn_stack().await;
     s.api.ticket("Build the cart").await;
     let e = s
-        .mcp
         .call_ok("log_time", json!({"ticket_id": "WEB-1", "minutes": 30}))
         .await;
     let err = s
-        .mcp
         .call_err_reason(
             "approve_time_entry",
             json!({"time_entry_id": e["id"]}),
@@ -149,7 +137,7 @@ async fn approve_time_entry_reports_a_draft_as_unprocessable() {
         .await;
     assert_eq!(err["error"]["details"]["state"], json!("Draft"));
     assert_eq!(err["error"]["details"]["expected"], json!(["Submitted"]));
-    let still = s.mcp.call_ok("get_time_entry", json!({"time_entry_id": e["id"]})).await;
+    let still = s.call_ok("get_time_entry", json!({"time_entry_id": e["id"]})).await;
     assert_eq!(still["status"], json!("Draft"));
 }
 
@@ -158,31 +146,27 @@ async fn submit_time_entry_posts_without_a_body_and_reports_repeats_and_stranger
     let mut s = spawn_stack_as(OrgRole::Member).await;
     s.api.ticket("Build the cart").await;
     let e = s
-        .mcp
         .call_ok("log_time", json!({"ticket_id": "WEB-1", "minutes": 30}))
         .await;
     let id = e["id"].as_str().expect("id");
     let path = format!("/api/v1/time-entries/{id}/submit");
-    let submitted = s.mcp.call_ok("submit_time_entry", json!({"time_entry_id": id})).await;
+    let submitted = s.call_ok("submit_time_entry", json!({"time_entry_id": id})).await;
     assert_eq!(submitted["status"], json!("Submitted"));
     assert_eq!(s.api.requests(&path), vec![("POST".to_string(), path.clone())]);
 
-    s.mcp
-        .call_err_reason("submit_time_entry", json!({"time_entry_id": id}), 422, "invalid_state")
+    s.call_err_reason("submit_time_entry", json!({"time_entry_id": id}), 422, "invalid_state")
         .await;
 
     let owners = owner_entry(&s, 20).await;
-    s.mcp
-        .call_err_reason(
-            "submit_time_entry",
-            json!({"time_entry_id": owners["id"]}),
-            403,
-            "not_owner",
-        )
-        .await;
+    s.call_err_reason(
+        "submit_time_entry",
+        json!({"time_entry_id": owners["id"]}),
+        403,
+        "not_owner",
+    )
+    .await;
 
-    s.mcp
-        .call_invalid_field("submit_time_entry", json!({"time_entry_id": "nope"}), "time_entry_id")
+    s.call_invalid_field("submit_time_entry", json!({"time_entry_id": "nope"}), "time_entry_id")
         .await;
 }
 
@@ -193,7 +177,6 @@ async fn get_time_report_passes_its_filters_and_reports_a_reversed_period() {
     approved_entry(&mut s, 45).await;
     let owner = s.api.user(OrgRole::Owner);
     let report = s
-        .mcp
         .call_ok(
             "get_time_report",
             json!({"from": "2026-03-01", "to": "2026-04-01", "group_by": "project", "project_id": "WEB", "user_id": owner}),
@@ -209,16 +192,14 @@ async fn get_time_report_passes_its_filters_and_reports_a_reversed_period() {
     assert_eq!(q["user_id"], owner);
     assert_eq!(q.get("org_id"), None, "org_id is sent only when given");
 
-    s.mcp
-        .call_err_reason(
-            "get_time_report",
-            json!({"from": "2026-04-01", "to": "2026-03-01"}),
-            400,
-            "invalid_query",
-        )
-        .await;
-    s.mcp
-        .call_invalid_field("get_time_report", json!({"group_by": "week"}), "group_by")
+    s.call_err_reason(
+        "get_time_report",
+        json!({"from": "2026-04-01", "to": "2026-03-01"}),
+        400,
+        "invalid_query",
+    )
+    .await;
+    s.call_invalid_field("get_time_report", json!({"group_by": "week"}), "group_by")
         .await;
 }
 
@@ -226,7 +207,6 @@ async fn get_time_report_passes_its_filters_and_reports_a_reversed_period() {
 async fn get_time_report_totals_the_seeded_approved_time_by_project() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
     let report = s
-        .mcp
         .call_ok(
             "get_time_report",
             json!({"from": "2026-02-01", "to": "2026-04-01", "group_by": "project"}),
@@ -257,7 +237,6 @@ async fn get_capitalization_report_costs_approved_time_and_splits_capex() {
     capitalize_web(&s).await;
     approved_entry(&mut s, 90).await;
     let report = s
-        .mcp
         .call_ok("get_capitalization_report", json!({"cost_center_id": "ENG-001"}))
         .await;
     assert_eq!(
@@ -286,7 +265,7 @@ async fn reports_and_the_csv_check_the_project_first_and_refuse_bad_dates() {
         "get_capitalization_report",
         "get_capitalization_export",
     ] {
-        let e = s.mcp.call_err(tool, json!({"project_id": "WBE"})).await;
+        let e = s.call_err(tool, json!({"project_id": "WBE"})).await;
         assert_eq!(
             e["status"],
             json!(404),
@@ -296,8 +275,7 @@ async fn reports_and_the_csv_check_the_project_first_and_refuse_bad_dates() {
     }
     assert!(s.api.requests("/api/v1/reports").is_empty(), "no report is asked for");
     assert_eq!(s.api.requests("/api/v1/projects/WBE").len(), 3);
-    s.mcp
-        .call_invalid_field("get_capitalization_report", json!({"from": "April 1st"}), "from")
+    s.call_invalid_field("get_capitalization_report", json!({"from": "April 1st"}), "from")
         .await;
 }
 
@@ -308,7 +286,6 @@ async fn get_capitalization_export_returns_the_csv_text() {
     capitalize_web(&s).await;
     let approved = approved_entry(&mut s, 90).await;
     let answer = s
-        .mcp
         .call(
             "get_capitalization_export",
             json!({"from": "2026-04-01", "to": "2026-04-01", "project_id": "WEB"}),
@@ -333,12 +310,11 @@ async fn get_capitalization_export_returns_the_csv_text() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_capitalization_export_reports_a_reversed_period() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_err_reason(
-            "get_capitalization_export",
-            json!({"from": "2026-04-01", "to": "2026-03-01"}),
-            400,
-            "invalid_query",
-        )
-        .await;
+    s.call_err_reason(
+        "get_capitalization_export",
+        json!({"from": "2026-04-01", "to": "2026-03-01"}),
+        400,
+        "invalid_query",
+    )
+    .await;
 }

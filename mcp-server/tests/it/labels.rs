@@ -32,7 +32,6 @@ fn label_names(ticket: &Value) -> Vec<String> {
 async fn create_label_creates_a_label_with_its_colour_upper_cased() {
     let mut s = spawn_stack().await;
     let l = s
-        .mcp
         .call_ok(
             "create_label",
             json!({"project_id": "web", "name": "frontend", "color": "#ff8800", "description": "UI work"}),
@@ -43,7 +42,6 @@ async fn create_label_creates_a_label_with_its_colour_upper_cased() {
     assert_eq!(l["description"], json!("UI work"));
     assert_eq!(l["ticket_count"], json!(0));
     let plain = s
-        .mcp
         .call_ok("create_label", json!({"project_id": "WEB", "name": "backend"}))
         .await;
     assert_eq!(plain["color"], json!("#6B7280"));
@@ -55,26 +53,24 @@ async fn create_label_creates_a_label_with_its_colour_upper_cased() {
 async fn create_label_reports_a_duplicate_name_as_a_conflict() {
     let mut s = spawn_stack().await;
     label(&s, "WEB", "frontend").await;
-    s.mcp
-        .call_err_reason(
-            "create_label",
-            json!({"project_id": "WEB", "name": "FrontEnd"}),
-            409,
-            "duplicate",
-        )
-        .await;
+    s.call_err_reason(
+        "create_label",
+        json!({"project_id": "WEB", "name": "FrontEnd"}),
+        409,
+        "duplicate",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_label_refuses_a_colour_that_is_not_rrggbb() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_invalid_field(
-            "create_label",
-            json!({"project_id": "WEB", "name": "x", "color": "orange"}),
-            "color",
-        )
-        .await;
+    s.call_invalid_field(
+        "create_label",
+        json!({"project_id": "WEB", "name": "x", "color": "orange"}),
+        "color",
+    )
+    .await;
     assert!(s.api.requests("/api/v1/projects/WEB/labels").is_empty());
 }
 
@@ -84,14 +80,11 @@ async fn list_labels_lists_a_projects_labels_by_name() {
     for name in ["ux", "Backend", "api"] {
         label(&s, "WEB", name).await;
     }
-    let page = s.mcp.call_ok("list_labels", json!({"project_id": "WEB"})).await;
+    let page = s.call_ok("list_labels", json!({"project_id": "WEB"})).await;
     let names = names_in(&page["items"], "name");
     assert_eq!(names, ["api", "Backend", "ux"]);
     assert_eq!(page["has_more"], json!(false));
-    let page = s
-        .mcp
-        .call_ok("list_labels", json!({"project_id": "WEB", "limit": 1}))
-        .await;
+    let page = s.call_ok("list_labels", json!({"project_id": "WEB", "limit": 1})).await;
     assert_eq!(page["has_more"], json!(true));
     assert!(page["next_cursor"].is_string());
 }
@@ -99,8 +92,7 @@ async fn list_labels_lists_a_projects_labels_by_name() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_labels_reports_an_unknown_project_as_not_found() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_not_found("list_labels", json!({"project_id": "NOPE"}), "project")
+    s.call_not_found("list_labels", json!({"project_id": "NOPE"}), "project")
         .await;
 }
 
@@ -110,12 +102,10 @@ async fn add_ticket_label_attaches_a_label_once() {
     s.api.ticket("Style it").await;
     let l = label(&s, "WEB", "frontend").await;
     let t = s
-        .mcp
         .call_ok("add_ticket_label", json!({"ticket_id": "WEB-1", "label_id": l["id"]}))
         .await;
     assert_eq!(label_names(&t), ["frontend"]);
     let again = s
-        .mcp
         .call_ok("add_ticket_label", json!({"ticket_id": "web-1", "label_id": l["id"]}))
         .await;
     assert_eq!(label_names(&again), ["frontend"]);
@@ -130,14 +120,13 @@ async fn add_ticket_label_reports_a_label_of_another_project_as_unprocessable() 
     s.api.ticket("Style it").await;
     s.api.project("API", "Api").await;
     let other = label(&s, "API", "endpoints").await;
-    s.mcp
-        .call_err_reason(
-            "add_ticket_label",
-            json!({"ticket_id": "WEB-1", "label_id": other["id"]}),
-            422,
-            "invalid_reference",
-        )
-        .await;
+    s.call_err_reason(
+        "add_ticket_label",
+        json!({"ticket_id": "WEB-1", "label_id": other["id"]}),
+        422,
+        "invalid_reference",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -149,7 +138,6 @@ async fn remove_ticket_label_detaches_a_label_and_keeps_the_others() {
         .ticket_with(json!({"title": "Two labels", "label_ids": [a["id"], b["id"]]}))
         .await;
     let t = s
-        .mcp
         .call_ok(
             "remove_ticket_label",
             json!({"ticket_id": "WEB-1", "label_id": a["id"]}),
@@ -161,7 +149,6 @@ async fn remove_ticket_label_detaches_a_label_and_keeps_the_others() {
         [("DELETE".to_string(), format!("/api/v1/tickets/WEB-1/labels/{}", id(&a)))]
     );
     let unchanged = s
-        .mcp
         .call_ok(
             "remove_ticket_label",
             json!({"ticket_id": "WEB-1", "label_id": a["id"]}),
@@ -174,13 +161,12 @@ async fn remove_ticket_label_detaches_a_label_and_keeps_the_others() {
 async fn remove_ticket_label_reports_an_unknown_label_as_not_found() {
     let mut s = spawn_stack().await;
     s.api.ticket("Plain").await;
-    s.mcp
-        .call_not_found(
-            "remove_ticket_label",
-            json!({"ticket_id": "WEB-1", "label_id": "00000000-0000-4000-8000-0000000fffff"}),
-            "label",
-        )
-        .await;
+    s.call_not_found(
+        "remove_ticket_label",
+        json!({"ticket_id": "WEB-1", "label_id": "00000000-0000-4000-8000-0000000fffff"}),
+        "label",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -190,7 +176,7 @@ async fn get_label_returns_the_label_with_its_ticket_count() {
     s.api
         .ticket_with(json!({"title": "Labelled", "label_ids": [l["id"]]}))
         .await;
-    let got = s.mcp.call_ok("get_label", json!({"label_id": l["id"]})).await;
+    let got = s.call_ok("get_label", json!({"label_id": l["id"]})).await;
     assert_eq!(got["id"], l["id"]);
     assert_eq!(got["name"], json!("frontend"));
     assert_eq!(got["ticket_count"], json!(1));
@@ -199,14 +185,13 @@ async fn get_label_returns_the_label_with_its_ticket_count() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_label_reports_an_unknown_label_as_not_found() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_err_code(
-            "get_label",
-            json!({"label_id": "00000000-0000-4000-8000-0000000fffff"}),
-            404,
-            "not_found",
-        )
-        .await;
+    s.call_err_code(
+        "get_label",
+        json!({"label_id": "00000000-0000-4000-8000-0000000fffff"}),
+        404,
+        "not_found",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -214,7 +199,6 @@ async fn update_label_renames_recolours_and_clears_the_description() {
     let mut s = spawn_stack().await;
     let l = label(&s, "WEB", "frontend").await;
     let u = s
-        .mcp
         .call_ok(
             "update_label",
             json!({"label_id": l["id"], "name": "ui", "color": "#00aa00", "description": null}),
@@ -235,7 +219,7 @@ async fn update_label_renames_recolours_and_clears_the_description() {
 async fn update_label_needs_at_least_one_field() {
     let mut s = spawn_stack().await;
     let l = label(&s, "WEB", "frontend").await;
-    let e = s.mcp.call_invalid("update_label", json!({"label_id": l["id"]})).await;
+    let e = s.call_invalid("update_label", json!({"label_id": l["id"]})).await;
     let message = e["message"].as_str().expect("message");
     assert!(message.contains("at least one") && message.contains("color"), "{e}");
     assert!(s.api.requests("/api/v1/labels/").is_empty());
@@ -246,14 +230,13 @@ async fn update_label_reports_a_name_taken_in_the_project_as_a_conflict() {
     let mut s = spawn_stack().await;
     label(&s, "WEB", "frontend").await;
     let b = label(&s, "WEB", "backend").await;
-    s.mcp
-        .call_err_reason(
-            "update_label",
-            json!({"label_id": b["id"], "name": "FRONTEND"}),
-            409,
-            "duplicate",
-        )
-        .await;
+    s.call_err_reason(
+        "update_label",
+        json!({"label_id": b["id"], "name": "FRONTEND"}),
+        409,
+        "duplicate",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -263,21 +246,18 @@ async fn delete_label_detaches_it_from_tickets_and_deletes_it() {
     s.api
         .ticket_with(json!({"title": "Labelled", "label_ids": [l["id"]]}))
         .await;
-    let r = s.mcp.call_ok("delete_label", json!({"label_id": l["id"]})).await;
+    let r = s.call_ok("delete_label", json!({"label_id": l["id"]})).await;
     assert_eq!(r, json!({"deleted": true, "label_id": l["id"]}));
     let (_, t) = s.api.send("GET", "/api/v1/tickets/WEB-1", None).await;
     assert_eq!(t["labels"], json!([]));
-    s.mcp
-        .call_err_status("get_label", json!({"label_id": l["id"]}), 404)
-        .await;
+    s.call_err_status("get_label", json!({"label_id": l["id"]}), 404).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_label_reports_a_member_as_lacking_the_admin_role() {
     let mut s = spawn_stack_as(OrgRole::Member).await;
     let l = label(&s, "WEB", "kept").await;
-    s.mcp
-        .call_err_reason("delete_label", json!({"label_id": l["id"]}), 403, "insufficient_role")
+    s.call_err_reason("delete_label", json!({"label_id": l["id"]}), 403, "insufficient_role")
         .await;
 }
 
@@ -287,7 +267,6 @@ async fn a_label_is_named_within_the_tickets_project_even_for_a_ticket_given_by_
     let ticket = s.api.ticket("Style it").await;
     let l = label(&s, "WEB", "frontend").await;
     let t = s
-        .mcp
         .call_ok(
             "add_ticket_label",
             json!({"ticket_id": ticket["id"], "label_id": "Frontend"}),
@@ -305,7 +284,6 @@ async fn a_label_is_named_within_the_tickets_project_even_for_a_ticket_given_by_
     );
     let before = s.api.requests("/api/v1/projects/WEB/labels").len();
     let t = s
-        .mcp
         .call_ok(
             "remove_ticket_label",
             json!({"ticket_id": "web-1", "label_id": "frontend"}),
@@ -325,7 +303,6 @@ async fn a_label_is_named_within_the_tickets_project_even_for_a_ticket_given_by_
         "removed by id"
     );
     let e = s
-        .mcp
         .call_invalid("add_ticket_label", json!({"ticket_id": "WEB-1", "label_id": "backend"}))
         .await;
     assert_eq!(e["data"]["candidates"], json!([{"id": l["id"], "name": "frontend"}]));

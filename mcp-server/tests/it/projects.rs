@@ -9,7 +9,6 @@ use serde_json::json;
 async fn create_project_creates_a_project_with_finance_fields() {
     let mut s = spawn_stack().await;
     let p = s
-        .mcp
         .call_ok(
             "create_project",
             json!({
@@ -43,29 +42,26 @@ async fn create_project_creates_a_project_with_finance_fields() {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_project_reports_a_taken_key_as_a_conflict() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_err_reason(
-            "create_project",
-            json!({"key": "web", "name": "Another website"}),
-            409,
-            "duplicate",
-        )
-        .await;
+    s.call_err_reason(
+        "create_project",
+        json!({"key": "web", "name": "Another website"}),
+        409,
+        "duplicate",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_project_refuses_a_malformed_key_and_an_unknown_enum() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_invalid_field("create_project", json!({"key": "9LIVES", "name": "x"}), "key")
+    s.call_invalid_field("create_project", json!({"key": "9LIVES", "name": "x"}), "key")
         .await;
-    s.mcp
-        .call_invalid_field(
-            "create_project",
-            json!({"key": "MOB", "name": "x", "budget_period": "Weekly"}),
-            "budget_period",
-        )
-        .await;
+    s.call_invalid_field(
+        "create_project",
+        json!({"key": "MOB", "name": "x", "budget_period": "Weekly"}),
+        "budget_period",
+    )
+    .await;
     let posts = s
         .api
         .requests("/api/v1/projects")
@@ -81,9 +77,9 @@ async fn list_projects_pages_through_the_callers_org() {
     for key in ["API", "OPS"] {
         s.api.project(key, key).await;
     }
-    let first = s.mcp.call_ok("list_projects", json!({"limit": 2})).await;
+    let first = s.call_ok("list_projects", json!({"limit": 2})).await;
     assert_eq!(names_in(&first["items"], "key"), ["WEB", "API"]);
-    let second = s.mcp.next_page("list_projects", json!({"limit": 2}), &first).await;
+    let second = s.next_page("list_projects", json!({"limit": 2}), &first).await;
     assert_eq!(second["items"][0]["key"], json!("OPS"));
     assert_last_page(&second);
     let lists: Vec<_> = s
@@ -102,36 +98,33 @@ async fn list_projects_pages_through_the_callers_org() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_projects_pages_by_25_unless_told_and_refuses_pages_over_100() {
     let mut s = spawn_stack().await;
-    s.mcp.call_ok("list_projects", json!({})).await;
+    s.call_ok("list_projects", json!({})).await;
     let e = s.api.first_call("GET", "/api/v1/projects");
     assert!(
         e.query.contains(&("limit".to_string(), "25".to_string())),
         "{:?}",
         e.query
     );
-    s.mcp
-        .call_invalid_field("list_projects", json!({"limit": 101}), "limit")
+    s.call_invalid_field("list_projects", json!({"limit": 101}), "limit")
         .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn get_project_accepts_a_key_in_any_case_or_the_uuid() {
     let mut s = spawn_stack().await;
-    let p = s.mcp.call_ok("get_project", json!({"project_id": "web"})).await;
+    let p = s.call_ok("get_project", json!({"project_id": "web"})).await;
     assert_eq!(p["key"], json!("WEB"));
     assert_eq!(p["name"], json!("Website"));
-    let again = s.mcp.call_ok("get_project", json!({"project_id": p["id"]})).await;
+    let again = s.call_ok("get_project", json!({"project_id": p["id"]})).await;
     assert_eq!(again, p);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn get_project_reports_unknown_projects_and_refuses_malformed_references() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_not_found("get_project", json!({"project_id": "NOPE"}), "project")
+    s.call_not_found("get_project", json!({"project_id": "NOPE"}), "project")
         .await;
-    s.mcp
-        .call_invalid_field("get_project", json!({"project_id": "WEB-1"}), "project_id")
+    s.call_invalid_field("get_project", json!({"project_id": "WEB-1"}), "project_id")
         .await;
 }
 
@@ -139,7 +132,6 @@ async fn get_project_reports_unknown_projects_and_refuses_malformed_references()
 async fn update_project_changes_and_clears_fields() {
     let mut s = spawn_stack().await;
     let p = s
-        .mcp
         .call_ok(
             "update_project",
             json!({"project_id": "WEB", "name": "Storefront", "budget_cents": 100_000, "budget_period": "Monthly", "cost_center_id": "ENG-001"}),
@@ -149,7 +141,6 @@ async fn update_project_changes_and_clears_fields() {
     assert_eq!(p["budget_cents"], json!(100_000));
     assert_eq!(p["cost_center_id"], json!("ENG-001"));
     let p = s
-        .mcp
         .call_ok(
             "update_project",
             json!({"project_id": "web", "budget_cents": null, "cost_center_id": null}),
@@ -166,11 +157,10 @@ async fn update_project_changes_and_clears_fields() {
 #[tokio::test(flavor = "multi_thread")]
 async fn update_project_needs_at_least_one_field() {
     let mut s = spawn_stack().await;
-    let e = s.mcp.call_invalid("update_project", json!({"project_id": "WEB"})).await;
+    let e = s.call_invalid("update_project", json!({"project_id": "WEB"})).await;
     let message = e["message"].as_str().expect("message");
     assert!(message.contains("at least one") && message.contains("name"), "{e}");
-    s.mcp
-        .call_invalid_field("update_project", json!({"project_id": "WEB", "key": "SHOP"}), "key")
+    s.call_invalid_field("update_project", json!({"project_id": "WEB", "key": "SHOP"}), "key")
         .await;
     assert!(s.api.requests("/api/v1/projects/WEB").is_empty());
 }
@@ -178,32 +168,29 @@ async fn update_project_needs_at_least_one_field() {
 #[tokio::test(flavor = "multi_thread")]
 async fn update_project_reports_a_viewer_as_forbidden() {
     let mut s = spawn_stack_as(OrgRole::Viewer).await;
-    s.mcp
-        .call_err_reason(
-            "update_project",
-            json!({"project_id": "WEB", "name": "Mine now"}),
-            403,
-            "insufficient_role",
-        )
-        .await;
+    s.call_err_reason(
+        "update_project",
+        json!({"project_id": "WEB", "name": "Mine now"}),
+        403,
+        "insufficient_role",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_project_deletes_once_and_then_reports_not_found() {
     let mut s = spawn_stack().await;
-    let r = s.mcp.call_ok("delete_project", json!({"project_id": "web"})).await;
+    let r = s.call_ok("delete_project", json!({"project_id": "web"})).await;
     assert_eq!(r, json!({"deleted": true, "project_id": "web"}));
-    s.mcp
-        .call_err_status("delete_project", json!({"project_id": "web"}), 404)
+    s.call_err_status("delete_project", json!({"project_id": "web"}), 404)
         .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_project_reports_submitted_or_approved_time_as_a_conflict() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
-    s.mcp
-        .call_err_reason("delete_project", json!({"project_id": "WEB"}), 409, "has_time_entries")
+    s.call_err_reason("delete_project", json!({"project_id": "WEB"}), 409, "has_time_entries")
         .await;
-    let p = s.mcp.call_ok("get_project", json!({"project_id": "WEB"})).await;
+    let p = s.call_ok("get_project", json!({"project_id": "WEB"})).await;
     assert_eq!(p["key"], json!("WEB"));
 }

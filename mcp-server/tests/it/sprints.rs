@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 /// The id of the seeded WEB sprint whose name starts with `prefix`.
 async fn seeded_sprint(s: &mut Stack, prefix: &str) -> String {
-    let page = s.mcp.call_ok("list_sprints", json!({"project_id": "WEB"})).await;
+    let page = s.call_ok("list_sprints", json!({"project_id": "WEB"})).await;
     page["items"]
         .as_array()
         .expect("items")
@@ -23,7 +23,6 @@ async fn seeded_sprint(s: &mut Stack, prefix: &str) -> String {
 /// Creates a Planned sprint in `WEB` through the tool and returns its id.
 async fn new_sprint(s: &mut Stack, name: &str) -> String {
     let sp = s
-        .mcp
         .call_ok(
             "create_sprint",
             json!({"project_id": "WEB", "name": name, "start_date": "2026-04-06", "end_date": "2026-04-17"}),
@@ -44,7 +43,6 @@ fn ids(v: &Value) -> Vec<String> {
 async fn create_sprint_creates_a_planned_sprint_in_a_project_named_by_key() {
     let mut s = spawn_stack().await;
     let sp = s
-        .mcp
         .call_ok(
             "create_sprint",
             json!({"project_id": "web", "name": "Sprint 1", "goal": "Ship search", "start_date": "2026-04-06", "end_date": "2026-04-17"}),
@@ -68,7 +66,6 @@ async fn create_sprint_creates_a_planned_sprint_in_a_project_named_by_key() {
 async fn create_sprint_reports_an_end_before_the_start_and_refuses_a_malformed_date() {
     let mut s = spawn_stack().await;
     let e = s
-        .mcp
         .call_err_code(
             "create_sprint",
             json!({"project_id": "WEB", "name": "Backwards", "start_date": "2026-04-10", "end_date": "2026-04-01"}),
@@ -77,13 +74,12 @@ async fn create_sprint_reports_an_end_before_the_start_and_refuses_a_malformed_d
         )
         .await;
     assert_eq!(e["error"]["details"]["fields"]["end_date"], json!("out_of_range"));
-    s.mcp
-        .call_invalid_field(
-            "create_sprint",
-            json!({"project_id": "WEB", "name": "Bad", "start_date": "April 6", "end_date": "2026-04-17"}),
-            "start_date",
-        )
-        .await;
+    s.call_invalid_field(
+        "create_sprint",
+        json!({"project_id": "WEB", "name": "Bad", "start_date": "April 6", "end_date": "2026-04-17"}),
+        "start_date",
+    )
+    .await;
     assert_eq!(
         s.api.requests("/api/v1/projects/WEB/sprints").len(),
         1,
@@ -95,7 +91,6 @@ async fn create_sprint_reports_an_end_before_the_start_and_refuses_a_malformed_d
 async fn list_sprints_filters_by_status_with_a_comma_separated_query() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
     let page = s
-        .mcp
         .call_ok(
             "list_sprints",
             json!({"project_id": "WEB", "status": ["Active", "Planned"]}),
@@ -114,7 +109,6 @@ async fn list_sprints_filters_by_status_with_a_comma_separated_query() {
         ]
     );
     let all = s
-        .mcp
         .call_ok("list_sprints", json!({"project_id": "WEB", "limit": 2}))
         .await;
     assert_eq!(all["has_more"], json!(true));
@@ -124,16 +118,14 @@ async fn list_sprints_filters_by_status_with_a_comma_separated_query() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_sprints_reports_an_unknown_project_and_refuses_an_unknown_status() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_err_code("list_sprints", json!({"project_id": "NOPE"}), 404, "not_found")
+    s.call_err_code("list_sprints", json!({"project_id": "NOPE"}), 404, "not_found")
         .await;
-    s.mcp
-        .call_invalid_field(
-            "list_sprints",
-            json!({"project_id": "WEB", "status": ["Running"]}),
-            "status[0]",
-        )
-        .await;
+    s.call_invalid_field(
+        "list_sprints",
+        json!({"project_id": "WEB", "status": ["Running"]}),
+        "status[0]",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -141,7 +133,6 @@ async fn update_sprint_changes_fields_and_clears_the_goal_with_null() {
     let mut s = spawn_stack().await;
     let id = new_sprint(&mut s, "Draft name").await;
     let sp = s
-        .mcp
         .call_ok(
             "update_sprint",
             json!({"sprint_id": id, "name": "Sprint 7", "goal": "Faster pages", "end_date": "2026-04-20"}),
@@ -150,10 +141,7 @@ async fn update_sprint_changes_fields_and_clears_the_goal_with_null() {
     assert_eq!(sp["name"], json!("Sprint 7"));
     assert_eq!(sp["goal"], json!("Faster pages"));
     assert_eq!(sp["end_date"], json!("2026-04-20"));
-    let sp = s
-        .mcp
-        .call_ok("update_sprint", json!({"sprint_id": id, "goal": null}))
-        .await;
+    let sp = s.call_ok("update_sprint", json!({"sprint_id": id, "goal": null})).await;
     assert_eq!(sp["goal"], json!(null));
     let patched = s.api.last_request("patched through #77", |e| e.method == "PATCH");
     assert_eq!(patched.path, format!("/api/v1/sprints/{id}"));
@@ -164,10 +152,9 @@ async fn update_sprint_changes_fields_and_clears_the_goal_with_null() {
 async fn update_sprint_needs_a_field_and_reports_a_completed_sprint_as_invalid_state() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
     let done = seeded_sprint(&mut s, "Sprint 1").await;
-    let e = s.mcp.call_invalid("update_sprint", json!({"sprint_id": done})).await;
+    let e = s.call_invalid("update_sprint", json!({"sprint_id": done})).await;
     assert!(e["message"].as_str().expect("message").contains("name"), "{e}");
     let e = s
-        .mcp
         .call_err_reason(
             "update_sprint",
             json!({"sprint_id": done, "name": "Renamed"}),
@@ -182,7 +169,7 @@ async fn update_sprint_needs_a_field_and_reports_a_completed_sprint_as_invalid_s
 async fn start_sprint_activates_a_planned_sprint_without_a_body() {
     let mut s = spawn_stack().await;
     let id = new_sprint(&mut s, "First").await;
-    let sp = s.mcp.call_ok("start_sprint", json!({"sprint_id": id})).await;
+    let sp = s.call_ok("start_sprint", json!({"sprint_id": id})).await;
     assert_eq!(sp["status"], json!("Active"));
     assert!(sp["started_at"].is_string(), "{sp}");
     assert_eq!(sp["start_date"], json!("2026-04-06"));
@@ -200,7 +187,6 @@ async fn start_sprint_reports_the_already_active_sprint_as_a_conflict() {
     let active = seeded_sprint(&mut s, "Sprint 2").await;
     let planned = seeded_sprint(&mut s, "Sprint 3").await;
     let e = s
-        .mcp
         .call_err_reason(
             "start_sprint",
             json!({"sprint_id": planned}),
@@ -217,7 +203,6 @@ async fn complete_sprint_carries_open_tickets_over_to_the_planned_sprint() {
     let active = seeded_sprint(&mut s, "Sprint 2").await;
     let planned = seeded_sprint(&mut s, "Sprint 3").await;
     let r = s
-        .mcp
         .call_ok(
             "complete_sprint",
             json!({"sprint_id": active, "move_unfinished_to": planned}),
@@ -230,7 +215,7 @@ async fn complete_sprint_carries_open_tickets_over_to_the_planned_sprint() {
     assert!(!carried.is_empty(), "{r}");
     let completed = ids(&r["completed_ticket_ids"]);
     assert!(carried.iter().all(|c| !completed.contains(c)));
-    let t = s.mcp.call_ok("get_ticket", json!({"ticket_id": carried[0]})).await;
+    let t = s.call_ok("get_ticket", json!({"ticket_id": carried[0]})).await;
     assert_eq!(t["sprint_id"], json!(planned));
     let posted = s
         .api
@@ -243,7 +228,6 @@ async fn complete_sprint_reports_a_planned_sprint_as_invalid_state() {
     let mut s = spawn_stack().await;
     let id = new_sprint(&mut s, "Not started").await;
     let e = s
-        .mcp
         .call_err_reason("complete_sprint", json!({"sprint_id": id}), 422, "invalid_state")
         .await;
     assert_eq!(e["error"]["details"]["state"], json!("Planned"));
@@ -255,7 +239,7 @@ async fn complete_sprint_reports_a_planned_sprint_as_invalid_state() {
 async fn get_sprint_burndown_returns_the_frozen_series_of_a_completed_sprint() {
     let mut s = spawn_seeded_stack(Launch::default().role(OrgRole::Viewer)).await;
     let done = seeded_sprint(&mut s, "Sprint 1").await;
-    let b = s.mcp.call_ok("get_sprint_burndown", json!({"sprint_id": done})).await;
+    let b = s.call_ok("get_sprint_burndown", json!({"sprint_id": done})).await;
     assert_eq!(b["sprint_id"], json!(done));
     assert_eq!(b["status"], json!("Completed"));
     assert_eq!(b["frozen"], json!(true));
@@ -268,26 +252,24 @@ async fn get_sprint_burndown_returns_the_frozen_series_of_a_completed_sprint() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_sprint_burndown_reports_an_unknown_sprint_as_not_found() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_not_found(
-            "get_sprint_burndown",
-            json!({"sprint_id": "00000000-0000-4000-8000-0000000fffff"}),
-            "sprint",
-        )
-        .await;
+    s.call_not_found(
+        "get_sprint_burndown",
+        json!({"sprint_id": "00000000-0000-4000-8000-0000000fffff"}),
+        "sprint",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn get_sprint_returns_the_sprint_and_its_board_only_when_asked() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
     let active = seeded_sprint(&mut s, "Sprint 2").await;
-    let r = s.mcp.call_ok("get_sprint", json!({"sprint_id": active})).await;
+    let r = s.call_ok("get_sprint", json!({"sprint_id": active})).await;
     assert_eq!(r["sprint"]["id"], json!(active));
     assert_eq!(r["sprint"]["status"], json!("Active"));
     assert_eq!(r["board"], json!(null));
     assert!(s.api.requests(&format!("/api/v1/sprints/{active}/board")).is_empty());
     let r = s
-        .mcp
         .call_ok("get_sprint", json!({"sprint_id": active, "include_board": true}))
         .await;
     assert_eq!(r["sprint"]["name"], json!("Sprint 2 - Accessibility pass"));
@@ -304,17 +286,15 @@ async fn get_sprint_returns_the_sprint_and_its_board_only_when_asked() {
 async fn get_sprint_reports_an_unknown_sprint_without_asking_for_its_board() {
     let mut s = spawn_stack().await;
     let missing = "00000000-0000-4000-8000-0000000fffff";
-    s.mcp
-        .call_err_code(
-            "get_sprint",
-            json!({"sprint_id": missing, "include_board": true}),
-            404,
-            "not_found",
-        )
-        .await;
+    s.call_err_code(
+        "get_sprint",
+        json!({"sprint_id": missing, "include_board": true}),
+        404,
+        "not_found",
+    )
+    .await;
     assert!(s.api.requests(&format!("/api/v1/sprints/{missing}/board")).is_empty());
-    s.mcp
-        .call_invalid_field("get_sprint", json!({"sprint_id": "sprint-2"}), "sprint_id")
+    s.call_invalid_field("get_sprint", json!({"sprint_id": "sprint-2"}), "sprint_id")
         .await;
 }
 
@@ -325,28 +305,26 @@ async fn delete_sprint_deletes_it_and_sends_its_tickets_to_the_backlog() {
     s.api
         .ticket_with(json!({"title": "Planned work", "sprint_id": id}))
         .await;
-    let r = s.mcp.call_ok("delete_sprint", json!({"sprint_id": id})).await;
+    let r = s.call_ok("delete_sprint", json!({"sprint_id": id})).await;
     assert_eq!(r, json!({"deleted": true, "sprint_id": id}));
-    let t = s.mcp.call_ok("get_ticket", json!({"ticket_id": "WEB-1"})).await;
+    let t = s.call_ok("get_ticket", json!({"ticket_id": "WEB-1"})).await;
     assert_eq!(t["sprint_id"], json!(null));
-    s.mcp.call_err_status("get_sprint", json!({"sprint_id": id}), 404).await;
+    s.call_err_status("get_sprint", json!({"sprint_id": id}), 404).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_sprint_refuses_an_active_sprint_and_a_member() {
     let mut s = spawn_stack().await;
     let id = new_sprint(&mut s, "Running").await;
-    s.mcp.call_ok("start_sprint", json!({"sprint_id": id})).await;
+    s.call_ok("start_sprint", json!({"sprint_id": id})).await;
     let e = s
-        .mcp
         .call_err_reason("delete_sprint", json!({"sprint_id": id}), 422, "invalid_state")
         .await;
     assert_eq!(e["error"]["details"]["state"], json!("Active"));
 
     let mut m = spawn_stack_as(OrgRole::Member).await;
     let id = new_sprint(&mut m, "Planned").await;
-    m.mcp
-        .call_err_reason("delete_sprint", json!({"sprint_id": id}), 403, "insufficient_role")
+    m.call_err_reason("delete_sprint", json!({"sprint_id": id}), 403, "insufficient_role")
         .await;
 }
 
@@ -354,7 +332,6 @@ async fn delete_sprint_refuses_an_active_sprint_and_a_member() {
 async fn the_active_and_the_last_sprint_are_named_with_their_project() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
     let active = s
-        .mcp
         .call_ok("get_sprint", json!({"sprint_id": "active", "project_id": "WEB"}))
         .await;
     assert_eq!(active["sprint"]["status"], json!("Active"));
@@ -365,24 +342,20 @@ async fn the_active_and_the_last_sprint_are_named_with_their_project() {
         "{active}"
     );
     let last = s
-        .mcp
         .call_ok("get_sprint_burndown", json!({"sprint_id": "last", "project_id": "web"}))
         .await;
     assert_eq!(last["status"], json!("Completed"));
     assert_eq!(last["frozen"], json!(true));
     let by_name = s
-        .mcp
         .call_ok(
             "get_sprint",
             json!({"sprint_id": active["sprint"]["name"], "project_id": "WEB"}),
         )
         .await;
     assert_eq!(by_name["sprint"]["id"], active["sprint"]["id"]);
-    s.mcp
-        .call_invalid_field("get_sprint", json!({"sprint_id": "active"}), "sprint_id")
+    s.call_invalid_field("get_sprint", json!({"sprint_id": "active"}), "sprint_id")
         .await;
     let e = s
-        .mcp
         .call_invalid("get_sprint", json!({"sprint_id": "Sprint 9", "project_id": "WEB"}))
         .await;
     assert_eq!(e["data"]["candidates"].as_array().map(Vec::len), Some(3), "{e}");

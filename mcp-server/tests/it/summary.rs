@@ -7,7 +7,7 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread")]
 async fn get_project_summary_returns_counts_sprint_and_budget_of_a_seeded_project() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
-    let sum = s.mcp.call_ok("get_project_summary", json!({"project_id": "web"})).await;
+    let sum = s.call_ok("get_project_summary", json!({"project_id": "web"})).await;
     assert_eq!(sum["project"]["key"], json!("WEB"));
     assert_eq!(sum["workflow"]["name"], json!("Default"));
     let statuses: Vec<&String> = sum["tickets"]["by_status"]
@@ -40,20 +40,15 @@ async fn get_project_summary_returns_counts_sprint_and_budget_of_a_seeded_projec
 #[tokio::test(flavor = "multi_thread")]
 async fn get_project_summary_reports_unknown_projects() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_not_found("get_project_summary", json!({"project_id": "NOPE"}), "project")
+    s.call_not_found("get_project_summary", json!({"project_id": "NOPE"}), "project")
         .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn get_project_summary_reports_a_persistent_upstream_failure() {
     let mut s = spawn_stack().await;
-    let _fault = s
-        .api
-        .mock
-        .fault(Fault::new(FaultKind::Status(500)).path("/api/v1/projects/WEB/summary"))
-        .await;
-    s.mcp
-        .call_err_code("get_project_summary", json!({"project_id": "WEB"}), 500, "internal")
+    let fault = Fault::new(FaultKind::Status(500)).path("/api/v1/projects/WEB/summary");
+    let _fault = s.api.mock.fault(fault).await;
+    s.call_err_code("get_project_summary", json!({"project_id": "WEB"}), 500, "internal")
         .await;
 }

@@ -301,6 +301,21 @@ pub struct Stack {
     pub mcp: Mcp,
 }
 
+/// A stack is driven mostly through its MCP client: `s.call_ok(..)` is `s.mcp.call_ok(..)`.
+impl std::ops::Deref for Stack {
+    type Target = Mcp;
+
+    fn deref(&self) -> &Mcp {
+        &self.mcp
+    }
+}
+
+impl std::ops::DerefMut for Stack {
+    fn deref_mut(&mut self) -> &mut Mcp {
+        &mut self.mcp
+    }
+}
+
 /// The default stack: Owner key, initialized with 2025-06-18.
 pub async fn spawn_stack() -> Stack {
     spawn_stack_with(Launch::default()).await

@@ -27,7 +27,6 @@ async fn set_tags_merges_by_default_and_null_removes_a_key() {
     let mut s = spawn_stack().await;
     let t = tagged(&s, "WEB", "Tagged", json!({"env": "prod", "team": "web"})).await;
     let r = s
-        .mcp
         .call_ok(
             "set_tags",
             json!({"ticket_id": "WEB-1", "tags": {"env": "staging", "team": null, "customer": "acme"}}),
@@ -50,7 +49,6 @@ async fn set_tags_with_replace_puts_the_whole_set() {
     let mut s = spawn_stack().await;
     tagged(&s, "WEB", "Tagged", json!({"env": "prod", "team": "web"})).await;
     let r = s
-        .mcp
         .call_ok(
             "set_tags",
             json!({"ticket_id": "WEB-1", "tags": {"severity": "high"}, "replace": true}),
@@ -68,7 +66,6 @@ async fn set_tags_with_replace_refuses_null_values_before_calling_the_api() {
     let mut s = spawn_stack().await;
     tagged(&s, "WEB", "Tagged", json!({"env": "prod"})).await;
     let e = s
-        .mcp
         .call_invalid_field(
             "set_tags",
             json!({"ticket_id": "WEB-1", "tags": {"severity": "high", "env": null}, "replace": true}),
@@ -84,7 +81,6 @@ async fn set_tags_reports_a_key_the_api_refuses_as_a_validation_error() {
     let mut s = spawn_stack().await;
     s.api.ticket("Tag me").await;
     let e = s
-        .mcp
         .call_err_code(
             "set_tags",
             json!({"ticket_id": "WEB-1", "tags": {"Bad Key": "x"}}),
@@ -99,7 +95,7 @@ async fn set_tags_reports_a_key_the_api_refuses_as_a_validation_error() {
 async fn get_tags_returns_the_tickets_tags() {
     let mut s = spawn_stack().await;
     let t = tagged(&s, "WEB", "Tagged", json!({"env": "prod", "customer": "acme"})).await;
-    let r = s.mcp.call_ok("get_tags", json!({"ticket_id": "web-1"})).await;
+    let r = s.call_ok("get_tags", json!({"ticket_id": "web-1"})).await;
     assert_eq!(
         r,
         json!({"ticket_id": t["id"], "tags": {"customer": "acme", "env": "prod"}})
@@ -109,8 +105,7 @@ async fn get_tags_returns_the_tickets_tags() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_tags_reports_an_unknown_ticket_as_not_found() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_not_found("get_tags", json!({"ticket_id": "WEB-77"}), "ticket")
+    s.call_not_found("get_tags", json!({"ticket_id": "WEB-77"}), "ticket")
         .await;
 }
 
@@ -119,12 +114,10 @@ async fn delete_tag_removes_one_key_and_ignores_missing_keys() {
     let mut s = spawn_stack().await;
     tagged(&s, "WEB", "Tagged", json!({"env": "prod", "release:v2": "yes"})).await;
     let r = s
-        .mcp
         .call_ok("delete_tag", json!({"ticket_id": "WEB-1", "key": "release:v2"}))
         .await;
     assert_eq!(r["tags"], json!({"env": "prod"}));
     let r = s
-        .mcp
         .call_ok("delete_tag", json!({"ticket_id": "WEB-1", "key": "absent"}))
         .await;
     assert_eq!(r["tags"], json!({"env": "prod"}));
@@ -142,14 +135,13 @@ async fn delete_tag_removes_one_key_and_ignores_missing_keys() {
 async fn delete_tag_reports_a_viewer_as_forbidden() {
     let mut s = spawn_stack_as(OrgRole::Viewer).await;
     tagged(&s, "WEB", "Tagged", json!({"env": "prod"})).await;
-    s.mcp
-        .call_err_reason(
-            "delete_tag",
-            json!({"ticket_id": "WEB-1", "key": "env"}),
-            403,
-            "insufficient_role",
-        )
-        .await;
+    s.call_err_reason(
+        "delete_tag",
+        json!({"ticket_id": "WEB-1", "key": "env"}),
+        403,
+        "insufficient_role",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -160,10 +152,9 @@ async fn search_by_tag_finds_tickets_by_key_and_value_across_the_org() {
     tagged(&s, "WEB", "Globex web", json!({"customer": "globex"})).await;
     tagged(&s, "WEB", "Untagged", json!({})).await;
     tagged(&s, "OPS", "Acme ops", json!({"customer": "acme"})).await;
-    let any = s.mcp.call_ok("search_by_tag", json!({"key": "customer"})).await;
+    let any = s.call_ok("search_by_tag", json!({"key": "customer"})).await;
     assert_eq!(keys(&any), ["WEB-1", "WEB-2", "OPS-1"]);
     let acme = s
-        .mcp
         .call_ok("search_by_tag", json!({"key": "customer", "value": "acme"}))
         .await;
     assert_eq!(keys(&acme), ["WEB-1", "OPS-1"]);
@@ -180,12 +171,11 @@ async fn search_by_tag_limits_to_one_project_and_pages() {
         tagged(&s, "WEB", title, json!({"env": "prod"})).await;
     }
     let first = s
-        .mcp
         .call_ok("search_by_tag", json!({"key": "env", "project_id": "web", "limit": 2}))
         .await;
     assert_eq!(keys(&first), ["WEB-1", "WEB-2"]);
     let args = json!({"key": "env", "project_id": "web", "limit": 2});
-    let rest = s.mcp.next_page("search_by_tag", args, &first).await;
+    let rest = s.next_page("search_by_tag", args, &first).await;
     assert_eq!(keys(&rest), ["WEB-3"]);
     assert_last_page(&rest);
     assert!(
@@ -199,15 +189,13 @@ async fn search_by_tag_limits_to_one_project_and_pages() {
 #[tokio::test(flavor = "multi_thread")]
 async fn search_by_tag_reports_an_unknown_project_as_not_found() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_not_found("search_by_tag", json!({"key": "env", "project_id": "NOPE"}), "project")
+    s.call_not_found("search_by_tag", json!({"key": "env", "project_id": "NOPE"}), "project")
         .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn search_by_tag_requires_a_key() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_invalid_field("search_by_tag", json!({"value": "acme"}), "key")
+    s.call_invalid_field("search_by_tag", json!({"value": "acme"}), "key")
         .await;
 }

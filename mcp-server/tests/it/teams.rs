@@ -11,7 +11,6 @@ async fn create_team_creates_a_team_in_the_callers_org_with_sorted_members() {
     let member = s.api.user(OrgRole::Member);
     let admin = s.api.user(OrgRole::Admin);
     let t = s
-        .mcp
         .call_ok(
             "create_team",
             json!({"name": "Frontend", "description": "Web UI", "member_ids": [member, admin]}),
@@ -36,25 +35,20 @@ async fn create_team_creates_a_team_in_the_callers_org_with_sorted_members() {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_team_reports_a_taken_name_a_non_member_and_a_member_caller() {
     let mut s = spawn_stack().await;
-    s.mcp.call_ok("create_team", json!({"name": "Platform"})).await;
-    s.mcp
-        .call_err_reason("create_team", json!({"name": "platform"}), 409, "duplicate")
+    s.call_ok("create_team", json!({"name": "Platform"})).await;
+    s.call_err_reason("create_team", json!({"name": "platform"}), 409, "duplicate")
         .await;
-    s.mcp
-        .call_err_reason(
-            "create_team",
-            json!({"name": "Ghosts", "member_ids": ["00000000-0000-4000-8000-0000000fffff"]}),
-            422,
-            "invalid_reference",
-        )
-        .await;
-    s.mcp
-        .call_invalid_field("create_team", json!({"name": ""}), "name")
-        .await;
+    s.call_err_reason(
+        "create_team",
+        json!({"name": "Ghosts", "member_ids": ["00000000-0000-4000-8000-0000000fffff"]}),
+        422,
+        "invalid_reference",
+    )
+    .await;
+    s.call_invalid_field("create_team", json!({"name": ""}), "name").await;
 
     let mut m = spawn_stack_as(OrgRole::Member).await;
-    m.mcp
-        .call_err_reason("create_team", json!({"name": "Rogue"}), 403, "insufficient_role")
+    m.call_err_reason("create_team", json!({"name": "Rogue"}), 403, "insufficient_role")
         .await;
 }
 
@@ -62,17 +56,15 @@ async fn create_team_reports_a_taken_name_a_non_member_and_a_member_caller() {
 async fn list_teams_lists_the_org_and_filters_by_user() {
     let mut s = spawn_stack().await;
     let member = s.api.user(OrgRole::Member);
-    s.mcp
-        .call_ok("create_team", json!({"name": "Frontend", "member_ids": [member]}))
+    s.call_ok("create_team", json!({"name": "Frontend", "member_ids": [member]}))
         .await;
-    s.mcp.call_ok("create_team", json!({"name": "Platform"})).await;
-    let page = s.mcp.call_ok("list_teams", json!({})).await;
+    s.call_ok("create_team", json!({"name": "Platform"})).await;
+    let page = s.call_ok("list_teams", json!({})).await;
     let names = names_in(&page["items"], "name");
     assert_eq!(names, ["Frontend", "Platform"]);
     assert_eq!(page["has_more"], json!(false));
     let org = s.api.org_id.clone();
     let page = s
-        .mcp
         .call_ok("list_teams", json!({"user_id": "member@acme.test", "limit": 10}))
         .await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
@@ -90,10 +82,9 @@ async fn list_teams_lists_the_org_and_filters_by_user() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_teams_names_the_candidates_of_an_unknown_email() {
     let mut s = spawn_seeded_stack(Launch::default().role(OrgRole::Viewer)).await;
-    let page = s.mcp.call_ok("list_teams", json!({})).await;
+    let page = s.call_ok("list_teams", json!({})).await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(2), "{page}");
     let e = s
-        .mcp
         .call_invalid_field("list_teams", json!({"user_id": "mia@acme.test"}), "user_id")
         .await;
     let candidates = e["data"]["candidates"].as_array().expect("candidates");
@@ -107,36 +98,34 @@ async fn list_teams_names_the_candidates_of_an_unknown_email() {
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_team_deletes_it_and_echoes_the_id() {
     let mut s = spawn_stack().await;
-    let t = s.mcp.call_ok("create_team", json!({"name": "Temporary"})).await;
+    let t = s.call_ok("create_team", json!({"name": "Temporary"})).await;
     let id = t["id"].as_str().expect("id").to_string();
-    let r = s.mcp.call_ok("delete_team", json!({"team_id": id})).await;
+    let r = s.call_ok("delete_team", json!({"team_id": id})).await;
     assert_eq!(r, json!({"deleted": true, "team_id": id}));
     assert_eq!(
         s.api.requests("/api/v1/teams/"),
         [("DELETE".to_string(), format!("/api/v1/teams/{id}"))]
     );
-    let page = s.mcp.call_ok("list_teams", json!({})).await;
+    let page = s.call_ok("list_teams", json!({})).await;
     assert_eq!(page["items"], json!([]));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_team_reports_an_unknown_team_and_a_member_caller() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_not_found(
-            "delete_team",
-            json!({"team_id": "00000000-0000-4000-8000-0000000fffff"}),
-            "team",
-        )
-        .await;
-    s.mcp.call_invalid_field("delete_team", json!({}), "team_id").await;
+    s.call_not_found(
+        "delete_team",
+        json!({"team_id": "00000000-0000-4000-8000-0000000fffff"}),
+        "team",
+    )
+    .await;
+    s.call_invalid_field("delete_team", json!({}), "team_id").await;
 
     let mut m = spawn_stack_as(OrgRole::Member).await;
     let t = m
         .api
         .create(&format!("/api/v1/orgs/{}/teams", m.api.org_id), json!({"name": "Kept"}))
         .await;
-    m.mcp
-        .call_err_reason("delete_team", json!({"team_id": t["id"]}), 403, "insufficient_role")
+    m.call_err_reason("delete_team", json!({"team_id": t["id"]}), 403, "insufficient_role")
         .await;
 }

@@ -12,7 +12,6 @@ async fn create_ticket_creates_a_ticket_with_the_given_fields() {
     let mut s = spawn_stack().await;
     let member = s.api.user(OrgRole::Member);
     let t = s
-        .mcp
         .call_ok(
             "create_ticket",
             json!({
@@ -39,7 +38,6 @@ async fn create_ticket_creates_a_ticket_with_the_given_fields() {
 async fn create_ticket_reports_is_error_when_the_project_is_missing() {
     let mut s = spawn_stack().await;
     let e = s
-        .mcp
         .call_err_code(
             "create_ticket",
             json!({"project_id": "NOPE", "title": "x"}),
@@ -53,26 +51,24 @@ async fn create_ticket_reports_is_error_when_the_project_is_missing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_ticket_reports_a_viewer_as_forbidden() {
     let mut s = spawn_stack_as(OrgRole::Viewer).await;
-    s.mcp
-        .call_err_reason(
-            "create_ticket",
-            json!({"project_id": "WEB", "title": "x"}),
-            403,
-            "insufficient_role",
-        )
-        .await;
+    s.call_err_reason(
+        "create_ticket",
+        json!({"project_id": "WEB", "title": "x"}),
+        403,
+        "insufficient_role",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn get_ticket_accepts_a_key_in_any_case_and_reports_unknown_tickets() {
     let mut s = spawn_stack().await;
     let created = s.api.ticket("Find me").await;
-    let t = s.mcp.call_ok("get_ticket", json!({"ticket_id": "web-1"})).await;
+    let t = s.call_ok("get_ticket", json!({"ticket_id": "web-1"})).await;
     assert_eq!(t["id"], created["id"]);
-    let t = s.mcp.call_ok("get_ticket", json!({"ticket_id": created["id"]})).await;
+    let t = s.call_ok("get_ticket", json!({"ticket_id": created["id"]})).await;
     assert_eq!(t["key"], json!("WEB-1"));
-    s.mcp
-        .call_not_found("get_ticket", json!({"ticket_id": "WEB-999"}), "ticket")
+    s.call_not_found("get_ticket", json!({"ticket_id": "WEB-999"}), "ticket")
         .await;
 }
 
@@ -82,15 +78,14 @@ async fn search_tickets_filters_pages_and_passes_cursors_back() {
     for title in ["Alpha bug", "Beta feature", "Alpha again"] {
         s.api.ticket(title).await;
     }
-    let page = s.mcp.call_ok("search_tickets", json!({"query": "alpha"})).await;
+    let page = s.call_ok("search_tickets", json!({"query": "alpha"})).await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(2), "{page}");
     assert_eq!(page["has_more"], json!(false));
     let first = s
-        .mcp
         .call_ok("search_tickets", json!({"project_id": "WEB", "limit": 2}))
         .await;
     let args = json!({"project_id": "WEB", "limit": 2});
-    let second = s.mcp.next_page("search_tickets", args, &first).await;
+    let second = s.next_page("search_tickets", args, &first).await;
     assert_eq!(second["items"].as_array().map(Vec::len), Some(1));
     assert_last_page(&second);
     let last = s.api.last_to("/api/v1/projects/WEB/tickets");
@@ -100,7 +95,7 @@ async fn search_tickets_filters_pages_and_passes_cursors_back() {
 #[tokio::test(flavor = "multi_thread")]
 async fn search_tickets_maps_arrays_to_comma_separated_query_values() {
     let mut s = spawn_stack().await;
-    s.mcp
+    s
         .call_ok(
             "search_tickets",
             json!({"status_category": ["Unstarted", "Started"], "priority": ["High", "Critical"], "assignee_id": "none", "sort": "-priority"}),
@@ -117,8 +112,7 @@ async fn search_tickets_maps_arrays_to_comma_separated_query_values() {
 #[tokio::test(flavor = "multi_thread")]
 async fn search_tickets_reports_an_api_refusal_of_its_filters() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_err_code("search_tickets", json!({"tag_value": "prod"}), 400, "bad_request")
+    s.call_err_code("search_tickets", json!({"tag_value": "prod"}), 400, "bad_request")
         .await;
 }
 
@@ -127,7 +121,6 @@ async fn update_ticket_changes_and_clears_fields() {
     let mut s = spawn_stack().await;
     s.api.ticket("Change me").await;
     let t = s
-        .mcp
         .call_ok(
             "update_ticket",
             json!({"ticket_id": "WEB-1", "priority": "Critical", "description": "now", "story_points": 5}),
@@ -136,7 +129,6 @@ async fn update_ticket_changes_and_clears_fields() {
     assert_eq!(t["priority"], json!("Critical"));
     assert_eq!(t["description"], json!("now"));
     let t = s
-        .mcp
         .call_ok(
             "update_ticket",
             json!({"ticket_id": "WEB-1", "description": null, "story_points": null}),
@@ -150,23 +142,21 @@ async fn update_ticket_changes_and_clears_fields() {
 async fn update_ticket_needs_at_least_one_field_and_reports_bad_references() {
     let mut s = spawn_stack().await;
     s.api.ticket("Change me").await;
-    let e = s.mcp.call_invalid("update_ticket", json!({"ticket_id": "WEB-1"})).await;
+    let e = s.call_invalid("update_ticket", json!({"ticket_id": "WEB-1"})).await;
     assert!(e["message"].as_str().expect("message").contains("title"), "{e}");
-    s.mcp
-        .call_err_reason(
-            "update_ticket",
-            json!({"ticket_id": "WEB-1", "assignee_id": "00000000-0000-4000-8000-0000000fffff"}),
-            422,
-            "invalid_reference",
-        )
-        .await;
-    s.mcp
-        .call_invalid_field(
-            "update_ticket",
-            json!({"ticket_id": "WEB-1", "status": "Done"}),
-            "status",
-        )
-        .await;
+    s.call_err_reason(
+        "update_ticket",
+        json!({"ticket_id": "WEB-1", "assignee_id": "00000000-0000-4000-8000-0000000fffff"}),
+        422,
+        "invalid_reference",
+    )
+    .await;
+    s.call_invalid_field(
+        "update_ticket",
+        json!({"ticket_id": "WEB-1", "status": "Done"}),
+        "status",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -174,21 +164,19 @@ async fn transition_ticket_moves_a_ticket_and_reports_unknown_statuses() {
     let mut s = spawn_stack().await;
     s.api.ticket("Move me").await;
     let t = s
-        .mcp
         .call_ok(
             "transition_ticket",
             json!({"ticket_id": "WEB-1", "status": "InProgress"}),
         )
         .await;
     assert_eq!(t["status"], json!("InProgress"));
-    s.mcp
-        .call_err_reason(
-            "transition_ticket",
-            json!({"ticket_id": "WEB-1", "status": "Shipped"}),
-            422,
-            "unknown_status",
-        )
-        .await;
+    s.call_err_reason(
+        "transition_ticket",
+        json!({"ticket_id": "WEB-1", "status": "Shipped"}),
+        422,
+        "unknown_status",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -197,7 +185,6 @@ async fn batch_transition_reports_each_ticket_on_its_own() {
     s.api.ticket("One").await;
     s.api.ticket("Two").await;
     let r = s
-        .mcp
         .call_ok(
             "batch_transition",
             json!({"ticket_ids": ["WEB-1", "WEB-9", "web-2"], "status": "Done"}),
@@ -215,21 +202,19 @@ async fn batch_transition_reports_each_ticket_on_its_own() {
 #[tokio::test(flavor = "multi_thread")]
 async fn batch_transition_refuses_empty_and_oversized_batches() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_invalid_field(
-            "batch_transition",
-            json!({"ticket_ids": [], "status": "Done"}),
-            "ticket_ids",
-        )
-        .await;
+    s.call_invalid_field(
+        "batch_transition",
+        json!({"ticket_ids": [], "status": "Done"}),
+        "ticket_ids",
+    )
+    .await;
     let many: Vec<String> = (1..=51).map(|n| format!("WEB-{n}")).collect();
-    s.mcp
-        .call_invalid_field(
-            "batch_transition",
-            json!({"ticket_ids": many, "status": "Done"}),
-            "ticket_ids",
-        )
-        .await;
+    s.call_invalid_field(
+        "batch_transition",
+        json!({"ticket_ids": many, "status": "Done"}),
+        "ticket_ids",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -237,7 +222,6 @@ async fn batch_update_tickets_applies_changes_per_ticket() {
     let mut s = spawn_stack().await;
     s.api.ticket("One").await;
     let r = s
-        .mcp
         .call_ok(
             "batch_update_tickets",
             json!({"ticket_ids": ["WEB-1", "WEB-2"], "priority": "Low", "due_date": null}),
@@ -257,7 +241,6 @@ async fn batch_update_tickets_applies_changes_per_ticket() {
 async fn batch_update_tickets_needs_at_least_one_change() {
     let mut s = spawn_stack().await;
     let e = s
-        .mcp
         .call_invalid("batch_update_tickets", json!({"ticket_ids": ["WEB-1"]}))
         .await;
     assert!(e["message"].as_str().expect("message").contains("at least one"), "{e}");
@@ -269,12 +252,10 @@ async fn assign_ticket_assigns_and_unassigns() {
     s.api.ticket("Own me").await;
     let admin = s.api.user(OrgRole::Admin);
     let t = s
-        .mcp
         .call_ok("assign_ticket", json!({"ticket_id": "WEB-1", "assignee_id": admin}))
         .await;
     assert_eq!(t["assignee_id"], json!(admin));
     let t = s
-        .mcp
         .call_ok("assign_ticket", json!({"ticket_id": "WEB-1", "assignee_id": null}))
         .await;
     assert_eq!(t["assignee_id"], json!(null));
@@ -284,16 +265,14 @@ async fn assign_ticket_assigns_and_unassigns() {
 async fn assign_ticket_requires_the_assignee_and_reports_non_members() {
     let mut s = spawn_stack().await;
     s.api.ticket("Own me").await;
-    s.mcp
-        .call_invalid_field("assign_ticket", json!({"ticket_id": "WEB-1"}), "assignee_id")
+    s.call_invalid_field("assign_ticket", json!({"ticket_id": "WEB-1"}), "assignee_id")
         .await;
-    s.mcp
-        .call_err_status(
-            "assign_ticket",
-            json!({"ticket_id": "WEB-1", "assignee_id": "00000000-0000-4000-8000-0000000fffff"}),
-            422,
-        )
-        .await;
+    s.call_err_status(
+        "assign_ticket",
+        json!({"ticket_id": "WEB-1", "assignee_id": "00000000-0000-4000-8000-0000000fffff"}),
+        422,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -320,9 +299,9 @@ async fn get_my_tickets_lists_the_callers_open_tickets() {
             Some(json!({"status": "Done"})),
         )
         .await;
-    let page = s.mcp.call_ok("get_my_tickets", json!({})).await;
+    let page = s.call_ok("get_my_tickets", json!({})).await;
     assert_eq!(ticket_keys(&page), ["WEB-1"]);
-    let page = s.mcp.call_ok("get_my_tickets", json!({"include_closed": true})).await;
+    let page = s.call_ok("get_my_tickets", json!({"include_closed": true})).await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
     let e = s.api.last_to("/api/v1/tickets");
     assert!(e.query.contains(&("assignee_id".to_string(), me)), "{:?}", e.query);
@@ -331,8 +310,7 @@ async fn get_my_tickets_lists_the_callers_open_tickets() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_my_tickets_refuses_an_unknown_sort() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_invalid_field("get_my_tickets", json!({"sort": "priority"}), "sort")
+    s.call_invalid_field("get_my_tickets", json!({"sort": "priority"}), "sort")
         .await;
 }
 
@@ -340,10 +318,9 @@ async fn get_my_tickets_refuses_an_unknown_sort() {
 async fn delete_ticket_deletes_once_and_then_reports_not_found() {
     let mut s = spawn_stack().await;
     s.api.ticket("Delete me").await;
-    let r = s.mcp.call_ok("delete_ticket", json!({"ticket_id": "web-1"})).await;
+    let r = s.call_ok("delete_ticket", json!({"ticket_id": "web-1"})).await;
     assert_eq!(r, json!({"deleted": true, "ticket_id": "web-1"}));
-    s.mcp
-        .call_err_status("delete_ticket", json!({"ticket_id": "web-1"}), 404)
+    s.call_err_status("delete_ticket", json!({"ticket_id": "web-1"}), 404)
         .await;
 }
 
@@ -352,9 +329,8 @@ async fn delete_ticket_deletes_once_and_then_reports_not_found() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_search_page_of_25_on_the_seed_is_compact_and_a_third_of_the_full_page() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
-    let compact = s.mcp.call_ok("search_tickets", json!({"limit": 25})).await;
+    let compact = s.call_ok("search_tickets", json!({"limit": 25})).await;
     let full = s
-        .mcp
         .call_ok("search_tickets", json!({"limit": 25, "detail": "full"}))
         .await;
     let api: serde_json::Value = reqwest::Client::new()
@@ -427,7 +403,6 @@ async fn me_an_email_a_label_name_and_the_active_sprint_work_where_a_person_woul
     let member = s.api.user(OrgRole::Member);
     let before = s.api.requests("/api/v1/orgs/").len();
     let t = s
-        .mcp
         .call_ok(
             "create_ticket",
             json!({"project_id": "web", "title": "Checkout fails", "ticket_type": "Bug",
@@ -452,7 +427,6 @@ async fn me_an_email_a_label_name_and_the_active_sprint_work_where_a_person_woul
     assert!(body.get("labels").is_none(), "{body}");
 
     let page = s
-        .mcp
         .call_ok(
             "search_tickets",
             json!({"project_id": "WEB", "assignee_id": "admin@acme.test", "label_id": "BUG", "sprint_id": "active"}),
@@ -462,22 +436,18 @@ async fn me_an_email_a_label_name_and_the_active_sprint_work_where_a_person_woul
     assert_eq!(field_of(&page, "assignee_name"), [json!("Admin User")]);
 
     let t = s
-        .mcp
         .call_ok("assign_ticket", json!({"ticket_id": "WEB-1", "assignee_id": "me"}))
         .await;
     assert_eq!(t["assignee_id"], json!(s.api.user(OrgRole::Owner)));
     let t = s
-        .mcp
         .call_ok("update_ticket", json!({"ticket_id": "WEB-1", "sprint_id": "Sprint 2"}))
         .await;
     assert_eq!(t["sprint_id"], json!(planned));
     let mine = s
-        .mcp
         .call_ok("get_my_tickets", json!({"project_id": "WEB", "sprint_id": "sprint 2"}))
         .await;
     assert_eq!(ticket_keys(&mine), ["WEB-1"]);
     let r = s
-        .mcp
         .call_ok(
             "batch_update_tickets",
             json!({"ticket_ids": ["WEB-1"], "sprint_id": "active", "assignee_id": "member@acme.test"}),
@@ -492,7 +462,6 @@ async fn an_unknown_or_ambiguous_name_is_refused_with_its_candidates_and_nothing
     let mut s = spawn_stack().await;
     planned_web(&s).await;
     let e = s
-        .mcp
         .call_invalid_field(
             "create_ticket",
             json!({"project_id": "WEB", "title": "x", "labels": ["bgu"]}),
@@ -508,7 +477,6 @@ async fn an_unknown_or_ambiguous_name_is_refused_with_its_candidates_and_nothing
     );
 
     let e = s
-        .mcp
         .call_invalid_field(
             "create_ticket",
             json!({"project_id": "WEB", "title": "x", "assignee_id": "nobody@acme.test"}),
@@ -525,7 +493,6 @@ async fn an_unknown_or_ambiguous_name_is_refused_with_its_candidates_and_nothing
         )
         .await;
     let e = s
-        .mcp
         .call_invalid_field(
             "create_ticket",
             json!({"project_id": "WEB", "title": "x", "sprint_id": "Sprint 2"}),
@@ -535,19 +502,14 @@ async fn an_unknown_or_ambiguous_name_is_refused_with_its_candidates_and_nothing
     assert_eq!(e["data"]["candidates"].as_array().map(Vec::len), Some(2), "{e}");
     assert!(e["message"].as_str().is_some_and(|m| m.contains("2 sprints")), "{e}");
 
-    let e = s
-        .mcp
-        .call_invalid("search_tickets", json!({"sprint_id": "active"}))
-        .await;
+    let e = s.call_invalid("search_tickets", json!({"sprint_id": "active"})).await;
     assert!(
         e["message"].as_str().is_some_and(|m| m.contains("project_id")),
         "a name needs the project: {e}"
     );
-    s.mcp
-        .call_invalid_field("search_tickets", json!({"label_id": "bug"}), "label_id")
+    s.call_invalid_field("search_tickets", json!({"label_id": "bug"}), "label_id")
         .await;
     let e = s
-        .mcp
         .call_invalid("get_my_tickets", json!({"project_id": "WEB", "sprint_id": "last"}))
         .await;
     assert!(
@@ -570,7 +532,6 @@ async fn batch_update_tickets_changes_no_text_and_is_not_destructive() {
     s.api.ticket("Keep my title").await;
     for field in ["title", "description"] {
         let e = s
-            .mcp
             .call_invalid(
                 "batch_update_tickets",
                 json!({"ticket_ids": ["WEB-1"], field: "same for all"}),
@@ -578,7 +539,7 @@ async fn batch_update_tickets_changes_no_text_and_is_not_destructive() {
             .await;
         assert_eq!(e["data"]["field"], json!(field), "{e}");
     }
-    let tools = s.mcp.list_tools().await;
+    let tools = s.list_tools().await;
     let batch = tools
         .iter()
         .find(|t| t["name"] == "batch_update_tickets")
@@ -594,12 +555,10 @@ async fn search_tickets_filters_by_creation_and_update_dates_given_as_days_or_in
     s.api.ticket("Made on April 1st").await;
     let on = |page: &Value| ticket_keys(page).len();
     let page = s
-        .mcp
         .call_ok("search_tickets", json!({"created_after": "2026-04-02"}))
         .await;
     assert_eq!(on(&page), 0);
     let page = s
-        .mcp
         .call_ok(
             "search_tickets",
             json!({"created_after": "2026-04-01", "created_before": "2026-04-01"}),
@@ -607,7 +566,6 @@ async fn search_tickets_filters_by_creation_and_update_dates_given_as_days_or_in
         .await;
     assert_eq!(on(&page), 1, "a day includes all of it");
     let page = s
-        .mcp
         .call_ok("search_tickets", json!({"updated_after": "2026-04-01T12:00:00.001Z"}))
         .await;
     assert_eq!(on(&page), 0);

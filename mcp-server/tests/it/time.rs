@@ -36,7 +36,6 @@ async fn log_time_creates_a_draft_entry_for_the_caller_on_a_ticket_key() {
     let mut s = spawn_stack().await;
     let ticket = s.api.ticket("Build the cart").await;
     let e = s
-        .mcp
         .call_ok(
             "log_time",
             json!({"ticket_id": "web-1", "minutes": 45, "description": "Cart layout"}),
@@ -62,7 +61,6 @@ async fn log_time_converts_hours_to_minutes_rounded_half_up() {
     s.api.ticket("Build the cart").await;
     let member = s.api.user(OrgRole::Member);
     let e = s
-        .mcp
         .call_ok(
             "log_time",
             json!({"ticket_id": "WEB-1", "hours": 1.5, "date": "2026-03-30", "user_id": member}),
@@ -79,7 +77,6 @@ async fn log_time_converts_hours_to_minutes_rounded_half_up() {
     // 0.175 h = 10.5 min → 11; 0.024 h = 1.44 min → 1; 24 h = 1440 min.
     for (hours, minutes) in [(0.175, 11), (0.024, 1), (24.0, 1440)] {
         let e = s
-            .mcp
             .call_ok("log_time", json!({"ticket_id": "WEB-1", "hours": hours}))
             .await;
         assert_eq!(e["minutes"], json!(minutes), "{hours} h");
@@ -90,29 +87,24 @@ async fn log_time_converts_hours_to_minutes_rounded_half_up() {
 async fn log_time_needs_exactly_one_duration_within_a_day_before_calling_the_api() {
     let mut s = spawn_stack().await;
     s.api.ticket("Build the cart").await;
-    let e = s.mcp.call_invalid("log_time", json!({"ticket_id": "WEB-1"})).await;
+    let e = s.call_invalid("log_time", json!({"ticket_id": "WEB-1"})).await;
     let message = e["message"].as_str().expect("message");
     assert!(message.contains("minutes") && message.contains("hours"), "{e}");
-    s.mcp
-        .call_invalid_field(
-            "log_time",
-            json!({"ticket_id": "WEB-1", "minutes": 30, "hours": 0.5}),
-            "minutes|hours",
-        )
-        .await;
+    s.call_invalid_field(
+        "log_time",
+        json!({"ticket_id": "WEB-1", "minutes": 30, "hours": 0.5}),
+        "minutes|hours",
+    )
+    .await;
     let e = s
-        .mcp
         .call_invalid("log_time", json!({"ticket_id": "WEB-1", "hours": 0.008}))
         .await;
     assert_eq!(e["data"]["field"], json!("hours"), "0.48 min rounds to 0: {e}");
-    s.mcp
-        .call_invalid_field("log_time", json!({"ticket_id": "WEB-1", "hours": 25}), "hours")
+    s.call_invalid_field("log_time", json!({"ticket_id": "WEB-1", "hours": 25}), "hours")
         .await;
-    s.mcp
-        .call_invalid_field("log_time", json!({"ticket_id": "WEB-1", "hours": 0}), "hours")
+    s.call_invalid_field("log_time", json!({"ticket_id": "WEB-1", "hours": 0}), "hours")
         .await;
-    s.mcp
-        .call_invalid_field("log_time", json!({"ticket_id": "WEB-1", "minutes": 1441}), "minutes")
+    s.call_invalid_field("log_time", json!({"ticket_id": "WEB-1", "minutes": 1441}), "minutes")
         .await;
     assert!(
         s.api.requests("/api/v1/tickets/WEB-1/time-entries").is_empty(),
@@ -125,16 +117,14 @@ async fn log_time_reports_logging_for_another_user_without_admin_as_forbidden() 
     let mut s = spawn_stack_as(OrgRole::Member).await;
     s.api.ticket("Build the cart").await;
     let viewer = s.api.user(OrgRole::Viewer);
-    s.mcp
-        .call_err_reason(
-            "log_time",
-            json!({"ticket_id": "WEB-1", "minutes": 30, "user_id": viewer}),
-            403,
-            "insufficient_role",
-        )
-        .await;
-    s.mcp
-        .call_not_found("log_time", json!({"ticket_id": "WEB-99", "minutes": 30}), "ticket")
+    s.call_err_reason(
+        "log_time",
+        json!({"ticket_id": "WEB-1", "minutes": 30, "user_id": viewer}),
+        403,
+        "insufficient_role",
+    )
+    .await;
+    s.call_not_found("log_time", json!({"ticket_id": "WEB-99", "minutes": 30}), "ticket")
         .await;
 }
 
@@ -144,19 +134,16 @@ async fn get_time_entry_returns_the_entry_and_reports_unknown_ids() {
     s.api.ticket("Build the cart").await;
     let created = entry(&s, "WEB-1", 30, None).await;
     let e = s
-        .mcp
         .call_ok("get_time_entry", json!({"time_entry_id": created["id"]}))
         .await;
     assert_eq!(e, created);
-    s.mcp
-        .call_not_found(
-            "get_time_entry",
-            json!({"time_entry_id": "00000000-0000-4000-8000-0000000fffff"}),
-            "time_entry",
-        )
-        .await;
-    s.mcp
-        .call_invalid_field("get_time_entry", json!({"time_entry_id": "WEB-1"}), "time_entry_id")
+    s.call_not_found(
+        "get_time_entry",
+        json!({"time_entry_id": "00000000-0000-4000-8000-0000000fffff"}),
+        "time_entry",
+    )
+    .await;
+    s.call_invalid_field("get_time_entry", json!({"time_entry_id": "WEB-1"}), "time_entry_id")
         .await;
 }
 
@@ -174,7 +161,6 @@ async fn update_time_entry_changes_duration_ticket_and_clears_the_description() 
         .await;
     let id = created["id"].as_str().expect("id");
     let e = s
-        .mcp
         .call_ok(
             "update_time_entry",
             json!({"time_entry_id": id, "hours": 2, "description": null, "ticket_id": "WEB-2", "date": "2026-03-31"}),
@@ -190,7 +176,6 @@ async fn update_time_entry_changes_duration_ticket_and_clears_the_description() 
         json!({"minutes": 120, "description": null, "ticket_id": "WEB-2", "date": "2026-03-31"})
     );
     let e = s
-        .mcp
         .call_ok("update_time_entry", json!({"time_entry_id": id, "minutes": 15}))
         .await;
     assert_eq!(e["minutes"], json!(15));
@@ -202,31 +187,26 @@ async fn update_time_entry_needs_one_field_refuses_both_durations_and_reports_su
     s.api.ticket("Build the cart").await;
     let created = entry(&s, "WEB-1", 30, None).await;
     let id = created["id"].as_str().expect("id");
-    let e = s
-        .mcp
-        .call_invalid("update_time_entry", json!({"time_entry_id": id}))
-        .await;
+    let e = s.call_invalid("update_time_entry", json!({"time_entry_id": id})).await;
     assert!(e["message"].as_str().expect("message").contains("description"), "{e}");
-    s.mcp
-        .call_invalid_field(
-            "update_time_entry",
-            json!({"time_entry_id": id, "minutes": 10, "hours": 1}),
-            "minutes|hours",
-        )
-        .await;
+    s.call_invalid_field(
+        "update_time_entry",
+        json!({"time_entry_id": id, "minutes": 10, "hours": 1}),
+        "minutes|hours",
+    )
+    .await;
     assert!(
         s.api.requests(&format!("/api/v1/time-entries/{id}")).is_empty(),
         "no call reached the API"
     );
     act(&s, &created, "submit").await;
-    s.mcp
-        .call_err_reason(
-            "update_time_entry",
-            json!({"time_entry_id": id, "minutes": 10}),
-            422,
-            "invalid_state",
-        )
-        .await;
+    s.call_err_reason(
+        "update_time_entry",
+        json!({"time_entry_id": id, "minutes": 10}),
+        422,
+        "invalid_state",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -235,14 +215,13 @@ async fn delete_time_entry_deletes_a_draft_and_echoes_the_id() {
     s.api.ticket("Build the cart").await;
     let created = entry(&s, "WEB-1", 30, None).await;
     let id = created["id"].as_str().expect("id");
-    let r = s.mcp.call_ok("delete_time_entry", json!({"time_entry_id": id})).await;
+    let r = s.call_ok("delete_time_entry", json!({"time_entry_id": id})).await;
     assert_eq!(r, json!({"deleted": true, "time_entry_id": id}));
     assert_eq!(
         s.api.requests(&format!("/api/v1/time-entries/{id}")),
         vec![("DELETE".to_string(), format!("/api/v1/time-entries/{id}"))]
     );
-    s.mcp
-        .call_err_status("get_time_entry", json!({"time_entry_id": id}), 404)
+    s.call_err_status("get_time_entry", json!({"time_entry_id": id}), 404)
         .await;
 }
 
@@ -251,20 +230,18 @@ async fn delete_time_entry_reports_approved_entries_and_other_users_entries() {
     let mut s = spawn_stack_as(OrgRole::Member).await;
     s.api.ticket("Build the cart").await;
     let owners = entry(&s, "WEB-1", 30, None).await;
-    s.mcp
-        .call_err_reason(
-            "delete_time_entry",
-            json!({"time_entry_id": owners["id"]}),
-            403,
-            "not_owner",
-        )
-        .await;
+    s.call_err_reason(
+        "delete_time_entry",
+        json!({"time_entry_id": owners["id"]}),
+        403,
+        "not_owner",
+    )
+    .await;
     let member = s.api.user(OrgRole::Member);
     let mine = entry(&s, "WEB-1", 30, Some(&member)).await;
     act(&s, &mine, "submit").await;
     act(&s, &mine, "approve").await;
     let e = s
-        .mcp
         .call_err_reason(
             "delete_time_entry",
             json!({"time_entry_id": mine["id"]}),
@@ -284,25 +261,23 @@ async fn list_time_entries_lists_the_callers_own_entries_unless_told_otherwise()
     let own = entry(&s, "WEB-1", 30, None).await;
     let members = entry(&s, "WEB-1", 60, Some(&member)).await;
 
-    let page = s.mcp.call_ok("list_time_entries", json!({"detail": "full"})).await;
+    let page = s.call_ok("list_time_entries", json!({"detail": "full"})).await;
     assert_eq!(page["items"], json!([own]), "{page}");
     assert_eq!(page["has_more"], json!(false));
     assert_eq!(s.api.last_query("/api/v1/time-entries").get("user_id"), Some(&owner));
 
-    let page = s.mcp.call_ok("list_time_entries", json!({"user_id": "me"})).await;
+    let page = s.call_ok("list_time_entries", json!({"user_id": "me"})).await;
     assert_eq!(field_of(&page, "id"), [own["id"].clone()]);
 
-    let page = s.mcp.call_ok("list_time_entries", json!({"user_id": "all"})).await;
+    let page = s.call_ok("list_time_entries", json!({"user_id": "all"})).await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(2), "{page}");
     assert_eq!(s.api.last_query("/api/v1/time-entries").get("user_id"), None);
 
     let page = s
-        .mcp
         .call_ok("list_time_entries", json!({"user_id": member, "detail": "full"}))
         .await;
     assert_eq!(page["items"], json!([members]));
     let page = s
-        .mcp
         .call_ok("list_time_entries", json!({"user_id": "Member@Acme.test"}))
         .await;
     assert_eq!(
@@ -317,7 +292,7 @@ async fn list_time_entries_is_compact_by_default_and_whole_with_detail_full() {
     let mut s = spawn_stack().await;
     s.api.ticket("Build the cart").await;
     let own = entry(&s, "WEB-1", 30, None).await;
-    let page = s.mcp.call_ok("list_time_entries", json!({})).await;
+    let page = s.call_ok("list_time_entries", json!({})).await;
     assert_eq!(
         page["columns"],
         json!([
@@ -343,15 +318,14 @@ async fn list_time_entries_is_compact_by_default_and_whole_with_detail_full() {
         ]])
     );
     assert_eq!(s.api.last_query("/api/v1/time-entries")["limit"], "25");
-    let full = s.mcp.call_ok("list_time_entries", json!({"detail": "full"})).await;
+    let full = s.call_ok("list_time_entries", json!({"detail": "full"})).await;
     assert_eq!(full, json!({"items": [own], "next_cursor": null, "has_more": false}));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn list_time_entries_reports_an_unknown_project_instead_of_an_empty_page() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_not_found("list_time_entries", json!({"project_id": "WBE"}), "project")
+    s.call_not_found("list_time_entries", json!({"project_id": "WBE"}), "project")
         .await;
     assert!(s.api.requests("/api/v1/time-entries").is_empty());
 }
@@ -365,7 +339,6 @@ async fn list_time_entries_passes_filters_and_cursors_through() {
     entry(&s, "WEB-1", 45, None).await;
     entry(&s, "WEB-1", 50, None).await;
     let page = s
-        .mcp
         .call_ok(
             "list_time_entries",
             json!({"project_id": "WEB", "ticket_id": "WEB-1", "status": ["Submitted", "Rejected"], "from": "2026-03-01", "to": "2026-04-01"}),
@@ -379,8 +352,8 @@ async fn list_time_entries_passes_filters_and_cursors_through() {
     assert_eq!(q["from"], "2026-03-01");
     assert_eq!(q["to"], "2026-04-01");
 
-    let first = s.mcp.call_ok("list_time_entries", json!({"limit": 2})).await;
-    let second = s.mcp.next_page("list_time_entries", json!({"limit": 2}), &first).await;
+    let first = s.call_ok("list_time_entries", json!({"limit": 2})).await;
+    let second = s.next_page("list_time_entries", json!({"limit": 2}), &first).await;
     assert_eq!(second["items"].as_array().map(Vec::len), Some(1));
     assert_last_page(&second);
 }
@@ -388,18 +361,15 @@ async fn list_time_entries_passes_filters_and_cursors_through() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_time_entries_refuses_bad_user_filters_and_reports_bad_cursors() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_invalid_field("list_time_entries", json!({"user_id": "everyone"}), "user_id")
+    s.call_invalid_field("list_time_entries", json!({"user_id": "everyone"}), "user_id")
         .await;
-    s.mcp
-        .call_invalid_field("list_time_entries", json!({"status": ["Pending"]}), "status[0]")
+    s.call_invalid_field("list_time_entries", json!({"status": ["Pending"]}), "status[0]")
         .await;
-    s.mcp
-        .call_err_reason(
-            "list_time_entries",
-            json!({"cursor": "%%%not-a-cursor"}),
-            400,
-            "invalid_cursor",
-        )
-        .await;
+    s.call_err_reason(
+        "list_time_entries",
+        json!({"cursor": "%%%not-a-cursor"}),
+        400,
+        "invalid_cursor",
+    )
+    .await;
 }

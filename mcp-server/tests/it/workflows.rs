@@ -23,7 +23,7 @@ fn pipeline() -> Value {
 
 /// The id of the workflow named `name` in the caller's org.
 async fn workflow_id(s: &mut Stack, name: &str) -> String {
-    let page = s.mcp.call_ok("list_workflows", json!({})).await;
+    let page = s.call_ok("list_workflows", json!({})).await;
     page["items"]
         .as_array()
         .expect("items")
@@ -37,7 +37,7 @@ async fn workflow_id(s: &mut Stack, name: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_workflow_creates_a_strict_workflow_in_the_callers_org() {
     let mut s = spawn_stack().await;
-    let w = s.mcp.call_ok("create_workflow", pipeline()).await;
+    let w = s.call_ok("create_workflow", pipeline()).await;
     assert_eq!(w["name"], json!("Pipeline"));
     assert_eq!(w["enforcement"], json!("strict"));
     assert_eq!(w["initial_status"], json!("Open"));
@@ -57,17 +57,15 @@ async fn create_workflow_refuses_bad_statuses_and_reports_the_apis_rules() {
     let mut s = spawn_stack().await;
     let mut bad = pipeline();
     bad["statuses"][1]["category"] = json!("Ongoing");
-    s.mcp
-        .call_invalid_field("create_workflow", bad, "statuses[1].category")
+    s.call_invalid_field("create_workflow", bad, "statuses[1].category")
         .await;
     let mut one = pipeline();
     one["statuses"] = json!([{"name": "Open", "category": "Unstarted"}]);
     one["transitions"] = json!([]);
-    s.mcp.call_invalid_field("create_workflow", one, "statuses").await;
+    s.call_invalid_field("create_workflow", one, "statuses").await;
     let mut enforcement = pipeline();
     enforcement["enforcement"] = json!("Strict");
-    s.mcp
-        .call_invalid_field("create_workflow", enforcement, "enforcement")
+    s.call_invalid_field("create_workflow", enforcement, "enforcement")
         .await;
     assert!(
         s.api
@@ -77,19 +75,16 @@ async fn create_workflow_refuses_bad_statuses_and_reports_the_apis_rules() {
 
     let mut no_done = pipeline();
     no_done["statuses"][2]["category"] = json!("Started");
-    s.mcp
-        .call_err_code("create_workflow", no_done, 400, "validation_error")
+    s.call_err_code("create_workflow", no_done, 400, "validation_error")
         .await;
-    s.mcp.call_ok("create_workflow", pipeline()).await;
-    s.mcp
-        .call_err_reason("create_workflow", pipeline(), 409, "duplicate")
-        .await;
+    s.call_ok("create_workflow", pipeline()).await;
+    s.call_err_reason("create_workflow", pipeline(), 409, "duplicate").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn list_workflows_lists_default_first_with_the_seeded_delivery_workflow() {
     let mut s = spawn_seeded_stack(Launch::default().role(OrgRole::Viewer)).await;
-    let page = s.mcp.call_ok("list_workflows", json!({"limit": 10})).await;
+    let page = s.call_ok("list_workflows", json!({"limit": 10})).await;
     let items = page["items"].as_array().expect("items");
     assert_eq!(items[0]["name"], json!("Default"));
     assert_eq!(items[0]["is_default"], json!(true));
@@ -108,18 +103,16 @@ async fn list_workflows_lists_default_first_with_the_seeded_delivery_workflow() 
 #[tokio::test(flavor = "multi_thread")]
 async fn list_workflows_reports_a_bad_cursor() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_err_reason("list_workflows", json!({"cursor": "%%%"}), 400, "invalid_cursor")
+    s.call_err_reason("list_workflows", json!({"cursor": "%%%"}), 400, "invalid_cursor")
         .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn update_workflow_replaces_fields_and_clears_the_description() {
     let mut s = spawn_stack().await;
-    let w = s.mcp.call_ok("create_workflow", pipeline()).await;
+    let w = s.call_ok("create_workflow", pipeline()).await;
     let id = w["id"].as_str().expect("id").to_string();
     let w = s
-        .mcp
         .call_ok(
             "update_workflow",
             json!({"workflow_id": id, "enforcement": "none", "description": null, "transitions": []}),
@@ -141,19 +134,15 @@ async fn update_workflow_replaces_fields_and_clears_the_description() {
 async fn update_workflow_needs_a_field_and_reports_the_default_as_protected() {
     let mut s = spawn_stack().await;
     let default = workflow_id(&mut s, "Default").await;
-    let e = s
-        .mcp
-        .call_invalid("update_workflow", json!({"workflow_id": default}))
-        .await;
+    let e = s.call_invalid("update_workflow", json!({"workflow_id": default})).await;
     assert!(e["message"].as_str().expect("message").contains("enforcement"), "{e}");
-    s.mcp
-        .call_err_reason(
-            "update_workflow",
-            json!({"workflow_id": default, "enforcement": "strict"}),
-            422,
-            "protected",
-        )
-        .await;
+    s.call_err_reason(
+        "update_workflow",
+        json!({"workflow_id": default, "enforcement": "strict"}),
+        422,
+        "protected",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -165,7 +154,7 @@ async fn update_workflow_reports_removing_a_status_tickets_hold_as_in_use() {
         {"name": "Done", "category": "Completed"},
     ]);
     let args = json!({"workflow_id": delivery, "statuses": statuses});
-    let e = s.mcp.call_err_reason("update_workflow", args, 409, "in_use").await;
+    let e = s.call_err_reason("update_workflow", args, 409, "in_use").await;
     assert!(e["error"]["details"]["dependents"].is_object(), "{e}");
 }
 
@@ -173,7 +162,7 @@ async fn update_workflow_reports_removing_a_status_tickets_hold_as_in_use() {
 async fn get_workflow_returns_the_default_workflow_with_all_transitions() {
     let mut s = spawn_stack_as(OrgRole::Viewer).await;
     let default = workflow_id(&mut s, "Default").await;
-    let w = s.mcp.call_ok("get_workflow", json!({"workflow_id": default})).await;
+    let w = s.call_ok("get_workflow", json!({"workflow_id": default})).await;
     assert_eq!(w["id"], json!(default));
     assert_eq!(w["initial_status"], json!("Backlog"));
     assert_eq!(w["enforcement"], json!("none"));
@@ -188,40 +177,34 @@ async fn get_workflow_returns_the_default_workflow_with_all_transitions() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_workflow_reports_an_unknown_workflow_and_refuses_a_non_uuid() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .call_not_found(
-            "get_workflow",
-            json!({"workflow_id": "00000000-0000-4000-8000-0000000fffff"}),
-            "workflow",
-        )
-        .await;
-    s.mcp
-        .call_invalid_field("get_workflow", json!({"workflow_id": "Default"}), "workflow_id")
+    s.call_not_found(
+        "get_workflow",
+        json!({"workflow_id": "00000000-0000-4000-8000-0000000fffff"}),
+        "workflow",
+    )
+    .await;
+    s.call_invalid_field("get_workflow", json!({"workflow_id": "Default"}), "workflow_id")
         .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_workflow_deletes_an_unused_workflow() {
     let mut s = spawn_stack().await;
-    let w = s.mcp.call_ok("create_workflow", pipeline()).await;
+    let w = s.call_ok("create_workflow", pipeline()).await;
     let id = w["id"].as_str().expect("id").to_string();
-    let r = s.mcp.call_ok("delete_workflow", json!({"workflow_id": id})).await;
+    let r = s.call_ok("delete_workflow", json!({"workflow_id": id})).await;
     assert_eq!(r, json!({"deleted": true, "workflow_id": id}));
-    s.mcp
-        .call_err_status("get_workflow", json!({"workflow_id": id}), 404)
-        .await;
+    s.call_err_status("get_workflow", json!({"workflow_id": id}), 404).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_workflow_refuses_a_used_workflow_and_the_default() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
     let delivery = workflow_id(&mut s, "Delivery").await;
-    s.mcp
-        .call_err_reason("delete_workflow", json!({"workflow_id": delivery}), 409, "in_use")
+    s.call_err_reason("delete_workflow", json!({"workflow_id": delivery}), 409, "in_use")
         .await;
     let default = workflow_id(&mut s, "Default").await;
-    s.mcp
-        .call_err_reason("delete_workflow", json!({"workflow_id": default}), 422, "protected")
+    s.call_err_reason("delete_workflow", json!({"workflow_id": default}), 422, "protected")
         .await;
 }
 
@@ -229,7 +212,6 @@ async fn delete_workflow_refuses_a_used_workflow_and_the_default() {
 async fn a_strict_workflow_refuses_an_unlisted_transition_of_an_api_ticket() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
     let t = s
-        .mcp
         .call_ok(
             "create_ticket",
             json!({"project_id": "API", "title": "Rate-limit headers"}),
@@ -238,7 +220,6 @@ async fn a_strict_workflow_refuses_an_unlisted_transition_of_an_api_ticket() {
     assert_eq!(t["status"], json!("Backlog"));
     let key = t["key"].as_str().expect("key").to_string();
     let e = s
-        .mcp
         .call_err_code(
             "transition_ticket",
             json!({"ticket_id": key, "status": "Done"}),
@@ -252,7 +233,6 @@ async fn a_strict_workflow_refuses_an_unlisted_transition_of_an_api_ticket() {
     assert_eq!(d["to"], json!("Done"));
     assert_eq!(d["allowed"], json!(["Todo", "Cancelled"]));
     let t = s
-        .mcp
         .call_ok("transition_ticket", json!({"ticket_id": key, "status": "Todo"}))
         .await;
     assert_eq!(t["status"], json!("Todo"));
@@ -261,7 +241,7 @@ async fn a_strict_workflow_refuses_an_unlisted_transition_of_an_api_ticket() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_workflow_made_strict_with_the_tools_is_enforced_on_transitions() {
     let mut s = spawn_stack().await;
-    let w = s.mcp.call_ok("create_workflow", pipeline()).await;
+    let w = s.call_ok("create_workflow", pipeline()).await;
     s.api
         .send_expect(
             "PATCH",
@@ -273,7 +253,6 @@ async fn a_workflow_made_strict_with_the_tools_is_enforced_on_transitions() {
     let t = s.api.ticket("Straight through").await;
     assert_eq!(t["status"], json!("Open"));
     let e = s
-        .mcp
         .call_err_reason(
             "transition_ticket",
             json!({"ticket_id": "WEB-1", "status": "Shipped"}),
