@@ -137,15 +137,12 @@ async fn import_data_reports_a_foreign_document_and_refuses_a_missing_bundle() {
         "validation_error",
     )
     .await;
-    s.call_invalid_field("import_data", json!({"dry_run": true}), "bundle")
-        .await;
-    s.call_invalid_field("import_data", json!({"bundle": [], "dry_run": true}), "bundle")
-        .await;
-    s.call_invalid_field(
-        "import_data",
-        json!({"bundle": {}, "on_conflict": "merge"}),
-        "on_conflict",
-    )
-    .await;
+    for (args, field) in [
+        (json!({"dry_run": true}), "bundle"),
+        (json!({"bundle": [], "dry_run": true}), "bundle"),
+        (json!({"bundle": {}, "on_conflict": "merge"}), "on_conflict"),
+    ] {
+        s.call_invalid_field("import_data", args, field).await;
+    }
     assert_eq!(s.api.requests("/api/v1/import").len(), 1);
 }

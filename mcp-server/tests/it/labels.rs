@@ -1,7 +1,7 @@
 //! The seven label tools: each one succeeding against the mock, and each one failing (an
 //! `isError` result with the API's status and reason, or -32602 for refused arguments).
 
-use crate::support::{Stack, names_in, spawn_stack, spawn_stack_as};
+use crate::support::{NO_SUCH_ID, Stack, names_in, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 
@@ -163,7 +163,7 @@ async fn remove_ticket_label_reports_an_unknown_label_as_not_found() {
     s.api.ticket("Plain").await;
     s.call_not_found(
         "remove_ticket_label",
-        json!({"ticket_id": "WEB-1", "label_id": "00000000-0000-4000-8000-0000000fffff"}),
+        json!({"ticket_id": "WEB-1", "label_id": NO_SUCH_ID}),
         "label",
     )
     .await;
@@ -185,13 +185,8 @@ async fn get_label_returns_the_label_with_its_ticket_count() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_label_reports_an_unknown_label_as_not_found() {
     let mut s = spawn_stack().await;
-    s.call_err_code(
-        "get_label",
-        json!({"label_id": "00000000-0000-4000-8000-0000000fffff"}),
-        404,
-        "not_found",
-    )
-    .await;
+    s.call_not_found("get_label", json!({"label_id": NO_SUCH_ID}), "label")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -250,7 +245,8 @@ async fn delete_label_detaches_it_from_tickets_and_deletes_it() {
     assert_eq!(r, json!({"deleted": true, "label_id": l["id"]}));
     let (_, t) = s.api.send("GET", "/api/v1/tickets/WEB-1", None).await;
     assert_eq!(t["labels"], json!([]));
-    s.call_err_status("get_label", json!({"label_id": l["id"]}), 404).await;
+    s.call_not_found("get_label", json!({"label_id": l["id"]}), "label")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

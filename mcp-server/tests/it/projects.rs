@@ -54,14 +54,15 @@ async fn create_project_reports_a_taken_key_as_a_conflict() {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_project_refuses_a_malformed_key_and_an_unknown_enum() {
     let mut s = spawn_stack().await;
-    s.call_invalid_field("create_project", json!({"key": "9LIVES", "name": "x"}), "key")
-        .await;
-    s.call_invalid_field(
-        "create_project",
-        json!({"key": "MOB", "name": "x", "budget_period": "Weekly"}),
-        "budget_period",
-    )
-    .await;
+    for (args, field) in [
+        (json!({"key": "9LIVES", "name": "x"}), "key"),
+        (
+            json!({"key": "MOB", "name": "x", "budget_period": "Weekly"}),
+            "budget_period",
+        ),
+    ] {
+        s.call_invalid_field("create_project", args, field).await;
+    }
     let posts = s
         .api
         .requests("/api/v1/projects")
@@ -182,7 +183,7 @@ async fn delete_project_deletes_once_and_then_reports_not_found() {
     let mut s = spawn_stack().await;
     let r = s.call_ok("delete_project", json!({"project_id": "web"})).await;
     assert_eq!(r, json!({"deleted": true, "project_id": "web"}));
-    s.call_err_status("delete_project", json!({"project_id": "web"}), 404)
+    s.call_not_found("delete_project", json!({"project_id": "web"}), "project")
         .await;
 }
 

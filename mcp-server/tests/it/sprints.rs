@@ -3,7 +3,7 @@
 //! failing (an `isError` result with the API's status and reason, or -32602 for arguments the
 //! schema or a rule refuses).
 
-use crate::support::{Launch, Stack, names_in, spawn_seeded_stack, spawn_stack, spawn_stack_as};
+use crate::support::{Launch, NO_SUCH_ID, Stack, names_in, spawn_seeded_stack, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 
@@ -118,7 +118,7 @@ async fn list_sprints_filters_by_status_with_a_comma_separated_query() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_sprints_reports_an_unknown_project_and_refuses_an_unknown_status() {
     let mut s = spawn_stack().await;
-    s.call_err_code("list_sprints", json!({"project_id": "NOPE"}), 404, "not_found")
+    s.call_not_found("list_sprints", json!({"project_id": "NOPE"}), "project")
         .await;
     s.call_invalid_field(
         "list_sprints",
@@ -252,12 +252,8 @@ async fn get_sprint_burndown_returns_the_frozen_series_of_a_completed_sprint() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_sprint_burndown_reports_an_unknown_sprint_as_not_found() {
     let mut s = spawn_stack().await;
-    s.call_not_found(
-        "get_sprint_burndown",
-        json!({"sprint_id": "00000000-0000-4000-8000-0000000fffff"}),
-        "sprint",
-    )
-    .await;
+    s.call_not_found("get_sprint_burndown", json!({"sprint_id": NO_SUCH_ID}), "sprint")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -285,15 +281,13 @@ async fn get_sprint_returns_the_sprint_and_its_board_only_when_asked() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_sprint_reports_an_unknown_sprint_without_asking_for_its_board() {
     let mut s = spawn_stack().await;
-    let missing = "00000000-0000-4000-8000-0000000fffff";
-    s.call_err_code(
-        "get_sprint",
-        json!({"sprint_id": missing, "include_board": true}),
-        404,
-        "not_found",
-    )
-    .await;
-    assert!(s.api.requests(&format!("/api/v1/sprints/{missing}/board")).is_empty());
+    let args = json!({"sprint_id": NO_SUCH_ID, "include_board": true});
+    s.call_not_found("get_sprint", args, "sprint").await;
+    assert!(
+        s.api
+            .requests(&format!("/api/v1/sprints/{NO_SUCH_ID}/board"))
+            .is_empty()
+    );
     s.call_invalid_field("get_sprint", json!({"sprint_id": "sprint-2"}), "sprint_id")
         .await;
 }
@@ -309,7 +303,7 @@ async fn delete_sprint_deletes_it_and_sends_its_tickets_to_the_backlog() {
     assert_eq!(r, json!({"deleted": true, "sprint_id": id}));
     let t = s.call_ok("get_ticket", json!({"ticket_id": "WEB-1"})).await;
     assert_eq!(t["sprint_id"], json!(null));
-    s.call_err_status("get_sprint", json!({"sprint_id": id}), 404).await;
+    s.call_not_found("get_sprint", json!({"sprint_id": id}), "sprint").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

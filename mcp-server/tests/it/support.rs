@@ -497,8 +497,13 @@ impl Mcp {
     /// A call that must be refused with JSON-RPC -32602 naming `field` in `data.field`: the
     /// error object.
     pub async fn call_invalid_field(&mut self, name: &str, args: Value, field: &str) -> Value {
+        let sent = args.to_string();
         let e = self.call_invalid(name, args).await;
-        assert_eq!(e["data"]["field"], json!(field), "{name} should name {field}: {e}");
+        assert_eq!(
+            e["data"]["field"],
+            json!(field),
+            "{name} {sent} should name {field}: {e}"
+        );
         e
     }
 

@@ -1,7 +1,7 @@
 //! The three team tools: each one succeeding (the org defaults to the caller's, or is taken
 //! from `org_id`) and each one failing with the API's status and reason.
 
-use crate::support::{Launch, names_in, spawn_seeded_stack, spawn_stack, spawn_stack_as};
+use crate::support::{Launch, NO_SUCH_ID, names_in, spawn_seeded_stack, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::json;
 
@@ -40,7 +40,7 @@ async fn create_team_reports_a_taken_name_a_non_member_and_a_member_caller() {
         .await;
     s.call_err_reason(
         "create_team",
-        json!({"name": "Ghosts", "member_ids": ["00000000-0000-4000-8000-0000000fffff"]}),
+        json!({"name": "Ghosts", "member_ids": [NO_SUCH_ID]}),
         422,
         "invalid_reference",
     )
@@ -113,12 +113,8 @@ async fn delete_team_deletes_it_and_echoes_the_id() {
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_team_reports_an_unknown_team_and_a_member_caller() {
     let mut s = spawn_stack().await;
-    s.call_not_found(
-        "delete_team",
-        json!({"team_id": "00000000-0000-4000-8000-0000000fffff"}),
-        "team",
-    )
-    .await;
+    s.call_not_found("delete_team", json!({"team_id": NO_SUCH_ID}), "team")
+        .await;
     s.call_invalid_field("delete_team", json!({}), "team_id").await;
 
     let mut m = spawn_stack_as(OrgRole::Member).await;

@@ -2,7 +2,7 @@
 //! `isError` result with the API's status and reason, or -32602 for arguments the schema or a
 //! rule refuses, without any API call).
 
-use crate::support::{Stack, assert_last_page, field_of, spawn_stack, spawn_stack_as};
+use crate::support::{NO_SUCH_ID, Stack, assert_last_page, field_of, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 
@@ -90,22 +90,18 @@ async fn log_time_needs_exactly_one_duration_within_a_day_before_calling_the_api
     let e = s.call_invalid("log_time", json!({"ticket_id": "WEB-1"})).await;
     let message = e["message"].as_str().expect("message");
     assert!(message.contains("minutes") && message.contains("hours"), "{e}");
-    s.call_invalid_field(
-        "log_time",
-        json!({"ticket_id": "WEB-1", "minutes": 30, "hours": 0.5}),
-        "minutes|hours",
-    )
-    .await;
-    let e = s
-        .call_invalid("log_time", json!({"ticket_id": "WEB-1", "hours": 0.008}))
-        .await;
-    assert_eq!(e["data"]["field"], json!("hours"), "0.48 min rounds to 0: {e}");
-    s.call_invalid_field("log_time", json!({"ticket_id": "WEB-1", "hours": 25}), "hours")
-        .await;
-    s.call_invalid_field("log_time", json!({"ticket_id": "WEB-1", "hours": 0}), "hours")
-        .await;
-    s.call_invalid_field("log_time", json!({"ticket_id": "WEB-1", "minutes": 1441}), "minutes")
-        .await;
+    for (args, field) in [
+        (
+            json!({"ticket_id": "WEB-1", "minutes": 30, "hours": 0.5}),
+            "minutes|hours",
+        ),
+        (json!({"ticket_id": "WEB-1", "hours": 0.008}), "hours"), // 0.48 min rounds to 0
+        (json!({"ticket_id": "WEB-1", "hours": 25}), "hours"),
+        (json!({"ticket_id": "WEB-1", "hours": 0}), "hours"),
+        (json!({"ticket_id": "WEB-1", "minutes": 1441}), "minutes"),
+    ] {
+        s.call_invalid_field("log_time", args, field).await;
+    }
     assert!(
         s.api.requests("/api/v1/tickets/WEB-1/time-entries").is_empty(),
         "no call reached the API"
@@ -137,12 +133,8 @@ async fn get_time_entry_returns_the_entry_and_reports_unknown_ids() {
         .call_ok("get_time_entry", json!({"time_entry_id": created["id"]}))
         .await;
     assert_eq!(e, created);
-    s.call_not_found(
-        "get_time_entry",
-        json!({"time_entry_id": "00000000-0000-4000-8000-0000000fffff"}),
-        "time_entry",
-    )
-    .await;
+    s.call_not_found("get_time_entry", json!({"time_entry_id": NO_SUCH_ID}), "time_entry")
+        .await;
     s.call_invalid_field("get_time_entry", json!({"time_entry_id": "WEB-1"}), "time_entry_id")
         .await;
 }
@@ -221,7 +213,7 @@ async fn delete_time_entry_deletes_a_draft_and_echoes_the_id() {
         s.api.requests(&format!("/api/v1/time-entries/{id}")),
         vec![("DELETE".to_string(), format!("/api/v1/time-entries/{id}"))]
     );
-    s.call_err_status("get_time_entry", json!({"time_entry_id": id}), 404)
+    s.call_not_found("get_time_entry", json!({"time_entry_id": id}), "time_entry")
         .await;
 }
 

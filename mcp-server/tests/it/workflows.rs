@@ -2,7 +2,7 @@
 //! with the API's status and reason, or -32602 for arguments the schema or a rule refuses),
 //! plus strict enforcement reaching the model through `transition_ticket`.
 
-use crate::support::{Launch, Stack, spawn_seeded_stack, spawn_stack, spawn_stack_as};
+use crate::support::{Launch, NO_SUCH_ID, Stack, spawn_seeded_stack, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 
@@ -177,12 +177,8 @@ async fn get_workflow_returns_the_default_workflow_with_all_transitions() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_workflow_reports_an_unknown_workflow_and_refuses_a_non_uuid() {
     let mut s = spawn_stack().await;
-    s.call_not_found(
-        "get_workflow",
-        json!({"workflow_id": "00000000-0000-4000-8000-0000000fffff"}),
-        "workflow",
-    )
-    .await;
+    s.call_not_found("get_workflow", json!({"workflow_id": NO_SUCH_ID}), "workflow")
+        .await;
     s.call_invalid_field("get_workflow", json!({"workflow_id": "Default"}), "workflow_id")
         .await;
 }
@@ -194,7 +190,8 @@ async fn delete_workflow_deletes_an_unused_workflow() {
     let id = w["id"].as_str().expect("id").to_string();
     let r = s.call_ok("delete_workflow", json!({"workflow_id": id})).await;
     assert_eq!(r, json!({"deleted": true, "workflow_id": id}));
-    s.call_err_status("get_workflow", json!({"workflow_id": id}), 404).await;
+    s.call_not_found("get_workflow", json!({"workflow_id": id}), "workflow")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
