@@ -38,12 +38,8 @@ async fn list_members_lists_the_callers_org_and_refuses_unknown_roles() {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_invite_returns_the_invite_with_its_code() {
     let mut s = spawn_stack().await;
-    let inv = s
-        .call_ok(
-            "create_invite",
-            json!({"email": "New.Person@acme.test", "role": "Reporter", "expires_in_days": 3}),
-        )
-        .await;
+    let args = json!({"email": "New.Person@acme.test", "role": "Reporter", "expires_in_days": 3});
+    let inv = s.call_ok("create_invite", args).await;
     assert_eq!(inv["email"], json!("new.person@acme.test"));
     assert_eq!(inv["role"], json!("Reporter"));
     assert_eq!(inv["status"], json!("Pending"));
@@ -63,13 +59,8 @@ async fn create_invite_returns_the_invite_with_its_code() {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_invite_reports_existing_members_and_refuses_owner_invites() {
     let mut s = spawn_stack().await;
-    s.call_err_reason(
-        "create_invite",
-        json!({"email": "member@acme.test"}),
-        409,
-        "already_member",
-    )
-    .await;
+    let args = json!({"email": "member@acme.test"});
+    s.call_err_reason("create_invite", args, 409, "already_member").await;
     for (args, field) in [
         (json!({"email": "boss@acme.test", "role": "Owner"}), "role"),
         (json!({"email": "not-an-email"}), "email"),
@@ -121,20 +112,12 @@ async fn add_project_member_adds_an_org_member_to_a_project() {
 async fn add_project_member_reports_members_already_in_and_non_members() {
     let mut s = spawn_stack().await;
     let owner = s.api.user(OrgRole::Owner);
-    s.call_err_reason(
-        "add_project_member",
-        json!({"project_id": "WEB", "user_id": owner}),
-        409,
-        "already_member",
-    )
-    .await;
-    s.call_err_reason(
-        "add_project_member",
-        json!({"project_id": "WEB", "user_id": NO_SUCH_ID}),
-        422,
-        "invalid_reference",
-    )
-    .await;
+    let args = json!({"project_id": "WEB", "user_id": owner});
+    s.call_err_reason("add_project_member", args, 409, "already_member")
+        .await;
+    let args = json!({"project_id": "WEB", "user_id": NO_SUCH_ID});
+    s.call_err_reason("add_project_member", args, 422, "invalid_reference")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -151,13 +134,8 @@ async fn remove_project_member_removes_and_then_reports_not_found() {
         s.api.requests(&format!("/api/v1/projects/web/members/{member}")),
         [("DELETE".to_string(), format!("/api/v1/projects/web/members/{member}"))]
     );
-    s.call_err_code(
-        "remove_project_member",
-        json!({"project_id": "web", "user_id": member}),
-        404,
-        "not_found",
-    )
-    .await;
+    let args = json!({"project_id": "web", "user_id": member});
+    s.call_err_code("remove_project_member", args, 404, "not_found").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -186,18 +164,14 @@ async fn list_project_members_reports_unknown_projects() {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_api_key_returns_the_secret_once_with_its_limits() {
     let mut s = spawn_stack().await;
-    let k = s
-        .call_ok(
-            "create_api_key",
-            json!({
-                "name": "CI reader",
-                "scopes": ["read"],
-                "project_ids": ["web"],
-                "expires_at": "2027-01-01T00:00:00Z",
-                "environment": "live",
-            }),
-        )
-        .await;
+    let args = json!({
+        "name": "CI reader",
+        "scopes": ["read"],
+        "project_ids": ["web"],
+        "expires_at": "2027-01-01T00:00:00Z",
+        "environment": "live",
+    });
+    let k = s.call_ok("create_api_key", args).await;
     let key = k["key"].as_str().expect("the secret key").to_string();
     assert!(key.starts_with("alloy_live_"), "{k}");
     assert_eq!(k["key_prefix"], json!(&key[..15]));
@@ -211,14 +185,8 @@ async fn create_api_key_returns_the_secret_once_with_its_limits() {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_api_key_reports_a_past_expiry_and_refuses_empty_scopes() {
     let mut s = spawn_stack().await;
-    let e = s
-        .call_err_code(
-            "create_api_key",
-            json!({"name": "old", "expires_at": "2020-01-01T00:00:00Z"}),
-            400,
-            "validation_error",
-        )
-        .await;
+    let args = json!({"name": "old", "expires_at": "2020-01-01T00:00:00Z"});
+    let e = s.call_err_code("create_api_key", args, 400, "validation_error").await;
     assert_eq!(e["error"]["details"]["fields"]["expires_at"], json!("out_of_range"));
     for (args, field) in [
         (json!({"name": "none", "scopes": []}), "scopes"),

@@ -29,12 +29,8 @@ async fn get_ticket_activity_lists_the_history_newest_first_and_filters_by_actio
     assert_eq!(moved["old_value"], json!("Backlog"));
     assert_eq!(moved["new_value"], json!("Todo"));
     assert_eq!(moved["actor_id"], json!(me));
-    let some = s
-        .call_ok(
-            "get_ticket_activity",
-            json!({"ticket_id": "WEB-1", "action": ["StatusChanged", "Created"], "limit": 1}),
-        )
-        .await;
+    let args = json!({"ticket_id": "WEB-1", "action": ["StatusChanged", "Created"], "limit": 1});
+    let some = s.call_ok("get_ticket_activity", args).await;
     assert_eq!(actions(&some), ["StatusChanged"]);
     let args = json!({"ticket_id": "WEB-1", "action": ["StatusChanged", "Created"], "limit": 1});
     let rest = s.next_page("get_ticket_activity", args, &some).await;
@@ -66,11 +62,7 @@ async fn get_ticket_activity_reports_an_unknown_ticket_as_not_found() {
 async fn get_ticket_activity_refuses_an_unknown_action() {
     let mut s = spawn_stack().await;
     s.api.ticket("Track me").await;
-    s.call_invalid_field(
-        "get_ticket_activity",
-        json!({"ticket_id": "WEB-1", "action": ["Deleted"]}),
-        "action[0]",
-    )
-    .await;
+    let args = json!({"ticket_id": "WEB-1", "action": ["Deleted"]});
+    s.call_invalid_field("get_ticket_activity", args, "action[0]").await;
     assert!(s.api.requests("/api/v1/tickets/WEB-1/activity").is_empty());
 }

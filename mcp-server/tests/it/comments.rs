@@ -16,12 +16,8 @@ async fn comment(s: &crate::support::Stack, ticket: &str, body: &str) -> Value {
 async fn add_comment_posts_the_body_to_the_ticket_as_the_caller() {
     let mut s = spawn_stack().await;
     let t = s.api.ticket("Discuss me").await;
-    let c = s
-        .call_ok(
-            "add_comment",
-            json!({"ticket_id": "web-1", "body": "Looks like a **CSS** issue."}),
-        )
-        .await;
+    let args = json!({"ticket_id": "web-1", "body": "Looks like a **CSS** issue."});
+    let c = s.call_ok("add_comment", args).await;
     assert_eq!(c["body"], json!("Looks like a **CSS** issue."));
     assert_eq!(c["ticket_id"], t["id"]);
     assert_eq!(c["author_id"], json!(s.api.user(OrgRole::Owner)));
@@ -34,13 +30,8 @@ async fn add_comment_posts_the_body_to_the_ticket_as_the_caller() {
 async fn add_comment_reports_a_reporter_outside_the_project_as_forbidden() {
     let mut s = spawn_stack_as(OrgRole::Reporter).await;
     s.api.ticket("Not your project").await;
-    s.call_err_reason(
-        "add_comment",
-        json!({"ticket_id": "WEB-1", "body": "hi"}),
-        403,
-        "not_project_member",
-    )
-    .await;
+    let args = json!({"ticket_id": "WEB-1", "body": "hi"});
+    s.call_err_reason("add_comment", args, 403, "not_project_member").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -99,13 +90,8 @@ async fn update_comment_reports_someone_elses_comment_as_not_author() {
     let mut s = spawn_stack_as(OrgRole::Admin).await;
     s.api.ticket("Owned words").await;
     let c = comment(&s, "WEB-1", "mine").await;
-    s.call_err_reason(
-        "update_comment",
-        json!({"comment_id": c["id"], "body": "yours now"}),
-        403,
-        "not_author",
-    )
-    .await;
+    let args = json!({"comment_id": c["id"], "body": "yours now"});
+    s.call_err_reason("update_comment", args, 403, "not_author").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -22,12 +22,8 @@ async fn export_data_exports_the_whole_org_by_default() {
 #[tokio::test(flavor = "multi_thread")]
 async fn export_data_sends_project_ids_as_a_comma_separated_project_id() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
-    let b = s
-        .call_ok(
-            "export_data",
-            json!({"project_ids": ["web", "OPS"], "include_activity": false}),
-        )
-        .await;
+    let args = json!({"project_ids": ["web", "OPS"], "include_activity": false});
+    let b = s.call_ok("export_data", args).await;
     let mut keys = names_in(&b["projects"], "key");
     keys.sort_unstable();
     assert_eq!(keys, ["OPS", "WEB"]);
@@ -83,12 +79,8 @@ async fn a_deleted_project_comes_back_through_export_and_import() {
     let bundle = s.call_ok("export_data", json!({"project_ids": ["WEB"]})).await;
     s.call_ok("delete_project", json!({"project_id": "WEB"})).await;
     let org = s.api.org_id.clone();
-    let dry = s
-        .call_ok(
-            "import_data",
-            json!({"bundle": bundle, "on_conflict": "fail", "dry_run": true}),
-        )
-        .await;
+    let args = json!({"bundle": bundle, "on_conflict": "fail", "dry_run": true});
+    let dry = s.call_ok("import_data", args).await;
     assert_eq!(dry["counts"]["projects"]["created"], json!(1), "{dry}");
     assert_eq!(dry["counts"]["tickets"]["created"], json!(1), "{dry}");
     let e = s.call_err("get_project", json!({"project_id": "WEB"})).await;
@@ -111,14 +103,8 @@ async fn a_deleted_project_comes_back_through_export_and_import() {
 async fn import_data_reports_existing_rows_as_conflicts_when_asked_to_fail() {
     let mut s = spawn_stack().await;
     let bundle = s.call_ok("export_data", json!({})).await;
-    let e = s
-        .call_err_reason(
-            "import_data",
-            json!({"bundle": bundle, "on_conflict": "fail"}),
-            409,
-            "import_conflicts",
-        )
-        .await;
+    let args = json!({"bundle": bundle, "on_conflict": "fail"});
+    let e = s.call_err_reason("import_data", args, 409, "import_conflicts").await;
     assert!(
         e["error"]["details"]["conflicts"]
             .as_array()
@@ -130,13 +116,8 @@ async fn import_data_reports_existing_rows_as_conflicts_when_asked_to_fail() {
 #[tokio::test(flavor = "multi_thread")]
 async fn import_data_reports_a_foreign_document_and_refuses_a_missing_bundle() {
     let mut s = spawn_stack().await;
-    s.call_err_code(
-        "import_data",
-        json!({"bundle": {"format": "csv", "version": 1}}),
-        400,
-        "validation_error",
-    )
-    .await;
+    let args = json!({"bundle": {"format": "csv", "version": 1}});
+    s.call_err_code("import_data", args, 400, "validation_error").await;
     for (args, field) in [
         (json!({"dry_run": true}), "bundle"),
         (json!({"bundle": [], "dry_run": true}), "bundle"),

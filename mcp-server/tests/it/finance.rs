@@ -95,12 +95,8 @@ async fn time_logged_submitted_and_approved_by_an_admin_shows_up_in_the_time_rep
     assert_eq!(approved["approved_by"], json!(admin));
     assert!(approved["approved_at"].is_string(), "{approved}");
 
-    let report = s
-        .call_ok(
-            "get_time_report",
-            json!({"from": "2026-04-01", "to": "2026-04-01", "group_by": "user"}),
-        )
-        .await;
+    let args = json!({"from": "2026-04-01", "to": "2026-04-01", "group_by": "user"});
+    let report = s.call_ok("get_time_report", args).await;
     assert_eq!(report["group_by"], json!("user"));
     assert_eq!(
         report["totals"],
@@ -127,13 +123,9 @@ async fn approve_time_entry_reports_a_draft_as_unprocessable() {
     let e = s
         .call_ok("log_time", json!({"ticket_id": "WEB-1", "minutes": 30}))
         .await;
+    let args = json!({"time_entry_id": e["id"]});
     let err = s
-        .call_err_reason(
-            "approve_time_entry",
-            json!({"time_entry_id": e["id"]}),
-            422,
-            "invalid_state",
-        )
+        .call_err_reason("approve_time_entry", args, 422, "invalid_state")
         .await;
     assert_eq!(err["error"]["details"]["state"], json!("Draft"));
     assert_eq!(err["error"]["details"]["expected"], json!(["Submitted"]));
@@ -158,13 +150,8 @@ async fn submit_time_entry_posts_without_a_body_and_reports_repeats_and_stranger
         .await;
 
     let owners = owner_entry(&s, 20).await;
-    s.call_err_reason(
-        "submit_time_entry",
-        json!({"time_entry_id": owners["id"]}),
-        403,
-        "not_owner",
-    )
-    .await;
+    let args = json!({"time_entry_id": owners["id"]});
+    s.call_err_reason("submit_time_entry", args, 403, "not_owner").await;
 
     s.call_invalid_field("submit_time_entry", json!({"time_entry_id": "nope"}), "time_entry_id")
         .await;
@@ -176,12 +163,9 @@ async fn get_time_report_passes_its_filters_and_reports_a_reversed_period() {
     s.api.ticket("Build the cart").await;
     approved_entry(&mut s, 45).await;
     let owner = s.api.user(OrgRole::Owner);
-    let report = s
-        .call_ok(
-            "get_time_report",
-            json!({"from": "2026-03-01", "to": "2026-04-01", "group_by": "project", "project_id": "WEB", "user_id": owner}),
-        )
-        .await;
+    let args =
+        json!({"from": "2026-03-01", "to": "2026-04-01", "group_by": "project", "project_id": "WEB", "user_id": owner});
+    let report = s.call_ok("get_time_report", args).await;
     assert_eq!(report["from"], json!("2026-03-01"));
     assert_eq!(report["to"], json!("2026-04-01"));
     assert_eq!(report["rows"][0]["project_key"], json!("WEB"), "{report}");
@@ -192,13 +176,8 @@ async fn get_time_report_passes_its_filters_and_reports_a_reversed_period() {
     assert_eq!(q["user_id"], owner);
     assert_eq!(q.get("org_id"), None, "org_id is sent only when given");
 
-    s.call_err_reason(
-        "get_time_report",
-        json!({"from": "2026-04-01", "to": "2026-03-01"}),
-        400,
-        "invalid_query",
-    )
-    .await;
+    let args = json!({"from": "2026-04-01", "to": "2026-03-01"});
+    s.call_err_reason("get_time_report", args, 400, "invalid_query").await;
     s.call_invalid_field("get_time_report", json!({"group_by": "week"}), "group_by")
         .await;
 }
@@ -206,12 +185,8 @@ async fn get_time_report_passes_its_filters_and_reports_a_reversed_period() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_time_report_totals_the_seeded_approved_time_by_project() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
-    let report = s
-        .call_ok(
-            "get_time_report",
-            json!({"from": "2026-02-01", "to": "2026-04-01", "group_by": "project"}),
-        )
-        .await;
+    let args = json!({"from": "2026-02-01", "to": "2026-04-01", "group_by": "project"});
+    let report = s.call_ok("get_time_report", args).await;
     assert_eq!(
         report["totals"]["entry_count"],
         json!(10),
@@ -285,12 +260,8 @@ async fn get_capitalization_export_returns_the_csv_text() {
     s.api.ticket("Build the cart").await;
     capitalize_web(&s).await;
     let approved = approved_entry(&mut s, 90).await;
-    let answer = s
-        .call(
-            "get_capitalization_export",
-            json!({"from": "2026-04-01", "to": "2026-04-01", "project_id": "WEB"}),
-        )
-        .await;
+    let args = json!({"from": "2026-04-01", "to": "2026-04-01", "project_id": "WEB"});
+    let answer = s.call("get_capitalization_export", args).await;
     assert_eq!(answer["result"]["isError"], json!(false), "{answer}");
     let csv = text_of(&answer);
     let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
@@ -310,11 +281,7 @@ async fn get_capitalization_export_returns_the_csv_text() {
 #[tokio::test(flavor = "multi_thread")]
 async fn get_capitalization_export_reports_a_reversed_period() {
     let mut s = spawn_stack().await;
-    s.call_err_reason(
-        "get_capitalization_export",
-        json!({"from": "2026-04-01", "to": "2026-03-01"}),
-        400,
-        "invalid_query",
-    )
-    .await;
+    let args = json!({"from": "2026-04-01", "to": "2026-03-01"});
+    s.call_err_reason("get_capitalization_export", args, 400, "invalid_query")
+        .await;
 }

@@ -31,12 +31,8 @@ fn label_names(ticket: &Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_label_creates_a_label_with_its_colour_upper_cased() {
     let mut s = spawn_stack().await;
-    let l = s
-        .call_ok(
-            "create_label",
-            json!({"project_id": "web", "name": "frontend", "color": "#ff8800", "description": "UI work"}),
-        )
-        .await;
+    let args = json!({"project_id": "web", "name": "frontend", "color": "#ff8800", "description": "UI work"});
+    let l = s.call_ok("create_label", args).await;
     assert_eq!(l["name"], json!("frontend"));
     assert_eq!(l["color"], json!("#FF8800"));
     assert_eq!(l["description"], json!("UI work"));
@@ -53,24 +49,15 @@ async fn create_label_creates_a_label_with_its_colour_upper_cased() {
 async fn create_label_reports_a_duplicate_name_as_a_conflict() {
     let mut s = spawn_stack().await;
     label(&s, "WEB", "frontend").await;
-    s.call_err_reason(
-        "create_label",
-        json!({"project_id": "WEB", "name": "FrontEnd"}),
-        409,
-        "duplicate",
-    )
-    .await;
+    let args = json!({"project_id": "WEB", "name": "FrontEnd"});
+    s.call_err_reason("create_label", args, 409, "duplicate").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_label_refuses_a_colour_that_is_not_rrggbb() {
     let mut s = spawn_stack().await;
-    s.call_invalid_field(
-        "create_label",
-        json!({"project_id": "WEB", "name": "x", "color": "orange"}),
-        "color",
-    )
-    .await;
+    let args = json!({"project_id": "WEB", "name": "x", "color": "orange"});
+    s.call_invalid_field("create_label", args, "color").await;
     assert!(s.api.requests("/api/v1/projects/WEB/labels").is_empty());
 }
 
@@ -120,13 +107,9 @@ async fn add_ticket_label_reports_a_label_of_another_project_as_unprocessable() 
     s.api.ticket("Style it").await;
     s.api.project("API", "Api").await;
     let other = label(&s, "API", "endpoints").await;
-    s.call_err_reason(
-        "add_ticket_label",
-        json!({"ticket_id": "WEB-1", "label_id": other["id"]}),
-        422,
-        "invalid_reference",
-    )
-    .await;
+    let args = json!({"ticket_id": "WEB-1", "label_id": other["id"]});
+    s.call_err_reason("add_ticket_label", args, 422, "invalid_reference")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -137,23 +120,15 @@ async fn remove_ticket_label_detaches_a_label_and_keeps_the_others() {
     s.api
         .ticket_with(json!({"title": "Two labels", "label_ids": [a["id"], b["id"]]}))
         .await;
-    let t = s
-        .call_ok(
-            "remove_ticket_label",
-            json!({"ticket_id": "WEB-1", "label_id": a["id"]}),
-        )
-        .await;
+    let args = json!({"ticket_id": "WEB-1", "label_id": a["id"]});
+    let t = s.call_ok("remove_ticket_label", args).await;
     assert_eq!(label_names(&t), ["beta"]);
     assert_eq!(
         s.api.requests("/api/v1/tickets/WEB-1/labels/"),
         [("DELETE".to_string(), format!("/api/v1/tickets/WEB-1/labels/{}", id(&a)))]
     );
-    let unchanged = s
-        .call_ok(
-            "remove_ticket_label",
-            json!({"ticket_id": "WEB-1", "label_id": a["id"]}),
-        )
-        .await;
+    let args = json!({"ticket_id": "WEB-1", "label_id": a["id"]});
+    let unchanged = s.call_ok("remove_ticket_label", args).await;
     assert_eq!(label_names(&unchanged), ["beta"]);
 }
 
@@ -161,12 +136,8 @@ async fn remove_ticket_label_detaches_a_label_and_keeps_the_others() {
 async fn remove_ticket_label_reports_an_unknown_label_as_not_found() {
     let mut s = spawn_stack().await;
     s.api.ticket("Plain").await;
-    s.call_not_found(
-        "remove_ticket_label",
-        json!({"ticket_id": "WEB-1", "label_id": NO_SUCH_ID}),
-        "label",
-    )
-    .await;
+    let args = json!({"ticket_id": "WEB-1", "label_id": NO_SUCH_ID});
+    s.call_not_found("remove_ticket_label", args, "label").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -193,12 +164,8 @@ async fn get_label_reports_an_unknown_label_as_not_found() {
 async fn update_label_renames_recolours_and_clears_the_description() {
     let mut s = spawn_stack().await;
     let l = label(&s, "WEB", "frontend").await;
-    let u = s
-        .call_ok(
-            "update_label",
-            json!({"label_id": l["id"], "name": "ui", "color": "#00aa00", "description": null}),
-        )
-        .await;
+    let args = json!({"label_id": l["id"], "name": "ui", "color": "#00aa00", "description": null});
+    let u = s.call_ok("update_label", args).await;
     assert_eq!(u["name"], json!("ui"));
     assert_eq!(u["color"], json!("#00AA00"));
     assert_eq!(u["description"], json!(null));
@@ -225,13 +192,8 @@ async fn update_label_reports_a_name_taken_in_the_project_as_a_conflict() {
     let mut s = spawn_stack().await;
     label(&s, "WEB", "frontend").await;
     let b = label(&s, "WEB", "backend").await;
-    s.call_err_reason(
-        "update_label",
-        json!({"label_id": b["id"], "name": "FRONTEND"}),
-        409,
-        "duplicate",
-    )
-    .await;
+    let args = json!({"label_id": b["id"], "name": "FRONTEND"});
+    s.call_err_reason("update_label", args, 409, "duplicate").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -262,12 +224,8 @@ async fn a_label_is_named_within_the_tickets_project_even_for_a_ticket_given_by_
     let mut s = spawn_stack().await;
     let ticket = s.api.ticket("Style it").await;
     let l = label(&s, "WEB", "frontend").await;
-    let t = s
-        .call_ok(
-            "add_ticket_label",
-            json!({"ticket_id": ticket["id"], "label_id": "Frontend"}),
-        )
-        .await;
+    let args = json!({"ticket_id": ticket["id"], "label_id": "Frontend"});
+    let t = s.call_ok("add_ticket_label", args).await;
     assert_eq!(label_names(&t), ["frontend"]);
     let id = ticket["id"].as_str().expect("id");
     assert_eq!(
@@ -279,12 +237,8 @@ async fn a_label_is_named_within_the_tickets_project_even_for_a_ticket_given_by_
         "the ticket, read once for its project"
     );
     let before = s.api.requests("/api/v1/projects/WEB/labels").len();
-    let t = s
-        .call_ok(
-            "remove_ticket_label",
-            json!({"ticket_id": "web-1", "label_id": "frontend"}),
-        )
-        .await;
+    let args = json!({"ticket_id": "web-1", "label_id": "frontend"});
+    let t = s.call_ok("remove_ticket_label", args).await;
     assert_eq!(label_names(&t), Vec::<String>::new());
     assert_eq!(
         s.api.requests("/api/v1/projects/WEB/labels").len(),

@@ -8,22 +8,18 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread")]
 async fn create_project_creates_a_project_with_finance_fields() {
     let mut s = spawn_stack().await;
-    let p = s
-        .call_ok(
-            "create_project",
-            json!({
-                "key": "mob",
-                "name": "Mobile app",
-                "description": "iOS and Android",
-                "capitalization_type": "Capex",
-                "development_phase": "AppDevelopment",
-                "cost_center_id": "ENG-002",
-                "budget_cents": 5_000_000,
-                "budget_period": "Quarterly",
-                "amortization_months": 36,
-            }),
-        )
-        .await;
+    let args = json!({
+        "key": "mob",
+        "name": "Mobile app",
+        "description": "iOS and Android",
+        "capitalization_type": "Capex",
+        "development_phase": "AppDevelopment",
+        "cost_center_id": "ENG-002",
+        "budget_cents": 5_000_000,
+        "budget_period": "Quarterly",
+        "amortization_months": 36,
+    });
+    let p = s.call_ok("create_project", args).await;
     assert_eq!(p["key"], json!("MOB"));
     assert_eq!(p["name"], json!("Mobile app"));
     assert_eq!(p["ticket_counter"], json!(0));
@@ -42,13 +38,8 @@ async fn create_project_creates_a_project_with_finance_fields() {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_project_reports_a_taken_key_as_a_conflict() {
     let mut s = spawn_stack().await;
-    s.call_err_reason(
-        "create_project",
-        json!({"key": "web", "name": "Another website"}),
-        409,
-        "duplicate",
-    )
-    .await;
+    let args = json!({"key": "web", "name": "Another website"});
+    s.call_err_reason("create_project", args, 409, "duplicate").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -132,21 +123,13 @@ async fn get_project_reports_unknown_projects_and_refuses_malformed_references()
 #[tokio::test(flavor = "multi_thread")]
 async fn update_project_changes_and_clears_fields() {
     let mut s = spawn_stack().await;
-    let p = s
-        .call_ok(
-            "update_project",
-            json!({"project_id": "WEB", "name": "Storefront", "budget_cents": 100_000, "budget_period": "Monthly", "cost_center_id": "ENG-001"}),
-        )
-        .await;
+    let args = json!({"project_id": "WEB", "name": "Storefront", "budget_cents": 100_000, "budget_period": "Monthly", "cost_center_id": "ENG-001"});
+    let p = s.call_ok("update_project", args).await;
     assert_eq!(p["name"], json!("Storefront"));
     assert_eq!(p["budget_cents"], json!(100_000));
     assert_eq!(p["cost_center_id"], json!("ENG-001"));
-    let p = s
-        .call_ok(
-            "update_project",
-            json!({"project_id": "web", "budget_cents": null, "cost_center_id": null}),
-        )
-        .await;
+    let args = json!({"project_id": "web", "budget_cents": null, "cost_center_id": null});
+    let p = s.call_ok("update_project", args).await;
     assert_eq!(p["budget_cents"], json!(null));
     assert_eq!(p["cost_center_id"], json!(null));
     assert_eq!(p["budget_period"], json!("Monthly"));
@@ -169,13 +152,9 @@ async fn update_project_needs_at_least_one_field() {
 #[tokio::test(flavor = "multi_thread")]
 async fn update_project_reports_a_viewer_as_forbidden() {
     let mut s = spawn_stack_as(OrgRole::Viewer).await;
-    s.call_err_reason(
-        "update_project",
-        json!({"project_id": "WEB", "name": "Mine now"}),
-        403,
-        "insufficient_role",
-    )
-    .await;
+    let args = json!({"project_id": "WEB", "name": "Mine now"});
+    s.call_err_reason("update_project", args, 403, "insufficient_role")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -22,12 +22,8 @@ async fn seeded_sprint(s: &mut Stack, prefix: &str) -> String {
 
 /// Creates a Planned sprint in `WEB` through the tool and returns its id.
 async fn new_sprint(s: &mut Stack, name: &str) -> String {
-    let sp = s
-        .call_ok(
-            "create_sprint",
-            json!({"project_id": "WEB", "name": name, "start_date": "2026-04-06", "end_date": "2026-04-17"}),
-        )
-        .await;
+    let args = json!({"project_id": "WEB", "name": name, "start_date": "2026-04-06", "end_date": "2026-04-17"});
+    let sp = s.call_ok("create_sprint", args).await;
     sp["id"].as_str().expect("sprint id").to_string()
 }
 
@@ -42,12 +38,8 @@ fn ids(v: &Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_sprint_creates_a_planned_sprint_in_a_project_named_by_key() {
     let mut s = spawn_stack().await;
-    let sp = s
-        .call_ok(
-            "create_sprint",
-            json!({"project_id": "web", "name": "Sprint 1", "goal": "Ship search", "start_date": "2026-04-06", "end_date": "2026-04-17"}),
-        )
-        .await;
+    let args = json!({"project_id": "web", "name": "Sprint 1", "goal": "Ship search", "start_date": "2026-04-06", "end_date": "2026-04-17"});
+    let sp = s.call_ok("create_sprint", args).await;
     assert_eq!(sp["status"], json!("Planned"));
     assert_eq!(sp["name"], json!("Sprint 1"));
     assert_eq!(sp["goal"], json!("Ship search"));
@@ -65,21 +57,11 @@ async fn create_sprint_creates_a_planned_sprint_in_a_project_named_by_key() {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_sprint_reports_an_end_before_the_start_and_refuses_a_malformed_date() {
     let mut s = spawn_stack().await;
-    let e = s
-        .call_err_code(
-            "create_sprint",
-            json!({"project_id": "WEB", "name": "Backwards", "start_date": "2026-04-10", "end_date": "2026-04-01"}),
-            400,
-            "validation_error",
-        )
-        .await;
+    let args = json!({"project_id": "WEB", "name": "Backwards", "start_date": "2026-04-10", "end_date": "2026-04-01"});
+    let e = s.call_err_code("create_sprint", args, 400, "validation_error").await;
     assert_eq!(e["error"]["details"]["fields"]["end_date"], json!("out_of_range"));
-    s.call_invalid_field(
-        "create_sprint",
-        json!({"project_id": "WEB", "name": "Bad", "start_date": "April 6", "end_date": "2026-04-17"}),
-        "start_date",
-    )
-    .await;
+    let args = json!({"project_id": "WEB", "name": "Bad", "start_date": "April 6", "end_date": "2026-04-17"});
+    s.call_invalid_field("create_sprint", args, "start_date").await;
     assert_eq!(
         s.api.requests("/api/v1/projects/WEB/sprints").len(),
         1,
@@ -90,12 +72,8 @@ async fn create_sprint_reports_an_end_before_the_start_and_refuses_a_malformed_d
 #[tokio::test(flavor = "multi_thread")]
 async fn list_sprints_filters_by_status_with_a_comma_separated_query() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
-    let page = s
-        .call_ok(
-            "list_sprints",
-            json!({"project_id": "WEB", "status": ["Active", "Planned"]}),
-        )
-        .await;
+    let args = json!({"project_id": "WEB", "status": ["Active", "Planned"]});
+    let page = s.call_ok("list_sprints", args).await;
     let statuses = names_in(&page["items"], "status");
     assert_eq!(statuses, ["Active", "Planned"], "{page}");
     assert_eq!(page["has_more"], json!(false));
@@ -120,24 +98,16 @@ async fn list_sprints_reports_an_unknown_project_and_refuses_an_unknown_status()
     let mut s = spawn_stack().await;
     s.call_not_found("list_sprints", json!({"project_id": "NOPE"}), "project")
         .await;
-    s.call_invalid_field(
-        "list_sprints",
-        json!({"project_id": "WEB", "status": ["Running"]}),
-        "status[0]",
-    )
-    .await;
+    let args = json!({"project_id": "WEB", "status": ["Running"]});
+    s.call_invalid_field("list_sprints", args, "status[0]").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn update_sprint_changes_fields_and_clears_the_goal_with_null() {
     let mut s = spawn_stack().await;
     let id = new_sprint(&mut s, "Draft name").await;
-    let sp = s
-        .call_ok(
-            "update_sprint",
-            json!({"sprint_id": id, "name": "Sprint 7", "goal": "Faster pages", "end_date": "2026-04-20"}),
-        )
-        .await;
+    let args = json!({"sprint_id": id, "name": "Sprint 7", "goal": "Faster pages", "end_date": "2026-04-20"});
+    let sp = s.call_ok("update_sprint", args).await;
     assert_eq!(sp["name"], json!("Sprint 7"));
     assert_eq!(sp["goal"], json!("Faster pages"));
     assert_eq!(sp["end_date"], json!("2026-04-20"));
@@ -154,14 +124,8 @@ async fn update_sprint_needs_a_field_and_reports_a_completed_sprint_as_invalid_s
     let done = seeded_sprint(&mut s, "Sprint 1").await;
     let e = s.call_invalid("update_sprint", json!({"sprint_id": done})).await;
     assert!(e["message"].as_str().expect("message").contains("name"), "{e}");
-    let e = s
-        .call_err_reason(
-            "update_sprint",
-            json!({"sprint_id": done, "name": "Renamed"}),
-            422,
-            "invalid_state",
-        )
-        .await;
+    let args = json!({"sprint_id": done, "name": "Renamed"});
+    let e = s.call_err_reason("update_sprint", args, 422, "invalid_state").await;
     assert_eq!(e["error"]["details"]["state"], json!("Completed"));
 }
 
@@ -186,13 +150,9 @@ async fn start_sprint_reports_the_already_active_sprint_as_a_conflict() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
     let active = seeded_sprint(&mut s, "Sprint 2").await;
     let planned = seeded_sprint(&mut s, "Sprint 3").await;
+    let args = json!({"sprint_id": planned});
     let e = s
-        .call_err_reason(
-            "start_sprint",
-            json!({"sprint_id": planned}),
-            409,
-            "active_sprint_exists",
-        )
+        .call_err_reason("start_sprint", args, 409, "active_sprint_exists")
         .await;
     assert_eq!(e["error"]["details"]["sprint_id"], json!(active));
 }
@@ -202,12 +162,8 @@ async fn complete_sprint_carries_open_tickets_over_to_the_planned_sprint() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
     let active = seeded_sprint(&mut s, "Sprint 2").await;
     let planned = seeded_sprint(&mut s, "Sprint 3").await;
-    let r = s
-        .call_ok(
-            "complete_sprint",
-            json!({"sprint_id": active, "move_unfinished_to": planned}),
-        )
-        .await;
+    let args = json!({"sprint_id": active, "move_unfinished_to": planned});
+    let r = s.call_ok("complete_sprint", args).await;
     assert_eq!(r["sprint"]["status"], json!("Completed"));
     assert!(r["sprint"]["completed_at"].is_string());
     assert_eq!(r["moved_to_sprint_id"], json!(planned));
@@ -340,12 +296,8 @@ async fn the_active_and_the_last_sprint_are_named_with_their_project() {
         .await;
     assert_eq!(last["status"], json!("Completed"));
     assert_eq!(last["frozen"], json!(true));
-    let by_name = s
-        .call_ok(
-            "get_sprint",
-            json!({"sprint_id": active["sprint"]["name"], "project_id": "WEB"}),
-        )
-        .await;
+    let args = json!({"sprint_id": active["sprint"]["name"], "project_id": "WEB"});
+    let by_name = s.call_ok("get_sprint", args).await;
     assert_eq!(by_name["sprint"]["id"], active["sprint"]["id"]);
     s.call_invalid_field("get_sprint", json!({"sprint_id": "active"}), "sprint_id")
         .await;

@@ -26,12 +26,8 @@ fn keys(page: &Value) -> Vec<String> {
 async fn set_tags_merges_by_default_and_null_removes_a_key() {
     let mut s = spawn_stack().await;
     let t = tagged(&s, "WEB", "Tagged", json!({"env": "prod", "team": "web"})).await;
-    let r = s
-        .call_ok(
-            "set_tags",
-            json!({"ticket_id": "WEB-1", "tags": {"env": "staging", "team": null, "customer": "acme"}}),
-        )
-        .await;
+    let args = json!({"ticket_id": "WEB-1", "tags": {"env": "staging", "team": null, "customer": "acme"}});
+    let r = s.call_ok("set_tags", args).await;
     assert_eq!(
         r,
         json!({"ticket_id": t["id"], "tags": {"customer": "acme", "env": "staging"}})
@@ -48,12 +44,8 @@ async fn set_tags_merges_by_default_and_null_removes_a_key() {
 async fn set_tags_with_replace_puts_the_whole_set() {
     let mut s = spawn_stack().await;
     tagged(&s, "WEB", "Tagged", json!({"env": "prod", "team": "web"})).await;
-    let r = s
-        .call_ok(
-            "set_tags",
-            json!({"ticket_id": "WEB-1", "tags": {"severity": "high"}, "replace": true}),
-        )
-        .await;
+    let args = json!({"ticket_id": "WEB-1", "tags": {"severity": "high"}, "replace": true});
+    let r = s.call_ok("set_tags", args).await;
     assert_eq!(r["tags"], json!({"severity": "high"}));
     assert_eq!(
         s.api.requests("/api/v1/tickets/WEB-1/tags"),
@@ -65,13 +57,8 @@ async fn set_tags_with_replace_puts_the_whole_set() {
 async fn set_tags_with_replace_refuses_null_values_before_calling_the_api() {
     let mut s = spawn_stack().await;
     tagged(&s, "WEB", "Tagged", json!({"env": "prod"})).await;
-    let e = s
-        .call_invalid_field(
-            "set_tags",
-            json!({"ticket_id": "WEB-1", "tags": {"severity": "high", "env": null}, "replace": true}),
-            "tags.env",
-        )
-        .await;
+    let args = json!({"ticket_id": "WEB-1", "tags": {"severity": "high", "env": null}, "replace": true});
+    let e = s.call_invalid_field("set_tags", args, "tags.env").await;
     assert!(e["message"].as_str().expect("message").contains("tags.env"), "{e}");
     assert!(s.api.requests("/api/v1/tickets/WEB-1/tags").is_empty());
 }
@@ -80,14 +67,8 @@ async fn set_tags_with_replace_refuses_null_values_before_calling_the_api() {
 async fn set_tags_reports_a_key_the_api_refuses_as_a_validation_error() {
     let mut s = spawn_stack().await;
     s.api.ticket("Tag me").await;
-    let e = s
-        .call_err_code(
-            "set_tags",
-            json!({"ticket_id": "WEB-1", "tags": {"Bad Key": "x"}}),
-            400,
-            "validation_error",
-        )
-        .await;
+    let args = json!({"ticket_id": "WEB-1", "tags": {"Bad Key": "x"}});
+    let e = s.call_err_code("set_tags", args, 400, "validation_error").await;
     assert_eq!(e["error"]["details"]["fields"]["tags.Bad Key"], json!("invalid_format"));
 }
 
@@ -135,13 +116,8 @@ async fn delete_tag_removes_one_key_and_ignores_missing_keys() {
 async fn delete_tag_reports_a_viewer_as_forbidden() {
     let mut s = spawn_stack_as(OrgRole::Viewer).await;
     tagged(&s, "WEB", "Tagged", json!({"env": "prod"})).await;
-    s.call_err_reason(
-        "delete_tag",
-        json!({"ticket_id": "WEB-1", "key": "env"}),
-        403,
-        "insufficient_role",
-    )
-    .await;
+    let args = json!({"ticket_id": "WEB-1", "key": "env"});
+    s.call_err_reason("delete_tag", args, 403, "insufficient_role").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

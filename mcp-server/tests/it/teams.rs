@@ -10,12 +10,8 @@ async fn create_team_creates_a_team_in_the_callers_org_with_sorted_members() {
     let mut s = spawn_stack().await;
     let member = s.api.user(OrgRole::Member);
     let admin = s.api.user(OrgRole::Admin);
-    let t = s
-        .call_ok(
-            "create_team",
-            json!({"name": "Frontend", "description": "Web UI", "member_ids": [member, admin]}),
-        )
-        .await;
+    let args = json!({"name": "Frontend", "description": "Web UI", "member_ids": [member, admin]});
+    let t = s.call_ok("create_team", args).await;
     assert_eq!(t["name"], json!("Frontend"));
     assert_eq!(t["description"], json!("Web UI"));
     assert_eq!(t["org_id"], json!(s.api.org_id));
@@ -38,13 +34,8 @@ async fn create_team_reports_a_taken_name_a_non_member_and_a_member_caller() {
     s.call_ok("create_team", json!({"name": "Platform"})).await;
     s.call_err_reason("create_team", json!({"name": "platform"}), 409, "duplicate")
         .await;
-    s.call_err_reason(
-        "create_team",
-        json!({"name": "Ghosts", "member_ids": [NO_SUCH_ID]}),
-        422,
-        "invalid_reference",
-    )
-    .await;
+    let args = json!({"name": "Ghosts", "member_ids": [NO_SUCH_ID]});
+    s.call_err_reason("create_team", args, 422, "invalid_reference").await;
     s.call_invalid_field("create_team", json!({"name": ""}), "name").await;
 
     let mut m = spawn_stack_as(OrgRole::Member).await;

@@ -12,21 +12,17 @@ use serde_json::{Value, json};
 async fn create_ticket_creates_a_ticket_with_the_given_fields() {
     let mut s = spawn_stack().await;
     let member = s.api.user(OrgRole::Member);
-    let t = s
-        .call_ok(
-            "create_ticket",
-            json!({
-                "project_id": "web",
-                "title": "Login button is blue",
-                "priority": "High",
-                "ticket_type": "Bug",
-                "assignee_id": member,
-                "story_points": 3,
-                "due_date": "2026-05-01",
-                "tags": {"env": "prod"},
-            }),
-        )
-        .await;
+    let args = json!({
+        "project_id": "web",
+        "title": "Login button is blue",
+        "priority": "High",
+        "ticket_type": "Bug",
+        "assignee_id": member,
+        "story_points": 3,
+        "due_date": "2026-05-01",
+        "tags": {"env": "prod"},
+    });
+    let t = s.call_ok("create_ticket", args).await;
     assert_eq!(t["key"], json!("WEB-1"));
     assert_eq!(t["priority"], json!("High"));
     assert_eq!(t["ticket_type"], json!("Bug"));
@@ -46,13 +42,8 @@ async fn create_ticket_reports_is_error_when_the_project_is_missing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_ticket_reports_a_viewer_as_forbidden() {
     let mut s = spawn_stack_as(OrgRole::Viewer).await;
-    s.call_err_reason(
-        "create_ticket",
-        json!({"project_id": "WEB", "title": "x"}),
-        403,
-        "insufficient_role",
-    )
-    .await;
+    let args = json!({"project_id": "WEB", "title": "x"});
+    s.call_err_reason("create_ticket", args, 403, "insufficient_role").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -90,12 +81,8 @@ async fn search_tickets_filters_pages_and_passes_cursors_back() {
 #[tokio::test(flavor = "multi_thread")]
 async fn search_tickets_maps_arrays_to_comma_separated_query_values() {
     let mut s = spawn_stack().await;
-    s
-        .call_ok(
-            "search_tickets",
-            json!({"status_category": ["Unstarted", "Started"], "priority": ["High", "Critical"], "assignee_id": "none", "sort": "-priority"}),
-        )
-        .await;
+    let args = json!({"status_category": ["Unstarted", "Started"], "priority": ["High", "Critical"], "assignee_id": "none", "sort": "-priority"});
+    s.call_ok("search_tickets", args).await;
     let e = s.api.last_to("/api/v1/tickets");
     let q: std::collections::BTreeMap<_, _> = e.query.into_iter().collect();
     assert_eq!(q["status_category"], "Unstarted,Started");
@@ -115,20 +102,12 @@ async fn search_tickets_reports_an_api_refusal_of_its_filters() {
 async fn update_ticket_changes_and_clears_fields() {
     let mut s = spawn_stack().await;
     s.api.ticket("Change me").await;
-    let t = s
-        .call_ok(
-            "update_ticket",
-            json!({"ticket_id": "WEB-1", "priority": "Critical", "description": "now", "story_points": 5}),
-        )
-        .await;
+    let args = json!({"ticket_id": "WEB-1", "priority": "Critical", "description": "now", "story_points": 5});
+    let t = s.call_ok("update_ticket", args).await;
     assert_eq!(t["priority"], json!("Critical"));
     assert_eq!(t["description"], json!("now"));
-    let t = s
-        .call_ok(
-            "update_ticket",
-            json!({"ticket_id": "WEB-1", "description": null, "story_points": null}),
-        )
-        .await;
+    let args = json!({"ticket_id": "WEB-1", "description": null, "story_points": null});
+    let t = s.call_ok("update_ticket", args).await;
     assert_eq!(t["description"], json!(null));
     assert_eq!(t["story_points"], json!(null));
 }
@@ -139,39 +118,22 @@ async fn update_ticket_needs_at_least_one_field_and_reports_bad_references() {
     s.api.ticket("Change me").await;
     let e = s.call_invalid("update_ticket", json!({"ticket_id": "WEB-1"})).await;
     assert!(e["message"].as_str().expect("message").contains("title"), "{e}");
-    s.call_err_reason(
-        "update_ticket",
-        json!({"ticket_id": "WEB-1", "assignee_id": NO_SUCH_ID}),
-        422,
-        "invalid_reference",
-    )
-    .await;
-    s.call_invalid_field(
-        "update_ticket",
-        json!({"ticket_id": "WEB-1", "status": "Done"}),
-        "status",
-    )
-    .await;
+    let args = json!({"ticket_id": "WEB-1", "assignee_id": NO_SUCH_ID});
+    s.call_err_reason("update_ticket", args, 422, "invalid_reference").await;
+    let args = json!({"ticket_id": "WEB-1", "status": "Done"});
+    s.call_invalid_field("update_ticket", args, "status").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn transition_ticket_moves_a_ticket_and_reports_unknown_statuses() {
     let mut s = spawn_stack().await;
     s.api.ticket("Move me").await;
-    let t = s
-        .call_ok(
-            "transition_ticket",
-            json!({"ticket_id": "WEB-1", "status": "InProgress"}),
-        )
-        .await;
+    let args = json!({"ticket_id": "WEB-1", "status": "InProgress"});
+    let t = s.call_ok("transition_ticket", args).await;
     assert_eq!(t["status"], json!("InProgress"));
-    s.call_err_reason(
-        "transition_ticket",
-        json!({"ticket_id": "WEB-1", "status": "Shipped"}),
-        422,
-        "unknown_status",
-    )
-    .await;
+    let args = json!({"ticket_id": "WEB-1", "status": "Shipped"});
+    s.call_err_reason("transition_ticket", args, 422, "unknown_status")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -179,12 +141,8 @@ async fn batch_transition_reports_each_ticket_on_its_own() {
     let mut s = spawn_stack().await;
     s.api.ticket("One").await;
     s.api.ticket("Two").await;
-    let r = s
-        .call_ok(
-            "batch_transition",
-            json!({"ticket_ids": ["WEB-1", "WEB-9", "web-2"], "status": "Done"}),
-        )
-        .await;
+    let args = json!({"ticket_ids": ["WEB-1", "WEB-9", "web-2"], "status": "Done"});
+    let r = s.call_ok("batch_transition", args).await;
     assert_eq!(r["succeeded"], json!(2));
     assert_eq!(r["failed"], json!(1));
     let results = r["results"].as_array().expect("results");
@@ -208,12 +166,8 @@ async fn batch_transition_refuses_empty_and_oversized_batches() {
 async fn batch_update_tickets_applies_changes_per_ticket() {
     let mut s = spawn_stack().await;
     s.api.ticket("One").await;
-    let r = s
-        .call_ok(
-            "batch_update_tickets",
-            json!({"ticket_ids": ["WEB-1", "WEB-2"], "priority": "Low", "due_date": null}),
-        )
-        .await;
+    let args = json!({"ticket_ids": ["WEB-1", "WEB-2"], "priority": "Low", "due_date": null});
+    let r = s.call_ok("batch_update_tickets", args).await;
     assert_eq!(r["succeeded"], json!(1));
     assert_eq!(r["failed"], json!(1));
     assert_eq!(r["results"][0]["ticket"]["priority"], json!("Low"));
@@ -254,12 +208,8 @@ async fn assign_ticket_requires_the_assignee_and_reports_non_members() {
     s.api.ticket("Own me").await;
     s.call_invalid_field("assign_ticket", json!({"ticket_id": "WEB-1"}), "assignee_id")
         .await;
-    s.call_err_status(
-        "assign_ticket",
-        json!({"ticket_id": "WEB-1", "assignee_id": NO_SUCH_ID}),
-        422,
-    )
-    .await;
+    let args = json!({"ticket_id": "WEB-1", "assignee_id": NO_SUCH_ID});
+    s.call_err_status("assign_ticket", args, 422).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -389,14 +339,10 @@ async fn me_an_email_a_label_name_and_the_active_sprint_work_where_a_person_woul
     let admin = s.api.user(OrgRole::Admin);
     let member = s.api.user(OrgRole::Member);
     let before = s.api.requests("/api/v1/orgs/").len();
-    let t = s
-        .call_ok(
-            "create_ticket",
-            json!({"project_id": "web", "title": "Checkout fails", "ticket_type": "Bug",
-                "assignee_id": "Admin@acme.test", "reporter_id": "member@acme.test",
-                "labels": ["Bug", "docs"], "tags": {"env": "prod"}, "sprint_id": "active"}),
-        )
-        .await;
+    let args = json!({"project_id": "web", "title": "Checkout fails", "ticket_type": "Bug",
+        "assignee_id": "Admin@acme.test", "reporter_id": "member@acme.test",
+        "labels": ["Bug", "docs"], "tags": {"env": "prod"}, "sprint_id": "active"});
+    let t = s.call_ok("create_ticket", args).await;
     assert_eq!(t["assignee_id"], json!(admin));
     assert_eq!(t["reporter_id"], json!(member));
     assert_eq!(t["sprint_id"], json!(active));
@@ -413,12 +359,8 @@ async fn me_an_email_a_label_name_and_the_active_sprint_work_where_a_person_woul
     assert_eq!(body["label_ids"].as_array().map(Vec::len), Some(2), "{body}");
     assert!(body.get("labels").is_none(), "{body}");
 
-    let page = s
-        .call_ok(
-            "search_tickets",
-            json!({"project_id": "WEB", "assignee_id": "admin@acme.test", "label_id": "BUG", "sprint_id": "active"}),
-        )
-        .await;
+    let args = json!({"project_id": "WEB", "assignee_id": "admin@acme.test", "label_id": "BUG", "sprint_id": "active"});
+    let page = s.call_ok("search_tickets", args).await;
     assert_eq!(ticket_keys(&page), ["WEB-1"]);
     assert_eq!(field_of(&page, "assignee_name"), [json!("Admin User")]);
 
@@ -434,12 +376,8 @@ async fn me_an_email_a_label_name_and_the_active_sprint_work_where_a_person_woul
         .call_ok("get_my_tickets", json!({"project_id": "WEB", "sprint_id": "sprint 2"}))
         .await;
     assert_eq!(ticket_keys(&mine), ["WEB-1"]);
-    let r = s
-        .call_ok(
-            "batch_update_tickets",
-            json!({"ticket_ids": ["WEB-1"], "sprint_id": "active", "assignee_id": "member@acme.test"}),
-        )
-        .await;
+    let args = json!({"ticket_ids": ["WEB-1"], "sprint_id": "active", "assignee_id": "member@acme.test"});
+    let r = s.call_ok("batch_update_tickets", args).await;
     assert_eq!(r["results"][0]["ticket"]["sprint_id"], json!(active), "{r}");
     assert_eq!(r["results"][0]["ticket"]["assignee_id"], json!(member), "{r}");
 }
@@ -448,13 +386,8 @@ async fn me_an_email_a_label_name_and_the_active_sprint_work_where_a_person_woul
 async fn an_unknown_or_ambiguous_name_is_refused_with_its_candidates_and_nothing_is_written() {
     let mut s = spawn_stack().await;
     planned_web(&s).await;
-    let e = s
-        .call_invalid_field(
-            "create_ticket",
-            json!({"project_id": "WEB", "title": "x", "labels": ["bgu"]}),
-            "labels",
-        )
-        .await;
+    let args = json!({"project_id": "WEB", "title": "x", "labels": ["bgu"]});
+    let e = s.call_invalid_field("create_ticket", args, "labels").await;
     assert_eq!(e["data"]["candidates"][0]["name"], json!("bug"), "closest first: {e}");
     assert!(
         e["message"]
@@ -463,13 +396,8 @@ async fn an_unknown_or_ambiguous_name_is_refused_with_its_candidates_and_nothing
         "{e}"
     );
 
-    let e = s
-        .call_invalid_field(
-            "create_ticket",
-            json!({"project_id": "WEB", "title": "x", "assignee_id": "nobody@acme.test"}),
-            "assignee_id",
-        )
-        .await;
+    let args = json!({"project_id": "WEB", "title": "x", "assignee_id": "nobody@acme.test"});
+    let e = s.call_invalid_field("create_ticket", args, "assignee_id").await;
     assert_eq!(e["data"]["candidates"].as_array().map(Vec::len), Some(5), "{e}");
 
     // Two sprints of one name: ambiguous, never a guess.
@@ -479,13 +407,8 @@ async fn an_unknown_or_ambiguous_name_is_refused_with_its_candidates_and_nothing
             json!({"name": "sprint 2", "start_date": "2026-05-01", "end_date": "2026-05-14"}),
         )
         .await;
-    let e = s
-        .call_invalid_field(
-            "create_ticket",
-            json!({"project_id": "WEB", "title": "x", "sprint_id": "Sprint 2"}),
-            "sprint_id",
-        )
-        .await;
+    let args = json!({"project_id": "WEB", "title": "x", "sprint_id": "Sprint 2"});
+    let e = s.call_invalid_field("create_ticket", args, "sprint_id").await;
     assert_eq!(e["data"]["candidates"].as_array().map(Vec::len), Some(2), "{e}");
     assert!(e["message"].as_str().is_some_and(|m| m.contains("2 sprints")), "{e}");
 
@@ -518,12 +441,8 @@ async fn batch_update_tickets_changes_no_text_and_is_not_destructive() {
     let mut s = spawn_stack().await;
     s.api.ticket("Keep my title").await;
     for field in ["title", "description"] {
-        let e = s
-            .call_invalid(
-                "batch_update_tickets",
-                json!({"ticket_ids": ["WEB-1"], field: "same for all"}),
-            )
-            .await;
+        let args = json!({"ticket_ids": ["WEB-1"], field: "same for all"});
+        let e = s.call_invalid("batch_update_tickets", args).await;
         assert_eq!(e["data"]["field"], json!(field), "{e}");
     }
     let tools = s.list_tools().await;
@@ -545,12 +464,8 @@ async fn search_tickets_filters_by_creation_and_update_dates_given_as_days_or_in
         .call_ok("search_tickets", json!({"created_after": "2026-04-02"}))
         .await;
     assert_eq!(on(&page), 0);
-    let page = s
-        .call_ok(
-            "search_tickets",
-            json!({"created_after": "2026-04-01", "created_before": "2026-04-01"}),
-        )
-        .await;
+    let args = json!({"created_after": "2026-04-01", "created_before": "2026-04-01"});
+    let page = s.call_ok("search_tickets", args).await;
     assert_eq!(on(&page), 1, "a day includes all of it");
     let page = s
         .call_ok("search_tickets", json!({"updated_after": "2026-04-01T12:00:00.001Z"}))

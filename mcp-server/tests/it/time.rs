@@ -35,12 +35,8 @@ async fn act(s: &Stack, entry: &Value, action: &str) {
 async fn log_time_creates_a_draft_entry_for_the_caller_on_a_ticket_key() {
     let mut s = spawn_stack().await;
     let ticket = s.api.ticket("Build the cart").await;
-    let e = s
-        .call_ok(
-            "log_time",
-            json!({"ticket_id": "web-1", "minutes": 45, "description": "Cart layout"}),
-        )
-        .await;
+    let args = json!({"ticket_id": "web-1", "minutes": 45, "description": "Cart layout"});
+    let e = s.call_ok("log_time", args).await;
     assert_eq!(e["status"], json!("Draft"));
     assert_eq!(e["minutes"], json!(45));
     assert_eq!(e["ticket_id"], ticket["id"]);
@@ -60,12 +56,8 @@ async fn log_time_converts_hours_to_minutes_rounded_half_up() {
     let mut s = spawn_stack().await;
     s.api.ticket("Build the cart").await;
     let member = s.api.user(OrgRole::Member);
-    let e = s
-        .call_ok(
-            "log_time",
-            json!({"ticket_id": "WEB-1", "hours": 1.5, "date": "2026-03-30", "user_id": member}),
-        )
-        .await;
+    let args = json!({"ticket_id": "WEB-1", "hours": 1.5, "date": "2026-03-30", "user_id": member});
+    let e = s.call_ok("log_time", args).await;
     assert_eq!(e["minutes"], json!(90));
     assert_eq!(e["date"], json!("2026-03-30"));
     assert_eq!(e["user_id"], json!(member));
@@ -113,13 +105,8 @@ async fn log_time_reports_logging_for_another_user_without_admin_as_forbidden() 
     let mut s = spawn_stack_as(OrgRole::Member).await;
     s.api.ticket("Build the cart").await;
     let viewer = s.api.user(OrgRole::Viewer);
-    s.call_err_reason(
-        "log_time",
-        json!({"ticket_id": "WEB-1", "minutes": 30, "user_id": viewer}),
-        403,
-        "insufficient_role",
-    )
-    .await;
+    let args = json!({"ticket_id": "WEB-1", "minutes": 30, "user_id": viewer});
+    s.call_err_reason("log_time", args, 403, "insufficient_role").await;
     s.call_not_found("log_time", json!({"ticket_id": "WEB-99", "minutes": 30}), "ticket")
         .await;
 }
@@ -152,12 +139,9 @@ async fn update_time_entry_changes_duration_ticket_and_clears_the_description() 
         )
         .await;
     let id = created["id"].as_str().expect("id");
-    let e = s
-        .call_ok(
-            "update_time_entry",
-            json!({"time_entry_id": id, "hours": 2, "description": null, "ticket_id": "WEB-2", "date": "2026-03-31"}),
-        )
-        .await;
+    let args =
+        json!({"time_entry_id": id, "hours": 2, "description": null, "ticket_id": "WEB-2", "date": "2026-03-31"});
+    let e = s.call_ok("update_time_entry", args).await;
     assert_eq!(e["minutes"], json!(120));
     assert_eq!(e["description"], json!(null));
     assert_eq!(e["ticket_id"], second["id"]);
@@ -181,24 +165,15 @@ async fn update_time_entry_needs_one_field_refuses_both_durations_and_reports_su
     let id = created["id"].as_str().expect("id");
     let e = s.call_invalid("update_time_entry", json!({"time_entry_id": id})).await;
     assert!(e["message"].as_str().expect("message").contains("description"), "{e}");
-    s.call_invalid_field(
-        "update_time_entry",
-        json!({"time_entry_id": id, "minutes": 10, "hours": 1}),
-        "minutes|hours",
-    )
-    .await;
+    let args = json!({"time_entry_id": id, "minutes": 10, "hours": 1});
+    s.call_invalid_field("update_time_entry", args, "minutes|hours").await;
     assert!(
         s.api.requests(&format!("/api/v1/time-entries/{id}")).is_empty(),
         "no call reached the API"
     );
     act(&s, &created, "submit").await;
-    s.call_err_reason(
-        "update_time_entry",
-        json!({"time_entry_id": id, "minutes": 10}),
-        422,
-        "invalid_state",
-    )
-    .await;
+    let args = json!({"time_entry_id": id, "minutes": 10});
+    s.call_err_reason("update_time_entry", args, 422, "invalid_state").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -222,25 +197,14 @@ async fn delete_time_entry_reports_approved_entries_and_other_users_entries() {
     let mut s = spawn_stack_as(OrgRole::Member).await;
     s.api.ticket("Build the cart").await;
     let owners = entry(&s, "WEB-1", 30, None).await;
-    s.call_err_reason(
-        "delete_time_entry",
-        json!({"time_entry_id": owners["id"]}),
-        403,
-        "not_owner",
-    )
-    .await;
+    let args = json!({"time_entry_id": owners["id"]});
+    s.call_err_reason("delete_time_entry", args, 403, "not_owner").await;
     let member = s.api.user(OrgRole::Member);
     let mine = entry(&s, "WEB-1", 30, Some(&member)).await;
     act(&s, &mine, "submit").await;
     act(&s, &mine, "approve").await;
-    let e = s
-        .call_err_reason(
-            "delete_time_entry",
-            json!({"time_entry_id": mine["id"]}),
-            422,
-            "invalid_state",
-        )
-        .await;
+    let args = json!({"time_entry_id": mine["id"]});
+    let e = s.call_err_reason("delete_time_entry", args, 422, "invalid_state").await;
     assert_eq!(e["error"]["details"]["state"], json!("Approved"));
 }
 
@@ -330,12 +294,8 @@ async fn list_time_entries_passes_filters_and_cursors_through() {
     act(&s, &submitted, "submit").await;
     entry(&s, "WEB-1", 45, None).await;
     entry(&s, "WEB-1", 50, None).await;
-    let page = s
-        .call_ok(
-            "list_time_entries",
-            json!({"project_id": "WEB", "ticket_id": "WEB-1", "status": ["Submitted", "Rejected"], "from": "2026-03-01", "to": "2026-04-01"}),
-        )
-        .await;
+    let args = json!({"project_id": "WEB", "ticket_id": "WEB-1", "status": ["Submitted", "Rejected"], "from": "2026-03-01", "to": "2026-04-01"});
+    let page = s.call_ok("list_time_entries", args).await;
     assert_eq!(field_of(&page, "id"), [submitted["id"].clone()], "{page}");
     let q = s.api.last_query("/api/v1/time-entries");
     assert_eq!(q["status"], "Submitted,Rejected");
@@ -357,11 +317,7 @@ async fn list_time_entries_refuses_bad_user_filters_and_reports_bad_cursors() {
         .await;
     s.call_invalid_field("list_time_entries", json!({"status": ["Pending"]}), "status[0]")
         .await;
-    s.call_err_reason(
-        "list_time_entries",
-        json!({"cursor": "%%%not-a-cursor"}),
-        400,
-        "invalid_cursor",
-    )
-    .await;
+    let args = json!({"cursor": "%%%not-a-cursor"});
+    s.call_err_reason("list_time_entries", args, 400, "invalid_cursor")
+        .await;
 }

@@ -112,12 +112,8 @@ async fn update_workflow_replaces_fields_and_clears_the_description() {
     let mut s = spawn_stack().await;
     let w = s.call_ok("create_workflow", pipeline()).await;
     let id = w["id"].as_str().expect("id").to_string();
-    let w = s
-        .call_ok(
-            "update_workflow",
-            json!({"workflow_id": id, "enforcement": "none", "description": null, "transitions": []}),
-        )
-        .await;
+    let args = json!({"workflow_id": id, "enforcement": "none", "description": null, "transitions": []});
+    let w = s.call_ok("update_workflow", args).await;
     assert_eq!(w["enforcement"], json!("none"));
     assert_eq!(w["description"], json!(null));
     assert_eq!(w["transitions"], json!([]));
@@ -136,13 +132,8 @@ async fn update_workflow_needs_a_field_and_reports_the_default_as_protected() {
     let default = workflow_id(&mut s, "Default").await;
     let e = s.call_invalid("update_workflow", json!({"workflow_id": default})).await;
     assert!(e["message"].as_str().expect("message").contains("enforcement"), "{e}");
-    s.call_err_reason(
-        "update_workflow",
-        json!({"workflow_id": default, "enforcement": "strict"}),
-        422,
-        "protected",
-    )
-    .await;
+    let args = json!({"workflow_id": default, "enforcement": "strict"});
+    s.call_err_reason("update_workflow", args, 422, "protected").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -208,22 +199,12 @@ async fn delete_workflow_refuses_a_used_workflow_and_the_default() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_strict_workflow_refuses_an_unlisted_transition_of_an_api_ticket() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
-    let t = s
-        .call_ok(
-            "create_ticket",
-            json!({"project_id": "API", "title": "Rate-limit headers"}),
-        )
-        .await;
+    let args = json!({"project_id": "API", "title": "Rate-limit headers"});
+    let t = s.call_ok("create_ticket", args).await;
     assert_eq!(t["status"], json!("Backlog"));
     let key = t["key"].as_str().expect("key").to_string();
-    let e = s
-        .call_err_code(
-            "transition_ticket",
-            json!({"ticket_id": key, "status": "Done"}),
-            422,
-            "unprocessable",
-        )
-        .await;
+    let args = json!({"ticket_id": key, "status": "Done"});
+    let e = s.call_err_code("transition_ticket", args, 422, "unprocessable").await;
     let d = &e["error"]["details"];
     assert_eq!(d["reason"], json!("transition_not_allowed"));
     assert_eq!(d["from"], json!("Backlog"));
@@ -249,13 +230,9 @@ async fn a_workflow_made_strict_with_the_tools_is_enforced_on_transitions() {
         .await;
     let t = s.api.ticket("Straight through").await;
     assert_eq!(t["status"], json!("Open"));
+    let args = json!({"ticket_id": "WEB-1", "status": "Shipped"});
     let e = s
-        .call_err_reason(
-            "transition_ticket",
-            json!({"ticket_id": "WEB-1", "status": "Shipped"}),
-            422,
-            "transition_not_allowed",
-        )
+        .call_err_reason("transition_ticket", args, 422, "transition_not_allowed")
         .await;
     assert_eq!(e["error"]["details"]["allowed"], json!(["Doing"]));
 }
