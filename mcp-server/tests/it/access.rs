@@ -2,7 +2,7 @@
 //! each succeeding against the mock and each failing (an `isError` result with the API's
 //! status and code, or -32602 for refused arguments).
 
-use crate::support::{NO_SUCH_ID, assert_query_has, names_in, spawn_stack, spawn_stack_as};
+use crate::support::{NO_SUCH_ID, assert_query_has, names_in, one_call_tests, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 
@@ -88,13 +88,6 @@ async fn list_invites_lists_by_status_without_codes() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn list_invites_refuses_unknown_states() {
-    let mut s = spawn_stack().await;
-    s.call_invalid_field("list_invites", json!({"status": ["Pending", "Open"]}), "status[1]")
-        .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn add_project_member_adds_an_org_member_to_a_project() {
     let mut s = spawn_stack().await;
     let reporter = s.api.user(OrgRole::Reporter);
@@ -155,13 +148,6 @@ async fn list_project_members_lists_in_the_order_added() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn list_project_members_reports_unknown_projects() {
-    let mut s = spawn_stack().await;
-    s.call_not_found("list_project_members", json!({"project_id": "NOPE"}), "project")
-        .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn create_api_key_returns_the_secret_once_with_its_limits() {
     let mut s = spawn_stack().await;
     let args = json!({
@@ -209,13 +195,6 @@ async fn list_api_keys_lists_own_keys_or_every_key_of_the_org() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn list_api_keys_reports_all_keys_as_admin_only() {
-    let mut s = spawn_stack_as(OrgRole::Member).await;
-    s.call_err_reason("list_api_keys", json!({"all": true}), 403, "insufficient_role")
-        .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn delete_api_key_revokes_a_key_and_then_reports_not_found() {
     let mut s = spawn_stack().await;
     let k = s.call_ok("create_api_key", json!({"name": "temp"})).await;
@@ -235,4 +214,13 @@ async fn delete_api_key_reports_another_users_key_as_forbidden_for_a_member() {
         .await;
     s.call_invalid_field("delete_api_key", json!({"api_key_id": "owner"}), "api_key_id")
         .await;
+}
+
+one_call_tests! {
+    list_invites_refuses_unknown_states:
+        as Owner, "list_invites" {"status": ["Pending", "Open"]} => call_invalid_field("status[1]");
+    list_project_members_reports_unknown_projects:
+        as Owner, "list_project_members" {"project_id": "NOPE"} => call_not_found("project");
+    list_api_keys_reports_all_keys_as_admin_only:
+        as Member, "list_api_keys" {"all": true} => call_err_reason(403, "insufficient_role");
 }

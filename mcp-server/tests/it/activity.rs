@@ -1,7 +1,7 @@
 //! `get_ticket_activity`: a ticket's history newest first, filtered by action and paged, and
 //! its failures (unknown ticket as an `isError` result, unknown action as -32602).
 
-use crate::support::{Launch, assert_query_has, names_in, spawn_seeded_stack, spawn_stack};
+use crate::support::{Launch, assert_query_has, names_in, one_call_tests, spawn_seeded_stack, spawn_stack};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 
@@ -52,17 +52,15 @@ async fn get_ticket_activity_reads_a_seeded_tickets_history() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn get_ticket_activity_reports_an_unknown_ticket_as_not_found() {
-    let mut s = spawn_stack().await;
-    s.call_not_found("get_ticket_activity", json!({"ticket_id": "WEB-12"}), "ticket")
-        .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn get_ticket_activity_refuses_an_unknown_action() {
     let mut s = spawn_stack().await;
     s.api.ticket("Track me").await;
     let args = json!({"ticket_id": "WEB-1", "action": ["Deleted"]});
     s.call_invalid_field("get_ticket_activity", args, "action[0]").await;
     assert!(s.api.requests("/api/v1/tickets/WEB-1/activity").is_empty());
+}
+
+one_call_tests! {
+    get_ticket_activity_reports_an_unknown_ticket_as_not_found:
+        as Owner, "get_ticket_activity" {"ticket_id": "WEB-12"} => call_not_found("ticket");
 }

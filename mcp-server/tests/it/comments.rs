@@ -1,7 +1,7 @@
 //! The four comment tools: each one succeeding against the mock, and each one failing (an
 //! `isError` result with the API's status and reason, or -32602 for refused arguments).
 
-use crate::support::{assert_last_page, names_in, spawn_stack, spawn_stack_as};
+use crate::support::{assert_last_page, names_in, one_call_tests, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 
@@ -62,13 +62,6 @@ async fn list_comments_pages_through_a_tickets_comments_oldest_first() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn list_comments_reports_an_unknown_ticket_as_not_found() {
-    let mut s = spawn_stack().await;
-    s.call_not_found("list_comments", json!({"ticket_id": "WEB-404"}), "ticket")
-        .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn update_comment_replaces_the_text_and_marks_it_edited() {
     let mut s = spawn_stack().await;
     s.api.ticket("Typo").await;
@@ -95,13 +88,6 @@ async fn update_comment_reports_someone_elses_comment_as_not_author() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn update_comment_refuses_a_comment_id_that_is_not_a_uuid() {
-    let mut s = spawn_stack().await;
-    s.call_invalid_field("update_comment", json!({"comment_id": "42", "body": "x"}), "comment_id")
-        .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn delete_comment_deletes_once_and_then_reports_not_found() {
     let mut s = spawn_stack().await;
     s.api.ticket("Regret").await;
@@ -120,4 +106,11 @@ async fn delete_comment_reports_a_member_deleting_anothers_comment_as_not_author
     let c = comment(&s, "WEB-1", "keep me").await;
     s.call_err_reason("delete_comment", json!({"comment_id": c["id"]}), 403, "not_author")
         .await;
+}
+
+one_call_tests! {
+    list_comments_reports_an_unknown_ticket_as_not_found:
+        as Owner, "list_comments" {"ticket_id": "WEB-404"} => call_not_found("ticket");
+    update_comment_refuses_a_comment_id_that_is_not_a_uuid:
+        as Owner, "update_comment" {"comment_id": "42", "body": "x"} => call_invalid_field("comment_id");
 }

@@ -2,7 +2,7 @@
 //! reports and the CSV against the mock and the seed, and their failures as `isError` results
 //! with the API's status and reason.
 
-use crate::support::{Launch, Mcp, Stack, spawn_seeded_stack, spawn_stack, spawn_stack_as};
+use crate::support::{Launch, Mcp, Stack, one_call_tests, spawn_seeded_stack, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -278,10 +278,7 @@ async fn get_capitalization_export_returns_the_csv_text() {
     assert_eq!(q["from"], "2026-04-01");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn get_capitalization_export_reports_a_reversed_period() {
-    let mut s = spawn_stack().await;
-    let args = json!({"from": "2026-04-01", "to": "2026-03-01"});
-    s.call_err_reason("get_capitalization_export", args, 400, "invalid_query")
-        .await;
+one_call_tests! {
+    get_capitalization_export_reports_a_reversed_period:
+        as Owner, "get_capitalization_export" {"from": "2026-04-01", "to": "2026-03-01"} => call_err_reason(400, "invalid_query");
 }

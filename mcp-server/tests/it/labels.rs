@@ -1,7 +1,7 @@
 //! The seven label tools: each one succeeding against the mock, and each one failing (an
 //! `isError` result with the API's status and reason, or -32602 for refused arguments).
 
-use crate::support::{NO_SUCH_ID, Stack, names_in, spawn_stack, spawn_stack_as};
+use crate::support::{NO_SUCH_ID, Stack, names_in, one_call_tests, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 
@@ -77,13 +77,6 @@ async fn list_labels_lists_a_projects_labels_by_name() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn list_labels_reports_an_unknown_project_as_not_found() {
-    let mut s = spawn_stack().await;
-    s.call_not_found("list_labels", json!({"project_id": "NOPE"}), "project")
-        .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn add_ticket_label_attaches_a_label_once() {
     let mut s = spawn_stack().await;
     s.api.ticket("Style it").await;
@@ -151,13 +144,6 @@ async fn get_label_returns_the_label_with_its_ticket_count() {
     assert_eq!(got["id"], l["id"]);
     assert_eq!(got["name"], json!("frontend"));
     assert_eq!(got["ticket_count"], json!(1));
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn get_label_reports_an_unknown_label_as_not_found() {
-    let mut s = spawn_stack().await;
-    s.call_not_found("get_label", json!({"label_id": NO_SUCH_ID}), "label")
-        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -256,4 +242,11 @@ async fn a_label_is_named_within_the_tickets_project_even_for_a_ticket_given_by_
         .call_invalid("add_ticket_label", json!({"ticket_id": "WEB-1", "label_id": "backend"}))
         .await;
     assert_eq!(e["data"]["candidates"], json!([{"id": l["id"], "name": "frontend"}]));
+}
+
+one_call_tests! {
+    list_labels_reports_an_unknown_project_as_not_found:
+        as Owner, "list_labels" {"project_id": "NOPE"} => call_not_found("project");
+    get_label_reports_an_unknown_label_as_not_found:
+        as Owner, "get_label" {"label_id": NO_SUCH_ID} => call_not_found("label");
 }

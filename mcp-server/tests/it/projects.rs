@@ -1,8 +1,7 @@
 //! The five project tools: each one succeeding against the mock, and each one failing (an
 //! `isError` result with the API's status and code, or -32602 for refused arguments).
 
-use crate::support::{Launch, assert_last_page, names_in, spawn_seeded_stack, spawn_stack, spawn_stack_as};
-use alloy_mock_api::model::OrgRole;
+use crate::support::{Launch, assert_last_page, names_in, one_call_tests, spawn_seeded_stack, spawn_stack};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -33,13 +32,6 @@ async fn create_project_creates_a_project_with_finance_fields() {
     let body = sent.body.expect("body");
     assert!(body.get("org_id").is_none(), "org_id is sent only when given: {body}");
     assert_eq!(body["key"], json!("mob"));
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn create_project_reports_a_taken_key_as_a_conflict() {
-    let mut s = spawn_stack().await;
-    let args = json!({"key": "web", "name": "Another website"});
-    s.call_err_reason("create_project", args, 409, "duplicate").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -150,14 +142,6 @@ async fn update_project_needs_at_least_one_field() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn update_project_reports_a_viewer_as_forbidden() {
-    let mut s = spawn_stack_as(OrgRole::Viewer).await;
-    let args = json!({"project_id": "WEB", "name": "Mine now"});
-    s.call_err_reason("update_project", args, 403, "insufficient_role")
-        .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn delete_project_deletes_once_and_then_reports_not_found() {
     let mut s = spawn_stack().await;
     let r = s.call_ok("delete_project", json!({"project_id": "web"})).await;
@@ -173,4 +157,11 @@ async fn delete_project_reports_submitted_or_approved_time_as_a_conflict() {
         .await;
     let p = s.call_ok("get_project", json!({"project_id": "WEB"})).await;
     assert_eq!(p["key"], json!("WEB"));
+}
+
+one_call_tests! {
+    create_project_reports_a_taken_key_as_a_conflict:
+        as Owner, "create_project" {"key": "web", "name": "Another website"} => call_err_reason(409, "duplicate");
+    update_project_reports_a_viewer_as_forbidden:
+        as Viewer, "update_project" {"project_id": "WEB", "name": "Mine now"} => call_err_reason(403, "insufficient_role");
 }

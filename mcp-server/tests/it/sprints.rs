@@ -3,7 +3,9 @@
 //! failing (an `isError` result with the API's status and reason, or -32602 for arguments the
 //! schema or a rule refuses).
 
-use crate::support::{Launch, NO_SUCH_ID, Stack, names_in, spawn_seeded_stack, spawn_stack, spawn_stack_as};
+use crate::support::{
+    Launch, NO_SUCH_ID, Stack, names_in, one_call_tests, spawn_seeded_stack, spawn_stack, spawn_stack_as,
+};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 
@@ -206,13 +208,6 @@ async fn get_sprint_burndown_returns_the_frozen_series_of_a_completed_sprint() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn get_sprint_burndown_reports_an_unknown_sprint_as_not_found() {
-    let mut s = spawn_stack().await;
-    s.call_not_found("get_sprint_burndown", json!({"sprint_id": NO_SUCH_ID}), "sprint")
-        .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn get_sprint_returns_the_sprint_and_its_board_only_when_asked() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
     let active = seeded_sprint(&mut s, "Sprint 2").await;
@@ -305,4 +300,9 @@ async fn the_active_and_the_last_sprint_are_named_with_their_project() {
         .call_invalid("get_sprint", json!({"sprint_id": "Sprint 9", "project_id": "WEB"}))
         .await;
     assert_eq!(e["data"]["candidates"].as_array().map(Vec::len), Some(3), "{e}");
+}
+
+one_call_tests! {
+    get_sprint_burndown_reports_an_unknown_sprint_as_not_found:
+        as Owner, "get_sprint_burndown" {"sprint_id": NO_SUCH_ID} => call_not_found("sprint");
 }

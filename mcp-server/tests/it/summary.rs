@@ -1,6 +1,6 @@
 //! `get_project_summary`: the seeded project WEB's figures, and failures passed through.
 
-use crate::support::{Launch, spawn_seeded_stack, spawn_stack};
+use crate::support::{Launch, one_call_tests, spawn_seeded_stack, spawn_stack};
 use alloy_mock_api::{Fault, FaultKind};
 use serde_json::json;
 
@@ -38,17 +38,15 @@ async fn get_project_summary_returns_counts_sprint_and_budget_of_a_seeded_projec
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn get_project_summary_reports_unknown_projects() {
-    let mut s = spawn_stack().await;
-    s.call_not_found("get_project_summary", json!({"project_id": "NOPE"}), "project")
-        .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn get_project_summary_reports_a_persistent_upstream_failure() {
     let mut s = spawn_stack().await;
     let fault = Fault::new(FaultKind::Status(500)).path("/api/v1/projects/WEB/summary");
     let _fault = s.api.mock.fault(fault).await;
     s.call_err_code("get_project_summary", json!({"project_id": "WEB"}), 500, "internal")
         .await;
+}
+
+one_call_tests! {
+    get_project_summary_reports_unknown_projects:
+        as Owner, "get_project_summary" {"project_id": "NOPE"} => call_not_found("project");
 }

@@ -316,6 +316,24 @@ impl std::ops::DerefMut for Stack {
     }
 }
 
+/// Table-driven tests of one call each: every row is a `#[tokio::test]` named `$test` that
+/// starts a fresh default stack acting as `$role`, calls `$tool` with the JSON `$args`, and
+/// checks the answer with the [`Mcp`] helper `$check` given the expected values, e.g.
+/// `get_tags_reports_an_unknown_ticket: as Owner, "get_tags" {"ticket_id": "WEB-77"} =>
+/// call_not_found("ticket");`.
+macro_rules! one_call_tests {
+    ($($test:ident: as $role:ident, $tool:literal $args:tt => $check:ident($($expected:expr),+);)+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread")]
+            async fn $test() {
+                let mut s = $crate::support::spawn_stack_as(alloy_mock_api::model::OrgRole::$role).await;
+                s.$check($tool, serde_json::json!($args), $($expected),+).await;
+            }
+        )+
+    };
+}
+pub(crate) use one_call_tests;
+
 /// The default stack: Owner key, initialized with 2025-06-18.
 pub async fn spawn_stack() -> Stack {
     spawn_stack_with(Launch::default()).await

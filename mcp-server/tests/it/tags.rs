@@ -3,7 +3,7 @@
 //! `set_tags` merges through PATCH (where `null` removes a key) and replaces through PUT
 //! (where `null` is refused before any call).
 
-use crate::support::{Stack, assert_last_page, spawn_stack, spawn_stack_as};
+use crate::support::{Stack, assert_last_page, one_call_tests, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -84,13 +84,6 @@ async fn get_tags_returns_the_tickets_tags() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn get_tags_reports_an_unknown_ticket_as_not_found() {
-    let mut s = spawn_stack().await;
-    s.call_not_found("get_tags", json!({"ticket_id": "WEB-77"}), "ticket")
-        .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn delete_tag_removes_one_key_and_ignores_missing_keys() {
     let mut s = spawn_stack().await;
     tagged(&s, "WEB", "Tagged", json!({"env": "prod", "release:v2": "yes"})).await;
@@ -162,16 +155,11 @@ async fn search_by_tag_limits_to_one_project_and_pages() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn search_by_tag_reports_an_unknown_project_as_not_found() {
-    let mut s = spawn_stack().await;
-    s.call_not_found("search_by_tag", json!({"key": "env", "project_id": "NOPE"}), "project")
-        .await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn search_by_tag_requires_a_key() {
-    let mut s = spawn_stack().await;
-    s.call_invalid_field("search_by_tag", json!({"value": "acme"}), "key")
-        .await;
+one_call_tests! {
+    get_tags_reports_an_unknown_ticket_as_not_found:
+        as Owner, "get_tags" {"ticket_id": "WEB-77"} => call_not_found("ticket");
+    search_by_tag_reports_an_unknown_project_as_not_found:
+        as Owner, "search_by_tag" {"key": "env", "project_id": "NOPE"} => call_not_found("project");
+    search_by_tag_requires_a_key:
+        as Owner, "search_by_tag" {"value": "acme"} => call_invalid_field("key");
 }

@@ -2,7 +2,7 @@
 //! the API's status and message, or -32602 for arguments the schema or a rule refuses).
 
 use crate::support::{
-    Launch, NO_SUCH_ID, assert_last_page, field_of, names_in, spawn_seeded_stack, spawn_stack, spawn_stack_as,
+    Launch, NO_SUCH_ID, assert_last_page, field_of, names_in, one_call_tests, spawn_seeded_stack, spawn_stack,
     ticket_keys,
 };
 use alloy_mock_api::model::OrgRole;
@@ -37,13 +37,6 @@ async fn create_ticket_reports_is_error_when_the_project_is_missing() {
     let args = json!({"project_id": "NOPE", "title": "x"});
     let e = s.call_not_found("create_ticket", args, "project").await;
     assert!(e["error"]["message"].is_string());
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn create_ticket_reports_a_viewer_as_forbidden() {
-    let mut s = spawn_stack_as(OrgRole::Viewer).await;
-    let args = json!({"project_id": "WEB", "title": "x"});
-    s.call_err_reason("create_ticket", args, 403, "insufficient_role").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -89,13 +82,6 @@ async fn search_tickets_maps_arrays_to_comma_separated_query_values() {
     assert_eq!(q["priority"], "High,Critical");
     assert_eq!(q["assignee_id"], "none");
     assert_eq!(q["sort"], "-priority");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn search_tickets_reports_an_api_refusal_of_its_filters() {
-    let mut s = spawn_stack().await;
-    s.call_err_code("search_tickets", json!({"tag_value": "prod"}), 400, "bad_request")
-        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -242,13 +228,6 @@ async fn get_my_tickets_lists_the_callers_open_tickets() {
     assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
     let e = s.api.last_to("/api/v1/tickets");
     assert!(e.query.contains(&("assignee_id".to_string(), me)), "{:?}", e.query);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn get_my_tickets_refuses_an_unknown_sort() {
-    let mut s = spawn_stack().await;
-    s.call_invalid_field("get_my_tickets", json!({"sort": "priority"}), "sort")
-        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -484,4 +463,13 @@ async fn search_tickets_filters_by_creation_and_update_dates_given_as_days_or_in
         .collect();
     assert_eq!(q["created_after"], "2026-04-01T00:00:00Z");
     assert_eq!(q["created_before"], "2026-04-01T23:59:59.999Z");
+}
+
+one_call_tests! {
+    create_ticket_reports_a_viewer_as_forbidden:
+        as Viewer, "create_ticket" {"project_id": "WEB", "title": "x"} => call_err_reason(403, "insufficient_role");
+    search_tickets_reports_an_api_refusal_of_its_filters:
+        as Owner, "search_tickets" {"tag_value": "prod"} => call_err_code(400, "bad_request");
+    get_my_tickets_refuses_an_unknown_sort:
+        as Owner, "get_my_tickets" {"sort": "priority"} => call_invalid_field("sort");
 }

@@ -2,7 +2,7 @@
 //! with the API's status and reason, or -32602 for arguments the schema or a rule refuses),
 //! plus strict enforcement reaching the model through `transition_ticket`.
 
-use crate::support::{Launch, NO_SUCH_ID, Stack, spawn_seeded_stack, spawn_stack, spawn_stack_as};
+use crate::support::{Launch, NO_SUCH_ID, Stack, one_call_tests, spawn_seeded_stack, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 
@@ -98,13 +98,6 @@ async fn list_workflows_lists_default_first_with_the_seeded_delivery_workflow() 
         .api
         .last_request("listed through #31", |e| e.path.ends_with("/workflows"));
     assert_eq!(listed.query, [("limit".to_string(), "10".to_string())]);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn list_workflows_reports_a_bad_cursor() {
-    let mut s = spawn_stack().await;
-    s.call_err_reason("list_workflows", json!({"cursor": "%%%"}), 400, "invalid_cursor")
-        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -235,4 +228,9 @@ async fn a_workflow_made_strict_with_the_tools_is_enforced_on_transitions() {
         .call_err_reason("transition_ticket", args, 422, "transition_not_allowed")
         .await;
     assert_eq!(e["error"]["details"]["allowed"], json!(["Doing"]));
+}
+
+one_call_tests! {
+    list_workflows_reports_a_bad_cursor:
+        as Owner, "list_workflows" {"cursor": "%%%"} => call_err_reason(400, "invalid_cursor");
 }
