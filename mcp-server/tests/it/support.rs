@@ -3,6 +3,12 @@
 //! file) plus a project `WEB`, then spawns the real `alloy-mcp` binary against it and returns
 //! a raw line-based JSON-RPC client. Every read has a timeout, so a test never hangs: a
 //! missing answer fails with the server's stderr in the message.
+//!
+//! The checks tests share live here too: [`Mcp::call_invalid_field`] (a -32602 naming a
+//! field), [`Mcp::call_err_reason`] / [`Mcp::call_not_found`] (an `isError` result with the
+//! upstream status, code and reason or missing resource), the mock's journal read through
+//! [`Api::first_call`], [`Api::last_query`] and friends, setup through [`Api::create`], and
+//! [`one_call_tests!`] for tests that are one call on a fresh stack.
 
 #![allow(dead_code)] // Not every test module uses every helper.
 
