@@ -1,6 +1,6 @@
 //! `ping` and `whoami`, and the stdio lifecycle around them.
 
-use crate::support::{Launch, key_of, spawn_seeded_stack, spawn_stack, spawn_stack_with};
+use crate::support::{Launch, key_of, spawn_seeded_stack, spawn_stack, spawn_stack_as, spawn_stack_with};
 use alloy_mock_api::model::OrgRole;
 use alloy_mock_api::{Fault, FaultKind};
 use serde_json::json;
@@ -8,7 +8,7 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread")]
 async fn ping_reports_the_server_the_api_health_and_the_identity() {
     let mut s = spawn_stack().await;
-    let v = s.mcp.call_ok("ping", json!({})).await;
+    let v = s.call_ok("ping", json!({})).await;
     assert_eq!(v["pong"], json!(true));
     assert_eq!(
         v["server"],
@@ -24,7 +24,7 @@ async fn ping_reports_the_server_the_api_health_and_the_identity() {
 async fn ping_never_fails_and_reports_what_it_could_not_reach() {
     let mut s = spawn_stack().await;
     let _down = s.api.mock.fault(Fault::new(FaultKind::DropConnection)).await;
-    let v = s.mcp.call_ok("ping", json!({})).await;
+    let v = s.call_ok("ping", json!({})).await;
     assert_eq!(v["api_reachable"], json!(false), "{v}");
     assert_eq!(v["api"], json!(null));
     assert_eq!(v["identity"], json!(null));
@@ -32,8 +32,8 @@ async fn ping_never_fails_and_reports_what_it_could_not_reach() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn whoami_returns_the_identity_of_the_key_in_use() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Reporter)).await;
-    let v = s.mcp.call_ok("whoami", json!({})).await;
+    let mut s = spawn_stack_as(OrgRole::Reporter).await;
+    let v = s.call_ok("whoami", json!({})).await;
     assert_eq!(
         v,
         json!({
@@ -48,14 +48,9 @@ async fn whoami_returns_the_identity_of_the_key_in_use() {
 #[tokio::test(flavor = "multi_thread")]
 async fn whoami_reports_an_api_rejection_as_an_error_result() {
     let mut s = spawn_stack().await;
-    let _f = s
-        .api
-        .mock
-        .fault(Fault::new(FaultKind::Status(500)).path("/api/v1/auth/me"))
-        .await;
-    let v = s.mcp.call_err("whoami", json!({})).await;
-    assert_eq!(v["status"], json!(500));
-    assert_eq!(v["error"]["code"], json!("internal"));
+    let fault = Fault::new(FaultKind::Status(500)).path("/api/v1/auth/me");
+    let _f = s.api.mock.fault(fault).await;
+    s.call_err_code("whoami", json!({}), 500, "internal").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -95,8 +90,8 @@ async fn a_call_in_flight_when_input_closes_is_still_answered() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_server_works_against_the_bundled_seed() {
     let mut s = spawn_seeded_stack(Launch::default().role(OrgRole::Member)).await;
-    let me = s.mcp.call_ok("whoami", json!({})).await;
+    let me = s.call_ok("whoami", json!({})).await;
     assert_eq!(me["role"], json!("Member"));
-    let page = s.mcp.call_ok("search_tickets", json!({"limit": 5})).await;
+    let page = s.call_ok("search_tickets", json!({"limit": 5})).await;
     assert!(page["items"].as_array().is_some_and(|i| !i.is_empty()), "{page}");
 }

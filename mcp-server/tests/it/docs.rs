@@ -153,7 +153,7 @@ fn render(tools: &[Value]) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn docs_tools_md_is_generated_from_the_live_tool_list_and_up_to_date() {
     let mut s = spawn_stack().await;
-    let tools = s.mcp.list_tools().await;
+    let tools = s.list_tools().await;
     let rendered = render(&tools);
     let path = docs_path();
     if std::env::var("UPDATE_DOCS").is_ok_and(|v| v == "1") {

@@ -2,7 +2,7 @@
 //! reports and the CSV against the mock and the seed, and their failures as `isError` results
 //! with the API's status and reason.
 
-use crate::support::{Launch, Mcp, Stack, spawn_seeded_stack, spawn_stack, spawn_stack_with};
+use crate::support::{Launch, Mcp, Stack, one_call_tests, spawn_seeded_stack, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -14,28 +14,9 @@ async fn second_server(s: &Stack, role: OrgRole) -> Mcp {
 
 /// Logs `minutes` on WEB-1 for the Owner through the API (setup); returns the entry.
 async fn owner_entry(s: &Stack, minutes: u32) -> Value {
-    let (status, e) = s
-        .api
-        .send(
-            "POST",
-            "/api/v1/tickets/WEB-1/time-entries",
-            Some(json!({"minutes": minutes})),
-        )
-        .await;
-    assert_eq!(status, 201, "{e}");
-    e
-}
-
-/// The query of the last request the mock received for exactly this path.
-fn last_query(s: &Stack, path: &str) -> BTreeMap<String, String> {
     s.api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.path == path)
-        .map(|e| e.query.into_iter().collect())
-        .unwrap_or_default()
+        .create("/api/v1/tickets/WEB-1/time-entries", json!({"minutes": minutes}))
+        .await
 }
 
 /// The text content of a tool answer.
@@ -49,69 +30,51 @@ fn text_of(answer: &Value) -> String {
 /// Makes WEB capitalizable (Capex, AppDevelopment, cost center `ENG-001`, 24 months) and gives
 /// the Owner a labor rate of 120.00 per hour (setup).
 async fn capitalize_web(s: &Stack) {
-    let (status, body) = s
-        .api
-        .send(
-            "PATCH",
-            "/api/v1/projects/WEB",
-            Some(json!({
-                "capitalization_type": "Capex",
-                "development_phase": "AppDevelopment",
-                "cost_center_id": "ENG-001",
-                "amortization_months": 24,
-            })),
-        )
+    let capex = json!({
+        "capitalization_type": "Capex",
+        "development_phase": "AppDevelopment",
+        "cost_center_id": "ENG-001",
+        "amortization_months": 24,
+    });
+    s.api
+        .send_expect("PATCH", "/api/v1/projects/WEB", Some(capex), 200)
         .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = s
-        .api
-        .send(
-            "POST",
-            &format!("/api/v1/orgs/{}/labor-rates", s.api.org_id),
-            Some(json!({
-                "user_id": s.api.user(OrgRole::Owner),
-                "hourly_rate_cents": 12000,
-                "effective_from": "2026-01-01",
-            })),
-        )
+    let rate = json!({
+        "user_id": s.api.user(OrgRole::Owner),
+        "hourly_rate_cents": 12000,
+        "effective_from": "2026-01-01",
+    });
+    s.api
+        .create(&format!("/api/v1/orgs/{}/labor-rates", s.api.org_id), rate)
         .await;
-    assert_eq!(status, 201, "{body}");
 }
 
 /// Logs, submits and approves `minutes` on WEB-1 for the Owner through the MCP server.
 async fn approved_entry(s: &mut Stack, minutes: u32) -> Value {
     let e = s
-        .mcp
         .call_ok("log_time", json!({"ticket_id": "WEB-1", "minutes": minutes}))
         .await;
-    s.mcp
-        .call_ok("submit_time_entry", json!({"time_entry_id": e["id"]}))
-        .await;
-    s.mcp
-        .call_ok("approve_time_entry", json!({"time_entry_id": e["id"]}))
-        .await
+    s.call_ok("submit_time_entry", json!({"time_entry_id": e["id"]})).await;
+    s.call_ok("approve_time_entry", json!({"time_entry_id": e["id"]})).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn time_logged_submitted_and_approved_by_an_admin_shows_up_in_the_time_report() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
+    let mut s = spawn_stack_as(OrgRole::Member).await;
     s.api.ticket("Build the cart").await;
     let member = s.api.user(OrgRole::Member);
     let admin = s.api.user(OrgRole::Admin);
 
-    let logged = s
-        .mcp
-        .call_ok("log_time", json!({"ticket_id": "WEB-1", "hours": 1.5}))
-        .await;
+    let logged = s.call_ok("log_time", json!({"ticket_id": "WEB-1", "hours": 1.5})).await;
     assert_eq!(logged["status"], json!("Draft"));
     assert_eq!(logged["user_id"], json!(member));
     let id = logged["id"].as_str().expect("id").to_string();
 
-    let submitted = s.mcp.call_ok("submit_time_entry", json!({"time_entry_id": id})).await;
+    let submitted = s.call_ok("submit_time_entry", json!({"time_entry_id": id})).await;
     assert_eq!(submitted["status"], json!("Submitted"));
     assert!(submitted["submitted_at"].is_string(), "{submitted}");
 
-    let report = s.mcp.call_ok("get_time_report", json!({})).await;
+    let report = s.call_ok("get_time_report", json!({})).await;
     assert_eq!(
         report["totals"]["minutes"],
         json!(0),
@@ -120,7 +83,7 @@ async fn time_logged_submitted_and_approved_by_an_admin_shows_up_in_the_time_rep
     assert_eq!(report["totals"]["submitted_minutes"], json!(90));
     assert_eq!(report["rows"], json!([]));
 
-    let e = s.mcp.call_err("approve_time_entry", json!({"time_entry_id": id})).await;
+    let e = s.call_err("approve_time_entry", json!({"time_entry_id": id})).await;
     assert_eq!(e["status"], json!(403), "a Member cannot approve: {e}");
     assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
 
@@ -132,13 +95,8 @@ async fn time_logged_submitted_and_approved_by_an_admin_shows_up_in_the_time_rep
     assert_eq!(approved["approved_by"], json!(admin));
     assert!(approved["approved_at"].is_string(), "{approved}");
 
-    let report = s
-        .mcp
-        .call_ok(
-            "get_time_report",
-            json!({"from": "2026-04-01", "to": "2026-04-01", "group_by": "user"}),
-        )
-        .await;
+    let args = json!({"from": "2026-04-01", "to": "2026-04-01", "group_by": "user"});
+    let report = s.call_ok("get_time_report", args).await;
     assert_eq!(report["group_by"], json!("user"));
     assert_eq!(
         report["totals"],
@@ -153,7 +111,6 @@ async fn time_logged_submitted_and_approved_by_an_admin_shows_up_in_the_time_rep
     assert_eq!(rows[0]["hours"], json!(1.5));
 
     let listed = s
-        .mcp
         .call_ok("list_time_entries", json!({"status": ["Approved"], "detail": "full"}))
         .await;
     assert_eq!(listed["items"], json!([approved]));
@@ -164,53 +121,40 @@ async fn approve_time_entry_reports_a_draft_as_unprocessable() {
     let mut s = spawn_stack().await;
     s.api.ticket("Build the cart").await;
     let e = s
-        .mcp
         .call_ok("log_time", json!({"ticket_id": "WEB-1", "minutes": 30}))
         .await;
+    let args = json!({"time_entry_id": e["id"]});
     let err = s
-        .mcp
-        .call_err("approve_time_entry", json!({"time_entry_id": e["id"]}))
+        .call_err_reason("approve_time_entry", args, 422, "invalid_state")
         .await;
-    assert_eq!(err["status"], json!(422));
-    assert_eq!(err["error"]["code"], json!("unprocessable"));
-    assert_eq!(err["error"]["details"]["reason"], json!("invalid_state"));
     assert_eq!(err["error"]["details"]["state"], json!("Draft"));
     assert_eq!(err["error"]["details"]["expected"], json!(["Submitted"]));
-    let still = s.mcp.call_ok("get_time_entry", json!({"time_entry_id": e["id"]})).await;
+    let still = s.call_ok("get_time_entry", json!({"time_entry_id": e["id"]})).await;
     assert_eq!(still["status"], json!("Draft"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn submit_time_entry_posts_without_a_body_and_reports_repeats_and_strangers() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
+    let mut s = spawn_stack_as(OrgRole::Member).await;
     s.api.ticket("Build the cart").await;
     let e = s
-        .mcp
         .call_ok("log_time", json!({"ticket_id": "WEB-1", "minutes": 30}))
         .await;
     let id = e["id"].as_str().expect("id");
     let path = format!("/api/v1/time-entries/{id}/submit");
-    let submitted = s.mcp.call_ok("submit_time_entry", json!({"time_entry_id": id})).await;
+    let submitted = s.call_ok("submit_time_entry", json!({"time_entry_id": id})).await;
     assert_eq!(submitted["status"], json!("Submitted"));
     assert_eq!(s.api.requests(&path), vec![("POST".to_string(), path.clone())]);
 
-    let err = s.mcp.call_err("submit_time_entry", json!({"time_entry_id": id})).await;
-    assert_eq!(err["status"], json!(422));
-    assert_eq!(err["error"]["details"]["reason"], json!("invalid_state"));
+    s.call_err_reason("submit_time_entry", json!({"time_entry_id": id}), 422, "invalid_state")
+        .await;
 
     let owners = owner_entry(&s, 20).await;
-    let err = s
-        .mcp
-        .call_err("submit_time_entry", json!({"time_entry_id": owners["id"]}))
-        .await;
-    assert_eq!(err["status"], json!(403));
-    assert_eq!(err["error"]["details"]["reason"], json!("not_owner"));
+    let args = json!({"time_entry_id": owners["id"]});
+    s.call_err_reason("submit_time_entry", args, 403, "not_owner").await;
 
-    let err = s
-        .mcp
-        .call_invalid("submit_time_entry", json!({"time_entry_id": "nope"}))
+    s.call_invalid_field("submit_time_entry", json!({"time_entry_id": "nope"}), "time_entry_id")
         .await;
-    assert_eq!(err["data"]["field"], json!("time_entry_id"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -219,44 +163,30 @@ async fn get_time_report_passes_its_filters_and_reports_a_reversed_period() {
     s.api.ticket("Build the cart").await;
     approved_entry(&mut s, 45).await;
     let owner = s.api.user(OrgRole::Owner);
-    let report = s
-        .mcp
-        .call_ok(
-            "get_time_report",
-            json!({"from": "2026-03-01", "to": "2026-04-01", "group_by": "project", "project_id": "WEB", "user_id": owner}),
-        )
-        .await;
+    let args =
+        json!({"from": "2026-03-01", "to": "2026-04-01", "group_by": "project", "project_id": "WEB", "user_id": owner});
+    let report = s.call_ok("get_time_report", args).await;
     assert_eq!(report["from"], json!("2026-03-01"));
     assert_eq!(report["to"], json!("2026-04-01"));
     assert_eq!(report["rows"][0]["project_key"], json!("WEB"), "{report}");
     assert_eq!(report["rows"][0]["minutes"], json!(45));
-    let q = last_query(&s, "/api/v1/reports/time");
+    let q = s.api.last_query("/api/v1/reports/time");
     assert_eq!(q["group_by"], "project");
     assert_eq!(q["project_id"], "WEB");
     assert_eq!(q["user_id"], owner);
     assert_eq!(q.get("org_id"), None, "org_id is sent only when given");
 
-    let e = s
-        .mcp
-        .call_err("get_time_report", json!({"from": "2026-04-01", "to": "2026-03-01"}))
+    let args = json!({"from": "2026-04-01", "to": "2026-03-01"});
+    s.call_err_reason("get_time_report", args, 400, "invalid_query").await;
+    s.call_invalid_field("get_time_report", json!({"group_by": "week"}), "group_by")
         .await;
-    assert_eq!(e["status"], json!(400));
-    assert_eq!(e["error"]["code"], json!("bad_request"));
-    assert_eq!(e["error"]["details"]["reason"], json!("invalid_query"));
-    let e = s.mcp.call_invalid("get_time_report", json!({"group_by": "week"})).await;
-    assert_eq!(e["data"]["field"], json!("group_by"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn get_time_report_totals_the_seeded_approved_time_by_project() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
-    let report = s
-        .mcp
-        .call_ok(
-            "get_time_report",
-            json!({"from": "2026-02-01", "to": "2026-04-01", "group_by": "project"}),
-        )
-        .await;
+    let args = json!({"from": "2026-02-01", "to": "2026-04-01", "group_by": "project"});
+    let report = s.call_ok("get_time_report", args).await;
     assert_eq!(
         report["totals"]["entry_count"],
         json!(10),
@@ -282,7 +212,6 @@ async fn get_capitalization_report_costs_approved_time_and_splits_capex() {
     capitalize_web(&s).await;
     approved_entry(&mut s, 90).await;
     let report = s
-        .mcp
         .call_ok("get_capitalization_report", json!({"cost_center_id": "ENG-001"}))
         .await;
     assert_eq!(
@@ -296,7 +225,7 @@ async fn get_capitalization_report_costs_approved_time_and_splits_capex() {
     assert_eq!(project["monthly_amortization_cents"], json!(750));
     assert_eq!(report["cost_centers"][0]["cost_center_id"], json!("ENG-001"));
     assert_eq!(report["warnings"], json!([]));
-    let q = last_query(&s, "/api/v1/reports/capitalization");
+    let q = s.api.last_query("/api/v1/reports/capitalization");
     assert_eq!(
         q,
         BTreeMap::from([("cost_center_id".to_string(), "ENG-001".to_string())])
@@ -311,7 +240,7 @@ async fn reports_and_the_csv_check_the_project_first_and_refuse_bad_dates() {
         "get_capitalization_report",
         "get_capitalization_export",
     ] {
-        let e = s.mcp.call_err(tool, json!({"project_id": "WBE"})).await;
+        let e = s.call_err(tool, json!({"project_id": "WBE"})).await;
         assert_eq!(
             e["status"],
             json!(404),
@@ -321,11 +250,8 @@ async fn reports_and_the_csv_check_the_project_first_and_refuse_bad_dates() {
     }
     assert!(s.api.requests("/api/v1/reports").is_empty(), "no report is asked for");
     assert_eq!(s.api.requests("/api/v1/projects/WBE").len(), 3);
-    let e = s
-        .mcp
-        .call_invalid("get_capitalization_report", json!({"from": "April 1st"}))
+    s.call_invalid_field("get_capitalization_report", json!({"from": "April 1st"}), "from")
         .await;
-    assert_eq!(e["data"]["field"], json!("from"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -334,13 +260,8 @@ async fn get_capitalization_export_returns_the_csv_text() {
     s.api.ticket("Build the cart").await;
     capitalize_web(&s).await;
     let approved = approved_entry(&mut s, 90).await;
-    let answer = s
-        .mcp
-        .call(
-            "get_capitalization_export",
-            json!({"from": "2026-04-01", "to": "2026-04-01", "project_id": "WEB"}),
-        )
-        .await;
+    let args = json!({"from": "2026-04-01", "to": "2026-04-01", "project_id": "WEB"});
+    let answer = s.call("get_capitalization_export", args).await;
     assert_eq!(answer["result"]["isError"], json!(false), "{answer}");
     let csv = text_of(&answer);
     let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
@@ -352,21 +273,12 @@ async fn get_capitalization_export_returns_the_csv_text() {
     let id = approved["id"].as_str().expect("id");
     assert!(lines[1].starts_with(&format!("{id},2026-04-01,2026-04,")), "{csv:?}");
     assert!(lines[1].contains(",90,1.50,12000,18000,18000,0,24"), "{csv:?}");
-    let q = last_query(&s, "/api/v1/reports/capitalization/export");
+    let q = s.api.last_query("/api/v1/reports/capitalization/export");
     assert_eq!(q["project_id"], "WEB");
     assert_eq!(q["from"], "2026-04-01");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn get_capitalization_export_reports_a_reversed_period() {
-    let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_err(
-            "get_capitalization_export",
-            json!({"from": "2026-04-01", "to": "2026-03-01"}),
-        )
-        .await;
-    assert_eq!(e["status"], json!(400));
-    assert_eq!(e["error"]["details"]["reason"], json!("invalid_query"));
+one_call_tests! {
+    get_capitalization_export_reports_a_reversed_period:
+        as Owner, "get_capitalization_export" {"from": "2026-04-01", "to": "2026-03-01"} => call_err_reason(400, "invalid_query");
 }

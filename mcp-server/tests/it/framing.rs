@@ -101,10 +101,9 @@ async fn an_unknown_method_is_method_not_found() {
 #[tokio::test(flavor = "multi_thread")]
 async fn blank_lines_crlf_and_a_bom_are_tolerated() {
     let mut s = spawn_stack().await;
-    s.mcp
-        .send_bytes(b"\n  \r\n\xEF\xBB\xBF{\"jsonrpc\":\"2.0\",\"id\":30,\"method\":\"ping\"}\r\n")
+    s.send_bytes(b"\n  \r\n\xEF\xBB\xBF{\"jsonrpc\":\"2.0\",\"id\":30,\"method\":\"ping\"}\r\n")
         .await;
-    let r = s.mcp.recv().await;
+    let r = s.recv().await;
     assert_eq!(r, json!({"jsonrpc": "2.0", "id": 30, "result": {}}));
 }
 
@@ -115,11 +114,11 @@ async fn a_line_over_16_mib_is_refused_with_invalid_request_and_a_null_id() {
     big.extend_from_slice(br#"{"jsonrpc":"2.0","id":40,"method":"ping","params":{"pad":""#);
     big.resize(16 * 1024 * 1024 + 100, b'a');
     big.extend_from_slice(b"\"}}\n");
-    s.mcp.send_bytes(&big).await;
-    let r = s.mcp.recv().await;
+    s.send_bytes(&big).await;
+    let r = s.recv().await;
     assert_eq!(r["error"]["code"], json!(-32600), "{r}");
     assert_eq!(r["id"], Value::Null);
-    let pong = s.mcp.request("ping", None).await;
+    let pong = s.request("ping", None).await;
     assert_eq!(pong["result"], json!({}));
 }
 

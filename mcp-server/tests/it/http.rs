@@ -5,7 +5,7 @@
 
 pub(crate) mod client;
 
-use crate::support::{Launch, Mcp, UNKNOWN_KEY, parse_text};
+use crate::support::{Launch, Mcp, UNKNOWN_KEY, names_in, parse_text};
 use alloy_mock_api::model::OrgRole;
 use alloy_mock_api::{Fault, FaultKind, MockAlloy, MockOptions};
 use client::{HttpServer, LegacySession, Opened, Session, client};
@@ -279,12 +279,7 @@ async fn a_key_of_another_org_works_but_only_ever_sees_that_orgs_data() {
     assert_eq!(me["org_id"], globex_org);
     assert_eq!(me["email"], "gina@globex.test");
     let projects = parse_text(&other.call("list_projects", json!({})).await);
-    let keys: Vec<&str> = projects["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|p| p["key"].as_str())
-        .collect();
+    let keys = names_in(&projects["items"], "key");
     assert_eq!(keys, vec!["GLX"]);
     let web = other.call("get_project", json!({"project_id": "WEB"})).await;
     assert!(is_error(&web), "another org's project must stay invisible: {web}");

@@ -1,22 +1,18 @@
 //! The seven label tools: each one succeeding against the mock, and each one failing (an
 //! `isError` result with the API's status and reason, or -32602 for refused arguments).
 
-use crate::support::{Launch, Stack, spawn_stack, spawn_stack_with};
+use crate::support::{NO_SUCH_ID, Stack, names_in, one_call_tests, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 
 /// Creates a label in `project` through the API with the Owner key and returns it.
 async fn label(s: &Stack, project: &str, name: &str) -> Value {
-    let (status, l) = s
-        .api
-        .send(
-            "POST",
+    s.api
+        .create(
             &format!("/api/v1/projects/{project}/labels"),
-            Some(json!({"name": name, "description": format!("about {name}")})),
+            json!({"name": name, "description": format!("about {name}")}),
         )
-        .await;
-    assert_eq!(status, 201, "{l}");
-    l
+        .await
 }
 
 fn id(v: &Value) -> String {
@@ -35,30 +31,17 @@ fn label_names(ticket: &Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_label_creates_a_label_with_its_colour_upper_cased() {
     let mut s = spawn_stack().await;
-    let l = s
-        .mcp
-        .call_ok(
-            "create_label",
-            json!({"project_id": "web", "name": "frontend", "color": "#ff8800", "description": "UI work"}),
-        )
-        .await;
+    let args = json!({"project_id": "web", "name": "frontend", "color": "#ff8800", "description": "UI work"});
+    let l = s.call_ok("create_label", args).await;
     assert_eq!(l["name"], json!("frontend"));
     assert_eq!(l["color"], json!("#FF8800"));
     assert_eq!(l["description"], json!("UI work"));
     assert_eq!(l["ticket_count"], json!(0));
     let plain = s
-        .mcp
         .call_ok("create_label", json!({"project_id": "WEB", "name": "backend"}))
         .await;
     assert_eq!(plain["color"], json!("#6B7280"));
-    let sent = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.path == "/api/v1/projects/WEB/labels")
-        .expect("posted");
+    let sent = s.api.last_to("/api/v1/projects/WEB/labels");
     assert_eq!(sent.body, Some(json!({"name": "backend"})));
 }
 
@@ -66,26 +49,15 @@ async fn create_label_creates_a_label_with_its_colour_upper_cased() {
 async fn create_label_reports_a_duplicate_name_as_a_conflict() {
     let mut s = spawn_stack().await;
     label(&s, "WEB", "frontend").await;
-    let e = s
-        .mcp
-        .call_err("create_label", json!({"project_id": "WEB", "name": "FrontEnd"}))
-        .await;
-    assert_eq!(e["status"], json!(409));
-    assert_eq!(e["error"]["code"], json!("conflict"));
-    assert_eq!(e["error"]["details"]["reason"], json!("duplicate"));
+    let args = json!({"project_id": "WEB", "name": "FrontEnd"});
+    s.call_err_reason("create_label", args, 409, "duplicate").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_label_refuses_a_colour_that_is_not_rrggbb() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_invalid(
-            "create_label",
-            json!({"project_id": "WEB", "name": "x", "color": "orange"}),
-        )
-        .await;
-    assert_eq!(e["data"]["field"], json!("color"));
+    let args = json!({"project_id": "WEB", "name": "x", "color": "orange"});
+    s.call_invalid_field("create_label", args, "color").await;
     assert!(s.api.requests("/api/v1/projects/WEB/labels").is_empty());
 }
 
@@ -95,29 +67,13 @@ async fn list_labels_lists_a_projects_labels_by_name() {
     for name in ["ux", "Backend", "api"] {
         label(&s, "WEB", name).await;
     }
-    let page = s.mcp.call_ok("list_labels", json!({"project_id": "WEB"})).await;
-    let names: Vec<&str> = page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|l| l["name"].as_str())
-        .collect();
+    let page = s.call_ok("list_labels", json!({"project_id": "WEB"})).await;
+    let names = names_in(&page["items"], "name");
     assert_eq!(names, ["api", "Backend", "ux"]);
     assert_eq!(page["has_more"], json!(false));
-    let page = s
-        .mcp
-        .call_ok("list_labels", json!({"project_id": "WEB", "limit": 1}))
-        .await;
+    let page = s.call_ok("list_labels", json!({"project_id": "WEB", "limit": 1})).await;
     assert_eq!(page["has_more"], json!(true));
     assert!(page["next_cursor"].is_string());
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn list_labels_reports_an_unknown_project_as_not_found() {
-    let mut s = spawn_stack().await;
-    let e = s.mcp.call_err("list_labels", json!({"project_id": "NOPE"})).await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("project"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -126,22 +82,14 @@ async fn add_ticket_label_attaches_a_label_once() {
     s.api.ticket("Style it").await;
     let l = label(&s, "WEB", "frontend").await;
     let t = s
-        .mcp
         .call_ok("add_ticket_label", json!({"ticket_id": "WEB-1", "label_id": l["id"]}))
         .await;
     assert_eq!(label_names(&t), ["frontend"]);
     let again = s
-        .mcp
         .call_ok("add_ticket_label", json!({"ticket_id": "web-1", "label_id": l["id"]}))
         .await;
     assert_eq!(label_names(&again), ["frontend"]);
-    let sent = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.path == "/api/v1/tickets/WEB-1/labels")
-        .expect("posted");
+    let sent = s.api.first_to("/api/v1/tickets/WEB-1/labels");
     assert_eq!(sent.method, "POST");
     assert_eq!(sent.body, Some(json!({"label_id": l["id"]})));
 }
@@ -150,21 +98,11 @@ async fn add_ticket_label_attaches_a_label_once() {
 async fn add_ticket_label_reports_a_label_of_another_project_as_unprocessable() {
     let mut s = spawn_stack().await;
     s.api.ticket("Style it").await;
-    let (status, body) = s
-        .api
-        .send("POST", "/api/v1/projects", Some(json!({"key": "API", "name": "Api"})))
-        .await;
-    assert_eq!(status, 201, "{body}");
+    s.api.project("API", "Api").await;
     let other = label(&s, "API", "endpoints").await;
-    let e = s
-        .mcp
-        .call_err(
-            "add_ticket_label",
-            json!({"ticket_id": "WEB-1", "label_id": other["id"]}),
-        )
+    let args = json!({"ticket_id": "WEB-1", "label_id": other["id"]});
+    s.call_err_reason("add_ticket_label", args, 422, "invalid_reference")
         .await;
-    assert_eq!(e["status"], json!(422));
-    assert_eq!(e["error"]["details"]["reason"], json!("invalid_reference"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -172,34 +110,18 @@ async fn remove_ticket_label_detaches_a_label_and_keeps_the_others() {
     let mut s = spawn_stack().await;
     let a = label(&s, "WEB", "alpha").await;
     let b = label(&s, "WEB", "beta").await;
-    let (status, body) = s
-        .api
-        .send(
-            "POST",
-            "/api/v1/projects/WEB/tickets",
-            Some(json!({"title": "Two labels", "label_ids": [a["id"], b["id"]]})),
-        )
+    s.api
+        .ticket_with(json!({"title": "Two labels", "label_ids": [a["id"], b["id"]]}))
         .await;
-    assert_eq!(status, 201, "{body}");
-    let t = s
-        .mcp
-        .call_ok(
-            "remove_ticket_label",
-            json!({"ticket_id": "WEB-1", "label_id": a["id"]}),
-        )
-        .await;
+    let args = json!({"ticket_id": "WEB-1", "label_id": a["id"]});
+    let t = s.call_ok("remove_ticket_label", args).await;
     assert_eq!(label_names(&t), ["beta"]);
     assert_eq!(
         s.api.requests("/api/v1/tickets/WEB-1/labels/"),
         [("DELETE".to_string(), format!("/api/v1/tickets/WEB-1/labels/{}", id(&a)))]
     );
-    let unchanged = s
-        .mcp
-        .call_ok(
-            "remove_ticket_label",
-            json!({"ticket_id": "WEB-1", "label_id": a["id"]}),
-        )
-        .await;
+    let args = json!({"ticket_id": "WEB-1", "label_id": a["id"]});
+    let unchanged = s.call_ok("remove_ticket_label", args).await;
     assert_eq!(label_names(&unchanged), ["beta"]);
 }
 
@@ -207,68 +129,33 @@ async fn remove_ticket_label_detaches_a_label_and_keeps_the_others() {
 async fn remove_ticket_label_reports_an_unknown_label_as_not_found() {
     let mut s = spawn_stack().await;
     s.api.ticket("Plain").await;
-    let e = s
-        .mcp
-        .call_err(
-            "remove_ticket_label",
-            json!({"ticket_id": "WEB-1", "label_id": "00000000-0000-4000-8000-0000000fffff"}),
-        )
-        .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("label"));
+    let args = json!({"ticket_id": "WEB-1", "label_id": NO_SUCH_ID});
+    s.call_not_found("remove_ticket_label", args, "label").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn get_label_returns_the_label_with_its_ticket_count() {
     let mut s = spawn_stack().await;
     let l = label(&s, "WEB", "frontend").await;
-    let (status, body) = s
-        .api
-        .send(
-            "POST",
-            "/api/v1/projects/WEB/tickets",
-            Some(json!({"title": "Labelled", "label_ids": [l["id"]]})),
-        )
+    s.api
+        .ticket_with(json!({"title": "Labelled", "label_ids": [l["id"]]}))
         .await;
-    assert_eq!(status, 201, "{body}");
-    let got = s.mcp.call_ok("get_label", json!({"label_id": l["id"]})).await;
+    let got = s.call_ok("get_label", json!({"label_id": l["id"]})).await;
     assert_eq!(got["id"], l["id"]);
     assert_eq!(got["name"], json!("frontend"));
     assert_eq!(got["ticket_count"], json!(1));
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn get_label_reports_an_unknown_label_as_not_found() {
-    let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_err("get_label", json!({"label_id": "00000000-0000-4000-8000-0000000fffff"}))
-        .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["code"], json!("not_found"));
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn update_label_renames_recolours_and_clears_the_description() {
     let mut s = spawn_stack().await;
     let l = label(&s, "WEB", "frontend").await;
-    let u = s
-        .mcp
-        .call_ok(
-            "update_label",
-            json!({"label_id": l["id"], "name": "ui", "color": "#00aa00", "description": null}),
-        )
-        .await;
+    let args = json!({"label_id": l["id"], "name": "ui", "color": "#00aa00", "description": null});
+    let u = s.call_ok("update_label", args).await;
     assert_eq!(u["name"], json!("ui"));
     assert_eq!(u["color"], json!("#00AA00"));
     assert_eq!(u["description"], json!(null));
-    let sent = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.method == "PATCH")
-        .expect("patched");
+    let sent = s.api.first_request("patched", |e| e.method == "PATCH");
     assert_eq!(sent.path, format!("/api/v1/labels/{}", id(&l)));
     assert_eq!(
         sent.body,
@@ -280,7 +167,7 @@ async fn update_label_renames_recolours_and_clears_the_description() {
 async fn update_label_needs_at_least_one_field() {
     let mut s = spawn_stack().await;
     let l = label(&s, "WEB", "frontend").await;
-    let e = s.mcp.call_invalid("update_label", json!({"label_id": l["id"]})).await;
+    let e = s.call_invalid("update_label", json!({"label_id": l["id"]})).await;
     let message = e["message"].as_str().expect("message");
     assert!(message.contains("at least one") && message.contains("color"), "{e}");
     assert!(s.api.requests("/api/v1/labels/").is_empty());
@@ -291,42 +178,31 @@ async fn update_label_reports_a_name_taken_in_the_project_as_a_conflict() {
     let mut s = spawn_stack().await;
     label(&s, "WEB", "frontend").await;
     let b = label(&s, "WEB", "backend").await;
-    let e = s
-        .mcp
-        .call_err("update_label", json!({"label_id": b["id"], "name": "FRONTEND"}))
-        .await;
-    assert_eq!(e["status"], json!(409));
-    assert_eq!(e["error"]["details"]["reason"], json!("duplicate"));
+    let args = json!({"label_id": b["id"], "name": "FRONTEND"});
+    s.call_err_reason("update_label", args, 409, "duplicate").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_label_detaches_it_from_tickets_and_deletes_it() {
     let mut s = spawn_stack().await;
     let l = label(&s, "WEB", "doomed").await;
-    let (status, body) = s
-        .api
-        .send(
-            "POST",
-            "/api/v1/projects/WEB/tickets",
-            Some(json!({"title": "Labelled", "label_ids": [l["id"]]})),
-        )
+    s.api
+        .ticket_with(json!({"title": "Labelled", "label_ids": [l["id"]]}))
         .await;
-    assert_eq!(status, 201, "{body}");
-    let r = s.mcp.call_ok("delete_label", json!({"label_id": l["id"]})).await;
+    let r = s.call_ok("delete_label", json!({"label_id": l["id"]})).await;
     assert_eq!(r, json!({"deleted": true, "label_id": l["id"]}));
     let (_, t) = s.api.send("GET", "/api/v1/tickets/WEB-1", None).await;
     assert_eq!(t["labels"], json!([]));
-    let e = s.mcp.call_err("get_label", json!({"label_id": l["id"]})).await;
-    assert_eq!(e["status"], json!(404));
+    s.call_not_found("get_label", json!({"label_id": l["id"]}), "label")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_label_reports_a_member_as_lacking_the_admin_role() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
+    let mut s = spawn_stack_as(OrgRole::Member).await;
     let l = label(&s, "WEB", "kept").await;
-    let e = s.mcp.call_err("delete_label", json!({"label_id": l["id"]})).await;
-    assert_eq!(e["status"], json!(403));
-    assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
+    s.call_err_reason("delete_label", json!({"label_id": l["id"]}), 403, "insufficient_role")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -334,13 +210,8 @@ async fn a_label_is_named_within_the_tickets_project_even_for_a_ticket_given_by_
     let mut s = spawn_stack().await;
     let ticket = s.api.ticket("Style it").await;
     let l = label(&s, "WEB", "frontend").await;
-    let t = s
-        .mcp
-        .call_ok(
-            "add_ticket_label",
-            json!({"ticket_id": ticket["id"], "label_id": "Frontend"}),
-        )
-        .await;
+    let args = json!({"ticket_id": ticket["id"], "label_id": "Frontend"});
+    let t = s.call_ok("add_ticket_label", args).await;
     assert_eq!(label_names(&t), ["frontend"]);
     let id = ticket["id"].as_str().expect("id");
     assert_eq!(
@@ -352,13 +223,8 @@ async fn a_label_is_named_within_the_tickets_project_even_for_a_ticket_given_by_
         "the ticket, read once for its project"
     );
     let before = s.api.requests("/api/v1/projects/WEB/labels").len();
-    let t = s
-        .mcp
-        .call_ok(
-            "remove_ticket_label",
-            json!({"ticket_id": "web-1", "label_id": "frontend"}),
-        )
-        .await;
+    let args = json!({"ticket_id": "web-1", "label_id": "frontend"});
+    let t = s.call_ok("remove_ticket_label", args).await;
     assert_eq!(label_names(&t), Vec::<String>::new());
     assert_eq!(
         s.api.requests("/api/v1/projects/WEB/labels").len(),
@@ -373,8 +239,14 @@ async fn a_label_is_named_within_the_tickets_project_even_for_a_ticket_given_by_
         "removed by id"
     );
     let e = s
-        .mcp
         .call_invalid("add_ticket_label", json!({"ticket_id": "WEB-1", "label_id": "backend"}))
         .await;
     assert_eq!(e["data"]["candidates"], json!([{"id": l["id"], "name": "frontend"}]));
+}
+
+one_call_tests! {
+    list_labels_reports_an_unknown_project_as_not_found:
+        as Owner, "list_labels" {"project_id": "NOPE"} => call_not_found("project");
+    get_label_reports_an_unknown_label_as_not_found:
+        as Owner, "get_label" {"label_id": NO_SUCH_ID} => call_not_found("label");
 }

@@ -9,10 +9,10 @@ use serde_json::json;
 async fn neither_the_servers_key_nor_a_new_key_is_logged_at_trace() {
     for level in ["trace", "debug"] {
         let mut s = spawn_stack_with(Launch::default().env("RUST_LOG", level)).await;
-        let created = s.mcp.call_ok("create_api_key", json!({"name": "log check"})).await;
+        let created = s.call_ok("create_api_key", json!({"name": "log check"})).await;
         let new_key = created["key"].as_str().expect("the new key is shown once").to_string();
         assert!(new_key.len() > 20, "{created}");
-        s.mcp.call_ok("whoami", json!({})).await;
+        s.call_ok("whoami", json!({})).await;
         let (_, _, stderr) = s.mcp.close().await;
         assert!(stderr.lines().count() > 5, "{level} logs something: {stderr}");
         assert!(!stderr.contains(&new_key), "the new key was logged at {level}");

@@ -1,7 +1,7 @@
 //! The MCP surface: version negotiation, `serverInfo`, capabilities, down-levelling of tool
 //! fields per version, the tool list and its schemas, invalid arguments and unknown tools.
 
-use crate::support::{Launch, spawn_stack, spawn_stack_with};
+use crate::support::{Launch, names_in, spawn_stack, spawn_stack_with};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -14,7 +14,7 @@ async fn initialize_echoes_every_supported_version_and_answers_unknown_ones_with
         ("2025-11-25", "2025-11-25"),
         ("1999-01-01", "2025-11-25"),
     ] {
-        let r = s.mcp.initialize(asked).await;
+        let r = s.initialize(asked).await;
         assert_eq!(r["result"]["protocolVersion"], json!(answered), "{asked}: {r}");
     }
 }
@@ -22,7 +22,7 @@ async fn initialize_echoes_every_supported_version_and_answers_unknown_ones_with
 #[tokio::test(flavor = "multi_thread")]
 async fn initialize_announces_the_server_its_capabilities_and_instructions() {
     let mut s = spawn_stack_with(Launch::default().initialize(None)).await;
-    let r = s.mcp.initialize("2024-11-05").await;
+    let r = s.initialize("2024-11-05").await;
     let result = &r["result"];
     assert_eq!(
         result["serverInfo"],
@@ -44,20 +44,20 @@ async fn initialize_announces_the_server_its_capabilities_and_instructions() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_2024_11_05_client_gets_no_fields_its_version_does_not_define() {
     let mut s = spawn_stack_with(Launch::default().initialize(Some("2024-11-05"))).await;
-    let tools = s.mcp.list_tools().await;
+    let tools = s.list_tools().await;
     assert!(!tools.is_empty());
     for t in &tools {
         let keys: Vec<&String> = t.as_object().expect("object").keys().collect();
         assert_eq!(keys, ["name", "description", "inputSchema"], "{t}");
     }
-    let r = s.mcp.call("whoami", json!({})).await;
+    let r = s.call("whoami", json!({})).await;
     assert!(r["result"].get("structuredContent").is_none(), "{r}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_2025_06_18_client_gets_all_four_annotations_and_a_title_on_every_tool() {
     let mut s = spawn_stack().await;
-    for t in s.mcp.list_tools().await {
+    for t in s.list_tools().await {
         let a = &t["annotations"];
         for hint in ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] {
             assert!(a[hint].is_boolean(), "{} lacks {hint}: {t}", t["name"]);
@@ -71,7 +71,7 @@ async fn a_2025_06_18_client_gets_all_four_annotations_and_a_title_on_every_tool
 #[tokio::test(flavor = "multi_thread")]
 async fn a_2025_03_26_client_gets_annotations_but_no_titles() {
     let mut s = spawn_stack_with(Launch::default().initialize(Some("2025-03-26"))).await;
-    for t in s.mcp.list_tools().await {
+    for t in s.list_tools().await {
         assert!(t["annotations"].is_object() && t.get("title").is_none(), "{t}");
     }
 }
@@ -80,7 +80,6 @@ async fn a_2025_03_26_client_gets_annotations_but_no_titles() {
 async fn tools_list_starts_with_connectivity_and_holds_the_ticket_tools() {
     let mut s = spawn_stack().await;
     let names: Vec<String> = s
-        .mcp
         .list_tools()
         .await
         .iter()
@@ -109,7 +108,7 @@ async fn tools_list_starts_with_connectivity_and_holds_the_ticket_tools() {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_tool_is_described_strictly_and_its_read_only_hint_matches_its_verb() {
     let mut s = spawn_stack().await;
-    for t in s.mcp.list_tools().await {
+    for t in s.list_tools().await {
         let name = t["name"].as_str().expect("name");
         let verb_noun = name.contains('_') || ["ping", "whoami"].contains(&name);
         assert!(
@@ -142,7 +141,7 @@ async fn every_tool_is_described_strictly_and_its_read_only_hint_matches_its_ver
 #[tokio::test(flavor = "multi_thread")]
 async fn ticket_schemas_state_formats_enums_and_required_fields() {
     let mut s = spawn_stack().await;
-    let tools = s.mcp.list_tools().await;
+    let tools = s.list_tools().await;
     let schema = |n: &str| -> Value {
         tools
             .iter()
@@ -181,7 +180,7 @@ async fn ticket_schemas_state_formats_enums_and_required_fields() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_server_checks_more_than_the_published_schema_says() {
     let mut s = spawn_stack().await;
-    let tools = s.mcp.list_tools().await;
+    let tools = s.list_tools().await;
     let text = serde_json::to_string(&tools).expect("json");
     assert!(!text.contains("$schema") && !text.contains("x-published") && !text.contains("uint32"));
     assert!(!text.contains("[0-9A-Fa-f]{8}"), "no uuid regex is published");
@@ -196,13 +195,10 @@ async fn the_server_checks_more_than_the_published_schema_says() {
         ),
         ("get_sprint", json!({"sprint_id": ""}), "sprint_id"),
     ] {
-        let e = s.mcp.call_invalid(tool, args.clone()).await;
+        let e = s.call_invalid(tool, args.clone()).await;
         assert_eq!(e["data"]["field"], json!(field), "{tool} {args}: {e}");
     }
-    let page = s
-        .mcp
-        .call_ok("search_tickets", json!({"query": null, "limit": null}))
-        .await;
+    let page = s.call_ok("search_tickets", json!({"query": null, "limit": null})).await;
     assert_eq!(page["items"], json!([]), "null still means not given");
 }
 
@@ -229,7 +225,7 @@ async fn no_tool_takes_an_org_id_any_more() {
         "export_data",
         "import_data",
     ] {
-        let e = s.mcp.call_invalid(tool, json!({"org_id": org})).await;
+        let e = s.call_invalid(tool, json!({"org_id": org})).await;
         let fields: Vec<&str> = e["data"]["errors"]
             .as_array()
             .into_iter()
@@ -238,7 +234,7 @@ async fn no_tool_takes_an_org_id_any_more() {
             .collect();
         assert!(fields.contains(&"org_id"), "{tool}: {e}");
     }
-    for t in s.mcp.list_tools().await {
+    for t in s.list_tools().await {
         assert!(t["inputSchema"]["properties"].get("org_id").is_none(), "{}", t["name"]);
     }
     assert_eq!(s.api.mock.journal().len(), before, "refused calls reach no API");
@@ -268,7 +264,7 @@ async fn schema_invalid_arguments_are_invalid_params_naming_the_field() {
         ),
     ];
     for (tool, args, field) in cases {
-        let e = s.mcp.call_invalid(tool, args.clone()).await;
+        let e = s.call_invalid(tool, args.clone()).await;
         assert_eq!(e["data"]["field"], json!(field), "{tool} {args}: {e}");
         let message = e["message"].as_str().expect("message");
         assert!(message.contains(field), "{tool}: {message}");
@@ -282,7 +278,7 @@ async fn schema_invalid_arguments_are_invalid_params_naming_the_field() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unknown_tool_is_invalid_params() {
     let mut s = spawn_stack().await;
-    let e = s.mcp.call_invalid("no_such_tool", json!({})).await;
+    let e = s.call_invalid("no_such_tool", json!({})).await;
     assert!(e["message"].as_str().expect("message").contains("no_such_tool"), "{e}");
 }
 
@@ -295,9 +291,9 @@ async fn lists_answer_in_one_page_and_refuse_cursors() {
         "resources/list",
         "resources/templates/list",
     ] {
-        let ok = s.mcp.request(method, None).await;
+        let ok = s.request(method, None).await;
         assert!(ok["result"].get("nextCursor").is_none(), "{method}: {ok}");
-        let bad = s.mcp.request(method, Some(json!({"cursor": "abc"}))).await;
+        let bad = s.request(method, Some(json!({"cursor": "abc"}))).await;
         assert_eq!(bad["error"]["code"], json!(-32602), "{method}: {bad}");
     }
 }
@@ -305,12 +301,12 @@ async fn lists_answer_in_one_page_and_refuse_cursors() {
 #[tokio::test(flavor = "multi_thread")]
 async fn prompts_are_listed_and_rendered() {
     let mut s = spawn_stack().await;
-    let r = s.mcp.request("prompts/list", None).await;
+    let r = s.request("prompts/list", None).await;
     let prompts = r["result"]["prompts"].as_array().expect("prompts");
     assert!(prompts.iter().any(|p| p["name"] == json!("standup")), "{r}");
-    let r = s.mcp.request("prompts/get", Some(json!({"name": "standup"}))).await;
+    let r = s.request("prompts/get", Some(json!({"name": "standup"}))).await;
     assert!(r["result"]["messages"][0]["content"]["text"].is_string(), "{r}");
-    let r = s.mcp.request("prompts/get", Some(json!({"name": "nope"}))).await;
+    let r = s.request("prompts/get", Some(json!({"name": "nope"}))).await;
     assert_eq!(r["error"]["code"], json!(-32602), "{r}");
 }
 
@@ -318,13 +314,8 @@ async fn prompts_are_listed_and_rendered() {
 async fn resources_read_through_the_api_and_unknown_uris_are_not_found() {
     let mut s = spawn_stack().await;
     let t = s.api.ticket("Read me").await;
-    let r = s.mcp.request("resources/list", None).await;
-    let uris: Vec<&str> = r["result"]["resources"]
-        .as_array()
-        .expect("resources")
-        .iter()
-        .filter_map(|x| x["uri"].as_str())
-        .collect();
+    let r = s.request("resources/list", None).await;
+    let uris = names_in(&r["result"]["resources"], "uri");
     assert_eq!(
         uris,
         [
@@ -334,24 +325,20 @@ async fn resources_read_through_the_api_and_unknown_uris_are_not_found() {
             "alloy://projects/WEB"
         ]
     );
-    let r = s.mcp.request("resources/templates/list", None).await;
+    let r = s.request("resources/templates/list", None).await;
     assert_eq!(
         r["result"]["resourceTemplates"].as_array().map(Vec::len),
         Some(6),
         "{r}"
     );
 
-    let r = s
-        .mcp
-        .request("resources/read", Some(json!({"uri": "alloy://me"})))
-        .await;
+    let r = s.request("resources/read", Some(json!({"uri": "alloy://me"}))).await;
     let c = &r["result"]["contents"][0];
     assert_eq!(c["mimeType"], json!("application/json"), "{r}");
     let me: Value = serde_json::from_str(c["text"].as_str().expect("text")).expect("json");
     assert_eq!(me["email"], json!("owner@acme.test"));
 
     let r = s
-        .mcp
         .request(
             "resources/read",
             Some(json!({"uri": format!("alloy://tickets/{}", t["key"].as_str().expect("key"))})),
@@ -361,7 +348,7 @@ async fn resources_read_through_the_api_and_unknown_uris_are_not_found() {
     assert_eq!(body["ticket"]["title"], json!("Read me"), "{r}");
 
     for uri in ["alloy://nowhere", "alloy://tickets/WEB-0", "alloy://tickets/WEB-999"] {
-        let r = s.mcp.request("resources/read", Some(json!({"uri": uri}))).await;
+        let r = s.request("resources/read", Some(json!({"uri": uri}))).await;
         assert_eq!(r["error"]["code"], json!(-32002), "{uri}: {r}");
     }
 }
@@ -370,7 +357,6 @@ async fn resources_read_through_the_api_and_unknown_uris_are_not_found() {
 async fn every_fixed_resource_and_every_template_kind_reads_as_json_on_the_seed() {
     let mut s = crate::support::spawn_seeded_stack(Launch::default()).await;
     let sprints = s
-        .mcp
         .call_ok("list_sprints", json!({"project_id": "WEB", "status": ["Active"]}))
         .await;
     let sprint = sprints["items"][0]["id"]
@@ -391,7 +377,7 @@ async fn every_fixed_resource_and_every_template_kind_reads_as_json_on_the_seed(
     ];
     let mut bodies = Vec::new();
     for (uri, params) in cases {
-        let r = s.mcp.request("resources/read", Some(params)).await;
+        let r = s.request("resources/read", Some(params)).await;
         let c = &r["result"]["contents"][0];
         assert_eq!(
             (c["uri"].as_str(), c["mimeType"].as_str()),
@@ -402,12 +388,7 @@ async fn every_fixed_resource_and_every_template_kind_reads_as_json_on_the_seed(
         bodies.push(body);
     }
     assert_eq!(bodies[0]["email"], "olivia@acme.test");
-    let keys: Vec<&str> = bodies[1]["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|p| p["key"].as_str())
-        .collect();
+    let keys = names_in(&bodies[1]["items"], "key");
     assert_eq!(keys, ["API", "OPS", "WEB"], "oldest first: {}", bodies[1]);
     assert!(
         bodies[2]["items"].is_array() && bodies[2]["has_more"].is_boolean(),

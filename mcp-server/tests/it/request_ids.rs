@@ -53,19 +53,19 @@ async fn stdio_runs_one_of_three_requests_sharing_an_id_and_refuses_the_others()
     let _slow = s.api.mock.fault(slow_creates()).await;
     s.api.mock.take_journal();
     for _ in 0..3 {
-        s.mcp.send_raw(&create_ticket(7, "only once").to_string()).await;
+        s.send_raw(&create_ticket(7, "only once").to_string()).await;
     }
     let mut answers = Vec::new();
     for _ in 0..3 {
-        answers.push(s.mcp.recv().await);
+        answers.push(s.recv().await);
     }
     one_result_and_refusals(&answers, 7, 3);
     assert_eq!(creates(&s.api.mock), 1, "exactly one ticket was created");
     // Nothing else is owed: the next answer is the ping's.
-    let pong = s.mcp.request("ping", None).await;
+    let pong = s.request("ping", None).await;
     assert_eq!(pong["result"], json!({}));
     // The id is free again once answered.
-    let again = s.mcp.call("whoami", json!({})).await;
+    let again = s.call("whoami", json!({})).await;
     assert_eq!(again["result"]["isError"], json!(false));
 }
 
@@ -121,10 +121,9 @@ async fn legacy_sse_answers_every_copy_of_an_id_on_the_stream() {
 async fn ids_beyond_i64_are_echoed_as_sent_and_malformed_notifications_get_no_answer() {
     let mut s = spawn_stack().await;
     let big = "18446744073709551615";
-    s.mcp
-        .send_raw(&format!(r#"{{"jsonrpc":"2.0","id":{big},"method":"ping"}}"#))
+    s.send_raw(&format!(r#"{{"jsonrpc":"2.0","id":{big},"method":"ping"}}"#))
         .await;
-    let pong = s.mcp.recv().await;
+    let pong = s.recv().await;
     assert_eq!(pong["id"], json!(u64::MAX), "{pong}");
     assert_eq!(pong["result"], json!({}));
     for notification in [
@@ -132,17 +131,17 @@ async fn ids_beyond_i64_are_echoed_as_sent_and_malformed_notifications_get_no_an
         r#"{"jsonrpc":"1.0","method":"notifications/initialized"}"#,
         r#"{"jsonrpc":"2.0","method":42}"#,
     ] {
-        s.mcp.send_raw(notification).await;
+        s.send_raw(notification).await;
     }
     // The next line out answers the next request: nothing answered the notifications.
-    let r = s.mcp.request("ping", None).await;
+    let r = s.request("ping", None).await;
     assert_eq!(r["result"], json!({}), "{r}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn whole_floats_count_as_integers_and_out_of_range_numbers_name_their_field() {
     let mut s = spawn_stack().await;
-    let page = s.mcp.call("list_projects", json!({"limit": 1.0})).await;
+    let page = s.call("list_projects", json!({"limit": 1.0})).await;
     assert_eq!(page["result"]["isError"], json!(false), "{page}");
     assert_eq!(parse_text(&page)["items"].as_array().map(Vec::len), Some(1));
     for (tool, args, field) in [
@@ -154,7 +153,7 @@ async fn whole_floats_count_as_integers_and_out_of_range_numbers_name_their_fiel
             "story_points",
         ),
     ] {
-        let err = s.mcp.call_invalid(tool, args).await;
+        let err = s.call_invalid(tool, args).await;
         assert_eq!(err["data"]["field"], json!(field), "{err}");
     }
 }

@@ -8,6 +8,6 @@ use serde_json::Value;
 #[tokio::test(flavor = "multi_thread")]
 async fn the_initialize_answer_matches_its_snapshot() {
     let mut s = spawn_stack().await;
-    let r: Value = s.mcp.initialize("2025-06-18").await;
+    let r: Value = s.initialize("2025-06-18").await;
     insta::assert_json_snapshot!("initialize@2025-06-18", r["result"]);
 }

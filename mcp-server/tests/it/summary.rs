@@ -1,13 +1,13 @@
 //! `get_project_summary`: the seeded project WEB's figures, and failures passed through.
 
-use crate::support::{Launch, spawn_seeded_stack, spawn_stack};
+use crate::support::{Launch, one_call_tests, spawn_seeded_stack, spawn_stack};
 use alloy_mock_api::{Fault, FaultKind};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn get_project_summary_returns_counts_sprint_and_budget_of_a_seeded_project() {
     let mut s = spawn_seeded_stack(Launch::default()).await;
-    let sum = s.mcp.call_ok("get_project_summary", json!({"project_id": "web"})).await;
+    let sum = s.call_ok("get_project_summary", json!({"project_id": "web"})).await;
     assert_eq!(sum["project"]["key"], json!("WEB"));
     assert_eq!(sum["workflow"]["name"], json!("Default"));
     let statuses: Vec<&String> = sum["tickets"]["by_status"]
@@ -38,29 +38,15 @@ async fn get_project_summary_returns_counts_sprint_and_budget_of_a_seeded_projec
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn get_project_summary_reports_unknown_projects() {
-    let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_err("get_project_summary", json!({"project_id": "NOPE"}))
-        .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["code"], json!("not_found"));
-    assert_eq!(e["error"]["details"]["resource"], json!("project"));
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn get_project_summary_reports_a_persistent_upstream_failure() {
     let mut s = spawn_stack().await;
-    let _fault = s
-        .api
-        .mock
-        .fault(Fault::new(FaultKind::Status(500)).path("/api/v1/projects/WEB/summary"))
+    let fault = Fault::new(FaultKind::Status(500)).path("/api/v1/projects/WEB/summary");
+    let _fault = s.api.mock.fault(fault).await;
+    s.call_err_code("get_project_summary", json!({"project_id": "WEB"}), 500, "internal")
         .await;
-    let e = s
-        .mcp
-        .call_err("get_project_summary", json!({"project_id": "WEB"}))
-        .await;
-    assert_eq!(e["status"], json!(500));
-    assert_eq!(e["error"]["code"], json!("internal"));
+}
+
+one_call_tests! {
+    get_project_summary_reports_unknown_projects:
+        as Owner, "get_project_summary" {"project_id": "NOPE"} => call_not_found("project");
 }

@@ -3,12 +3,18 @@
 //! file) plus a project `WEB`, then spawns the real `alloy-mcp` binary against it and returns
 //! a raw line-based JSON-RPC client. Every read has a timeout, so a test never hangs: a
 //! missing answer fails with the server's stderr in the message.
+//!
+//! The checks tests share live here too: [`Mcp::call_invalid_field`] (a -32602 naming a
+//! field), [`Mcp::call_err_reason`] / [`Mcp::call_not_found`] (an `isError` result with the
+//! upstream status, code and reason or missing resource), the mock's journal read through
+//! [`Api::first_call`], [`Api::last_query`] and friends, setup through [`Api::create`], and
+//! [`one_call_tests!`] for tests that are one call on a fresh stack.
 
 #![allow(dead_code)] // Not every test module uses every helper.
 
 use alloy_mock_api::model::ApiKeyScope::{Read, Write};
 use alloy_mock_api::model::OrgRole;
-use alloy_mock_api::{MockAlloy, MockOptions};
+use alloy_mock_api::{JournalEntry, MockAlloy, MockOptions};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::process::{ExitStatus, Stdio};
@@ -35,6 +41,33 @@ pub fn key_of(role: OrgRole) -> String {
 
 /// A key that exists nowhere.
 pub const UNKNOWN_KEY: &str = "alloy_test_doesnotexist000000000000000000000";
+
+/// A well-formed UUID that names no resource in the mock.
+pub const NO_SUCH_ID: &str = "00000000-0000-4000-8000-0000000fffff";
+
+/// A JSON-RPC request message: `id`, `method` and, when given, `params`.
+pub fn request_message(id: &Value, method: &str, params: Option<Value>) -> Value {
+    let mut msg = json!({"jsonrpc": "2.0", "id": id, "method": method});
+    if let Some(p) = params {
+        msg["params"] = p;
+    }
+    msg
+}
+
+/// The `initialize` params every client of this suite sends: `version`, no capabilities, and
+/// the suite's client name.
+pub fn initialize_params(version: &str) -> Value {
+    json!({
+        "protocolVersion": version,
+        "capabilities": {},
+        "clientInfo": {"name": "alloy-mcp-tests", "version": "0.0.0"},
+    })
+}
+
+/// The `tools/call` params for `name` with `args`.
+pub fn call_params(name: &str, args: Value) -> Value {
+    json!({"name": name, "arguments": args})
+}
 
 /// A mock with the test org, and what tests need to know about it.
 pub struct Api {
@@ -80,11 +113,80 @@ impl Api {
 
     /// Creates a ticket in `WEB` through the API and returns it.
     pub async fn ticket(&self, title: &str) -> Value {
-        let (status, body) = self
-            .send("POST", "/api/v1/projects/WEB/tickets", Some(json!({"title": title})))
-            .await;
-        assert_eq!(status, 201, "{body}");
-        body
+        self.ticket_with(json!({"title": title})).await
+    }
+
+    /// Creates a ticket in `WEB` with these fields through the API and returns it.
+    pub async fn ticket_with(&self, fields: Value) -> Value {
+        self.create("/api/v1/projects/WEB/tickets", fields).await
+    }
+
+    /// Sends one setup request with the Owner key and checks the mock answered `expected`;
+    /// returns the body.
+    pub async fn send_expect(&self, method: &str, path: &str, body: Option<Value>, expected: u16) -> Value {
+        let (status, answer) = self.send(method, path, body).await;
+        assert_eq!(status, expected, "{method} {path}: {answer}");
+        answer
+    }
+
+    /// POSTs `body` to `path` with the Owner key and checks it was created (201); returns it.
+    pub async fn create(&self, path: &str, body: Value) -> Value {
+        self.send_expect("POST", path, Some(body), 201).await
+    }
+
+    /// Creates the project `key` (named `name`) through the API; returns it.
+    pub async fn project(&self, key: &str, name: &str) -> Value {
+        self.create("/api/v1/projects", json!({"key": key, "name": name})).await
+    }
+
+    /// The first request the mock received that `matches`; fails naming `what` if there is none.
+    pub fn first_request(&self, what: &str, matches: impl Fn(&JournalEntry) -> bool) -> JournalEntry {
+        self.mock
+            .journal()
+            .into_iter()
+            .find(|e| matches(e))
+            .unwrap_or_else(|| panic!("no request {what}"))
+    }
+
+    /// The last request the mock received that `matches`; fails naming `what` if there is none.
+    pub fn last_request(&self, what: &str, matches: impl Fn(&JournalEntry) -> bool) -> JournalEntry {
+        self.mock
+            .journal()
+            .into_iter()
+            .rev()
+            .find(|e| matches(e))
+            .unwrap_or_else(|| panic!("no request {what}"))
+    }
+
+    /// The first request the mock received for exactly `path` (fails if there is none).
+    pub fn first_to(&self, path: &str) -> JournalEntry {
+        self.first_request(path, |e| e.path == path)
+    }
+
+    /// The last request the mock received for exactly `path` (fails if there is none).
+    pub fn last_to(&self, path: &str) -> JournalEntry {
+        self.last_request(path, |e| e.path == path)
+    }
+
+    /// The first `method` request the mock received for exactly `path` (fails if there is none).
+    pub fn first_call(&self, method: &str, path: &str) -> JournalEntry {
+        self.first_request(&format!("{method} {path}"), |e| e.method == method && e.path == path)
+    }
+
+    /// The last `method` request the mock received for exactly `path` (fails if there is none).
+    pub fn last_call(&self, method: &str, path: &str) -> JournalEntry {
+        self.last_request(&format!("{method} {path}"), |e| e.method == method && e.path == path)
+    }
+
+    /// The query of the last request for exactly `path`, as a map (fails if there is none).
+    pub fn last_query(&self, path: &str) -> BTreeMap<String, String> {
+        self.last_to(path).query.into_iter().collect()
+    }
+
+    /// The body of the last request for exactly `path` (`null` if it had none; fails if there
+    /// is no such request).
+    pub fn last_body(&self, path: &str) -> Value {
+        self.last_to(path).body.unwrap_or(Value::Null)
     }
 }
 
@@ -205,9 +307,47 @@ pub struct Stack {
     pub mcp: Mcp,
 }
 
+/// A stack is driven mostly through its MCP client: `s.call_ok(..)` is `s.mcp.call_ok(..)`.
+impl std::ops::Deref for Stack {
+    type Target = Mcp;
+
+    fn deref(&self) -> &Mcp {
+        &self.mcp
+    }
+}
+
+impl std::ops::DerefMut for Stack {
+    fn deref_mut(&mut self) -> &mut Mcp {
+        &mut self.mcp
+    }
+}
+
+/// Table-driven tests of one call each: every row is a `#[tokio::test]` named `$test` that
+/// starts a fresh default stack acting as `$role`, calls `$tool` with the JSON `$args`, and
+/// checks the answer with the [`Mcp`] helper `$check` given the expected values, e.g.
+/// `get_tags_reports_an_unknown_ticket: as Owner, "get_tags" {"ticket_id": "WEB-77"} =>
+/// call_not_found("ticket");`.
+macro_rules! one_call_tests {
+    ($($test:ident: as $role:ident, $tool:literal $args:tt => $check:ident($($expected:expr),+);)+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread")]
+            async fn $test() {
+                let mut s = $crate::support::spawn_stack_as(alloy_mock_api::model::OrgRole::$role).await;
+                s.$check($tool, serde_json::json!($args), $($expected),+).await;
+            }
+        )+
+    };
+}
+pub(crate) use one_call_tests;
+
 /// The default stack: Owner key, initialized with 2025-06-18.
 pub async fn spawn_stack() -> Stack {
     spawn_stack_with(Launch::default()).await
+}
+
+/// The default stack, but with the server acting as `role`.
+pub async fn spawn_stack_as(role: OrgRole) -> Stack {
+    spawn_stack_with(Launch::default().role(role)).await
 }
 
 /// A stack started as `launch` says.
@@ -331,26 +471,13 @@ impl Mcp {
     pub async fn request(&mut self, method: &str, params: Option<Value>) -> Value {
         self.next_id += 1;
         let id = json!(self.next_id);
-        let mut msg = json!({"jsonrpc": "2.0", "id": id, "method": method});
-        if let Some(p) = params {
-            msg["params"] = p;
-        }
-        self.send_raw(&msg.to_string()).await;
+        self.send_raw(&request_message(&id, method, params).to_string()).await;
         self.recv_for(&id).await
     }
 
     /// `initialize` with `version`, then `notifications/initialized`; returns the answer.
     pub async fn initialize(&mut self, version: &str) -> Value {
-        let r = self
-            .request(
-                "initialize",
-                Some(json!({
-                    "protocolVersion": version,
-                    "capabilities": {},
-                    "clientInfo": {"name": "alloy-mcp-tests", "version": "0.0.0"},
-                })),
-            )
-            .await;
+        let r = self.request("initialize", Some(initialize_params(version))).await;
         self.send_raw(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
             .await;
         r
@@ -367,8 +494,7 @@ impl Mcp {
 
     /// `tools/call` → the whole answer message.
     pub async fn call(&mut self, name: &str, args: Value) -> Value {
-        self.request("tools/call", Some(json!({"name": name, "arguments": args})))
-            .await
+        self.request("tools/call", Some(call_params(name, args))).await
     }
 
     /// A call that must succeed: its text content parsed as JSON.
@@ -392,6 +518,68 @@ impl Mcp {
         r["error"].clone()
     }
 
+    /// A call that must be refused with JSON-RPC -32602 naming `field` in `data.field`: the
+    /// error object.
+    pub async fn call_invalid_field(&mut self, name: &str, args: Value, field: &str) -> Value {
+        let sent = args.to_string();
+        let e = self.call_invalid(name, args).await;
+        assert_eq!(
+            e["data"]["field"],
+            json!(field),
+            "{name} {sent} should name {field}: {e}"
+        );
+        e
+    }
+
+    /// A call that must return an `isError` result carrying the upstream HTTP `status`: its
+    /// parsed text.
+    pub async fn call_err_status(&mut self, name: &str, args: Value, status: u16) -> Value {
+        let e = self.call_err(name, args).await;
+        assert_eq!(e["status"], json!(status), "{name} should report {status}: {e}");
+        e
+    }
+
+    /// A call that must return an `isError` result with the upstream `status` and the API's
+    /// `error.code`: its parsed text.
+    pub async fn call_err_code(&mut self, name: &str, args: Value, status: u16, code: &str) -> Value {
+        let e = self.call_err_status(name, args, status).await;
+        assert_eq!(e["error"]["code"], json!(code), "{name} should report {code}: {e}");
+        e
+    }
+
+    /// A call that must return an `isError` result with the upstream `status`, the API's code
+    /// for it (see [`api_code`]) and `error.details.reason`: its parsed text.
+    pub async fn call_err_reason(&mut self, name: &str, args: Value, status: u16, reason: &str) -> Value {
+        let e = self.call_err_code(name, args, status, api_code(status)).await;
+        assert_eq!(
+            e["error"]["details"]["reason"],
+            json!(reason),
+            "{name} should report {reason}: {e}"
+        );
+        e
+    }
+
+    /// A call that must return an `isError` result saying 404 `not_found` for a missing
+    /// `resource` (`error.details.resource`): its parsed text.
+    pub async fn call_not_found(&mut self, name: &str, args: Value, resource: &str) -> Value {
+        let e = self.call_err_code(name, args, 404, "not_found").await;
+        assert_eq!(
+            e["error"]["details"]["resource"],
+            json!(resource),
+            "{name} should miss a {resource}: {e}"
+        );
+        e
+    }
+
+    /// The page after `page` of a list tool called with `args`: checks `page` says `has_more`
+    /// with a `next_cursor`, and asks for the next page with that cursor.
+    pub async fn next_page(&mut self, name: &str, mut args: Value, page: &Value) -> Value {
+        assert_eq!(page["has_more"], json!(true), "{name}: no more pages: {page}");
+        let cursor = page["next_cursor"].as_str().expect("a next_cursor with has_more");
+        args["cursor"] = json!(cursor);
+        self.call_ok(name, args).await
+    }
+
     /// Closes stdin and waits for the exit (fails after [`ANSWER_TIMEOUT`]).
     pub async fn close(mut self) -> (ExitStatus, Vec<Value>, String) {
         drop(self.stdin.take());
@@ -405,6 +593,20 @@ impl Mcp {
         }
         let stderr = self.stderr();
         (status, rest, stderr)
+    }
+}
+
+/// The API's `error.code` for a refusal with a `reason` at HTTP `status` (400 here is a
+/// `bad_request`; a `validation_error` names `fields`, not a reason).
+pub fn api_code(status: u16) -> &'static str {
+    match status {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        409 => "conflict",
+        422 => "unprocessable",
+        other => panic!("no API refusal with a reason at {other}"),
     }
 }
 
@@ -438,4 +640,30 @@ pub fn ticket_keys(page: &Value) -> Vec<String> {
         .iter()
         .filter_map(|k| k.as_str().map(str::to_string))
         .collect()
+}
+
+/// Checks that `page` is the last page of a list: `has_more` false and no `next_cursor`.
+pub fn assert_last_page(page: &Value) {
+    assert_eq!(page["has_more"], json!(false), "more pages: {page}");
+    assert_eq!(page["next_cursor"], json!(null), "a cursor past the last page: {page}");
+}
+
+/// The string `field` of each object in a JSON array (`list` must be an array; entries where
+/// `field` is not a string are left out).
+pub fn names_in(list: &Value, field: &str) -> Vec<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not an array: {list}"))
+        .iter()
+        .filter_map(|x| x[field].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Checks that a request the mock received carried the query pair `key=value`.
+pub fn assert_query_has(request: &JournalEntry, key: &str, value: &str) {
+    let pair = (key.to_string(), value.to_string());
+    assert!(
+        request.query.contains(&pair),
+        "{key}={value} not in {:?}",
+        request.query
+    );
 }

@@ -3,23 +3,19 @@
 //! `set_tags` merges through PATCH (where `null` removes a key) and replaces through PUT
 //! (where `null` is refused before any call).
 
-use crate::support::{Launch, Stack, spawn_stack, spawn_stack_with};
+use crate::support::{Stack, assert_last_page, one_call_tests, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 /// Creates a ticket in `project` with `tags` through the API and returns it.
 async fn tagged(s: &Stack, project: &str, title: &str, tags: Value) -> Value {
-    let (status, t) = s
-        .api
-        .send(
-            "POST",
+    s.api
+        .create(
             &format!("/api/v1/projects/{project}/tickets"),
-            Some(json!({"title": title, "tags": tags})),
+            json!({"title": title, "tags": tags}),
         )
-        .await;
-    assert_eq!(status, 201, "{t}");
-    t
+        .await
 }
 
 fn keys(page: &Value) -> Vec<String> {
@@ -30,24 +26,13 @@ fn keys(page: &Value) -> Vec<String> {
 async fn set_tags_merges_by_default_and_null_removes_a_key() {
     let mut s = spawn_stack().await;
     let t = tagged(&s, "WEB", "Tagged", json!({"env": "prod", "team": "web"})).await;
-    let r = s
-        .mcp
-        .call_ok(
-            "set_tags",
-            json!({"ticket_id": "WEB-1", "tags": {"env": "staging", "team": null, "customer": "acme"}}),
-        )
-        .await;
+    let args = json!({"ticket_id": "WEB-1", "tags": {"env": "staging", "team": null, "customer": "acme"}});
+    let r = s.call_ok("set_tags", args).await;
     assert_eq!(
         r,
         json!({"ticket_id": t["id"], "tags": {"customer": "acme", "env": "staging"}})
     );
-    let sent = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.path == "/api/v1/tickets/WEB-1/tags")
-        .expect("sent");
+    let sent = s.api.first_to("/api/v1/tickets/WEB-1/tags");
     assert_eq!(sent.method, "PATCH");
     assert_eq!(
         sent.body,
@@ -59,13 +44,8 @@ async fn set_tags_merges_by_default_and_null_removes_a_key() {
 async fn set_tags_with_replace_puts_the_whole_set() {
     let mut s = spawn_stack().await;
     tagged(&s, "WEB", "Tagged", json!({"env": "prod", "team": "web"})).await;
-    let r = s
-        .mcp
-        .call_ok(
-            "set_tags",
-            json!({"ticket_id": "WEB-1", "tags": {"severity": "high"}, "replace": true}),
-        )
-        .await;
+    let args = json!({"ticket_id": "WEB-1", "tags": {"severity": "high"}, "replace": true});
+    let r = s.call_ok("set_tags", args).await;
     assert_eq!(r["tags"], json!({"severity": "high"}));
     assert_eq!(
         s.api.requests("/api/v1/tickets/WEB-1/tags"),
@@ -77,14 +57,8 @@ async fn set_tags_with_replace_puts_the_whole_set() {
 async fn set_tags_with_replace_refuses_null_values_before_calling_the_api() {
     let mut s = spawn_stack().await;
     tagged(&s, "WEB", "Tagged", json!({"env": "prod"})).await;
-    let e = s
-        .mcp
-        .call_invalid(
-            "set_tags",
-            json!({"ticket_id": "WEB-1", "tags": {"severity": "high", "env": null}, "replace": true}),
-        )
-        .await;
-    assert_eq!(e["data"]["field"], json!("tags.env"));
+    let args = json!({"ticket_id": "WEB-1", "tags": {"severity": "high", "env": null}, "replace": true});
+    let e = s.call_invalid_field("set_tags", args, "tags.env").await;
     assert!(e["message"].as_str().expect("message").contains("tags.env"), "{e}");
     assert!(s.api.requests("/api/v1/tickets/WEB-1/tags").is_empty());
 }
@@ -93,12 +67,8 @@ async fn set_tags_with_replace_refuses_null_values_before_calling_the_api() {
 async fn set_tags_reports_a_key_the_api_refuses_as_a_validation_error() {
     let mut s = spawn_stack().await;
     s.api.ticket("Tag me").await;
-    let e = s
-        .mcp
-        .call_err("set_tags", json!({"ticket_id": "WEB-1", "tags": {"Bad Key": "x"}}))
-        .await;
-    assert_eq!(e["status"], json!(400));
-    assert_eq!(e["error"]["code"], json!("validation_error"));
+    let args = json!({"ticket_id": "WEB-1", "tags": {"Bad Key": "x"}});
+    let e = s.call_err_code("set_tags", args, 400, "validation_error").await;
     assert_eq!(e["error"]["details"]["fields"]["tags.Bad Key"], json!("invalid_format"));
 }
 
@@ -106,7 +76,7 @@ async fn set_tags_reports_a_key_the_api_refuses_as_a_validation_error() {
 async fn get_tags_returns_the_tickets_tags() {
     let mut s = spawn_stack().await;
     let t = tagged(&s, "WEB", "Tagged", json!({"env": "prod", "customer": "acme"})).await;
-    let r = s.mcp.call_ok("get_tags", json!({"ticket_id": "web-1"})).await;
+    let r = s.call_ok("get_tags", json!({"ticket_id": "web-1"})).await;
     assert_eq!(
         r,
         json!({"ticket_id": t["id"], "tags": {"customer": "acme", "env": "prod"}})
@@ -114,24 +84,14 @@ async fn get_tags_returns_the_tickets_tags() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn get_tags_reports_an_unknown_ticket_as_not_found() {
-    let mut s = spawn_stack().await;
-    let e = s.mcp.call_err("get_tags", json!({"ticket_id": "WEB-77"})).await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("ticket"));
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn delete_tag_removes_one_key_and_ignores_missing_keys() {
     let mut s = spawn_stack().await;
     tagged(&s, "WEB", "Tagged", json!({"env": "prod", "release:v2": "yes"})).await;
     let r = s
-        .mcp
         .call_ok("delete_tag", json!({"ticket_id": "WEB-1", "key": "release:v2"}))
         .await;
     assert_eq!(r["tags"], json!({"env": "prod"}));
     let r = s
-        .mcp
         .call_ok("delete_tag", json!({"ticket_id": "WEB-1", "key": "absent"}))
         .await;
     assert_eq!(r["tags"], json!({"env": "prod"}));
@@ -147,43 +107,27 @@ async fn delete_tag_removes_one_key_and_ignores_missing_keys() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_tag_reports_a_viewer_as_forbidden() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Viewer)).await;
+    let mut s = spawn_stack_as(OrgRole::Viewer).await;
     tagged(&s, "WEB", "Tagged", json!({"env": "prod"})).await;
-    let e = s
-        .mcp
-        .call_err("delete_tag", json!({"ticket_id": "WEB-1", "key": "env"}))
-        .await;
-    assert_eq!(e["status"], json!(403));
-    assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
+    let args = json!({"ticket_id": "WEB-1", "key": "env"});
+    s.call_err_reason("delete_tag", args, 403, "insufficient_role").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn search_by_tag_finds_tickets_by_key_and_value_across_the_org() {
     let mut s = spawn_stack().await;
-    let (status, body) = s
-        .api
-        .send("POST", "/api/v1/projects", Some(json!({"key": "OPS", "name": "Ops"})))
-        .await;
-    assert_eq!(status, 201, "{body}");
+    s.api.project("OPS", "Ops").await;
     tagged(&s, "WEB", "Acme web", json!({"customer": "acme"})).await;
     tagged(&s, "WEB", "Globex web", json!({"customer": "globex"})).await;
     tagged(&s, "WEB", "Untagged", json!({})).await;
     tagged(&s, "OPS", "Acme ops", json!({"customer": "acme"})).await;
-    let any = s.mcp.call_ok("search_by_tag", json!({"key": "customer"})).await;
+    let any = s.call_ok("search_by_tag", json!({"key": "customer"})).await;
     assert_eq!(keys(&any), ["WEB-1", "WEB-2", "OPS-1"]);
     let acme = s
-        .mcp
         .call_ok("search_by_tag", json!({"key": "customer", "value": "acme"}))
         .await;
     assert_eq!(keys(&acme), ["WEB-1", "OPS-1"]);
-    let e = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.path == "/api/v1/tickets")
-        .expect("listed");
+    let e = s.api.last_to("/api/v1/tickets");
     let q: BTreeMap<_, _> = e.query.into_iter().collect();
     assert_eq!(q["tag_key"], "customer");
     assert_eq!(q["tag_value"], "acme");
@@ -196,20 +140,13 @@ async fn search_by_tag_limits_to_one_project_and_pages() {
         tagged(&s, "WEB", title, json!({"env": "prod"})).await;
     }
     let first = s
-        .mcp
         .call_ok("search_by_tag", json!({"key": "env", "project_id": "web", "limit": 2}))
         .await;
     assert_eq!(keys(&first), ["WEB-1", "WEB-2"]);
-    let cursor = first["next_cursor"].as_str().expect("cursor").to_string();
-    let rest = s
-        .mcp
-        .call_ok(
-            "search_by_tag",
-            json!({"key": "env", "project_id": "web", "limit": 2, "cursor": cursor}),
-        )
-        .await;
+    let args = json!({"key": "env", "project_id": "web", "limit": 2});
+    let rest = s.next_page("search_by_tag", args, &first).await;
     assert_eq!(keys(&rest), ["WEB-3"]);
-    assert_eq!(rest["has_more"], json!(false));
+    assert_last_page(&rest);
     assert!(
         s.api
             .requests("/api/v1/projects/web/tickets")
@@ -218,20 +155,11 @@ async fn search_by_tag_limits_to_one_project_and_pages() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn search_by_tag_reports_an_unknown_project_as_not_found() {
-    let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_err("search_by_tag", json!({"key": "env", "project_id": "NOPE"}))
-        .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("project"));
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn search_by_tag_requires_a_key() {
-    let mut s = spawn_stack().await;
-    let e = s.mcp.call_invalid("search_by_tag", json!({"value": "acme"})).await;
-    assert_eq!(e["data"]["field"], json!("key"));
+one_call_tests! {
+    get_tags_reports_an_unknown_ticket_as_not_found:
+        as Owner, "get_tags" {"ticket_id": "WEB-77"} => call_not_found("ticket");
+    search_by_tag_reports_an_unknown_project_as_not_found:
+        as Owner, "search_by_tag" {"key": "env", "project_id": "NOPE"} => call_not_found("project");
+    search_by_tag_requires_a_key:
+        as Owner, "search_by_tag" {"value": "acme"} => call_invalid_field("key");
 }

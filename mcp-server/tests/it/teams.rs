@@ -1,7 +1,7 @@
 //! The three team tools: each one succeeding (the org defaults to the caller's, or is taken
 //! from `org_id`) and each one failing with the API's status and reason.
 
-use crate::support::{Launch, spawn_seeded_stack, spawn_stack, spawn_stack_with};
+use crate::support::{Launch, NO_SUCH_ID, names_in, spawn_seeded_stack, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::json;
 
@@ -10,26 +10,17 @@ async fn create_team_creates_a_team_in_the_callers_org_with_sorted_members() {
     let mut s = spawn_stack().await;
     let member = s.api.user(OrgRole::Member);
     let admin = s.api.user(OrgRole::Admin);
-    let t = s
-        .mcp
-        .call_ok(
-            "create_team",
-            json!({"name": "Frontend", "description": "Web UI", "member_ids": [member, admin]}),
-        )
-        .await;
+    let args = json!({"name": "Frontend", "description": "Web UI", "member_ids": [member, admin]});
+    let t = s.call_ok("create_team", args).await;
     assert_eq!(t["name"], json!("Frontend"));
     assert_eq!(t["description"], json!("Web UI"));
     assert_eq!(t["org_id"], json!(s.api.org_id));
     let mut sorted = vec![member.clone(), admin.clone()];
     sorted.sort();
     assert_eq!(t["member_ids"], json!(sorted));
-    let posted = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .find(|e| e.method == "POST" && e.path.ends_with("/teams"))
-        .expect("created through #23");
+    let posted = s.api.first_request("created through #23", |e| {
+        e.method == "POST" && e.path.ends_with("/teams")
+    });
     assert_eq!(posted.path, format!("/api/v1/orgs/{}/teams", s.api.org_id));
     assert_eq!(
         posted.body,
@@ -40,60 +31,38 @@ async fn create_team_creates_a_team_in_the_callers_org_with_sorted_members() {
 #[tokio::test(flavor = "multi_thread")]
 async fn create_team_reports_a_taken_name_a_non_member_and_a_member_caller() {
     let mut s = spawn_stack().await;
-    s.mcp.call_ok("create_team", json!({"name": "Platform"})).await;
-    let e = s.mcp.call_err("create_team", json!({"name": "platform"})).await;
-    assert_eq!(e["status"], json!(409));
-    assert_eq!(e["error"]["details"]["reason"], json!("duplicate"));
-    let e = s
-        .mcp
-        .call_err(
-            "create_team",
-            json!({"name": "Ghosts", "member_ids": ["00000000-0000-4000-8000-0000000fffff"]}),
-        )
+    s.call_ok("create_team", json!({"name": "Platform"})).await;
+    s.call_err_reason("create_team", json!({"name": "platform"}), 409, "duplicate")
         .await;
-    assert_eq!(e["status"], json!(422));
-    assert_eq!(e["error"]["details"]["reason"], json!("invalid_reference"));
-    let e = s.mcp.call_invalid("create_team", json!({"name": ""})).await;
-    assert_eq!(e["data"]["field"], json!("name"));
+    let args = json!({"name": "Ghosts", "member_ids": [NO_SUCH_ID]});
+    s.call_err_reason("create_team", args, 422, "invalid_reference").await;
+    s.call_invalid_field("create_team", json!({"name": ""}), "name").await;
 
-    let mut m = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
-    let e = m.mcp.call_err("create_team", json!({"name": "Rogue"})).await;
-    assert_eq!(e["status"], json!(403));
-    assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
+    let mut m = spawn_stack_as(OrgRole::Member).await;
+    m.call_err_reason("create_team", json!({"name": "Rogue"}), 403, "insufficient_role")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn list_teams_lists_the_org_and_filters_by_user() {
     let mut s = spawn_stack().await;
     let member = s.api.user(OrgRole::Member);
-    s.mcp
-        .call_ok("create_team", json!({"name": "Frontend", "member_ids": [member]}))
+    s.call_ok("create_team", json!({"name": "Frontend", "member_ids": [member]}))
         .await;
-    s.mcp.call_ok("create_team", json!({"name": "Platform"})).await;
-    let page = s.mcp.call_ok("list_teams", json!({})).await;
-    let names: Vec<&str> = page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|t| t["name"].as_str())
-        .collect();
+    s.call_ok("create_team", json!({"name": "Platform"})).await;
+    let page = s.call_ok("list_teams", json!({})).await;
+    let names = names_in(&page["items"], "name");
     assert_eq!(names, ["Frontend", "Platform"]);
     assert_eq!(page["has_more"], json!(false));
     let org = s.api.org_id.clone();
     let page = s
-        .mcp
         .call_ok("list_teams", json!({"user_id": "member@acme.test", "limit": 10}))
         .await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
     assert_eq!(page["items"][0]["name"], json!("Frontend"));
-    let listed = s
-        .api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.method == "GET" && e.path.ends_with("/teams"))
-        .expect("listed through #24");
+    let listed = s.api.last_request("listed through #24", |e| {
+        e.method == "GET" && e.path.ends_with("/teams")
+    });
     assert_eq!(listed.path, format!("/api/v1/orgs/{org}/teams"));
     assert_eq!(
         listed.query,
@@ -104,13 +73,11 @@ async fn list_teams_lists_the_org_and_filters_by_user() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_teams_names_the_candidates_of_an_unknown_email() {
     let mut s = spawn_seeded_stack(Launch::default().role(OrgRole::Viewer)).await;
-    let page = s.mcp.call_ok("list_teams", json!({})).await;
+    let page = s.call_ok("list_teams", json!({})).await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(2), "{page}");
     let e = s
-        .mcp
-        .call_invalid("list_teams", json!({"user_id": "mia@acme.test"}))
+        .call_invalid_field("list_teams", json!({"user_id": "mia@acme.test"}), "user_id")
         .await;
-    assert_eq!(e["data"]["field"], json!("user_id"));
     let candidates = e["data"]["candidates"].as_array().expect("candidates");
     assert_eq!(candidates[0]["email"], json!("maya@acme.test"), "closest first: {e}");
     assert!(
@@ -122,44 +89,30 @@ async fn list_teams_names_the_candidates_of_an_unknown_email() {
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_team_deletes_it_and_echoes_the_id() {
     let mut s = spawn_stack().await;
-    let t = s.mcp.call_ok("create_team", json!({"name": "Temporary"})).await;
+    let t = s.call_ok("create_team", json!({"name": "Temporary"})).await;
     let id = t["id"].as_str().expect("id").to_string();
-    let r = s.mcp.call_ok("delete_team", json!({"team_id": id})).await;
+    let r = s.call_ok("delete_team", json!({"team_id": id})).await;
     assert_eq!(r, json!({"deleted": true, "team_id": id}));
     assert_eq!(
         s.api.requests("/api/v1/teams/"),
         [("DELETE".to_string(), format!("/api/v1/teams/{id}"))]
     );
-    let page = s.mcp.call_ok("list_teams", json!({})).await;
+    let page = s.call_ok("list_teams", json!({})).await;
     assert_eq!(page["items"], json!([]));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_team_reports_an_unknown_team_and_a_member_caller() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_err(
-            "delete_team",
-            json!({"team_id": "00000000-0000-4000-8000-0000000fffff"}),
-        )
+    s.call_not_found("delete_team", json!({"team_id": NO_SUCH_ID}), "team")
         .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("team"));
-    let e = s.mcp.call_invalid("delete_team", json!({})).await;
-    assert_eq!(e["data"]["field"], json!("team_id"));
+    s.call_invalid_field("delete_team", json!({}), "team_id").await;
 
-    let mut m = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
-    let (status, t) = m
+    let mut m = spawn_stack_as(OrgRole::Member).await;
+    let t = m
         .api
-        .send(
-            "POST",
-            &format!("/api/v1/orgs/{}/teams", m.api.org_id),
-            Some(json!({"name": "Kept"})),
-        )
+        .create(&format!("/api/v1/orgs/{}/teams", m.api.org_id), json!({"name": "Kept"}))
         .await;
-    assert_eq!(status, 201, "{t}");
-    let e = m.mcp.call_err("delete_team", json!({"team_id": t["id"]})).await;
-    assert_eq!(e["status"], json!(403));
-    assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
+    m.call_err_reason("delete_team", json!({"team_id": t["id"]}), 403, "insufficient_role")
+        .await;
 }

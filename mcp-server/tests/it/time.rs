@@ -2,10 +2,9 @@
 //! `isError` result with the API's status and reason, or -32602 for arguments the schema or a
 //! rule refuses, without any API call).
 
-use crate::support::{Launch, Stack, field_of, spawn_stack, spawn_stack_with};
+use crate::support::{NO_SUCH_ID, Stack, assert_last_page, field_of, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 
 /// Logs `minutes` on `ticket` through the API with the Owner key (setup), as `user_id` when
 /// given; returns the entry.
@@ -32,41 +31,12 @@ async fn act(s: &Stack, entry: &Value, action: &str) {
     assert_eq!(status, 200, "{action}: {e}");
 }
 
-/// The body of the last request the mock received for exactly this path.
-fn last_body(s: &Stack, path: &str) -> Value {
-    s.api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.path == path)
-        .and_then(|e| e.body)
-        .unwrap_or(Value::Null)
-}
-
-/// The query of the last request the mock received for exactly this path.
-fn last_query(s: &Stack, path: &str) -> BTreeMap<String, String> {
-    s.api
-        .mock
-        .journal()
-        .into_iter()
-        .rev()
-        .find(|e| e.path == path)
-        .map(|e| e.query.into_iter().collect())
-        .unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn log_time_creates_a_draft_entry_for_the_caller_on_a_ticket_key() {
     let mut s = spawn_stack().await;
     let ticket = s.api.ticket("Build the cart").await;
-    let e = s
-        .mcp
-        .call_ok(
-            "log_time",
-            json!({"ticket_id": "web-1", "minutes": 45, "description": "Cart layout"}),
-        )
-        .await;
+    let args = json!({"ticket_id": "web-1", "minutes": 45, "description": "Cart layout"});
+    let e = s.call_ok("log_time", args).await;
     assert_eq!(e["status"], json!("Draft"));
     assert_eq!(e["minutes"], json!(45));
     assert_eq!(e["ticket_id"], ticket["id"]);
@@ -75,7 +45,7 @@ async fn log_time_creates_a_draft_entry_for_the_caller_on_a_ticket_key() {
     assert_eq!(e["date"], json!("2026-04-01"), "default date = today (UTC)");
     assert_eq!(e["description"], json!("Cart layout"));
     assert_eq!(
-        last_body(&s, "/api/v1/tickets/web-1/time-entries"),
+        s.api.last_body("/api/v1/tickets/web-1/time-entries"),
         json!({"minutes": 45, "description": "Cart layout"}),
         "the reference goes as given and nothing else is sent"
     );
@@ -86,25 +56,19 @@ async fn log_time_converts_hours_to_minutes_rounded_half_up() {
     let mut s = spawn_stack().await;
     s.api.ticket("Build the cart").await;
     let member = s.api.user(OrgRole::Member);
-    let e = s
-        .mcp
-        .call_ok(
-            "log_time",
-            json!({"ticket_id": "WEB-1", "hours": 1.5, "date": "2026-03-30", "user_id": member}),
-        )
-        .await;
+    let args = json!({"ticket_id": "WEB-1", "hours": 1.5, "date": "2026-03-30", "user_id": member});
+    let e = s.call_ok("log_time", args).await;
     assert_eq!(e["minutes"], json!(90));
     assert_eq!(e["date"], json!("2026-03-30"));
     assert_eq!(e["user_id"], json!(member));
     assert_eq!(
-        last_body(&s, "/api/v1/tickets/WEB-1/time-entries"),
+        s.api.last_body("/api/v1/tickets/WEB-1/time-entries"),
         json!({"minutes": 90, "date": "2026-03-30", "user_id": member}),
         "hours never reach the API"
     );
     // 0.175 h = 10.5 min → 11; 0.024 h = 1.44 min → 1; 24 h = 1440 min.
     for (hours, minutes) in [(0.175, 11), (0.024, 1), (24.0, 1440)] {
         let e = s
-            .mcp
             .call_ok("log_time", json!({"ticket_id": "WEB-1", "hours": hours}))
             .await;
         assert_eq!(e["minutes"], json!(minutes), "{hours} h");
@@ -115,34 +79,21 @@ async fn log_time_converts_hours_to_minutes_rounded_half_up() {
 async fn log_time_needs_exactly_one_duration_within_a_day_before_calling_the_api() {
     let mut s = spawn_stack().await;
     s.api.ticket("Build the cart").await;
-    let e = s.mcp.call_invalid("log_time", json!({"ticket_id": "WEB-1"})).await;
+    let e = s.call_invalid("log_time", json!({"ticket_id": "WEB-1"})).await;
     let message = e["message"].as_str().expect("message");
     assert!(message.contains("minutes") && message.contains("hours"), "{e}");
-    let e = s
-        .mcp
-        .call_invalid("log_time", json!({"ticket_id": "WEB-1", "minutes": 30, "hours": 0.5}))
-        .await;
-    assert_eq!(e["data"]["field"], json!("minutes|hours"), "{e}");
-    let e = s
-        .mcp
-        .call_invalid("log_time", json!({"ticket_id": "WEB-1", "hours": 0.008}))
-        .await;
-    assert_eq!(e["data"]["field"], json!("hours"), "0.48 min rounds to 0: {e}");
-    let e = s
-        .mcp
-        .call_invalid("log_time", json!({"ticket_id": "WEB-1", "hours": 25}))
-        .await;
-    assert_eq!(e["data"]["field"], json!("hours"), "{e}");
-    let e = s
-        .mcp
-        .call_invalid("log_time", json!({"ticket_id": "WEB-1", "hours": 0}))
-        .await;
-    assert_eq!(e["data"]["field"], json!("hours"), "{e}");
-    let e = s
-        .mcp
-        .call_invalid("log_time", json!({"ticket_id": "WEB-1", "minutes": 1441}))
-        .await;
-    assert_eq!(e["data"]["field"], json!("minutes"), "{e}");
+    for (args, field) in [
+        (
+            json!({"ticket_id": "WEB-1", "minutes": 30, "hours": 0.5}),
+            "minutes|hours",
+        ),
+        (json!({"ticket_id": "WEB-1", "hours": 0.008}), "hours"), // 0.48 min rounds to 0
+        (json!({"ticket_id": "WEB-1", "hours": 25}), "hours"),
+        (json!({"ticket_id": "WEB-1", "hours": 0}), "hours"),
+        (json!({"ticket_id": "WEB-1", "minutes": 1441}), "minutes"),
+    ] {
+        s.call_invalid_field("log_time", args, field).await;
+    }
     assert!(
         s.api.requests("/api/v1/tickets/WEB-1/time-entries").is_empty(),
         "no call reached the API"
@@ -151,25 +102,13 @@ async fn log_time_needs_exactly_one_duration_within_a_day_before_calling_the_api
 
 #[tokio::test(flavor = "multi_thread")]
 async fn log_time_reports_logging_for_another_user_without_admin_as_forbidden() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
+    let mut s = spawn_stack_as(OrgRole::Member).await;
     s.api.ticket("Build the cart").await;
     let viewer = s.api.user(OrgRole::Viewer);
-    let e = s
-        .mcp
-        .call_err(
-            "log_time",
-            json!({"ticket_id": "WEB-1", "minutes": 30, "user_id": viewer}),
-        )
+    let args = json!({"ticket_id": "WEB-1", "minutes": 30, "user_id": viewer});
+    s.call_err_reason("log_time", args, 403, "insufficient_role").await;
+    s.call_not_found("log_time", json!({"ticket_id": "WEB-99", "minutes": 30}), "ticket")
         .await;
-    assert_eq!(e["status"], json!(403));
-    assert_eq!(e["error"]["code"], json!("forbidden"));
-    assert_eq!(e["error"]["details"]["reason"], json!("insufficient_role"));
-    let e = s
-        .mcp
-        .call_err("log_time", json!({"ticket_id": "WEB-99", "minutes": 30}))
-        .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("ticket"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -178,25 +117,13 @@ async fn get_time_entry_returns_the_entry_and_reports_unknown_ids() {
     s.api.ticket("Build the cart").await;
     let created = entry(&s, "WEB-1", 30, None).await;
     let e = s
-        .mcp
         .call_ok("get_time_entry", json!({"time_entry_id": created["id"]}))
         .await;
     assert_eq!(e, created);
-    let e = s
-        .mcp
-        .call_err(
-            "get_time_entry",
-            json!({"time_entry_id": "00000000-0000-4000-8000-0000000fffff"}),
-        )
+    s.call_not_found("get_time_entry", json!({"time_entry_id": NO_SUCH_ID}), "time_entry")
         .await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["code"], json!("not_found"));
-    assert_eq!(e["error"]["details"]["resource"], json!("time_entry"));
-    let e = s
-        .mcp
-        .call_invalid("get_time_entry", json!({"time_entry_id": "WEB-1"}))
+    s.call_invalid_field("get_time_entry", json!({"time_entry_id": "WEB-1"}), "time_entry_id")
         .await;
-    assert_eq!(e["data"]["field"], json!("time_entry_id"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -204,34 +131,27 @@ async fn update_time_entry_changes_duration_ticket_and_clears_the_description() 
     let mut s = spawn_stack().await;
     s.api.ticket("Build the cart").await;
     let second = s.api.ticket("Checkout").await;
-    let (status, created) = s
+    let created = s
         .api
-        .send(
-            "POST",
+        .create(
             "/api/v1/tickets/WEB-1/time-entries",
-            Some(json!({"minutes": 30, "description": "typo"})),
+            json!({"minutes": 30, "description": "typo"}),
         )
         .await;
-    assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().expect("id");
-    let e = s
-        .mcp
-        .call_ok(
-            "update_time_entry",
-            json!({"time_entry_id": id, "hours": 2, "description": null, "ticket_id": "WEB-2", "date": "2026-03-31"}),
-        )
-        .await;
+    let args =
+        json!({"time_entry_id": id, "hours": 2, "description": null, "ticket_id": "WEB-2", "date": "2026-03-31"});
+    let e = s.call_ok("update_time_entry", args).await;
     assert_eq!(e["minutes"], json!(120));
     assert_eq!(e["description"], json!(null));
     assert_eq!(e["ticket_id"], second["id"]);
     assert_eq!(e["ticket_key"], json!("WEB-2"));
     assert_eq!(e["date"], json!("2026-03-31"));
     assert_eq!(
-        last_body(&s, &format!("/api/v1/time-entries/{id}")),
+        s.api.last_body(&format!("/api/v1/time-entries/{id}")),
         json!({"minutes": 120, "description": null, "ticket_id": "WEB-2", "date": "2026-03-31"})
     );
     let e = s
-        .mcp
         .call_ok("update_time_entry", json!({"time_entry_id": id, "minutes": 15}))
         .await;
     assert_eq!(e["minutes"], json!(15));
@@ -243,31 +163,17 @@ async fn update_time_entry_needs_one_field_refuses_both_durations_and_reports_su
     s.api.ticket("Build the cart").await;
     let created = entry(&s, "WEB-1", 30, None).await;
     let id = created["id"].as_str().expect("id");
-    let e = s
-        .mcp
-        .call_invalid("update_time_entry", json!({"time_entry_id": id}))
-        .await;
+    let e = s.call_invalid("update_time_entry", json!({"time_entry_id": id})).await;
     assert!(e["message"].as_str().expect("message").contains("description"), "{e}");
-    let e = s
-        .mcp
-        .call_invalid(
-            "update_time_entry",
-            json!({"time_entry_id": id, "minutes": 10, "hours": 1}),
-        )
-        .await;
-    assert_eq!(e["data"]["field"], json!("minutes|hours"), "{e}");
+    let args = json!({"time_entry_id": id, "minutes": 10, "hours": 1});
+    s.call_invalid_field("update_time_entry", args, "minutes|hours").await;
     assert!(
         s.api.requests(&format!("/api/v1/time-entries/{id}")).is_empty(),
         "no call reached the API"
     );
     act(&s, &created, "submit").await;
-    let e = s
-        .mcp
-        .call_err("update_time_entry", json!({"time_entry_id": id, "minutes": 10}))
-        .await;
-    assert_eq!(e["status"], json!(422));
-    assert_eq!(e["error"]["code"], json!("unprocessable"));
-    assert_eq!(e["error"]["details"]["reason"], json!("invalid_state"));
+    let args = json!({"time_entry_id": id, "minutes": 10});
+    s.call_err_reason("update_time_entry", args, 422, "invalid_state").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -276,37 +182,29 @@ async fn delete_time_entry_deletes_a_draft_and_echoes_the_id() {
     s.api.ticket("Build the cart").await;
     let created = entry(&s, "WEB-1", 30, None).await;
     let id = created["id"].as_str().expect("id");
-    let r = s.mcp.call_ok("delete_time_entry", json!({"time_entry_id": id})).await;
+    let r = s.call_ok("delete_time_entry", json!({"time_entry_id": id})).await;
     assert_eq!(r, json!({"deleted": true, "time_entry_id": id}));
     assert_eq!(
         s.api.requests(&format!("/api/v1/time-entries/{id}")),
         vec![("DELETE".to_string(), format!("/api/v1/time-entries/{id}"))]
     );
-    let e = s.mcp.call_err("get_time_entry", json!({"time_entry_id": id})).await;
-    assert_eq!(e["status"], json!(404));
+    s.call_not_found("get_time_entry", json!({"time_entry_id": id}), "time_entry")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_time_entry_reports_approved_entries_and_other_users_entries() {
-    let mut s = spawn_stack_with(Launch::default().role(OrgRole::Member)).await;
+    let mut s = spawn_stack_as(OrgRole::Member).await;
     s.api.ticket("Build the cart").await;
     let owners = entry(&s, "WEB-1", 30, None).await;
-    let e = s
-        .mcp
-        .call_err("delete_time_entry", json!({"time_entry_id": owners["id"]}))
-        .await;
-    assert_eq!(e["status"], json!(403));
-    assert_eq!(e["error"]["details"]["reason"], json!("not_owner"));
+    let args = json!({"time_entry_id": owners["id"]});
+    s.call_err_reason("delete_time_entry", args, 403, "not_owner").await;
     let member = s.api.user(OrgRole::Member);
     let mine = entry(&s, "WEB-1", 30, Some(&member)).await;
     act(&s, &mine, "submit").await;
     act(&s, &mine, "approve").await;
-    let e = s
-        .mcp
-        .call_err("delete_time_entry", json!({"time_entry_id": mine["id"]}))
-        .await;
-    assert_eq!(e["status"], json!(422));
-    assert_eq!(e["error"]["details"]["reason"], json!("invalid_state"));
+    let args = json!({"time_entry_id": mine["id"]});
+    let e = s.call_err_reason("delete_time_entry", args, 422, "invalid_state").await;
     assert_eq!(e["error"]["details"]["state"], json!("Approved"));
 }
 
@@ -319,25 +217,23 @@ async fn list_time_entries_lists_the_callers_own_entries_unless_told_otherwise()
     let own = entry(&s, "WEB-1", 30, None).await;
     let members = entry(&s, "WEB-1", 60, Some(&member)).await;
 
-    let page = s.mcp.call_ok("list_time_entries", json!({"detail": "full"})).await;
+    let page = s.call_ok("list_time_entries", json!({"detail": "full"})).await;
     assert_eq!(page["items"], json!([own]), "{page}");
     assert_eq!(page["has_more"], json!(false));
-    assert_eq!(last_query(&s, "/api/v1/time-entries").get("user_id"), Some(&owner));
+    assert_eq!(s.api.last_query("/api/v1/time-entries").get("user_id"), Some(&owner));
 
-    let page = s.mcp.call_ok("list_time_entries", json!({"user_id": "me"})).await;
+    let page = s.call_ok("list_time_entries", json!({"user_id": "me"})).await;
     assert_eq!(field_of(&page, "id"), [own["id"].clone()]);
 
-    let page = s.mcp.call_ok("list_time_entries", json!({"user_id": "all"})).await;
+    let page = s.call_ok("list_time_entries", json!({"user_id": "all"})).await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(2), "{page}");
-    assert_eq!(last_query(&s, "/api/v1/time-entries").get("user_id"), None);
+    assert_eq!(s.api.last_query("/api/v1/time-entries").get("user_id"), None);
 
     let page = s
-        .mcp
         .call_ok("list_time_entries", json!({"user_id": member, "detail": "full"}))
         .await;
     assert_eq!(page["items"], json!([members]));
     let page = s
-        .mcp
         .call_ok("list_time_entries", json!({"user_id": "Member@Acme.test"}))
         .await;
     assert_eq!(
@@ -352,7 +248,7 @@ async fn list_time_entries_is_compact_by_default_and_whole_with_detail_full() {
     let mut s = spawn_stack().await;
     s.api.ticket("Build the cart").await;
     let own = entry(&s, "WEB-1", 30, None).await;
-    let page = s.mcp.call_ok("list_time_entries", json!({})).await;
+    let page = s.call_ok("list_time_entries", json!({})).await;
     assert_eq!(
         page["columns"],
         json!([
@@ -377,17 +273,16 @@ async fn list_time_entries_is_compact_by_default_and_whole_with_detail_full() {
             own["description"]
         ]])
     );
-    assert_eq!(last_query(&s, "/api/v1/time-entries")["limit"], "25");
-    let full = s.mcp.call_ok("list_time_entries", json!({"detail": "full"})).await;
+    assert_eq!(s.api.last_query("/api/v1/time-entries")["limit"], "25");
+    let full = s.call_ok("list_time_entries", json!({"detail": "full"})).await;
     assert_eq!(full, json!({"items": [own], "next_cursor": null, "has_more": false}));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn list_time_entries_reports_an_unknown_project_instead_of_an_empty_page() {
     let mut s = spawn_stack().await;
-    let e = s.mcp.call_err("list_time_entries", json!({"project_id": "WBE"})).await;
-    assert_eq!(e["status"], json!(404));
-    assert_eq!(e["error"]["details"]["resource"], json!("project"));
+    s.call_not_found("list_time_entries", json!({"project_id": "WBE"}), "project")
+        .await;
     assert!(s.api.requests("/api/v1/time-entries").is_empty());
 }
 
@@ -399,49 +294,30 @@ async fn list_time_entries_passes_filters_and_cursors_through() {
     act(&s, &submitted, "submit").await;
     entry(&s, "WEB-1", 45, None).await;
     entry(&s, "WEB-1", 50, None).await;
-    let page = s
-        .mcp
-        .call_ok(
-            "list_time_entries",
-            json!({"project_id": "WEB", "ticket_id": "WEB-1", "status": ["Submitted", "Rejected"], "from": "2026-03-01", "to": "2026-04-01"}),
-        )
-        .await;
+    let args = json!({"project_id": "WEB", "ticket_id": "WEB-1", "status": ["Submitted", "Rejected"], "from": "2026-03-01", "to": "2026-04-01"});
+    let page = s.call_ok("list_time_entries", args).await;
     assert_eq!(field_of(&page, "id"), [submitted["id"].clone()], "{page}");
-    let q = last_query(&s, "/api/v1/time-entries");
+    let q = s.api.last_query("/api/v1/time-entries");
     assert_eq!(q["status"], "Submitted,Rejected");
     assert_eq!(q["project_id"], "WEB");
     assert_eq!(q["ticket_id"], "WEB-1");
     assert_eq!(q["from"], "2026-03-01");
     assert_eq!(q["to"], "2026-04-01");
 
-    let first = s.mcp.call_ok("list_time_entries", json!({"limit": 2})).await;
-    assert_eq!(first["has_more"], json!(true));
-    let cursor = first["next_cursor"].as_str().expect("cursor").to_string();
-    let second = s
-        .mcp
-        .call_ok("list_time_entries", json!({"limit": 2, "cursor": cursor}))
-        .await;
+    let first = s.call_ok("list_time_entries", json!({"limit": 2})).await;
+    let second = s.next_page("list_time_entries", json!({"limit": 2}), &first).await;
     assert_eq!(second["items"].as_array().map(Vec::len), Some(1));
-    assert_eq!(second["next_cursor"], json!(null));
+    assert_last_page(&second);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn list_time_entries_refuses_bad_user_filters_and_reports_bad_cursors() {
     let mut s = spawn_stack().await;
-    let e = s
-        .mcp
-        .call_invalid("list_time_entries", json!({"user_id": "everyone"}))
+    s.call_invalid_field("list_time_entries", json!({"user_id": "everyone"}), "user_id")
         .await;
-    assert_eq!(e["data"]["field"], json!("user_id"), "{e}");
-    let e = s
-        .mcp
-        .call_invalid("list_time_entries", json!({"status": ["Pending"]}))
+    s.call_invalid_field("list_time_entries", json!({"status": ["Pending"]}), "status[0]")
         .await;
-    assert_eq!(e["data"]["field"], json!("status[0]"), "{e}");
-    let e = s
-        .mcp
-        .call_err("list_time_entries", json!({"cursor": "%%%not-a-cursor"}))
+    let args = json!({"cursor": "%%%not-a-cursor"});
+    s.call_err_reason("list_time_entries", args, 400, "invalid_cursor")
         .await;
-    assert_eq!(e["status"], json!(400));
-    assert_eq!(e["error"]["details"]["reason"], json!("invalid_cursor"));
 }

@@ -19,16 +19,11 @@ fn count(s: &crate::support::Stack, method: &str, path: &str) -> usize {
 async fn a_read_is_retried_after_a_transient_503() {
     let mut s = spawn_stack().await;
     s.api.ticket("Flaky").await;
-    let _f = s
-        .api
-        .mock
-        .fault(
-            Fault::new(FaultKind::Status(503))
-                .path_prefix("/api/v1/tickets")
-                .times(1),
-        )
-        .await;
-    let t = s.mcp.call_ok("get_ticket", json!({"ticket_id": "WEB-1"})).await;
+    let fault = Fault::new(FaultKind::Status(503))
+        .path_prefix("/api/v1/tickets")
+        .times(1);
+    let _f = s.api.mock.fault(fault).await;
+    let t = s.call_ok("get_ticket", json!({"ticket_id": "WEB-1"})).await;
     assert_eq!(t["title"], json!("Flaky"));
     assert_eq!(count(&s, "GET", "/api/v1/tickets/WEB-1"), 2);
 }
@@ -36,12 +31,9 @@ async fn a_read_is_retried_after_a_transient_503() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_read_is_retried_after_a_transient_500_too() {
     let mut s = spawn_stack().await;
-    let _f = s
-        .api
-        .mock
-        .fault(Fault::new(FaultKind::Status(500)).path("/api/v1/auth/me").times(2))
-        .await;
-    let v = s.mcp.call_ok("whoami", json!({})).await;
+    let fault = Fault::new(FaultKind::Status(500)).path("/api/v1/auth/me").times(2);
+    let _f = s.api.mock.fault(fault).await;
+    let v = s.call_ok("whoami", json!({})).await;
     assert_eq!(v["role"], json!("Owner"));
     assert_eq!(
         count(&s, "GET", "/api/v1/auth/me"),
@@ -53,14 +45,11 @@ async fn a_read_is_retried_after_a_transient_500_too() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_read_gives_up_after_three_attempts_and_reports_the_status() {
     let mut s = spawn_stack().await;
-    let _f = s
-        .api
-        .mock
-        .fault(Fault::new(FaultKind::Status(503)).path_prefix("/api/v1/tickets"))
+    let fault = Fault::new(FaultKind::Status(503)).path_prefix("/api/v1/tickets");
+    let _f = s.api.mock.fault(fault).await;
+    let e = s
+        .call_err_code("get_ticket", json!({"ticket_id": "WEB-1"}), 503, "unavailable")
         .await;
-    let e = s.mcp.call_err("get_ticket", json!({"ticket_id": "WEB-1"})).await;
-    assert_eq!(e["status"], json!(503));
-    assert_eq!(e["error"]["code"], json!("unavailable"));
     assert!(e["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
     assert_eq!(count(&s, "GET", "/api/v1/tickets/WEB-1"), 3);
 }
@@ -69,17 +58,12 @@ async fn a_read_gives_up_after_three_attempts_and_reports_the_status() {
 async fn a_rate_limited_read_waits_for_retry_after() {
     let mut s = spawn_stack().await;
     s.api.ticket("Busy").await;
-    let _f = s
-        .api
-        .mock
-        .fault(
-            Fault::new(FaultKind::RateLimited { retry_after: 1 })
-                .path_prefix("/api/v1/tickets")
-                .times(1),
-        )
-        .await;
+    let fault = Fault::new(FaultKind::RateLimited { retry_after: 1 })
+        .path_prefix("/api/v1/tickets")
+        .times(1);
+    let _f = s.api.mock.fault(fault).await;
     let started = Instant::now();
-    s.mcp.call_ok("get_ticket", json!({"ticket_id": "WEB-1"})).await;
+    s.call_ok("get_ticket", json!({"ticket_id": "WEB-1"})).await;
     assert!(
         started.elapsed() >= Duration::from_millis(950),
         "{:?}",
@@ -90,13 +74,10 @@ async fn a_rate_limited_read_waits_for_retry_after() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_persistent_429_keeps_its_retry_after_details() {
     let mut s = spawn_stack().await;
-    let _f = s
-        .api
-        .mock
-        .fault(Fault::new(FaultKind::RateLimited { retry_after: 60 }).path_prefix("/api/v1/tickets"))
-        .await;
+    let fault = Fault::new(FaultKind::RateLimited { retry_after: 60 }).path_prefix("/api/v1/tickets");
+    let _f = s.api.mock.fault(fault).await;
     let started = Instant::now();
-    let e = s.mcp.call_err("get_ticket", json!({"ticket_id": "WEB-1"})).await;
+    let e = s.call_err("get_ticket", json!({"ticket_id": "WEB-1"})).await;
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "a wait past the deadline is skipped"
@@ -108,34 +89,23 @@ async fn a_persistent_429_keeps_its_retry_after_details() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_write_is_never_retried() {
     let mut s = spawn_stack().await;
-    let _f = s
-        .api
-        .mock
-        .fault(
-            Fault::new(FaultKind::Status(503))
-                .method("POST")
-                .path("/api/v1/projects/WEB/tickets")
-                .times(1),
-        )
+    let fault = Fault::new(FaultKind::Status(503))
+        .method("POST")
+        .path("/api/v1/projects/WEB/tickets")
+        .times(1);
+    let _f = s.api.mock.fault(fault).await;
+    s.call_err_status("create_ticket", json!({"project_id": "WEB", "title": "Once"}), 503)
         .await;
-    let e = s
-        .mcp
-        .call_err("create_ticket", json!({"project_id": "WEB", "title": "Once"}))
-        .await;
-    assert_eq!(e["status"], json!(503));
     assert_eq!(count(&s, "POST", "/api/v1/projects/WEB/tickets"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_slow_api_becomes_upstream_unavailable_after_the_timeout() {
     let mut s = spawn_stack_with(Launch::default().args(&["--timeout", "1"])).await;
-    let _f = s
-        .api
-        .mock
-        .fault(Fault::new(FaultKind::Delay(Duration::from_secs(4))).path_prefix("/api/v1/tickets"))
-        .await;
+    let fault = Fault::new(FaultKind::Delay(Duration::from_secs(4))).path_prefix("/api/v1/tickets");
+    let _f = s.api.mock.fault(fault).await;
     let started = Instant::now();
-    let e = s.mcp.call_err("get_ticket", json!({"ticket_id": "WEB-1"})).await;
+    let e = s.call_err("get_ticket", json!({"ticket_id": "WEB-1"})).await;
     assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
     assert_eq!(e["status"], json!(null));
     assert_eq!(e["error"]["code"], json!("upstream_unavailable"));
@@ -151,12 +121,9 @@ async fn a_slow_api_becomes_upstream_unavailable_after_the_timeout() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dropped_connection_becomes_upstream_unavailable() {
     let mut s = spawn_stack().await;
-    let _f = s
-        .api
-        .mock
-        .fault(Fault::new(FaultKind::DropConnection).path_prefix("/api/v1/tickets"))
-        .await;
-    let e = s.mcp.call_err("search_tickets", json!({})).await;
+    let fault = Fault::new(FaultKind::DropConnection).path_prefix("/api/v1/tickets");
+    let _f = s.api.mock.fault(fault).await;
+    let e = s.call_err("search_tickets", json!({})).await;
     assert_eq!(e["error"]["code"], json!("upstream_unavailable"), "{e}");
     assert_eq!(count(&s, "GET", "/api/v1/tickets"), 3, "connection errors are retried");
 }
@@ -164,14 +131,10 @@ async fn a_dropped_connection_becomes_upstream_unavailable() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_success_answer_that_is_not_json_becomes_upstream_invalid_response() {
     let mut s = spawn_stack().await;
-    let _f = s
-        .api
-        .mock
-        .fault(Fault::new(FaultKind::MalformedBody).path_prefix("/api/v1/tickets"))
+    let fault = Fault::new(FaultKind::MalformedBody).path_prefix("/api/v1/tickets");
+    let _f = s.api.mock.fault(fault).await;
+    s.call_err_code("search_tickets", json!({}), 200, "upstream_invalid_response")
         .await;
-    let e = s.mcp.call_err("search_tickets", json!({})).await;
-    assert_eq!(e["status"], json!(200));
-    assert_eq!(e["error"]["code"], json!("upstream_invalid_response"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -180,8 +143,8 @@ async fn the_server_keeps_serving_after_upstream_failures() {
     // `times(3)` (one call's attempts) rather than dropping the guard: wiremock 0.6.5
     // deactivates the wrong mock when a scoped mock is dropped after requests were served.
     let _f = s.api.mock.fault(Fault::new(FaultKind::Status(500)).times(3)).await;
-    s.mcp.call_err("whoami", json!({})).await;
-    let v = s.mcp.call_ok("whoami", json!({})).await;
+    s.call_err("whoami", json!({})).await;
+    let v = s.call_ok("whoami", json!({})).await;
     assert_eq!(v["role"], json!("Owner"));
 }
 
@@ -189,17 +152,11 @@ async fn the_server_keeps_serving_after_upstream_failures() {
 async fn a_write_that_times_out_says_its_outcome_is_unknown_and_how_to_check() {
     let mut s = spawn_stack_with(Launch::default().args(&["--timeout", "1"])).await;
     // The mock creates the ticket, then answers late: the write happened.
-    let _f = s
-        .api
-        .mock
-        .fault(
-            Fault::new(FaultKind::Delay(Duration::from_secs(3)))
-                .method("POST")
-                .path_prefix("/api/v1/projects/WEB/tickets"),
-        )
-        .await;
+    let fault = Fault::new(FaultKind::Delay(Duration::from_secs(3)))
+        .method("POST")
+        .path_prefix("/api/v1/projects/WEB/tickets");
+    let _f = s.api.mock.fault(fault).await;
     let e = s
-        .mcp
         .call_err("create_ticket", json!({"project_id": "WEB", "title": "maybe made"}))
         .await;
     assert_eq!(e["status"], json!(null), "{e}");

@@ -3,7 +3,7 @@
 //! speaking raw JSON-RPC over reqwest; [`LegacySession`] is a 2024-11-05 HTTP+SSE client.
 //! Every network wait is bounded by [`ANSWER_TIMEOUT`].
 
-use crate::support::{ANSWER_TIMEOUT, bin};
+use crate::support::{ANSWER_TIMEOUT, bin, call_params, initialize_params, request_message};
 use futures::StreamExt;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
@@ -301,10 +301,7 @@ impl Session {
     pub async fn send(&mut self, method: &str, params: Option<Value>) -> (Answer, Value) {
         self.next_id += 1;
         let id = json!(self.next_id);
-        let mut msg = json!({"jsonrpc": "2.0", "id": id, "method": method});
-        if let Some(p) = params {
-            msg["params"] = p;
-        }
+        let msg = request_message(&id, method, params);
         let answer = self.post_raw(msg.to_string(), Some(&id)).await;
         (answer, id)
     }
@@ -318,16 +315,7 @@ impl Session {
 
     /// `initialize` + `notifications/initialized`; keeps the session id and version.
     pub async fn initialize(&mut self, version: &str) -> Value {
-        let (answer, id) = self
-            .send(
-                "initialize",
-                Some(json!({
-                    "protocolVersion": version,
-                    "capabilities": {},
-                    "clientInfo": {"name": "alloy-mcp-tests", "version": "0.0.0"},
-                })),
-            )
-            .await;
+        let (answer, id) = self.send("initialize", Some(initialize_params(version))).await;
         assert_eq!(answer.status, 200, "initialize: {answer:?}");
         self.session = answer.header("mcp-session-id");
         assert!(self.session.is_some(), "no Mcp-Session-Id: {answer:?}");
@@ -342,8 +330,7 @@ impl Session {
 
     /// `tools/call` → the whole answer message.
     pub async fn call(&mut self, name: &str, args: Value) -> Value {
-        self.request("tools/call", Some(json!({"name": name, "arguments": args})))
-            .await
+        self.request("tools/call", Some(call_params(name, args))).await
     }
 
     /// DELETE of the session.
@@ -488,10 +475,7 @@ impl LegacySession {
     pub async fn request(&mut self, method: &str, params: Option<Value>) -> Value {
         self.next_id += 1;
         let id = json!(self.next_id);
-        let mut msg = json!({"jsonrpc": "2.0", "id": id, "method": method});
-        if let Some(p) = params {
-            msg["params"] = p;
-        }
+        let msg = request_message(&id, method, params);
         let (status, body) = self.post(msg.to_string()).await;
         assert_eq!(status, 202, "{method}: {body}");
         loop {
@@ -504,16 +488,7 @@ impl LegacySession {
 
     /// `initialize` + `notifications/initialized`.
     pub async fn initialize(&mut self, version: &str) -> Value {
-        let r = self
-            .request(
-                "initialize",
-                Some(json!({
-                    "protocolVersion": version,
-                    "capabilities": {},
-                    "clientInfo": {"name": "alloy-mcp-tests", "version": "0.0.0"},
-                })),
-            )
-            .await;
+        let r = self.request("initialize", Some(initialize_params(version))).await;
         let (status, _) = self
             .post(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
             .await;
@@ -523,7 +498,6 @@ impl LegacySession {
 
     /// `tools/call` → the whole answer message.
     pub async fn call(&mut self, name: &str, args: Value) -> Value {
-        self.request("tools/call", Some(json!({"name": name, "arguments": args})))
-            .await
+        self.request("tools/call", Some(call_params(name, args))).await
     }
 }
