@@ -99,6 +99,12 @@ impl Query {
         }
     }
 
+    /// Adds one page of a list: `limit=<limit>` (the page size type's default when not given)
+    /// and `cursor=<cursor>` when given.
+    pub fn page<L: fmt::Display + Default, C: fmt::Display>(self, limit: Option<L>, cursor: Option<C>) -> Query {
+        self.set("limit", limit.unwrap_or_default()).opt("cursor", cursor)
+    }
+
     /// The pairs, in order.
     pub fn pairs(&self) -> &[(String, String)] {
         &self.0

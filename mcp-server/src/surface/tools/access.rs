@@ -166,8 +166,7 @@ impl Tools {
         let path = org_path(&caller, "members");
         let query = Query::new()
             .list("role", p.role.as_deref())
-            .set("limit", Limit::or_default(p.limit))
-            .opt("cursor", p.cursor.as_ref());
+            .page(p.limit, p.cursor.as_ref());
         Ok(errors::json_result(caller.api.get(path, &query).await))
     }
 
@@ -211,8 +210,7 @@ impl Tools {
         let path = org_path(&caller, "invites");
         let query = Query::new()
             .list("status", p.status.as_deref())
-            .set("limit", Limit::or_default(p.limit))
-            .opt("cursor", p.cursor.as_ref());
+            .page(p.limit, p.cursor.as_ref());
         Ok(errors::json_result(caller.api.get(path, &query).await))
     }
 
@@ -295,9 +293,7 @@ impl Tools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let query = Query::new()
-            .set("limit", Limit::or_default(p.limit))
-            .opt("cursor", p.cursor.as_ref());
+        let query = Query::new().page(p.limit, p.cursor.as_ref());
         Ok(errors::json_result(
             caller.api.get(project_members_path(&p.project_id), &query).await,
         ))
@@ -341,10 +337,7 @@ impl Tools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let query = Query::new()
-            .opt("all", p.all)
-            .set("limit", Limit::or_default(p.limit))
-            .opt("cursor", p.cursor.as_ref());
+        let query = Query::new().opt("all", p.all).page(p.limit, p.cursor.as_ref());
         Ok(errors::json_result(caller.api.get("/api/v1/api-keys", &query).await))
     }
 

@@ -54,8 +54,7 @@ impl Tools {
             .then("activity");
         let query = Query::new()
             .list("action", p.action.as_deref())
-            .set("limit", Limit::or_default(p.limit))
-            .opt("cursor", p.cursor.as_ref());
+            .page(p.limit, p.cursor.as_ref());
         Ok(errors::json_result(caller.api.get(path, &query).await))
     }
 }

@@ -160,9 +160,7 @@ impl Tools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
-        let query = Query::new()
-            .set("limit", Limit::or_default(p.limit))
-            .opt("cursor", p.cursor.as_ref());
+        let query = Query::new().page(p.limit, p.cursor.as_ref());
         Ok(errors::json_result(caller.api.get("/api/v1/projects", &query).await))
     }
 

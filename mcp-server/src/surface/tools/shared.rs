@@ -193,10 +193,12 @@ pub struct Limit(pub u32);
 impl Limit {
     /// The page size when none is given.
     pub const DEFAULT: Limit = Limit(25);
+}
 
-    /// The page size to ask the API for: `limit`, or [`Limit::DEFAULT`].
-    pub fn or_default(limit: Option<Limit>) -> Limit {
-        limit.unwrap_or(Limit::DEFAULT)
+impl Default for Limit {
+    /// [`Limit::DEFAULT`]: the page size to ask the API for when none is given.
+    fn default() -> Limit {
+        Limit::DEFAULT
     }
 }
 

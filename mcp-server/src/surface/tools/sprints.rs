@@ -184,8 +184,7 @@ impl Tools {
             .then("sprints");
         let query = Query::new()
             .list("status", p.status.as_deref())
-            .set("limit", Limit::or_default(p.limit))
-            .opt("cursor", p.cursor.as_ref());
+            .page(p.limit, p.cursor.as_ref());
         Ok(errors::json_result(caller.api.get(path, &query).await))
     }
 

@@ -176,8 +176,7 @@ impl Tools {
         let query = Query::new()
             .set("tag_key", &p.key)
             .opt("tag_value", p.value.as_deref())
-            .set("limit", Limit::or_default(p.limit))
-            .opt("cursor", p.cursor.as_ref());
+            .page(p.limit, p.cursor.as_ref());
         let r = caller.api.get(ticket_list_path(p.project_id.as_ref()), &query).await;
         settle(
             async {

@@ -124,10 +124,7 @@ impl Tools {
                     Some(u) => Some(names.user("user_id", u.as_str()).await?),
                     None => None,
                 };
-                let query = Query::new()
-                    .opt("user_id", user)
-                    .set("limit", Limit::or_default(p.limit))
-                    .opt("cursor", p.cursor.as_ref());
+                let query = Query::new().opt("user_id", user).page(p.limit, p.cursor.as_ref());
                 Ok(errors::json_result(
                     caller.api.get(teams_path(&caller.identity.org_id), &query).await,
                 ))

@@ -487,8 +487,7 @@ impl Tools {
                     .opt("created_before", p.created_before.as_ref().map(|b| instant(b, true)))
                     .opt("updated_after", p.updated_after.as_ref().map(|b| instant(b, false)))
                     .opt("sort", p.sort)
-                    .set("limit", Limit::or_default(p.limit))
-                    .opt("cursor", p.cursor.as_ref());
+                    .page(p.limit, p.cursor.as_ref());
                 let r = caller.api.get(ticket_list_path(project), &query).await;
                 ticket_page(&mut names, r, p.detail).await
             }
@@ -664,8 +663,7 @@ impl Tools {
                     .opt("status_category", open_only.then_some("Unstarted,Started"))
                     .opt("sprint_id", sprint)
                     .set("sort", p.sort.unwrap_or(TicketSort::PriorityDesc))
-                    .set("limit", Limit::or_default(p.limit))
-                    .opt("cursor", p.cursor.as_ref());
+                    .page(p.limit, p.cursor.as_ref());
                 let r = caller.api.get(ticket_list_path(project), &query).await;
                 ticket_page(&mut names, r, p.detail).await
             }

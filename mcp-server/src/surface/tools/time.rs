@@ -321,8 +321,7 @@ impl Tools {
                     .list("status", p.status.as_deref())
                     .opt("from", p.from.as_ref())
                     .opt("to", p.to.as_ref())
-                    .set("limit", Limit::or_default(p.limit))
-                    .opt("cursor", p.cursor.as_ref());
+                    .page(p.limit, p.cursor.as_ref());
                 let page = errors::json_value(caller.api.get("/api/v1/time-entries", &query).await)?;
                 Ok(errors::success(&compact::time_entries(page, p.detail)))
             }

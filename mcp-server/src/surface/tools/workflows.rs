@@ -175,9 +175,7 @@ impl Tools {
     ) -> Result<CallToolResult, ErrorData> {
         let caller = self.caller(&ctx);
         let path = workflows_path(&caller.identity.org_id);
-        let query = Query::new()
-            .set("limit", Limit::or_default(p.limit))
-            .opt("cursor", p.cursor.as_ref());
+        let query = Query::new().page(p.limit, p.cursor.as_ref());
         Ok(errors::json_result(caller.api.get(path, &query).await))
     }
 
