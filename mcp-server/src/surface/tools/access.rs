@@ -5,14 +5,11 @@
 
 use crate::surface::errors;
 use crate::surface::tools::Tools;
-use crate::surface::tools::body;
-use crate::surface::tools::names::{Resolver, settle};
 use crate::surface::tools::shared::{
     ApiKeyEnvironment, ApiKeyScope, Cursor, DateTime, Email, Id, InviteRole, InviteStatus, Limit, OrgRole, ProjectRef,
     UserRef,
 };
 use crate::upstream::api::{ApiPath, Query};
-use crate::upstream::identity::Caller;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
 use rmcp::schemars::{self, JsonSchema};
@@ -136,11 +133,6 @@ pub struct DeleteApiKeyParams {
     pub api_key_id: Id,
 }
 
-/// `/api/v1/orgs/{org_id}/<rest>` of the caller's org.
-fn org_path(caller: &Caller, rest: &'static str) -> ApiPath {
-    ApiPath::fixed("/api/v1/orgs").seg(&caller.identity.org_id).then(rest)
-}
-
 fn project_members_path(project: &ProjectRef) -> ApiPath {
     ApiPath::fixed("/api/v1/projects").seg(project.as_str()).then("members")
 }
@@ -162,12 +154,10 @@ impl Tools {
         Parameters(p): Parameters<ListMembersParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let path = org_path(&caller, "members");
         let query = Query::new()
             .list("role", p.role.as_deref())
             .page(p.limit, p.cursor.as_ref());
-        Ok(errors::json_result(caller.api.get(path, &query).await))
+        self.get_json(&ctx, self.org_path(&ctx, "members"), query).await
     }
 
     /// Invite someone to the org by email (Admin); the `code` is shown only once.
@@ -185,10 +175,7 @@ impl Tools {
         Parameters(p): Parameters<CreateInviteParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let path = org_path(&caller, "invites");
-        let body = body(&p)?;
-        Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
+        self.post_params(&ctx, self.org_path(&ctx, "invites"), &p).await
     }
 
     /// The org's invites, optionally by state (codes hidden).
@@ -206,12 +193,10 @@ impl Tools {
         Parameters(p): Parameters<ListInvitesParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let path = org_path(&caller, "invites");
         let query = Query::new()
             .list("status", p.status.as_deref())
             .page(p.limit, p.cursor.as_ref());
-        Ok(errors::json_result(caller.api.get(path, &query).await))
+        self.get_json(&ctx, self.org_path(&ctx, "invites"), query).await
     }
 
     /// Add an org member to a project (it matters for Reporters, who work only in their projects).
@@ -229,18 +214,14 @@ impl Tools {
         Parameters(p): Parameters<ProjectMemberParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let user = names.user("user_id", p.user_id.as_str()).await?;
-                let body = json!({"user_id": user});
-                Ok(errors::json_result(
-                    caller.api.post(project_members_path(&p.project_id), Some(&body)).await,
-                ))
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            let user = names.user("user_id", p.user_id.as_str()).await?;
+            let body = json!({"user_id": user});
+            Ok(errors::json_result(
+                caller.api.post(project_members_path(&p.project_id), Some(&body)).await,
+            ))
+        })
+        .await
     }
 
     /// Remove a user from a project; they stay in the org.
@@ -258,23 +239,19 @@ impl Tools {
         Parameters(p): Parameters<ProjectMemberParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let user = names.user("user_id", p.user_id.as_str()).await?;
-                let path = project_members_path(&p.project_id).seg(&user);
-                Ok(match caller.api.delete(path).await {
-                    Ok(resp) if resp.is_success() => errors::success(&json!({
-                        "removed": true,
-                        "project_id": p.project_id,
-                        "user_id": p.user_id,
-                    })),
-                    other => errors::json_result(other),
-                })
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            let user = names.user("user_id", p.user_id.as_str()).await?;
+            let path = project_members_path(&p.project_id).seg(&user);
+            Ok(match caller.api.delete(path).await {
+                Ok(resp) if resp.is_success() => errors::success(&json!({
+                    "removed": true,
+                    "project_id": p.project_id,
+                    "user_id": p.user_id,
+                })),
+                other => errors::json_result(other),
+            })
+        })
+        .await
     }
 
     /// A project's members; the whole org: `list_members`.
@@ -292,11 +269,8 @@ impl Tools {
         Parameters(p): Parameters<ListProjectMembersParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
         let query = Query::new().page(p.limit, p.cursor.as_ref());
-        Ok(errors::json_result(
-            caller.api.get(project_members_path(&p.project_id), &query).await,
-        ))
+        self.get_json(&ctx, project_members_path(&p.project_id), query).await
     }
 
     /// Create an API key for the caller; its secret `key` is shown only once.
@@ -314,11 +288,7 @@ impl Tools {
         Parameters(p): Parameters<CreateApiKeyParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let body = body(&p)?;
-        Ok(errors::json_result(
-            caller.api.post("/api/v1/api-keys", Some(&body)).await,
-        ))
+        self.post_params(&ctx, "/api/v1/api-keys", &p).await
     }
 
     /// The caller's API keys, or with `all` the org's (Admin); never secrets.
@@ -336,9 +306,8 @@ impl Tools {
         Parameters(p): Parameters<ListApiKeysParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
         let query = Query::new().opt("all", p.all).page(p.limit, p.cursor.as_ref());
-        Ok(errors::json_result(caller.api.get("/api/v1/api-keys", &query).await))
+        self.get_json(&ctx, "/api/v1/api-keys", query).await
     }
 
     /// Revoke an API key (own, or any as Admin); its calls fail from then on.
@@ -356,9 +325,7 @@ impl Tools {
         Parameters(p): Parameters<DeleteApiKeyParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
         let path = ApiPath::fixed("/api/v1/api-keys").seg(p.api_key_id.as_str());
-        let r = caller.api.delete(path).await;
-        Ok(errors::deleted_result(r, "api_key_id", p.api_key_id.as_str()))
+        self.delete_item(&ctx, path, "api_key_id", p.api_key_id.as_str()).await
     }
 }

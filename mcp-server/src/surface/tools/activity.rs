@@ -2,7 +2,6 @@
 //! history (one entry per change: creation, field updates, status moves, assignment, sprint,
 //! labels, tags, comments), newest first.
 
-use crate::surface::errors;
 use crate::surface::tools::Tools;
 use crate::surface::tools::shared::{ActivityAction, Cursor, Limit, TicketRef};
 use crate::upstream::api::{ApiPath, Query};
@@ -48,13 +47,12 @@ impl Tools {
         Parameters(p): Parameters<GetTicketActivityParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
         let path = ApiPath::fixed("/api/v1/tickets")
             .seg(p.ticket_id.as_str())
             .then("activity");
         let query = Query::new()
             .list("action", p.action.as_deref())
             .page(p.limit, p.cursor.as_ref());
-        Ok(errors::json_result(caller.api.get(path, &query).await))
+        self.get_json(&ctx, path, query).await
     }
 }

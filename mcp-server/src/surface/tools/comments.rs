@@ -85,11 +85,7 @@ impl Tools {
         Parameters(p): Parameters<AddCommentParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let body = body(&p)?;
-        Ok(errors::json_result(
-            caller.api.post(comments_path(&p.ticket_id), Some(&body)).await,
-        ))
+        self.post_params(&ctx, comments_path(&p.ticket_id), &p).await
     }
 
     /// A ticket's comments, oldest first; its change history: `get_ticket_activity`.
@@ -107,11 +103,8 @@ impl Tools {
         Parameters(p): Parameters<ListCommentsParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
         let query = Query::new().page(p.limit, p.cursor.as_ref());
-        Ok(errors::json_result(
-            caller.api.get(comments_path(&p.ticket_id), &query).await,
-        ))
+        self.get_json(&ctx, comments_path(&p.ticket_id), query).await
     }
 
     /// Replace a comment's text (its author only).
@@ -129,11 +122,9 @@ impl Tools {
         Parameters(p): Parameters<UpdateCommentParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
         let body = body(&p)?;
-        Ok(errors::json_result(
-            caller.api.patch(comment_path(&p.comment_id), &body).await,
-        ))
+        let r = self.caller(&ctx).api.patch(comment_path(&p.comment_id), &body).await;
+        Ok(errors::json_result(r))
     }
 
     /// Delete a comment for good (its author or an Admin).
@@ -151,8 +142,7 @@ impl Tools {
         Parameters(p): Parameters<DeleteCommentParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let r = caller.api.delete(comment_path(&p.comment_id)).await;
-        Ok(errors::deleted_result(r, "comment_id", p.comment_id.as_str()))
+        self.delete_item(&ctx, comment_path(&p.comment_id), "comment_id", p.comment_id.as_str())
+            .await
     }
 }

@@ -4,9 +4,7 @@
 //! contract §5.2) are shared by create and update. There is no `org_id` argument: a key acts
 //! in one org, and that org is the only one a project can be created in or listed from.
 
-use crate::surface::errors;
 use crate::surface::tools::Tools;
-use crate::surface::tools::body;
 use crate::surface::tools::shared::{
     BudgetPeriod, CapitalizationType, Cursor, DevelopmentPhase, Id, Limit, Patch, ProjectRef,
 };
@@ -17,7 +15,6 @@ use rmcp::schemars::{self, JsonSchema};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, tool, tool_router};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// The fields `update_project` can change (`name` and PF); at least one must be given.
 const UPDATE_FIELDS: &[&str] = &[
@@ -137,11 +134,7 @@ impl Tools {
         Parameters(p): Parameters<CreateProjectParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let body = body(&p)?;
-        Ok(errors::json_result(
-            caller.api.post("/api/v1/projects", Some(&body)).await,
-        ))
+        self.post_params(&ctx, "/api/v1/projects", &p).await
     }
 
     /// The org's projects, oldest first, with their keys and settings.
@@ -159,9 +152,8 @@ impl Tools {
         Parameters(p): Parameters<ListProjectsParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
         let query = Query::new().page(p.limit, p.cursor.as_ref());
-        Ok(errors::json_result(caller.api.get("/api/v1/projects", &query).await))
+        self.get_json(&ctx, "/api/v1/projects", query).await
     }
 
     /// A project's own fields; counts, sprint and budget burn: `get_project_summary`.
@@ -179,10 +171,7 @@ impl Tools {
         Parameters(p): Parameters<ProjectIdParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        Ok(errors::json_result(
-            caller.api.get(project_path(&p.project_id), &Query::new()).await,
-        ))
+        self.get_json(&ctx, project_path(&p.project_id), Query::new()).await
     }
 
     /// Change a project's name, description, workflow or finance settings (`null` clears).
@@ -200,14 +189,8 @@ impl Tools {
         Parameters(p): Parameters<UpdateProjectParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let body = body(&p)?;
-        if let Value::Object(m) = &body {
-            errors::require_at_least_one(m, UPDATE_FIELDS)?;
-        }
-        let caller = self.caller(&ctx);
-        Ok(errors::json_result(
-            caller.api.patch(project_path(&p.project_id), &body).await,
-        ))
+        self.patch_params(&ctx, project_path(&p.project_id), &p, UPDATE_FIELDS)
+            .await
     }
 
     /// Delete a project with all its tickets, sprints and labels, for good (Admin; refused with
@@ -226,8 +209,7 @@ impl Tools {
         Parameters(p): Parameters<ProjectIdParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let r = caller.api.delete(project_path(&p.project_id)).await;
-        Ok(errors::deleted_result(r, "project_id", p.project_id.as_str()))
+        self.delete_item(&ctx, project_path(&p.project_id), "project_id", p.project_id.as_str())
+            .await
     }
 }

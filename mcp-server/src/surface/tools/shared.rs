@@ -13,6 +13,11 @@
 //! is *checked*: the [`PUBLISHED`] keyword of its schema holds the keywords that replace (or,
 //! when `null`, remove) its own in the published form. The catalog
 //! ([`crate::surface::tools::catalog`]) derives both forms from the one generated schema.
+//!
+//! The steps most tools are made of (one API call as the caller, its answer mapped by
+//! [`crate::surface::errors`]) live in [`calls`].
+
+pub mod calls;
 
 use rmcp::schemars::{self, JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

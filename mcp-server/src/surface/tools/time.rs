@@ -12,7 +12,6 @@ use crate::surface::errors;
 use crate::surface::tools::Tools;
 use crate::surface::tools::body;
 use crate::surface::tools::compact;
-use crate::surface::tools::names::{Resolver, settle};
 use crate::surface::tools::shared::{
     Cursor, Date, Detail, Id, Limit, Patch, ProjectRef, TicketRef, TimeEntryStatus, UserFilter, UserRef,
 };
@@ -196,23 +195,19 @@ impl Tools {
         let mut body = object(body(&p)?)?;
         errors::require_exactly_one(&body, &["minutes", "hours"])?;
         hours_into_minutes(&mut body, p.hours)?;
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                if let Some(user) = &p.user_id {
-                    let id = names.user("user_id", user.as_str()).await?;
-                    body.insert("user_id".into(), Value::String(id));
-                }
-                let path = ApiPath::fixed("/api/v1/tickets")
-                    .seg(p.ticket_id.as_str())
-                    .then("time-entries");
-                Ok(errors::json_result(
-                    caller.api.post(path, Some(&Value::Object(body))).await,
-                ))
+        self.resolving(&ctx, async |caller, names| {
+            if let Some(user) = &p.user_id {
+                let id = names.user("user_id", user.as_str()).await?;
+                body.insert("user_id".into(), Value::String(id));
             }
-            .await,
-        )
+            let path = ApiPath::fixed("/api/v1/tickets")
+                .seg(p.ticket_id.as_str())
+                .then("time-entries");
+            Ok(errors::json_result(
+                caller.api.post(path, Some(&Value::Object(body))).await,
+            ))
+        })
+        .await
     }
 
     /// One whole time entry, with approval or rejection details.
@@ -230,10 +225,7 @@ impl Tools {
         Parameters(p): Parameters<TimeEntryIdParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        Ok(errors::json_result(
-            caller.api.get(entry_path(&p.time_entry_id), &Query::new()).await,
-        ))
+        self.get_json(&ctx, entry_path(&p.time_entry_id), Query::new()).await
     }
 
     /// Correct a Draft or Rejected time entry (a Rejected one returns to Draft).
@@ -257,13 +249,12 @@ impl Tools {
             errors::require_exactly_one(&body, &["minutes", "hours"])?;
         }
         hours_into_minutes(&mut body, p.hours)?;
-        let caller = self.caller(&ctx);
-        Ok(errors::json_result(
-            caller
-                .api
-                .patch(entry_path(&p.time_entry_id), &Value::Object(body))
-                .await,
-        ))
+        let r = self
+            .caller(&ctx)
+            .api
+            .patch(entry_path(&p.time_entry_id), &Value::Object(body))
+            .await;
+        Ok(errors::json_result(r))
     }
 
     /// Delete an unapproved time entry (own Draft or Rejected; Submitted as Admin).
@@ -281,9 +272,9 @@ impl Tools {
         Parameters(p): Parameters<TimeEntryIdParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let r = caller.api.delete(entry_path(&p.time_entry_id)).await;
-        Ok(errors::deleted_result(r, "time_entry_id", p.time_entry_id.as_str()))
+        let id = &p.time_entry_id;
+        self.delete_item(&ctx, entry_path(id), "time_entry_id", id.as_str())
+            .await
     }
 
     /// Time entries, newest first: the caller's unless `user_id` says otherwise. Totals:
@@ -302,31 +293,27 @@ impl Tools {
         Parameters(p): Parameters<ListTimeEntriesParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let user = match p.user_id.as_ref().map(UserFilter::as_str) {
-                    None => Some(caller.identity.user_id.to_string()),
-                    Some(all) if all.eq_ignore_ascii_case("all") => None,
-                    Some(user) => Some(names.user("user_id", user).await?),
-                };
-                if let Some(project) = &p.project_id {
-                    names.ensure_project(project).await?;
-                }
-                let query = Query::new()
-                    .opt("user_id", user)
-                    .opt("project_id", p.project_id.as_ref())
-                    .opt("ticket_id", p.ticket_id.as_ref())
-                    .list("status", p.status.as_deref())
-                    .opt("from", p.from.as_ref())
-                    .opt("to", p.to.as_ref())
-                    .page(p.limit, p.cursor.as_ref());
-                let page = errors::json_value(caller.api.get("/api/v1/time-entries", &query).await)?;
-                Ok(errors::success(&compact::time_entries(page, p.detail)))
+        self.resolving(&ctx, async |caller, names| {
+            let user = match p.user_id.as_ref().map(UserFilter::as_str) {
+                None => Some(caller.identity.user_id.to_string()),
+                Some(all) if all.eq_ignore_ascii_case("all") => None,
+                Some(user) => Some(names.user("user_id", user).await?),
+            };
+            if let Some(project) = &p.project_id {
+                names.ensure_project(project).await?;
             }
-            .await,
-        )
+            let query = Query::new()
+                .opt("user_id", user)
+                .opt("project_id", p.project_id.as_ref())
+                .opt("ticket_id", p.ticket_id.as_ref())
+                .list("status", p.status.as_deref())
+                .opt("from", p.from.as_ref())
+                .opt("to", p.to.as_ref())
+                .page(p.limit, p.cursor.as_ref());
+            let page = errors::json_value(caller.api.get("/api/v1/time-entries", &query).await)?;
+            Ok(errors::success(&compact::time_entries(page, p.detail)))
+        })
+        .await
     }
 }
 
