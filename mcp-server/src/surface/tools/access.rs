@@ -6,8 +6,7 @@
 use crate::surface::errors;
 use crate::surface::tools::Tools;
 use crate::surface::tools::shared::{
-    ApiKeyEnvironment, ApiKeyScope, Cursor, DateTime, Email, Id, InviteRole, InviteStatus, Limit, OrgRole, ProjectRef,
-    UserRef,
+    ApiKeyEnvironment, ApiKeyScope, DateTime, Email, Id, InviteRole, InviteStatus, OrgRole, Page, ProjectRef, UserRef,
 };
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
@@ -25,12 +24,9 @@ pub struct ListMembersParams {
     /// Only these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Vec<OrgRole>>,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Arguments of `create_invite`.
@@ -55,12 +51,9 @@ pub struct ListInvitesParams {
     /// Only these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Vec<InviteStatus>>,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Arguments of `add_project_member` and `remove_project_member`.
@@ -80,12 +73,9 @@ pub struct ProjectMemberParams {
 pub struct ListProjectMembersParams {
     /// Project key or uuid.
     pub project_id: ProjectRef,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Arguments of `create_api_key`.
@@ -117,12 +107,9 @@ pub struct ListApiKeysParams {
     /// The org's keys (Admin).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all: Option<bool>,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Arguments of `delete_api_key`.
@@ -156,7 +143,7 @@ impl Tools {
     ) -> Result<CallToolResult, ErrorData> {
         let query = Query::new()
             .list("role", p.role.as_deref())
-            .page(p.limit, p.cursor.as_ref());
+            .page(p.page.limit, p.page.cursor.as_ref());
         self.get_json(&ctx, self.org_path(&ctx, "members"), query).await
     }
 
@@ -195,7 +182,7 @@ impl Tools {
     ) -> Result<CallToolResult, ErrorData> {
         let query = Query::new()
             .list("status", p.status.as_deref())
-            .page(p.limit, p.cursor.as_ref());
+            .page(p.page.limit, p.page.cursor.as_ref());
         self.get_json(&ctx, self.org_path(&ctx, "invites"), query).await
     }
 
@@ -269,7 +256,7 @@ impl Tools {
         Parameters(p): Parameters<ListProjectMembersParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let query = Query::new().page(p.limit, p.cursor.as_ref());
+        let query = Query::new().page(p.page.limit, p.page.cursor.as_ref());
         self.get_json(&ctx, project_members_path(&p.project_id), query).await
     }
 
@@ -306,7 +293,9 @@ impl Tools {
         Parameters(p): Parameters<ListApiKeysParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let query = Query::new().opt("all", p.all).page(p.limit, p.cursor.as_ref());
+        let query = Query::new()
+            .opt("all", p.all)
+            .page(p.page.limit, p.page.cursor.as_ref());
         self.get_json(&ctx, "/api/v1/api-keys", query).await
     }
 

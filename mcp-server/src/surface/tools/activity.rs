@@ -3,7 +3,7 @@
 //! labels, tags, comments), newest first.
 
 use crate::surface::tools::Tools;
-use crate::surface::tools::shared::{ActivityAction, Cursor, Limit, TicketRef};
+use crate::surface::tools::shared::{ActivityAction, Page, TicketRef};
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
@@ -21,12 +21,9 @@ pub struct GetTicketActivityParams {
     /// Only these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<Vec<ActivityAction>>,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 #[tool_router(router = activity_router, vis = "pub(crate)")]
@@ -52,7 +49,7 @@ impl Tools {
             .then("activity");
         let query = Query::new()
             .list("action", p.action.as_deref())
-            .page(p.limit, p.cursor.as_ref());
+            .page(p.page.limit, p.page.cursor.as_ref());
         self.get_json(&ctx, path, query).await
     }
 }

@@ -5,7 +5,7 @@
 use crate::surface::errors;
 use crate::surface::tools::Tools;
 use crate::surface::tools::body;
-use crate::surface::tools::shared::{Cursor, Id, Limit, TicketRef};
+use crate::surface::tools::shared::{Id, Page, TicketRef};
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
@@ -32,12 +32,9 @@ pub struct AddCommentParams {
 pub struct ListCommentsParams {
     /// Key (`WEB-42`) or uuid.
     pub ticket_id: TicketRef,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Arguments of `update_comment`.
@@ -103,7 +100,7 @@ impl Tools {
         Parameters(p): Parameters<ListCommentsParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let query = Query::new().page(p.limit, p.cursor.as_ref());
+        let query = Query::new().page(p.page.limit, p.page.cursor.as_ref());
         self.get_json(&ctx, comments_path(&p.ticket_id), query).await
     }
 

@@ -6,7 +6,7 @@
 
 use crate::surface::errors;
 use crate::surface::tools::Tools;
-use crate::surface::tools::shared::{Cursor, Id, LabelRef, Limit, Patch, ProjectRef, TicketRef};
+use crate::surface::tools::shared::{Id, LabelRef, Page, Patch, ProjectRef, TicketRef};
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
@@ -48,12 +48,9 @@ pub struct CreateLabelParams {
 pub struct ListLabelsParams {
     /// Project key or uuid.
     pub project_id: ProjectRef,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Arguments of `add_ticket_label` and `remove_ticket_label`.
@@ -139,7 +136,7 @@ impl Tools {
         Parameters(p): Parameters<ListLabelsParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let query = Query::new().page(p.limit, p.cursor.as_ref());
+        let query = Query::new().page(p.page.limit, p.page.cursor.as_ref());
         self.get_json(&ctx, project_labels_path(&p.project_id), query).await
     }
 

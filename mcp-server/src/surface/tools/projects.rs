@@ -5,9 +5,7 @@
 //! in one org, and that org is the only one a project can be created in or listed from.
 
 use crate::surface::tools::Tools;
-use crate::surface::tools::shared::{
-    BudgetPeriod, CapitalizationType, Cursor, DevelopmentPhase, Id, Limit, Patch, ProjectRef,
-};
+use crate::surface::tools::shared::{BudgetPeriod, CapitalizationType, DevelopmentPhase, Id, Page, Patch, ProjectRef};
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
@@ -81,12 +79,9 @@ pub struct CreateProjectParams {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListProjectsParams {
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Arguments of the tools that take only a project (`get_project`, `delete_project`).
@@ -152,7 +147,7 @@ impl Tools {
         Parameters(p): Parameters<ListProjectsParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let query = Query::new().page(p.limit, p.cursor.as_ref());
+        let query = Query::new().page(p.page.limit, p.page.cursor.as_ref());
         self.get_json(&ctx, "/api/v1/projects", query).await
     }
 

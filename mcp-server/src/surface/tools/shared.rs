@@ -227,6 +227,18 @@ impl JsonSchema for Limit {
     }
 }
 
+/// The page arguments of every list tool, flattened into its arguments (`#[serde(flatten)]`),
+/// where they stand as `limit` and `cursor`.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+pub struct Page {
+    /// Page size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<Limit>,
+    /// From `next_cursor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<Cursor>,
+}
+
 /// A PATCH field: absent (unchanged), `null` (cleared) or a value (replaced). Use it for the
 /// nullable fields of update tools, with `#[serde(default, skip_serializing_if =
 /// "Patch::is_absent")]`; without `default` the field is required but may be `null`

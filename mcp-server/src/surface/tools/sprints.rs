@@ -9,7 +9,7 @@ use crate::surface::errors;
 use crate::surface::tools::Tools;
 use crate::surface::tools::body;
 use crate::surface::tools::names::{Resolver, Step, is_uuid};
-use crate::surface::tools::shared::{Cursor, Date, Limit, Patch, ProjectRef, SprintRef, SprintStatus};
+use crate::surface::tools::shared::{Date, Page, Patch, ProjectRef, SprintRef, SprintStatus};
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
@@ -51,12 +51,9 @@ pub struct ListSprintsParams {
     /// Only these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Vec<SprintStatus>>,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Arguments of `update_sprint`.
@@ -179,7 +176,7 @@ impl Tools {
     ) -> Result<CallToolResult, ErrorData> {
         let query = Query::new()
             .list("status", p.status.as_deref())
-            .page(p.limit, p.cursor.as_ref());
+            .page(p.page.limit, p.page.cursor.as_ref());
         self.get_json(&ctx, project_sprints_path(&p.project_id), query).await
     }
 

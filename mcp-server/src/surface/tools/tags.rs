@@ -6,7 +6,7 @@
 
 use crate::surface::errors;
 use crate::surface::tools::Tools;
-use crate::surface::tools::shared::{Cursor, Detail, Limit, ProjectRef, TagKey, TicketRef};
+use crate::surface::tools::shared::{Detail, Page, ProjectRef, TagKey, TicketRef};
 use crate::surface::tools::tickets::{ticket_list_path, ticket_page};
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
@@ -61,12 +61,9 @@ pub struct SearchByTagParams {
     /// Project key or uuid (default all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project_id: Option<ProjectRef>,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
     /// `full`: whole tickets, not rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Detail>,
@@ -168,7 +165,7 @@ impl Tools {
         let query = Query::new()
             .set("tag_key", &p.key)
             .opt("tag_value", p.value.as_deref())
-            .page(p.limit, p.cursor.as_ref());
+            .page(p.page.limit, p.page.cursor.as_ref());
         self.resolving(&ctx, async |caller, names| {
             let r = caller.api.get(ticket_list_path(p.project_id.as_ref()), &query).await;
             ticket_page(names, r, p.detail).await

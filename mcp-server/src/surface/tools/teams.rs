@@ -6,7 +6,7 @@
 use crate::surface::errors;
 use crate::surface::tools::Tools;
 use crate::surface::tools::body;
-use crate::surface::tools::shared::{Cursor, Id, Limit, UserRef};
+use crate::surface::tools::shared::{Id, Page, UserRef};
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
@@ -39,12 +39,9 @@ pub struct ListTeamsParams {
     /// Has this user: `me`, an email, a uuid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<UserRef>,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Arguments of `delete_team`.
@@ -116,7 +113,9 @@ impl Tools {
                 Some(u) => Some(names.user("user_id", u.as_str()).await?),
                 None => None,
             };
-            let query = Query::new().opt("user_id", user).page(p.limit, p.cursor.as_ref());
+            let query = Query::new()
+                .opt("user_id", user)
+                .page(p.page.limit, p.page.cursor.as_ref());
             Ok(errors::json_result(
                 caller.api.get(teams_path(&caller.identity.org_id), &query).await,
             ))

@@ -14,8 +14,8 @@ use crate::surface::tools::body;
 use crate::surface::tools::compact;
 use crate::surface::tools::names::{Resolver, Step, is_uuid};
 use crate::surface::tools::shared::{
-    AssigneeFilter, Cursor, Date, DateOrTime, Detail, LabelRef, Limit, Patch, Priority, ProjectRef, SprintFilter,
-    SprintRef, StatusCategory, StatusName, TicketRef, TicketSort, TicketType, UserRef,
+    AssigneeFilter, Date, DateOrTime, Detail, LabelRef, Page, Patch, Priority, ProjectRef, SprintFilter, SprintRef,
+    StatusCategory, StatusName, TicketRef, TicketSort, TicketType, UserRef,
 };
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
@@ -131,12 +131,9 @@ pub struct SearchTicketsParams {
     /// Default `created_at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<TicketSort>,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
     /// `full`: whole tickets, not rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Detail>,
@@ -306,12 +303,9 @@ pub struct GetMyTicketsParams {
     /// Default `-priority`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<TicketSort>,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
     /// `full`: whole tickets, not rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Detail>,
@@ -477,7 +471,7 @@ impl Tools {
                 .opt("created_before", p.created_before.as_ref().map(|b| instant(b, true)))
                 .opt("updated_after", p.updated_after.as_ref().map(|b| instant(b, false)))
                 .opt("sort", p.sort)
-                .page(p.limit, p.cursor.as_ref());
+                .page(p.page.limit, p.page.cursor.as_ref());
             let r = caller.api.get(ticket_list_path(project), &query).await;
             ticket_page(names, r, p.detail).await
         })
@@ -631,7 +625,7 @@ impl Tools {
                 .opt("status_category", open_only.then_some("Unstarted,Started"))
                 .opt("sprint_id", sprint)
                 .set("sort", p.sort.unwrap_or(TicketSort::PriorityDesc))
-                .page(p.limit, p.cursor.as_ref());
+                .page(p.page.limit, p.page.cursor.as_ref());
             let r = caller.api.get(ticket_list_path(project), &query).await;
             ticket_page(names, r, p.detail).await
         })

@@ -13,7 +13,7 @@ use crate::surface::tools::Tools;
 use crate::surface::tools::body;
 use crate::surface::tools::compact;
 use crate::surface::tools::shared::{
-    Cursor, Date, Detail, Id, Limit, Patch, ProjectRef, TicketRef, TimeEntryStatus, UserFilter, UserRef,
+    Date, Detail, Id, Page, Patch, ProjectRef, TicketRef, TimeEntryStatus, UserFilter, UserRef,
 };
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
@@ -112,12 +112,9 @@ pub struct ListTimeEntriesParams {
     /// On or before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<Date>,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
     /// `full`: whole entries, not rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Detail>,
@@ -309,7 +306,7 @@ impl Tools {
                 .list("status", p.status.as_deref())
                 .opt("from", p.from.as_ref())
                 .opt("to", p.to.as_ref())
-                .page(p.limit, p.cursor.as_ref());
+                .page(p.page.limit, p.page.cursor.as_ref());
             let page = errors::json_value(caller.api.get("/api/v1/time-entries", &query).await)?;
             Ok(errors::success(&compact::time_entries(page, p.detail)))
         })

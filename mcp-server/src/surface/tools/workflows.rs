@@ -6,7 +6,7 @@
 //! only org a key acts in, so there is no `org_id` argument).
 
 use crate::surface::tools::Tools;
-use crate::surface::tools::shared::{Cursor, Id, Limit, Patch, StatusCategory, StatusName, WorkflowEnforcement};
+use crate::surface::tools::shared::{Id, Page, Patch, StatusCategory, StatusName, WorkflowEnforcement};
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
@@ -76,12 +76,9 @@ pub struct CreateWorkflowParams {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListWorkflowsParams {
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Arguments of `update_workflow`.
@@ -162,7 +159,7 @@ impl Tools {
         Parameters(p): Parameters<ListWorkflowsParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let query = Query::new().page(p.limit, p.cursor.as_ref());
+        let query = Query::new().page(p.page.limit, p.page.cursor.as_ref());
         self.get_json(&ctx, self.org_path(&ctx, "workflows"), query).await
     }
 
