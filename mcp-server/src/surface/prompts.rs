@@ -705,19 +705,22 @@ fn sprint_planning(a: &Args<'_>) -> Recipe {
     }
 }
 
-fn sprint_review(a: &Args<'_>) -> Recipe {
+/// The first step of a recipe about one sprint: `get_sprint`, noting `fields` of it (its `id`
+/// first, which the steps after it use).
+fn get_sprint_first(a: &Args<'_>, fields: &str) -> Step {
     let sprint = a.val("sprint_id");
     let project = a.with("project", "project_id");
+    step(
+        "get_sprint",
+        format!("`sprint_id` = {sprint}{project}. Note its `id`, {fields}; the steps below use that `id`."),
+    )
+}
+
+fn sprint_review(a: &Args<'_>) -> Recipe {
     Recipe {
         context: Vec::new(),
         steps: vec![
-            step(
-                "get_sprint",
-                format!(
-                    "`sprint_id` = {sprint}{project}. Note its `id`, name, goal, status, `start_date`, `end_date` and \
-                     `project_id`; the steps below use that `id`."
-                ),
-            ),
+            get_sprint_first(a, "name, goal, status, `start_date`, `end_date` and `project_id`"),
             step(
                 "get_sprint_burndown",
                 "`sprint_id` = the sprint's `id`. Compare `remaining_points` (or `remaining_tickets` when points are \
@@ -751,18 +754,10 @@ fn sprint_review(a: &Args<'_>) -> Recipe {
 }
 
 fn retrospective(a: &Args<'_>) -> Recipe {
-    let sprint = a.val("sprint_id");
-    let project = a.with("project", "project_id");
     Recipe {
         context: Vec::new(),
         steps: vec![
-            step(
-                "get_sprint",
-                format!(
-                    "`sprint_id` = {sprint}{project}. Note its `id`, status, goal, dates and `project_id`; the steps \
-                     below use that `id`."
-                ),
-            ),
+            get_sprint_first(a, "status, goal, dates and `project_id`"),
             step(
                 "get_sprint_burndown",
                 "`sprint_id` = the sprint's `id`. Find where progress stalled and where scope grew; for a Completed \

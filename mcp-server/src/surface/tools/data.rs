@@ -60,9 +60,7 @@ impl Tools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         self.resolving(&ctx, async |caller, names| {
-            for project in p.project_ids.iter().flatten() {
-                names.ensure_project(project).await?;
-            }
+            names.ensure_projects(p.project_ids.iter().flatten()).await?;
             let query = Query::new()
                 .list("project_id", p.project_ids.as_deref())
                 .opt("include_activity", p.include_activity);

@@ -67,9 +67,7 @@ pub struct CapitalizationParams {
 impl CapitalizationParams {
     /// The query of #93 and #94, after checking the project it filters by.
     async fn query(&self, names: &mut Resolver<'_>) -> Step<Query> {
-        if let Some(project) = &self.project_id {
-            names.ensure_project(project).await?;
-        }
+        names.ensure_projects(&self.project_id).await?;
         Ok(Query::new()
             .opt("from", self.from.as_ref())
             .opt("to", self.to.as_ref())
@@ -101,13 +99,8 @@ impl Tools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         self.resolving(&ctx, async |caller, names| {
-            if let Some(project) = &p.project_id {
-                names.ensure_project(project).await?;
-            }
-            let user = match &p.user_id {
-                Some(u) => Some(names.user("user_id", u.as_str()).await?),
-                None => None,
-            };
+            names.ensure_projects(&p.project_id).await?;
+            let user = names.user_if_given("user_id", p.user_id.as_ref()).await?;
             let query = Query::new()
                 .opt("from", p.from.as_ref())
                 .opt("to", p.to.as_ref())

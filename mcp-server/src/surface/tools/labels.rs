@@ -6,6 +6,7 @@
 
 use crate::surface::errors;
 use crate::surface::tools::Tools;
+use crate::surface::tools::names::{Resolver, Step};
 use crate::surface::tools::shared::{Id, LabelRef, Page, Patch, ProjectRef, TicketRef};
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
@@ -92,6 +93,19 @@ pub struct UpdateLabelParams {
     pub description: Patch<String>,
 }
 
+impl TicketLabelParams {
+    /// The path of the ticket's labels and the uuid of the label, a name being looked up in
+    /// the ticket's project.
+    async fn resolve(&self, names: &mut Resolver<'_>) -> Step<(ApiPath, String)> {
+        let project = names.ticket_project(&self.ticket_id).await?;
+        let label = names.label("label_id", &project, self.label_id.as_str()).await?;
+        let path = ApiPath::fixed("/api/v1/tickets")
+            .seg(self.ticket_id.as_str())
+            .then("labels");
+        Ok((path, label))
+    }
+}
+
 fn label_path(label: &Id) -> ApiPath {
     ApiPath::fixed("/api/v1/labels").seg(label.as_str())
 }
@@ -156,11 +170,7 @@ impl Tools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         self.resolving(&ctx, async |caller, names| {
-            let project = names.ticket_project(&p.ticket_id).await?;
-            let label = names.label("label_id", &project, p.label_id.as_str()).await?;
-            let path = ApiPath::fixed("/api/v1/tickets")
-                .seg(p.ticket_id.as_str())
-                .then("labels");
+            let (path, label) = p.resolve(names).await?;
             let body = json!({"label_id": label});
             Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
         })
@@ -183,13 +193,8 @@ impl Tools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         self.resolving(&ctx, async |caller, names| {
-            let project = names.ticket_project(&p.ticket_id).await?;
-            let label = names.label("label_id", &project, p.label_id.as_str()).await?;
-            let path = ApiPath::fixed("/api/v1/tickets")
-                .seg(p.ticket_id.as_str())
-                .then("labels")
-                .seg(&label);
-            Ok(errors::json_result(caller.api.delete(path).await))
+            let (path, label) = p.resolve(names).await?;
+            Ok(errors::json_result(caller.api.delete(path.seg(&label)).await))
         })
         .await
     }

@@ -12,7 +12,7 @@
 //! ticket lists show next to the assignee's id.
 
 use crate::surface::errors;
-use crate::surface::tools::shared::{ProjectRef, TicketRef};
+use crate::surface::tools::shared::{ProjectRef, TicketRef, UserRef};
 use crate::upstream::api::{ApiPath, Query};
 use crate::upstream::identity::Caller;
 use rmcp::ErrorData;
@@ -177,6 +177,14 @@ impl<'a> Resolver<'a> {
             candidates,
         )
         .into())
+    }
+
+    /// [`Resolver::user`] of a reference that may not be given.
+    pub async fn user_if_given(&mut self, field: &str, reference: Option<&UserRef>) -> Step<Option<String>> {
+        match reference {
+            Some(r) => Ok(Some(self.user(field, r.as_str()).await?)),
+            None => Ok(None),
+        }
     }
 
     /// The display names of the org's members by user id; `None` when they cannot be read (a
@@ -345,12 +353,14 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    /// Checks that `project` exists and the caller may see it: the API's own 404 (or 403) when
-    /// not. Reports and exports filter by project silently, so a mistyped key would otherwise
-    /// read as "no data".
-    pub async fn ensure_project(&mut self, project: &ProjectRef) -> Step<()> {
-        let path = ApiPath::fixed("/api/v1/projects").seg(project.as_str());
-        errors::json_value(self.caller.api.get(path, &Query::new()).await)?;
+    /// Checks that each of `projects` exists and the caller may see it, in order: the API's own
+    /// 404 (or 403) for the first that does not. Reports and exports filter by project
+    /// silently, so a mistyped key would otherwise read as "no data".
+    pub async fn ensure_projects(&mut self, projects: impl IntoIterator<Item = &ProjectRef>) -> Step<()> {
+        for project in projects {
+            let path = ApiPath::fixed("/api/v1/projects").seg(project.as_str());
+            errors::json_value(self.caller.api.get(path, &Query::new()).await)?;
+        }
         Ok(())
     }
 }

@@ -109,10 +109,7 @@ impl Tools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         self.resolving(&ctx, async |caller, names| {
-            let user = match &p.user_id {
-                Some(u) => Some(names.user("user_id", u.as_str()).await?),
-                None => None,
-            };
+            let user = names.user_if_given("user_id", p.user_id.as_ref()).await?;
             let query = Query::new()
                 .opt("user_id", user)
                 .page(p.page.limit, p.page.cursor.as_ref());

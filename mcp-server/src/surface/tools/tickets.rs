@@ -323,14 +323,22 @@ fn ticket_path(ticket: &TicketRef) -> ApiPath {
     ApiPath::fixed("/api/v1/tickets").seg(ticket.as_str())
 }
 
-/// The uuid or `none` of a sprint filter (a name needs the project).
-async fn sprint_filter(names: &mut Resolver<'_>, project: Option<&ProjectRef>, f: &SprintFilter) -> Step<String> {
+/// The uuid or `none` of a sprint filter, if given (a name needs the project).
+async fn sprint_filter(
+    names: &mut Resolver<'_>,
+    project: Option<&ProjectRef>,
+    filter: Option<&SprintFilter>,
+) -> Step<Option<String>> {
+    let Some(f) = filter else {
+        return Ok(None);
+    };
     if f.as_str().eq_ignore_ascii_case("none") {
-        return Ok("none".into());
+        return Ok(Some("none".into()));
     }
-    names
+    let id = names
         .sprint("sprint_id", project.map(ProjectRef::as_str), f.as_str())
-        .await
+        .await?;
+    Ok(Some(id))
 }
 
 /// A bound of a time filter as the API takes it: timestamps as given, a date as the first
@@ -435,14 +443,8 @@ impl Tools {
                 Some(user) => Some(names.user("assignee_id", user).await?),
                 None => None,
             };
-            let reporter = match &p.reporter_id {
-                Some(user) => Some(names.user("reporter_id", user.as_str()).await?),
-                None => None,
-            };
-            let sprint = match &p.sprint_id {
-                Some(f) => Some(sprint_filter(names, project, f).await?),
-                None => None,
-            };
+            let reporter = names.user_if_given("reporter_id", p.reporter_id.as_ref()).await?;
+            let sprint = sprint_filter(names, project, p.sprint_id.as_ref()).await?;
             let label = match (&p.label_id, project) {
                 (Some(l), _) if is_uuid(l.as_str()) => Some(l.as_str().to_string()),
                 (Some(l), Some(project)) => Some(names.label("label_id", project.as_str(), l.as_str()).await?),
@@ -614,10 +616,7 @@ impl Tools {
     ) -> Result<CallToolResult, ErrorData> {
         self.resolving(&ctx, async |caller, names| {
             let project = p.project_id.as_ref();
-            let sprint = match &p.sprint_id {
-                Some(f) => Some(sprint_filter(names, project, f).await?),
-                None => None,
-            };
+            let sprint = sprint_filter(names, project, p.sprint_id.as_ref()).await?;
             let open_only = p.status.as_ref().is_none_or(Vec::is_empty) && !p.include_closed.unwrap_or(false);
             let query = Query::new()
                 .set("assignee_id", &caller.identity.user_id)

@@ -296,9 +296,7 @@ impl Tools {
                 Some(all) if all.eq_ignore_ascii_case("all") => None,
                 Some(user) => Some(names.user("user_id", user).await?),
             };
-            if let Some(project) = &p.project_id {
-                names.ensure_project(project).await?;
-            }
+            names.ensure_projects(&p.project_id).await?;
             let query = Query::new()
                 .opt("user_id", user)
                 .opt("project_id", p.project_id.as_ref())
