@@ -218,6 +218,14 @@ impl<'a> Args<'a> {
     }
 }
 
+/// What a recipe over the org's projects keeps: the one `project` names, or every project.
+fn which_projects(a: &Args<'_>) -> String {
+    match a.get("project") {
+        Some(value) => format!("keep only the project whose `key` or `id` is {value}"),
+        None => "keep every project".to_owned(),
+    }
+}
+
 fn list_names(names: &[&str]) -> String {
     names
         .iter()
@@ -1058,10 +1066,7 @@ fn quarterly_close(a: &Args<'_>) -> Recipe {
 
 fn budget_check(a: &Args<'_>) -> Recipe {
     let project = a.with("project", "project_id");
-    let which = match a.get("project") {
-        Some(value) => format!("keep only the project whose `key` or `id` is {value}"),
-        None => "keep every project".to_owned(),
-    };
+    let which = which_projects(a);
     Recipe {
         context: Vec::new(),
         steps: vec![
@@ -1257,10 +1262,7 @@ fn workflow_setup(a: &Args<'_>) -> Recipe {
 }
 
 fn access_review(a: &Args<'_>) -> Recipe {
-    let which = match a.get("project") {
-        Some(value) => format!("keep only the project whose `key` or `id` is {value}"),
-        None => "keep every project".to_owned(),
-    };
+    let which = which_projects(a);
     Recipe {
         context: Vec::new(),
         steps: vec![
