@@ -209,10 +209,7 @@ pub fn deleted_result(r: ApiResult, id_param: &str, value: &str) -> CallToolResu
             m.insert(id_param.into(), Value::String(value.into()));
             success(&Value::Object(m))
         }
-        other => match json_value(other) {
-            Ok(v) => success(&v),
-            Err(e) => *e,
-        },
+        other => json_result(other),
     }
 }
 
@@ -220,10 +217,7 @@ pub fn deleted_result(r: ApiResult, id_param: &str, value: &str) -> CallToolResu
 pub fn text_result(r: ApiResult) -> CallToolResult {
     match r {
         Ok(resp) if resp.is_success() => CallToolResult::success(vec![ContentBlock::text(resp.body)]),
-        other => match json_value(other) {
-            Ok(v) => success(&v),
-            Err(e) => *e,
-        },
+        other => json_result(other),
     }
 }
 

@@ -218,6 +218,14 @@ impl<'a> Args<'a> {
     }
 }
 
+/// What a recipe over the org's projects keeps: the one `project` names, or every project.
+fn which_projects(a: &Args<'_>) -> String {
+    match a.get("project") {
+        Some(value) => format!("keep only the project whose `key` or `id` is {value}"),
+        None => "keep every project".to_owned(),
+    }
+}
+
 fn list_names(names: &[&str]) -> String {
     names
         .iter()
@@ -705,19 +713,22 @@ fn sprint_planning(a: &Args<'_>) -> Recipe {
     }
 }
 
-fn sprint_review(a: &Args<'_>) -> Recipe {
+/// The first step of a recipe about one sprint: `get_sprint`, noting `fields` of it (its `id`
+/// first, which the steps after it use).
+fn get_sprint_first(a: &Args<'_>, fields: &str) -> Step {
     let sprint = a.val("sprint_id");
     let project = a.with("project", "project_id");
+    step(
+        "get_sprint",
+        format!("`sprint_id` = {sprint}{project}. Note its `id`, {fields}; the steps below use that `id`."),
+    )
+}
+
+fn sprint_review(a: &Args<'_>) -> Recipe {
     Recipe {
         context: Vec::new(),
         steps: vec![
-            step(
-                "get_sprint",
-                format!(
-                    "`sprint_id` = {sprint}{project}. Note its `id`, name, goal, status, `start_date`, `end_date` and \
-                     `project_id`; the steps below use that `id`."
-                ),
-            ),
+            get_sprint_first(a, "name, goal, status, `start_date`, `end_date` and `project_id`"),
             step(
                 "get_sprint_burndown",
                 "`sprint_id` = the sprint's `id`. Compare `remaining_points` (or `remaining_tickets` when points are \
@@ -751,18 +762,10 @@ fn sprint_review(a: &Args<'_>) -> Recipe {
 }
 
 fn retrospective(a: &Args<'_>) -> Recipe {
-    let sprint = a.val("sprint_id");
-    let project = a.with("project", "project_id");
     Recipe {
         context: Vec::new(),
         steps: vec![
-            step(
-                "get_sprint",
-                format!(
-                    "`sprint_id` = {sprint}{project}. Note its `id`, status, goal, dates and `project_id`; the steps \
-                     below use that `id`."
-                ),
-            ),
+            get_sprint_first(a, "status, goal, dates and `project_id`"),
             step(
                 "get_sprint_burndown",
                 "`sprint_id` = the sprint's `id`. Find where progress stalled and where scope grew; for a Completed \
@@ -1063,10 +1066,7 @@ fn quarterly_close(a: &Args<'_>) -> Recipe {
 
 fn budget_check(a: &Args<'_>) -> Recipe {
     let project = a.with("project", "project_id");
-    let which = match a.get("project") {
-        Some(value) => format!("keep only the project whose `key` or `id` is {value}"),
-        None => "keep every project".to_owned(),
-    };
+    let which = which_projects(a);
     Recipe {
         context: Vec::new(),
         steps: vec![
@@ -1262,10 +1262,7 @@ fn workflow_setup(a: &Args<'_>) -> Recipe {
 }
 
 fn access_review(a: &Args<'_>) -> Recipe {
-    let which = match a.get("project") {
-        Some(value) => format!("keep only the project whose `key` or `id` is {value}"),
-        None => "keep every project".to_owned(),
-    };
+    let which = which_projects(a);
     Recipe {
         context: Vec::new(),
         steps: vec![

@@ -99,6 +99,12 @@ impl Query {
         }
     }
 
+    /// Adds one page of a list: `limit=<limit>` (the page size type's default when not given)
+    /// and `cursor=<cursor>` when given.
+    pub fn page<L: fmt::Display + Default, C: fmt::Display>(self, limit: Option<L>, cursor: Option<C>) -> Query {
+        self.set("limit", limit.unwrap_or_default()).opt("cursor", cursor)
+    }
+
     /// The pairs, in order.
     pub fn pairs(&self) -> &[(String, String)] {
         &self.0
@@ -439,28 +445,12 @@ impl ApiClient {
 
     /// `GET path?query`, retried per the upstream policy.
     pub async fn get(&self, path: impl Into<ApiPath>, query: &Query) -> ApiResult {
-        self.call(
-            Method::GET,
-            path.into(),
-            query,
-            None,
-            "application/json",
-            MAX_GET_ATTEMPTS,
-        )
-        .await
+        self.read(path.into(), query, "application/json").await
     }
 
     /// `GET path?query` for a text answer (the capitalization CSV), retried like [`Self::get`].
     pub async fn get_text(&self, path: impl Into<ApiPath>, query: &Query) -> ApiResult {
-        self.call(
-            Method::GET,
-            path.into(),
-            query,
-            None,
-            "text/csv, application/json",
-            MAX_GET_ATTEMPTS,
-        )
-        .await
+        self.read(path.into(), query, "text/csv, application/json").await
     }
 
     /// `GET path` with exactly one attempt (the startup identity check).
@@ -471,47 +461,39 @@ impl ApiClient {
 
     /// `POST path` with an optional JSON body. Never retried.
     pub async fn post(&self, path: impl Into<ApiPath>, body: Option<&Value>) -> ApiResult {
-        self.call(Method::POST, path.into(), &Query::new(), body, "application/json", 1)
-            .await
+        self.write(Method::POST, path.into(), &Query::new(), body).await
     }
 
     /// `POST path?query` with an optional JSON body (import takes its options as query
     /// parameters). Never retried.
     pub async fn post_with_query(&self, path: impl Into<ApiPath>, query: &Query, body: Option<&Value>) -> ApiResult {
-        self.call(Method::POST, path.into(), query, body, "application/json", 1)
-            .await
+        self.write(Method::POST, path.into(), query, body).await
     }
 
     /// `PUT path` with a JSON body. Never retried.
     pub async fn put(&self, path: impl Into<ApiPath>, body: &Value) -> ApiResult {
-        self.call(
-            Method::PUT,
-            path.into(),
-            &Query::new(),
-            Some(body),
-            "application/json",
-            1,
-        )
-        .await
+        self.write(Method::PUT, path.into(), &Query::new(), Some(body)).await
     }
 
     /// `PATCH path` with a JSON body. Never retried.
     pub async fn patch(&self, path: impl Into<ApiPath>, body: &Value) -> ApiResult {
-        self.call(
-            Method::PATCH,
-            path.into(),
-            &Query::new(),
-            Some(body),
-            "application/json",
-            1,
-        )
-        .await
+        self.write(Method::PATCH, path.into(), &Query::new(), Some(body)).await
     }
 
     /// `DELETE path`. Never retried.
     pub async fn delete(&self, path: impl Into<ApiPath>) -> ApiResult {
-        self.call(Method::DELETE, path.into(), &Query::new(), None, "application/json", 1)
+        self.write(Method::DELETE, path.into(), &Query::new(), None).await
+    }
+
+    /// A `GET` of JSON or of what `accept` names, retried per the upstream policy.
+    async fn read(&self, path: ApiPath, query: &Query, accept: &'static str) -> ApiResult {
+        self.call(Method::GET, path, query, None, accept, MAX_GET_ATTEMPTS)
             .await
+    }
+
+    /// A write with an optional JSON body, answered in JSON. Sent once, never retried.
+    async fn write(&self, method: Method, path: ApiPath, query: &Query, body: Option<&Value>) -> ApiResult {
+        self.call(method, path, query, body, "application/json", 1).await
     }
 
     async fn call(

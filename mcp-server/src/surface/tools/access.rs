@@ -5,14 +5,10 @@
 
 use crate::surface::errors;
 use crate::surface::tools::Tools;
-use crate::surface::tools::body;
-use crate::surface::tools::names::{Resolver, settle};
 use crate::surface::tools::shared::{
-    ApiKeyEnvironment, ApiKeyScope, Cursor, DateTime, Email, Id, InviteRole, InviteStatus, Limit, OrgRole, ProjectRef,
-    UserRef,
+    ApiKeyEnvironment, ApiKeyScope, DateTime, Email, Id, InviteRole, InviteStatus, OrgRole, Page, ProjectRef, UserRef,
 };
 use crate::upstream::api::{ApiPath, Query};
-use crate::upstream::identity::Caller;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
 use rmcp::schemars::{self, JsonSchema};
@@ -28,12 +24,9 @@ pub struct ListMembersParams {
     /// Only these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Vec<OrgRole>>,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Arguments of `create_invite`.
@@ -58,12 +51,9 @@ pub struct ListInvitesParams {
     /// Only these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Vec<InviteStatus>>,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Arguments of `add_project_member` and `remove_project_member`.
@@ -83,12 +73,9 @@ pub struct ProjectMemberParams {
 pub struct ListProjectMembersParams {
     /// Project key or uuid.
     pub project_id: ProjectRef,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Arguments of `create_api_key`.
@@ -120,12 +107,9 @@ pub struct ListApiKeysParams {
     /// The org's keys (Admin).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all: Option<bool>,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Arguments of `delete_api_key`.
@@ -134,11 +118,6 @@ pub struct ListApiKeysParams {
 pub struct DeleteApiKeyParams {
     /// The key's `id`.
     pub api_key_id: Id,
-}
-
-/// `/api/v1/orgs/{org_id}/<rest>` of the caller's org.
-fn org_path(caller: &Caller, rest: &'static str) -> ApiPath {
-    ApiPath::fixed("/api/v1/orgs").seg(&caller.identity.org_id).then(rest)
 }
 
 fn project_members_path(project: &ProjectRef) -> ApiPath {
@@ -162,13 +141,10 @@ impl Tools {
         Parameters(p): Parameters<ListMembersParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let path = org_path(&caller, "members");
         let query = Query::new()
             .list("role", p.role.as_deref())
-            .set("limit", Limit::or_default(p.limit))
-            .opt("cursor", p.cursor.as_ref());
-        Ok(errors::json_result(caller.api.get(path, &query).await))
+            .page(p.page.limit, p.page.cursor.as_ref());
+        self.get_json(&ctx, self.org_path(&ctx, "members"), query).await
     }
 
     /// Invite someone to the org by email (Admin); the `code` is shown only once.
@@ -186,10 +162,7 @@ impl Tools {
         Parameters(p): Parameters<CreateInviteParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let path = org_path(&caller, "invites");
-        let body = body(&p)?;
-        Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
+        self.post_params(&ctx, self.org_path(&ctx, "invites"), &p).await
     }
 
     /// The org's invites, optionally by state (codes hidden).
@@ -207,13 +180,10 @@ impl Tools {
         Parameters(p): Parameters<ListInvitesParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let path = org_path(&caller, "invites");
         let query = Query::new()
             .list("status", p.status.as_deref())
-            .set("limit", Limit::or_default(p.limit))
-            .opt("cursor", p.cursor.as_ref());
-        Ok(errors::json_result(caller.api.get(path, &query).await))
+            .page(p.page.limit, p.page.cursor.as_ref());
+        self.get_json(&ctx, self.org_path(&ctx, "invites"), query).await
     }
 
     /// Add an org member to a project (it matters for Reporters, who work only in their projects).
@@ -231,18 +201,14 @@ impl Tools {
         Parameters(p): Parameters<ProjectMemberParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let user = names.user("user_id", p.user_id.as_str()).await?;
-                let body = json!({"user_id": user});
-                Ok(errors::json_result(
-                    caller.api.post(project_members_path(&p.project_id), Some(&body)).await,
-                ))
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            let user = names.user("user_id", p.user_id.as_str()).await?;
+            let body = json!({"user_id": user});
+            Ok(errors::json_result(
+                caller.api.post(project_members_path(&p.project_id), Some(&body)).await,
+            ))
+        })
+        .await
     }
 
     /// Remove a user from a project; they stay in the org.
@@ -260,23 +226,19 @@ impl Tools {
         Parameters(p): Parameters<ProjectMemberParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let user = names.user("user_id", p.user_id.as_str()).await?;
-                let path = project_members_path(&p.project_id).seg(&user);
-                Ok(match caller.api.delete(path).await {
-                    Ok(resp) if resp.is_success() => errors::success(&json!({
-                        "removed": true,
-                        "project_id": p.project_id,
-                        "user_id": p.user_id,
-                    })),
-                    other => errors::json_result(other),
-                })
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            let user = names.user("user_id", p.user_id.as_str()).await?;
+            let path = project_members_path(&p.project_id).seg(&user);
+            Ok(match caller.api.delete(path).await {
+                Ok(resp) if resp.is_success() => errors::success(&json!({
+                    "removed": true,
+                    "project_id": p.project_id,
+                    "user_id": p.user_id,
+                })),
+                other => errors::json_result(other),
+            })
+        })
+        .await
     }
 
     /// A project's members; the whole org: `list_members`.
@@ -294,13 +256,8 @@ impl Tools {
         Parameters(p): Parameters<ListProjectMembersParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let query = Query::new()
-            .set("limit", Limit::or_default(p.limit))
-            .opt("cursor", p.cursor.as_ref());
-        Ok(errors::json_result(
-            caller.api.get(project_members_path(&p.project_id), &query).await,
-        ))
+        let query = Query::new().page(p.page.limit, p.page.cursor.as_ref());
+        self.get_json(&ctx, project_members_path(&p.project_id), query).await
     }
 
     /// Create an API key for the caller; its secret `key` is shown only once.
@@ -318,11 +275,7 @@ impl Tools {
         Parameters(p): Parameters<CreateApiKeyParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let body = body(&p)?;
-        Ok(errors::json_result(
-            caller.api.post("/api/v1/api-keys", Some(&body)).await,
-        ))
+        self.post_params(&ctx, "/api/v1/api-keys", &p).await
     }
 
     /// The caller's API keys, or with `all` the org's (Admin); never secrets.
@@ -340,12 +293,10 @@ impl Tools {
         Parameters(p): Parameters<ListApiKeysParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
         let query = Query::new()
             .opt("all", p.all)
-            .set("limit", Limit::or_default(p.limit))
-            .opt("cursor", p.cursor.as_ref());
-        Ok(errors::json_result(caller.api.get("/api/v1/api-keys", &query).await))
+            .page(p.page.limit, p.page.cursor.as_ref());
+        self.get_json(&ctx, "/api/v1/api-keys", query).await
     }
 
     /// Revoke an API key (own, or any as Admin); its calls fail from then on.
@@ -363,9 +314,7 @@ impl Tools {
         Parameters(p): Parameters<DeleteApiKeyParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
         let path = ApiPath::fixed("/api/v1/api-keys").seg(p.api_key_id.as_str());
-        let r = caller.api.delete(path).await;
-        Ok(errors::deleted_result(r, "api_key_id", p.api_key_id.as_str()))
+        self.delete_item(&ctx, path, "api_key_id", p.api_key_id.as_str()).await
     }
 }

@@ -2,9 +2,8 @@
 //! history (one entry per change: creation, field updates, status moves, assignment, sprint,
 //! labels, tags, comments), newest first.
 
-use crate::surface::errors;
 use crate::surface::tools::Tools;
-use crate::surface::tools::shared::{ActivityAction, Cursor, Limit, TicketRef};
+use crate::surface::tools::shared::{ActivityAction, Page, TicketRef};
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
@@ -22,12 +21,9 @@ pub struct GetTicketActivityParams {
     /// Only these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<Vec<ActivityAction>>,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 #[tool_router(router = activity_router, vis = "pub(crate)")]
@@ -48,14 +44,12 @@ impl Tools {
         Parameters(p): Parameters<GetTicketActivityParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
         let path = ApiPath::fixed("/api/v1/tickets")
             .seg(p.ticket_id.as_str())
             .then("activity");
         let query = Query::new()
             .list("action", p.action.as_deref())
-            .set("limit", Limit::or_default(p.limit))
-            .opt("cursor", p.cursor.as_ref());
-        Ok(errors::json_result(caller.api.get(path, &query).await))
+            .page(p.page.limit, p.page.cursor.as_ref());
+        self.get_json(&ctx, path, query).await
     }
 }

@@ -5,7 +5,7 @@
 use crate::surface::errors;
 use crate::surface::tools::Tools;
 use crate::surface::tools::body;
-use crate::surface::tools::shared::{Cursor, Id, Limit, TicketRef};
+use crate::surface::tools::shared::{Id, Page, TicketRef};
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
@@ -32,12 +32,9 @@ pub struct AddCommentParams {
 pub struct ListCommentsParams {
     /// Key (`WEB-42`) or uuid.
     pub ticket_id: TicketRef,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Arguments of `update_comment`.
@@ -85,11 +82,7 @@ impl Tools {
         Parameters(p): Parameters<AddCommentParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let body = body(&p)?;
-        Ok(errors::json_result(
-            caller.api.post(comments_path(&p.ticket_id), Some(&body)).await,
-        ))
+        self.post_params(&ctx, comments_path(&p.ticket_id), &p).await
     }
 
     /// A ticket's comments, oldest first; its change history: `get_ticket_activity`.
@@ -107,13 +100,8 @@ impl Tools {
         Parameters(p): Parameters<ListCommentsParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let query = Query::new()
-            .set("limit", Limit::or_default(p.limit))
-            .opt("cursor", p.cursor.as_ref());
-        Ok(errors::json_result(
-            caller.api.get(comments_path(&p.ticket_id), &query).await,
-        ))
+        let query = Query::new().page(p.page.limit, p.page.cursor.as_ref());
+        self.get_json(&ctx, comments_path(&p.ticket_id), query).await
     }
 
     /// Replace a comment's text (its author only).
@@ -131,11 +119,9 @@ impl Tools {
         Parameters(p): Parameters<UpdateCommentParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
         let body = body(&p)?;
-        Ok(errors::json_result(
-            caller.api.patch(comment_path(&p.comment_id), &body).await,
-        ))
+        let r = self.caller(&ctx).api.patch(comment_path(&p.comment_id), &body).await;
+        Ok(errors::json_result(r))
     }
 
     /// Delete a comment for good (its author or an Admin).
@@ -153,8 +139,7 @@ impl Tools {
         Parameters(p): Parameters<DeleteCommentParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let r = caller.api.delete(comment_path(&p.comment_id)).await;
-        Ok(errors::deleted_result(r, "comment_id", p.comment_id.as_str()))
+        self.delete_item(&ctx, comment_path(&p.comment_id), "comment_id", p.comment_id.as_str())
+            .await
     }
 }

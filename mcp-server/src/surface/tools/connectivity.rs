@@ -60,9 +60,6 @@ impl Tools {
         )
     )]
     async fn whoami(&self, ctx: RequestContext<RoleServer>) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        Ok(errors::json_result(
-            caller.api.get("/api/v1/auth/me", &Query::new()).await,
-        ))
+        self.get_json(&ctx, "/api/v1/auth/me", Query::new()).await
     }
 }

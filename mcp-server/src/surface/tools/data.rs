@@ -6,7 +6,6 @@
 
 use crate::surface::errors;
 use crate::surface::tools::Tools;
-use crate::surface::tools::names::{Resolver, settle};
 use crate::surface::tools::shared::{OnConflict, ProjectRef};
 use crate::upstream::api::Query;
 use rmcp::handler::server::wrapper::Parameters;
@@ -60,20 +59,14 @@ impl Tools {
         Parameters(p): Parameters<ExportDataParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                for project in p.project_ids.iter().flatten() {
-                    names.ensure_project(project).await?;
-                }
-                let query = Query::new()
-                    .list("project_id", p.project_ids.as_deref())
-                    .opt("include_activity", p.include_activity);
-                Ok(errors::json_result(caller.api.get("/api/v1/export", &query).await))
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            names.ensure_projects(p.project_ids.iter().flatten()).await?;
+            let query = Query::new()
+                .list("project_id", p.project_ids.as_deref())
+                .opt("include_activity", p.include_activity);
+            Ok(errors::json_result(caller.api.get("/api/v1/export", &query).await))
+        })
+        .await
     }
 
     /// Import an `export_data` bundle, all or nothing (Admin); run `dry_run` first and show the
@@ -92,11 +85,13 @@ impl Tools {
         Parameters(p): Parameters<ImportDataParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
         let query = Query::new().opt("on_conflict", p.on_conflict).opt("dry_run", p.dry_run);
         let body = Value::Object(p.bundle);
-        Ok(errors::json_result(
-            caller.api.post_with_query("/api/v1/import", &query, Some(&body)).await,
-        ))
+        let r = self
+            .caller(&ctx)
+            .api
+            .post_with_query("/api/v1/import", &query, Some(&body))
+            .await;
+        Ok(errors::json_result(r))
     }
 }

@@ -10,7 +10,7 @@
 
 use crate::surface::errors;
 use crate::surface::tools::Tools;
-use crate::surface::tools::names::{Resolver, Step, settle};
+use crate::surface::tools::names::{Resolver, Step};
 use crate::surface::tools::shared::{Date, Id, ProjectRef, ReportGroupBy, UserRef};
 use crate::surface::tools::time::TimeEntryIdParams;
 use crate::upstream::api::{ApiPath, Query};
@@ -67,9 +67,7 @@ pub struct CapitalizationParams {
 impl CapitalizationParams {
     /// The query of #93 and #94, after checking the project it filters by.
     async fn query(&self, names: &mut Resolver<'_>) -> Step<Query> {
-        if let Some(project) = &self.project_id {
-            names.ensure_project(project).await?;
-        }
+        names.ensure_projects(&self.project_id).await?;
         Ok(Query::new()
             .opt("from", self.from.as_ref())
             .opt("to", self.to.as_ref())
@@ -100,30 +98,21 @@ impl Tools {
         Parameters(p): Parameters<GetTimeReportParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                if let Some(project) = &p.project_id {
-                    names.ensure_project(project).await?;
-                }
-                let user = match &p.user_id {
-                    Some(u) => Some(names.user("user_id", u.as_str()).await?),
-                    None => None,
-                };
-                let query = Query::new()
-                    .opt("from", p.from.as_ref())
-                    .opt("to", p.to.as_ref())
-                    .opt("group_by", p.group_by)
-                    .opt("project_id", p.project_id.as_ref())
-                    .opt("user_id", user)
-                    .opt("team_id", p.team_id.as_ref());
-                Ok(errors::json_result(
-                    caller.api.get("/api/v1/reports/time", &query).await,
-                ))
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            names.ensure_projects(&p.project_id).await?;
+            let user = names.user_if_given("user_id", p.user_id.as_ref()).await?;
+            let query = Query::new()
+                .opt("from", p.from.as_ref())
+                .opt("to", p.to.as_ref())
+                .opt("group_by", p.group_by)
+                .opt("project_id", p.project_id.as_ref())
+                .opt("user_id", user)
+                .opt("team_id", p.team_id.as_ref());
+            Ok(errors::json_result(
+                caller.api.get("/api/v1/reports/time", &query).await,
+            ))
+        })
+        .await
     }
 
     /// CapEx/OpEx of Approved time over a period (default this month) at labor rates, per project
@@ -142,17 +131,13 @@ impl Tools {
         Parameters(p): Parameters<CapitalizationParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let query = p.query(&mut names).await?;
-                Ok(errors::json_result(
-                    caller.api.get("/api/v1/reports/capitalization", &query).await,
-                ))
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            let query = p.query(names).await?;
+            Ok(errors::json_result(
+                caller.api.get("/api/v1/reports/capitalization", &query).await,
+            ))
+        })
+        .await
     }
 
     /// Submit a Draft or Rejected time entry for approval; it can no longer be edited.
@@ -170,10 +155,8 @@ impl Tools {
         Parameters(p): Parameters<TimeEntryIdParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        Ok(errors::json_result(
-            caller.api.post(action_path(&p.time_entry_id, "submit"), None).await,
-        ))
+        self.post_json(&ctx, action_path(&p.time_entry_id, "submit"), None)
+            .await
     }
 
     /// Approve a Submitted time entry (Admin): final; it now counts in reports and budgets.
@@ -191,10 +174,8 @@ impl Tools {
         Parameters(p): Parameters<TimeEntryIdParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        Ok(errors::json_result(
-            caller.api.post(action_path(&p.time_entry_id, "approve"), None).await,
-        ))
+        self.post_json(&ctx, action_path(&p.time_entry_id, "approve"), None)
+            .await
     }
 
     /// The capitalization report's entries as CSV for accounting.
@@ -212,19 +193,15 @@ impl Tools {
         Parameters(p): Parameters<CapitalizationParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let query = p.query(&mut names).await?;
-                Ok(errors::text_result(
-                    caller
-                        .api
-                        .get_text("/api/v1/reports/capitalization/export", &query)
-                        .await,
-                ))
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            let query = p.query(names).await?;
+            Ok(errors::text_result(
+                caller
+                    .api
+                    .get_text("/api/v1/reports/capitalization/export", &query)
+                    .await,
+            ))
+        })
+        .await
     }
 }

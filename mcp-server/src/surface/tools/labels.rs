@@ -6,9 +6,8 @@
 
 use crate::surface::errors;
 use crate::surface::tools::Tools;
-use crate::surface::tools::body;
-use crate::surface::tools::names::{Resolver, settle};
-use crate::surface::tools::shared::{Cursor, Id, LabelRef, Limit, Patch, ProjectRef, TicketRef};
+use crate::surface::tools::names::{Resolver, Step};
+use crate::surface::tools::shared::{Id, LabelRef, Page, Patch, ProjectRef, TicketRef};
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
@@ -16,7 +15,7 @@ use rmcp::schemars::{self, JsonSchema};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, tool, tool_router};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Regex of a label colour, `#RRGGBB` (contract §3.3).
 const COLOR_PATTERN: &str = "^#[0-9A-Fa-f]{6}$";
@@ -50,12 +49,9 @@ pub struct CreateLabelParams {
 pub struct ListLabelsParams {
     /// Project key or uuid.
     pub project_id: ProjectRef,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Arguments of `add_ticket_label` and `remove_ticket_label`.
@@ -97,6 +93,19 @@ pub struct UpdateLabelParams {
     pub description: Patch<String>,
 }
 
+impl TicketLabelParams {
+    /// The path of the ticket's labels and the uuid of the label, a name being looked up in
+    /// the ticket's project.
+    async fn resolve(&self, names: &mut Resolver<'_>) -> Step<(ApiPath, String)> {
+        let project = names.ticket_project(&self.ticket_id).await?;
+        let label = names.label("label_id", &project, self.label_id.as_str()).await?;
+        let path = ApiPath::fixed("/api/v1/tickets")
+            .seg(self.ticket_id.as_str())
+            .then("labels");
+        Ok((path, label))
+    }
+}
+
 fn label_path(label: &Id) -> ApiPath {
     ApiPath::fixed("/api/v1/labels").seg(label.as_str())
 }
@@ -123,11 +132,7 @@ impl Tools {
         Parameters(p): Parameters<CreateLabelParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let body = body(&p)?;
-        Ok(errors::json_result(
-            caller.api.post(project_labels_path(&p.project_id), Some(&body)).await,
-        ))
+        self.post_params(&ctx, project_labels_path(&p.project_id), &p).await
     }
 
     /// A project's labels with ticket counts (tools take label names).
@@ -145,13 +150,8 @@ impl Tools {
         Parameters(p): Parameters<ListLabelsParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let query = Query::new()
-            .set("limit", Limit::or_default(p.limit))
-            .opt("cursor", p.cursor.as_ref());
-        Ok(errors::json_result(
-            caller.api.get(project_labels_path(&p.project_id), &query).await,
-        ))
+        let query = Query::new().page(p.page.limit, p.page.cursor.as_ref());
+        self.get_json(&ctx, project_labels_path(&p.project_id), query).await
     }
 
     /// Put a label of the ticket's project on the ticket.
@@ -169,20 +169,12 @@ impl Tools {
         Parameters(p): Parameters<TicketLabelParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let project = names.ticket_project(&p.ticket_id).await?;
-                let label = names.label("label_id", &project, p.label_id.as_str()).await?;
-                let path = ApiPath::fixed("/api/v1/tickets")
-                    .seg(p.ticket_id.as_str())
-                    .then("labels");
-                let body = json!({"label_id": label});
-                Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            let (path, label) = p.resolve(names).await?;
+            let body = json!({"label_id": label});
+            Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
+        })
+        .await
     }
 
     /// Take a label off one ticket; it stays in the project.
@@ -200,20 +192,11 @@ impl Tools {
         Parameters(p): Parameters<TicketLabelParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let project = names.ticket_project(&p.ticket_id).await?;
-                let label = names.label("label_id", &project, p.label_id.as_str()).await?;
-                let path = ApiPath::fixed("/api/v1/tickets")
-                    .seg(p.ticket_id.as_str())
-                    .then("labels")
-                    .seg(&label);
-                Ok(errors::json_result(caller.api.delete(path).await))
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            let (path, label) = p.resolve(names).await?;
+            Ok(errors::json_result(caller.api.delete(path.seg(&label)).await))
+        })
+        .await
     }
 
     /// Get one label by uuid, with its ticket count.
@@ -231,10 +214,7 @@ impl Tools {
         Parameters(p): Parameters<LabelIdParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        Ok(errors::json_result(
-            caller.api.get(label_path(&p.label_id), &Query::new()).await,
-        ))
+        self.get_json(&ctx, label_path(&p.label_id), Query::new()).await
     }
 
     /// Rename, recolour or re-describe a label; tickets keep it.
@@ -252,14 +232,7 @@ impl Tools {
         Parameters(p): Parameters<UpdateLabelParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let body = body(&p)?;
-        if let Value::Object(m) = &body {
-            errors::require_at_least_one(m, LABEL_FIELDS)?;
-        }
-        let caller = self.caller(&ctx);
-        Ok(errors::json_result(
-            caller.api.patch(label_path(&p.label_id), &body).await,
-        ))
+        self.patch_params(&ctx, label_path(&p.label_id), &p, LABEL_FIELDS).await
     }
 
     /// Delete a label from its project and all tickets, for good (Admin). One ticket:
@@ -278,8 +251,7 @@ impl Tools {
         Parameters(p): Parameters<LabelIdParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let r = caller.api.delete(label_path(&p.label_id)).await;
-        Ok(errors::deleted_result(r, "label_id", p.label_id.as_str()))
+        self.delete_item(&ctx, label_path(&p.label_id), "label_id", p.label_id.as_str())
+            .await
     }
 }

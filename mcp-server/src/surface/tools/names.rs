@@ -12,7 +12,7 @@
 //! ticket lists show next to the assignee's id.
 
 use crate::surface::errors;
-use crate::surface::tools::shared::{ProjectRef, TicketRef};
+use crate::surface::tools::shared::{ProjectRef, TicketRef, UserRef};
 use crate::upstream::api::{ApiPath, Query};
 use crate::upstream::identity::Caller;
 use rmcp::ErrorData;
@@ -88,8 +88,9 @@ const MAX_CANDIDATES: usize = 10;
 pub struct Resolver<'a> {
     caller: &'a Caller,
     members: Option<Vec<Value>>,
-    labels: HashMap<String, Vec<Value>>,
-    sprints: HashMap<String, Vec<Value>>,
+    /// The lists of projects read so far (`labels`, `sprints`), by kind and project key in
+    /// upper case.
+    project_lists: HashMap<(&'static str, String), Vec<Value>>,
     ticket_projects: HashMap<String, String>,
 }
 
@@ -99,8 +100,7 @@ impl<'a> Resolver<'a> {
         Resolver {
             caller,
             members: None,
-            labels: HashMap::new(),
-            sprints: HashMap::new(),
+            project_lists: HashMap::new(),
             ticket_projects: HashMap::new(),
         }
     }
@@ -179,6 +179,14 @@ impl<'a> Resolver<'a> {
         .into())
     }
 
+    /// [`Resolver::user`] of a reference that may not be given.
+    pub async fn user_if_given(&mut self, field: &str, reference: Option<&UserRef>) -> Step<Option<String>> {
+        match reference {
+            Some(r) => Ok(Some(self.user(field, r.as_str()).await?)),
+            None => Ok(None),
+        }
+    }
+
     /// The display names of the org's members by user id; `None` when they cannot be read (a
     /// list then shows ids without names rather than failing).
     pub async fn member_names(&mut self) -> Option<HashMap<String, String>> {
@@ -191,19 +199,24 @@ impl<'a> Resolver<'a> {
         )
     }
 
+    /// Every item of the list `kind` (`labels` or `sprints`) of `project`, read once per call.
+    async fn project_list(&mut self, kind: &'static str, project: &str) -> Step<&[Value]> {
+        let key = (kind, project.to_ascii_uppercase());
+        if !self.project_lists.contains_key(&key) {
+            let path = ApiPath::fixed("/api/v1/projects").seg(project).then(kind);
+            let items = self.all(path).await?;
+            self.project_lists.insert(key.clone(), items);
+        }
+        Ok(self.project_lists.get(&key).map(Vec::as_slice).unwrap_or_default())
+    }
+
     /// The id of a label of `project`: a uuid as given, else the label of that name (ignoring
     /// case; names are unique per project).
     pub async fn label(&mut self, field: &str, project: &str, reference: &str) -> Step<String> {
         if is_uuid(reference) {
             return Ok(reference.to_string());
         }
-        let cache = project.to_ascii_uppercase();
-        if !self.labels.contains_key(&cache) {
-            let path = ApiPath::fixed("/api/v1/projects").seg(project).then("labels");
-            let labels = self.all(path).await?;
-            self.labels.insert(cache.clone(), labels);
-        }
-        let labels = self.labels.get(&cache).map(Vec::as_slice).unwrap_or_default();
+        let labels = self.project_list("labels", project).await?;
         if let Some(label) = labels.iter().find(|l| text(l, "name").eq_ignore_ascii_case(reference)) {
             return Ok(text(label, "id").to_string());
         }
@@ -240,13 +253,7 @@ impl<'a> Resolver<'a> {
             )
             .into());
         };
-        let cache = project.to_ascii_uppercase();
-        if !self.sprints.contains_key(&cache) {
-            let path = ApiPath::fixed("/api/v1/projects").seg(project).then("sprints");
-            let sprints = self.all(path).await?;
-            self.sprints.insert(cache.clone(), sprints);
-        }
-        let sprints = self.sprints.get(&cache).map(Vec::as_slice).unwrap_or_default();
+        let sprints = self.project_list("sprints", project).await?;
         let (found, what): (Vec<&Value>, String) = if reference.eq_ignore_ascii_case("active") {
             let active = sprints.iter().filter(|s| text(s, "status") == "Active").collect();
             (active, format!("project {project} has no Active sprint"))
@@ -345,12 +352,14 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    /// Checks that `project` exists and the caller may see it: the API's own 404 (or 403) when
-    /// not. Reports and exports filter by project silently, so a mistyped key would otherwise
-    /// read as "no data".
-    pub async fn ensure_project(&mut self, project: &ProjectRef) -> Step<()> {
-        let path = ApiPath::fixed("/api/v1/projects").seg(project.as_str());
-        errors::json_value(self.caller.api.get(path, &Query::new()).await)?;
+    /// Checks that each of `projects` exists and the caller may see it, in order: the API's own
+    /// 404 (or 403) for the first that does not. Reports and exports filter by project
+    /// silently, so a mistyped key would otherwise read as "no data".
+    pub async fn ensure_projects(&mut self, projects: impl IntoIterator<Item = &ProjectRef>) -> Step<()> {
+        for project in projects {
+            let path = ApiPath::fixed("/api/v1/projects").seg(project.as_str());
+            errors::json_value(self.caller.api.get(path, &Query::new()).await)?;
+        }
         Ok(())
     }
 }

@@ -4,12 +4,8 @@
 //! contract §5.2) are shared by create and update. There is no `org_id` argument: a key acts
 //! in one org, and that org is the only one a project can be created in or listed from.
 
-use crate::surface::errors;
 use crate::surface::tools::Tools;
-use crate::surface::tools::body;
-use crate::surface::tools::shared::{
-    BudgetPeriod, CapitalizationType, Cursor, DevelopmentPhase, Id, Limit, Patch, ProjectRef,
-};
+use crate::surface::tools::shared::{BudgetPeriod, CapitalizationType, DevelopmentPhase, Id, Page, Patch, ProjectRef};
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
@@ -17,7 +13,6 @@ use rmcp::schemars::{self, JsonSchema};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, tool, tool_router};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// The fields `update_project` can change (`name` and PF); at least one must be given.
 const UPDATE_FIELDS: &[&str] = &[
@@ -84,12 +79,9 @@ pub struct CreateProjectParams {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListProjectsParams {
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Arguments of the tools that take only a project (`get_project`, `delete_project`).
@@ -137,11 +129,7 @@ impl Tools {
         Parameters(p): Parameters<CreateProjectParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let body = body(&p)?;
-        Ok(errors::json_result(
-            caller.api.post("/api/v1/projects", Some(&body)).await,
-        ))
+        self.post_params(&ctx, "/api/v1/projects", &p).await
     }
 
     /// The org's projects, oldest first, with their keys and settings.
@@ -159,11 +147,8 @@ impl Tools {
         Parameters(p): Parameters<ListProjectsParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let query = Query::new()
-            .set("limit", Limit::or_default(p.limit))
-            .opt("cursor", p.cursor.as_ref());
-        Ok(errors::json_result(caller.api.get("/api/v1/projects", &query).await))
+        let query = Query::new().page(p.page.limit, p.page.cursor.as_ref());
+        self.get_json(&ctx, "/api/v1/projects", query).await
     }
 
     /// A project's own fields; counts, sprint and budget burn: `get_project_summary`.
@@ -181,10 +166,7 @@ impl Tools {
         Parameters(p): Parameters<ProjectIdParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        Ok(errors::json_result(
-            caller.api.get(project_path(&p.project_id), &Query::new()).await,
-        ))
+        self.get_json(&ctx, project_path(&p.project_id), Query::new()).await
     }
 
     /// Change a project's name, description, workflow or finance settings (`null` clears).
@@ -202,14 +184,8 @@ impl Tools {
         Parameters(p): Parameters<UpdateProjectParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let body = body(&p)?;
-        if let Value::Object(m) = &body {
-            errors::require_at_least_one(m, UPDATE_FIELDS)?;
-        }
-        let caller = self.caller(&ctx);
-        Ok(errors::json_result(
-            caller.api.patch(project_path(&p.project_id), &body).await,
-        ))
+        self.patch_params(&ctx, project_path(&p.project_id), &p, UPDATE_FIELDS)
+            .await
     }
 
     /// Delete a project with all its tickets, sprints and labels, for good (Admin; refused with
@@ -228,8 +204,7 @@ impl Tools {
         Parameters(p): Parameters<ProjectIdParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let r = caller.api.delete(project_path(&p.project_id)).await;
-        Ok(errors::deleted_result(r, "project_id", p.project_id.as_str()))
+        self.delete_item(&ctx, project_path(&p.project_id), "project_id", p.project_id.as_str())
+            .await
     }
 }

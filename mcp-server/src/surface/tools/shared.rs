@@ -13,6 +13,11 @@
 //! is *checked*: the [`PUBLISHED`] keyword of its schema holds the keywords that replace (or,
 //! when `null`, remove) its own in the published form. The catalog
 //! ([`crate::surface::tools::catalog`]) derives both forms from the one generated schema.
+//!
+//! The steps most tools are made of (one API call as the caller, its answer mapped by
+//! [`crate::surface::errors`]) live in [`calls`].
+
+pub mod calls;
 
 use rmcp::schemars::{self, JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -193,10 +198,12 @@ pub struct Limit(pub u32);
 impl Limit {
     /// The page size when none is given.
     pub const DEFAULT: Limit = Limit(25);
+}
 
-    /// The page size to ask the API for: `limit`, or [`Limit::DEFAULT`].
-    pub fn or_default(limit: Option<Limit>) -> Limit {
-        limit.unwrap_or(Limit::DEFAULT)
+impl Default for Limit {
+    /// [`Limit::DEFAULT`]: the page size to ask the API for when none is given.
+    fn default() -> Limit {
+        Limit::DEFAULT
     }
 }
 
@@ -218,6 +225,18 @@ impl JsonSchema for Limit {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({"type": "integer", "minimum": 1, "maximum": 100, "default": 25})
     }
+}
+
+/// The page arguments of every list tool, flattened into its arguments (`#[serde(flatten)]`),
+/// where they stand as `limit` and `cursor`.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+pub struct Page {
+    /// Page size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<Limit>,
+    /// From `next_cursor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<Cursor>,
 }
 
 /// A PATCH field: absent (unchanged), `null` (cleared) or a value (replaced). Use it for the

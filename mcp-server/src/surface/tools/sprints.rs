@@ -8,8 +8,8 @@
 use crate::surface::errors;
 use crate::surface::tools::Tools;
 use crate::surface::tools::body;
-use crate::surface::tools::names::{Resolver, Step, is_uuid, settle};
-use crate::surface::tools::shared::{Cursor, Date, Limit, Patch, ProjectRef, SprintRef, SprintStatus};
+use crate::surface::tools::names::{Resolver, Step, is_uuid};
+use crate::surface::tools::shared::{Date, Page, Patch, ProjectRef, SprintRef, SprintStatus};
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
@@ -51,12 +51,9 @@ pub struct ListSprintsParams {
     /// Only these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Vec<SprintStatus>>,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Arguments of `update_sprint`.
@@ -126,6 +123,10 @@ pub struct GetSprintParams {
     pub include_board: Option<bool>,
 }
 
+fn project_sprints_path(project: &ProjectRef) -> ApiPath {
+    ApiPath::fixed("/api/v1/projects").seg(project.as_str()).then("sprints")
+}
+
 fn sprint_path(sprint: &str) -> ApiPath {
     ApiPath::fixed("/api/v1/sprints").seg(sprint)
 }
@@ -155,12 +156,7 @@ impl Tools {
         Parameters(p): Parameters<CreateSprintParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let path = ApiPath::fixed("/api/v1/projects")
-            .seg(p.project_id.as_str())
-            .then("sprints");
-        let body = body(&p)?;
-        Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
+        self.post_params(&ctx, project_sprints_path(&p.project_id), &p).await
     }
 
     /// A project's sprints, earliest first, optionally by status.
@@ -178,15 +174,10 @@ impl Tools {
         Parameters(p): Parameters<ListSprintsParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let path = ApiPath::fixed("/api/v1/projects")
-            .seg(p.project_id.as_str())
-            .then("sprints");
         let query = Query::new()
             .list("status", p.status.as_deref())
-            .set("limit", Limit::or_default(p.limit))
-            .opt("cursor", p.cursor.as_ref());
-        Ok(errors::json_result(caller.api.get(path, &query).await))
+            .page(p.page.limit, p.page.cursor.as_ref());
+        self.get_json(&ctx, project_sprints_path(&p.project_id), query).await
     }
 
     /// Change a sprint's name, goal or dates; its status: `start_sprint`, `complete_sprint`.
@@ -208,15 +199,11 @@ impl Tools {
         if let Value::Object(m) = &body {
             errors::require_at_least_one(m, SPRINT_FIELDS)?;
         }
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let id = sprint_id(&mut names, &p.sprint_id, p.project_id.as_ref()).await?;
-                Ok(errors::json_result(caller.api.patch(sprint_path(&id), &body).await))
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            let id = sprint_id(names, &p.sprint_id, p.project_id.as_ref()).await?;
+            Ok(errors::json_result(caller.api.patch(sprint_path(&id), &body).await))
+        })
+        .await
     }
 
     /// Start a Planned sprint (a project has one Active sprint at most).
@@ -234,16 +221,12 @@ impl Tools {
         Parameters(p): Parameters<SprintIdParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let id = sprint_id(&mut names, &p.sprint_id, p.project_id.as_ref()).await?;
-                let path = sprint_path(&id).then("start");
-                Ok(errors::json_result(caller.api.post(path, None).await))
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            let id = sprint_id(names, &p.sprint_id, p.project_id.as_ref()).await?;
+            let path = sprint_path(&id).then("start");
+            Ok(errors::json_result(caller.api.post(path, None).await))
+        })
+        .await
     }
 
     /// Complete the Active sprint, for good: open tickets move to the backlog or
@@ -262,37 +245,33 @@ impl Tools {
         Parameters(p): Parameters<CompleteSprintParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let id = sprint_id(&mut names, &p.sprint_id, p.project_id.as_ref()).await?;
-                let mut body = serde_json::Map::new();
-                if let Some(target) = &p.move_unfinished_to {
-                    let target = if is_uuid(target.as_str()) {
-                        target.as_str().to_string()
-                    } else {
-                        // A name is looked up in the sprint's own project.
-                        let project = match &p.project_id {
-                            Some(project) => project.as_str().to_string(),
-                            None => {
-                                let sprint = errors::json_value(caller.api.get(sprint_path(&id), &Query::new()).await)?;
-                                sprint["project_id"].as_str().unwrap_or_default().to_string()
-                            }
-                        };
-                        names
-                            .sprint("move_unfinished_to", Some(&project), target.as_str())
-                            .await?
+        self.resolving(&ctx, async |caller, names| {
+            let id = sprint_id(names, &p.sprint_id, p.project_id.as_ref()).await?;
+            let mut body = serde_json::Map::new();
+            if let Some(target) = &p.move_unfinished_to {
+                let target = if is_uuid(target.as_str()) {
+                    target.as_str().to_string()
+                } else {
+                    // A name is looked up in the sprint's own project.
+                    let project = match &p.project_id {
+                        Some(project) => project.as_str().to_string(),
+                        None => {
+                            let sprint = errors::json_value(caller.api.get(sprint_path(&id), &Query::new()).await)?;
+                            sprint["project_id"].as_str().unwrap_or_default().to_string()
+                        }
                     };
-                    body.insert("move_unfinished_to".into(), Value::String(target));
-                }
-                let path = sprint_path(&id).then("complete");
-                Ok(errors::json_result(
-                    caller.api.post(path, Some(&Value::Object(body))).await,
-                ))
+                    names
+                        .sprint("move_unfinished_to", Some(&project), target.as_str())
+                        .await?
+                };
+                body.insert("move_unfinished_to".into(), Value::String(target));
             }
-            .await,
-        )
+            let path = sprint_path(&id).then("complete");
+            Ok(errors::json_result(
+                caller.api.post(path, Some(&Value::Object(body))).await,
+            ))
+        })
+        .await
     }
 
     /// A sprint's daily remaining and completed tickets and points against the ideal line.
@@ -310,16 +289,12 @@ impl Tools {
         Parameters(p): Parameters<SprintIdParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let id = sprint_id(&mut names, &p.sprint_id, p.project_id.as_ref()).await?;
-                let path = sprint_path(&id).then("burndown");
-                Ok(errors::json_result(caller.api.get(path, &Query::new()).await))
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            let id = sprint_id(names, &p.sprint_id, p.project_id.as_ref()).await?;
+            let path = sprint_path(&id).then("burndown");
+            Ok(errors::json_result(caller.api.get(path, &Query::new()).await))
+        })
+        .await
     }
 
     /// One sprint; with `include_board` also its tickets by status.
@@ -337,22 +312,18 @@ impl Tools {
         Parameters(p): Parameters<GetSprintParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let id = sprint_id(&mut names, &p.sprint_id, p.project_id.as_ref()).await?;
-                let path = sprint_path(&id);
-                let sprint = errors::json_value(caller.api.get(path.clone(), &Query::new()).await)?;
-                let board = if p.include_board.unwrap_or(false) {
-                    errors::json_value(caller.api.get(path.then("board"), &Query::new()).await)?
-                } else {
-                    Value::Null
-                };
-                Ok(errors::success(&json!({"sprint": sprint, "board": board})))
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            let id = sprint_id(names, &p.sprint_id, p.project_id.as_ref()).await?;
+            let path = sprint_path(&id);
+            let sprint = errors::json_value(caller.api.get(path.clone(), &Query::new()).await)?;
+            let board = if p.include_board.unwrap_or(false) {
+                errors::json_value(caller.api.get(path.then("board"), &Query::new()).await)?
+            } else {
+                Value::Null
+            };
+            Ok(errors::success(&json!({"sprint": sprint, "board": board})))
+        })
+        .await
     }
 
     /// Delete a Planned or Completed sprint, for good (Admin); its tickets go to the backlog.
@@ -370,15 +341,11 @@ impl Tools {
         Parameters(p): Parameters<SprintIdParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let id = sprint_id(&mut names, &p.sprint_id, p.project_id.as_ref()).await?;
-                let r = caller.api.delete(sprint_path(&id)).await;
-                Ok(errors::deleted_result(r, "sprint_id", p.sprint_id.as_str()))
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            let id = sprint_id(names, &p.sprint_id, p.project_id.as_ref()).await?;
+            let r = caller.api.delete(sprint_path(&id)).await;
+            Ok(errors::deleted_result(r, "sprint_id", p.sprint_id.as_str()))
+        })
+        .await
     }
 }

@@ -1,7 +1,6 @@
 //! Projects & Sprints (toolset `summary`, contract §5.3 #49): `get_project_summary`, the
 //! one-call overview of a project (ticket counts, active sprint, budget burn, time).
 
-use crate::surface::errors;
 use crate::surface::tools::Tools;
 use crate::surface::tools::shared::ProjectRef;
 use crate::upstream::api::{ApiPath, Query};
@@ -38,10 +37,9 @@ impl Tools {
         Parameters(p): Parameters<GetProjectSummaryParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
         let path = ApiPath::fixed("/api/v1/projects")
             .seg(p.project_id.as_str())
             .then("summary");
-        Ok(errors::json_result(caller.api.get(path, &Query::new()).await))
+        self.get_json(&ctx, path, Query::new()).await
     }
 }

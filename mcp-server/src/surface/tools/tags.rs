@@ -6,10 +6,8 @@
 
 use crate::surface::errors;
 use crate::surface::tools::Tools;
-use crate::surface::tools::compact;
-use crate::surface::tools::names::{Resolver, settle};
-use crate::surface::tools::shared::{Cursor, Detail, Limit, ProjectRef, TagKey, TicketRef};
-use crate::surface::tools::tickets::ticket_list_path;
+use crate::surface::tools::shared::{Detail, Page, ProjectRef, TagKey, TicketRef};
+use crate::surface::tools::tickets::{ticket_list_path, ticket_page};
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
@@ -63,12 +61,9 @@ pub struct SearchByTagParams {
     /// Project key or uuid (default all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project_id: Option<ProjectRef>,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
     /// `full`: whole tickets, not rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Detail>,
@@ -97,21 +92,21 @@ impl Tools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let path = tags_path(&p.ticket_id);
-        if p.replace.unwrap_or(false) {
-            if let Some((key, _)) = p.tags.iter().find(|(_, v)| v.is_none()) {
-                return Err(errors::invalid_params(
-                    &format!("tags.{key}"),
-                    "null values are not allowed with `replace: true` (keys left out are removed anyway); give a string, or merge without `replace` to remove a key",
-                ));
-            }
-            let caller = self.caller(&ctx);
-            let body = json!({"tags": p.tags});
-            Ok(errors::json_result(caller.api.put(path, &body).await))
-        } else {
-            let caller = self.caller(&ctx);
-            let body = json!({"tags": p.tags});
-            Ok(errors::json_result(caller.api.patch(path, &body).await))
+        let replace = p.replace.unwrap_or(false);
+        if replace && let Some((key, _)) = p.tags.iter().find(|(_, v)| v.is_none()) {
+            return Err(errors::invalid_params(
+                &format!("tags.{key}"),
+                "null values are not allowed with `replace: true` (keys left out are removed anyway); give a string, or merge without `replace` to remove a key",
+            ));
         }
+        let api = self.caller(&ctx).api;
+        let body = json!({"tags": p.tags});
+        let r = if replace {
+            api.put(path, &body).await
+        } else {
+            api.patch(path, &body).await
+        };
+        Ok(errors::json_result(r))
     }
 
     /// A ticket's key/value tags (`get_ticket` has them too).
@@ -129,10 +124,7 @@ impl Tools {
         Parameters(p): Parameters<GetTagsParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        Ok(errors::json_result(
-            caller.api.get(tags_path(&p.ticket_id), &Query::new()).await,
-        ))
+        self.get_json(&ctx, tags_path(&p.ticket_id), Query::new()).await
     }
 
     /// Remove one key/value tag from a ticket by its key.
@@ -150,9 +142,8 @@ impl Tools {
         Parameters(p): Parameters<DeleteTagParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
         let path = tags_path(&p.ticket_id).seg(p.key.as_str());
-        Ok(errors::json_result(caller.api.delete(path).await))
+        Ok(errors::json_result(self.caller(&ctx).api.delete(path).await))
     }
 
     /// Tickets with a tag key, or key and value (e.g. `customer: acme`). With other filters:
@@ -171,20 +162,14 @@ impl Tools {
         Parameters(p): Parameters<SearchByTagParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
         let query = Query::new()
             .set("tag_key", &p.key)
             .opt("tag_value", p.value.as_deref())
-            .set("limit", Limit::or_default(p.limit))
-            .opt("cursor", p.cursor.as_ref());
-        let r = caller.api.get(ticket_list_path(p.project_id.as_ref()), &query).await;
-        settle(
-            async {
-                let page = errors::json_value(r)?;
-                Ok(errors::success(&compact::tickets(&mut names, page, p.detail).await))
-            }
-            .await,
-        )
+            .page(p.page.limit, p.page.cursor.as_ref());
+        self.resolving(&ctx, async |caller, names| {
+            let r = caller.api.get(ticket_list_path(p.project_id.as_ref()), &query).await;
+            ticket_page(names, r, p.detail).await
+        })
+        .await
     }
 }

@@ -6,8 +6,7 @@
 use crate::surface::errors;
 use crate::surface::tools::Tools;
 use crate::surface::tools::body;
-use crate::surface::tools::names::{Resolver, settle};
-use crate::surface::tools::shared::{Cursor, Id, Limit, UserRef};
+use crate::surface::tools::shared::{Id, Page, UserRef};
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
@@ -40,12 +39,9 @@ pub struct ListTeamsParams {
     /// Has this user: `me`, an email, a uuid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<UserRef>,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Arguments of `delete_team`.
@@ -78,27 +74,23 @@ impl Tools {
         Parameters(p): Parameters<CreateTeamParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let Value::Object(mut body) = body(&p)? else {
-                    return Err(errors::internal("team did not serialize to an object").into());
-                };
-                if let Some(members) = &p.member_ids {
-                    let mut ids = Vec::new();
-                    for m in members {
-                        ids.push(Value::String(names.user("member_ids", m.as_str()).await?));
-                    }
-                    body.insert("member_ids".into(), Value::Array(ids));
+        self.resolving(&ctx, async |caller, names| {
+            let Value::Object(mut body) = body(&p)? else {
+                return Err(errors::internal("team did not serialize to an object").into());
+            };
+            if let Some(members) = &p.member_ids {
+                let mut ids = Vec::new();
+                for m in members {
+                    ids.push(Value::String(names.user("member_ids", m.as_str()).await?));
                 }
-                let path = teams_path(&caller.identity.org_id);
-                Ok(errors::json_result(
-                    caller.api.post(path, Some(&Value::Object(body))).await,
-                ))
+                body.insert("member_ids".into(), Value::Array(ids));
             }
-            .await,
-        )
+            let path = teams_path(&caller.identity.org_id);
+            Ok(errors::json_result(
+                caller.api.post(path, Some(&Value::Object(body))).await,
+            ))
+        })
+        .await
     }
 
     /// The org's teams with member ids (team ids filter `get_time_report`).
@@ -116,24 +108,16 @@ impl Tools {
         Parameters(p): Parameters<ListTeamsParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let user = match &p.user_id {
-                    Some(u) => Some(names.user("user_id", u.as_str()).await?),
-                    None => None,
-                };
-                let query = Query::new()
-                    .opt("user_id", user)
-                    .set("limit", Limit::or_default(p.limit))
-                    .opt("cursor", p.cursor.as_ref());
-                Ok(errors::json_result(
-                    caller.api.get(teams_path(&caller.identity.org_id), &query).await,
-                ))
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            let user = names.user_if_given("user_id", p.user_id.as_ref()).await?;
+            let query = Query::new()
+                .opt("user_id", user)
+                .page(p.page.limit, p.page.cursor.as_ref());
+            Ok(errors::json_result(
+                caller.api.get(teams_path(&caller.identity.org_id), &query).await,
+            ))
+        })
+        .await
     }
 
     /// Delete a team for good (Admin); its members and their work stay.
@@ -151,11 +135,7 @@ impl Tools {
         Parameters(p): Parameters<DeleteTeamParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let r = caller
-            .api
-            .delete(ApiPath::fixed("/api/v1/teams").seg(p.team_id.as_str()))
-            .await;
-        Ok(errors::deleted_result(r, "team_id", p.team_id.as_str()))
+        let path = ApiPath::fixed("/api/v1/teams").seg(p.team_id.as_str());
+        self.delete_item(&ctx, path, "team_id", p.team_id.as_str()).await
     }
 }

@@ -12,10 +12,10 @@ use crate::surface::errors;
 use crate::surface::tools::Tools;
 use crate::surface::tools::body;
 use crate::surface::tools::compact;
-use crate::surface::tools::names::{Resolver, Step, is_uuid, settle};
+use crate::surface::tools::names::{Resolver, Step, is_uuid};
 use crate::surface::tools::shared::{
-    AssigneeFilter, Cursor, Date, DateOrTime, Detail, LabelRef, Limit, Patch, Priority, ProjectRef, SprintFilter,
-    SprintRef, StatusCategory, StatusName, TicketRef, TicketSort, TicketType, UserRef,
+    AssigneeFilter, Date, DateOrTime, Detail, LabelRef, Page, Patch, Priority, ProjectRef, SprintFilter, SprintRef,
+    StatusCategory, StatusName, TicketRef, TicketSort, TicketType, UserRef,
 };
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
@@ -131,12 +131,9 @@ pub struct SearchTicketsParams {
     /// Default `created_at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<TicketSort>,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
     /// `full`: whole tickets, not rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Detail>,
@@ -306,12 +303,9 @@ pub struct GetMyTicketsParams {
     /// Default `-priority`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<TicketSort>,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
     /// `full`: whole tickets, not rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Detail>,
@@ -329,14 +323,22 @@ fn ticket_path(ticket: &TicketRef) -> ApiPath {
     ApiPath::fixed("/api/v1/tickets").seg(ticket.as_str())
 }
 
-/// The uuid or `none` of a sprint filter (a name needs the project).
-async fn sprint_filter(names: &mut Resolver<'_>, project: Option<&ProjectRef>, f: &SprintFilter) -> Step<String> {
+/// The uuid or `none` of a sprint filter, if given (a name needs the project).
+async fn sprint_filter(
+    names: &mut Resolver<'_>,
+    project: Option<&ProjectRef>,
+    filter: Option<&SprintFilter>,
+) -> Step<Option<String>> {
+    let Some(f) = filter else {
+        return Ok(None);
+    };
     if f.as_str().eq_ignore_ascii_case("none") {
-        return Ok("none".into());
+        return Ok(Some("none".into()));
     }
-    names
+    let id = names
         .sprint("sprint_id", project.map(ProjectRef::as_str), f.as_str())
-        .await
+        .await?;
+    Ok(Some(id))
 }
 
 /// A bound of a time filter as the API takes it: timestamps as given, a date as the first
@@ -351,7 +353,7 @@ fn instant(bound: &DateOrTime, end_of_day: bool) -> String {
 }
 
 /// The tickets of a list answer, compact unless `detail` is `full`.
-async fn ticket_page(
+pub async fn ticket_page(
     names: &mut Resolver<'_>,
     r: crate::upstream::api::ApiResult,
     detail: Option<Detail>,
@@ -378,30 +380,26 @@ impl Tools {
         Parameters(p): Parameters<CreateTicketParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let Value::Object(mut body) = body(&p)? else {
-                    return Err(errors::internal("ticket did not serialize to an object").into());
-                };
-                resolve_refs(&mut body, &mut names, ProjectOf::Given(&p.project_id)).await?;
-                if let Some(labels) = &p.labels {
-                    let mut ids = Vec::new();
-                    for label in labels {
-                        ids.push(names.label("labels", p.project_id.as_str(), label.as_str()).await?);
-                    }
-                    body.insert("label_ids".into(), json!(ids));
+        self.resolving(&ctx, async |caller, names| {
+            let Value::Object(mut body) = body(&p)? else {
+                return Err(errors::internal("ticket did not serialize to an object").into());
+            };
+            resolve_refs(&mut body, names, ProjectOf::Given(&p.project_id)).await?;
+            if let Some(labels) = &p.labels {
+                let mut ids = Vec::new();
+                for label in labels {
+                    ids.push(names.label("labels", p.project_id.as_str(), label.as_str()).await?);
                 }
-                let path = ApiPath::fixed("/api/v1/projects")
-                    .seg(p.project_id.as_str())
-                    .then("tickets");
-                Ok(errors::json_result(
-                    caller.api.post(path, Some(&Value::Object(body))).await,
-                ))
+                body.insert("label_ids".into(), json!(ids));
             }
-            .await,
-        )
+            let path = ApiPath::fixed("/api/v1/projects")
+                .seg(p.project_id.as_str())
+                .then("tickets");
+            Ok(errors::json_result(
+                caller.api.post(path, Some(&Value::Object(body))).await,
+            ))
+        })
+        .await
     }
 
     /// Get one whole ticket: description, people, sprint, points, dates, labels, tags.
@@ -419,10 +417,7 @@ impl Tools {
         Parameters(p): Parameters<TicketIdParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        Ok(errors::json_result(
-            caller.api.get(ticket_path(&p.ticket_id), &Query::new()).await,
-        ))
+        self.get_json(&ctx, ticket_path(&p.ticket_id), Query::new()).await
     }
 
     /// Find tickets by text and filters (all must match); the caller's own work:
@@ -441,59 +436,48 @@ impl Tools {
         Parameters(p): Parameters<SearchTicketsParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let project = p.project_id.as_ref();
-                let assignee = match p.assignee_id.as_ref().map(AssigneeFilter::as_str) {
-                    Some(none) if none.eq_ignore_ascii_case("none") => Some("none".to_string()),
-                    Some(user) => Some(names.user("assignee_id", user).await?),
-                    None => None,
-                };
-                let reporter = match &p.reporter_id {
-                    Some(user) => Some(names.user("reporter_id", user.as_str()).await?),
-                    None => None,
-                };
-                let sprint = match &p.sprint_id {
-                    Some(f) => Some(sprint_filter(&mut names, project, f).await?),
-                    None => None,
-                };
-                let label = match (&p.label_id, project) {
-                    (Some(l), _) if is_uuid(l.as_str()) => Some(l.as_str().to_string()),
-                    (Some(l), Some(project)) => Some(names.label("label_id", project.as_str(), l.as_str()).await?),
-                    (Some(_), None) => {
-                        return Err(errors::invalid_params(
-                            "label_id",
-                            "a label name needs `project_id` (labels belong to a project); or give the label uuid",
-                        )
-                        .into());
-                    }
-                    (None, _) => None,
-                };
-                let query = Query::new()
-                    .opt("q", p.query.as_deref())
-                    .list("status", p.status.as_deref())
-                    .list("status_category", p.status_category.as_deref())
-                    .list("priority", p.priority.as_deref())
-                    .list("ticket_type", p.ticket_type.as_deref())
-                    .opt("assignee_id", assignee)
-                    .opt("reporter_id", reporter)
-                    .opt("sprint_id", sprint)
-                    .opt("label_id", label)
-                    .opt("tag_key", p.tag_key.as_deref())
-                    .opt("tag_value", p.tag_value.as_deref())
-                    .opt("created_after", p.created_after.as_ref().map(|b| instant(b, false)))
-                    .opt("created_before", p.created_before.as_ref().map(|b| instant(b, true)))
-                    .opt("updated_after", p.updated_after.as_ref().map(|b| instant(b, false)))
-                    .opt("sort", p.sort)
-                    .set("limit", Limit::or_default(p.limit))
-                    .opt("cursor", p.cursor.as_ref());
-                let r = caller.api.get(ticket_list_path(project), &query).await;
-                ticket_page(&mut names, r, p.detail).await
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            let project = p.project_id.as_ref();
+            let assignee = match p.assignee_id.as_ref().map(AssigneeFilter::as_str) {
+                Some(none) if none.eq_ignore_ascii_case("none") => Some("none".to_string()),
+                Some(user) => Some(names.user("assignee_id", user).await?),
+                None => None,
+            };
+            let reporter = names.user_if_given("reporter_id", p.reporter_id.as_ref()).await?;
+            let sprint = sprint_filter(names, project, p.sprint_id.as_ref()).await?;
+            let label = match (&p.label_id, project) {
+                (Some(l), _) if is_uuid(l.as_str()) => Some(l.as_str().to_string()),
+                (Some(l), Some(project)) => Some(names.label("label_id", project.as_str(), l.as_str()).await?),
+                (Some(_), None) => {
+                    return Err(errors::invalid_params(
+                        "label_id",
+                        "a label name needs `project_id` (labels belong to a project); or give the label uuid",
+                    )
+                    .into());
+                }
+                (None, _) => None,
+            };
+            let query = Query::new()
+                .opt("q", p.query.as_deref())
+                .list("status", p.status.as_deref())
+                .list("status_category", p.status_category.as_deref())
+                .list("priority", p.priority.as_deref())
+                .list("ticket_type", p.ticket_type.as_deref())
+                .opt("assignee_id", assignee)
+                .opt("reporter_id", reporter)
+                .opt("sprint_id", sprint)
+                .opt("label_id", label)
+                .opt("tag_key", p.tag_key.as_deref())
+                .opt("tag_value", p.tag_value.as_deref())
+                .opt("created_after", p.created_after.as_ref().map(|b| instant(b, false)))
+                .opt("created_before", p.created_before.as_ref().map(|b| instant(b, true)))
+                .opt("updated_after", p.updated_after.as_ref().map(|b| instant(b, false)))
+                .opt("sort", p.sort)
+                .page(p.page.limit, p.page.cursor.as_ref());
+            let r = caller.api.get(ticket_list_path(project), &query).await;
+            ticket_page(names, r, p.detail).await
+        })
+        .await
     }
 
     /// Change a ticket's fields (`null` clears). Status: `transition_ticket`; labels:
@@ -513,17 +497,13 @@ impl Tools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let mut body = changes_body(&p.changes)?;
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                resolve_refs(&mut body, &mut names, ProjectOf::Ticket(&p.ticket_id)).await?;
-                Ok(errors::json_result(
-                    caller.api.patch(ticket_path(&p.ticket_id), &Value::Object(body)).await,
-                ))
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            resolve_refs(&mut body, names, ProjectOf::Ticket(&p.ticket_id)).await?;
+            Ok(errors::json_result(
+                caller.api.patch(ticket_path(&p.ticket_id), &Value::Object(body)).await,
+            ))
+        })
+        .await
     }
 
     /// Move a ticket to a status of its workflow; a refused move lists the allowed ones.
@@ -541,10 +521,8 @@ impl Tools {
         Parameters(p): Parameters<TransitionTicketParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let path = ticket_path(&p.ticket_id).then("transition");
-        let body = body(&p)?;
-        Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
+        self.post_params(&ctx, ticket_path(&p.ticket_id).then("transition"), &p)
+            .await
     }
 
     /// Move up to 50 tickets to one status, each on its own; returns per-ticket `results`.
@@ -562,11 +540,7 @@ impl Tools {
         Parameters(p): Parameters<BatchTransitionParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let body = body(&p)?;
-        Ok(errors::json_result(
-            caller.api.post("/api/v1/tickets/batch-transition", Some(&body)).await,
-        ))
+        self.post_params(&ctx, "/api/v1/tickets/batch-transition", &p).await
     }
 
     /// Set the same priority, type, assignee, sprint, points or due date on up to 50 tickets (e.g.
@@ -586,18 +560,14 @@ impl Tools {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let mut changes = changes_body(&p.changes)?;
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                resolve_refs(&mut changes, &mut names, ProjectOf::Tickets(&p.ticket_ids)).await?;
-                let body = json!({"ticket_ids": p.ticket_ids, "changes": changes});
-                Ok(errors::json_result(
-                    caller.api.post("/api/v1/tickets/batch-update", Some(&body)).await,
-                ))
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            resolve_refs(&mut changes, names, ProjectOf::Tickets(&p.ticket_ids)).await?;
+            let body = json!({"ticket_ids": p.ticket_ids, "changes": changes});
+            Ok(errors::json_result(
+                caller.api.post("/api/v1/tickets/batch-update", Some(&body)).await,
+            ))
+        })
+        .await
     }
 
     /// Assign a ticket (to `me`, an email or a user uuid), or unassign it with `null`.
@@ -615,21 +585,17 @@ impl Tools {
         Parameters(p): Parameters<AssignTicketParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let assignee = match &p.assignee_id {
-                    Patch::Value(user) => Value::String(names.user("assignee_id", user.as_str()).await?),
-                    Patch::Absent | Patch::Null => Value::Null,
-                };
-                let body = json!({"assignee_id": assignee});
-                Ok(errors::json_result(
-                    caller.api.patch(ticket_path(&p.ticket_id), &body).await,
-                ))
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            let assignee = match &p.assignee_id {
+                Patch::Value(user) => Value::String(names.user("assignee_id", user.as_str()).await?),
+                Patch::Absent | Patch::Null => Value::Null,
+            };
+            let body = json!({"assignee_id": assignee});
+            Ok(errors::json_result(
+                caller.api.patch(ticket_path(&p.ticket_id), &body).await,
+            ))
+        })
+        .await
     }
 
     /// The caller's assigned tickets, open ones unless `include_closed`, most urgent first. Others'
@@ -648,29 +614,21 @@ impl Tools {
         Parameters(p): Parameters<GetMyTicketsParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let project = p.project_id.as_ref();
-                let sprint = match &p.sprint_id {
-                    Some(f) => Some(sprint_filter(&mut names, project, f).await?),
-                    None => None,
-                };
-                let open_only = p.status.as_ref().is_none_or(Vec::is_empty) && !p.include_closed.unwrap_or(false);
-                let query = Query::new()
-                    .set("assignee_id", &caller.identity.user_id)
-                    .list("status", p.status.as_deref())
-                    .opt("status_category", open_only.then_some("Unstarted,Started"))
-                    .opt("sprint_id", sprint)
-                    .set("sort", p.sort.unwrap_or(TicketSort::PriorityDesc))
-                    .set("limit", Limit::or_default(p.limit))
-                    .opt("cursor", p.cursor.as_ref());
-                let r = caller.api.get(ticket_list_path(project), &query).await;
-                ticket_page(&mut names, r, p.detail).await
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            let project = p.project_id.as_ref();
+            let sprint = sprint_filter(names, project, p.sprint_id.as_ref()).await?;
+            let open_only = p.status.as_ref().is_none_or(Vec::is_empty) && !p.include_closed.unwrap_or(false);
+            let query = Query::new()
+                .set("assignee_id", &caller.identity.user_id)
+                .list("status", p.status.as_deref())
+                .opt("status_category", open_only.then_some("Unstarted,Started"))
+                .opt("sprint_id", sprint)
+                .set("sort", p.sort.unwrap_or(TicketSort::PriorityDesc))
+                .page(p.page.limit, p.page.cursor.as_ref());
+            let r = caller.api.get(ticket_list_path(project), &query).await;
+            ticket_page(names, r, p.detail).await
+        })
+        .await
     }
 
     /// Delete a ticket for good (Admin; refused with submitted time); to close it,
@@ -689,8 +647,7 @@ impl Tools {
         Parameters(p): Parameters<TicketIdParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let r = caller.api.delete(ticket_path(&p.ticket_id)).await;
-        Ok(errors::deleted_result(r, "ticket_id", p.ticket_id.as_str()))
+        self.delete_item(&ctx, ticket_path(&p.ticket_id), "ticket_id", p.ticket_id.as_str())
+            .await
     }
 }

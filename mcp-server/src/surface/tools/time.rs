@@ -12,9 +12,8 @@ use crate::surface::errors;
 use crate::surface::tools::Tools;
 use crate::surface::tools::body;
 use crate::surface::tools::compact;
-use crate::surface::tools::names::{Resolver, settle};
 use crate::surface::tools::shared::{
-    Cursor, Date, Detail, Id, Limit, Patch, ProjectRef, TicketRef, TimeEntryStatus, UserFilter, UserRef,
+    Date, Detail, Id, Page, Patch, ProjectRef, TicketRef, TimeEntryStatus, UserFilter, UserRef,
 };
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
@@ -113,12 +112,9 @@ pub struct ListTimeEntriesParams {
     /// On or before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<Date>,
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
     /// `full`: whole entries, not rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Detail>,
@@ -196,23 +192,19 @@ impl Tools {
         let mut body = object(body(&p)?)?;
         errors::require_exactly_one(&body, &["minutes", "hours"])?;
         hours_into_minutes(&mut body, p.hours)?;
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                if let Some(user) = &p.user_id {
-                    let id = names.user("user_id", user.as_str()).await?;
-                    body.insert("user_id".into(), Value::String(id));
-                }
-                let path = ApiPath::fixed("/api/v1/tickets")
-                    .seg(p.ticket_id.as_str())
-                    .then("time-entries");
-                Ok(errors::json_result(
-                    caller.api.post(path, Some(&Value::Object(body))).await,
-                ))
+        self.resolving(&ctx, async |caller, names| {
+            if let Some(user) = &p.user_id {
+                let id = names.user("user_id", user.as_str()).await?;
+                body.insert("user_id".into(), Value::String(id));
             }
-            .await,
-        )
+            let path = ApiPath::fixed("/api/v1/tickets")
+                .seg(p.ticket_id.as_str())
+                .then("time-entries");
+            Ok(errors::json_result(
+                caller.api.post(path, Some(&Value::Object(body))).await,
+            ))
+        })
+        .await
     }
 
     /// One whole time entry, with approval or rejection details.
@@ -230,10 +222,7 @@ impl Tools {
         Parameters(p): Parameters<TimeEntryIdParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        Ok(errors::json_result(
-            caller.api.get(entry_path(&p.time_entry_id), &Query::new()).await,
-        ))
+        self.get_json(&ctx, entry_path(&p.time_entry_id), Query::new()).await
     }
 
     /// Correct a Draft or Rejected time entry (a Rejected one returns to Draft).
@@ -257,13 +246,12 @@ impl Tools {
             errors::require_exactly_one(&body, &["minutes", "hours"])?;
         }
         hours_into_minutes(&mut body, p.hours)?;
-        let caller = self.caller(&ctx);
-        Ok(errors::json_result(
-            caller
-                .api
-                .patch(entry_path(&p.time_entry_id), &Value::Object(body))
-                .await,
-        ))
+        let r = self
+            .caller(&ctx)
+            .api
+            .patch(entry_path(&p.time_entry_id), &Value::Object(body))
+            .await;
+        Ok(errors::json_result(r))
     }
 
     /// Delete an unapproved time entry (own Draft or Rejected; Submitted as Admin).
@@ -281,9 +269,9 @@ impl Tools {
         Parameters(p): Parameters<TimeEntryIdParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let r = caller.api.delete(entry_path(&p.time_entry_id)).await;
-        Ok(errors::deleted_result(r, "time_entry_id", p.time_entry_id.as_str()))
+        let id = &p.time_entry_id;
+        self.delete_item(&ctx, entry_path(id), "time_entry_id", id.as_str())
+            .await
     }
 
     /// Time entries, newest first: the caller's unless `user_id` says otherwise. Totals:
@@ -302,32 +290,25 @@ impl Tools {
         Parameters(p): Parameters<ListTimeEntriesParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let mut names = Resolver::new(&caller);
-        settle(
-            async {
-                let user = match p.user_id.as_ref().map(UserFilter::as_str) {
-                    None => Some(caller.identity.user_id.to_string()),
-                    Some(all) if all.eq_ignore_ascii_case("all") => None,
-                    Some(user) => Some(names.user("user_id", user).await?),
-                };
-                if let Some(project) = &p.project_id {
-                    names.ensure_project(project).await?;
-                }
-                let query = Query::new()
-                    .opt("user_id", user)
-                    .opt("project_id", p.project_id.as_ref())
-                    .opt("ticket_id", p.ticket_id.as_ref())
-                    .list("status", p.status.as_deref())
-                    .opt("from", p.from.as_ref())
-                    .opt("to", p.to.as_ref())
-                    .set("limit", Limit::or_default(p.limit))
-                    .opt("cursor", p.cursor.as_ref());
-                let page = errors::json_value(caller.api.get("/api/v1/time-entries", &query).await)?;
-                Ok(errors::success(&compact::time_entries(page, p.detail)))
-            }
-            .await,
-        )
+        self.resolving(&ctx, async |caller, names| {
+            let user = match p.user_id.as_ref().map(UserFilter::as_str) {
+                None => Some(caller.identity.user_id.to_string()),
+                Some(all) if all.eq_ignore_ascii_case("all") => None,
+                Some(user) => Some(names.user("user_id", user).await?),
+            };
+            names.ensure_projects(&p.project_id).await?;
+            let query = Query::new()
+                .opt("user_id", user)
+                .opt("project_id", p.project_id.as_ref())
+                .opt("ticket_id", p.ticket_id.as_ref())
+                .list("status", p.status.as_deref())
+                .opt("from", p.from.as_ref())
+                .opt("to", p.to.as_ref())
+                .page(p.page.limit, p.page.cursor.as_ref());
+            let page = errors::json_value(caller.api.get("/api/v1/time-entries", &query).await)?;
+            Ok(errors::success(&compact::time_entries(page, p.detail)))
+        })
+        .await
     }
 }
 

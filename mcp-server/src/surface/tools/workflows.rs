@@ -5,10 +5,8 @@
 //! `Default` workflow that cannot be changed or deleted. Workflows live in the caller's org (the
 //! only org a key acts in, so there is no `org_id` argument).
 
-use crate::surface::errors;
 use crate::surface::tools::Tools;
-use crate::surface::tools::body;
-use crate::surface::tools::shared::{Cursor, Id, Limit, Patch, StatusCategory, StatusName, WorkflowEnforcement};
+use crate::surface::tools::shared::{Id, Page, Patch, StatusCategory, StatusName, WorkflowEnforcement};
 use crate::upstream::api::{ApiPath, Query};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
@@ -16,7 +14,6 @@ use rmcp::schemars::{self, JsonSchema};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, tool, tool_router};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// The fields `update_workflow` can change (at least one must be given).
 const WORKFLOW_FIELDS: &[&str] = &[
@@ -79,12 +76,9 @@ pub struct CreateWorkflowParams {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListWorkflowsParams {
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<Limit>,
-    /// From `next_cursor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Cursor>,
+    /// `limit` and `cursor`.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Arguments of `update_workflow`.
@@ -125,11 +119,6 @@ pub struct WorkflowIdParams {
     pub workflow_id: Id,
 }
 
-/// `/api/v1/orgs/{org_id}/workflows` of the caller's org.
-fn workflows_path(caller_org: &str) -> ApiPath {
-    ApiPath::fixed("/api/v1/orgs").seg(caller_org).then("workflows")
-}
-
 fn workflow_path(workflow: &Id) -> ApiPath {
     ApiPath::fixed("/api/v1/workflows").seg(workflow.as_str())
 }
@@ -152,10 +141,7 @@ impl Tools {
         Parameters(p): Parameters<CreateWorkflowParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let path = workflows_path(&caller.identity.org_id);
-        let body = body(&p)?;
-        Ok(errors::json_result(caller.api.post(path, Some(&body)).await))
+        self.post_params(&ctx, self.org_path(&ctx, "workflows"), &p).await
     }
 
     /// The org's workflows, `Default` first, with statuses and project counts.
@@ -173,12 +159,8 @@ impl Tools {
         Parameters(p): Parameters<ListWorkflowsParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let path = workflows_path(&caller.identity.org_id);
-        let query = Query::new()
-            .set("limit", Limit::or_default(p.limit))
-            .opt("cursor", p.cursor.as_ref());
-        Ok(errors::json_result(caller.api.get(path, &query).await))
+        let query = Query::new().page(p.page.limit, p.page.cursor.as_ref());
+        self.get_json(&ctx, self.org_path(&ctx, "workflows"), query).await
     }
 
     /// Change a custom workflow (Admin). `statuses` and `transitions` replace the lists: read it
@@ -197,14 +179,8 @@ impl Tools {
         Parameters(p): Parameters<UpdateWorkflowParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let body = body(&p)?;
-        if let Value::Object(m) = &body {
-            errors::require_at_least_one(m, WORKFLOW_FIELDS)?;
-        }
-        let caller = self.caller(&ctx);
-        Ok(errors::json_result(
-            caller.api.patch(workflow_path(&p.workflow_id), &body).await,
-        ))
+        self.patch_params(&ctx, workflow_path(&p.workflow_id), &p, WORKFLOW_FIELDS)
+            .await
     }
 
     /// One workflow: statuses in board order, transitions, enforcement.
@@ -222,10 +198,7 @@ impl Tools {
         Parameters(p): Parameters<WorkflowIdParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        Ok(errors::json_result(
-            caller.api.get(workflow_path(&p.workflow_id), &Query::new()).await,
-        ))
+        self.get_json(&ctx, workflow_path(&p.workflow_id), Query::new()).await
     }
 
     /// Delete a custom workflow no project uses, for good (Admin).
@@ -243,8 +216,12 @@ impl Tools {
         Parameters(p): Parameters<WorkflowIdParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let caller = self.caller(&ctx);
-        let r = caller.api.delete(workflow_path(&p.workflow_id)).await;
-        Ok(errors::deleted_result(r, "workflow_id", p.workflow_id.as_str()))
+        self.delete_item(
+            &ctx,
+            workflow_path(&p.workflow_id),
+            "workflow_id",
+            p.workflow_id.as_str(),
+        )
+        .await
     }
 }
