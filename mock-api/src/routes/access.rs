@@ -317,9 +317,7 @@ fn get_org(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn update_org(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let id = ctx.path_org("org_id")?;
-    caller.check_org_write(OrgRole::Owner)?;
+    let (_, id) = ctx.org_write(OrgRole::Owner)?;
     let mut b = ctx.body()?;
     let name = b.get("name", Mode::NotNull, &string(1, 100));
     let new_slug = b.get("slug", Mode::NotNull, &slug);
@@ -612,19 +610,23 @@ fn list_invites(ctx: &mut Ctx) -> ApiResult<Reply> {
     Ok(Reply::ok(page))
 }
 
-fn revoke_invite(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let invite: Invite = ctx.path_record()?;
-    caller.check_org_write(OrgRole::Admin)?;
-    let now = ctx.store.now();
-    let status = invite_status(&invite, now);
+/// 422 `invalid_state` unless the invite is still pending at `now` (`verb`: what it cannot be).
+fn require_pending(invite: &Invite, now: Ts, verb: &str) -> ApiResult<()> {
+    let status = invite_status(invite, now);
     if status != InviteStatus::Pending {
         return Err(ApiError::invalid_state(
             status.as_str(),
             &["Pending"],
-            format!("a {status} invite cannot be revoked"),
+            format!("a {status} invite cannot be {verb}"),
         ));
     }
+    Ok(())
+}
+
+fn revoke_invite(ctx: &mut Ctx) -> ApiResult<Reply> {
+    let invite: Invite = ctx.record_org_write(OrgRole::Admin)?;
+    let now = ctx.store.now();
+    require_pending(&invite, now, "revoked")?;
     if let Some(i) = ctx.store.invites.get_mut(&invite.id) {
         i.status = InviteStatus::Revoked;
         i.revoked_at = Some(now);
@@ -653,14 +655,7 @@ fn accept_invite(ctx: &mut Ctx) -> ApiResult<Reply> {
         ));
     }
     let now = ctx.store.now();
-    let status = invite_status(&invite, now);
-    if status != InviteStatus::Pending {
-        return Err(ApiError::invalid_state(
-            status.as_str(),
-            &["Pending"],
-            format!("a {status} invite cannot be accepted"),
-        ));
-    }
+    require_pending(&invite, now, "accepted")?;
     if ctx.store.is_member(invite.org_id, caller.user_id) {
         return Err(ApiError::conflict(
             "already_member",

@@ -71,9 +71,7 @@ fn check_unique(store: &Store, project_id: Uuid, name: &str, except: Option<Uuid
 }
 
 fn create_label(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let p = ctx.path_project("project")?;
-    caller.check_project_write(p.id, OrgRole::Member)?;
+    let (caller, p) = ctx.project_write(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let name = b.get("name", Mode::Required, &string(1, 50));
     let color = b.get("color", Mode::Optional, &color);
@@ -188,9 +186,7 @@ pub fn detach(store: &mut Store, actor: Uuid, ticket_id: Uuid, label_id: Uuid, a
 }
 
 fn attach_label(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let t = ctx.path_ticket("ticket")?;
-    caller.check_project_write(t.project_id, OrgRole::Member)?;
+    let (caller, t) = ctx.ticket_write(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let label_id = b.get("label_id", Mode::Required, &uuid);
     b.finish()?;
@@ -218,13 +214,16 @@ fn attach_label(ctx: &mut Ctx) -> ApiResult<Reply> {
             now,
         );
     }
-    let t = ctx
-        .store
+    ticket_reply(ctx.store, t.id)
+}
+
+/// The ticket `id` as it stands after a label change.
+fn ticket_reply(store: &Store, id: Uuid) -> ApiResult<Reply> {
+    let t = store
         .tickets
-        .get(&t.id)
-        .cloned()
+        .get(&id)
         .ok_or_else(|| ApiError::internal("ticket vanished while labelling"))?;
-    Ok(Reply::ok(ctx.store.ticket_json(&t)))
+    Ok(Reply::ok(store.ticket_json(t)))
 }
 
 fn detach_label(ctx: &mut Ctx) -> ApiResult<Reply> {
@@ -234,11 +233,5 @@ fn detach_label(ctx: &mut Ctx) -> ApiResult<Reply> {
     caller.check_project_write(t.project_id, OrgRole::Member)?;
     let now = ctx.store.now();
     detach(ctx.store, caller.user_id, t.id, l.id, now);
-    let t = ctx
-        .store
-        .tickets
-        .get(&t.id)
-        .cloned()
-        .ok_or_else(|| ApiError::internal("ticket vanished while labelling"))?;
-    Ok(Reply::ok(ctx.store.ticket_json(&t)))
+    ticket_reply(ctx.store, t.id)
 }

@@ -371,14 +371,21 @@ fn run(
             ApiError::bad_request("malformed_json", "body", format!("request body is not valid JSON: {e}"))
         })?)
     };
-    let mut ctx = Ctx {
-        store,
-        caller,
-        params,
-        query,
-        body,
-        client,
-    };
+    call_handler(
+        route,
+        Ctx {
+            store,
+            caller,
+            params,
+            query,
+            body,
+            client,
+        },
+    )
+}
+
+/// Runs the route's handler on one request's context.
+fn call_handler(route: &Route, mut ctx: Ctx<'_>) -> Result<Reply, ApiError> {
     (route.handler)(&mut ctx)
 }
 
@@ -394,15 +401,17 @@ pub(crate) fn dispatch(
 ) -> Result<Reply, ApiError> {
     let (route, params) = match_route(routes, method, path)?;
     let (caller, query, client) = (Some(caller), Query::default(), String::new());
-    let mut ctx = Ctx {
-        store,
-        caller,
-        params,
-        query,
-        body,
-        client,
-    };
-    (route.handler)(&mut ctx)
+    call_handler(
+        route,
+        Ctx {
+            store,
+            caller,
+            params,
+            query,
+            body,
+            client,
+        },
+    )
 }
 
 #[cfg(test)]

@@ -177,9 +177,7 @@ fn get_project(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn update_project(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let p = ctx.path_project("project")?;
-    caller.check_project_write(p.id, OrgRole::Member)?;
+    let (caller, p) = ctx.project_write(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let f = read_fields(&mut b, false);
     if f.workflow_id.is_present() {
@@ -243,9 +241,7 @@ fn update_project(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn delete_project(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let p = ctx.path_project("project")?;
-    caller.check_project_write(p.id, OrgRole::Admin)?;
+    let (_, p) = ctx.project_write(OrgRole::Admin)?;
     let locked = ctx
         .store
         .time_entries
@@ -296,9 +292,7 @@ fn member_json(store: &Store, m: &ProjectMember) -> Value {
 }
 
 fn add_member(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let p = ctx.path_project("project")?;
-    caller.check_project_write(p.id, OrgRole::Member)?;
+    let (caller, p) = ctx.project_write(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let user = b.get("user_id", Mode::Required, &uuid);
     b.finish()?;

@@ -91,9 +91,7 @@ fn move_ticket(store: &mut Store, actor: Uuid, ticket_id: Uuid, to: Option<Uuid>
 }
 
 fn create_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let p = ctx.path_project("project")?;
-    caller.check_project_write(p.id, OrgRole::Member)?;
+    let (caller, p) = ctx.project_write(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let name = b.get("name", Mode::Required, &string(1, 100));
     let goal = b.get("goal", Mode::Optional, &string(0, 1000));

@@ -325,9 +325,7 @@ pub fn transition(store: &mut Store, actor: Uuid, ticket_id: Uuid, status: &str,
 // ----- create ------------------------------------------------------------------------------
 
 fn create_ticket(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let p = ctx.path_project("project")?;
-    caller.check_project_write(p.id, OrgRole::Reporter)?;
+    let (caller, p) = ctx.project_write(OrgRole::Reporter)?;
     caller.require_project_member(ctx.store, p.id)?;
     let mut b = ctx.body()?;
     let title = b.get("title", Mode::Required, &string(1, 255));
@@ -627,9 +625,7 @@ fn get_ticket(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn update_ticket(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let t = ctx.path_ticket("ticket")?;
-    caller.check_project_write(t.project_id, OrgRole::Member)?;
+    let (caller, t) = ctx.ticket_write(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let changes = read_changes(&mut b);
     b.finish()?;
@@ -639,9 +635,7 @@ fn update_ticket(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn delete_ticket(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let t = ctx.path_ticket("ticket")?;
-    caller.check_project_write(t.project_id, OrgRole::Admin)?;
+    let (_, t) = ctx.ticket_write(OrgRole::Admin)?;
     let locked = ctx
         .store
         .time_entries
@@ -674,9 +668,7 @@ fn status_name(v: &Value) -> Result<String, Problem> {
 }
 
 fn transition_ticket(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let t = ctx.path_ticket("ticket")?;
-    caller.check_project_write(t.project_id, OrgRole::Member)?;
+    let (caller, t) = ctx.ticket_write(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let status = b.get("status", Mode::Required, &status_name);
     b.finish()?;

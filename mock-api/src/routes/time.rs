@@ -111,9 +111,7 @@ fn require_state(e: &TimeEntry, expected: &[TimeEntryStatus], action: &str) -> A
 }
 
 fn create_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let ticket = ctx.path_ticket("ticket")?;
-    caller.check_project_write(ticket.project_id, OrgRole::Member)?;
+    let (caller, ticket) = ctx.ticket_write(OrgRole::Member)?;
     let today = ctx.store.today();
     let mut b = ctx.body()?;
     let user = b.get("user_id", Mode::Optional, &uuid);

@@ -210,9 +210,7 @@ fn protected(action: &str) -> ApiError {
 }
 
 fn create_workflow(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let org = ctx.path_org("org_id")?;
-    caller.check_org_write(OrgRole::Admin)?;
+    let (caller, org) = ctx.org_write(OrgRole::Admin)?;
     let mut b = ctx.body()?;
     let name = b.get("name", Mode::Required, &string(1, 100));
     let description = b.get("description", Mode::Optional, &string(0, 500));
@@ -293,9 +291,7 @@ fn get_workflow(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn update_workflow(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let wf = path_workflow(ctx)?;
-    caller.check_org_write(OrgRole::Admin)?;
+    let wf = ctx.record_org_write::<Workflow>(OrgRole::Admin)?;
     let mut b = ctx.body()?;
     let name = b.get("name", Mode::NotNull, &string(1, 100));
     let description = b.field("description", Mode::Nullable, &string(0, 500));
@@ -393,9 +389,7 @@ fn in_use_check(store: &Store, wf: &Workflow, statuses: &[WorkflowStatus]) -> Ap
 }
 
 fn delete_workflow(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let wf = path_workflow(ctx)?;
-    caller.check_org_write(OrgRole::Admin)?;
+    let wf = ctx.record_org_write::<Workflow>(OrgRole::Admin)?;
     if wf.is_default {
         return Err(protected("deleted"));
     }
