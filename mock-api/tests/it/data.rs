@@ -3,7 +3,7 @@
 //! clashes, bad bundles, and the all-or-nothing rule (a refused import leaves no trace, not even
 //! in the deterministic id counter).
 
-use crate::support::{Api, Org, Resp, spawn, spawn_with};
+use crate::support::{Api, Org, Resp, spawn_as, spawn_with};
 use crate::time::{approved, log};
 use alloy_mock_api::MockOptions;
 use alloy_mock_api::model::*;
@@ -26,7 +26,7 @@ async fn rich() -> Org {
     let owner = id(&json!(o.user(OrgRole::Owner)));
     let member = id(&json!(o.user(OrgRole::Member)));
     let admin = id(&json!(o.user(OrgRole::Admin)));
-    let kanban = o.api.mock.with_store(|s| {
+    let kanban = o.mock.with_store(|s| {
         let wid = s.new_id();
         let mut w = default_workflow(wid, org, s.now());
         w.name = "Kanban".into();
@@ -38,13 +38,13 @@ async fn rich() -> Org {
         wid
     });
     let body = json!({"key": "WEB", "name": "Web, Inc.", "capitalization_type": "Capex", "development_phase": "AppDevelopment", "amortization_months": 24});
-    assert_eq!(o.api.post(&o.owner, "/api/v1/projects", body).await.status, 201);
+    assert_eq!(o.post(&o.owner, "/api/v1/projects", body).await.status, 201);
     let body = json!({"key": "OPS", "name": "Operations", "workflow_id": kanban});
-    assert_eq!(o.api.post(&o.owner, "/api/v1/projects", body).await.status, 201);
-    let web1 = id(&o.api.ticket(&o.owner, "WEB", "Landing page").await["id"]);
-    o.api.ticket(&o.owner, "WEB", "Footer").await;
-    o.api.ticket(&o.member, "OPS", "Certificates").await;
-    o.api.mock.with_store(|s| {
+    assert_eq!(o.post(&o.owner, "/api/v1/projects", body).await.status, 201);
+    let web1 = id(&o.ticket(&o.owner, "WEB", "Landing page").await["id"]);
+    o.ticket(&o.owner, "WEB", "Footer").await;
+    o.ticket(&o.member, "OPS", "Certificates").await;
+    o.mock.with_store(|s| {
         let now = s.now();
         let web = s.projects.values().find(|p| p.key == "WEB").map(|p| p.id).expect("WEB");
         let label = s.new_id();
@@ -170,31 +170,22 @@ async fn rich() -> Org {
         );
     });
     let body = json!({"user_id": o.user(OrgRole::Member), "hourly_rate_cents": 12000, "effective_from": "2026-01-01"});
-    assert_eq!(
-        o.api
-            .post(&o.admin, &format!("/api/v1/orgs/{}/labor-rates", o.org_id), body)
-            .await
-            .status,
-        201
-    );
+    assert_eq!(o.post(&o.admin, &o.org_path("/labor-rates"), body).await.status, 201);
     approved(&o, &o.member, "WEB-1", json!({"minutes": 90, "date": "2026-03-10"})).await;
     let submitted = log(&o, &o.member, "WEB-2", json!({"minutes": 30, "date": "2026-03-11"})).await;
     let sid = submitted["id"].as_str().expect("id");
-    o.api
-        .post(&o.member, &format!("/api/v1/time-entries/{sid}/submit"), json!({}))
+    o.post(&o.member, &format!("/api/v1/time-entries/{sid}/submit"), json!({}))
         .await;
     let rejected = log(&o, &o.admin, "OPS-1", json!({"minutes": 20})).await;
     let rid = rejected["id"].as_str().expect("id");
-    o.api
-        .post(&o.admin, &format!("/api/v1/time-entries/{rid}/submit"), json!({}))
+    o.post(&o.admin, &format!("/api/v1/time-entries/{rid}/submit"), json!({}))
         .await;
-    o.api
-        .post(
-            &o.owner,
-            &format!("/api/v1/time-entries/{rid}/reject"),
-            json!({"reason": "which ticket?"}),
-        )
-        .await;
+    o.post(
+        &o.owner,
+        &format!("/api/v1/time-entries/{rid}/reject"),
+        json!({"reason": "which ticket?"}),
+    )
+    .await;
     log(&o, &o.member, "OPS-1", json!({"minutes": 5, "description": "draft"})).await;
     o
 }
@@ -318,15 +309,15 @@ fn rows(bundle: &Value, array: &str, drop: impl Fn(&Value) -> bool) -> Vec<Strin
 async fn export_and_import_need_an_unrestricted_admin() {
     let o = rich().await;
     for key in [&o.member, &o.viewer, &o.reporter] {
-        let r = o.api.get(key, "/api/v1/export").await;
+        let r = o.get(key, "/api/v1/export").await;
         assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
-        let r = o.api.post(key, "/api/v1/import", json!({})).await;
+        let r = o.post(key, "/api/v1/import", json!({})).await;
         assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
     }
     let admin = id(&json!(o.user(OrgRole::Admin)));
-    let web = o.api.get(&o.owner, "/api/v1/projects/WEB").await.body["id"].clone();
+    let web = o.get(&o.owner, "/api/v1/projects/WEB").await.body["id"].clone();
     let key = "alloy_test_restrictedadmin0000000000000000";
-    o.api.mock.with_store(|s| {
+    o.mock.with_store(|s| {
         s.insert_api_key(
             id(&json!(o.org_id)),
             admin,
@@ -338,14 +329,14 @@ async fn export_and_import_need_an_unrestricted_admin() {
         )
     });
     assert_eq!(
-        o.api.get(key, "/api/v1/export?project_id=WEB").await.reason(),
+        o.get(key, "/api/v1/export?project_id=WEB").await.reason(),
         "project_restricted_key"
     );
     assert_eq!(
-        o.api.post(key, "/api/v1/import", json!({})).await.reason(),
+        o.post(key, "/api/v1/import", json!({})).await.reason(),
         "project_restricted_key"
     );
-    let r = o.api.get(&o.admin, "/api/v1/export").await;
+    let r = o.get(&o.admin, "/api/v1/export").await;
     assert_eq!(r.status, 200);
     let disposition = r
         .headers
@@ -356,12 +347,9 @@ async fn export_and_import_need_an_unrestricted_admin() {
         disposition,
         "attachment; filename=\"alloy-export-acme-2026-04-01.json\""
     );
-    let r = o
-        .api
-        .post(&o.admin, "/api/v1/import?on_conflict=replace", json!({}))
-        .await;
+    let r = o.post(&o.admin, "/api/v1/import?on_conflict=replace", json!({})).await;
     assert_eq!((r.status, r.reason()), (400, "invalid_query"));
-    let r = o.api.get(&o.admin, "/api/v1/export?project_id=W").await;
+    let r = o.get(&o.admin, "/api/v1/export?project_id=W").await;
     assert_eq!((r.status, r.reason()), (400, "invalid_id"));
 }
 
@@ -424,7 +412,7 @@ async fn the_bundle_lists_every_array_in_order_with_stored_burndowns() {
 
     // A project-scoped export: only that project's rows and the users they reference.
     let b = export(&o.api, &o.admin, "?project_id=ops,NOPE&include_activity=false").await;
-    let ops = o.api.get(&o.owner, "/api/v1/projects/OPS").await.body["id"].clone();
+    let ops = o.get(&o.owner, "/api/v1/projects/OPS").await.body["id"].clone();
     assert_eq!(b["scope"], json!({"project_ids": [ops], "include_activity": false}));
     let counts: Vec<usize> = ARRAYS
         .iter()
@@ -543,12 +531,12 @@ async fn reimporting_into_the_same_org_skips_overwrites_or_fails_by_id() {
         json!({"created": 0, "updated": 1, "skipped": 1})
     );
     assert_eq!(
-        o.api.get(&o.owner, "/api/v1/tickets/WEB-2").await.body["title"],
+        o.get(&o.owner, "/api/v1/tickets/WEB-2").await.body["title"],
         "Footer, again"
     );
     let entry = bundle["time_entries"][approved_at]["id"].as_str().expect("id");
     assert_eq!(
-        o.api.get(&o.owner, &format!("/api/v1/time-entries/{entry}")).await.body["minutes"],
+        o.get(&o.owner, &format!("/api/v1/time-entries/{entry}")).await.body["minutes"],
         90
     );
 
@@ -653,16 +641,15 @@ async fn importing_into_another_org_of_the_same_installation_remaps_every_id() {
         r.body["counts"]["members"],
         json!({"created": 0, "updated": 0, "skipped": 5})
     );
-    let web1 = o.api.get(&o.other, "/api/v1/tickets/WEB-1").await;
+    let web1 = o.get(&o.other, "/api/v1/tickets/WEB-1").await;
     assert_eq!(web1.status, 200);
     let old = bundle["tickets"][0]["id"].as_str().expect("id");
     assert_eq!(web1.body["id"], remaps[old]);
     let comment = bundle["comments"][0]["id"].as_str().expect("id");
     let globex = o
-        .api
         .mock
         .with_store(|s| s.orgs.values().find(|g| g.slug == "globex").map(|g| g.id));
-    let commented = o.api.mock.with_store(|s| {
+    let commented = o.mock.with_store(|s| {
         s.activity
             .values()
             .find(|a| Some(a.org_id) == globex && a.action == ActivityAction::Commented)
@@ -673,7 +660,7 @@ async fn importing_into_another_org_of_the_same_installation_remaps_every_id() {
         Some(&remaps[comment]),
         "activity values follow the remap"
     );
-    assert!(o.api.list_all(&o.other, "/api/v1/time-entries", 50).await.is_empty());
+    assert!(o.list_all(&o.other, "/api/v1/time-entries", 50).await.is_empty());
     let mut after = export(&o.api, &o.admin, "").await;
     after["exported_at"] = before["exported_at"].clone();
     assert_eq!(after, before, "the source org is untouched");
@@ -707,8 +694,7 @@ const ACME: [&str; 7] = [
 #[tokio::test]
 async fn importing_acmes_bundle_into_globex_adds_none_of_its_people() {
     // Issue 8, finding 8: this import made the seven acme users globex members, one as Admin.
-    let api = spawn().await;
-    let acme = api.key(OrgRole::Owner);
+    let (api, acme) = spawn_as(OrgRole::Owner).await;
     let globex = api.mock.keys().other_org_owner().to_string();
     let gina = api
         .mock
@@ -780,8 +766,7 @@ async fn importing_acmes_bundle_into_globex_adds_none_of_its_people() {
 
 #[tokio::test]
 async fn an_invited_member_keeps_their_work_through_an_import() {
-    let api = spawn().await;
-    let acme = api.key(OrgRole::Owner);
+    let (api, acme) = spawn_as(OrgRole::Owner).await;
     let globex = api.mock.keys().other_org_owner().to_string();
     let maya_key = api.key(OrgRole::Member);
     let maya = api.mock.keys().entry(OrgRole::Member).expect("maya").user_id;

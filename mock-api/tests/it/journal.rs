@@ -3,7 +3,7 @@
 //! journaled whole and unchanged (the conformance transcripts read them), and limits that cannot
 //! work together are refused at start.
 
-use crate::support::{spawn, spawn_with};
+use crate::support::{spawn, spawn_as, spawn_with};
 use alloy_mock_api::model::OrgRole;
 use alloy_mock_api::{JournalLimits, MockAlloy, MockOptions};
 use serde_json::{Value, json};
@@ -108,8 +108,7 @@ async fn the_oldest_entries_leave_by_count_and_by_bytes() {
 
 #[tokio::test]
 async fn ordinary_bodies_are_journaled_whole_and_unchanged() {
-    let api = spawn().await;
-    let key = api.key(OrgRole::Member);
+    let (api, key) = spawn_as(OrgRole::Member).await;
     let sent = json!({"title": "Journal me", "priority": "High", "tags": {"env": "prod"}});
     api.post(&key, "/api/v1/projects/WEB/tickets", sent.clone()).await;
     let e = api.mock.take_journal().pop().expect("an entry");
@@ -161,8 +160,7 @@ async fn a_body_past_the_read_cap_is_refused_413_and_journaled_with_its_size() {
     // The transport holds at most 10 MiB + 1 of a body; the rest is counted and dropped. The
     // pipeline still answers in its order (here 413 on the import route) and the journal keeps
     // the size the client sent.
-    let api = spawn().await;
-    let key = api.key(OrgRole::Owner);
+    let (api, key) = spawn_as(OrgRole::Owner).await;
     let r = api
         .http
         .post(format!("{}/api/v1/import", api.mock.base_url()))

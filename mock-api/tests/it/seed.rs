@@ -4,7 +4,7 @@
 //! tickets is consistent (activity, `resolved_at`, `updated_at`, a frozen burndown), and the
 //! second org sees only itself.
 
-use crate::support::{Api, spawn};
+use crate::support::{Api, spawn, spawn_as};
 use alloy_mock_api::model::OrgRole;
 use alloy_mock_api::seed::Seed;
 use alloy_mock_api::store::{Settings, Store};
@@ -108,8 +108,7 @@ async fn two_starts_of_the_seed_give_identical_data() {
 
 #[tokio::test]
 async fn seeded_tickets_cover_every_status_priority_and_type_as_designed() {
-    let api = spawn().await;
-    let key = api.key(OrgRole::Viewer);
+    let (api, key) = spawn_as(OrgRole::Viewer).await;
     let tickets = api.list_all(&key, "/api/v1/tickets", 200).await;
     assert_eq!(tickets.len(), 36);
     assert_eq!(
@@ -153,7 +152,7 @@ async fn seeded_tickets_cover_every_status_priority_and_type_as_designed() {
     // WEB-17 stands for a deleted ticket: the counter is past it and the number is not reused.
     let web = api.get(&key, "/api/v1/projects/WEB").await;
     assert_eq!(web.body["ticket_counter"], 18);
-    assert_eq!(api.get(&key, "/api/v1/tickets/WEB-17").await.status, 404);
+    assert_eq!(api.status(&key, "/api/v1/tickets/WEB-17").await, 404);
     for t in &tickets {
         let (created, updated) = (
             t["created_at"].as_str().unwrap_or(""),
@@ -169,8 +168,7 @@ async fn seeded_tickets_cover_every_status_priority_and_type_as_designed() {
 
 #[tokio::test]
 async fn the_seed_has_a_sprint_of_each_status_around_the_fixed_clock() {
-    let api = spawn().await;
-    let key = api.key(OrgRole::Viewer);
+    let (api, key) = spawn_as(OrgRole::Viewer).await;
     let sprints = sprints_by_status(&api, &key, "WEB").await;
     assert_eq!(sprints.len(), 3, "{sprints:?}");
     let date = |s: &Value, f: &str| s[f].as_str().unwrap_or("").to_string();
@@ -194,8 +192,7 @@ async fn the_seed_has_a_sprint_of_each_status_around_the_fixed_clock() {
 
 #[tokio::test]
 async fn the_completed_sprint_burndown_is_frozen_with_its_carried_over_tickets() {
-    let api = spawn().await;
-    let key = api.key(OrgRole::Viewer);
+    let (api, key) = spawn_as(OrgRole::Viewer).await;
     let sprints = sprints_by_status(&api, &key, "WEB").await;
     let id = sprints["Completed"]["id"].as_str().unwrap_or("").to_string();
     let r = api.get(&key, &format!("/api/v1/sprints/{id}/burndown")).await;
@@ -233,8 +230,7 @@ async fn the_completed_sprint_burndown_is_frozen_with_its_carried_over_tickets()
 
 #[tokio::test]
 async fn moved_tickets_carry_their_history_and_resolution() {
-    let api = spawn().await;
-    let key = api.key(OrgRole::Viewer);
+    let (api, key) = spawn_as(OrgRole::Viewer).await;
     let web1 = api.get(&key, "/api/v1/tickets/WEB-1").await.body;
     let activity = api.list_all(&key, "/api/v1/tickets/WEB-1/activity", 50).await;
     let actions: Vec<&str> = activity
@@ -282,8 +278,7 @@ async fn moved_tickets_carry_their_history_and_resolution() {
 
 #[tokio::test]
 async fn the_strict_delivery_workflow_refuses_a_skipped_step_on_a_seeded_ticket() {
-    let api = spawn().await;
-    let member = api.key(OrgRole::Member);
+    let (api, member) = spawn_as(OrgRole::Member).await;
     let project = api.get(&member, "/api/v1/projects/API").await.body;
     let wf = api
         .get(
@@ -312,8 +307,7 @@ async fn the_strict_delivery_workflow_refuses_a_skipped_step_on_a_seeded_ticket(
 
 #[tokio::test]
 async fn time_entries_labor_rates_and_invites_are_seeded_in_every_state() {
-    let api = spawn().await;
-    let admin = api.key(OrgRole::Admin);
+    let (api, admin) = spawn_as(OrgRole::Admin).await;
     let entries = api.list_all(&admin, "/api/v1/time-entries", 50).await;
     assert_eq!(
         counts(&entries, "status"),
@@ -355,8 +349,7 @@ async fn time_entries_labor_rates_and_invites_are_seeded_in_every_state() {
 
 #[tokio::test]
 async fn the_reporter_is_a_member_of_exactly_one_project() {
-    let api = spawn().await;
-    let key = api.key(OrgRole::Viewer);
+    let (api, key) = spawn_as(OrgRole::Viewer).await;
     let rita = api
         .mock
         .keys()
@@ -389,9 +382,9 @@ async fn the_other_orgs_key_sees_only_its_own_org() {
     let projects = api.list_all(&other, "/api/v1/projects", 50).await;
     assert_eq!(projects.len(), 1);
     assert_eq!(projects[0]["key"], "GLX");
-    assert_eq!(api.get(&other, "/api/v1/tickets/WEB-1").await.status, 404);
-    assert_eq!(api.get(&other, "/api/v1/projects/WEB").await.status, 404);
-    assert_eq!(api.get(&acme, "/api/v1/tickets/GLX-1").await.status, 404);
+    assert_eq!(api.status(&other, "/api/v1/tickets/WEB-1").await, 404);
+    assert_eq!(api.status(&other, "/api/v1/projects/WEB").await, 404);
+    assert_eq!(api.status(&acme, "/api/v1/tickets/GLX-1").await, 404);
     assert!(api.list_all(&other, "/api/v1/time-entries", 50).await.is_empty());
 }
 

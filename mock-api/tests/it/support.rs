@@ -50,11 +50,40 @@ impl Resp {
     pub fn fields(&self) -> &Value {
         &self.body["error"]["details"]["fields"]
     }
+
+    /// The `id` of the returned record.
+    pub fn id(&self) -> &str {
+        self.body["id"].as_str().expect("id")
+    }
+
+    /// Asserts the status (showing the body when it differs).
+    pub fn expect(&self, status: u16) -> &Self {
+        assert_eq!(self.status, status, "{}", self.text);
+        self
+    }
+
+    /// Asserts a refusal: the status and the error envelope's `details.reason`.
+    pub fn refused(&self, status: u16, reason: &str) {
+        assert_eq!((self.status, self.reason()), (status, reason), "{}", self.text);
+    }
+
+    /// Asserts a 404 whose `details.resource` names `resource`.
+    pub fn not_found(&self, resource: &str) {
+        let got = self.body["error"]["details"]["resource"].as_str();
+        assert_eq!((self.status, got), (404, Some(resource)), "{}", self.text);
+    }
 }
 
 /// Starts the seeded deterministic mock.
 pub async fn spawn() -> Api {
     spawn_with(MockOptions::seeded_deterministic()).await
+}
+
+/// Starts the seeded deterministic mock; returns it with the seeded key of `role`.
+pub async fn spawn_as(role: OrgRole) -> (Api, String) {
+    let api = spawn().await;
+    let key = api.key(role);
+    (api, key)
 }
 
 /// Starts a mock with options.
@@ -122,6 +151,16 @@ impl Api {
         self.send("DELETE", Some(key), path, None).await
     }
 
+    /// The status of a GET of `path` as `key`.
+    pub async fn status(&self, key: &str, path: &str) -> u16 {
+        self.get(key, path).await.status
+    }
+
+    /// Injects a fault until the guard is dropped (see `MockAlloy::fault`).
+    pub async fn fault(&self, fault: alloy_mock_api::Fault) -> alloy_mock_api::FaultGuard {
+        self.mock.fault(fault).await
+    }
+
     /// Follows `next_cursor` to the end and returns every item.
     pub async fn list_all(&self, key: &str, path: &str, limit: usize) -> Vec<Value> {
         let sep = if path.contains('?') { '&' } else { '?' };
@@ -173,6 +212,14 @@ impl Api {
     }
 }
 
+impl std::ops::Deref for Org {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
 /// Keys of a hand-built org: one user per role, plus the Owner of a second org.
 pub struct Org {
     pub api: Api,
@@ -198,6 +245,11 @@ impl Org {
             OrgRole::Reporter => &self.reporter,
             OrgRole::Viewer => &self.viewer,
         }
+    }
+
+    /// The path of this org, `/api/v1/orgs/{org_id}`, followed by `tail`.
+    pub fn org_path(&self, tail: &str) -> String {
+        format!("/api/v1/orgs/{}{tail}", self.org_id)
     }
 
     /// The user id of a role.

@@ -9,9 +9,8 @@ use serde_json::json;
 async fn created_team_lists_members_ascending_and_has_a_location() {
     let o = org().await;
     let (admin, viewer) = (o.user(OrgRole::Admin), o.user(OrgRole::Viewer));
-    let path = format!("/api/v1/orgs/{}/teams", o.org_id);
+    let path = o.org_path("/teams");
     let r = o
-        .api
         .post(
             &o.admin,
             &path,
@@ -25,24 +24,23 @@ async fn created_team_lists_members_ascending_and_has_a_location() {
     assert_eq!(r.body["created_by"], json!(admin));
     assert_eq!(r.body["org_id"], json!(o.org_id));
     let loc = r.location();
-    let got = o.api.get(&o.viewer, &loc).await;
+    let got = o.get(&o.viewer, &loc).await;
     assert_eq!((got.status, got.body["name"].as_str()), (200, Some("Platform")));
 }
 
 #[tokio::test]
 async fn team_names_are_unique_ignoring_case_on_create_and_patch() {
     let o = org().await;
-    let path = format!("/api/v1/orgs/{}/teams", o.org_id);
-    o.api.post(&o.admin, &path, json!({"name": "Platform"})).await;
-    let other = o.api.post(&o.admin, &path, json!({"name": "Web"})).await;
-    let r = o.api.post(&o.admin, &path, json!({"name": "PLATFORM"})).await;
+    let path = o.org_path("/teams");
+    o.post(&o.admin, &path, json!({"name": "Platform"})).await;
+    let other = o.post(&o.admin, &path, json!({"name": "Web"})).await;
+    let r = o.post(&o.admin, &path, json!({"name": "PLATFORM"})).await;
     assert_eq!((r.status, r.reason()), (409, "duplicate"));
     assert_eq!(r.body["error"]["details"]["field"], "name");
     let web = format!("/api/v1/teams/{}", other.body["id"].as_str().expect("id"));
-    let r = o.api.patch(&o.admin, &web, json!({"name": "platform"})).await;
+    let r = o.patch(&o.admin, &web, json!({"name": "platform"})).await;
     assert_eq!((r.status, r.reason()), (409, "duplicate"));
     let r = o
-        .api
         .patch(&o.admin, &web, json!({"name": "WEB", "description": "Front end"}))
         .await;
     assert_eq!(
@@ -55,9 +53,8 @@ async fn team_names_are_unique_ignoring_case_on_create_and_patch() {
 #[tokio::test]
 async fn team_fields_are_validated_together_and_members_must_belong_to_the_org() {
     let o = org().await;
-    let path = format!("/api/v1/orgs/{}/teams", o.org_id);
+    let path = o.org_path("/teams");
     let r = o
-        .api
         .post(
             &o.admin,
             &path,
@@ -71,7 +68,6 @@ async fn team_fields_are_validated_together_and_members_must_belong_to_the_org()
     );
     let stranger = "00000000-0000-4000-8000-0000000000ff";
     let r = o
-        .api
         .post(&o.admin, &path, json!({"name": "Core", "member_ids": [stranger]}))
         .await;
     assert_eq!((r.status, r.reason()), (422, "invalid_reference"));
@@ -82,24 +78,15 @@ async fn team_fields_are_validated_together_and_members_must_belong_to_the_org()
 async fn team_membership_changes_are_idempotent() {
     let o = org().await;
     let uid = o.user(OrgRole::Member);
-    let t = o
-        .api
-        .post(
-            &o.admin,
-            &format!("/api/v1/orgs/{}/teams", o.org_id),
-            json!({"name": "Core"}),
-        )
-        .await;
+    let t = o.post(&o.admin, &o.org_path("/teams"), json!({"name": "Core"})).await;
     let team = format!("/api/v1/teams/{}", t.body["id"].as_str().expect("id"));
     for _ in 0..2 {
         let r = o
-            .api
             .post(&o.admin, &format!("{team}/members"), json!({"user_id": uid}))
             .await;
         assert_eq!((r.status, r.body["member_ids"].clone()), (200, json!([uid])));
     }
     let r = o
-        .api
         .post(
             &o.admin,
             &format!("{team}/members"),
@@ -107,32 +94,28 @@ async fn team_membership_changes_are_idempotent() {
         )
         .await;
     assert_eq!((r.status, r.reason()), (422, "invalid_reference"));
-    let r = o.api.patch(&o.admin, &team, json!({"member_ids": []})).await;
+    let r = o.patch(&o.admin, &team, json!({"member_ids": []})).await;
     assert_eq!(*r.fields(), json!({"member_ids": "immutable"}));
     for _ in 0..2 {
-        let r = o.api.delete(&o.admin, &format!("{team}/members/{uid}")).await;
+        let r = o.delete(&o.admin, &format!("{team}/members/{uid}")).await;
         assert_eq!((r.status, r.body["member_ids"].clone()), (200, json!([])));
     }
-    let r = o.api.delete(&o.admin, &format!("{team}/members/not-a-uuid")).await;
+    let r = o.delete(&o.admin, &format!("{team}/members/not-a-uuid")).await;
     assert_eq!((r.status, r.reason()), (400, "invalid_id"));
 }
 
 #[tokio::test]
 async fn teams_are_listed_and_filtered_by_user() {
     let o = org().await;
-    let path = format!("/api/v1/orgs/{}/teams", o.org_id);
+    let path = o.org_path("/teams");
     let uid = o.user(OrgRole::Reporter);
-    o.api
-        .post(&o.admin, &path, json!({"name": "A", "member_ids": [uid]}))
-        .await;
-    o.api.post(&o.admin, &path, json!({"name": "B"})).await;
-    o.api
-        .post(&o.admin, &path, json!({"name": "C", "member_ids": [uid]}))
-        .await;
-    let all = o.api.list_all(&o.viewer, &path, 2).await;
+    o.post(&o.admin, &path, json!({"name": "A", "member_ids": [uid]})).await;
+    o.post(&o.admin, &path, json!({"name": "B"})).await;
+    o.post(&o.admin, &path, json!({"name": "C", "member_ids": [uid]})).await;
+    let all = o.list_all(&o.viewer, &path, 2).await;
     let names: Vec<&str> = all.iter().filter_map(|t| t["name"].as_str()).collect();
     assert_eq!(names, vec!["A", "B", "C"]);
-    let r = o.api.get(&o.viewer, &format!("{path}?user_id={uid}")).await;
+    let r = o.get(&o.viewer, &format!("{path}?user_id={uid}")).await;
     let names: Vec<&str> = r.body["items"]
         .as_array()
         .expect("items")
@@ -140,49 +123,38 @@ async fn teams_are_listed_and_filtered_by_user() {
         .filter_map(|t| t["name"].as_str())
         .collect();
     assert_eq!(names, vec!["A", "C"]);
-    let r = o.api.get(&o.viewer, &format!("{path}?user_id=x")).await;
+    let r = o.get(&o.viewer, &format!("{path}?user_id=x")).await;
     assert_eq!((r.status, r.reason()), (400, "invalid_id"));
 }
 
 #[tokio::test]
 async fn team_writes_need_admin_and_deleted_teams_are_gone() {
     let o = org().await;
-    let path = format!("/api/v1/orgs/{}/teams", o.org_id);
-    let r = o.api.post(&o.member, &path, json!({"name": "Mine"})).await;
+    let path = o.org_path("/teams");
+    let r = o.post(&o.member, &path, json!({"name": "Mine"})).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
     assert_eq!(r.body["error"]["details"]["required_role"], "Admin");
     let t = o
-        .api
         .post(&o.owner, &path, json!({"name": "Core", "description": "d"}))
         .await;
     let team = format!("/api/v1/teams/{}", t.body["id"].as_str().expect("id"));
-    assert_eq!(o.api.patch(&o.member, &team, json!({"name": "X"})).await.status, 403);
-    assert_eq!(o.api.delete(&o.viewer, &team).await.status, 403);
-    let r = o.api.patch(&o.admin, &team, json!({"description": null})).await;
+    assert_eq!(o.patch(&o.member, &team, json!({"name": "X"})).await.status, 403);
+    assert_eq!(o.delete(&o.viewer, &team).await.status, 403);
+    let r = o.patch(&o.admin, &team, json!({"description": null})).await;
     assert_eq!(r.body["description"], json!(null));
-    assert_eq!(o.api.delete(&o.admin, &team).await.status, 204);
-    let r = o.api.get(&o.admin, &team).await;
-    assert_eq!(
-        (r.status, r.body["error"]["details"]["resource"].as_str()),
-        (404, Some("team"))
-    );
+    assert_eq!(o.delete(&o.admin, &team).await.status, 204);
+    let r = o.get(&o.admin, &team).await;
+    r.not_found("team");
 }
 
 #[tokio::test]
 async fn an_unchanged_patch_keeps_updated_at() {
     let o = org().await;
-    let t = o
-        .api
-        .post(
-            &o.admin,
-            &format!("/api/v1/orgs/{}/teams", o.org_id),
-            json!({"name": "Core"}),
-        )
-        .await;
+    let t = o.post(&o.admin, &o.org_path("/teams"), json!({"name": "Core"})).await;
     let team = format!("/api/v1/teams/{}", t.body["id"].as_str().expect("id"));
-    o.api.mock.advance(std::time::Duration::from_secs(60));
-    let r = o.api.patch(&o.admin, &team, json!({"name": "Core"})).await;
+    o.mock.advance(std::time::Duration::from_secs(60));
+    let r = o.patch(&o.admin, &team, json!({"name": "Core"})).await;
     assert_eq!(r.body["updated_at"], t.body["updated_at"]);
-    let r = o.api.patch(&o.admin, &team, json!({"name": "Core 2"})).await;
+    let r = o.patch(&o.admin, &team, json!({"name": "Core 2"})).await;
     assert_eq!(r.body["updated_at"], "2026-04-01T12:01:00.000Z");
 }
