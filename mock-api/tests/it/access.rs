@@ -2,7 +2,7 @@
 //! keys shown once and scoped, the token staying bound to its org, last-Owner protection,
 //! member-removal cascades and the invite lifecycle including expiry.
 
-use crate::support::{Org, org};
+use crate::support::{Org, Resp, org};
 use alloy_mock_api::Ts;
 use alloy_mock_api::model::{ApiKeyScope, OrgRole};
 use serde_json::{Value, json};
@@ -25,19 +25,22 @@ fn outsider(o: &Org, email: &str, raw: &str) -> String {
     })
 }
 
+/// POSTs `body` to `/api/v1/api-keys` as `key`.
+async fn post_key(o: &Org, key: &str, body: Value) -> Resp {
+    o.post(key, "/api/v1/api-keys", body).await
+}
+
+/// Creates an API key as `key` (asserting `201 Created`).
+async fn create_key(o: &Org, key: &str, body: Value) -> Resp {
+    o.create(key, "/api/v1/api-keys", body).await
+}
+
 // ----- API keys ------------------------------------------------------------------------------
 
 #[tokio::test]
 async fn created_api_key_is_shown_once_and_authenticates() {
     let o = org().await;
-    let r = o
-        .post(
-            &o.member,
-            "/api/v1/api-keys",
-            json!({"name": "ci", "environment": "test"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let r = create_key(&o, &o.member, json!({"name": "ci", "environment": "test"})).await;
     let raw = r.body["key"].as_str().expect("raw key").to_string();
     assert!(raw.starts_with("alloy_test_"));
     assert_eq!(raw.len(), "alloy_test_".len() + 32);
@@ -52,7 +55,7 @@ async fn created_api_key_is_shown_once_and_authenticates() {
     let items = list.body["items"].as_array().expect("items");
     assert_eq!(items.len(), 2, "the seeded key and the new one");
     assert!(items.iter().all(|k| k["key"].is_null()));
-    let live = o.post(&o.member, "/api/v1/api-keys", json!({"name": "live"})).await;
+    let live = post_key(&o, &o.member, json!({"name": "live"})).await;
     assert!(live.body["key"].as_str().expect("key").starts_with("alloy_live_"));
     assert_eq!(live.body["environment"], "live");
 }
@@ -61,14 +64,12 @@ async fn created_api_key_is_shown_once_and_authenticates() {
 async fn the_guides_curl_creates_a_key_at_the_documented_path_with_the_documented_fields() {
     // MCP Guide, Quick Start step 3: `POST $BASE/api/v1/api-keys` with exactly this body.
     let o = org().await;
-    let r = o
-        .post(
-            &o.member,
-            "/api/v1/api-keys",
-            json!({"name": "MCP Server", "scopes": ["read", "write"]}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let r = create_key(
+        &o,
+        &o.member,
+        json!({"name": "MCP Server", "scopes": ["read", "write"]}),
+    )
+    .await;
     for field in "id name key key_prefix scopes project_ids created_at expires_at".split(' ') {
         assert!(
             r.body.get(field).is_some(),
@@ -122,68 +123,45 @@ async fn the_old_auth_api_keys_paths_are_unknown_routes() {
 async fn allowed_project_ids_is_an_input_alias_of_project_ids() {
     let o = org().await;
     let web = o.project(&o.owner, "WEB").await;
-    let r = o
-        .post(
-            &o.owner,
-            "/api/v1/api-keys",
-            json!({"name": "old client", "allowed_project_ids": ["WEB"]}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let r = create_key(
+        &o,
+        &o.owner,
+        json!({"name": "old client", "allowed_project_ids": ["WEB"]}),
+    )
+    .await;
     assert_eq!(r.body["project_ids"], json!([web["id"]]));
-    let r = o
-        .post(
-            &o.owner,
-            "/api/v1/api-keys",
-            json!({"name": "both", "project_ids": ["WEB"], "allowed_project_ids": ["WEB"]}),
-        )
-        .await;
+    let r = post_key(
+        &o,
+        &o.owner,
+        json!({"name": "both", "project_ids": ["WEB"], "allowed_project_ids": ["WEB"]}),
+    )
+    .await;
     assert_eq!((r.status, r.code()), (400, "validation_error"), "{}", r.text);
     assert_eq!(*r.fields(), json!({"allowed_project_ids": "duplicate_item"}));
     // A broken reference is named by the field the caller sent.
     for field in ["project_ids", "allowed_project_ids"] {
-        let r = o
-            .post(&o.owner, "/api/v1/api-keys", json!({"name": "x", field: ["NOPE"]}))
-            .await;
+        let r = post_key(&o, &o.owner, json!({"name": "x", field: ["NOPE"]})).await;
         assert_eq!((r.status, r.reason()), (422, "invalid_reference"), "{}", r.text);
         assert_eq!(r.body["error"]["details"]["field"], field);
     }
-    let r = o
-        .post(&o.owner, "/api/v1/api-keys", json!({"name": "x", "project_ids": "WEB"}))
-        .await;
+    let r = post_key(&o, &o.owner, json!({"name": "x", "project_ids": "WEB"})).await;
     assert_eq!(*r.fields(), json!({"project_ids": "invalid_format"}));
 }
 
 #[tokio::test]
 async fn api_key_write_scope_implies_read_and_bad_fields_are_all_listed() {
     let o = org().await;
-    let r = o
-        .post(&o.owner, "/api/v1/api-keys", json!({"name": "w", "scopes": ["write"]}))
-        .await;
+    let r = post_key(&o, &o.owner, json!({"name": "w", "scopes": ["write"]})).await;
     assert_eq!(r.body["scopes"], json!(["read", "write"]));
-    let r = o
-        .post(
-            &o.owner,
-            "/api/v1/api-keys",
-            json!({"name": " ", "scopes": ["admin"], "expires_at": "2026-04-01T11:00:00Z", "environment": "prod", "key": "x", "color": 1}),
-        )
-        .await;
+    let r = post_key(&o, &o.owner, json!({"name": " ", "scopes": ["admin"], "expires_at": "2026-04-01T11:00:00Z", "environment": "prod", "key": "x", "color": 1})).await;
     assert_eq!((r.status, r.code()), (400, "validation_error"));
     assert_eq!(
         *r.fields(),
         json!({"name": "required", "scopes": "invalid_enum", "expires_at": "out_of_range", "environment": "invalid_enum", "key": "immutable", "color": "unknown_field"})
     );
-    let r = o
-        .post(&o.owner, "/api/v1/api-keys", json!({"name": "x", "scopes": []}))
-        .await;
+    let r = post_key(&o, &o.owner, json!({"name": "x", "scopes": []})).await;
     assert_eq!(*r.fields(), json!({"scopes": "too_short"}));
-    let r = o
-        .post(
-            &o.owner,
-            "/api/v1/api-keys",
-            json!({"name": "x", "allowed_project_ids": ["NOPE"]}),
-        )
-        .await;
+    let r = post_key(&o, &o.owner, json!({"name": "x", "allowed_project_ids": ["NOPE"]})).await;
     assert_eq!((r.status, r.reason()), (422, "invalid_reference"));
 }
 
@@ -192,34 +170,19 @@ async fn project_restricted_keys_only_create_keys_for_a_subset_of_their_projects
     let o = org().await;
     let web = o.project(&o.owner, "WEB").await;
     o.project(&o.owner, "OPS").await;
-    let r = o
-        .post(
-            &o.owner,
-            "/api/v1/api-keys",
-            json!({"name": "web only", "project_ids": ["web"]}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let r = create_key(&o, &o.owner, json!({"name": "web only", "project_ids": ["web"]})).await;
     assert_eq!(r.body["project_ids"], json!([web["id"]]));
     let restricted = r.body["key"].as_str().expect("key").to_string();
-    let r = o.post(&restricted, "/api/v1/api-keys", json!({"name": "all"})).await;
+    let r = post_key(&o, &restricted, json!({"name": "all"})).await;
     assert_eq!((r.status, r.reason()), (403, "project_restricted_key"));
-    let r = o
-        .post(
-            &restricted,
-            "/api/v1/api-keys",
-            json!({"name": "ops", "allowed_project_ids": ["OPS"]}),
-        )
-        .await;
+    let r = post_key(&o, &restricted, json!({"name": "ops", "allowed_project_ids": ["OPS"]})).await;
     assert_eq!((r.status, r.reason()), (403, "project_restricted_key"));
-    let r = o
-        .post(
-            &restricted,
-            "/api/v1/api-keys",
-            json!({"name": "web", "allowed_project_ids": [web["id"]]}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    create_key(
+        &o,
+        &restricted,
+        json!({"name": "web", "allowed_project_ids": [web["id"]]}),
+    )
+    .await;
     let r = o
         .post(&restricted, "/api/v1/orgs", json!({"name": "New", "slug": "new-org"}))
         .await;
@@ -229,12 +192,10 @@ async fn project_restricted_keys_only_create_keys_for_a_subset_of_their_projects
 #[tokio::test]
 async fn read_only_keys_cannot_create_keys() {
     let o = org().await;
-    let r = o
-        .post(&o.owner, "/api/v1/api-keys", json!({"name": "ro", "scopes": ["read"]}))
-        .await;
+    let r = post_key(&o, &o.owner, json!({"name": "ro", "scopes": ["read"]})).await;
     let ro = r.body["key"].as_str().expect("key").to_string();
     assert_eq!(o.status(&ro, "/api/v1/api-keys").await, 200);
-    let r = o.post(&ro, "/api/v1/api-keys", json!({"name": "rw"})).await;
+    let r = post_key(&o, &ro, json!({"name": "rw"})).await;
     assert_eq!((r.status, r.reason()), (403, "missing_scope"));
     assert_eq!(r.body["error"]["details"]["required_scope"], "write");
 }
@@ -258,7 +219,7 @@ async fn listing_every_key_of_the_org_needs_admin() {
 #[tokio::test]
 async fn keys_are_deleted_by_their_owner_or_an_admin_and_stop_working() {
     let o = org().await;
-    let viewer_key = o.post(&o.viewer, "/api/v1/api-keys", json!({"name": "mine"})).await;
+    let viewer_key = post_key(&o, &o.viewer, json!({"name": "mine"})).await;
     assert_eq!(viewer_key.status, 201, "a Viewer may create keys");
     let id = viewer_key.body["id"].as_str().expect("id").to_string();
     let raw = viewer_key.body["key"].as_str().expect("key").to_string();
@@ -288,13 +249,12 @@ async fn keys_are_deleted_by_their_owner_or_an_admin_and_stop_working() {
 async fn creating_an_org_makes_the_caller_owner_and_keeps_the_token_bound() {
     let o = org().await;
     let r = o
-        .post(
+        .create(
             &o.viewer,
             "/api/v1/orgs",
             json!({"name": "Side Project", "slug": "side-project"}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     let new_id = r.body["id"].as_str().expect("id").to_string();
     assert_eq!(r.location(), format!("/api/v1/orgs/{new_id}"));
     let me = o.get(&o.viewer, "/api/v1/auth/me").await;
@@ -303,12 +263,7 @@ async fn creating_an_org_makes_the_caller_owner_and_keeps_the_token_bound() {
         (Some(o.org_id.as_str()), Some("Viewer"))
     );
     let list = o.get(&o.viewer, "/api/v1/orgs").await;
-    let ids: Vec<&str> = list.body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|x| x["id"].as_str())
-        .collect();
+    let ids = list.strings("items", "id");
     assert_eq!(ids, vec![o.org_id.as_str(), new_id.as_str()]);
     assert_eq!(o.get(&o.viewer, &format!("/api/v1/orgs/{new_id}")).await.status, 200);
     let r = o.get(&o.member, &format!("/api/v1/orgs/{new_id}")).await;
@@ -369,12 +324,7 @@ async fn only_the_owner_patches_the_org() {
 async fn members_are_listed_in_join_order_and_filtered_by_role() {
     let o = org().await;
     let all = o.get(&o.viewer, &o.org_path("/members")).await;
-    let roles: Vec<&str> = all.body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|m| m["role"].as_str())
-        .collect();
+    let roles = all.strings("items", "role");
     assert_eq!(roles, vec!["Owner", "Admin", "Member", "Reporter", "Viewer"]);
     assert_eq!(all.body["items"][0]["email"], "owner@acme.test");
     let r = o.get(&o.viewer, &o.org_path("/members?role=Admin,Viewer")).await;
@@ -426,10 +376,8 @@ async fn removing_a_member_cascades_to_projects_teams_and_keys() {
     let o = org().await;
     let uid = o.user(OrgRole::Member);
     o.project(&o.owner, "WEB").await;
-    let r = o
-        .post(&o.owner, "/api/v1/projects/WEB/members", json!({"user_id": uid}))
+    o.create(&o.owner, "/api/v1/projects/WEB/members", json!({"user_id": uid}))
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     let team = o
         .post(
             &o.owner,
@@ -494,13 +442,12 @@ async fn invites_show_their_code_once_and_refuse_duplicates_and_members() {
     let o = org().await;
     let path = o.org_path("/invites");
     let r = o
-        .post(
+        .create(
             &o.admin,
             &path,
             json!({"email": "New@Acme.test", "role": "Reporter", "expires_in_days": 3}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     let code = r.body["code"].as_str().expect("code");
     assert!(code.starts_with("inv_") && code.len() == 28 && code[4..].chars().all(|c| c.is_ascii_alphanumeric()));
     assert_eq!(r.body["email"], "new@acme.test");
@@ -548,12 +495,7 @@ async fn invites_expire_and_only_pending_ones_can_be_revoked() {
     assert_eq!((r.status, r.reason()), (422, "invalid_state"));
     o.mock.set_now(Ts::parse("2026-04-02T12:00:00Z").expect("ts"));
     let list = o.get(&o.admin, &path).await;
-    let statuses: Vec<&str> = list.body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|i| i["status"].as_str())
-        .collect();
+    let statuses = list.strings("items", "status");
     assert_eq!(statuses, vec!["Expired", "Revoked"]);
     assert!(list.body["items"][1]["revoked_at"].is_string());
     let r = o

@@ -17,8 +17,7 @@ async fn setup() -> Org {
 }
 
 async fn comment(o: &Org, key: &str, body: &str) -> Value {
-    let r = o.post(key, COMMENTS, json!({"body": body})).await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let r = o.create(key, COMMENTS, json!({"body": body})).await;
     r.body
 }
 
@@ -27,22 +26,19 @@ fn path(c: &Value) -> String {
 }
 
 async fn join_project(o: &Org, role: OrgRole) {
-    let r = o
-        .post(
-            &o.owner,
-            "/api/v1/projects/WEB/members",
-            json!({"user_id": o.user(role)}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    o.create(
+        &o.owner,
+        "/api/v1/projects/WEB/members",
+        json!({"user_id": o.user(role)}),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn comments_are_created_listed_oldest_first_and_logged() {
     let o = setup().await;
     o.mock.advance(Duration::from_secs(60));
-    let r = o.post(&o.member, COMMENTS, json!({"body": "  first  "})).await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let r = o.create(&o.member, COMMENTS, json!({"body": "  first  "})).await;
     let c = &r.body;
     assert_eq!(c["body"], "first");
     assert_eq!(c["author_id"], json!(o.user(OrgRole::Member)));

@@ -3,7 +3,7 @@
 //! clashes, bad bundles, and the all-or-nothing rule (a refused import leaves no trace, not even
 //! in the deterministic id counter).
 
-use crate::support::{Api, Org, Resp, spawn_as, spawn_with};
+use crate::support::{Api, Org, Resp, spawn_as, spawn_with, strings, tally};
 use crate::time::{approved, log};
 use alloy_mock_api::MockOptions;
 use alloy_mock_api::model::*;
@@ -370,12 +370,7 @@ async fn the_bundle_lists_every_array_in_order_with_stored_burndowns() {
         json!({"org_id": o.org_id, "org_name": "Acme", "org_slug": "acme", "service_version": "0.1.0"})
     );
     assert_eq!(b["scope"], json!({"project_ids": null, "include_activity": true}));
-    let emails: Vec<&str> = b["users"]
-        .as_array()
-        .expect("users")
-        .iter()
-        .filter_map(|u| u["email"].as_str())
-        .collect();
+    let emails = strings(&b["users"], "email");
     assert_eq!(
         emails,
         vec![
@@ -402,12 +397,7 @@ async fn the_bundle_lists_every_array_in_order_with_stored_burndowns() {
         (web1["key"].as_str(), web1["labels"][0]["name"].as_str()),
         (Some("WEB-1"), Some("bug"))
     );
-    let created: Vec<&str> = b["time_entries"]
-        .as_array()
-        .expect("entries")
-        .iter()
-        .filter_map(|e| e["created_at"].as_str())
-        .collect();
+    let created = strings(&b["time_entries"], "created_at");
     assert!(created.windows(2).all(|w| w[0] <= w[1]));
 
     // A project-scoped export: only that project's rows and the users they reference.
@@ -420,12 +410,7 @@ async fn the_bundle_lists_every_array_in_order_with_stored_burndowns() {
         .collect();
     assert_eq!(counts, vec![3, 3, 0, 1, 0, 1, 1, 0, 0, 1, 0, 0, 2]);
     assert_eq!(b["workflows"][0]["name"], "Kanban");
-    let emails: Vec<&str> = b["users"]
-        .as_array()
-        .expect("users")
-        .iter()
-        .filter_map(|u| u["email"].as_str())
-        .collect();
+    let emails = strings(&b["users"], "email");
     assert_eq!(emails, vec!["admin@acme.test", "member@acme.test", "owner@acme.test"]);
 }
 
@@ -447,10 +432,7 @@ async fn a_round_trip_into_a_fresh_installation_reproduces_every_row() {
     let created = |e: &str| res["counts"][e]["created"].as_i64().unwrap_or(-1);
     // People are mapped onto the members, never created.
     assert_eq!(ARRAYS.map(created), [0, 0, 1, 1, 1, 2, 3, 1, 2, 3, 1, 7, 4]);
-    assert_eq!(
-        res["counts"]["workflows"],
-        json!({"created": 1, "updated": 0, "skipped": 1})
-    );
+    assert_eq!(res["counts"]["workflows"], tally(1, 0, 1));
     assert_eq!(res["unmapped_users"], json!([]));
     assert_eq!(res["warnings"], json!([]));
 
@@ -479,9 +461,8 @@ async fn a_round_trip_into_a_fresh_installation_reproduces_every_row() {
     let r = api.get(&key, "/api/v1/tickets/WEB-1").await;
     assert_eq!((r.status, r.body["labels"][0]["name"].as_str()), (200, Some("bug")));
     let p = api
-        .post(&key, "/api/v1/projects", json!({"key": "NEW", "name": "New"}))
+        .create(&key, "/api/v1/projects", json!({"key": "NEW", "name": "New"}))
         .await;
-    assert_eq!(p.status, 201, "{}", p.text);
     let all_ids = b.to_string();
     assert!(!all_ids.contains(p.body["id"].as_str().expect("id")));
     let t = api
@@ -498,10 +479,7 @@ async fn reimporting_into_the_same_org_skips_overwrites_or_fails_by_id() {
 
     let r = import(&o.api, &o.admin, "", &bundle).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(
-        r.body["counts"]["tickets"],
-        json!({"created": 0, "updated": 0, "skipped": 3})
-    );
+    assert_eq!(r.body["counts"]["tickets"], tally(0, 0, 3));
     assert_eq!(r.body["id_remaps"], json!({}));
     let mut after = export(&o.api, &o.admin, "").await;
     after["exported_at"] = before["exported_at"].clone();
@@ -518,18 +496,9 @@ async fn reimporting_into_the_same_org_skips_overwrites_or_fails_by_id() {
     bundle["time_entries"][approved_at]["minutes"] = json!(1);
     let r = import(&o.api, &o.admin, "?on_conflict=overwrite", &bundle).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(
-        r.body["counts"]["tickets"],
-        json!({"created": 0, "updated": 3, "skipped": 0})
-    );
-    assert_eq!(
-        r.body["counts"]["time_entries"],
-        json!({"created": 0, "updated": 3, "skipped": 1})
-    );
-    assert_eq!(
-        r.body["counts"]["workflows"],
-        json!({"created": 0, "updated": 1, "skipped": 1})
-    );
+    assert_eq!(r.body["counts"]["tickets"], tally(0, 3, 0));
+    assert_eq!(r.body["counts"]["time_entries"], tally(0, 3, 1));
+    assert_eq!(r.body["counts"]["workflows"], tally(0, 1, 1));
     assert_eq!(
         o.get(&o.owner, "/api/v1/tickets/WEB-2").await.body["title"],
         "Footer, again"
@@ -637,10 +606,7 @@ async fn importing_into_another_org_of_the_same_installation_remaps_every_id() {
     .map(|a| bundle[*a].as_array().map(Vec::len).unwrap_or(0))
     .sum();
     assert_eq!(remaps.len(), rows_with_ids);
-    assert_eq!(
-        r.body["counts"]["members"],
-        json!({"created": 0, "updated": 0, "skipped": 5})
-    );
+    assert_eq!(r.body["counts"]["members"], tally(0, 0, 5));
     let web1 = o.get(&o.other, "/api/v1/tickets/WEB-1").await;
     assert_eq!(web1.status, 200);
     let old = bundle["tickets"][0]["id"].as_str().expect("id");
@@ -711,28 +677,14 @@ async fn importing_acmes_bundle_into_globex_adds_none_of_its_people() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(member_emails(&api, "globex"), people, "no new memberships");
     assert_eq!(api.mock.with_store(|s| s.users.len()), users, "no new users");
-    let unmapped: Vec<&str> = r.body["unmapped_users"]
-        .as_array()
-        .expect("unmapped_users")
-        .iter()
-        .filter_map(|u| u["email"].as_str())
-        .collect();
+    let unmapped = r.strings("unmapped_users", "email");
     assert_eq!(unmapped, ACME);
     for field in ["unmapped_users", "counts", "warnings"] {
         assert_eq!(dry.body[field], r.body[field], "the dry run foretold {field}");
     }
-    assert_eq!(
-        r.body["counts"]["users"],
-        json!({"created": 0, "updated": 0, "skipped": 7})
-    );
-    assert_eq!(
-        r.body["counts"]["members"],
-        json!({"created": 0, "updated": 0, "skipped": 7})
-    );
-    assert_eq!(
-        r.body["counts"]["time_entries"],
-        json!({"created": 0, "updated": 0, "skipped": 17})
-    );
+    assert_eq!(r.body["counts"]["users"], tally(0, 0, 7));
+    assert_eq!(r.body["counts"]["members"], tally(0, 0, 7));
+    assert_eq!(r.body["counts"]["time_entries"], tally(0, 0, 17));
     assert_eq!(r.body["counts"]["tickets"]["created"], 36);
     let warnings = r.body["warnings"].to_string();
     for part in ["7 people", "now name the importing user", "unassigned", "time_entries"] {
@@ -775,13 +727,12 @@ async fn an_invited_member_keeps_their_work_through_an_import() {
     let org = api.get(&globex, "/api/v1/auth/me").await.body["org_id"].clone();
     let org = org.as_str().expect("org").to_string();
     let inv = api
-        .post(
+        .create(
             &globex,
             &format!("/api/v1/orgs/{org}/invites"),
             json!({"email": "maya@acme.test"}),
         )
         .await;
-    assert_eq!(inv.status, 201, "{}", inv.text);
     let ok = api
         .post(&maya_key, "/api/v1/invites/accept", json!({"code": inv.body["code"]}))
         .await;
@@ -791,12 +742,7 @@ async fn an_invited_member_keeps_their_work_through_an_import() {
     for mode in ["skip", "overwrite", "fail"] {
         let dry = import(&api, &globex, &format!("?dry_run=true&on_conflict={mode}"), &bundle).await;
         assert_eq!(dry.status, 200, "{mode}: {}", dry.text);
-        let emails: Vec<&str> = dry.body["unmapped_users"]
-            .as_array()
-            .expect("list")
-            .iter()
-            .filter_map(|u| u["email"].as_str())
-            .collect();
+        let emails = dry.strings("unmapped_users", "email");
         assert_eq!(
             emails,
             ACME.iter()

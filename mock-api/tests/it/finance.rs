@@ -19,48 +19,27 @@
 
 use crate::support::Org;
 use crate::time::{approved, log};
-use alloy_mock_api::model::{ApiKeyScope, OrgRole, Team};
+use alloy_mock_api::model::{ApiKeyScope, OrgRole};
 use serde_json::{Value, json};
 
 /// Creates a project with finance fields.
 async fn project(o: &Org, body: Value) -> Value {
-    let r = o.post(&o.owner, "/api/v1/projects", body).await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let r = o.create(&o.owner, "/api/v1/projects", body).await;
     r.body
 }
 
 /// Creates a labor rate as Admin.
 async fn rate(o: &Org, role: OrgRole, cents: i64, from: &str) -> Value {
     let body = json!({"user_id": o.user(role), "hourly_rate_cents": cents, "effective_from": from});
-    let r = o.post(&o.admin, &o.org_path("/labor-rates"), body).await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let r = o.create(&o.admin, &o.org_path("/labor-rates"), body).await;
     r.body
 }
 
-/// Adds a team directly (teams have their own tests).
-fn team(o: &Org, name: &str, members: &[OrgRole]) -> String {
-    let org = o.org_id.parse().expect("uuid");
-    let mut member_ids: Vec<uuid::Uuid> = members.iter().map(|r| o.user(*r).parse().expect("uuid")).collect();
-    member_ids.sort();
-    let owner = o.user(OrgRole::Owner).parse().expect("uuid");
-    o.mock.with_store(|s| {
-        let id = s.new_id();
-        let now = s.now();
-        s.teams.insert(
-            id,
-            Team {
-                id,
-                org_id: org,
-                name: name.into(),
-                description: None,
-                member_ids,
-                created_by: owner,
-                created_at: now,
-                updated_at: now,
-            },
-        );
-        id.to_string()
-    })
+/// Adds a team as the Admin (teams have their own tests); returns its id.
+async fn team(o: &Org, name: &str, members: &[OrgRole]) -> String {
+    let member_ids: Vec<String> = members.iter().map(|r| o.user(*r)).collect();
+    let body = json!({"name": name, "member_ids": member_ids});
+    o.create(&o.admin, &o.org_path("/teams"), body).await.id().to_string()
 }
 
 /// The scenario of the module docs; returns the org and the project ids by key.
@@ -340,8 +319,8 @@ async fn the_time_report_groups_by_project_ticket_day_and_team() {
     );
 
     // The Admin is in both teams, so team rows sum above the totals; the Owner is in none.
-    let core = team(&o, "Core", &[OrgRole::Member, OrgRole::Admin]);
-    let ops = team(&o, "Ops", &[OrgRole::Admin]);
+    let core = team(&o, "Core", &[OrgRole::Member, OrgRole::Admin]).await;
+    let ops = team(&o, "Ops", &[OrgRole::Admin]).await;
     let r = grouped(&o, "team").await;
     assert_eq!(
         rows(&r),

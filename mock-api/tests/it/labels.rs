@@ -8,9 +8,8 @@ use uuid::Uuid;
 
 async fn label(o: &Org, project: &str, body: Value) -> Value {
     let r = o
-        .post(&o.member, &format!("/api/v1/projects/{project}/labels"), body)
+        .create(&o.member, &format!("/api/v1/projects/{project}/labels"), body)
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     r.body
 }
 
@@ -44,13 +43,12 @@ async fn create_label_defaults_and_upper_cases_the_color_and_lists_by_name_ignor
     let o = org().await;
     let p = o.project(&o.owner, "WEB").await;
     let r = o
-        .post(
+        .create(
             &o.member,
             "/api/v1/projects/web/labels",
             json!({"name": " zeta ", "color": "#a1b2c3"}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     let l = &r.body;
     assert_eq!(
         (l["name"].as_str(), l["color"].as_str()),

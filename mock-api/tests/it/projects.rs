@@ -28,13 +28,12 @@ async fn onboarded() -> (crate::support::Api, String) {
 async fn create_project_returns_201_with_counter_zero_and_key_upper_cased() {
     let (api, t) = onboarded().await;
     let r = api
-        .post(
+        .create(
             &t,
             "/api/v1/projects",
             json!({"key": "web", "name": "Website", "budget_cents": 5000000, "budget_period": "Quarterly"}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["key"], "WEB");
     assert_eq!(r.body["ticket_counter"], 0);
     assert_eq!(r.body["capitalization_type"], json!(null));

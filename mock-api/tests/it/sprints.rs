@@ -2,7 +2,7 @@
 //! Completed lifecycle with one Active sprint per project, ticket moves with `SprintChanged`
 //! activity, the board, and a burndown checked number by number, live and frozen.
 
-use crate::support::{Org, Resp, org};
+use crate::support::{Org, Resp, names, org};
 use alloy_mock_api::Ts;
 use alloy_mock_api::model::ActivityAction;
 use serde_json::{Value, json};
@@ -14,9 +14,8 @@ fn at(s: &str) -> Ts {
 async fn sprint(o: &Org, project: &str, name: &str, start: &str, end: &str) -> Value {
     let body = json!({"name": name, "start_date": start, "end_date": end});
     let r = o
-        .post(&o.member, &format!("/api/v1/projects/{project}/sprints"), body)
+        .create(&o.member, &format!("/api/v1/projects/{project}/sprints"), body)
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     r.body
 }
 
@@ -26,9 +25,8 @@ fn id(v: &Value) -> String {
 
 async fn ticket_in(o: &Org, project: &str, body: Value) -> Value {
     let r = o
-        .post(&o.member, &format!("/api/v1/projects/{project}/tickets"), body)
+        .create(&o.member, &format!("/api/v1/projects/{project}/tickets"), body)
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     r.body
 }
 
@@ -69,13 +67,12 @@ async fn created_sprint_is_planned_with_a_location() {
     let o = org().await;
     o.project(&o.owner, "WEB").await;
     let r = o
-        .post(
+        .create(
             &o.member,
             "/api/v1/projects/WEB/sprints",
             json!({"name": "S1", "goal": "Ship", "start_date": "2026-04-01", "end_date": "2026-04-14"}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["status"], "Planned");
     assert_eq!(
         (r.body["started_at"].clone(), r.body["completed_at"].clone()),
@@ -91,30 +88,20 @@ async fn sprint_dates_and_fields_are_validated_together() {
     let o = org().await;
     o.project(&o.owner, "WEB").await;
     let path = "/api/v1/projects/WEB/sprints";
-    let r = o
-        .post(
-            &o.member,
-            path,
-            json!({"name": "S", "start_date": "2026-04-10", "end_date": "2026-04-09"}),
-        )
-        .await;
-    assert_eq!(*r.fields(), json!({"end_date": "out_of_range"}));
-    let r = o
-        .post(
-            &o.member,
-            path,
-            json!({"name": "S", "start_date": "2026-01-01", "end_date": "2027-01-02"}),
-        )
-        .await;
-    assert_eq!(*r.fields(), json!({"end_date": "out_of_range"}));
-    let r = o
-        .post(
-            &o.member,
-            path,
-            json!({"name": "S", "start_date": "2026-01-01", "end_date": "2027-01-01"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "365 days is allowed");
+    // (start, end, allowed): the end before the start or more than 365 days after it is refused.
+    for (start, end, allowed) in [
+        ("2026-04-10", "2026-04-09", false),
+        ("2026-01-01", "2027-01-02", false),
+        ("2026-01-01", "2027-01-01", true),
+    ] {
+        let body = json!({"name": "S", "start_date": start, "end_date": end});
+        let r = o.post(&o.member, path, body).await;
+        if allowed {
+            assert_eq!(r.status, 201, "365 days is allowed");
+        } else {
+            assert_eq!(*r.fields(), json!({"end_date": "out_of_range"}), "{start}..{end}");
+        }
+    }
     let r = o
         .post(
             &o.member,
@@ -162,25 +149,16 @@ async fn sprints_are_listed_by_start_date_and_filtered_by_status() {
     let early = sprint(&o, "WEB", "Early", "2026-04-01", "2026-04-14").await;
     sprint(&o, "WEB", "Also early", "2026-04-01", "2026-04-07").await;
     let all = o.list_all(&o.viewer, "/api/v1/projects/WEB/sprints", 2).await;
-    let names: Vec<&str> = all.iter().filter_map(|s| s["name"].as_str()).collect();
-    assert_eq!(names, vec!["Early", "Also early", "Late"]);
+    assert_eq!(names(&Value::from(all)), vec!["Early", "Also early", "Late"]);
     assert_eq!(start(&o, &id(&early)).await.status, 200);
     let r = o.get(&o.viewer, "/api/v1/projects/WEB/sprints?status=Active").await;
-    assert_eq!(names_of(&r.body["items"]), vec!["Early"]);
+    assert_eq!(names(&r.body["items"]), vec!["Early"]);
     let r = o
         .get(&o.viewer, "/api/v1/projects/WEB/sprints?status=Planned,Completed")
         .await;
-    assert_eq!(names_of(&r.body["items"]), vec!["Also early", "Late"]);
+    assert_eq!(names(&r.body["items"]), vec!["Also early", "Late"]);
     let r = o.get(&o.viewer, "/api/v1/projects/WEB/sprints?status=Done").await;
     assert_eq!((r.status, r.reason()), (400, "invalid_query"));
-}
-
-fn names_of(v: &Value) -> Vec<String> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .filter_map(|s| s["name"].as_str().map(str::to_string))
-        .collect()
 }
 
 #[tokio::test]

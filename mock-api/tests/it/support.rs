@@ -51,6 +51,12 @@ impl Resp {
         &self.body["error"]["details"]["fields"]
     }
 
+    /// The string `field` of every item of the body's array `list` (items without it are skipped).
+    pub fn strings(&self, list: &str, field: &str) -> Vec<&str> {
+        assert!(self.body[list].is_array(), "{list}: {}", self.text);
+        strings(&self.body[list], field)
+    }
+
     /// The `id` of the returned record.
     pub fn id(&self) -> &str {
         self.body["id"].as_str().expect("id")
@@ -72,6 +78,26 @@ impl Resp {
         let got = self.body["error"]["details"]["resource"].as_str();
         assert_eq!((self.status, got), (404, Some(resource)), "{}", self.text);
     }
+}
+
+/// The string `field` of every element of the array `v` (elements without it are skipped).
+pub fn strings<'a>(v: &'a Value, field: &str) -> Vec<&'a str> {
+    let items = v.as_array().unwrap_or_else(|| panic!("not an array: {v}"));
+    items.iter().filter_map(|x| x[field].as_str()).collect()
+}
+
+/// The created/updated/skipped counts of one table in an import's `counts`.
+pub fn tally(created: u64, updated: u64, skipped: u64) -> Value {
+    json!({"created": created, "updated": updated, "skipped": skipped})
+}
+
+/// The `name` of every element of the array `v` (elements without one are skipped).
+pub fn names(v: &Value) -> Vec<String> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|s| s["name"].as_str().map(str::to_string))
+        .collect()
 }
 
 /// Starts the seeded deterministic mock.
@@ -149,6 +175,13 @@ impl Api {
 
     pub async fn delete(&self, key: &str, path: &str) -> Resp {
         self.send("DELETE", Some(key), path, None).await
+    }
+
+    /// POSTs `body` to `path` as `key` and asserts `201 Created`.
+    pub async fn create(&self, key: &str, path: &str, body: Value) -> Resp {
+        let r = self.post(key, path, body).await;
+        r.expect(201);
+        r
     }
 
     /// The status of a GET of `path` as `key`.

@@ -1,7 +1,7 @@
 //! Ticket tags over HTTP (#64–#67): replace, merge, delete one key, the key and value rules,
 //! the 50-tag limit, and one `TagSet`/`TagRemoved` entry per changed key.
 
-use crate::support::{Org, org};
+use crate::support::{Org, Resp, org};
 use serde_json::{Value, json};
 
 const TAGS: &str = "/api/v1/tickets/WEB-1/tags";
@@ -40,30 +40,23 @@ fn entry(action: &str, key: &str, old: Value, new: Value) -> (String, String, Va
     (action.to_string(), key.to_string(), old, new)
 }
 
+/// PUTs `tags` (the whole set) on the ticket as the Member.
+async fn put_tags(o: &Org, tags: Value) -> Resp {
+    o.put(&o.member, TAGS, json!({ "tags": tags })).await
+}
+
 #[tokio::test]
 async fn put_replaces_every_tag_and_logs_each_changed_key_in_key_order() {
     let (o, id) = setup().await;
     let r = o.get(&o.viewer, TAGS).await;
     assert_eq!(r.body, json!({"ticket_id": id, "tags": {}}));
-    let r = o
-        .put(
-            &o.member,
-            TAGS,
-            json!({"tags": {"version": "1.0", "env": "prod", "empty": ""}}),
-        )
-        .await;
+    let r = put_tags(&o, json!({"version": "1.0", "env": "prod", "empty": ""})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
         r.body,
         json!({"ticket_id": id, "tags": {"empty": "", "env": "prod", "version": "1.0"}})
     );
-    let r = o
-        .put(
-            &o.member,
-            TAGS,
-            json!({"tags": {"env": "prod", "version": "2.0", "team": "core"}}),
-        )
-        .await;
+    let r = put_tags(&o, json!({"env": "prod", "version": "2.0", "team": "core"})).await;
     assert_eq!(r.body["tags"], json!({"env": "prod", "team": "core", "version": "2.0"}));
     assert_eq!(
         o.get(&o.viewer, "/api/v1/tickets/WEB-1").await.body["tags"],
@@ -80,16 +73,10 @@ async fn put_replaces_every_tag_and_logs_each_changed_key_in_key_order() {
             entry("TagSet", "version", json!("1.0"), json!("2.0")),
         ]
     );
-    let r = o
-        .put(
-            &o.member,
-            TAGS,
-            json!({"tags": {"env": "prod", "version": "2.0", "team": "core"}}),
-        )
-        .await;
+    let r = put_tags(&o, json!({"env": "prod", "version": "2.0", "team": "core"})).await;
     assert_eq!(r.status, 200);
     assert_eq!(tag_activity(&o).await.len(), 6, "an identical PUT writes nothing");
-    let r = o.put(&o.member, TAGS, json!({"tags": {}})).await;
+    let r = put_tags(&o, json!({})).await;
     assert_eq!(r.body["tags"], json!({}));
     assert_eq!(tag_activity(&o).await.len(), 9);
 }
@@ -97,7 +84,7 @@ async fn put_replaces_every_tag_and_logs_each_changed_key_in_key_order() {
 #[tokio::test]
 async fn patch_merges_strings_and_removes_nulls() {
     let (o, _) = setup().await;
-    o.put(&o.member, TAGS, json!({"tags": {"a": "1", "b": "2"}})).await;
+    put_tags(&o, json!({"a": "1", "b": "2"})).await;
     let r = o
         .patch(
             &o.member,
@@ -120,8 +107,7 @@ async fn patch_merges_strings_and_removes_nulls() {
 #[tokio::test]
 async fn delete_removes_one_key_and_absent_or_odd_keys_are_200_unchanged() {
     let (o, _) = setup().await;
-    o.put(&o.member, TAGS, json!({"tags": {"env": "prod", "ver:major": "2"}}))
-        .await;
+    put_tags(&o, json!({"env": "prod", "ver:major": "2"})).await;
     let r = o.delete(&o.member, "/api/v1/tickets/WEB-1/tags/ver:major").await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["tags"], json!({"env": "prod"}));
@@ -156,7 +142,7 @@ async fn tag_keys_values_and_counts_are_validated() {
     let r = o.patch(&o.member, TAGS, json!({"tags": ["a"]})).await;
     assert_eq!(*r.fields(), json!({"tags": "invalid_format"}));
     let fifty: serde_json::Map<String, Value> = (0..50).map(|i| (format!("k{i:02}"), json!("v"))).collect();
-    let r = o.put(&o.member, TAGS, json!({"tags": fifty})).await;
+    let r = put_tags(&o, fifty.clone().into()).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let r = o.patch(&o.member, TAGS, json!({"tags": {"one-more": "v"}})).await;
     assert_eq!(*r.fields(), json!({"tags": "out_of_range"}));
@@ -166,7 +152,7 @@ async fn tag_keys_values_and_counts_are_validated() {
     assert_eq!(r.status, 200, "a swap stays within 50");
     let mut many = fifty.clone();
     many.insert("k50".into(), json!("v"));
-    let r = o.put(&o.member, TAGS, json!({"tags": many})).await;
+    let r = put_tags(&o, many.into()).await;
     assert_eq!(*r.fields(), json!({"tags": "out_of_range"}));
 }
 

@@ -11,13 +11,12 @@ async fn created_team_lists_members_ascending_and_has_a_location() {
     let (admin, viewer) = (o.user(OrgRole::Admin), o.user(OrgRole::Viewer));
     let path = o.org_path("/teams");
     let r = o
-        .post(
+        .create(
             &o.admin,
             &path,
             json!({"name": "Platform", "description": "Infra", "member_ids": [viewer, admin]}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     let mut sorted = vec![admin.clone(), viewer.clone()];
     sorted.sort();
     assert_eq!(r.body["member_ids"], json!(sorted));
@@ -116,12 +115,7 @@ async fn teams_are_listed_and_filtered_by_user() {
     let names: Vec<&str> = all.iter().filter_map(|t| t["name"].as_str()).collect();
     assert_eq!(names, vec!["A", "B", "C"]);
     let r = o.get(&o.viewer, &format!("{path}?user_id={uid}")).await;
-    let names: Vec<&str> = r.body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|t| t["name"].as_str())
-        .collect();
+    let names = r.strings("items", "name");
     assert_eq!(names, vec!["A", "C"]);
     let r = o.get(&o.viewer, &format!("{path}?user_id=x")).await;
     assert_eq!((r.status, r.reason()), (400, "invalid_id"));

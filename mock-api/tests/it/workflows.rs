@@ -3,7 +3,7 @@
 //! the PATCH side effects (whole-list replacement, dropped transitions, reset initial status,
 //! `in_use` with per-status dependents).
 
-use crate::support::{Org, org};
+use crate::support::{Org, names, org};
 use serde_json::{Value, json};
 
 fn delivery() -> Value {
@@ -26,14 +26,6 @@ fn delivery() -> Value {
 
 async fn create(o: &Org, body: Value) -> crate::support::Resp {
     o.post(&o.admin, &o.org_path("/workflows"), body).await
-}
-
-fn names(v: &Value) -> Vec<String> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .filter_map(|s| s["name"].as_str().map(str::to_string))
-        .collect()
 }
 
 #[tokio::test]
@@ -240,14 +232,12 @@ async fn removing_a_status_held_by_tickets_is_in_use() {
     let o = org().await;
     let w = create(&o, delivery()).await;
     let wid = w.body["id"].as_str().expect("id").to_string();
-    let r = o
-        .post(
-            &o.member,
-            "/api/v1/projects",
-            json!({"key": "DEL", "name": "Delivery", "workflow_id": wid}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    o.create(
+        &o.member,
+        "/api/v1/projects",
+        json!({"key": "DEL", "name": "Delivery", "workflow_id": wid}),
+    )
+    .await;
     o.ticket(&o.member, "DEL", "One").await;
     o.ticket(&o.member, "DEL", "Two").await;
     let path = format!("/api/v1/workflows/{wid}");
