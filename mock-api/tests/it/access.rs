@@ -248,13 +248,8 @@ async fn keys_are_deleted_by_their_owner_or_an_admin_and_stop_working() {
 #[tokio::test]
 async fn creating_an_org_makes_the_caller_owner_and_keeps_the_token_bound() {
     let o = org().await;
-    let r = o
-        .create(
-            &o.viewer,
-            "/api/v1/orgs",
-            json!({"name": "Side Project", "slug": "side-project"}),
-        )
-        .await;
+    let req = json!({"name": "Side Project", "slug": "side-project"});
+    let r = o.create(&o.viewer, "/api/v1/orgs", req).await;
     let new_id = r.body["id"].as_str().expect("id").to_string();
     assert_eq!(r.location(), format!("/api/v1/orgs/{new_id}"));
     let me = o.get(&o.viewer, "/api/v1/auth/me").await;
@@ -378,19 +373,15 @@ async fn removing_a_member_cascades_to_projects_teams_and_keys() {
     o.project(&o.owner, "WEB").await;
     o.create(&o.owner, "/api/v1/projects/WEB/members", json!({"user_id": uid}))
         .await;
-    let team = o
-        .post(
-            &o.owner,
-            &o.org_path("/teams"),
-            json!({"name": "Core", "member_ids": [uid]}),
-        )
-        .await;
+    let req = json!({"name": "Core", "member_ids": [uid]});
+    let team = o.post(&o.owner, &o.org_path("/teams"), req).await;
     let ticket = o.ticket(&o.owner, "WEB", "Keep my assignee").await;
+    let req = json!({"assignee_id": uid});
     let r = o
         .patch(
             &o.owner,
             &format!("/api/v1/tickets/{}", ticket["id"].as_str().expect("id")),
-            json!({"assignee_id": uid}),
+            req,
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -441,13 +432,8 @@ async fn the_last_owner_cannot_be_removed_and_admins_cannot_remove_owners() {
 async fn invites_show_their_code_once_and_refuse_duplicates_and_members() {
     let o = org().await;
     let path = o.org_path("/invites");
-    let r = o
-        .create(
-            &o.admin,
-            &path,
-            json!({"email": "New@Acme.test", "role": "Reporter", "expires_in_days": 3}),
-        )
-        .await;
+    let req = json!({"email": "New@Acme.test", "role": "Reporter", "expires_in_days": 3});
+    let r = o.create(&o.admin, &path, req).await;
     let code = r.body["code"].as_str().expect("code");
     assert!(code.starts_with("inv_") && code.len() == 28 && code[4..].chars().all(|c| c.is_ascii_alphanumeric()));
     assert_eq!(r.body["email"], "new@acme.test");
@@ -460,13 +446,8 @@ async fn invites_show_their_code_once_and_refuse_duplicates_and_members() {
     assert_eq!((r.status, r.reason()), (409, "invite_pending"));
     let r = o.post(&o.admin, &path, json!({"email": "member@acme.test"})).await;
     assert_eq!((r.status, r.reason()), (409, "already_member"));
-    let r = o
-        .post(
-            &o.admin,
-            &path,
-            json!({"email": "a@b", "role": "Owner", "expires_in_days": 31, "code": "x"}),
-        )
-        .await;
+    let req = json!({"email": "a@b", "role": "Owner", "expires_in_days": 31, "code": "x"});
+    let r = o.post(&o.admin, &path, req).await;
     assert_eq!(
         *r.fields(),
         json!({"role": "invalid_enum", "expires_in_days": "out_of_range", "code": "immutable"})

@@ -133,7 +133,7 @@ async fn every_fault_kind_works_over_http_and_faults_are_removed_by_id() {
     let id = add(r#"{"kind": "drop_connection", "method": "DELETE"}"#).await;
     let dropped = api
         .http
-        .delete(format!("{}/api/v1/tickets/WEB-3", api.mock.base_url()))
+        .delete(api.url("/api/v1/tickets/WEB-3"))
         .bearer_auth(&key)
         .send()
         .await;

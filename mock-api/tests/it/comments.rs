@@ -80,13 +80,8 @@ async fn reporters_comment_only_in_their_projects_and_viewers_never() {
     let r = o.patch(&o.reporter, &path(&c), json!({"body": "hello"})).await;
     assert_eq!((r.status, r.body["body"].as_str()), (200, Some("hello")));
     assert_eq!(o.delete(&o.reporter, &path(&c)).await.status, 204);
-    let r = o
-        .post(
-            &o.member,
-            COMMENTS,
-            json!({"body": "", "author_id": o.user(OrgRole::Owner), "text": "x"}),
-        )
-        .await;
+    let req = json!({"body": "", "author_id": o.user(OrgRole::Owner), "text": "x"});
+    let r = o.post(&o.member, COMMENTS, req).await;
     assert_eq!((r.status, r.code()), (400, "validation_error"));
     assert_eq!(
         *r.fields(),
@@ -119,13 +114,8 @@ async fn only_the_author_edits_and_edits_set_edited_at_without_activity() {
         o.get(&o.viewer, "/api/v1/tickets/WEB-1").await.body["updated_at"],
         before
     );
-    let r = o
-        .patch(
-            &o.member,
-            &p,
-            json!({"body": null, "edited_at": "2026-01-01T00:00:00Z"}),
-        )
-        .await;
+    let req = json!({"body": null, "edited_at": "2026-01-01T00:00:00Z"});
+    let r = o.patch(&o.member, &p, req).await;
     assert_eq!(*r.fields(), json!({"body": "required", "edited_at": "immutable"}));
     let r = o.patch(&o.member, &p, json!({})).await;
     assert_eq!(*r.fields(), json!({"body": "required"}));
@@ -172,13 +162,8 @@ async fn other_orgs_get_404_for_comments_and_their_tickets() {
         r.not_found("comment");
     }
     let tid = c["ticket_id"].as_str().expect("ticket id");
-    let r = o
-        .post(
-            &o.other,
-            &format!("/api/v1/tickets/{tid}/comments"),
-            json!({"body": "x"}),
-        )
-        .await;
+    let req = json!({"body": "x"});
+    let r = o.post(&o.other, &format!("/api/v1/tickets/{tid}/comments"), req).await;
     r.not_found("ticket");
     let r = o.get(&o.other, &format!("/api/v1/tickets/{tid}/comments")).await;
     assert_eq!(r.status, 404);

@@ -726,13 +726,8 @@ async fn an_invited_member_keeps_their_work_through_an_import() {
     // Gina invites Maya to globex; Maya accepts with her own key.
     let org = api.get(&globex, "/api/v1/auth/me").await.body["org_id"].clone();
     let org = org.as_str().expect("org").to_string();
-    let inv = api
-        .create(
-            &globex,
-            &format!("/api/v1/orgs/{org}/invites"),
-            json!({"email": "maya@acme.test"}),
-        )
-        .await;
+    let req = json!({"email": "maya@acme.test"});
+    let inv = api.create(&globex, &format!("/api/v1/orgs/{org}/invites"), req).await;
     let ok = api
         .post(&maya_key, "/api/v1/invites/accept", json!({"code": inv.body["code"]}))
         .await;
@@ -817,7 +812,7 @@ async fn bad_bundles_are_400_with_json_paths_and_leave_no_trace() {
     assert_eq!((r.status, r.reason()), (400, "malformed_json"));
 
     // Ten MiB of garbage is a clean 400; anything above the limit is a 413.
-    let url = format!("{}/api/v1/import", api.mock.base_url());
+    let url = api.url("/api/v1/import");
     let send = |body: Vec<u8>| {
         api.http
             .post(&url)

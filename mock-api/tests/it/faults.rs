@@ -81,7 +81,7 @@ async fn a_dropped_connection_fault_closes_the_socket_and_the_mock_keeps_serving
     let g = api.fault(Fault::new(FaultKind::DropConnection).times(1)).await;
     let err = api
         .http
-        .get(format!("{}/api/v1/auth/me", api.mock.base_url()))
+        .get(api.url("/api/v1/auth/me"))
         .bearer_auth(&key)
         .send()
         .await
@@ -105,7 +105,7 @@ async fn a_delay_fault_holds_the_real_answer_back() {
     // A client deadline far below the delay must expire; the margin makes this robust on a slow machine.
     let err = api
         .http
-        .get(format!("{}/api/v1/auth/me", api.mock.base_url()))
+        .get(api.url("/api/v1/auth/me"))
         .bearer_auth(&key)
         .timeout(Duration::from_millis(300))
         .send()

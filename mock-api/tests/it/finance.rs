@@ -159,13 +159,8 @@ async fn labor_rates_refuse_duplicates_and_anything_that_would_reprice_approved_
     o.ticket(&o.owner, "WEB", "Work").await;
     let url = o.org_path("/labor-rates");
     let jan = rate(&o, OrgRole::Member, 12_000, "2026-01-01").await;
-    let r = o
-        .post(
-            &o.admin,
-            &url,
-            json!({"user_id": o.user(OrgRole::Member), "hourly_rate_cents": 1, "effective_from": "2026-01-01"}),
-        )
-        .await;
+    let req = json!({"user_id": o.user(OrgRole::Member), "hourly_rate_cents": 1, "effective_from": "2026-01-01"});
+    let r = o.post(&o.admin, &url, req).await;
     assert_eq!((r.status, r.reason()), (409, "duplicate"));
     assert_eq!(
         (
@@ -207,13 +202,8 @@ async fn labor_rate_writes_need_an_unrestricted_admin_and_valid_fields() {
     let good = json!({"user_id": o.user(OrgRole::Member), "hourly_rate_cents": 100, "effective_from": "2026-01-01"});
     let r = o.post(&o.member, &url, good.clone()).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
-    let r = o
-        .post(
-            &o.admin,
-            &url,
-            json!({"hourly_rate_cents": 0, "effective_from": "2026-1-1", "effective_to": "2026-02-01", "note": "x"}),
-        )
-        .await;
+    let req = json!({"hourly_rate_cents": 0, "effective_from": "2026-1-1", "effective_to": "2026-02-01", "note": "x"});
+    let r = o.post(&o.admin, &url, req).await;
     assert_eq!(
         *r.fields(),
         json!({"user_id": "required", "hourly_rate_cents": "out_of_range", "effective_from": "invalid_format", "effective_to": "immutable"})
@@ -221,13 +211,8 @@ async fn labor_rate_writes_need_an_unrestricted_admin_and_valid_fields() {
     let outsider = o
         .mock
         .with_store(|s| s.users.values().find(|u| u.email == "owner@globex.test").map(|u| u.id));
-    let r = o
-        .post(
-            &o.admin,
-            &url,
-            json!({"user_id": outsider, "hourly_rate_cents": 100, "effective_from": "2026-01-01"}),
-        )
-        .await;
+    let req = json!({"user_id": outsider, "hourly_rate_cents": 100, "effective_from": "2026-01-01"});
+    let r = o.post(&o.admin, &url, req).await;
     assert_eq!((r.status, r.reason()), (422, "invalid_reference"));
     let r = o.post(&o.other, &url, good.clone()).await;
     assert_eq!(r.status, 404);

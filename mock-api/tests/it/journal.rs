@@ -26,7 +26,7 @@ async fn five_20_mib_posts_leave_the_journal_within_its_budget() {
     for _ in 0..5 {
         let r = api
             .http
-            .post(format!("{}/api/v1/projects", api.mock.base_url()))
+            .post(api.url("/api/v1/projects"))
             .header("content-type", "application/json")
             .body(body.clone())
             .send()
@@ -123,7 +123,7 @@ async fn ordinary_bodies_are_journaled_whole_and_unchanged() {
     api.send("POST", Some(&key), "/api/v1/projects", None).await;
     let r = api
         .http
-        .post(format!("{}/api/v1/projects", api.mock.base_url()))
+        .post(api.url("/api/v1/projects"))
         .bearer_auth(&key)
         .header("content-type", "text/plain")
         .body("not json")
@@ -163,7 +163,7 @@ async fn a_body_past_the_read_cap_is_refused_413_and_journaled_with_its_size() {
     let (api, key) = spawn_as(OrgRole::Owner).await;
     let r = api
         .http
-        .post(format!("{}/api/v1/import", api.mock.base_url()))
+        .post(api.url("/api/v1/import"))
         .bearer_auth(&key)
         .header("content-type", "application/json")
         .body(bytes_of(12 * MIB))

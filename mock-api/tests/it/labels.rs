@@ -42,13 +42,8 @@ async fn actions(o: &Org, ticket: &str) -> Vec<(String, Value, Value)> {
 async fn create_label_defaults_and_upper_cases_the_color_and_lists_by_name_ignoring_case() {
     let o = org().await;
     let p = o.project(&o.owner, "WEB").await;
-    let r = o
-        .create(
-            &o.member,
-            "/api/v1/projects/web/labels",
-            json!({"name": " zeta ", "color": "#a1b2c3"}),
-        )
-        .await;
+    let req = json!({"name": " zeta ", "color": "#a1b2c3"});
+    let r = o.create(&o.member, "/api/v1/projects/web/labels", req).await;
     let l = &r.body;
     assert_eq!(
         (l["name"].as_str(), l["color"].as_str()),
@@ -118,13 +113,8 @@ async fn label_bodies_list_every_failing_field() {
     );
     let l = label(&o, "WEB", json!({"name": "ok"})).await;
     let path = format!("/api/v1/labels/{}", l["id"].as_str().expect("id"));
-    let r = o
-        .patch(
-            &o.member,
-            &path,
-            json!({"name": null, "color": null, "description": null, "project_id": l["project_id"]}),
-        )
-        .await;
+    let req = json!({"name": null, "color": null, "description": null, "project_id": l["project_id"]});
+    let r = o.patch(&o.member, &path, req).await;
     assert_eq!(
         *r.fields(),
         json!({"name": "not_nullable", "color": "not_nullable", "project_id": "immutable"})
@@ -222,13 +212,8 @@ async fn attaching_and_detaching_labels_is_idempotent_and_logged() {
     assert_eq!((r.status, r.reason()), (422, "invalid_reference"));
     let r = attach(&json!("bug")).await;
     assert_eq!(*r.fields(), json!({"label_id": "invalid_format"}));
-    let r = o
-        .post(
-            &o.viewer,
-            "/api/v1/tickets/WEB-1/labels",
-            json!({"label_id": bug["id"]}),
-        )
-        .await;
+    let req = json!({"label_id": bug["id"]});
+    let r = o.post(&o.viewer, "/api/v1/tickets/WEB-1/labels", req).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
     let label_count = o
         .get(
@@ -284,13 +269,8 @@ async fn deleting_a_label_detaches_it_from_every_ticket_first() {
     }
     for t in ["WEB-1", "WEB-3"] {
         for l in [&bug, &keep] {
-            let r = o
-                .post(
-                    &o.member,
-                    &format!("/api/v1/tickets/{t}/labels"),
-                    json!({"label_id": l["id"]}),
-                )
-                .await;
+            let req = json!({"label_id": l["id"]});
+            let r = o.post(&o.member, &format!("/api/v1/tickets/{t}/labels"), req).await;
             assert_eq!(r.status, 200);
         }
     }

@@ -295,13 +295,8 @@ async fn the_strict_delivery_workflow_refuses_a_skipped_step_on_a_seeded_ticket(
         .await;
     assert_eq!(r.status, 422, "{}", r.text);
     assert_eq!(r.reason(), "transition_not_allowed");
-    let r = api
-        .post(
-            &member,
-            "/api/v1/tickets/API-7/transition",
-            json!({"status": "InProgress"}),
-        )
-        .await;
+    let req = json!({"status": "InProgress"});
+    let r = api.post(&member, "/api/v1/tickets/API-7/transition", req).await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
 

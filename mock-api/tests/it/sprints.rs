@@ -31,12 +31,9 @@ async fn ticket_in(o: &Org, project: &str, body: Value) -> Value {
 }
 
 async fn transition(o: &Org, ticket: &str, status: &str) {
+    let req = json!({"status": status});
     let r = o
-        .post(
-            &o.member,
-            &format!("/api/v1/tickets/{ticket}/transition"),
-            json!({"status": status}),
-        )
+        .post(&o.member, &format!("/api/v1/tickets/{ticket}/transition"), req)
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
@@ -66,13 +63,8 @@ fn sprint_changes(o: &Org, ticket_id: &str) -> Vec<(Value, Value)> {
 async fn created_sprint_is_planned_with_a_location() {
     let o = org().await;
     o.project(&o.owner, "WEB").await;
-    let r = o
-        .create(
-            &o.member,
-            "/api/v1/projects/WEB/sprints",
-            json!({"name": "S1", "goal": "Ship", "start_date": "2026-04-01", "end_date": "2026-04-14"}),
-        )
-        .await;
+    let req = json!({"name": "S1", "goal": "Ship", "start_date": "2026-04-01", "end_date": "2026-04-14"});
+    let r = o.create(&o.member, "/api/v1/projects/WEB/sprints", req).await;
     assert_eq!(r.body["status"], "Planned");
     assert_eq!(
         (r.body["started_at"].clone(), r.body["completed_at"].clone()),
@@ -102,13 +94,8 @@ async fn sprint_dates_and_fields_are_validated_together() {
             assert_eq!(*r.fields(), json!({"end_date": "out_of_range"}), "{start}..{end}");
         }
     }
-    let r = o
-        .post(
-            &o.member,
-            path,
-            json!({"goal": "x".repeat(1001), "start_date": "April", "status": "Active", "x": 1}),
-        )
-        .await;
+    let req = json!({"goal": "x".repeat(1001), "start_date": "April", "status": "Active", "x": 1});
+    let r = o.post(&o.member, path, req).await;
     assert_eq!(
         *r.fields(),
         json!({"name": "required", "goal": "too_long", "start_date": "invalid_format", "end_date": "required", "status": "immutable", "x": "unknown_field"})
@@ -188,12 +175,9 @@ async fn only_one_sprint_per_project_is_active_and_only_planned_ones_start() {
         200,
         "another project may have its own Active sprint"
     );
+    let req = json!({"now": true});
     let r = o
-        .post(
-            &o.member,
-            &format!("/api/v1/sprints/{}/start", id(&b)),
-            json!({"now": true}),
-        )
+        .post(&o.member, &format!("/api/v1/sprints/{}/start", id(&b)), req)
         .await;
     assert_eq!(*r.fields(), json!({"now": "unknown_field"}));
     let r = o
@@ -210,13 +194,8 @@ async fn patch_rules_depend_on_the_sprint_state() {
     let path = format!("/api/v1/sprints/{}", id(&s));
     let r = o.patch(&o.member, &path, json!({"start_date": "2026-04-20"})).await;
     assert_eq!(*r.fields(), json!({"start_date": "out_of_range"}));
-    let r = o
-        .patch(
-            &o.member,
-            &path,
-            json!({"goal": "Launch", "start_date": "2026-04-02", "status": "Active"}),
-        )
-        .await;
+    let req = json!({"goal": "Launch", "start_date": "2026-04-02", "status": "Active"});
+    let r = o.patch(&o.member, &path, req).await;
     assert_eq!(*r.fields(), json!({"status": "immutable"}));
     let r = o
         .patch(&o.member, &path, json!({"goal": "Launch", "start_date": "2026-04-02"}))

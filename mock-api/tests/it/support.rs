@@ -129,6 +129,11 @@ impl Api {
         k
     }
 
+    /// The full URL of `path` on the mock.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.mock.base_url())
+    }
+
     /// Sends a request with an optional key and JSON body.
     pub async fn send(&self, method: &str, key: Option<&str>, path: &str, body: Option<Value>) -> Resp {
         let url = format!("{}{}", self.mock.base_url(), path);

@@ -85,13 +85,8 @@ async fn put_replaces_every_tag_and_logs_each_changed_key_in_key_order() {
 async fn patch_merges_strings_and_removes_nulls() {
     let (o, _) = setup().await;
     put_tags(&o, json!({"a": "1", "b": "2"})).await;
-    let r = o
-        .patch(
-            &o.member,
-            TAGS,
-            json!({"tags": {"b": null, "c": "3", "a": "1", "zz": null}}),
-        )
-        .await;
+    let req = json!({"tags": {"b": null, "c": "3", "a": "1", "zz": null}});
+    let r = o.patch(&o.member, TAGS, req).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["tags"], json!({"a": "1", "c": "3"}));
     let a = tag_activity(&o).await;

@@ -10,13 +10,8 @@ async fn created_team_lists_members_ascending_and_has_a_location() {
     let o = org().await;
     let (admin, viewer) = (o.user(OrgRole::Admin), o.user(OrgRole::Viewer));
     let path = o.org_path("/teams");
-    let r = o
-        .create(
-            &o.admin,
-            &path,
-            json!({"name": "Platform", "description": "Infra", "member_ids": [viewer, admin]}),
-        )
-        .await;
+    let req = json!({"name": "Platform", "description": "Infra", "member_ids": [viewer, admin]});
+    let r = o.create(&o.admin, &path, req).await;
     let mut sorted = vec![admin.clone(), viewer.clone()];
     sorted.sort();
     assert_eq!(r.body["member_ids"], json!(sorted));
@@ -53,13 +48,8 @@ async fn team_names_are_unique_ignoring_case_on_create_and_patch() {
 async fn team_fields_are_validated_together_and_members_must_belong_to_the_org() {
     let o = org().await;
     let path = o.org_path("/teams");
-    let r = o
-        .post(
-            &o.admin,
-            &path,
-            json!({"name": "", "description": "x".repeat(501), "member_ids": ["nope"], "id": "x", "lead": 1}),
-        )
-        .await;
+    let req = json!({"name": "", "description": "x".repeat(501), "member_ids": ["nope"], "id": "x", "lead": 1});
+    let r = o.post(&o.admin, &path, req).await;
     assert_eq!((r.status, r.code()), (400, "validation_error"));
     assert_eq!(
         *r.fields(),
@@ -85,13 +75,8 @@ async fn team_membership_changes_are_idempotent() {
             .await;
         assert_eq!((r.status, r.body["member_ids"].clone()), (200, json!([uid])));
     }
-    let r = o
-        .post(
-            &o.admin,
-            &format!("{team}/members"),
-            json!({"user_id": "00000000-0000-4000-8000-0000000000ff"}),
-        )
-        .await;
+    let req = json!({"user_id": "00000000-0000-4000-8000-0000000000ff"});
+    let r = o.post(&o.admin, &format!("{team}/members"), req).await;
     assert_eq!((r.status, r.reason()), (422, "invalid_reference"));
     let r = o.patch(&o.admin, &team, json!({"member_ids": []})).await;
     assert_eq!(*r.fields(), json!({"member_ids": "immutable"}));

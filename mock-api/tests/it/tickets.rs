@@ -372,13 +372,8 @@ async fn reporters_create_only_inside_their_projects_and_viewers_never() {
         .patch(&o.reporter, "/api/v1/tickets/WEB-1", json!({"title": "x"}))
         .await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
-    let r = o
-        .post(
-            &o.reporter,
-            "/api/v1/tickets/WEB-1/transition",
-            json!({"status": "Todo"}),
-        )
-        .await;
+    let req = json!({"status": "Todo"});
+    let r = o.post(&o.reporter, "/api/v1/tickets/WEB-1/transition", req).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
     let r = o.delete(&o.member, "/api/v1/tickets/WEB-1").await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
@@ -464,11 +459,12 @@ async fn walking_org_ticket_pages_with_small_limits_sees_every_ticket_exactly_on
         let t = o.ticket(&o.member, project, &format!("t{i}")).await;
         expected.insert(t["key"].as_str().expect("key").to_string());
         if i % 4 == 0 {
+            let req = json!({"priority": "High"});
             let r = o
                 .patch(
                     &o.owner,
                     &format!("/api/v1/tickets/{}", t["key"].as_str().expect("key")),
-                    json!({"priority": "High"}),
+                    req,
                 )
                 .await;
             assert_eq!(r.status, 200);
@@ -657,13 +653,8 @@ async fn patch_writes_one_activity_per_changed_field_in_field_order() {
     );
     assert_eq!(activity(&o, "WEB-1").await.len(), 9);
     // Clearing nullable fields logs the old values.
-    let r = o
-        .patch(
-            &o.member,
-            "/api/v1/tickets/WEB-1",
-            json!({"assignee_id": null, "sprint_id": null}),
-        )
-        .await;
+    let req = json!({"assignee_id": null, "sprint_id": null});
+    let r = o.patch(&o.member, "/api/v1/tickets/WEB-1", req).await;
     assert_eq!(
         (r.body["assignee_id"].clone(), r.body["sprint_id"].clone()),
         (Value::Null, Value::Null)
@@ -695,13 +686,8 @@ async fn patch_rejects_immutable_null_and_unknown_fields_and_bad_references() {
         .await;
     assert_eq!((r.status, r.reason()), (422, "invalid_state"));
     assert_eq!(r.body["error"]["details"]["state"], "Completed");
-    let r = o
-        .patch(
-            &o.member,
-            "/api/v1/tickets/WEB-1",
-            json!({"assignee_id": Uuid::new_v4()}),
-        )
-        .await;
+    let req = json!({"assignee_id": Uuid::new_v4()});
+    let r = o.patch(&o.member, "/api/v1/tickets/WEB-1", req).await;
     assert_eq!((r.status, r.reason()), (422, "invalid_reference"));
     let r = o
         .patch(&o.viewer, "/api/v1/tickets/WEB-1", json!({"status": "Done"}))
@@ -786,13 +772,8 @@ async fn transitions_follow_the_default_workflow_and_track_resolved_at() {
         (Some("Cancelled"), Some("InProgress"))
     );
     assert_eq!(a[0]["field"], "status");
-    let r = o
-        .post(
-            &o.member,
-            "/api/v1/tickets/WEB-1/transition",
-            json!({"status": 3, "x": 1}),
-        )
-        .await;
+    let req = json!({"status": 3, "x": 1});
+    let r = o.post(&o.member, "/api/v1/tickets/WEB-1/transition", req).await;
     assert_eq!(*r.fields(), json!({"status": "invalid_format", "x": "unknown_field"}));
     let r = o.post(&o.member, "/api/v1/tickets/WEB-1/transition", json!({})).await;
     assert_eq!(*r.fields(), json!({"status": "required"}));
@@ -805,24 +786,14 @@ async fn strict_workflows_allow_only_listed_transitions() {
     make_strict(&o.api, &web);
     let t = o.ticket(&o.member, "WEB", "t").await;
     assert_eq!(t["status"], "Open");
-    let r = o
-        .post(
-            &o.member,
-            "/api/v1/tickets/WEB-1/transition",
-            json!({"status": "Closed"}),
-        )
-        .await;
+    let req = json!({"status": "Closed"});
+    let r = o.post(&o.member, "/api/v1/tickets/WEB-1/transition", req).await;
     assert_eq!((r.status, r.reason()), (422, "transition_not_allowed"));
     let d = &r.body["error"]["details"];
     assert_eq!((d["from"].as_str(), d["to"].as_str()), (Some("Open"), Some("Closed")));
     assert_eq!(d["allowed"], json!(["Doing", "Dropped"]));
-    let r = o
-        .post(
-            &o.member,
-            "/api/v1/tickets/WEB-1/transition",
-            json!({"status": "Backlog"}),
-        )
-        .await;
+    let req = json!({"status": "Backlog"});
+    let r = o.post(&o.member, "/api/v1/tickets/WEB-1/transition", req).await;
     assert_eq!((r.status, r.reason()), (422, "unknown_status"));
     for step in ["Doing", "Closed"] {
         let r = o
@@ -848,13 +819,8 @@ async fn batch_transition_reports_each_failed_item_and_still_answers_200() {
     o.project(&o.other, "WEB").await;
     let foreign = o.ticket(&o.other, "WEB", "x").await;
     let ids = json!(["web-1", b["id"], "WEB-1", "OPS-1", "WEB-99", foreign["id"]]);
-    let r = o
-        .post(
-            &o.member,
-            "/api/v1/tickets/batch-transition",
-            json!({"ticket_ids": ids, "status": "Done"}),
-        )
-        .await;
+    let req = json!({"ticket_ids": ids, "status": "Done"});
+    let r = o.post(&o.member, "/api/v1/tickets/batch-transition", req).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
         (r.body["succeeded"].as_i64(), r.body["failed"].as_i64()),
@@ -886,13 +852,8 @@ async fn batch_transition_reports_each_failed_item_and_still_answers_200() {
         2,
         "the repeated reference wrote nothing"
     );
-    let r = o
-        .post(
-            &o.member,
-            "/api/v1/tickets/batch-transition",
-            json!({"ticket_ids": ["OPS-1"], "status": "Closed"}),
-        )
-        .await;
+    let req = json!({"ticket_ids": ["OPS-1"], "status": "Closed"});
+    let r = o.post(&o.member, "/api/v1/tickets/batch-transition", req).await;
     assert_eq!(
         r.body["results"][0]["error"]["details"]["reason"],
         "transition_not_allowed"
@@ -938,13 +899,8 @@ async fn batch_requests_fail_whole_on_shape_and_role_errors() {
         .post(&o.reporter, path, json!({"ticket_ids": ["WEB-1"], "status": "Done"}))
         .await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
-    let r = o
-        .post(
-            &o.viewer,
-            "/api/v1/tickets/batch-update",
-            json!({"ticket_ids": [], "changes": {}}),
-        )
-        .await;
+    let req = json!({"ticket_ids": [], "changes": {}});
+    let r = o.post(&o.viewer, "/api/v1/tickets/batch-update", req).await;
     assert_eq!(
         (r.status, r.reason()),
         (403, "insufficient_role"),
@@ -955,13 +911,8 @@ async fn batch_requests_fail_whole_on_shape_and_role_errors() {
         .post(&o.member, upd, json!({"ticket_ids": ["WEB-1"], "changes": {}}))
         .await;
     assert_eq!(*r.fields(), json!({"changes": "required"}));
-    let r = o
-        .post(
-            &o.member,
-            upd,
-            json!({"ticket_ids": ["WEB-1"], "changes": {"status": "Done", "title": "", "x": 1}}),
-        )
-        .await;
+    let req = json!({"ticket_ids": ["WEB-1"], "changes": {"status": "Done", "title": "", "x": 1}});
+    let r = o.post(&o.member, upd, req).await;
     assert_eq!(
         *r.fields(),
         json!({"changes.status": "immutable", "changes.title": "required", "changes.x": "unknown_field"})
@@ -1007,13 +958,8 @@ async fn batch_update_applies_changes_per_item_with_per_item_reference_errors() 
     let a = activity(&o, "WEB-2").await;
     let actions: Vec<&str> = a.iter().map(|e| e["action"].as_str().expect("action")).collect();
     assert_eq!(actions, vec!["SprintChanged", "Updated", "Created"]);
-    let r = o
-        .post(
-            &o.member,
-            "/api/v1/tickets/batch-update",
-            json!({"ticket_ids": ["WEB-1"], "changes": {"title": "x", "assignee_id": null}}),
-        )
-        .await;
+    let req = json!({"ticket_ids": ["WEB-1"], "changes": {"title": "x", "assignee_id": null}});
+    let r = o.post(&o.member, "/api/v1/tickets/batch-update", req).await;
     assert_eq!(r.body["results"][0]["ticket"]["title"], "x");
 }
 
@@ -1045,13 +991,8 @@ async fn project_restricted_keys_see_only_their_projects() {
     assert_eq!((r.status, r.reason()), (403, "project_not_allowed"));
     let r = o.get(raw, "/api/v1/projects/API/tickets").await;
     assert_eq!((r.status, r.reason()), (403, "project_not_allowed"));
-    let r = o
-        .post(
-            raw,
-            "/api/v1/tickets/batch-transition",
-            json!({"ticket_ids": ["WEB-1", "API-1"], "status": "Todo"}),
-        )
-        .await;
+    let req = json!({"ticket_ids": ["WEB-1", "API-1"], "status": "Todo"});
+    let r = o.post(raw, "/api/v1/tickets/batch-transition", req).await;
     assert_eq!(r.status, 200);
     assert_eq!(
         r.body["results"][1]["error"]["details"]["reason"],

@@ -49,13 +49,8 @@ fn path(e: &Value) -> String {
 #[tokio::test]
 async fn a_member_logs_time_as_a_draft_dated_today_with_the_ticket_key() {
     let o = setup().await;
-    let r = o
-        .create(
-            &o.member,
-            "/api/v1/tickets/web-1/time-entries",
-            json!({"minutes": 90, "description": "layout"}),
-        )
-        .await;
+    let req = json!({"minutes": 90, "description": "layout"});
+    let r = o.create(&o.member, "/api/v1/tickets/web-1/time-entries", req).await;
     let e = &r.body;
     assert_eq!(e["status"], "Draft");
     assert_eq!(e["date"], "2026-04-01");
@@ -189,13 +184,8 @@ async fn dates_after_today_or_before_2000_are_out_of_range_and_every_bad_field_i
     assert_eq!(*r.fields(), json!({"date": "out_of_range"}));
     let e = log(&o, &o.member, "WEB-1", json!({"minutes": 10, "date": "2000-01-01"})).await;
     assert_eq!(e["date"], "2000-01-01");
-    let r = o
-        .post(
-            &o.member,
-            url,
-            json!({"date": "2026-13-01", "status": "Approved", "colour": "red", "description": 3}),
-        )
-        .await;
+    let req = json!({"date": "2026-13-01", "status": "Approved", "colour": "red", "description": 3});
+    let r = o.post(&o.member, url, req).await;
     assert_eq!(r.code(), "validation_error");
     assert_eq!(
         *r.fields(),
@@ -209,13 +199,8 @@ async fn dates_after_today_or_before_2000_are_out_of_range_and_every_bad_field_i
         let r = o.post(&o.member, url, json!({"minutes": minutes})).await;
         assert_eq!(*r.fields(), json!({"minutes": problem}));
     }
-    let r = o
-        .patch(
-            &o.member,
-            &path(&e),
-            json!({"date": "2026-04-02", "minutes": null, "user_id": o.user(OrgRole::Admin)}),
-        )
-        .await;
+    let req = json!({"date": "2026-04-02", "minutes": null, "user_id": o.user(OrgRole::Admin)});
+    let r = o.patch(&o.member, &path(&e), req).await;
     assert_eq!(
         *r.fields(),
         json!({"date": "out_of_range", "minutes": "not_nullable", "user_id": "immutable"})

@@ -149,11 +149,12 @@ async fn workflow_names_are_unique_ignoring_case() {
     let r = create(&o, body).await;
     assert_eq!((r.status, r.reason()), (409, "duplicate"));
     let w = create(&o, delivery()).await;
+    let req = json!({"name": "DEFAULT"});
     let r = o
         .patch(
             &o.admin,
             &format!("/api/v1/workflows/{}", w.body["id"].as_str().expect("id")),
-            json!({"name": "DEFAULT"}),
+            req,
         )
         .await;
     assert_eq!((r.status, r.reason()), (409, "duplicate"));
@@ -197,30 +198,15 @@ async fn patching_statuses_drops_dead_transitions_and_resets_the_initial_status(
         r.body["transitions"],
         json!([{"from": "Ready", "to": "Doing"}, {"from": "Doing", "to": "Shipped"}])
     );
-    let r = o
-        .patch(
-            &o.admin,
-            &path,
-            json!({"transitions": [{"from": "Ready", "to": "Shipped"}], "enforcement": "none"}),
-        )
-        .await;
+    let req = json!({"transitions": [{"from": "Ready", "to": "Shipped"}], "enforcement": "none"});
+    let r = o.patch(&o.admin, &path, req).await;
     assert_eq!(r.body["transitions"], json!([{"from": "Ready", "to": "Shipped"}]));
     assert_eq!(r.body["enforcement"], "none");
-    let r = o
-        .patch(
-            &o.admin,
-            &path,
-            json!({"transitions": [{"from": "Open", "to": "Ready"}]}),
-        )
-        .await;
+    let req = json!({"transitions": [{"from": "Open", "to": "Ready"}]});
+    let r = o.patch(&o.admin, &path, req).await;
     assert_eq!(*r.fields(), json!({"transitions[0].from": "invalid_enum"}));
-    let r = o
-        .patch(
-            &o.admin,
-            &path,
-            json!({"initial_status": "Doing", "description": null, "statuses": null}),
-        )
-        .await;
+    let req = json!({"initial_status": "Doing", "description": null, "statuses": null});
+    let r = o.patch(&o.admin, &path, req).await;
     assert_eq!(
         *r.fields(),
         json!({"initial_status": "invalid_enum", "statuses": "not_nullable"})
@@ -270,11 +256,12 @@ async fn an_empty_patch_changes_nothing() {
     let o = org().await;
     let w = create(&o, delivery()).await;
     o.mock.advance(std::time::Duration::from_secs(5));
+    let req = json!({});
     let r = o
         .patch(
             &o.admin,
             &format!("/api/v1/workflows/{}", w.body["id"].as_str().expect("id")),
-            json!({}),
+            req,
         )
         .await;
     assert_eq!(r.status, 200);
