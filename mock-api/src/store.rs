@@ -240,6 +240,12 @@ impl Store {
         self.clock.today()
     }
 
+    /// The current time and a new id (in that order): the stamp of a new record.
+    pub fn stamp(&mut self) -> (Ts, Uuid) {
+        let now = self.now();
+        (now, self.new_id())
+    }
+
     /// A fresh resource id (sequential v4-shaped in deterministic mode).
     pub fn new_id(&mut self) -> Uuid {
         if self.settings.deterministic {
@@ -363,8 +369,7 @@ impl Store {
 
     /// Creates an org with its Default workflow and the creator as Owner.
     pub fn create_org(&mut self, name: String, slug: String, owner: Uuid) -> Uuid {
-        let now = self.now();
-        let id = self.new_id();
+        let (now, id) = self.stamp();
         self.orgs.insert(
             id,
             Organization {
@@ -395,8 +400,7 @@ impl Store {
         if let Some(u) = self.users.values().find(|u| u.email == email) {
             return u.id;
         }
-        let now = self.now();
-        let id = self.new_id();
+        let (now, id) = self.stamp();
         self.users.insert(
             id,
             User {
@@ -438,8 +442,7 @@ impl Store {
         project_ids: Vec<Uuid>,
         expires_at: Option<Ts>,
     ) -> Uuid {
-        let now = self.now();
-        let id = self.new_id();
+        let (now, id) = self.stamp();
         let environment = if raw.starts_with("alloy_test_") {
             ApiKeyEnvironment::Test
         } else {

@@ -85,8 +85,7 @@ fn create_rate(ctx: &mut Ctx) -> ApiResult<Reply> {
         return Err(ApiError::duplicate("effective_from", &from.to_string()));
     }
     refuse_repricing(ctx.store, org, user, from, range_end(ctx.store, org, user, from))?;
-    let now = ctx.store.now();
-    let id = ctx.store.new_id();
+    let (now, id) = ctx.store.stamp();
     let r = LaborRate {
         id,
         org_id: org,

@@ -80,8 +80,7 @@ fn create_label(ctx: &mut Ctx) -> ApiResult<Reply> {
     b.finish()?;
     let name = name.ok_or_else(|| ApiError::field("name", Problem::Required))?;
     check_unique(ctx.store, p.id, &name, None)?;
-    let now = ctx.store.now();
-    let id = ctx.store.new_id();
+    let (now, id) = ctx.store.stamp();
     let l = Label {
         id,
         org_id: p.org_id,

@@ -111,8 +111,7 @@ fn create_project(ctx: &mut Ctx) -> ApiResult<Reply> {
     if ctx.store.projects.values().any(|p| p.org_id == org && p.key == key) {
         return Err(ApiError::duplicate("key", &key));
     }
-    let now = ctx.store.now();
-    let id = ctx.store.new_id();
+    let (now, id) = ctx.store.stamp();
     let mut p = Project {
         id,
         org_id: org,

@@ -107,8 +107,7 @@ fn create_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
     let (Some(name), Some(start_date), Some(end_date)) = (name, start, end) else {
         return Err(ApiError::internal("sprint fields missing after validation"));
     };
-    let now = ctx.store.now();
-    let id = ctx.store.new_id();
+    let (now, id) = ctx.store.stamp();
     let s = Sprint {
         id,
         org_id: p.org_id,

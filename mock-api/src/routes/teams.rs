@@ -52,8 +52,7 @@ fn create_team(ctx: &mut Ctx) -> ApiResult<Reply> {
         return Err(ApiError::invalid_reference("member_ids", &bad.to_string()));
     }
     member_ids.sort();
-    let now = ctx.store.now();
-    let id = ctx.store.new_id();
+    let (now, id) = ctx.store.stamp();
     let team = Team {
         id,
         org_id: org,

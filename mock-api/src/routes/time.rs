@@ -128,8 +128,7 @@ fn create_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
     if !ctx.store.is_member(caller.org_id, user_id) {
         return Err(ApiError::invalid_reference("user_id", &user_id.to_string()));
     }
-    let now = ctx.store.now();
-    let id = ctx.store.new_id();
+    let (now, id) = ctx.store.stamp();
     let e = TimeEntry {
         id,
         org_id: caller.org_id,

@@ -233,8 +233,7 @@ fn create_workflow(ctx: &mut Ctx) -> ApiResult<Reply> {
         return Err(ApiError::internal("workflow fields missing after validation"));
     };
     check_name_free(ctx.store, (org, None), &name, |w: &Workflow| &w.name)?;
-    let now = ctx.store.now();
-    let id = ctx.store.new_id();
+    let (now, id) = ctx.store.stamp();
     let wf = Workflow {
         id,
         org_id: org,
