@@ -7,7 +7,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{OrgRole, Problem, Project, Ticket};
 use crate::page::paginate;
-use crate::store::{OrgRecord, Ref, Store, parse_project_ref, parse_ticket_ref, parse_uuid};
+use crate::store::{OrgRecord, ProjectRecord, Ref, Store, parse_project_ref, parse_ticket_ref, parse_uuid};
 use crate::values::{Day, Ts};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -244,6 +244,15 @@ impl<'a> Ctx<'a> {
         let record = self.path_record()?;
         caller.check_org_write(min)?;
         Ok(record)
+    }
+
+    /// The caller and the `{<KIND>_id}` record (see [`Ctx::path_record`]), after the project
+    /// write check on the record's project for `min`.
+    pub fn record_project_write<T: ProjectRecord>(&self, min: OrgRole) -> ApiResult<(Caller, T)> {
+        let caller = self.caller()?;
+        let record: T = self.path_record()?;
+        caller.check_project_write(record.project_id(), min)?;
+        Ok((caller, record))
     }
 
     /// The caller and `{project}`, after the project write check for `min`.

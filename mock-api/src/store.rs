@@ -159,6 +159,24 @@ org_records! {
     TimeEntry: time_entries, "time_entry";
 }
 
+/// A record of one project (its writes are checked against that project).
+pub trait ProjectRecord: OrgRecord {
+    /// The project the record belongs to.
+    fn project_id(&self) -> Uuid;
+}
+
+macro_rules! project_records {
+    ($($ty:ty),*) => {$(
+        impl ProjectRecord for $ty {
+            fn project_id(&self) -> Uuid {
+                self.project_id
+            }
+        }
+    )*};
+}
+
+project_records!(Label, Sprint, TimeEntry);
+
 /// Every table and generator of one installation.
 #[derive(Debug)]
 pub struct Store {

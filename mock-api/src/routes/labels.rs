@@ -120,9 +120,7 @@ fn get_label(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn update_label(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let l = path_label(ctx)?;
-    caller.check_project_write(l.project_id, OrgRole::Member)?;
+    let (_, l) = ctx.record_project_write::<Label>(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let name = b.field("name", Mode::NotNull, &string(1, 50));
     let color = b.field("color", Mode::NotNull, &color);
@@ -146,9 +144,7 @@ fn update_label(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn delete_label(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let l = path_label(ctx)?;
-    caller.check_project_write(l.project_id, OrgRole::Admin)?;
+    let (caller, l) = ctx.record_project_write::<Label>(OrgRole::Admin)?;
     let now = ctx.store.now();
     let carrying: Vec<Uuid> = ctx
         .store

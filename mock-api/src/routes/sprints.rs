@@ -158,9 +158,7 @@ fn get_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn update_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let s = path_sprint(ctx)?;
-    caller.check_project_write(s.project_id, OrgRole::Member)?;
+    let (_, s) = ctx.record_project_write::<Sprint>(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let name = b.get("name", Mode::NotNull, &string(1, 100));
     let goal = b.field("goal", Mode::Nullable, &string(0, 1000));
@@ -212,9 +210,7 @@ fn update_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn delete_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let s = path_sprint(ctx)?;
-    caller.check_project_write(s.project_id, OrgRole::Admin)?;
+    let (caller, s) = ctx.record_project_write::<Sprint>(OrgRole::Admin)?;
     if s.status == SprintStatus::Active {
         return Err(ApiError::invalid_state(
             "Active",
@@ -232,9 +228,7 @@ fn delete_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn start_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let s = path_sprint(ctx)?;
-    caller.check_project_write(s.project_id, OrgRole::Member)?;
+    let (_, s) = ctx.record_project_write::<Sprint>(OrgRole::Member)?;
     ctx.body()?.finish()?;
     if s.status != SprintStatus::Planned {
         return Err(ApiError::invalid_state(
@@ -265,9 +259,7 @@ fn start_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn complete_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let s = path_sprint(ctx)?;
-    caller.check_project_write(s.project_id, OrgRole::Member)?;
+    let (caller, s) = ctx.record_project_write::<Sprint>(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let target = b.get("move_unfinished_to", Mode::Optional, &uuid);
     b.finish()?;

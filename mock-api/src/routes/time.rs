@@ -204,9 +204,7 @@ fn get_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn update_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let e = path_entry(ctx)?;
-    caller.check_project_write(e.project_id, OrgRole::Member)?;
+    let (caller, e) = ctx.record_project_write::<TimeEntry>(OrgRole::Member)?;
     require_owner_or_admin(&caller, &e)?;
     let today = ctx.store.today();
     let mut b = ctx.body()?;
@@ -259,9 +257,7 @@ fn update_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn delete_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let e = path_entry(ctx)?;
-    caller.check_project_write(e.project_id, OrgRole::Member)?;
+    let (caller, e) = ctx.record_project_write::<TimeEntry>(OrgRole::Member)?;
     require_owner_or_admin(&caller, &e)?;
     if caller.role.at_least(OrgRole::Admin) {
         require_state(
@@ -286,9 +282,7 @@ fn empty_body(ctx: &Ctx) -> ApiResult<()> {
 }
 
 fn submit_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let e = path_entry(ctx)?;
-    caller.check_project_write(e.project_id, OrgRole::Member)?;
+    let (caller, e) = ctx.record_project_write::<TimeEntry>(OrgRole::Member)?;
     require_owner_or_admin(&caller, &e)?;
     empty_body(ctx)?;
     require_state(&e, &[TimeEntryStatus::Draft, TimeEntryStatus::Rejected], "submit")?;
@@ -305,9 +299,7 @@ fn submit_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn approve_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let e = path_entry(ctx)?;
-    caller.check_project_write(e.project_id, OrgRole::Admin)?;
+    let (caller, e) = ctx.record_project_write::<TimeEntry>(OrgRole::Admin)?;
     empty_body(ctx)?;
     require_state(&e, &[TimeEntryStatus::Submitted], "approve")?;
     let now = ctx.store.now();
@@ -321,9 +313,7 @@ fn approve_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn reject_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let e = path_entry(ctx)?;
-    caller.check_project_write(e.project_id, OrgRole::Admin)?;
+    let (caller, e) = ctx.record_project_write::<TimeEntry>(OrgRole::Admin)?;
     let mut b = ctx.body()?;
     let reason = b.get("reason", Mode::Required, &string(1, 500));
     b.finish()?;
