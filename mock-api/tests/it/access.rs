@@ -221,7 +221,7 @@ async fn keys_are_deleted_by_their_owner_or_an_admin_and_stop_working() {
     let o = org().await;
     let viewer_key = post_key(&o, &o.viewer, json!({"name": "mine"})).await;
     assert_eq!(viewer_key.status, 201, "a Viewer may create keys");
-    let id = viewer_key.body["id"].as_str().expect("id").to_string();
+    let id = viewer_key.id().to_string();
     let raw = viewer_key.body["key"].as_str().expect("key").to_string();
     let r = o.delete(&o.member, &format!("/api/v1/api-keys/{id}")).await;
     assert_eq!((r.status, r.reason()), (403, "not_owner"));
@@ -250,7 +250,7 @@ async fn creating_an_org_makes_the_caller_owner_and_keeps_the_token_bound() {
     let o = org().await;
     let req = json!({"name": "Side Project", "slug": "side-project"});
     let r = o.create(&o.viewer, "/api/v1/orgs", req).await;
-    let new_id = r.body["id"].as_str().expect("id").to_string();
+    let new_id = r.id().to_string();
     assert_eq!(r.location(), format!("/api/v1/orgs/{new_id}"));
     let me = o.get(&o.viewer, "/api/v1/auth/me").await;
     assert_eq!(
@@ -400,12 +400,7 @@ async fn removing_a_member_cascades_to_projects_teams_and_keys() {
             .iter()
             .all(|m| m["user_id"] != json!(uid))
     );
-    let team = o
-        .get(
-            &o.owner,
-            &format!("/api/v1/teams/{}", team.body["id"].as_str().expect("id")),
-        )
-        .await;
+    let team = o.get(&o.owner, &format!("/api/v1/teams/{}", team.id())).await;
     assert_eq!(team.body["member_ids"], json!([]));
     let keys = o
         .mock
@@ -466,7 +461,7 @@ async fn invites_expire_and_only_pending_ones_can_be_revoked() {
         .post(&o.admin, &path, json!({"email": "a@x.test", "expires_in_days": 1}))
         .await;
     let b = o.post(&o.admin, &path, json!({"email": "b@x.test"})).await;
-    let b_id = b.body["id"].as_str().expect("id").to_string();
+    let b_id = b.id().to_string();
     assert_eq!(
         o.delete(&o.member, &format!("/api/v1/invites/{b_id}")).await.status,
         403
@@ -479,12 +474,7 @@ async fn invites_expire_and_only_pending_ones_can_be_revoked() {
     let statuses = list.strings("items", "status");
     assert_eq!(statuses, vec!["Expired", "Revoked"]);
     assert!(list.body["items"][1]["revoked_at"].is_string());
-    let r = o
-        .delete(
-            &o.admin,
-            &format!("/api/v1/invites/{}", a.body["id"].as_str().expect("id")),
-        )
-        .await;
+    let r = o.delete(&o.admin, &format!("/api/v1/invites/{}", a.id())).await;
     assert_eq!(
         (r.status, r.body["error"]["details"]["state"].as_str()),
         (422, Some("Expired"))

@@ -464,7 +464,7 @@ async fn a_round_trip_into_a_fresh_installation_reproduces_every_row() {
         .create(&key, "/api/v1/projects", json!({"key": "NEW", "name": "New"}))
         .await;
     let all_ids = b.to_string();
-    assert!(!all_ids.contains(p.body["id"].as_str().expect("id")));
+    assert!(!all_ids.contains(p.id()));
     let t = api
         .post(&key, "/api/v1/projects/WEB/tickets", json!({"title": "After import"}))
         .await;

@@ -21,7 +21,7 @@ struct Fixture {
 
 fn id(r: &crate::support::Resp) -> String {
     assert!(r.status == 201, "{}", r.text);
-    r.body["id"].as_str().expect("id").to_string()
+    r.id().to_string()
 }
 
 async fn fixture(o: &Org) -> Fixture {

@@ -121,15 +121,7 @@ async fn ordinary_bodies_are_journaled_whole_and_unchanged() {
     assert_eq!(keys, ["method", "path", "query", "token_prefix", "body", "status"]);
     // A body that is not JSON is kept as text.
     api.send("POST", Some(&key), "/api/v1/projects", None).await;
-    let r = api
-        .http
-        .post(api.url("/api/v1/projects"))
-        .bearer_auth(&key)
-        .header("content-type", "text/plain")
-        .body("not json")
-        .send()
-        .await
-        .expect("answer");
+    let r = api.post_raw(&key, "/api/v1/projects", "text/plain", "not json").await;
     assert_eq!(r.status().as_u16(), 400);
     let e = api.mock.take_journal().pop().expect("an entry");
     assert_eq!(e.body, Some(json!("not json")));
@@ -162,14 +154,8 @@ async fn a_body_past_the_read_cap_is_refused_413_and_journaled_with_its_size() {
     // the size the client sent.
     let (api, key) = spawn_as(OrgRole::Owner).await;
     let r = api
-        .http
-        .post(api.url("/api/v1/import"))
-        .bearer_auth(&key)
-        .header("content-type", "application/json")
-        .body(bytes_of(12 * MIB))
-        .send()
-        .await
-        .expect("the mock answers");
+        .post_raw(&key, "/api/v1/import", "application/json", bytes_of(12 * MIB))
+        .await;
     assert_eq!(r.status().as_u16(), 413);
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["error"]["code"], "payload_too_large");

@@ -79,14 +79,8 @@ async fn patch_clears_nullable_fields_and_rejects_immutable_ones() {
 async fn malformed_json_and_missing_content_type_are_bad_requests() {
     let (api, t) = onboarded().await;
     let r = api
-        .http
-        .post(api.url("/api/v1/projects"))
-        .bearer_auth(&t)
-        .header("content-type", "application/json")
-        .body("{\"key\": ")
-        .send()
-        .await
-        .expect("send");
+        .post_raw(&t, "/api/v1/projects", "application/json", "{\"key\": ")
+        .await;
     assert_eq!(r.status(), 400);
     let body: serde_json::Value = r.json().await.expect("json");
     assert_eq!(body["error"]["details"]["reason"], "malformed_json");

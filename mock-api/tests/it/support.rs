@@ -134,6 +134,19 @@ impl Api {
         format!("{}{path}", self.mock.base_url())
     }
 
+    /// POSTs the raw `body` to `path` as `key`, sent as `content_type`: the raw response.
+    pub async fn post_raw(
+        &self,
+        key: &str,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        let req = self.http.post(self.url(path)).bearer_auth(key);
+        let req = req.header("content-type", content_type).body(body);
+        req.send().await.expect("the mock answers")
+    }
+
     /// Sends a request with an optional key and JSON body.
     pub async fn send(&self, method: &str, key: Option<&str>, path: &str, body: Option<Value>) -> Resp {
         let url = format!("{}{}", self.mock.base_url(), path);
@@ -197,6 +210,14 @@ impl Api {
     /// Injects a fault until the guard is dropped (see `MockAlloy::fault`).
     pub async fn fault(&self, fault: alloy_mock_api::Fault) -> alloy_mock_api::FaultGuard {
         self.mock.fault(fault).await
+    }
+
+    /// Asserts that a GET of each `(path, status, reason)` as `key` is refused so.
+    pub async fn refuses_gets(&self, key: &str, cases: &[(&str, u16, &str)]) {
+        for (path, status, reason) in cases {
+            let r = self.get(key, path).await;
+            assert_eq!((r.status, r.reason()), (*status, *reason), "{path}: {}", r.text);
+        }
     }
 
     /// Follows `next_cursor` to the end and returns every item.

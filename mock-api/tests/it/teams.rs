@@ -31,7 +31,7 @@ async fn team_names_are_unique_ignoring_case_on_create_and_patch() {
     let r = o.post(&o.admin, &path, json!({"name": "PLATFORM"})).await;
     assert_eq!((r.status, r.reason()), (409, "duplicate"));
     assert_eq!(r.body["error"]["details"]["field"], "name");
-    let web = format!("/api/v1/teams/{}", other.body["id"].as_str().expect("id"));
+    let web = format!("/api/v1/teams/{}", other.id());
     let r = o.patch(&o.admin, &web, json!({"name": "platform"})).await;
     assert_eq!((r.status, r.reason()), (409, "duplicate"));
     let r = o
@@ -68,7 +68,7 @@ async fn team_membership_changes_are_idempotent() {
     let o = org().await;
     let uid = o.user(OrgRole::Member);
     let t = o.post(&o.admin, &o.org_path("/teams"), json!({"name": "Core"})).await;
-    let team = format!("/api/v1/teams/{}", t.body["id"].as_str().expect("id"));
+    let team = format!("/api/v1/teams/{}", t.id());
     for _ in 0..2 {
         let r = o
             .post(&o.admin, &format!("{team}/members"), json!({"user_id": uid}))
@@ -116,7 +116,7 @@ async fn team_writes_need_admin_and_deleted_teams_are_gone() {
     let t = o
         .post(&o.owner, &path, json!({"name": "Core", "description": "d"}))
         .await;
-    let team = format!("/api/v1/teams/{}", t.body["id"].as_str().expect("id"));
+    let team = format!("/api/v1/teams/{}", t.id());
     assert_eq!(o.patch(&o.member, &team, json!({"name": "X"})).await.status, 403);
     assert_eq!(o.delete(&o.viewer, &team).await.status, 403);
     let r = o.patch(&o.admin, &team, json!({"description": null})).await;
@@ -130,7 +130,7 @@ async fn team_writes_need_admin_and_deleted_teams_are_gone() {
 async fn an_unchanged_patch_keeps_updated_at() {
     let o = org().await;
     let t = o.post(&o.admin, &o.org_path("/teams"), json!({"name": "Core"})).await;
-    let team = format!("/api/v1/teams/{}", t.body["id"].as_str().expect("id"));
+    let team = format!("/api/v1/teams/{}", t.id());
     o.mock.advance(std::time::Duration::from_secs(60));
     let r = o.patch(&o.admin, &team, json!({"name": "Core"})).await;
     assert_eq!(r.body["updated_at"], t.body["updated_at"]);

@@ -407,10 +407,14 @@ async fn another_orgs_projects_and_tickets_are_404_not_403() {
     assert_eq!(r.body["items"], json!([]));
     let r = o.get(&o.other, &format!("/api/v1/tickets?org_id={}", o.org_id)).await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
-    let r = o.get(&o.owner, "/api/v1/tickets/WEB-01").await;
-    assert_eq!((r.status, r.reason()), (400, "invalid_id"));
-    let r = o.get(&o.owner, "/api/v1/tickets/WEB").await;
-    assert_eq!((r.status, r.reason()), (400, "invalid_id"));
+    o.refuses_gets(
+        &o.owner,
+        &[
+            ("/api/v1/tickets/WEB-01", 400, "invalid_id"),
+            ("/api/v1/tickets/WEB", 400, "invalid_id"),
+        ],
+    )
+    .await;
     let r = o.get(&o.owner, "/api/v1/tickets/WEB-2").await;
     assert_eq!(
         (r.status, r.body["error"]["details"]["id"].as_str()),
@@ -493,10 +497,14 @@ async fn walking_org_ticket_pages_with_small_limits_sees_every_ticket_exactly_on
     assert_eq!(keys_of(&r.body), vec!["API-1", "API-2", "API-3", "API-4"]);
     let r = o.get(&o.viewer, "/api/v1/tickets?project_id=NOPE").await;
     assert_eq!((r.status, r.body["items"].clone()), (200, json!([])));
-    let r = o.get(&o.viewer, "/api/v1/tickets?project_id=W").await;
-    assert_eq!((r.status, r.reason()), (400, "invalid_id"));
-    let r = o.get(&o.viewer, "/api/v1/tickets?cursor=zzz").await;
-    assert_eq!((r.status, r.reason()), (400, "invalid_cursor"));
+    o.refuses_gets(
+        &o.viewer,
+        &[
+            ("/api/v1/tickets?project_id=W", 400, "invalid_id"),
+            ("/api/v1/tickets?cursor=zzz", 400, "invalid_cursor"),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -987,10 +995,14 @@ async fn project_restricted_keys_see_only_their_projects() {
     });
     let r = o.get(raw, "/api/v1/tickets").await;
     assert_eq!(keys_of(&r.body), vec!["WEB-1"]);
-    let r = o.get(raw, "/api/v1/tickets/API-1").await;
-    assert_eq!((r.status, r.reason()), (403, "project_not_allowed"));
-    let r = o.get(raw, "/api/v1/projects/API/tickets").await;
-    assert_eq!((r.status, r.reason()), (403, "project_not_allowed"));
+    o.refuses_gets(
+        raw,
+        &[
+            ("/api/v1/tickets/API-1", 403, "project_not_allowed"),
+            ("/api/v1/projects/API/tickets", 403, "project_not_allowed"),
+        ],
+    )
+    .await;
     let req = json!({"ticket_ids": ["WEB-1", "API-1"], "status": "Todo"});
     let r = o.post(raw, "/api/v1/tickets/batch-transition", req).await;
     assert_eq!(r.status, 200);

@@ -150,13 +150,7 @@ async fn workflow_names_are_unique_ignoring_case() {
     assert_eq!((r.status, r.reason()), (409, "duplicate"));
     let w = create(&o, delivery()).await;
     let req = json!({"name": "DEFAULT"});
-    let r = o
-        .patch(
-            &o.admin,
-            &format!("/api/v1/workflows/{}", w.body["id"].as_str().expect("id")),
-            req,
-        )
-        .await;
+    let r = o.patch(&o.admin, &format!("/api/v1/workflows/{}", w.id()), req).await;
     assert_eq!((r.status, r.reason()), (409, "duplicate"));
 }
 
@@ -182,7 +176,7 @@ async fn the_default_workflow_is_protected() {
 async fn patching_statuses_drops_dead_transitions_and_resets_the_initial_status() {
     let o = org().await;
     let w = create(&o, delivery()).await;
-    let path = format!("/api/v1/workflows/{}", w.body["id"].as_str().expect("id"));
+    let path = format!("/api/v1/workflows/{}", w.id());
     let statuses = json!([
         {"name": "Ready", "category": "Unstarted"},
         {"name": "Doing", "category": "Started"},
@@ -217,7 +211,7 @@ async fn patching_statuses_drops_dead_transitions_and_resets_the_initial_status(
 async fn removing_a_status_held_by_tickets_is_in_use() {
     let o = org().await;
     let w = create(&o, delivery()).await;
-    let wid = w.body["id"].as_str().expect("id").to_string();
+    let wid = w.id().to_string();
     o.create(
         &o.member,
         "/api/v1/projects",
@@ -243,7 +237,7 @@ async fn workflow_writes_need_admin_and_unused_workflows_can_be_deleted() {
     let r = o.post(&o.member, &o.org_path("/workflows"), delivery()).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
     let w = create(&o, delivery()).await;
-    let path = format!("/api/v1/workflows/{}", w.body["id"].as_str().expect("id"));
+    let path = format!("/api/v1/workflows/{}", w.id());
     assert_eq!(o.patch(&o.member, &path, json!({"name": "X"})).await.status, 403);
     assert_eq!(o.delete(&o.member, &path).await.status, 403);
     assert_eq!(o.delete(&o.admin, &path).await.status, 204);
@@ -257,13 +251,7 @@ async fn an_empty_patch_changes_nothing() {
     let w = create(&o, delivery()).await;
     o.mock.advance(std::time::Duration::from_secs(5));
     let req = json!({});
-    let r = o
-        .patch(
-            &o.admin,
-            &format!("/api/v1/workflows/{}", w.body["id"].as_str().expect("id")),
-            req,
-        )
-        .await;
+    let r = o.patch(&o.admin, &format!("/api/v1/workflows/{}", w.id()), req).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body, w.body);
 }
