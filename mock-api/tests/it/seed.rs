@@ -478,18 +478,26 @@ fn an_unknown_field_is_an_error_naming_it() {
     assert!(msg.contains("x.json") && msg.contains("userz"), "{msg}");
 }
 
+/// The error of applying a one-org seed (its Owner o@x.test) whose org holds `org_extra` (JSON
+/// members after `members`); the seed must parse and its loading fail.
+fn load_error(org_extra: &str) -> String {
+    let text = format!(
+        r#"{{"users": [{{"email": "o@x.test", "display_name": "O", "created_at": "2026-01-01T00:00:00Z"}}],
+            "orgs": [{{"name": "X", "slug": "xxx", "created_at": "2026-01-01T00:00:00Z",
+              "members": [{{"email": "o@x.test", "role": "Owner"}}]{org_extra}}}]}}"#
+    );
+    let seed = Seed::from_json(&text, "t.json").expect("parses");
+    format!("{:#}", seed.apply(&mut store()).expect_err("error"))
+}
+
 #[test]
 fn an_unknown_assignee_is_an_error_naming_the_seed_path() {
-    let text = r#"{
-      "users": [{"email": "o@x.test", "display_name": "O", "created_at": "2026-01-01T00:00:00Z"}],
-      "orgs": [{"name": "X", "slug": "xxx", "created_at": "2026-01-01T00:00:00Z",
-        "members": [{"email": "o@x.test", "role": "Owner"}],
-        "projects": [{"key": "PP", "name": "P", "created_by": "o@x.test", "created_at": "2026-01-01T00:00:00Z"},
+    let msg = load_error(
+        r#", "projects": [{"key": "PP", "name": "P", "created_by": "o@x.test", "created_at": "2026-01-01T00:00:00Z"},
           {"key": "PQ", "name": "Q", "created_by": "o@x.test", "created_at": "2026-01-01T00:00:00Z",
            "tickets": [{"title": "t", "created_by": "o@x.test", "created_at": "2026-01-02T00:00:00Z",
-                        "assignee": "bob@x"}]}]}]}"#;
-    let seed = Seed::from_json(text, "t.json").expect("parses");
-    let msg = format!("{:#}", seed.apply(&mut store()).expect_err("error"));
+                        "assignee": "bob@x"}]}]"#,
+    );
     assert!(
         msg.contains("t.json: orgs[0].projects[1].tickets[0].assignee: unknown user bob@x"),
         "{msg}"
@@ -498,20 +506,16 @@ fn an_unknown_assignee_is_an_error_naming_the_seed_path() {
 
 #[test]
 fn a_transition_the_strict_workflow_forbids_is_an_error() {
-    let text = r#"{
-      "users": [{"email": "o@x.test", "display_name": "O", "created_at": "2026-01-01T00:00:00Z"}],
-      "orgs": [{"name": "X", "slug": "xxx", "created_at": "2026-01-01T00:00:00Z",
-        "members": [{"email": "o@x.test", "role": "Owner"}],
-        "workflows": [{"name": "Strict", "enforcement": "strict", "created_by": "o@x.test",
+    let msg = load_error(
+        r#", "workflows": [{"name": "Strict", "enforcement": "strict", "created_by": "o@x.test",
           "created_at": "2026-01-01T00:00:00Z",
           "statuses": [{"name": "Open", "category": "Unstarted"}, {"name": "Shut", "category": "Completed"}],
           "transitions": []}],
         "projects": [{"key": "PQ", "name": "Q", "workflow": "Strict", "created_by": "o@x.test",
            "created_at": "2026-01-01T00:00:00Z",
            "tickets": [{"title": "t", "created_by": "o@x.test", "created_at": "2026-01-02T00:00:00Z",
-             "history": [{"at": "2026-01-03T00:00:00Z", "by": "o@x.test", "kind": "transition", "status": "Shut"}]}]}]}]}"#;
-    let seed = Seed::from_json(text, "t.json").expect("parses");
-    let msg = format!("{:#}", seed.apply(&mut store()).expect_err("error"));
+             "history": [{"at": "2026-01-03T00:00:00Z", "by": "o@x.test", "kind": "transition", "status": "Shut"}]}]}]"#,
+    );
     assert!(
         msg.contains("orgs[0].projects[0].tickets[0].history[0]: transition"),
         "{msg}"
@@ -551,20 +555,33 @@ fn a_record_is_judged_by_its_route_and_errors_name_the_seed_path_and_field() {
     let project = r#", "projects": [{"key": "P1", "name": "P", "created_by": "o@x.test", "created_at": "2026-01-02T00:00:00Z",
         "tickets": [{"title": "t", "created_by": "o@x.test", "created_at": "2026-01-03T00:00:00Z", "history": [STEP]}]}]"#;
     let step = |s: &str| seed_error(&project.replace("STEP", s));
-    let msg = step(r#"{"at": "2026-01-04T00:00:00Z", "by": "m@x.test", "kind": "transition", "statsu": "Done"}"#);
-    assert!(
-        msg.contains("history[0].status: required") && msg.contains("history[0].statsu: unknown_field"),
-        "{msg}"
-    );
-    let msg = step(r#"{"at": "2026-01-04T00:00:00Z", "by": "m@x.test", "kind": "transition", "status": "Backlog"}"#);
-    assert!(msg.contains("history[0]: this step changes nothing"), "{msg}");
-    let msg = step(r#"{"at": "2026-01-02T00:00:00Z", "by": "m@x.test", "kind": "transition", "status": "Done"}"#);
-    assert!(
-        msg.contains("history[0].at: ") && msg.contains("is before the step before it"),
-        "{msg}"
-    );
-    let msg = step(r#"{"at": "2026-01-04T00:00:00Z", "by": "m@x.test", "kind": "rename", "title": "x"}"#);
-    assert!(msg.contains("unknown variant `rename`"), "{msg}");
-    let msg = step(r#"{"at": "2026-01-04T00:00:00Z", "by": "m@x.test", "kind": "labels", "add": [], "drop": ["x"]}"#);
-    assert!(msg.contains("history[0].drop: unknown field"), "{msg}");
+    // Each broken step, and what its error must name.
+    let cases: [(&str, &[&str]); 5] = [
+        (
+            r#"{"at": "2026-01-04T00:00:00Z", "by": "m@x.test", "kind": "transition", "statsu": "Done"}"#,
+            &["history[0].status: required", "history[0].statsu: unknown_field"],
+        ),
+        (
+            r#"{"at": "2026-01-04T00:00:00Z", "by": "m@x.test", "kind": "transition", "status": "Backlog"}"#,
+            &["history[0]: this step changes nothing"],
+        ),
+        (
+            r#"{"at": "2026-01-02T00:00:00Z", "by": "m@x.test", "kind": "transition", "status": "Done"}"#,
+            &["history[0].at: ", "is before the step before it"],
+        ),
+        (
+            r#"{"at": "2026-01-04T00:00:00Z", "by": "m@x.test", "kind": "rename", "title": "x"}"#,
+            &["unknown variant `rename`"],
+        ),
+        (
+            r#"{"at": "2026-01-04T00:00:00Z", "by": "m@x.test", "kind": "labels", "add": [], "drop": ["x"]}"#,
+            &["history[0].drop: unknown field"],
+        ),
+    ];
+    for (broken, needles) in cases {
+        let msg = step(broken);
+        for needle in needles {
+            assert!(msg.contains(needle), "{needle} missing: {msg}");
+        }
+    }
 }
