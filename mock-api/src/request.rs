@@ -255,6 +255,14 @@ impl<'a> Ctx<'a> {
         Ok((caller, record))
     }
 
+    /// The `{<KIND>_id}` record (see [`Ctx::path_record`]), after the project read check on
+    /// the record's project.
+    pub fn record_project_read<T: ProjectRecord>(&self) -> ApiResult<T> {
+        let record: T = self.path_record()?;
+        self.caller()?.check_project_read(record.project_id())?;
+        Ok(record)
+    }
+
     /// The caller and `{project}`, after the project write check for `min`.
     pub fn project_write(&self, min: OrgRole) -> ApiResult<(Caller, Project)> {
         let caller = self.caller()?;

@@ -114,8 +114,7 @@ fn list_labels(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn get_label(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let l = path_label(ctx)?;
-    ctx.caller()?.check_project_read(l.project_id)?;
+    let l: Label = ctx.record_project_read()?;
     Ok(Reply::ok(ctx.store.label_json(&l)))
 }
 

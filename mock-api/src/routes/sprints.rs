@@ -53,11 +53,6 @@ fn valid_range(start: Day, end: Day) -> bool {
     (0..=MAX_SPRINT_DAYS).contains(&span)
 }
 
-/// Resolves `{sprint_id}` in the caller's org (404 otherwise).
-fn path_sprint(ctx: &Ctx) -> ApiResult<Sprint> {
-    ctx.path_record()
-}
-
 /// The tickets currently in a sprint, by ticket number.
 fn sprint_tickets(store: &Store, sprint_id: Uuid) -> Vec<&Ticket> {
     let mut v: Vec<&Ticket> = store
@@ -152,8 +147,7 @@ fn list_sprints(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn get_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let s = path_sprint(ctx)?;
-    ctx.caller()?.check_project_read(s.project_id)?;
+    let s: Sprint = ctx.record_project_read()?;
     Ok(Reply::ok(sprint_json(&s)))
 }
 
@@ -319,8 +313,7 @@ fn complete_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn get_burndown(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let s = path_sprint(ctx)?;
-    ctx.caller()?.check_project_read(s.project_id)?;
+    let s: Sprint = ctx.record_project_read()?;
     Ok(Reply::ok(burndown(ctx.store, &s)))
 }
 
@@ -343,8 +336,7 @@ fn board_key(t: &Ticket) -> Vec<Key> {
 }
 
 fn get_board(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let s = path_sprint(ctx)?;
-    ctx.caller()?.check_project_read(s.project_id)?;
+    let s: Sprint = ctx.record_project_read()?;
     let store = &*ctx.store;
     let wf = store
         .project_workflow(s.project_id)

@@ -10,6 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::*;
 use crate::page::{Key, desc_i, desc_s};
 use crate::request::{Ctx, Mode, Patch, Reply, int, string, ticket_ref, uuid};
+use crate::store::Store;
 use crate::values::Day;
 use serde_json::Value;
 
@@ -74,11 +75,6 @@ fn entry_key(e: &TimeEntry) -> Vec<Key> {
         desc_i(e.created_at.0),
         desc_s(e.id.to_string()),
     ]
-}
-
-/// Resolves `{time_entry_id}` in the caller's org: 400 malformed, 404 unknown.
-fn path_entry(ctx: &Ctx) -> ApiResult<TimeEntry> {
-    ctx.path_record()
 }
 
 /// The owner of the entry or an Admin, else `403 not_owner`.
@@ -198,8 +194,7 @@ fn list_entries(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn get_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let e = path_entry(ctx)?;
-    ctx.caller()?.check_project_read(e.project_id)?;
+    let e: TimeEntry = ctx.record_project_read()?;
     Ok(Reply::ok(entry_json(&e)))
 }
 
@@ -294,8 +289,14 @@ fn submit_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
     next.rejected_by = None;
     next.rejection_reason = None;
     next.updated_at = now;
-    ctx.store.time_entries.insert(next.id, next.clone());
-    Ok(Reply::ok(entry_json(&next)))
+    save_entry(ctx.store, next)
+}
+
+/// Stores the changed entry and answers it.
+fn save_entry(store: &mut Store, e: TimeEntry) -> ApiResult<Reply> {
+    let reply = Reply::ok(entry_json(&e));
+    store.time_entries.insert(e.id, e);
+    Ok(reply)
 }
 
 fn approve_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
@@ -308,8 +309,7 @@ fn approve_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
     next.approved_at = Some(now);
     next.approved_by = Some(caller.user_id);
     next.updated_at = now;
-    ctx.store.time_entries.insert(next.id, next.clone());
-    Ok(Reply::ok(entry_json(&next)))
+    save_entry(ctx.store, next)
 }
 
 fn reject_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
@@ -326,6 +326,5 @@ fn reject_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
     next.rejected_by = Some(caller.user_id);
     next.rejection_reason = Some(reason);
     next.updated_at = now;
-    ctx.store.time_entries.insert(next.id, next.clone());
-    Ok(Reply::ok(entry_json(&next)))
+    save_entry(ctx.store, next)
 }
