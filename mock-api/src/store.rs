@@ -159,6 +159,11 @@ org_records! {
     TimeEntry: time_entries, "time_entry";
 }
 
+/// The records of `table` that `keep` accepts, in key order, cloned.
+pub fn filtered<K, T: Clone>(table: &BTreeMap<K, T>, keep: impl Fn(&T) -> bool) -> Vec<T> {
+    table.values().filter(|r| keep(r)).cloned().collect()
+}
+
 /// A record of one project (its writes are checked against that project).
 pub trait ProjectRecord: OrgRecord {
     /// The project the record belongs to.

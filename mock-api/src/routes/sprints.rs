@@ -9,6 +9,7 @@ use crate::model::*;
 use crate::page::{Key, asc_i, asc_s};
 use crate::request::{Ctx, Mode, Reply, date, string, uuid};
 use crate::store::Store;
+use crate::store::filtered;
 use crate::values::{Day, Ts};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -128,13 +129,9 @@ fn list_sprints(ctx: &mut Ctx) -> ApiResult<Reply> {
     let p = ctx.path_project("project")?;
     let statuses = ctx.query.csv_enum("status", SprintStatus::parse)?;
     caller.check_project_read(p.id)?;
-    let items: Vec<Sprint> = ctx
-        .store
-        .sprints
-        .values()
-        .filter(|s| s.project_id == p.id && statuses.as_ref().is_none_or(|st| st.contains(&s.status)))
-        .cloned()
-        .collect();
+    let items: Vec<Sprint> = filtered(&ctx.store.sprints, |s| {
+        s.project_id == p.id && statuses.as_ref().is_none_or(|st| st.contains(&s.status))
+    });
     let key = |s: &Sprint| {
         vec![
             asc_i(s.start_date.start().0),

@@ -8,6 +8,7 @@ use crate::model::*;
 use crate::page::{asc_i, asc_s};
 use crate::request::{Ctx, Mode, Patch, Reply, check_name_free, string, uuid, uuid_list};
 use crate::store::Store;
+use crate::store::filtered;
 use serde_json::Value;
 
 /// The routes of this file.
@@ -72,13 +73,9 @@ fn list_teams(ctx: &mut Ctx) -> ApiResult<Reply> {
     let org = ctx.path_org("org_id")?;
     let user = ctx.query.uuid("user_id")?;
     caller.require_scope(false)?;
-    let items: Vec<Team> = ctx
-        .store
-        .teams
-        .values()
-        .filter(|t| t.org_id == org && user.is_none_or(|u| t.member_ids.contains(&u)))
-        .cloned()
-        .collect();
+    let items: Vec<Team> = filtered(&ctx.store.teams, |t| {
+        t.org_id == org && user.is_none_or(|u| t.member_ids.contains(&u))
+    });
     let page = ctx.page(
         items,
         |t| vec![asc_i(t.created_at.0), asc_s(t.id.to_string())],

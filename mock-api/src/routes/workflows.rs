@@ -11,6 +11,7 @@ use crate::model::*;
 use crate::page::{asc_i, asc_s};
 use crate::request::{Body, Ctx, Mode, Reply, check_name_free, enumv, string};
 use crate::store::Store;
+use crate::store::filtered;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -260,13 +261,7 @@ fn list_workflows(ctx: &mut Ctx) -> ApiResult<Reply> {
     let caller = ctx.caller()?;
     let org = ctx.path_org("org_id")?;
     caller.require_scope(false)?;
-    let items: Vec<Workflow> = ctx
-        .store
-        .workflows
-        .values()
-        .filter(|w| w.org_id == org)
-        .cloned()
-        .collect();
+    let items: Vec<Workflow> = filtered(&ctx.store.workflows, |w| w.org_id == org);
     let store = &*ctx.store;
     let page = crate::page::paginate(
         items,
