@@ -2,7 +2,7 @@
 //! keys shown once and scoped, the token staying bound to its org, last-Owner protection,
 //! member-removal cascades and the invite lifecycle including expiry.
 
-use crate::support::{Org, Resp, org};
+use crate::support::{Org, Resp, org, org_at};
 use alloy_mock_api::Ts;
 use alloy_mock_api::model::{ApiKeyScope, OrgRole};
 use serde_json::{Value, json};
@@ -295,8 +295,7 @@ async fn org_slugs_are_validated_and_unique() {
 
 #[tokio::test]
 async fn only_the_owner_patches_the_org() {
-    let o = org().await;
-    let path = o.org_path("");
+    let (o, path) = org_at("").await;
     let r = o.patch(&o.admin, &path, json!({"name": "Acme 2"})).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
     let r = o
@@ -425,8 +424,7 @@ async fn the_last_owner_cannot_be_removed_and_admins_cannot_remove_owners() {
 
 #[tokio::test]
 async fn invites_show_their_code_once_and_refuse_duplicates_and_members() {
-    let o = org().await;
-    let path = o.org_path("/invites");
+    let (o, path) = org_at("/invites").await;
     let req = json!({"email": "New@Acme.test", "role": "Reporter", "expires_in_days": 3});
     let r = o.create(&o.admin, &path, req).await;
     let code = r.body["code"].as_str().expect("code");
@@ -455,8 +453,7 @@ async fn invites_show_their_code_once_and_refuse_duplicates_and_members() {
 
 #[tokio::test]
 async fn invites_expire_and_only_pending_ones_can_be_revoked() {
-    let o = org().await;
-    let path = o.org_path("/invites");
+    let (o, path) = org_at("/invites").await;
     let a = o
         .post(&o.admin, &path, json!({"email": "a@x.test", "expires_in_days": 1}))
         .await;
@@ -487,8 +484,7 @@ async fn invites_expire_and_only_pending_ones_can_be_revoked() {
 
 #[tokio::test]
 async fn accepting_an_invite_adds_the_caller_with_the_invited_role() {
-    let o = org().await;
-    let path = o.org_path("/invites");
+    let (o, path) = org_at("/invites").await;
     let inv = o
         .post(&o.admin, &path, json!({"email": "new@acme.test", "role": "Reporter"}))
         .await;
@@ -520,8 +516,7 @@ async fn accepting_an_invite_adds_the_caller_with_the_invited_role() {
 
 #[tokio::test]
 async fn accepting_an_invite_when_already_a_member_is_a_conflict() {
-    let o = org().await;
-    let path = o.org_path("/invites");
+    let (o, path) = org_at("/invites").await;
     let inv = o.post(&o.admin, &path, json!({"email": "late@acme.test"})).await;
     let code = inv.body["code"].as_str().expect("code").to_string();
     let raw = "alloy_test_latecomer0000000000000000000000";

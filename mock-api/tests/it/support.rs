@@ -317,6 +317,13 @@ impl Org {
     }
 }
 
+/// [`org`] and the path of this org followed by `tail` (see [`Org::org_path`]).
+pub async fn org_at(tail: &str) -> (Org, String) {
+    let o = org().await;
+    let path = o.org_path(tail);
+    (o, path)
+}
+
 /// An empty deterministic mock with one org holding a user (and API key) per role, and a
 /// second org with its own Owner. Independent of the seed file.
 pub async fn org() -> Org {

@@ -1,9 +1,9 @@
 //! Teams over HTTP (contract §4.2 #23–#29): case-insensitive unique names, ascending
 //! `member_ids` that must be org members, idempotent membership changes and Admin-only writes.
 
-use crate::support::org;
+use crate::support::{names, org, org_at};
 use alloy_mock_api::model::OrgRole;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn created_team_lists_members_ascending_and_has_a_location() {
@@ -24,8 +24,7 @@ async fn created_team_lists_members_ascending_and_has_a_location() {
 
 #[tokio::test]
 async fn team_names_are_unique_ignoring_case_on_create_and_patch() {
-    let o = org().await;
-    let path = o.org_path("/teams");
+    let (o, path) = org_at("/teams").await;
     o.post(&o.admin, &path, json!({"name": "Platform"})).await;
     let other = o.post(&o.admin, &path, json!({"name": "Web"})).await;
     let r = o.post(&o.admin, &path, json!({"name": "PLATFORM"})).await;
@@ -46,8 +45,7 @@ async fn team_names_are_unique_ignoring_case_on_create_and_patch() {
 
 #[tokio::test]
 async fn team_fields_are_validated_together_and_members_must_belong_to_the_org() {
-    let o = org().await;
-    let path = o.org_path("/teams");
+    let (o, path) = org_at("/teams").await;
     let req = json!({"name": "", "description": "x".repeat(501), "member_ids": ["nope"], "id": "x", "lead": 1});
     let r = o.post(&o.admin, &path, req).await;
     assert_eq!((r.status, r.code()), (400, "validation_error"));
@@ -90,26 +88,22 @@ async fn team_membership_changes_are_idempotent() {
 
 #[tokio::test]
 async fn teams_are_listed_and_filtered_by_user() {
-    let o = org().await;
-    let path = o.org_path("/teams");
+    let (o, path) = org_at("/teams").await;
     let uid = o.user(OrgRole::Reporter);
     o.post(&o.admin, &path, json!({"name": "A", "member_ids": [uid]})).await;
     o.post(&o.admin, &path, json!({"name": "B"})).await;
     o.post(&o.admin, &path, json!({"name": "C", "member_ids": [uid]})).await;
     let all = o.list_all(&o.viewer, &path, 2).await;
-    let names: Vec<&str> = all.iter().filter_map(|t| t["name"].as_str()).collect();
-    assert_eq!(names, vec!["A", "B", "C"]);
+    assert_eq!(names(&Value::from(all)), vec!["A", "B", "C"]);
     let r = o.get(&o.viewer, &format!("{path}?user_id={uid}")).await;
-    let names = r.strings("items", "name");
-    assert_eq!(names, vec!["A", "C"]);
+    assert_eq!(r.strings("items", "name"), vec!["A", "C"]);
     let r = o.get(&o.viewer, &format!("{path}?user_id=x")).await;
     assert_eq!((r.status, r.reason()), (400, "invalid_id"));
 }
 
 #[tokio::test]
 async fn team_writes_need_admin_and_deleted_teams_are_gone() {
-    let o = org().await;
-    let path = o.org_path("/teams");
+    let (o, path) = org_at("/teams").await;
     let r = o.post(&o.member, &path, json!({"name": "Mine"})).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
     assert_eq!(r.body["error"]["details"]["required_role"], "Admin");
