@@ -46,32 +46,23 @@ async fn team(o: &Org, name: &str, members: &[OrgRole]) -> String {
 async fn scenario() -> (Org, std::collections::BTreeMap<&'static str, Value>) {
     let o = crate::support::org().await;
     let mut p = std::collections::BTreeMap::new();
-    p.insert(
-        "WEB",
-        project(&o, json!({"key": "WEB", "name": "Web \"Core\", Inc.", "capitalization_type": "Capex", "development_phase": "AppDevelopment", "cost_center_id": "ENG-001", "amortization_months": 36})).await["id"].clone(),
-    );
-    p.insert(
-        "OPS",
-        project(
-            &o,
+    for (key, body) in [
+        (
+            "WEB",
+            json!({"key": "WEB", "name": "Web \"Core\", Inc.", "capitalization_type": "Capex", "development_phase": "AppDevelopment", "cost_center_id": "ENG-001", "amortization_months": 36}),
+        ),
+        (
+            "OPS",
             json!({"key": "OPS", "name": "Operations", "capitalization_type": "Opex", "cost_center_id": "FIN-002"}),
-        )
-        .await["id"]
-            .clone(),
-    );
-    p.insert(
-        "RND",
-        project(
-            &o,
+        ),
+        (
+            "RND",
             json!({"key": "RND", "name": "Research", "capitalization_type": "Capex", "cost_center_id": "ENG-001"}),
-        )
-        .await["id"]
-            .clone(),
-    );
-    p.insert(
-        "MISC",
-        project(&o, json!({"key": "MISC", "name": "Misc"})).await["id"].clone(),
-    );
+        ),
+        ("MISC", json!({"key": "MISC", "name": "Misc"})),
+    ] {
+        p.insert(key, project(&o, body).await["id"].clone());
+    }
     for key in ["WEB", "OPS", "RND", "MISC"] {
         o.ticket(&o.owner, key, &format!("{key} work")).await;
     }
@@ -329,15 +320,11 @@ async fn the_time_report_groups_by_project_ticket_day_and_team() {
 #[tokio::test]
 async fn the_time_report_filters_defaults_its_period_and_rejects_bad_queries() {
     let (o, p) = scenario().await;
-    let r = o
-        .get(
-            &o.viewer,
-            &format!(
-                "/api/v1/reports/time?{MARCH}&project_id=web&user_id={}",
-                o.user(OrgRole::Member)
-            ),
-        )
-        .await;
+    let report = format!(
+        "/api/v1/reports/time?{MARCH}&project_id=web&user_id={}",
+        o.user(OrgRole::Member)
+    );
+    let r = o.get(&o.viewer, &report).await;
     assert_eq!(
         r.body["totals"],
         json!({"minutes": 140, "hours": 2.33, "entry_count": 2, "submitted_minutes": 15})
@@ -427,12 +414,8 @@ async fn the_capitalization_report_splits_capex_and_opex_with_warnings_and_amort
             ],
         })
     );
-    let r = o
-        .get(
-            &o.member,
-            &format!("/api/v1/reports/capitalization?{MARCH}&cost_center_id=ENG-001"),
-        )
-        .await;
+    let report = format!("/api/v1/reports/capitalization?{MARCH}&cost_center_id=ENG-001");
+    let r = o.get(&o.member, &report).await;
     assert_eq!(
         r.body["totals"],
         json!({"minutes": 160, "hours": 2.67, "cost_cents": 35500, "capex_cents": 30500, "opex_cents": 5000})
@@ -474,12 +457,8 @@ async fn a_project_restricted_key_gets_reports_and_csv_filtered_to_its_projects(
 #[tokio::test]
 async fn the_capitalization_csv_is_rfc_4180_byte_for_byte() {
     let (o, p) = scenario().await;
-    let r = o
-        .get(
-            &o.viewer,
-            &format!("/api/v1/reports/capitalization/export?{MARCH}&project_id=WEB"),
-        )
-        .await;
+    let report = format!("/api/v1/reports/capitalization/export?{MARCH}&project_id=WEB");
+    let r = o.get(&o.viewer, &report).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let header = |n: &str| r.headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     assert_eq!(header("content-type"), "text/csv; charset=utf-8");
