@@ -209,21 +209,8 @@ async fn labor_rate_writes_need_an_unrestricted_admin_and_valid_fields() {
     assert_eq!(r.status, 404);
 
     let project = o.project(&o.owner, "WEB").await;
-    let admin: uuid::Uuid = o.user(OrgRole::Admin).parse().expect("uuid");
-    let pid = project["id"].as_str().and_then(|s| s.parse().ok()).expect("uuid");
     let key = "alloy_test_restrictedadmin0000000000000000";
-    o.mock.with_store(|s| {
-        let org = o.org_id.parse().expect("uuid");
-        s.insert_api_key(
-            org,
-            admin,
-            "web",
-            key,
-            vec![ApiKeyScope::Read, ApiKeyScope::Write],
-            vec![pid],
-            None,
-        )
-    });
+    o.restricted_key(OrgRole::Admin, "web", key, project["id"].as_str().expect("id"));
     let r = o.post(key, &url, good).await;
     assert_eq!((r.status, r.reason()), (403, "project_restricted_key"));
     assert_eq!(o.status(key, &url).await, 200);

@@ -306,6 +306,18 @@ impl Org {
         }
     }
 
+    /// Gives the user of `role` the read-write API key `raw` (named `name`), restricted to the
+    /// project whose uuid is `project`.
+    pub fn restricted_key(&self, role: OrgRole, name: &str, raw: &str, project: &str) {
+        use alloy_mock_api::model::ApiKeyScope::{Read, Write};
+        let org = self.org_id.parse().expect("org uuid");
+        let user = self.user(role).parse().expect("user uuid");
+        let project = project.parse().expect("project uuid");
+        self.mock.with_store(|s| {
+            s.insert_api_key(org, user, name, raw, vec![Read, Write], vec![project], None);
+        });
+    }
+
     /// The path of this org, `/api/v1/orgs/{org_id}`, followed by `tail`.
     pub fn org_path(&self, tail: &str) -> String {
         format!("/api/v1/orgs/{}{tail}", self.org_id)

@@ -979,20 +979,7 @@ async fn project_restricted_keys_see_only_their_projects() {
     o.ticket(&o.member, "WEB", "w").await;
     o.ticket(&o.member, "API", "a").await;
     let raw = "alloy_test_restricted0000000000000000000000";
-    let web_id = id_of(&web);
-    o.mock.with_store(|s: &mut Store| {
-        let org = Uuid::parse_str(&o.org_id).expect("org");
-        let user = Uuid::parse_str(&o.user(OrgRole::Member)).expect("user");
-        s.insert_api_key(
-            org,
-            user,
-            "restricted",
-            raw,
-            vec![ApiKeyScope::Read, ApiKeyScope::Write],
-            vec![web_id],
-            None,
-        );
-    });
+    o.restricted_key(OrgRole::Member, "restricted", raw, web["id"].as_str().expect("id"));
     let r = o.get(raw, "/api/v1/tickets").await;
     assert_eq!(keys_of(&r.body), vec!["WEB-1"]);
     o.refuses_gets(

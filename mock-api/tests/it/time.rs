@@ -4,7 +4,7 @@
 
 use crate::support::{Org, org};
 use alloy_mock_api::Ts;
-use alloy_mock_api::model::{ApiKeyScope, OrgRole};
+use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 
 /// An org with projects WEB (tickets WEB-1, WEB-2) and OPS (ticket OPS-1).
@@ -350,21 +350,9 @@ async fn a_project_restricted_key_sees_and_touches_only_its_projects_entries() {
     let o = setup().await;
     let web = log(&o, &o.member, "WEB-1", json!({"minutes": 10})).await;
     let ops = log(&o, &o.member, "OPS-1", json!({"minutes": 10})).await;
-    let web_id = web["project_id"].as_str().and_then(|s| s.parse().ok()).expect("uuid");
-    let member: uuid::Uuid = o.user(OrgRole::Member).parse().expect("uuid");
     let key = "alloy_test_restricted000000000000000000000";
-    o.mock.with_store(|s| {
-        let org = o.org_id.parse().expect("uuid");
-        s.insert_api_key(
-            org,
-            member,
-            "web only",
-            key,
-            vec![ApiKeyScope::Read, ApiKeyScope::Write],
-            vec![web_id],
-            None,
-        )
-    });
+    let web_project = web["project_id"].as_str().expect("project_id");
+    o.restricted_key(OrgRole::Member, "web only", key, web_project);
     let seen = o.list_all(key, "/api/v1/time-entries", 50).await;
     assert_eq!(
         seen.iter().map(|e| e["id"].clone()).collect::<Vec<_>>(),
