@@ -125,16 +125,15 @@ async fn labor_rates_compute_effective_to_from_the_next_row_of_the_same_user() {
         expected.push(admin["id"].clone());
     }
     assert_eq!(all.iter().map(|r| r["id"].clone()).collect::<Vec<_>>(), expected);
-    let on = o.list_all(&o.viewer, &format!("{list}?as_of=2026-02-05"), 50).await;
+    let on = o.every(&o.viewer, &format!("{list}?as_of=2026-02-05")).await;
     assert_eq!(
         on.iter().map(|r| r["id"].clone()).collect::<Vec<_>>(),
         vec![between["id"].clone()]
     );
     let on = o
-        .list_all(
+        .every(
             &o.viewer,
             &format!("{list}?as_of=2026-03-14&user_id={}", o.user(OrgRole::Member)),
-            50,
         )
         .await;
     assert_eq!(
@@ -454,10 +453,9 @@ async fn the_capitalization_csv_is_rfc_4180_byte_for_byte() {
         "attachment; filename=\"alloy-capitalization-2026-03-01-2026-03-31.csv\""
     );
     let entries = o
-        .list_all(
+        .every(
             &o.viewer,
             "/api/v1/time-entries?project_id=WEB&status=Approved&from=2026-03-01",
-            50,
         )
         .await;
     // Newest first in the list; the CSV is oldest first.

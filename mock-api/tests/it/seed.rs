@@ -34,9 +34,7 @@ async fn me(api: &Api, key: &str) -> Value {
 }
 
 async fn sprints_by_status(api: &Api, key: &str, project: &str) -> BTreeMap<String, Value> {
-    let items = api
-        .list_all(key, &format!("/api/v1/projects/{project}/sprints"), 50)
-        .await;
+    let items = api.every(key, &format!("/api/v1/projects/{project}/sprints")).await;
     items
         .into_iter()
         .map(|s| (s["status"].as_str().unwrap_or("").to_string(), s))
@@ -185,7 +183,7 @@ async fn the_seed_has_a_sprint_of_each_status_around_the_fixed_clock() {
             "/api/v1/projects/WEB/tickets?sprint_id={}",
             s["id"].as_str().unwrap_or("")
         );
-        in_sprint.insert(status.clone(), api.list_all(&key, &path, 50).await.len());
+        in_sprint.insert(status.clone(), api.every(&key, &path).await.len());
     }
     assert_eq!(in_sprint, map(&[("Active", 7), ("Completed", 5), ("Planned", 2)]));
 }
@@ -232,7 +230,7 @@ async fn the_completed_sprint_burndown_is_frozen_with_its_carried_over_tickets()
 async fn moved_tickets_carry_their_history_and_resolution() {
     let (api, key) = spawn_as(OrgRole::Viewer).await;
     let web1 = api.get(&key, "/api/v1/tickets/WEB-1").await.body;
-    let activity = api.list_all(&key, "/api/v1/tickets/WEB-1/activity", 50).await;
+    let activity = api.every(&key, "/api/v1/tickets/WEB-1/activity").await;
     let actions: Vec<&str> = activity
         .iter()
         .rev()
@@ -303,7 +301,7 @@ async fn the_strict_delivery_workflow_refuses_a_skipped_step_on_a_seeded_ticket(
 #[tokio::test]
 async fn time_entries_labor_rates_and_invites_are_seeded_in_every_state() {
     let (api, admin) = spawn_as(OrgRole::Admin).await;
-    let entries = api.list_all(&admin, "/api/v1/time-entries", 50).await;
+    let entries = api.every(&admin, "/api/v1/time-entries").await;
     assert_eq!(
         counts(&entries, "status"),
         map(&[("Approved", 10), ("Draft", 3), ("Rejected", 2), ("Submitted", 2)])
@@ -316,7 +314,7 @@ async fn time_entries_labor_rates_and_invites_are_seeded_in_every_state() {
     let org = me(&api, &admin).await["org_id"].as_str().unwrap_or("").to_string();
     let maya = api.mock.keys().entry(OrgRole::Member).expect("member").user_id;
     let rates = api
-        .list_all(&admin, &format!("/api/v1/orgs/{org}/labor-rates?user_id={maya}"), 50)
+        .every(&admin, &format!("/api/v1/orgs/{org}/labor-rates?user_id={maya}"))
         .await;
     let spans: Vec<(Value, Value, Value)> = rates
         .iter()
@@ -336,7 +334,7 @@ async fn time_entries_labor_rates_and_invites_are_seeded_in_every_state() {
         ]
     );
     let pending = api
-        .list_all(&admin, &format!("/api/v1/orgs/{org}/invites?status=Pending"), 50)
+        .every(&admin, &format!("/api/v1/orgs/{org}/invites?status=Pending"))
         .await;
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0]["email"], "nina@acme.test");
@@ -353,9 +351,9 @@ async fn the_reporter_is_a_member_of_exactly_one_project() {
         .user_id
         .to_string();
     let mut hits = Vec::new();
-    for p in api.list_all(&key, "/api/v1/projects", 50).await {
+    for p in api.every(&key, "/api/v1/projects").await {
         let k = p["key"].as_str().unwrap_or("").to_string();
-        let members = api.list_all(&key, &format!("/api/v1/projects/{k}/members"), 50).await;
+        let members = api.every(&key, &format!("/api/v1/projects/{k}/members")).await;
         if members.iter().any(|m| m["user_id"] == rita.as_str()) {
             hits.push(k);
         }
@@ -371,16 +369,16 @@ async fn the_other_orgs_key_sees_only_its_own_org() {
     let who = me(&api, &other).await;
     assert_eq!(who["role"], "Owner");
     assert_ne!(who["org_id"], me(&api, &acme).await["org_id"]);
-    let tickets = api.list_all(&other, "/api/v1/tickets", 50).await;
+    let tickets = api.every(&other, "/api/v1/tickets").await;
     let keys: Vec<&str> = tickets.iter().map(|t| t["key"].as_str().unwrap_or("")).collect();
     assert_eq!(keys, ["GLX-1", "GLX-2", "GLX-3", "GLX-4"]);
-    let projects = api.list_all(&other, "/api/v1/projects", 50).await;
+    let projects = api.every(&other, "/api/v1/projects").await;
     assert_eq!(projects.len(), 1);
     assert_eq!(projects[0]["key"], "GLX");
     assert_eq!(api.status(&other, "/api/v1/tickets/WEB-1").await, 404);
     assert_eq!(api.status(&other, "/api/v1/projects/WEB").await, 404);
     assert_eq!(api.status(&acme, "/api/v1/tickets/GLX-1").await, 404);
-    assert!(api.list_all(&other, "/api/v1/time-entries", 50).await.is_empty());
+    assert!(api.every(&other, "/api/v1/time-entries").await.is_empty());
 }
 
 /// Every table of a store loaded with the bundled seed, as one JSON document: every row with

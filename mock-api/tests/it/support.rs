@@ -244,6 +244,11 @@ impl Api {
         out
     }
 
+    /// Every item of a list, walked 50 at a time (see [`Api::list_all`]).
+    pub async fn every(&self, key: &str, path: &str) -> Vec<Value> {
+        self.list_all(key, path, 50).await
+    }
+
     /// Creates a project in the caller's org and returns it.
     pub async fn project(&self, key: &str, project_key: &str) -> Value {
         let r = self

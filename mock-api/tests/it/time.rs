@@ -295,33 +295,31 @@ async fn lists_filter_and_order_by_date_then_creation_newest_first() {
         vec![d["id"].clone(), b["id"].clone(), c["id"].clone(), a["id"].clone()]
     );
     let mine = o
-        .list_all(
+        .every(
             &o.viewer,
             &format!("/api/v1/time-entries?user_id={}", o.user(OrgRole::Member)),
-            50,
         )
         .await;
     assert_eq!(mine.len(), 3);
     let web = o
-        .list_all(
+        .every(
             &o.viewer,
             "/api/v1/time-entries?project_id=web&from=2026-03-02&to=2026-03-30",
-            50,
         )
         .await;
     assert_eq!(ids(&web), vec![b["id"].clone(), a["id"].clone()]);
     let approved_only = o
-        .list_all(&o.viewer, "/api/v1/time-entries?status=Approved,Submitted", 50)
+        .every(&o.viewer, "/api/v1/time-entries?status=Approved,Submitted")
         .await;
     assert_eq!(ids(&approved_only), vec![d["id"].clone()]);
     let on_ticket = o
-        .list_all(&o.viewer, "/api/v1/tickets/WEB-1/time-entries?status=Draft", 50)
+        .every(&o.viewer, "/api/v1/tickets/WEB-1/time-entries?status=Draft")
         .await;
     assert_eq!(ids(&on_ticket), vec![a["id"].clone()]);
-    let by_ticket = o.list_all(&o.viewer, "/api/v1/time-entries?ticket_id=WEB-2", 50).await;
+    let by_ticket = o.every(&o.viewer, "/api/v1/time-entries?ticket_id=WEB-2").await;
     assert_eq!(ids(&by_ticket), vec![b["id"].clone()]);
     assert!(
-        o.list_all(&o.viewer, "/api/v1/time-entries?project_id=NOPE", 50)
+        o.every(&o.viewer, "/api/v1/time-entries?project_id=NOPE")
             .await
             .is_empty()
     );
@@ -341,7 +339,7 @@ async fn lists_filter_and_order_by_date_then_creation_newest_first() {
         )
         .await;
     assert_eq!(r.status, 404);
-    assert!(o.list_all(&o.other, "/api/v1/time-entries", 50).await.is_empty());
+    assert!(o.every(&o.other, "/api/v1/time-entries").await.is_empty());
     assert_eq!(o.get(&o.other, &path(&a)).await.status, 404);
 }
 
@@ -353,7 +351,7 @@ async fn a_project_restricted_key_sees_and_touches_only_its_projects_entries() {
     let key = "alloy_test_restricted000000000000000000000";
     let web_project = web["project_id"].as_str().expect("project_id");
     o.restricted_key(OrgRole::Member, "web only", key, web_project);
-    let seen = o.list_all(key, "/api/v1/time-entries", 50).await;
+    let seen = o.every(key, "/api/v1/time-entries").await;
     assert_eq!(
         seen.iter().map(|e| e["id"].clone()).collect::<Vec<_>>(),
         vec![web["id"].clone()]
