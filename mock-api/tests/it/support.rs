@@ -68,11 +68,6 @@ impl Resp {
         self
     }
 
-    /// Asserts a refusal: the status and the error envelope's `details.reason`.
-    pub fn refused(&self, status: u16, reason: &str) {
-        assert_eq!((self.status, self.reason()), (status, reason), "{}", self.text);
-    }
-
     /// Asserts a 404 whose `details.resource` names `resource`.
     pub fn not_found(&self, resource: &str) {
         let got = self.body["error"]["details"]["resource"].as_str();
