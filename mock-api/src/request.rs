@@ -5,9 +5,9 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{Problem, Project, Ticket};
+use crate::model::{OrgRole, Problem, Project, Ticket};
 use crate::page::paginate;
-use crate::store::{OrgRecord, Ref, Store, parse_project_ref, parse_ticket_ref, parse_uuid};
+use crate::store::{OrgRecord, ProjectRecord, Ref, Store, parse_project_ref, parse_ticket_ref, parse_uuid};
 use crate::values::{Day, Ts};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -227,6 +227,56 @@ impl<'a> Ctx<'a> {
         } else {
             Err(ApiError::not_found("organization", self.param(name)))
         }
+    }
+
+    /// The caller and `{org_id}` (the token org), after the org-level write check for `min`.
+    pub fn org_write(&self, min: OrgRole) -> ApiResult<(Caller, Uuid)> {
+        let caller = self.caller()?;
+        let org = self.path_org("org_id")?;
+        caller.check_org_write(min)?;
+        Ok((caller, org))
+    }
+
+    /// The `{<KIND>_id}` record (see [`Ctx::path_record`]), after the caller passed the
+    /// org-level write check for `min`.
+    pub fn record_org_write<T: OrgRecord>(&self, min: OrgRole) -> ApiResult<T> {
+        let caller = self.caller()?;
+        let record = self.path_record()?;
+        caller.check_org_write(min)?;
+        Ok(record)
+    }
+
+    /// The caller and the `{<KIND>_id}` record (see [`Ctx::path_record`]), after the project
+    /// write check on the record's project for `min`.
+    pub fn record_project_write<T: ProjectRecord>(&self, min: OrgRole) -> ApiResult<(Caller, T)> {
+        let caller = self.caller()?;
+        let record: T = self.path_record()?;
+        caller.check_project_write(record.project_id(), min)?;
+        Ok((caller, record))
+    }
+
+    /// The `{<KIND>_id}` record (see [`Ctx::path_record`]), after the project read check on
+    /// the record's project.
+    pub fn record_project_read<T: ProjectRecord>(&self) -> ApiResult<T> {
+        let record: T = self.path_record()?;
+        self.caller()?.check_project_read(record.project_id())?;
+        Ok(record)
+    }
+
+    /// The caller and `{project}`, after the project write check for `min`.
+    pub fn project_write(&self, min: OrgRole) -> ApiResult<(Caller, Project)> {
+        let caller = self.caller()?;
+        let p = self.path_project("project")?;
+        caller.check_project_write(p.id, min)?;
+        Ok((caller, p))
+    }
+
+    /// The caller and `{ticket}`, after the project write check on its project for `min`.
+    pub fn ticket_write(&self, min: OrgRole) -> ApiResult<(Caller, Ticket)> {
+        let caller = self.caller()?;
+        let t = self.path_ticket("ticket")?;
+        caller.check_project_write(t.project_id, min)?;
+        Ok((caller, t))
     }
 
     /// Optional `org_id` query parameter: default token org, any other → 404.

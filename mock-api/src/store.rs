@@ -159,6 +159,29 @@ org_records! {
     TimeEntry: time_entries, "time_entry";
 }
 
+/// The records of `table` that `keep` accepts, in key order, cloned.
+pub fn filtered<K, T: Clone>(table: &BTreeMap<K, T>, keep: impl Fn(&T) -> bool) -> Vec<T> {
+    table.values().filter(|r| keep(r)).cloned().collect()
+}
+
+/// A record of one project (its writes are checked against that project).
+pub trait ProjectRecord: OrgRecord {
+    /// The project the record belongs to.
+    fn project_id(&self) -> Uuid;
+}
+
+macro_rules! project_records {
+    ($($ty:ty),*) => {$(
+        impl ProjectRecord for $ty {
+            fn project_id(&self) -> Uuid {
+                self.project_id
+            }
+        }
+    )*};
+}
+
+project_records!(Label, Sprint, TimeEntry);
+
 /// Every table and generator of one installation.
 #[derive(Debug)]
 pub struct Store {
@@ -238,6 +261,12 @@ impl Store {
     /// Current UTC date.
     pub fn today(&self) -> Day {
         self.clock.today()
+    }
+
+    /// The current time and a new id (in that order): the stamp of a new record.
+    pub fn stamp(&mut self) -> (Ts, Uuid) {
+        let now = self.now();
+        (now, self.new_id())
     }
 
     /// A fresh resource id (sequential v4-shaped in deterministic mode).
@@ -363,8 +392,7 @@ impl Store {
 
     /// Creates an org with its Default workflow and the creator as Owner.
     pub fn create_org(&mut self, name: String, slug: String, owner: Uuid) -> Uuid {
-        let now = self.now();
-        let id = self.new_id();
+        let (now, id) = self.stamp();
         self.orgs.insert(
             id,
             Organization {
@@ -395,8 +423,7 @@ impl Store {
         if let Some(u) = self.users.values().find(|u| u.email == email) {
             return u.id;
         }
-        let now = self.now();
-        let id = self.new_id();
+        let (now, id) = self.stamp();
         self.users.insert(
             id,
             User {
@@ -438,8 +465,7 @@ impl Store {
         project_ids: Vec<Uuid>,
         expires_at: Option<Ts>,
     ) -> Uuid {
-        let now = self.now();
-        let id = self.new_id();
+        let (now, id) = self.stamp();
         let environment = if raw.starts_with("alloy_test_") {
             ApiKeyEnvironment::Test
         } else {

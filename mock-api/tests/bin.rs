@@ -151,6 +151,24 @@ async fn call(
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
+/// GETs `path` from the API at `base` with `key`: the status and the body as JSON.
+async fn get(base: &str, key: &str, path: &str) -> (u16, Value) {
+    call(
+        &reqwest::Client::new(),
+        reqwest::Method::GET,
+        format!("{base}{path}"),
+        key,
+        None,
+    )
+    .await
+}
+
+/// POSTs `body` to `path` of the API at `base` with `key`: the status and the body as JSON.
+async fn post(base: &str, key: &str, path: &str, body: Value) -> (u16, Value) {
+    let url = format!("{base}{path}");
+    call(&reqwest::Client::new(), reqwest::Method::POST, url, key, Some(body)).await
+}
+
 #[tokio::test]
 async fn the_binary_serves_the_seed_and_a_member_creates_a_project_and_a_ticket() {
     let running = Running::start(&mut command(&["serve", "--bind", "127.0.0.1:0", "--deterministic"]));
@@ -170,68 +188,41 @@ async fn the_binary_serves_the_seed_and_a_member_creates_a_project_and_a_ticket(
             "{banner}"
         );
     }
-    let http = reqwest::Client::new();
-    let url = |p: &str| format!("{}{p}", running.url);
-    use reqwest::Method;
+    let base = &running.url;
 
-    let (status, me) = call(&http, Method::GET, url("/api/v1/auth/me"), MEMBER_KEY, None).await;
+    let (status, me) = get(base, MEMBER_KEY, "/api/v1/auth/me").await;
     assert_eq!(
         (status, me["role"].clone(), me["email"].clone()),
         (200, json!("Member"), json!("maya@acme.test"))
     );
 
-    let (status, project) = call(
-        &http,
-        Method::POST,
-        url("/api/v1/projects"),
-        MEMBER_KEY,
-        Some(json!({"key": "DEMO", "name": "Demo"})),
-    )
-    .await;
+    let body = json!({"key": "DEMO", "name": "Demo"});
+    let (status, project) = post(base, MEMBER_KEY, "/api/v1/projects", body).await;
     assert_eq!(status, 201, "{project}");
-    let (status, read) = call(&http, Method::GET, url("/api/v1/projects/DEMO"), MEMBER_KEY, None).await;
+    let (status, read) = get(base, MEMBER_KEY, "/api/v1/projects/DEMO").await;
     assert_eq!(
         (status, read["id"].clone(), read["name"].clone()),
         (200, project["id"].clone(), json!("Demo"))
     );
 
-    let (status, ticket) = call(
-        &http,
-        Method::POST,
-        url("/api/v1/projects/DEMO/tickets"),
-        MEMBER_KEY,
-        Some(json!({"title": "First ticket", "priority": "High"})),
-    )
-    .await;
+    let body = json!({"title": "First ticket", "priority": "High"});
+    let (status, ticket) = post(base, MEMBER_KEY, "/api/v1/projects/DEMO/tickets", body).await;
     assert_eq!(status, 201, "{ticket}");
     assert_eq!(ticket["key"], "DEMO-1");
-    let (status, read) = call(&http, Method::GET, url("/api/v1/tickets/DEMO-1"), MEMBER_KEY, None).await;
+    let (status, read) = get(base, MEMBER_KEY, "/api/v1/tickets/DEMO-1").await;
     assert_eq!(status, 200, "{read}");
     assert_eq!(
         (read["id"].clone(), read["title"].clone()),
         (ticket["id"].clone(), json!("First ticket"))
     );
 
-    let (status, refused) = call(
-        &http,
-        Method::POST,
-        url("/api/v1/projects"),
-        VIEWER_KEY,
-        Some(json!({"key": "NOPE", "name": "No"})),
-    )
-    .await;
+    let body = json!({"key": "NOPE", "name": "No"});
+    let (status, refused) = post(base, VIEWER_KEY, "/api/v1/projects", body).await;
     assert_eq!(status, 403, "{refused}");
     assert_eq!(refused["error"]["code"], "forbidden");
     assert_eq!(refused["error"]["details"]["reason"], "insufficient_role");
     assert!(refused["error"]["message"].is_string());
-    let (status, refused) = call(
-        &http,
-        Method::POST,
-        url("/api/v1/projects/DEMO/tickets"),
-        VIEWER_KEY,
-        Some(json!({"title": "x"})),
-    )
-    .await;
+    let (status, refused) = post(base, VIEWER_KEY, "/api/v1/projects/DEMO/tickets", json!({"title": "x"})).await;
     assert_eq!((status, refused["error"]["code"].clone()), (403, json!("forbidden")));
 
     running.signal("TERM");
@@ -246,26 +237,10 @@ async fn the_guides_api_key_curl_answers_201_with_the_documented_fields() {
     // curl -X POST $BASE/api/v1/api-keys -H "Authorization: Bearer $TOKEN" \
     //      -H "Content-Type: application/json" -d '{"name": "MCP Server", "scopes": ["read", "write"]}'
     let running = Running::start(&mut command(&["serve", "--bind", "127.0.0.1:0"]));
-    let http = reqwest::Client::new();
-    let (status, key) = call(
-        &http,
-        reqwest::Method::POST,
-        format!("{}/api/v1/api-keys", running.url),
-        OWNER_KEY,
-        Some(json!({"name": "MCP Server", "scopes": ["read", "write"]})),
-    )
-    .await;
+    let body = json!({"name": "MCP Server", "scopes": ["read", "write"]});
+    let (status, key) = post(&running.url, OWNER_KEY, "/api/v1/api-keys", body).await;
     assert_eq!(status, 201, "{key}");
-    for field in [
-        "id",
-        "name",
-        "key",
-        "key_prefix",
-        "scopes",
-        "project_ids",
-        "created_at",
-        "expires_at",
-    ] {
+    for field in "id name key key_prefix scopes project_ids created_at expires_at".split(' ') {
         assert!(key.get(field).is_some(), "documented field {field} missing: {key}");
     }
     assert_eq!(
@@ -273,14 +248,7 @@ async fn the_guides_api_key_curl_answers_201_with_the_documented_fields() {
         (json!("MCP Server"), json!(["read", "write"]), json!([]))
     );
     let raw = key["key"].as_str().expect("the key is shown once").to_string();
-    let (status, me) = call(
-        &http,
-        reqwest::Method::GET,
-        format!("{}/api/v1/auth/me", running.url),
-        &raw,
-        None,
-    )
-    .await;
+    let (status, me) = get(&running.url, &raw, "/api/v1/auth/me").await;
     assert_eq!((status, me["role"].clone()), (200, json!("Owner")), "{me}");
     running.signal("TERM");
     assert_eq!(running.wait().0.code(), Some(0));
@@ -325,38 +293,38 @@ async fn environment_variables_configure_serve_and_it_is_the_default_command() {
         .env("ALLOY_FIXED_NOW", "2026-05-01T00:00:00Z");
     let running = Running::start(&mut cmd);
     assert!(running.banner[0].contains("deterministic"), "{:?}", running.banner);
-    let http = reqwest::Client::new();
-    let (status, me) = call(
-        &http,
-        reqwest::Method::GET,
-        format!("{}/api/v1/auth/me", running.url),
-        OWNER_KEY,
-        None,
-    )
-    .await;
+    let (status, me) = get(&running.url, OWNER_KEY, "/api/v1/auth/me").await;
     assert_eq!(status, 200, "{me}");
     assert_eq!(
         me["user_id"], "00000000-0000-4000-8000-000000000001",
         "deterministic ids"
     );
-    let r = http
-        .get(format!("{}/health", running.url))
-        .send()
-        .await
-        .expect("health");
+    let r = reqwest::get(format!("{}/health", running.url)).await.expect("health");
     assert_eq!(r.status().as_u16(), 200);
     running.signal("TERM");
     assert_eq!(running.wait().0.code(), Some(0));
 }
 
+/// Runs the binary with `args` to its exit, which must be status 1; returns its stderr.
+fn exits_1(args: &[&str]) -> String {
+    let (status, stderr) = run_to_exit(args);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    stderr
+}
+
+/// Asserts that `stderr` is one line that names every one of `needles`.
+fn one_line_naming(stderr: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(stderr.contains(needle), "{needle} missing: {stderr}");
+    }
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+}
+
 #[test]
 fn a_missing_seed_directory_exits_1_naming_the_file() {
     let dir = std::env::temp_dir().join(format!("alloy-no-seed-{}", std::process::id()));
-    let (status, stderr) = run_to_exit(&["serve", "--bind", "127.0.0.1:0", "--seed", &dir.display().to_string()]);
-    assert_eq!(status.code(), Some(1));
-    let expected = dir.join("seed.json").display().to_string();
-    assert!(stderr.contains(&expected), "{stderr}");
-    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    let stderr = exits_1(&["serve", "--bind", "127.0.0.1:0", "--seed", &dir.display().to_string()]);
+    one_line_naming(&stderr, &[&dir.join("seed.json").display().to_string()]);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
@@ -372,20 +340,15 @@ fn a_seed_with_a_misspelt_field_exits_1_naming_the_field() {
     .expect("write");
     let (status, stderr) = run_to_exit(&["serve", "--bind", "127.0.0.1:0", "--seed", &dir.display().to_string()]);
     let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(status.code(), Some(1));
-    assert!(
-        stderr.contains("display_nmae") && stderr.contains("seed.json"),
-        "{stderr}"
-    );
-    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    one_line_naming(&stderr, &["display_nmae", "seed.json"]);
 }
 
 #[test]
 fn a_port_in_use_exits_1_with_a_clear_message() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = taken.local_addr().expect("addr").to_string();
-    let (status, stderr) = run_to_exit(&["serve", "--bind", &addr]);
-    assert_eq!(status.code(), Some(1));
+    let stderr = exits_1(&["serve", "--bind", &addr]);
     assert!(stderr.contains("cannot bind") && stderr.contains(&addr), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     drop(taken);
@@ -393,7 +356,7 @@ fn a_port_in_use_exits_1_with_a_clear_message() {
 
 #[test]
 fn journal_limits_that_cannot_work_together_exit_1_in_one_line() {
-    let (status, stderr) = run_to_exit(&[
+    let stderr = exits_1(&[
         "serve",
         "--bind",
         "127.0.0.1:0",
@@ -402,20 +365,13 @@ fn journal_limits_that_cannot_work_together_exit_1_in_one_line() {
         "--journal-max-body-bytes",
         "4KiB",
     ]);
-    assert_eq!(status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("--journal-max-body-bytes"), "{stderr}");
-    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    one_line_naming(&stderr, &["--journal-max-body-bytes"]);
 }
 
 #[test]
 fn a_bad_flag_value_exits_1_in_one_line_naming_the_flag() {
-    let (status, stderr) = run_to_exit(&["serve", "--bind", "127.0.0.1:0", "--journal-max-bytes", "lots"]);
-    assert_eq!(status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("--journal-max-bytes") && stderr.contains("lots"),
-        "{stderr}"
-    );
-    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    let stderr = exits_1(&["serve", "--bind", "127.0.0.1:0", "--journal-max-bytes", "lots"]);
+    one_line_naming(&stderr, &["--journal-max-bytes", "lots"]);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
@@ -457,45 +413,31 @@ async fn the_binary_injects_faults_and_shows_its_journal_through_the_admin_liste
     assert_ne!(admin, running.url, "never on the API's port");
     let http = reqwest::Client::new();
     // As the README's curl does it: no Content-Type.
-    let r = http
-        .post(format!("{admin}/faults"))
-        .body(r#"{"kind": "status", "status": 503, "path": "/api/v1/auth/me", "times": 1}"#)
-        .send()
-        .await
-        .expect("admin answers");
-    assert_eq!(r.status().as_u16(), 201);
+    let add_fault = async |body: &'static str| {
+        let r = http
+            .post(format!("{admin}/faults"))
+            .body(body)
+            .send()
+            .await
+            .expect("admin answers");
+        assert_eq!(r.status().as_u16(), 201);
+    };
+    add_fault(r#"{"kind": "status", "status": 503, "path": "/api/v1/auth/me", "times": 1}"#).await;
     let me = format!("{}/api/v1/auth/me", running.url);
     let (status, body) = call(&http, reqwest::Method::GET, me.clone(), MEMBER_KEY, None).await;
     assert_eq!((status, body["error"]["code"].clone()), (503, json!("unavailable")));
     let (status, _) = call(&http, reqwest::Method::GET, me.clone(), MEMBER_KEY, None).await;
     assert_eq!(status, 200, "the fault was used up");
-    let r = http
-        .post(format!("{admin}/faults"))
-        .body(r#"{"kind": "rate_limited", "retry_after": 7}"#)
-        .send()
-        .await
-        .expect("admin answers");
-    assert_eq!(r.status().as_u16(), 201);
+    add_fault(r#"{"kind": "rate_limited", "retry_after": 7}"#).await;
     let r = http.get(&me).bearer_auth(MEMBER_KEY).send().await.expect("answer");
     assert_eq!(r.status().as_u16(), 429);
     assert_eq!(r.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("7"));
-    let cleared: Value = http
-        .delete(format!("{admin}/faults"))
-        .send()
-        .await
-        .expect("admin answers")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(cleared, json!({"removed": 1}));
-    let journal: Value = http
-        .delete(format!("{admin}/journal"))
-        .send()
-        .await
-        .expect("admin answers")
-        .json()
-        .await
-        .expect("json");
+    let delete = async |what: &str| -> Value {
+        let r = http.delete(format!("{admin}/{what}")).send().await;
+        r.expect("admin answers").json().await.expect("json")
+    };
+    assert_eq!(delete("faults").await, json!({"removed": 1}));
+    let journal = delete("journal").await;
     let statuses: Vec<Value> = journal["entries"]
         .as_array()
         .expect("entries")
@@ -510,11 +452,6 @@ async fn the_binary_injects_faults_and_shows_its_journal_through_the_admin_liste
 #[test]
 fn an_admin_listener_on_the_apis_address_exits_1_in_one_line() {
     // Refused before anything is bound, so the port number needs to be free for nothing.
-    let (status, stderr) = run_to_exit(&["serve", "--bind", "127.0.0.1:3977", "--admin-bind", "0.0.0.0:3977"]);
-    assert_eq!(status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("cannot share the API's address") && stderr.contains("--admin-bind"),
-        "{stderr}"
-    );
-    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    let stderr = exits_1(&["serve", "--bind", "127.0.0.1:3977", "--admin-bind", "0.0.0.0:3977"]);
+    one_line_naming(&stderr, &["cannot share the API's address", "--admin-bind"]);
 }

@@ -11,6 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::*;
 use crate::page::{asc_i, asc_s};
 use crate::request::{Body, Ctx, Mode, Reply, email, enumv, int, project_ref, string, timestamp};
+use crate::store::filtered;
 use crate::store::{Ref, Store};
 use crate::values::Ts;
 use serde_json::{Value, json};
@@ -226,13 +227,9 @@ fn list_api_keys(ctx: &mut Ctx) -> ApiResult<Reply> {
     if all {
         caller.require_role(OrgRole::Admin)?;
     }
-    let items: Vec<ApiKey> = ctx
-        .store
-        .api_keys
-        .values()
-        .filter(|k| k.org_id == caller.org_id && (all || k.user_id == caller.user_id))
-        .cloned()
-        .collect();
+    let items: Vec<ApiKey> = filtered(&ctx.store.api_keys, |k| {
+        k.org_id == caller.org_id && (all || k.user_id == caller.user_id)
+    });
     let page = ctx.page(
         items,
         |k| vec![asc_i(k.created_at.0), asc_s(k.id.to_string())],
@@ -288,13 +285,7 @@ fn create_org(ctx: &mut Ctx) -> ApiResult<Reply> {
 fn list_orgs(ctx: &mut Ctx) -> ApiResult<Reply> {
     let caller = ctx.caller()?;
     caller.require_scope(false)?;
-    let items: Vec<Organization> = ctx
-        .store
-        .orgs
-        .values()
-        .filter(|o| ctx.store.is_member(o.id, caller.user_id))
-        .cloned()
-        .collect();
+    let items: Vec<Organization> = filtered(&ctx.store.orgs, |o| ctx.store.is_member(o.id, caller.user_id));
     let page = ctx.page(
         items,
         |o| vec![asc_i(o.created_at.0), asc_s(o.id.to_string())],
@@ -317,9 +308,7 @@ fn get_org(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn update_org(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let id = ctx.path_org("org_id")?;
-    caller.check_org_write(OrgRole::Owner)?;
+    let (_, id) = ctx.org_write(OrgRole::Owner)?;
     let mut b = ctx.body()?;
     let name = b.get("name", Mode::NotNull, &string(1, 100));
     let new_slug = b.get("slug", Mode::NotNull, &slug);
@@ -397,13 +386,9 @@ fn list_members(ctx: &mut Ctx) -> ApiResult<Reply> {
     let org = ctx.path_org("org_id")?;
     let roles = ctx.query.csv_enum("role", OrgRole::parse)?;
     caller.require_scope(false)?;
-    let items: Vec<Membership> = ctx
-        .store
-        .memberships
-        .values()
-        .filter(|m| m.org_id == org && roles.as_ref().is_none_or(|r| r.contains(&m.role)))
-        .cloned()
-        .collect();
+    let items: Vec<Membership> = filtered(&ctx.store.memberships, |m| {
+        m.org_id == org && roles.as_ref().is_none_or(|r| r.contains(&m.role))
+    });
     let store = &*ctx.store;
     let page = crate::page::paginate(
         items,
@@ -597,13 +582,9 @@ fn list_invites(ctx: &mut Ctx) -> ApiResult<Reply> {
     let statuses = ctx.query.csv_enum("status", InviteStatus::parse)?;
     caller.require_scope(false)?;
     let now = ctx.store.now();
-    let items: Vec<Invite> = ctx
-        .store
-        .invites
-        .values()
-        .filter(|i| i.org_id == org && statuses.as_ref().is_none_or(|s| s.contains(&invite_status(i, now))))
-        .cloned()
-        .collect();
+    let items: Vec<Invite> = filtered(&ctx.store.invites, |i| {
+        i.org_id == org && statuses.as_ref().is_none_or(|s| s.contains(&invite_status(i, now)))
+    });
     let page = ctx.page(
         items,
         |i| vec![asc_i(i.created_at.0), asc_s(i.id.to_string())],
@@ -612,19 +593,23 @@ fn list_invites(ctx: &mut Ctx) -> ApiResult<Reply> {
     Ok(Reply::ok(page))
 }
 
-fn revoke_invite(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let invite: Invite = ctx.path_record()?;
-    caller.check_org_write(OrgRole::Admin)?;
-    let now = ctx.store.now();
-    let status = invite_status(&invite, now);
+/// 422 `invalid_state` unless the invite is still pending at `now` (`verb`: what it cannot be).
+fn require_pending(invite: &Invite, now: Ts, verb: &str) -> ApiResult<()> {
+    let status = invite_status(invite, now);
     if status != InviteStatus::Pending {
         return Err(ApiError::invalid_state(
             status.as_str(),
             &["Pending"],
-            format!("a {status} invite cannot be revoked"),
+            format!("a {status} invite cannot be {verb}"),
         ));
     }
+    Ok(())
+}
+
+fn revoke_invite(ctx: &mut Ctx) -> ApiResult<Reply> {
+    let invite: Invite = ctx.record_org_write(OrgRole::Admin)?;
+    let now = ctx.store.now();
+    require_pending(&invite, now, "revoked")?;
     if let Some(i) = ctx.store.invites.get_mut(&invite.id) {
         i.status = InviteStatus::Revoked;
         i.revoked_at = Some(now);
@@ -653,14 +638,7 @@ fn accept_invite(ctx: &mut Ctx) -> ApiResult<Reply> {
         ));
     }
     let now = ctx.store.now();
-    let status = invite_status(&invite, now);
-    if status != InviteStatus::Pending {
-        return Err(ApiError::invalid_state(
-            status.as_str(),
-            &["Pending"],
-            format!("a {status} invite cannot be accepted"),
-        ));
-    }
+    require_pending(&invite, now, "accepted")?;
     if ctx.store.is_member(invite.org_id, caller.user_id) {
         return Err(ApiError::conflict(
             "already_member",

@@ -74,8 +74,7 @@ fn create_comment(ctx: &mut Ctx) -> ApiResult<Reply> {
     b.immutable(SERVER_SET);
     b.finish()?;
     let body = body.ok_or_else(|| ApiError::field("body", Problem::Required))?;
-    let now = ctx.store.now();
-    let id = ctx.store.new_id();
+    let (now, id) = ctx.store.stamp();
     let c = Comment {
         id,
         org_id: t.org_id,

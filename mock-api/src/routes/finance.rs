@@ -62,9 +62,7 @@ fn refuse_repricing(store: &Store, org: Uuid, user: Uuid, from: Day, to: Option<
 }
 
 fn create_rate(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let org = ctx.path_org("org_id")?;
-    caller.check_org_write(OrgRole::Admin)?;
+    let (caller, org) = ctx.org_write(OrgRole::Admin)?;
     let mut b = ctx.body()?;
     let user = b.get("user_id", Mode::Required, &uuid);
     let rate = b.get("hourly_rate_cents", Mode::Required, &int(1, 100_000_000));
@@ -87,8 +85,7 @@ fn create_rate(ctx: &mut Ctx) -> ApiResult<Reply> {
         return Err(ApiError::duplicate("effective_from", &from.to_string()));
     }
     refuse_repricing(ctx.store, org, user, from, range_end(ctx.store, org, user, from))?;
-    let now = ctx.store.now();
-    let id = ctx.store.new_id();
+    let (now, id) = ctx.store.stamp();
     let r = LaborRate {
         id,
         org_id: org,
@@ -153,9 +150,7 @@ fn get_rate(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn delete_rate(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let r = path_rate(ctx)?;
-    caller.check_org_write(OrgRole::Admin)?;
+    let r = ctx.record_org_write::<LaborRate>(OrgRole::Admin)?;
     let to = range_end(ctx.store, r.org_id, r.user_id, r.effective_from);
     refuse_repricing(ctx.store, r.org_id, r.user_id, r.effective_from, to)?;
     ctx.store.labor_rates.remove(&r.id);

@@ -71,9 +71,7 @@ fn check_unique(store: &Store, project_id: Uuid, name: &str, except: Option<Uuid
 }
 
 fn create_label(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let p = ctx.path_project("project")?;
-    caller.check_project_write(p.id, OrgRole::Member)?;
+    let (caller, p) = ctx.project_write(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let name = b.get("name", Mode::Required, &string(1, 50));
     let color = b.get("color", Mode::Optional, &color);
@@ -82,8 +80,7 @@ fn create_label(ctx: &mut Ctx) -> ApiResult<Reply> {
     b.finish()?;
     let name = name.ok_or_else(|| ApiError::field("name", Problem::Required))?;
     check_unique(ctx.store, p.id, &name, None)?;
-    let now = ctx.store.now();
-    let id = ctx.store.new_id();
+    let (now, id) = ctx.store.stamp();
     let l = Label {
         id,
         org_id: p.org_id,
@@ -117,15 +114,12 @@ fn list_labels(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn get_label(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let l = path_label(ctx)?;
-    ctx.caller()?.check_project_read(l.project_id)?;
+    let l: Label = ctx.record_project_read()?;
     Ok(Reply::ok(ctx.store.label_json(&l)))
 }
 
 fn update_label(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let l = path_label(ctx)?;
-    caller.check_project_write(l.project_id, OrgRole::Member)?;
+    let (_, l) = ctx.record_project_write::<Label>(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let name = b.field("name", Mode::NotNull, &string(1, 50));
     let color = b.field("color", Mode::NotNull, &color);
@@ -149,9 +143,7 @@ fn update_label(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn delete_label(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let l = path_label(ctx)?;
-    caller.check_project_write(l.project_id, OrgRole::Admin)?;
+    let (caller, l) = ctx.record_project_write::<Label>(OrgRole::Admin)?;
     let now = ctx.store.now();
     let carrying: Vec<Uuid> = ctx
         .store
@@ -188,9 +180,7 @@ pub fn detach(store: &mut Store, actor: Uuid, ticket_id: Uuid, label_id: Uuid, a
 }
 
 fn attach_label(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let t = ctx.path_ticket("ticket")?;
-    caller.check_project_write(t.project_id, OrgRole::Member)?;
+    let (caller, t) = ctx.ticket_write(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let label_id = b.get("label_id", Mode::Required, &uuid);
     b.finish()?;
@@ -218,13 +208,16 @@ fn attach_label(ctx: &mut Ctx) -> ApiResult<Reply> {
             now,
         );
     }
-    let t = ctx
-        .store
+    ticket_reply(ctx.store, t.id)
+}
+
+/// The ticket `id` as it stands after a label change.
+fn ticket_reply(store: &Store, id: Uuid) -> ApiResult<Reply> {
+    let t = store
         .tickets
-        .get(&t.id)
-        .cloned()
+        .get(&id)
         .ok_or_else(|| ApiError::internal("ticket vanished while labelling"))?;
-    Ok(Reply::ok(ctx.store.ticket_json(&t)))
+    Ok(Reply::ok(store.ticket_json(t)))
 }
 
 fn detach_label(ctx: &mut Ctx) -> ApiResult<Reply> {
@@ -234,11 +227,5 @@ fn detach_label(ctx: &mut Ctx) -> ApiResult<Reply> {
     caller.check_project_write(t.project_id, OrgRole::Member)?;
     let now = ctx.store.now();
     detach(ctx.store, caller.user_id, t.id, l.id, now);
-    let t = ctx
-        .store
-        .tickets
-        .get(&t.id)
-        .cloned()
-        .ok_or_else(|| ApiError::internal("ticket vanished while labelling"))?;
-    Ok(Reply::ok(ctx.store.ticket_json(&t)))
+    ticket_reply(ctx.store, t.id)
 }

@@ -371,6 +371,19 @@ fn run(
             ApiError::bad_request("malformed_json", "body", format!("request body is not valid JSON: {e}"))
         })?)
     };
+    call_handler(route, store, caller, params, query, body, client)
+}
+
+/// Runs the route's handler on the request context made of the other parts.
+fn call_handler(
+    route: &Route,
+    store: &mut Store,
+    caller: Option<Caller>,
+    params: Vec<(&'static str, String)>,
+    query: Query,
+    body: Option<Value>,
+    client: String,
+) -> Result<Reply, ApiError> {
     let mut ctx = Ctx {
         store,
         caller,
@@ -394,15 +407,7 @@ pub(crate) fn dispatch(
 ) -> Result<Reply, ApiError> {
     let (route, params) = match_route(routes, method, path)?;
     let (caller, query, client) = (Some(caller), Query::default(), String::new());
-    let mut ctx = Ctx {
-        store,
-        caller,
-        params,
-        query,
-        body,
-        client,
-    };
-    (route.handler)(&mut ctx)
+    call_handler(route, store, caller, params, query, body, client)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::*;
 use crate::page::{asc_i, asc_s};
 use crate::request::{Ctx, Mode, Patch, Reply, enumv, int, string, uuid};
+use crate::store::filtered;
 use crate::store::{Store, cost_of};
 use crate::values::Day;
 use serde_json::{Map, Value, json};
@@ -111,8 +112,7 @@ fn create_project(ctx: &mut Ctx) -> ApiResult<Reply> {
     if ctx.store.projects.values().any(|p| p.org_id == org && p.key == key) {
         return Err(ApiError::duplicate("key", &key));
     }
-    let now = ctx.store.now();
-    let id = ctx.store.new_id();
+    let (now, id) = ctx.store.stamp();
     let mut p = Project {
         id,
         org_id: org,
@@ -155,13 +155,7 @@ fn list_projects(ctx: &mut Ctx) -> ApiResult<Reply> {
     let caller = ctx.caller()?;
     let org = ctx.query_org()?;
     caller.require_scope(false)?;
-    let items: Vec<Project> = ctx
-        .store
-        .projects
-        .values()
-        .filter(|p| p.org_id == org && caller.project_visible(p.id))
-        .cloned()
-        .collect();
+    let items: Vec<Project> = filtered(&ctx.store.projects, |p| p.org_id == org && caller.project_visible(p.id));
     let page = ctx.page(
         items,
         |p| vec![asc_i(p.created_at.0), asc_s(p.id.to_string())],
@@ -177,9 +171,7 @@ fn get_project(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn update_project(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let p = ctx.path_project("project")?;
-    caller.check_project_write(p.id, OrgRole::Member)?;
+    let (caller, p) = ctx.project_write(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let f = read_fields(&mut b, false);
     if f.workflow_id.is_present() {
@@ -243,9 +235,7 @@ fn update_project(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn delete_project(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let p = ctx.path_project("project")?;
-    caller.check_project_write(p.id, OrgRole::Admin)?;
+    let (_, p) = ctx.project_write(OrgRole::Admin)?;
     let locked = ctx
         .store
         .time_entries
@@ -296,9 +286,7 @@ fn member_json(store: &Store, m: &ProjectMember) -> Value {
 }
 
 fn add_member(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let p = ctx.path_project("project")?;
-    caller.check_project_write(p.id, OrgRole::Member)?;
+    let (caller, p) = ctx.project_write(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let user = b.get("user_id", Mode::Required, &uuid);
     b.finish()?;
@@ -325,13 +313,7 @@ fn add_member(ctx: &mut Ctx) -> ApiResult<Reply> {
 fn list_members(ctx: &mut Ctx) -> ApiResult<Reply> {
     let p = ctx.path_project("project")?;
     ctx.caller()?.check_project_read(p.id)?;
-    let items: Vec<ProjectMember> = ctx
-        .store
-        .project_members
-        .values()
-        .filter(|m| m.project_id == p.id)
-        .cloned()
-        .collect();
+    let items: Vec<ProjectMember> = filtered(&ctx.store.project_members, |m| m.project_id == p.id);
     let page = ctx.page(
         items,
         |m| vec![asc_i(m.added_at.0), asc_s(m.user_id.to_string())],

@@ -9,6 +9,7 @@ use crate::model::*;
 use crate::page::{Key, asc_i, asc_s};
 use crate::request::{Ctx, Mode, Reply, date, string, uuid};
 use crate::store::Store;
+use crate::store::filtered;
 use crate::values::{Day, Ts};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -53,11 +54,6 @@ fn valid_range(start: Day, end: Day) -> bool {
     (0..=MAX_SPRINT_DAYS).contains(&span)
 }
 
-/// Resolves `{sprint_id}` in the caller's org (404 otherwise).
-fn path_sprint(ctx: &Ctx) -> ApiResult<Sprint> {
-    ctx.path_record()
-}
-
 /// The tickets currently in a sprint, by ticket number.
 fn sprint_tickets(store: &Store, sprint_id: Uuid) -> Vec<&Ticket> {
     let mut v: Vec<&Ticket> = store
@@ -91,9 +87,7 @@ fn move_ticket(store: &mut Store, actor: Uuid, ticket_id: Uuid, to: Option<Uuid>
 }
 
 fn create_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let p = ctx.path_project("project")?;
-    caller.check_project_write(p.id, OrgRole::Member)?;
+    let (caller, p) = ctx.project_write(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let name = b.get("name", Mode::Required, &string(1, 100));
     let goal = b.get("goal", Mode::Optional, &string(0, 1000));
@@ -109,8 +103,7 @@ fn create_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
     let (Some(name), Some(start_date), Some(end_date)) = (name, start, end) else {
         return Err(ApiError::internal("sprint fields missing after validation"));
     };
-    let now = ctx.store.now();
-    let id = ctx.store.new_id();
+    let (now, id) = ctx.store.stamp();
     let s = Sprint {
         id,
         org_id: p.org_id,
@@ -136,13 +129,9 @@ fn list_sprints(ctx: &mut Ctx) -> ApiResult<Reply> {
     let p = ctx.path_project("project")?;
     let statuses = ctx.query.csv_enum("status", SprintStatus::parse)?;
     caller.check_project_read(p.id)?;
-    let items: Vec<Sprint> = ctx
-        .store
-        .sprints
-        .values()
-        .filter(|s| s.project_id == p.id && statuses.as_ref().is_none_or(|st| st.contains(&s.status)))
-        .cloned()
-        .collect();
+    let items: Vec<Sprint> = filtered(&ctx.store.sprints, |s| {
+        s.project_id == p.id && statuses.as_ref().is_none_or(|st| st.contains(&s.status))
+    });
     let key = |s: &Sprint| {
         vec![
             asc_i(s.start_date.start().0),
@@ -155,15 +144,12 @@ fn list_sprints(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn get_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let s = path_sprint(ctx)?;
-    ctx.caller()?.check_project_read(s.project_id)?;
+    let s: Sprint = ctx.record_project_read()?;
     Ok(Reply::ok(sprint_json(&s)))
 }
 
 fn update_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let s = path_sprint(ctx)?;
-    caller.check_project_write(s.project_id, OrgRole::Member)?;
+    let (_, s) = ctx.record_project_write::<Sprint>(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let name = b.get("name", Mode::NotNull, &string(1, 100));
     let goal = b.field("goal", Mode::Nullable, &string(0, 1000));
@@ -215,9 +201,7 @@ fn update_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn delete_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let s = path_sprint(ctx)?;
-    caller.check_project_write(s.project_id, OrgRole::Admin)?;
+    let (caller, s) = ctx.record_project_write::<Sprint>(OrgRole::Admin)?;
     if s.status == SprintStatus::Active {
         return Err(ApiError::invalid_state(
             "Active",
@@ -235,9 +219,7 @@ fn delete_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn start_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let s = path_sprint(ctx)?;
-    caller.check_project_write(s.project_id, OrgRole::Member)?;
+    let (_, s) = ctx.record_project_write::<Sprint>(OrgRole::Member)?;
     ctx.body()?.finish()?;
     if s.status != SprintStatus::Planned {
         return Err(ApiError::invalid_state(
@@ -268,9 +250,7 @@ fn start_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn complete_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let s = path_sprint(ctx)?;
-    caller.check_project_write(s.project_id, OrgRole::Member)?;
+    let (caller, s) = ctx.record_project_write::<Sprint>(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let target = b.get("move_unfinished_to", Mode::Optional, &uuid);
     b.finish()?;
@@ -330,8 +310,7 @@ fn complete_sprint(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn get_burndown(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let s = path_sprint(ctx)?;
-    ctx.caller()?.check_project_read(s.project_id)?;
+    let s: Sprint = ctx.record_project_read()?;
     Ok(Reply::ok(burndown(ctx.store, &s)))
 }
 
@@ -354,8 +333,7 @@ fn board_key(t: &Ticket) -> Vec<Key> {
 }
 
 fn get_board(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let s = path_sprint(ctx)?;
-    ctx.caller()?.check_project_read(s.project_id)?;
+    let s: Sprint = ctx.record_project_read()?;
     let store = &*ctx.store;
     let wf = store
         .project_workflow(s.project_id)

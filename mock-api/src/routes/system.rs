@@ -73,8 +73,7 @@ pub fn read_user(b: &mut Body, password: Mode) -> (Option<String>, Option<String
 }
 
 fn new_user(store: &mut Store, email: String, display_name: String, password: Option<String>) -> Uuid {
-    let now = store.now();
-    let id = store.new_id();
+    let (now, id) = store.stamp();
     store.users.insert(
         id,
         User {

@@ -128,9 +128,7 @@ type TagRequest<'a> = (Ticket, Uuid, BTreeMap<String, Option<String>>, Body<'a>)
 
 /// Common front of PUT and PATCH: ticket (404), Member write check (403), `tags*` body.
 fn tag_body<'c>(ctx: &'c mut Ctx, allow_null: bool) -> ApiResult<TagRequest<'c>> {
-    let caller = ctx.caller()?;
-    let t = ctx.path_ticket("ticket")?;
-    caller.check_project_write(t.project_id, OrgRole::Member)?;
+    let (caller, t) = ctx.ticket_write(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let tags = match b.get("tags", Mode::Required, &object) {
         Some(m) => read_tag_map(&mut b, "tags", &m, allow_null),
@@ -167,9 +165,7 @@ fn merge_tags(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn delete_tag(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let t = ctx.path_ticket("ticket")?;
-    caller.check_project_write(t.project_id, OrgRole::Member)?;
+    let (caller, t) = ctx.ticket_write(OrgRole::Member)?;
     let key = ctx.param("key").to_string();
     if !t.tags.contains_key(&key) {
         return Ok(Reply::ok(tags_json(&t)));

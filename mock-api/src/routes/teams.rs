@@ -7,6 +7,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::*;
 use crate::page::{asc_i, asc_s};
 use crate::request::{Ctx, Mode, Patch, Reply, check_name_free, string, uuid, uuid_list};
+use crate::store::Store;
+use crate::store::filtered;
 use serde_json::Value;
 
 /// The routes of this file.
@@ -38,9 +40,7 @@ fn path_team(ctx: &Ctx) -> ApiResult<Team> {
 const SERVER_FIELDS: &[&str] = &["id", "org_id", "created_by", "created_at", "updated_at"];
 
 fn create_team(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let org = ctx.path_org("org_id")?;
-    caller.check_org_write(OrgRole::Admin)?;
+    let (caller, org) = ctx.org_write(OrgRole::Admin)?;
     let mut b = ctx.body()?;
     let name = b.get("name", Mode::Required, &string(1, 100));
     let description = b.get("description", Mode::Optional, &string(0, 500));
@@ -53,8 +53,7 @@ fn create_team(ctx: &mut Ctx) -> ApiResult<Reply> {
         return Err(ApiError::invalid_reference("member_ids", &bad.to_string()));
     }
     member_ids.sort();
-    let now = ctx.store.now();
-    let id = ctx.store.new_id();
+    let (now, id) = ctx.store.stamp();
     let team = Team {
         id,
         org_id: org,
@@ -74,13 +73,9 @@ fn list_teams(ctx: &mut Ctx) -> ApiResult<Reply> {
     let org = ctx.path_org("org_id")?;
     let user = ctx.query.uuid("user_id")?;
     caller.require_scope(false)?;
-    let items: Vec<Team> = ctx
-        .store
-        .teams
-        .values()
-        .filter(|t| t.org_id == org && user.is_none_or(|u| t.member_ids.contains(&u)))
-        .cloned()
-        .collect();
+    let items: Vec<Team> = filtered(&ctx.store.teams, |t| {
+        t.org_id == org && user.is_none_or(|u| t.member_ids.contains(&u))
+    });
     let page = ctx.page(
         items,
         |t| vec![asc_i(t.created_at.0), asc_s(t.id.to_string())],
@@ -96,9 +91,7 @@ fn get_team(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn update_team(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let team = path_team(ctx)?;
-    caller.check_org_write(OrgRole::Admin)?;
+    let team = ctx.record_org_write::<Team>(OrgRole::Admin)?;
     let mut b = ctx.body()?;
     let name = b.field("name", Mode::NotNull, &string(1, 100));
     let description = b.field("description", Mode::Nullable, &string(0, 500));
@@ -119,17 +112,21 @@ fn update_team(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn delete_team(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let team = path_team(ctx)?;
-    caller.check_org_write(OrgRole::Admin)?;
+    let team = ctx.record_org_write::<Team>(OrgRole::Admin)?;
     ctx.store.teams.remove(&team.id);
     Ok(Reply::no_content())
 }
 
+/// The stored `team`, to change (404 if it is gone).
+fn team_mut<'s>(store: &'s mut Store, team: &Team) -> ApiResult<&'s mut Team> {
+    store
+        .teams
+        .get_mut(&team.id)
+        .ok_or_else(|| ApiError::not_found("team", &team.id.to_string()))
+}
+
 fn add_team_member(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let team = path_team(ctx)?;
-    caller.check_org_write(OrgRole::Admin)?;
+    let team = ctx.record_org_write::<Team>(OrgRole::Admin)?;
     let mut b = ctx.body()?;
     let user = b.get("user_id", Mode::Required, &uuid);
     b.finish()?;
@@ -138,11 +135,7 @@ fn add_team_member(ctx: &mut Ctx) -> ApiResult<Reply> {
         return Err(ApiError::invalid_reference("user_id", &user.to_string()));
     }
     let now = ctx.store.now();
-    let t = ctx
-        .store
-        .teams
-        .get_mut(&team.id)
-        .ok_or_else(|| ApiError::not_found("team", &team.id.to_string()))?;
+    let t = team_mut(ctx.store, &team)?;
     if !t.member_ids.contains(&user) {
         t.member_ids.push(user);
         t.member_ids.sort();
@@ -157,11 +150,7 @@ fn remove_team_member(ctx: &mut Ctx) -> ApiResult<Reply> {
     let team = path_team(ctx)?;
     caller.check_org_write(OrgRole::Admin)?;
     let now = ctx.store.now();
-    let t = ctx
-        .store
-        .teams
-        .get_mut(&team.id)
-        .ok_or_else(|| ApiError::not_found("team", &team.id.to_string()))?;
+    let t = team_mut(ctx.store, &team)?;
     if t.member_ids.contains(&user) {
         t.member_ids.retain(|u| *u != user);
         t.updated_at = now;

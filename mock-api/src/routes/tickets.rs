@@ -36,23 +36,9 @@ pub fn routes() -> Vec<Route> {
 /// Most tickets a batch accepts (T3).
 pub const BATCH_LIMIT: usize = 50;
 
-/// Model fields of a ticket that PATCH may never send (besides the ✓ ones it reads).
-const PATCH_IMMUTABLE: &[&str] = &[
-    "id",
-    "org_id",
-    "project_id",
-    "ticket_number",
-    "key",
-    "status",
-    "reporter_id",
-    "labels",
-    "label_ids",
-    "tags",
-    "resolved_at",
-    "created_by",
-    "created_at",
-    "updated_at",
-];
+/// Model fields of a ticket that PATCH may never send besides [`CREATE_IMMUTABLE`] (and
+/// besides the ✓ ones it reads).
+const PATCH_IMMUTABLE: &[&str] = &["reporter_id", "label_ids", "tags"];
 
 /// Server-set fields of a ticket that create may never send.
 const CREATE_IMMUTABLE: &[&str] = &[
@@ -165,6 +151,7 @@ pub fn read_changes(b: &mut Body) -> TicketChanges {
         story_points: b.field("story_points", Mode::Nullable, &int(0, 100)),
         due_date: b.field("due_date", Mode::Nullable, &date),
     };
+    b.immutable(CREATE_IMMUTABLE);
     b.immutable(PATCH_IMMUTABLE);
     c
 }
@@ -194,15 +181,17 @@ fn to_json<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
+/// The stored ticket `id` (404 if it is gone).
+fn stored_ticket(store: &Store, id: Uuid) -> ApiResult<Ticket> {
+    let t = store.tickets.get(&id).cloned();
+    t.ok_or_else(|| ApiError::not_found("ticket", &id.to_string()))
+}
+
 /// Applies PATCH fields to a stored ticket: checks references (T1: assignee an org member,
 /// sprint of the ticket's project and not Completed → 422), then writes one activity entry
 /// per changed field in §3.4 field order, all at `at`. Unchanged values are no-ops.
 pub fn apply_changes(store: &mut Store, actor: Uuid, ticket_id: Uuid, c: &TicketChanges, at: Ts) -> ApiResult<Ticket> {
-    let old = store
-        .tickets
-        .get(&ticket_id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("ticket", &ticket_id.to_string()))?;
+    let old = stored_ticket(store, ticket_id)?;
     if let Patch::Set(a) = c.assignee_id
         && old.assignee_id != Some(a)
     {
@@ -258,11 +247,7 @@ pub fn apply_changes(store: &mut Store, actor: Uuid, ticket_id: Uuid, c: &Ticket
 /// `transition_not_allowed`). Sets `resolved_at` on entering a closed category from an open
 /// one, clears it on reopening, and writes one `StatusChanged` at `at`.
 pub fn transition(store: &mut Store, actor: Uuid, ticket_id: Uuid, status: &str, at: Ts) -> ApiResult<Ticket> {
-    let t = store
-        .tickets
-        .get(&ticket_id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("ticket", &ticket_id.to_string()))?;
+    let t = stored_ticket(store, ticket_id)?;
     let wf = workflow_of(store, t.project_id)?;
     if !wf.has_status(status) {
         let names: Vec<&str> = wf.statuses.iter().map(|s| s.name.as_str()).collect();
@@ -325,9 +310,7 @@ pub fn transition(store: &mut Store, actor: Uuid, ticket_id: Uuid, status: &str,
 // ----- create ------------------------------------------------------------------------------
 
 fn create_ticket(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let p = ctx.path_project("project")?;
-    caller.check_project_write(p.id, OrgRole::Reporter)?;
+    let (caller, p) = ctx.project_write(OrgRole::Reporter)?;
     caller.require_project_member(ctx.store, p.id)?;
     let mut b = ctx.body()?;
     let title = b.get("title", Mode::Required, &string(1, 255));
@@ -371,8 +354,7 @@ fn create_ticket(ctx: &mut Ctx) -> ApiResult<Reply> {
         proj.ticket_counter += 1;
         proj.ticket_counter
     };
-    let now = ctx.store.now();
-    let id = ctx.store.new_id();
+    let (now, id) = ctx.store.stamp();
     let key = format!("{}-{number}", p.key);
     let tags: BTreeMap<String, String> = tags.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect();
     let t = Ticket {
@@ -627,9 +609,7 @@ fn get_ticket(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn update_ticket(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let t = ctx.path_ticket("ticket")?;
-    caller.check_project_write(t.project_id, OrgRole::Member)?;
+    let (caller, t) = ctx.ticket_write(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let changes = read_changes(&mut b);
     b.finish()?;
@@ -639,9 +619,7 @@ fn update_ticket(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn delete_ticket(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let t = ctx.path_ticket("ticket")?;
-    caller.check_project_write(t.project_id, OrgRole::Admin)?;
+    let (_, t) = ctx.ticket_write(OrgRole::Admin)?;
     let locked = ctx
         .store
         .time_entries
@@ -674,9 +652,7 @@ fn status_name(v: &Value) -> Result<String, Problem> {
 }
 
 fn transition_ticket(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let t = ctx.path_ticket("ticket")?;
-    caller.check_project_write(t.project_id, OrgRole::Member)?;
+    let (caller, t) = ctx.ticket_write(OrgRole::Member)?;
     let mut b = ctx.body()?;
     let status = b.get("status", Mode::Required, &status_name);
     b.finish()?;
@@ -737,10 +713,16 @@ fn run_batch(
     json!({"results": results, "succeeded": ok, "failed": refs.len() - ok})
 }
 
-fn batch_transition(ctx: &mut Ctx) -> ApiResult<Reply> {
+/// The caller of a batch: write scope and at least Member.
+fn batch_caller(ctx: &Ctx) -> ApiResult<Caller> {
     let caller = ctx.caller()?;
     caller.require_scope(true)?;
     caller.require_role(OrgRole::Member)?;
+    Ok(caller)
+}
+
+fn batch_transition(ctx: &mut Ctx) -> ApiResult<Reply> {
+    let caller = batch_caller(ctx)?;
     let mut b = ctx.body()?;
     let refs = b.get("ticket_ids", Mode::Required, &ticket_ids);
     let status = b.get("status", Mode::Required, &status_name);
@@ -755,9 +737,7 @@ fn batch_transition(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn batch_update(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    caller.require_scope(true)?;
-    caller.require_role(OrgRole::Member)?;
+    let caller = batch_caller(ctx)?;
     let mut b = ctx.body()?;
     let refs = b.get("ticket_ids", Mode::Required, &ticket_ids);
     let changes = read_nested_changes(&mut b, "changes");

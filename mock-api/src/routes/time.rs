@@ -10,6 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::*;
 use crate::page::{Key, desc_i, desc_s};
 use crate::request::{Ctx, Mode, Patch, Reply, int, string, ticket_ref, uuid};
+use crate::store::Store;
 use crate::values::Day;
 use serde_json::Value;
 
@@ -76,11 +77,6 @@ fn entry_key(e: &TimeEntry) -> Vec<Key> {
     ]
 }
 
-/// Resolves `{time_entry_id}` in the caller's org: 400 malformed, 404 unknown.
-fn path_entry(ctx: &Ctx) -> ApiResult<TimeEntry> {
-    ctx.path_record()
-}
-
 /// The owner of the entry or an Admin, else `403 not_owner`.
 fn require_owner_or_admin(caller: &Caller, e: &TimeEntry) -> ApiResult<()> {
     if e.user_id == caller.user_id || caller.role.at_least(OrgRole::Admin) {
@@ -111,9 +107,7 @@ fn require_state(e: &TimeEntry, expected: &[TimeEntryStatus], action: &str) -> A
 }
 
 fn create_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let ticket = ctx.path_ticket("ticket")?;
-    caller.check_project_write(ticket.project_id, OrgRole::Member)?;
+    let (caller, ticket) = ctx.ticket_write(OrgRole::Member)?;
     let today = ctx.store.today();
     let mut b = ctx.body()?;
     let user = b.get("user_id", Mode::Optional, &uuid);
@@ -130,8 +124,7 @@ fn create_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
     if !ctx.store.is_member(caller.org_id, user_id) {
         return Err(ApiError::invalid_reference("user_id", &user_id.to_string()));
     }
-    let now = ctx.store.now();
-    let id = ctx.store.new_id();
+    let (now, id) = ctx.store.stamp();
     let e = TimeEntry {
         id,
         org_id: caller.org_id,
@@ -201,15 +194,12 @@ fn list_entries(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn get_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let e = path_entry(ctx)?;
-    ctx.caller()?.check_project_read(e.project_id)?;
+    let e: TimeEntry = ctx.record_project_read()?;
     Ok(Reply::ok(entry_json(&e)))
 }
 
 fn update_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let e = path_entry(ctx)?;
-    caller.check_project_write(e.project_id, OrgRole::Member)?;
+    let (caller, e) = ctx.record_project_write::<TimeEntry>(OrgRole::Member)?;
     require_owner_or_admin(&caller, &e)?;
     let today = ctx.store.today();
     let mut b = ctx.body()?;
@@ -262,9 +252,7 @@ fn update_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn delete_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let e = path_entry(ctx)?;
-    caller.check_project_write(e.project_id, OrgRole::Member)?;
+    let (caller, e) = ctx.record_project_write::<TimeEntry>(OrgRole::Member)?;
     require_owner_or_admin(&caller, &e)?;
     if caller.role.at_least(OrgRole::Admin) {
         require_state(
@@ -289,9 +277,7 @@ fn empty_body(ctx: &Ctx) -> ApiResult<()> {
 }
 
 fn submit_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let e = path_entry(ctx)?;
-    caller.check_project_write(e.project_id, OrgRole::Member)?;
+    let (caller, e) = ctx.record_project_write::<TimeEntry>(OrgRole::Member)?;
     require_owner_or_admin(&caller, &e)?;
     empty_body(ctx)?;
     require_state(&e, &[TimeEntryStatus::Draft, TimeEntryStatus::Rejected], "submit")?;
@@ -303,14 +289,18 @@ fn submit_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
     next.rejected_by = None;
     next.rejection_reason = None;
     next.updated_at = now;
-    ctx.store.time_entries.insert(next.id, next.clone());
-    Ok(Reply::ok(entry_json(&next)))
+    save_entry(ctx.store, next)
+}
+
+/// Stores the changed entry and answers it.
+fn save_entry(store: &mut Store, e: TimeEntry) -> ApiResult<Reply> {
+    let reply = Reply::ok(entry_json(&e));
+    store.time_entries.insert(e.id, e);
+    Ok(reply)
 }
 
 fn approve_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let e = path_entry(ctx)?;
-    caller.check_project_write(e.project_id, OrgRole::Admin)?;
+    let (caller, e) = ctx.record_project_write::<TimeEntry>(OrgRole::Admin)?;
     empty_body(ctx)?;
     require_state(&e, &[TimeEntryStatus::Submitted], "approve")?;
     let now = ctx.store.now();
@@ -319,14 +309,11 @@ fn approve_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
     next.approved_at = Some(now);
     next.approved_by = Some(caller.user_id);
     next.updated_at = now;
-    ctx.store.time_entries.insert(next.id, next.clone());
-    Ok(Reply::ok(entry_json(&next)))
+    save_entry(ctx.store, next)
 }
 
 fn reject_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let e = path_entry(ctx)?;
-    caller.check_project_write(e.project_id, OrgRole::Admin)?;
+    let (caller, e) = ctx.record_project_write::<TimeEntry>(OrgRole::Admin)?;
     let mut b = ctx.body()?;
     let reason = b.get("reason", Mode::Required, &string(1, 500));
     b.finish()?;
@@ -339,6 +326,5 @@ fn reject_entry(ctx: &mut Ctx) -> ApiResult<Reply> {
     next.rejected_by = Some(caller.user_id);
     next.rejection_reason = Some(reason);
     next.updated_at = now;
-    ctx.store.time_entries.insert(next.id, next.clone());
-    Ok(Reply::ok(entry_json(&next)))
+    save_entry(ctx.store, next)
 }

@@ -11,6 +11,7 @@ use crate::model::*;
 use crate::page::{asc_i, asc_s};
 use crate::request::{Body, Ctx, Mode, Reply, check_name_free, enumv, string};
 use crate::store::Store;
+use crate::store::filtered;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -210,9 +211,7 @@ fn protected(action: &str) -> ApiError {
 }
 
 fn create_workflow(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let org = ctx.path_org("org_id")?;
-    caller.check_org_write(OrgRole::Admin)?;
+    let (caller, org) = ctx.org_write(OrgRole::Admin)?;
     let mut b = ctx.body()?;
     let name = b.get("name", Mode::Required, &string(1, 100));
     let description = b.get("description", Mode::Optional, &string(0, 500));
@@ -235,8 +234,7 @@ fn create_workflow(ctx: &mut Ctx) -> ApiResult<Reply> {
         return Err(ApiError::internal("workflow fields missing after validation"));
     };
     check_name_free(ctx.store, (org, None), &name, |w: &Workflow| &w.name)?;
-    let now = ctx.store.now();
-    let id = ctx.store.new_id();
+    let (now, id) = ctx.store.stamp();
     let wf = Workflow {
         id,
         org_id: org,
@@ -263,13 +261,7 @@ fn list_workflows(ctx: &mut Ctx) -> ApiResult<Reply> {
     let caller = ctx.caller()?;
     let org = ctx.path_org("org_id")?;
     caller.require_scope(false)?;
-    let items: Vec<Workflow> = ctx
-        .store
-        .workflows
-        .values()
-        .filter(|w| w.org_id == org)
-        .cloned()
-        .collect();
+    let items: Vec<Workflow> = filtered(&ctx.store.workflows, |w| w.org_id == org);
     let store = &*ctx.store;
     let page = crate::page::paginate(
         items,
@@ -293,9 +285,7 @@ fn get_workflow(ctx: &mut Ctx) -> ApiResult<Reply> {
 }
 
 fn update_workflow(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let wf = path_workflow(ctx)?;
-    caller.check_org_write(OrgRole::Admin)?;
+    let wf = ctx.record_org_write::<Workflow>(OrgRole::Admin)?;
     let mut b = ctx.body()?;
     let name = b.get("name", Mode::NotNull, &string(1, 100));
     let description = b.field("description", Mode::Nullable, &string(0, 500));
@@ -393,9 +383,7 @@ fn in_use_check(store: &Store, wf: &Workflow, statuses: &[WorkflowStatus]) -> Ap
 }
 
 fn delete_workflow(ctx: &mut Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
-    let wf = path_workflow(ctx)?;
-    caller.check_org_write(OrgRole::Admin)?;
+    let wf = ctx.record_org_write::<Workflow>(OrgRole::Admin)?;
     if wf.is_default {
         return Err(protected("deleted"));
     }

@@ -2,14 +2,14 @@
 //! keys shown once and scoped, the token staying bound to its org, last-Owner protection,
 //! member-removal cascades and the invite lifecycle including expiry.
 
-use crate::support::{Org, org};
+use crate::support::{Org, Resp, org, org_at};
 use alloy_mock_api::Ts;
 use alloy_mock_api::model::{ApiKeyScope, OrgRole};
 use serde_json::{Value, json};
 
 /// Adds a user with a personal org and an API key there; returns (user id, raw key).
 fn outsider(o: &Org, email: &str, raw: &str) -> String {
-    o.api.mock.with_store(|s| {
+    o.mock.with_store(|s| {
         let u = s.add_user(email, "Outsider", Some("password1"));
         let home = s.create_org("Home".into(), format!("home-{}", &raw[raw.len() - 4..]), u);
         s.insert_api_key(
@@ -25,20 +25,22 @@ fn outsider(o: &Org, email: &str, raw: &str) -> String {
     })
 }
 
+/// POSTs `body` to `/api/v1/api-keys` as `key`.
+async fn post_key(o: &Org, key: &str, body: Value) -> Resp {
+    o.post(key, "/api/v1/api-keys", body).await
+}
+
+/// Creates an API key as `key` (asserting `201 Created`).
+async fn create_key(o: &Org, key: &str, body: Value) -> Resp {
+    o.create(key, "/api/v1/api-keys", body).await
+}
+
 // ----- API keys ------------------------------------------------------------------------------
 
 #[tokio::test]
 async fn created_api_key_is_shown_once_and_authenticates() {
     let o = org().await;
-    let r = o
-        .api
-        .post(
-            &o.member,
-            "/api/v1/api-keys",
-            json!({"name": "ci", "environment": "test"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let r = create_key(&o, &o.member, json!({"name": "ci", "environment": "test"})).await;
     let raw = r.body["key"].as_str().expect("raw key").to_string();
     assert!(raw.starts_with("alloy_test_"));
     assert_eq!(raw.len(), "alloy_test_".len() + 32);
@@ -47,13 +49,13 @@ async fn created_api_key_is_shown_once_and_authenticates() {
     assert_eq!(r.body["scopes"], json!(["read", "write"]));
     assert_eq!(r.body["project_ids"], json!([]));
     assert_eq!(r.body["user_id"], json!(o.user(OrgRole::Member)));
-    let me = o.api.get(&raw, "/api/v1/auth/me").await;
+    let me = o.get(&raw, "/api/v1/auth/me").await;
     assert_eq!((me.status, me.body["role"].as_str()), (200, Some("Member")));
-    let list = o.api.get(&o.member, "/api/v1/api-keys").await;
+    let list = o.get(&o.member, "/api/v1/api-keys").await;
     let items = list.body["items"].as_array().expect("items");
     assert_eq!(items.len(), 2, "the seeded key and the new one");
     assert!(items.iter().all(|k| k["key"].is_null()));
-    let live = o.api.post(&o.member, "/api/v1/api-keys", json!({"name": "live"})).await;
+    let live = post_key(&o, &o.member, json!({"name": "live"})).await;
     assert!(live.body["key"].as_str().expect("key").starts_with("alloy_live_"));
     assert_eq!(live.body["environment"], "live");
 }
@@ -62,25 +64,13 @@ async fn created_api_key_is_shown_once_and_authenticates() {
 async fn the_guides_curl_creates_a_key_at_the_documented_path_with_the_documented_fields() {
     // MCP Guide, Quick Start step 3: `POST $BASE/api/v1/api-keys` with exactly this body.
     let o = org().await;
-    let r = o
-        .api
-        .post(
-            &o.member,
-            "/api/v1/api-keys",
-            json!({"name": "MCP Server", "scopes": ["read", "write"]}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    for field in [
-        "id",
-        "name",
-        "key",
-        "key_prefix",
-        "scopes",
-        "project_ids",
-        "created_at",
-        "expires_at",
-    ] {
+    let r = create_key(
+        &o,
+        &o.member,
+        json!({"name": "MCP Server", "scopes": ["read", "write"]}),
+    )
+    .await;
+    for field in "id name key key_prefix scopes project_ids created_at expires_at".split(' ') {
         assert!(
             r.body.get(field).is_some(),
             "the documented field {field} is missing: {}",
@@ -95,7 +85,7 @@ async fn the_guides_curl_creates_a_key_at_the_documented_path_with_the_documente
     let raw = r.body["key"].as_str().expect("key").to_string();
     assert!(raw.starts_with("alloy_live_"), "{raw}");
     assert_eq!(r.body["key_prefix"], json!(raw[..15]));
-    let listed = o.api.get(&o.member, "/api/v1/api-keys").await;
+    let listed = o.get(&o.member, "/api/v1/api-keys").await;
     assert_eq!(listed.status, 200, "{}", listed.text);
     assert!(
         listed.body["items"]
@@ -117,11 +107,11 @@ async fn the_old_auth_api_keys_paths_are_unknown_routes() {
         ("DELETE", format!("/api/v1/auth/api-keys/{id}")),
     ] {
         let body = (method == "POST").then(|| json!({"name": "old path"}));
-        let r = o.api.send(method, Some(&o.owner), &path, body).await;
+        let r = o.send(method, Some(&o.owner), &path, body).await;
         assert_eq!((r.status, r.code()), (404, "not_found"), "{method} {path}: {}", r.text);
         assert_eq!(r.body["error"]["details"]["resource"], "route", "{method} {path}");
     }
-    let keys = o.api.get(&o.admin, "/api/v1/api-keys?all=true").await;
+    let keys = o.get(&o.admin, "/api/v1/api-keys?all=true").await;
     assert_eq!(
         keys.body["items"].as_array().map(Vec::len),
         Some(5),
@@ -132,121 +122,68 @@ async fn the_old_auth_api_keys_paths_are_unknown_routes() {
 #[tokio::test]
 async fn allowed_project_ids_is_an_input_alias_of_project_ids() {
     let o = org().await;
-    let web = o.api.project(&o.owner, "WEB").await;
-    let r = o
-        .api
-        .post(
-            &o.owner,
-            "/api/v1/api-keys",
-            json!({"name": "old client", "allowed_project_ids": ["WEB"]}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let web = o.project(&o.owner, "WEB").await;
+    let r = create_key(
+        &o,
+        &o.owner,
+        json!({"name": "old client", "allowed_project_ids": ["WEB"]}),
+    )
+    .await;
     assert_eq!(r.body["project_ids"], json!([web["id"]]));
-    let r = o
-        .api
-        .post(
-            &o.owner,
-            "/api/v1/api-keys",
-            json!({"name": "both", "project_ids": ["WEB"], "allowed_project_ids": ["WEB"]}),
-        )
-        .await;
+    let r = post_key(
+        &o,
+        &o.owner,
+        json!({"name": "both", "project_ids": ["WEB"], "allowed_project_ids": ["WEB"]}),
+    )
+    .await;
     assert_eq!((r.status, r.code()), (400, "validation_error"), "{}", r.text);
     assert_eq!(*r.fields(), json!({"allowed_project_ids": "duplicate_item"}));
     // A broken reference is named by the field the caller sent.
     for field in ["project_ids", "allowed_project_ids"] {
-        let r = o
-            .api
-            .post(&o.owner, "/api/v1/api-keys", json!({"name": "x", field: ["NOPE"]}))
-            .await;
+        let r = post_key(&o, &o.owner, json!({"name": "x", field: ["NOPE"]})).await;
         assert_eq!((r.status, r.reason()), (422, "invalid_reference"), "{}", r.text);
         assert_eq!(r.body["error"]["details"]["field"], field);
     }
-    let r = o
-        .api
-        .post(&o.owner, "/api/v1/api-keys", json!({"name": "x", "project_ids": "WEB"}))
-        .await;
+    let r = post_key(&o, &o.owner, json!({"name": "x", "project_ids": "WEB"})).await;
     assert_eq!(*r.fields(), json!({"project_ids": "invalid_format"}));
 }
 
 #[tokio::test]
 async fn api_key_write_scope_implies_read_and_bad_fields_are_all_listed() {
     let o = org().await;
-    let r = o
-        .api
-        .post(&o.owner, "/api/v1/api-keys", json!({"name": "w", "scopes": ["write"]}))
-        .await;
+    let r = post_key(&o, &o.owner, json!({"name": "w", "scopes": ["write"]})).await;
     assert_eq!(r.body["scopes"], json!(["read", "write"]));
-    let r = o
-        .api
-        .post(
-            &o.owner,
-            "/api/v1/api-keys",
-            json!({"name": " ", "scopes": ["admin"], "expires_at": "2026-04-01T11:00:00Z", "environment": "prod", "key": "x", "color": 1}),
-        )
-        .await;
+    let r = post_key(&o, &o.owner, json!({"name": " ", "scopes": ["admin"], "expires_at": "2026-04-01T11:00:00Z", "environment": "prod", "key": "x", "color": 1})).await;
     assert_eq!((r.status, r.code()), (400, "validation_error"));
     assert_eq!(
         *r.fields(),
         json!({"name": "required", "scopes": "invalid_enum", "expires_at": "out_of_range", "environment": "invalid_enum", "key": "immutable", "color": "unknown_field"})
     );
-    let r = o
-        .api
-        .post(&o.owner, "/api/v1/api-keys", json!({"name": "x", "scopes": []}))
-        .await;
+    let r = post_key(&o, &o.owner, json!({"name": "x", "scopes": []})).await;
     assert_eq!(*r.fields(), json!({"scopes": "too_short"}));
-    let r = o
-        .api
-        .post(
-            &o.owner,
-            "/api/v1/api-keys",
-            json!({"name": "x", "allowed_project_ids": ["NOPE"]}),
-        )
-        .await;
+    let r = post_key(&o, &o.owner, json!({"name": "x", "allowed_project_ids": ["NOPE"]})).await;
     assert_eq!((r.status, r.reason()), (422, "invalid_reference"));
 }
 
 #[tokio::test]
 async fn project_restricted_keys_only_create_keys_for_a_subset_of_their_projects() {
     let o = org().await;
-    let web = o.api.project(&o.owner, "WEB").await;
-    o.api.project(&o.owner, "OPS").await;
-    let r = o
-        .api
-        .post(
-            &o.owner,
-            "/api/v1/api-keys",
-            json!({"name": "web only", "project_ids": ["web"]}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let web = o.project(&o.owner, "WEB").await;
+    o.project(&o.owner, "OPS").await;
+    let r = create_key(&o, &o.owner, json!({"name": "web only", "project_ids": ["web"]})).await;
     assert_eq!(r.body["project_ids"], json!([web["id"]]));
     let restricted = r.body["key"].as_str().expect("key").to_string();
-    let r = o
-        .api
-        .post(&restricted, "/api/v1/api-keys", json!({"name": "all"}))
-        .await;
+    let r = post_key(&o, &restricted, json!({"name": "all"})).await;
     assert_eq!((r.status, r.reason()), (403, "project_restricted_key"));
-    let r = o
-        .api
-        .post(
-            &restricted,
-            "/api/v1/api-keys",
-            json!({"name": "ops", "allowed_project_ids": ["OPS"]}),
-        )
-        .await;
+    let r = post_key(&o, &restricted, json!({"name": "ops", "allowed_project_ids": ["OPS"]})).await;
     assert_eq!((r.status, r.reason()), (403, "project_restricted_key"));
+    create_key(
+        &o,
+        &restricted,
+        json!({"name": "web", "allowed_project_ids": [web["id"]]}),
+    )
+    .await;
     let r = o
-        .api
-        .post(
-            &restricted,
-            "/api/v1/api-keys",
-            json!({"name": "web", "allowed_project_ids": [web["id"]]}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let r = o
-        .api
         .post(&restricted, "/api/v1/orgs", json!({"name": "New", "slug": "new-org"}))
         .await;
     assert_eq!((r.status, r.reason()), (403, "project_restricted_key"));
@@ -255,13 +192,10 @@ async fn project_restricted_keys_only_create_keys_for_a_subset_of_their_projects
 #[tokio::test]
 async fn read_only_keys_cannot_create_keys() {
     let o = org().await;
-    let r = o
-        .api
-        .post(&o.owner, "/api/v1/api-keys", json!({"name": "ro", "scopes": ["read"]}))
-        .await;
+    let r = post_key(&o, &o.owner, json!({"name": "ro", "scopes": ["read"]})).await;
     let ro = r.body["key"].as_str().expect("key").to_string();
-    assert_eq!(o.api.get(&ro, "/api/v1/api-keys").await.status, 200);
-    let r = o.api.post(&ro, "/api/v1/api-keys", json!({"name": "rw"})).await;
+    assert_eq!(o.status(&ro, "/api/v1/api-keys").await, 200);
+    let r = post_key(&o, &ro, json!({"name": "rw"})).await;
     assert_eq!((r.status, r.reason()), (403, "missing_scope"));
     assert_eq!(r.body["error"]["details"]["required_scope"], "write");
 }
@@ -269,53 +203,43 @@ async fn read_only_keys_cannot_create_keys() {
 #[tokio::test]
 async fn listing_every_key_of_the_org_needs_admin() {
     let o = org().await;
-    let r = o.api.get(&o.member, "/api/v1/api-keys?all=true").await;
+    let r = o.get(&o.member, "/api/v1/api-keys?all=true").await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
-    let r = o.api.get(&o.admin, "/api/v1/api-keys?all=true").await;
+    let r = o.get(&o.admin, "/api/v1/api-keys?all=true").await;
     assert_eq!(r.status, 200);
     assert_eq!(
         r.body["items"].as_array().expect("items").len(),
         5,
         "one key per role, none of the other org"
     );
-    let r = o.api.get(&o.admin, "/api/v1/api-keys?all=maybe").await;
+    let r = o.get(&o.admin, "/api/v1/api-keys?all=maybe").await;
     assert_eq!((r.status, r.reason()), (400, "invalid_query"));
 }
 
 #[tokio::test]
 async fn keys_are_deleted_by_their_owner_or_an_admin_and_stop_working() {
     let o = org().await;
-    let viewer_key = o.api.post(&o.viewer, "/api/v1/api-keys", json!({"name": "mine"})).await;
+    let viewer_key = post_key(&o, &o.viewer, json!({"name": "mine"})).await;
     assert_eq!(viewer_key.status, 201, "a Viewer may create keys");
-    let id = viewer_key.body["id"].as_str().expect("id").to_string();
+    let id = viewer_key.id().to_string();
     let raw = viewer_key.body["key"].as_str().expect("key").to_string();
-    let r = o.api.delete(&o.member, &format!("/api/v1/api-keys/{id}")).await;
+    let r = o.delete(&o.member, &format!("/api/v1/api-keys/{id}")).await;
     assert_eq!((r.status, r.reason()), (403, "not_owner"));
-    assert_eq!(
-        o.api.delete(&o.viewer, &format!("/api/v1/api-keys/{id}")).await.status,
-        204
-    );
-    let r = o.api.get(&raw, "/api/v1/auth/me").await;
+    assert_eq!(o.delete(&o.viewer, &format!("/api/v1/api-keys/{id}")).await.status, 204);
+    let r = o.get(&raw, "/api/v1/auth/me").await;
     assert_eq!((r.status, r.reason()), (401, "invalid_token"));
-    let member_keys = o.api.get(&o.member, "/api/v1/api-keys").await;
+    let member_keys = o.get(&o.member, "/api/v1/api-keys").await;
     let member_key_id = member_keys.body["items"][0]["id"].as_str().expect("id").to_string();
     assert_eq!(
-        o.api
-            .delete(&o.admin, &format!("/api/v1/api-keys/{member_key_id}"))
+        o.delete(&o.admin, &format!("/api/v1/api-keys/{member_key_id}"))
             .await
             .status,
         204
     );
-    assert_eq!(o.api.get(&o.member, "/api/v1/auth/me").await.status, 401);
-    let r = o
-        .api
-        .delete(&o.admin, &format!("/api/v1/api-keys/{member_key_id}"))
-        .await;
-    assert_eq!(
-        (r.status, r.body["error"]["details"]["resource"].as_str()),
-        (404, Some("api_key"))
-    );
-    let r = o.api.delete(&o.admin, "/api/v1/api-keys/not-a-uuid").await;
+    assert_eq!(o.status(&o.member, "/api/v1/auth/me").await, 401);
+    let r = o.delete(&o.admin, &format!("/api/v1/api-keys/{member_key_id}")).await;
+    r.not_found("api_key");
+    let r = o.delete(&o.admin, "/api/v1/api-keys/not-a-uuid").await;
     assert_eq!((r.status, r.reason()), (400, "invalid_id"));
 }
 
@@ -324,45 +248,26 @@ async fn keys_are_deleted_by_their_owner_or_an_admin_and_stop_working() {
 #[tokio::test]
 async fn creating_an_org_makes_the_caller_owner_and_keeps_the_token_bound() {
     let o = org().await;
-    let r = o
-        .api
-        .post(
-            &o.viewer,
-            "/api/v1/orgs",
-            json!({"name": "Side Project", "slug": "side-project"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let new_id = r.body["id"].as_str().expect("id").to_string();
+    let req = json!({"name": "Side Project", "slug": "side-project"});
+    let r = o.create(&o.viewer, "/api/v1/orgs", req).await;
+    let new_id = r.id().to_string();
     assert_eq!(r.location(), format!("/api/v1/orgs/{new_id}"));
-    let me = o.api.get(&o.viewer, "/api/v1/auth/me").await;
+    let me = o.get(&o.viewer, "/api/v1/auth/me").await;
     assert_eq!(
         (me.body["org_id"].as_str(), me.body["role"].as_str()),
         (Some(o.org_id.as_str()), Some("Viewer"))
     );
-    let list = o.api.get(&o.viewer, "/api/v1/orgs").await;
-    let ids: Vec<&str> = list.body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|x| x["id"].as_str())
-        .collect();
+    let list = o.get(&o.viewer, "/api/v1/orgs").await;
+    let ids = list.strings("items", "id");
     assert_eq!(ids, vec![o.org_id.as_str(), new_id.as_str()]);
-    assert_eq!(
-        o.api.get(&o.viewer, &format!("/api/v1/orgs/{new_id}")).await.status,
-        200
-    );
-    let r = o.api.get(&o.member, &format!("/api/v1/orgs/{new_id}")).await;
-    assert_eq!(
-        (r.status, r.body["error"]["details"]["resource"].as_str()),
-        (404, Some("organization"))
-    );
+    assert_eq!(o.get(&o.viewer, &format!("/api/v1/orgs/{new_id}")).await.status, 200);
+    let r = o.get(&o.member, &format!("/api/v1/orgs/{new_id}")).await;
+    r.not_found("organization");
     let r = o
-        .api
         .patch(&o.viewer, &format!("/api/v1/orgs/{new_id}"), json!({"name": "Renamed"}))
         .await;
     assert_eq!(r.status, 404, "PATCH acts on the token org only");
-    let wf = o.api.mock.with_store(|s| {
+    let wf = o.mock.with_store(|s| {
         s.workflows
             .values()
             .filter(|w| w.org_id.to_string() == new_id && w.is_default)
@@ -375,7 +280,6 @@ async fn creating_an_org_makes_the_caller_owner_and_keeps_the_token_bound() {
 async fn org_slugs_are_validated_and_unique() {
     let o = org().await;
     let r = o
-        .api
         .post(&o.owner, "/api/v1/orgs", json!({"name": "", "slug": "-Bad", "id": "x"}))
         .await;
     assert_eq!(
@@ -383,7 +287,6 @@ async fn org_slugs_are_validated_and_unique() {
         json!({"name": "required", "slug": "invalid_format", "id": "immutable"})
     );
     let r = o
-        .api
         .post(&o.owner, "/api/v1/orgs", json!({"name": "Again", "slug": "globex"}))
         .await;
     assert_eq!((r.status, r.reason()), (409, "duplicate"));
@@ -392,12 +295,10 @@ async fn org_slugs_are_validated_and_unique() {
 
 #[tokio::test]
 async fn only_the_owner_patches_the_org() {
-    let o = org().await;
-    let path = format!("/api/v1/orgs/{}", o.org_id);
-    let r = o.api.patch(&o.admin, &path, json!({"name": "Acme 2"})).await;
+    let (o, path) = org_at("").await;
+    let r = o.patch(&o.admin, &path, json!({"name": "Acme 2"})).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
     let r = o
-        .api
         .patch(&o.owner, &path, json!({"name": "Acme 2", "slug": "acme-two"}))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -405,9 +306,9 @@ async fn only_the_owner_patches_the_org() {
         (r.body["name"].as_str(), r.body["slug"].as_str()),
         (Some("Acme 2"), Some("acme-two"))
     );
-    let r = o.api.patch(&o.owner, &path, json!({"slug": "globex"})).await;
+    let r = o.patch(&o.owner, &path, json!({"slug": "globex"})).await;
     assert_eq!((r.status, r.reason()), (409, "duplicate"));
-    let r = o.api.patch(&o.owner, &path, json!({"name": null})).await;
+    let r = o.patch(&o.owner, &path, json!({"name": null})).await;
     assert_eq!(*r.fields(), json!({"name": "not_nullable"}));
 }
 
@@ -416,30 +317,13 @@ async fn only_the_owner_patches_the_org() {
 #[tokio::test]
 async fn members_are_listed_in_join_order_and_filtered_by_role() {
     let o = org().await;
-    let all = o
-        .api
-        .get(&o.viewer, &format!("/api/v1/orgs/{}/members", o.org_id))
-        .await;
-    let roles: Vec<&str> = all.body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|m| m["role"].as_str())
-        .collect();
+    let all = o.get(&o.viewer, &o.org_path("/members")).await;
+    let roles = all.strings("items", "role");
     assert_eq!(roles, vec!["Owner", "Admin", "Member", "Reporter", "Viewer"]);
     assert_eq!(all.body["items"][0]["email"], "owner@acme.test");
-    let r = o
-        .api
-        .get(
-            &o.viewer,
-            &format!("/api/v1/orgs/{}/members?role=Admin,Viewer", o.org_id),
-        )
-        .await;
+    let r = o.get(&o.viewer, &o.org_path("/members?role=Admin,Viewer")).await;
     assert_eq!(r.body["items"].as_array().expect("items").len(), 2);
-    let r = o
-        .api
-        .get(&o.viewer, &format!("/api/v1/orgs/{}/members?role=Boss", o.org_id))
-        .await;
+    let r = o.get(&o.viewer, &o.org_path("/members?role=Boss")).await;
     assert_eq!((r.status, r.reason()), (400, "invalid_query"));
 }
 
@@ -448,26 +332,26 @@ async fn changing_the_owner_role_needs_an_owner_and_the_last_owner_is_protected(
     let o = org().await;
     let member = format!("/api/v1/orgs/{}/members/{}", o.org_id, o.user(OrgRole::Member));
     let owner = format!("/api/v1/orgs/{}/members/{}", o.org_id, o.user(OrgRole::Owner));
-    let r = o.api.patch(&o.member, &member, json!({"role": "Reporter"})).await;
+    let r = o.patch(&o.member, &member, json!({"role": "Reporter"})).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
-    let r = o.api.patch(&o.admin, &member, json!({"role": "Reporter"})).await;
+    let r = o.patch(&o.admin, &member, json!({"role": "Reporter"})).await;
     assert_eq!((r.status, r.body["role"].as_str()), (200, Some("Reporter")));
     assert_eq!(
-        o.api.get(&o.member, "/api/v1/auth/me").await.body["role"],
+        o.get(&o.member, "/api/v1/auth/me").await.body["role"],
         "Reporter",
         "roles apply at once"
     );
-    let r = o.api.patch(&o.admin, &member, json!({"role": "Owner"})).await;
+    let r = o.patch(&o.admin, &member, json!({"role": "Owner"})).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
-    let r = o.api.patch(&o.admin, &owner, json!({"role": "Admin"})).await;
+    let r = o.patch(&o.admin, &owner, json!({"role": "Admin"})).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
-    let r = o.api.patch(&o.owner, &owner, json!({"role": "Admin"})).await;
+    let r = o.patch(&o.owner, &owner, json!({"role": "Admin"})).await;
     assert_eq!((r.status, r.reason()), (422, "protected"));
-    let r = o.api.patch(&o.owner, &member, json!({"role": "King"})).await;
+    let r = o.patch(&o.owner, &member, json!({"role": "King"})).await;
     assert_eq!(*r.fields(), json!({"role": "invalid_enum"}));
-    let r = o.api.patch(&o.owner, &member, json!({"role": "Owner"})).await;
+    let r = o.patch(&o.owner, &member, json!({"role": "Owner"})).await;
     assert_eq!(r.body["role"], "Owner");
-    let r = o.api.patch(&o.owner, &owner, json!({"role": "Admin"})).await;
+    let r = o.patch(&o.owner, &owner, json!({"role": "Admin"})).await;
     assert_eq!(
         (r.status, r.body["role"].as_str()),
         (200, Some("Admin")),
@@ -477,55 +361,37 @@ async fn changing_the_owner_role_needs_an_owner_and_the_last_owner_is_protected(
         "/api/v1/orgs/{}/members/{}",
         o.org_id, "00000000-0000-4000-8000-0000000000ff"
     );
-    let r = o.api.patch(&o.member, &unknown, json!({"role": "Viewer"})).await;
-    assert_eq!(
-        (r.status, r.body["error"]["details"]["resource"].as_str()),
-        (404, Some("member"))
-    );
+    let r = o.patch(&o.member, &unknown, json!({"role": "Viewer"})).await;
+    r.not_found("member");
 }
 
 #[tokio::test]
 async fn removing_a_member_cascades_to_projects_teams_and_keys() {
     let o = org().await;
     let uid = o.user(OrgRole::Member);
-    o.api.project(&o.owner, "WEB").await;
-    let r = o
-        .api
-        .post(&o.owner, "/api/v1/projects/WEB/members", json!({"user_id": uid}))
+    o.project(&o.owner, "WEB").await;
+    o.create(&o.owner, "/api/v1/projects/WEB/members", json!({"user_id": uid}))
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let team = o
-        .api
-        .post(
-            &o.owner,
-            &format!("/api/v1/orgs/{}/teams", o.org_id),
-            json!({"name": "Core", "member_ids": [uid]}),
-        )
-        .await;
-    let ticket = o.api.ticket(&o.owner, "WEB", "Keep my assignee").await;
+    let req = json!({"name": "Core", "member_ids": [uid]});
+    let team = o.post(&o.owner, &o.org_path("/teams"), req).await;
+    let ticket = o.ticket(&o.owner, "WEB", "Keep my assignee").await;
+    let req = json!({"assignee_id": uid});
     let r = o
-        .api
         .patch(
             &o.owner,
             &format!("/api/v1/tickets/{}", ticket["id"].as_str().expect("id")),
-            json!({"assignee_id": uid}),
+            req,
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = o
-        .api
-        .delete(&o.reporter, &format!("/api/v1/orgs/{}/members/{uid}", o.org_id))
-        .await;
+    let r = o.delete(&o.reporter, &o.org_path(&format!("/members/{uid}"))).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
     assert_eq!(
-        o.api
-            .delete(&o.admin, &format!("/api/v1/orgs/{}/members/{uid}", o.org_id))
-            .await
-            .status,
+        o.delete(&o.admin, &o.org_path(&format!("/members/{uid}"))).await.status,
         204
     );
-    assert_eq!(o.api.get(&o.member, "/api/v1/auth/me").await.status, 401);
-    let members = o.api.get(&o.owner, "/api/v1/projects/WEB/members").await;
+    assert_eq!(o.status(&o.member, "/api/v1/auth/me").await, 401);
+    let members = o.get(&o.owner, "/api/v1/projects/WEB/members").await;
     assert!(
         members.body["items"]
             .as_array()
@@ -533,20 +399,13 @@ async fn removing_a_member_cascades_to_projects_teams_and_keys() {
             .iter()
             .all(|m| m["user_id"] != json!(uid))
     );
-    let team = o
-        .api
-        .get(
-            &o.owner,
-            &format!("/api/v1/teams/{}", team.body["id"].as_str().expect("id")),
-        )
-        .await;
+    let team = o.get(&o.owner, &format!("/api/v1/teams/{}", team.id())).await;
     assert_eq!(team.body["member_ids"], json!([]));
     let keys = o
-        .api
         .mock
         .with_store(|s| s.api_keys.values().filter(|k| k.user_id.to_string() == uid).count());
     assert_eq!(keys, 0);
-    let t = o.api.get(&o.owner, "/api/v1/tickets/WEB-1").await;
+    let t = o.get(&o.owner, "/api/v1/tickets/WEB-1").await;
     assert_eq!(t.body["assignee_id"], json!(uid), "tickets keep their assignee");
 }
 
@@ -554,9 +413,9 @@ async fn removing_a_member_cascades_to_projects_teams_and_keys() {
 async fn the_last_owner_cannot_be_removed_and_admins_cannot_remove_owners() {
     let o = org().await;
     let owner = format!("/api/v1/orgs/{}/members/{}", o.org_id, o.user(OrgRole::Owner));
-    let r = o.api.delete(&o.admin, &owner).await;
+    let r = o.delete(&o.admin, &owner).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
-    let r = o.api.delete(&o.owner, &owner).await;
+    let r = o.delete(&o.owner, &owner).await;
     assert_eq!((r.status, r.reason()), (422, "protected"));
     assert_eq!(r.body["error"]["details"]["what"], "last_owner");
 }
@@ -565,147 +424,104 @@ async fn the_last_owner_cannot_be_removed_and_admins_cannot_remove_owners() {
 
 #[tokio::test]
 async fn invites_show_their_code_once_and_refuse_duplicates_and_members() {
-    let o = org().await;
-    let path = format!("/api/v1/orgs/{}/invites", o.org_id);
-    let r = o
-        .api
-        .post(
-            &o.admin,
-            &path,
-            json!({"email": "New@Acme.test", "role": "Reporter", "expires_in_days": 3}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let (o, path) = org_at("/invites").await;
+    let req = json!({"email": "New@Acme.test", "role": "Reporter", "expires_in_days": 3});
+    let r = o.create(&o.admin, &path, req).await;
     let code = r.body["code"].as_str().expect("code");
     assert!(code.starts_with("inv_") && code.len() == 28 && code[4..].chars().all(|c| c.is_ascii_alphanumeric()));
     assert_eq!(r.body["email"], "new@acme.test");
     assert_eq!(r.body["status"], "Pending");
     assert_eq!(r.body["expires_at"], "2026-04-04T12:00:00.000Z");
     assert!(r.body.get("expires_in_days").is_none());
-    let list = o.api.get(&o.viewer, &path).await;
+    let list = o.get(&o.viewer, &path).await;
     assert_eq!(list.body["items"][0]["code"], json!(null));
-    let r = o.api.post(&o.admin, &path, json!({"email": "new@acme.test"})).await;
+    let r = o.post(&o.admin, &path, json!({"email": "new@acme.test"})).await;
     assert_eq!((r.status, r.reason()), (409, "invite_pending"));
-    let r = o.api.post(&o.admin, &path, json!({"email": "member@acme.test"})).await;
+    let r = o.post(&o.admin, &path, json!({"email": "member@acme.test"})).await;
     assert_eq!((r.status, r.reason()), (409, "already_member"));
-    let r = o
-        .api
-        .post(
-            &o.admin,
-            &path,
-            json!({"email": "a@b", "role": "Owner", "expires_in_days": 31, "code": "x"}),
-        )
-        .await;
+    let req = json!({"email": "a@b", "role": "Owner", "expires_in_days": 31, "code": "x"});
+    let r = o.post(&o.admin, &path, req).await;
     assert_eq!(
         *r.fields(),
         json!({"role": "invalid_enum", "expires_in_days": "out_of_range", "code": "immutable"})
     );
-    let r = o.api.post(&o.member, &path, json!({"email": "x@y.test"})).await;
+    let r = o.post(&o.member, &path, json!({"email": "x@y.test"})).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
-    let r = o.api.post(&o.viewer, &path, json!({"email": "x@y.test"})).await;
+    let r = o.post(&o.viewer, &path, json!({"email": "x@y.test"})).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
 }
 
 #[tokio::test]
 async fn invites_expire_and_only_pending_ones_can_be_revoked() {
-    let o = org().await;
-    let path = format!("/api/v1/orgs/{}/invites", o.org_id);
+    let (o, path) = org_at("/invites").await;
     let a = o
-        .api
         .post(&o.admin, &path, json!({"email": "a@x.test", "expires_in_days": 1}))
         .await;
-    let b = o.api.post(&o.admin, &path, json!({"email": "b@x.test"})).await;
-    let b_id = b.body["id"].as_str().expect("id").to_string();
+    let b = o.post(&o.admin, &path, json!({"email": "b@x.test"})).await;
+    let b_id = b.id().to_string();
     assert_eq!(
-        o.api.delete(&o.member, &format!("/api/v1/invites/{b_id}")).await.status,
+        o.delete(&o.member, &format!("/api/v1/invites/{b_id}")).await.status,
         403
     );
-    assert_eq!(
-        o.api.delete(&o.admin, &format!("/api/v1/invites/{b_id}")).await.status,
-        204
-    );
-    let r = o.api.delete(&o.admin, &format!("/api/v1/invites/{b_id}")).await;
+    assert_eq!(o.delete(&o.admin, &format!("/api/v1/invites/{b_id}")).await.status, 204);
+    let r = o.delete(&o.admin, &format!("/api/v1/invites/{b_id}")).await;
     assert_eq!((r.status, r.reason()), (422, "invalid_state"));
-    o.api.mock.set_now(Ts::parse("2026-04-02T12:00:00Z").expect("ts"));
-    let list = o.api.get(&o.admin, &path).await;
-    let statuses: Vec<&str> = list.body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|i| i["status"].as_str())
-        .collect();
+    o.mock.set_now(Ts::parse("2026-04-02T12:00:00Z").expect("ts"));
+    let list = o.get(&o.admin, &path).await;
+    let statuses = list.strings("items", "status");
     assert_eq!(statuses, vec!["Expired", "Revoked"]);
     assert!(list.body["items"][1]["revoked_at"].is_string());
-    let r = o
-        .api
-        .delete(
-            &o.admin,
-            &format!("/api/v1/invites/{}", a.body["id"].as_str().expect("id")),
-        )
-        .await;
+    let r = o.delete(&o.admin, &format!("/api/v1/invites/{}", a.id())).await;
     assert_eq!(
         (r.status, r.body["error"]["details"]["state"].as_str()),
         (422, Some("Expired"))
     );
-    let pending = o.api.get(&o.admin, &format!("{path}?status=Pending")).await;
+    let pending = o.get(&o.admin, &format!("{path}?status=Pending")).await;
     assert_eq!(pending.body["items"], json!([]));
-    let again = o.api.post(&o.admin, &path, json!({"email": "a@x.test"})).await;
+    let again = o.post(&o.admin, &path, json!({"email": "a@x.test"})).await;
     assert_eq!(again.status, 201, "an expired invite does not block a new one");
 }
 
 #[tokio::test]
 async fn accepting_an_invite_adds_the_caller_with_the_invited_role() {
-    let o = org().await;
-    let path = format!("/api/v1/orgs/{}/invites", o.org_id);
+    let (o, path) = org_at("/invites").await;
     let inv = o
-        .api
         .post(&o.admin, &path, json!({"email": "new@acme.test", "role": "Reporter"}))
         .await;
     let code = inv.body["code"].as_str().expect("code").to_string();
     let stranger = "alloy_test_stranger00000000000000000000000";
     outsider(&o, "stranger@acme.test", stranger);
-    let r = o
-        .api
-        .post(stranger, "/api/v1/invites/accept", json!({"code": code}))
-        .await;
+    let r = o.post(stranger, "/api/v1/invites/accept", json!({"code": code})).await;
     assert_eq!((r.status, r.reason()), (403, "invite_email_mismatch"));
     let newcomer = "alloy_test_newcomer00000000000000000000000";
     let uid = outsider(&o, "new@acme.test", newcomer);
     let r = o
-        .api
         .post(newcomer, "/api/v1/invites/accept", json!({"code": "inv_nope"}))
         .await;
     assert_eq!((r.status, r.reason()), (422, "invalid_reference"));
-    let r = o
-        .api
-        .post(newcomer, "/api/v1/invites/accept", json!({"code": code}))
-        .await;
+    let r = o.post(newcomer, "/api/v1/invites/accept", json!({"code": code})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["user_id"], json!(uid));
     assert_eq!(r.body["org_id"], json!(o.org_id));
     assert_eq!(r.body["role"], "Reporter");
-    let me = o.api.get(newcomer, "/api/v1/auth/me").await;
+    let me = o.get(newcomer, "/api/v1/auth/me").await;
     assert_ne!(me.body["org_id"], json!(o.org_id), "the token stays bound to its org");
-    let r = o
-        .api
-        .post(newcomer, "/api/v1/invites/accept", json!({"code": code}))
-        .await;
+    let r = o.post(newcomer, "/api/v1/invites/accept", json!({"code": code})).await;
     assert_eq!((r.status, r.reason()), (422, "invalid_state"));
-    let list = o.api.get(&o.admin, &path).await;
+    let list = o.get(&o.admin, &path).await;
     assert_eq!(list.body["items"][0]["status"], "Accepted");
-    let r = o.api.post(&o.admin, &path, json!({"email": "new@acme.test"})).await;
+    let r = o.post(&o.admin, &path, json!({"email": "new@acme.test"})).await;
     assert_eq!((r.status, r.reason()), (409, "already_member"));
 }
 
 #[tokio::test]
 async fn accepting_an_invite_when_already_a_member_is_a_conflict() {
-    let o = org().await;
-    let path = format!("/api/v1/orgs/{}/invites", o.org_id);
-    let inv = o.api.post(&o.admin, &path, json!({"email": "late@acme.test"})).await;
+    let (o, path) = org_at("/invites").await;
+    let inv = o.post(&o.admin, &path, json!({"email": "late@acme.test"})).await;
     let code = inv.body["code"].as_str().expect("code").to_string();
     let raw = "alloy_test_latecomer0000000000000000000000";
     let uid = outsider(&o, "late@acme.test", raw);
-    o.api.mock.with_store(|s| {
+    o.mock.with_store(|s| {
         let org_id = s.orgs.values().find(|x| x.slug == "acme").map(|x| x.id).expect("acme");
         let user = s
             .users
@@ -715,8 +531,8 @@ async fn accepting_an_invite_when_already_a_member_is_a_conflict() {
             .expect("user");
         s.set_membership(org_id, user, OrgRole::Viewer);
     });
-    let r = o.api.post(raw, "/api/v1/invites/accept", json!({"code": code})).await;
+    let r = o.post(raw, "/api/v1/invites/accept", json!({"code": code})).await;
     assert_eq!((r.status, r.reason()), (409, "already_member"));
-    let r = o.api.post(raw, "/api/v1/invites/accept", json!({})).await;
+    let r = o.post(raw, "/api/v1/invites/accept", json!({})).await;
     assert_eq!(*r.fields(), json!({"code": "required"}));
 }

@@ -80,7 +80,7 @@ async fn a_fault_added_over_http_hits_its_scope_for_its_times_then_leaves() {
     let r = api.get(&key, "/api/v1/tickets/WEB-1").await;
     assert_eq!((r.status, r.code()), (503, "unavailable"));
     assert_eq!(
-        api.get(&key, "/api/v1/projects/WEB").await.status,
+        api.status(&key, "/api/v1/projects/WEB").await,
         200,
         "outside the prefix"
     );
@@ -88,8 +88,8 @@ async fn a_fault_added_over_http_hits_its_scope_for_its_times_then_leaves() {
         .patch(&key, "/api/v1/tickets/WEB-1", json!({"priority": "Low"}))
         .await;
     assert_eq!(r.status, 200, "another method: {}", r.text);
-    assert_eq!(api.get(&key, "/api/v1/tickets/WEB-2").await.status, 503);
-    assert_eq!(api.get(&key, "/api/v1/tickets/WEB-2").await.status, 200, "used up");
+    assert_eq!(api.status(&key, "/api/v1/tickets/WEB-2").await, 503);
+    assert_eq!(api.status(&key, "/api/v1/tickets/WEB-2").await, 200, "used up");
     let (_, listed, _) = admin(&api, &base, "GET", "/faults", None).await;
     assert_eq!(listed["faults"], json!([]));
     let id = f["id"].as_u64().expect("id");
@@ -121,7 +121,7 @@ async fn every_fault_kind_works_over_http_and_faults_are_removed_by_id() {
     let r = api.get(&key, "/api/v1/auth/me").await;
     assert_eq!((r.status, r.code()), (429, "rate_limited"));
     assert_eq!(r.headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("30"));
-    assert_eq!(api.get(&key, "/api/v1/auth/me/").await.status, 200, "exact path only");
+    assert_eq!(api.status(&key, "/api/v1/auth/me/").await, 200, "exact path only");
     remove(id).await;
 
     let id = add(r#"{"kind": "malformed_body"}"#).await;
@@ -133,14 +133,14 @@ async fn every_fault_kind_works_over_http_and_faults_are_removed_by_id() {
     let id = add(r#"{"kind": "drop_connection", "method": "DELETE"}"#).await;
     let dropped = api
         .http
-        .delete(format!("{}/api/v1/tickets/WEB-3", api.mock.base_url()))
+        .delete(api.url("/api/v1/tickets/WEB-3"))
         .bearer_auth(&key)
         .send()
         .await;
     assert!(dropped.is_err(), "the connection closes without an answer: {dropped:?}");
     remove(id).await;
     assert_eq!(
-        api.get(&key, "/api/v1/tickets/WEB-3").await.status,
+        api.status(&key, "/api/v1/tickets/WEB-3").await,
         200,
         "nothing was deleted"
     );
@@ -156,14 +156,14 @@ async fn every_fault_kind_works_over_http_and_faults_are_removed_by_id() {
     add(r#"{"kind": "status", "status": 500}"#).await;
     add(r#"{"kind": "status", "status": 502, "path_prefix": "/api/v1/projects"}"#).await;
     assert_eq!(
-        api.get(&key, "/api/v1/projects").await.status,
+        api.status(&key, "/api/v1/projects").await,
         502,
         "the newest matching fault wins"
     );
-    assert_eq!(api.get(&key, "/api/v1/tickets").await.status, 500);
+    assert_eq!(api.status(&key, "/api/v1/tickets").await, 500);
     let (status, cleared, _) = admin(&api, &base, "DELETE", "/faults", None).await;
     assert_eq!((status, cleared), (200, json!({"removed": 2})));
-    assert_eq!(api.get(&key, "/api/v1/tickets").await.status, 200);
+    assert_eq!(api.status(&key, "/api/v1/tickets").await, 200);
 }
 
 #[tokio::test]

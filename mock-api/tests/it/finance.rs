@@ -19,85 +19,52 @@
 
 use crate::support::Org;
 use crate::time::{approved, log};
-use alloy_mock_api::model::{ApiKeyScope, OrgRole, Team};
+use alloy_mock_api::model::{ApiKeyScope, OrgRole};
 use serde_json::{Value, json};
 
 /// Creates a project with finance fields.
 async fn project(o: &Org, body: Value) -> Value {
-    let r = o.api.post(&o.owner, "/api/v1/projects", body).await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let r = o.create(&o.owner, "/api/v1/projects", body).await;
     r.body
 }
 
 /// Creates a labor rate as Admin.
 async fn rate(o: &Org, role: OrgRole, cents: i64, from: &str) -> Value {
     let body = json!({"user_id": o.user(role), "hourly_rate_cents": cents, "effective_from": from});
-    let r = o
-        .api
-        .post(&o.admin, &format!("/api/v1/orgs/{}/labor-rates", o.org_id), body)
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let r = o.create(&o.admin, &o.org_path("/labor-rates"), body).await;
     r.body
 }
 
-/// Adds a team directly (teams have their own tests).
-fn team(o: &Org, name: &str, members: &[OrgRole]) -> String {
-    let org = o.org_id.parse().expect("uuid");
-    let mut member_ids: Vec<uuid::Uuid> = members.iter().map(|r| o.user(*r).parse().expect("uuid")).collect();
-    member_ids.sort();
-    let owner = o.user(OrgRole::Owner).parse().expect("uuid");
-    o.api.mock.with_store(|s| {
-        let id = s.new_id();
-        let now = s.now();
-        s.teams.insert(
-            id,
-            Team {
-                id,
-                org_id: org,
-                name: name.into(),
-                description: None,
-                member_ids,
-                created_by: owner,
-                created_at: now,
-                updated_at: now,
-            },
-        );
-        id.to_string()
-    })
+/// Adds a team as the Admin (teams have their own tests); returns its id.
+async fn team(o: &Org, name: &str, members: &[OrgRole]) -> String {
+    let member_ids: Vec<String> = members.iter().map(|r| o.user(*r)).collect();
+    let body = json!({"name": name, "member_ids": member_ids});
+    o.create(&o.admin, &o.org_path("/teams"), body).await.id().to_string()
 }
 
 /// The scenario of the module docs; returns the org and the project ids by key.
 async fn scenario() -> (Org, std::collections::BTreeMap<&'static str, Value>) {
     let o = crate::support::org().await;
     let mut p = std::collections::BTreeMap::new();
-    p.insert(
-        "WEB",
-        project(&o, json!({"key": "WEB", "name": "Web \"Core\", Inc.", "capitalization_type": "Capex", "development_phase": "AppDevelopment", "cost_center_id": "ENG-001", "amortization_months": 36})).await["id"].clone(),
-    );
-    p.insert(
-        "OPS",
-        project(
-            &o,
+    for (key, body) in [
+        (
+            "WEB",
+            json!({"key": "WEB", "name": "Web \"Core\", Inc.", "capitalization_type": "Capex", "development_phase": "AppDevelopment", "cost_center_id": "ENG-001", "amortization_months": 36}),
+        ),
+        (
+            "OPS",
             json!({"key": "OPS", "name": "Operations", "capitalization_type": "Opex", "cost_center_id": "FIN-002"}),
-        )
-        .await["id"]
-            .clone(),
-    );
-    p.insert(
-        "RND",
-        project(
-            &o,
+        ),
+        (
+            "RND",
             json!({"key": "RND", "name": "Research", "capitalization_type": "Capex", "cost_center_id": "ENG-001"}),
-        )
-        .await["id"]
-            .clone(),
-    );
-    p.insert(
-        "MISC",
-        project(&o, json!({"key": "MISC", "name": "Misc"})).await["id"].clone(),
-    );
+        ),
+        ("MISC", json!({"key": "MISC", "name": "Misc"})),
+    ] {
+        p.insert(key, project(&o, body).await["id"].clone());
+    }
     for key in ["WEB", "OPS", "RND", "MISC"] {
-        o.api.ticket(&o.owner, key, &format!("{key} work")).await;
+        o.ticket(&o.owner, key, &format!("{key} work")).await;
     }
     rate(&o, OrgRole::Member, 12_000, "2026-01-01").await;
     rate(&o, OrgRole::Member, 15_000, "2026-03-15").await;
@@ -110,8 +77,7 @@ async fn scenario() -> (Org, std::collections::BTreeMap<&'static str, Value>) {
     let submitted = log(&o, &o.member, "WEB-1", json!({"minutes": 15, "date": "2026-03-26"})).await;
     let id = submitted["id"].as_str().expect("id");
     assert_eq!(
-        o.api
-            .post(&o.member, &format!("/api/v1/time-entries/{id}/submit"), json!({}))
+        o.post(&o.member, &format!("/api/v1/time-entries/{id}/submit"), json!({}))
             .await
             .status,
         200
@@ -125,8 +91,7 @@ const MARCH: &str = "from=2026-03-01&to=2026-03-31";
 
 /// The March time report grouped by `by`, read by the Viewer.
 async fn grouped(o: &Org, by: &str) -> crate::support::Resp {
-    o.api
-        .get(&o.viewer, &format!("/api/v1/reports/time?{MARCH}&group_by={by}"))
+    o.get(&o.viewer, &format!("/api/v1/reports/time?{MARCH}&group_by={by}"))
         .await
 }
 
@@ -147,18 +112,12 @@ async fn labor_rates_compute_effective_to_from_the_next_row_of_the_same_user() {
     assert_eq!(between["effective_to"], "2026-03-14");
     let admin = rate(&o, OrgRole::Admin, 9_000, "2026-02-10").await;
     let get = |r: &Value| format!("/api/v1/labor-rates/{}", r["id"].as_str().expect("id"));
-    assert_eq!(
-        o.api.get(&o.viewer, &get(&first)).await.body["effective_to"],
-        "2026-01-31"
-    );
-    assert_eq!(
-        o.api.get(&o.viewer, &get(&later)).await.body["effective_to"],
-        Value::Null
-    );
+    assert_eq!(o.get(&o.viewer, &get(&first)).await.body["effective_to"], "2026-01-31");
+    assert_eq!(o.get(&o.viewer, &get(&later)).await.body["effective_to"], Value::Null);
 
     // Ordered by user, then effective_from; `as_of` keeps the row in force per user.
-    let list = format!("/api/v1/orgs/{}/labor-rates", o.org_id);
-    let all = o.api.list_all(&o.viewer, &list, 2).await;
+    let list = o.org_path("/labor-rates");
+    let all = o.list_all(&o.viewer, &list, 2).await;
     let mut expected = vec![first["id"].clone(), between["id"].clone(), later["id"].clone()];
     if o.user(OrgRole::Admin) < o.user(OrgRole::Member) {
         expected.insert(0, admin["id"].clone());
@@ -166,17 +125,15 @@ async fn labor_rates_compute_effective_to_from_the_next_row_of_the_same_user() {
         expected.push(admin["id"].clone());
     }
     assert_eq!(all.iter().map(|r| r["id"].clone()).collect::<Vec<_>>(), expected);
-    let on = o.api.list_all(&o.viewer, &format!("{list}?as_of=2026-02-05"), 50).await;
+    let on = o.every(&o.viewer, &format!("{list}?as_of=2026-02-05")).await;
     assert_eq!(
         on.iter().map(|r| r["id"].clone()).collect::<Vec<_>>(),
         vec![between["id"].clone()]
     );
     let on = o
-        .api
-        .list_all(
+        .every(
             &o.viewer,
             &format!("{list}?as_of=2026-03-14&user_id={}", o.user(OrgRole::Member)),
-            50,
         )
         .await;
     assert_eq!(
@@ -188,18 +145,12 @@ async fn labor_rates_compute_effective_to_from_the_next_row_of_the_same_user() {
 #[tokio::test]
 async fn labor_rates_refuse_duplicates_and_anything_that_would_reprice_approved_time() {
     let o = crate::support::org().await;
-    o.api.project(&o.owner, "WEB").await;
-    o.api.ticket(&o.owner, "WEB", "Work").await;
-    let url = format!("/api/v1/orgs/{}/labor-rates", o.org_id);
+    o.project(&o.owner, "WEB").await;
+    o.ticket(&o.owner, "WEB", "Work").await;
+    let url = o.org_path("/labor-rates");
     let jan = rate(&o, OrgRole::Member, 12_000, "2026-01-01").await;
-    let r = o
-        .api
-        .post(
-            &o.admin,
-            &url,
-            json!({"user_id": o.user(OrgRole::Member), "hourly_rate_cents": 1, "effective_from": "2026-01-01"}),
-        )
-        .await;
+    let req = json!({"user_id": o.user(OrgRole::Member), "hourly_rate_cents": 1, "effective_from": "2026-01-01"});
+    let r = o.post(&o.admin, &url, req).await;
     assert_eq!((r.status, r.reason()), (409, "duplicate"));
     assert_eq!(
         (
@@ -214,83 +165,54 @@ async fn labor_rates_refuse_duplicates_and_anything_that_would_reprice_approved_
     let body =
         |from: &str| json!({"user_id": o.user(OrgRole::Member), "hourly_rate_cents": 20_000, "effective_from": from});
     // A row from 03-18 would run to the end of time and re-price the 03-20 entry.
-    let r = o.api.post(&o.admin, &url, body("2026-03-18")).await;
+    let r = o.post(&o.admin, &url, body("2026-03-18")).await;
     assert_eq!((r.status, r.reason()), (409, "in_use"));
     assert_eq!(r.body["error"]["details"]["dependents"], json!({"time_entries": 1}));
     // Rows whose range holds no approved time are fine: 02-01..02-28 and 03-21 onwards.
-    let feb = o.api.post(&o.admin, &url, body("2026-02-01")).await;
+    let feb = o.post(&o.admin, &url, body("2026-02-01")).await;
     assert_eq!(
         (feb.status, feb.body["effective_to"].as_str()),
         (201, Some("2026-02-28"))
     );
-    assert_eq!(o.api.post(&o.admin, &url, body("2026-03-21")).await.status, 201);
+    assert_eq!(o.post(&o.admin, &url, body("2026-03-21")).await.status, 201);
 
     let del = |r: &Value| format!("/api/v1/labor-rates/{}", r["id"].as_str().expect("id"));
-    let r = o.api.delete(&o.admin, &del(&march)).await;
+    let r = o.delete(&o.admin, &del(&march)).await;
     assert_eq!((r.status, r.reason()), (409, "in_use"));
-    assert_eq!(
-        o.api.delete(&o.member, &del(&feb.body)).await.reason(),
-        "insufficient_role"
-    );
-    assert_eq!(o.api.delete(&o.admin, &del(&feb.body)).await.status, 204);
-    assert_eq!(o.api.delete(&o.admin, &del(&jan)).await.status, 204);
-    assert_eq!(o.api.get(&o.viewer, &del(&jan)).await.status, 404);
+    assert_eq!(o.delete(&o.member, &del(&feb.body)).await.reason(), "insufficient_role");
+    assert_eq!(o.delete(&o.admin, &del(&feb.body)).await.status, 204);
+    assert_eq!(o.delete(&o.admin, &del(&jan)).await.status, 204);
+    assert_eq!(o.get(&o.viewer, &del(&jan)).await.status, 404);
 }
 
 #[tokio::test]
 async fn labor_rate_writes_need_an_unrestricted_admin_and_valid_fields() {
     let o = crate::support::org().await;
-    let url = format!("/api/v1/orgs/{}/labor-rates", o.org_id);
+    let url = o.org_path("/labor-rates");
     let good = json!({"user_id": o.user(OrgRole::Member), "hourly_rate_cents": 100, "effective_from": "2026-01-01"});
-    let r = o.api.post(&o.member, &url, good.clone()).await;
+    let r = o.post(&o.member, &url, good.clone()).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
-    let r = o
-        .api
-        .post(
-            &o.admin,
-            &url,
-            json!({"hourly_rate_cents": 0, "effective_from": "2026-1-1", "effective_to": "2026-02-01", "note": "x"}),
-        )
-        .await;
+    let req = json!({"hourly_rate_cents": 0, "effective_from": "2026-1-1", "effective_to": "2026-02-01", "note": "x"});
+    let r = o.post(&o.admin, &url, req).await;
     assert_eq!(
         *r.fields(),
         json!({"user_id": "required", "hourly_rate_cents": "out_of_range", "effective_from": "invalid_format", "effective_to": "immutable"})
     );
     let outsider = o
-        .api
         .mock
         .with_store(|s| s.users.values().find(|u| u.email == "owner@globex.test").map(|u| u.id));
-    let r = o
-        .api
-        .post(
-            &o.admin,
-            &url,
-            json!({"user_id": outsider, "hourly_rate_cents": 100, "effective_from": "2026-01-01"}),
-        )
-        .await;
+    let req = json!({"user_id": outsider, "hourly_rate_cents": 100, "effective_from": "2026-01-01"});
+    let r = o.post(&o.admin, &url, req).await;
     assert_eq!((r.status, r.reason()), (422, "invalid_reference"));
-    let r = o.api.post(&o.other, &url, good.clone()).await;
+    let r = o.post(&o.other, &url, good.clone()).await;
     assert_eq!(r.status, 404);
 
-    let project = o.api.project(&o.owner, "WEB").await;
-    let admin: uuid::Uuid = o.user(OrgRole::Admin).parse().expect("uuid");
-    let pid = project["id"].as_str().and_then(|s| s.parse().ok()).expect("uuid");
+    let project = o.project(&o.owner, "WEB").await;
     let key = "alloy_test_restrictedadmin0000000000000000";
-    o.api.mock.with_store(|s| {
-        let org = o.org_id.parse().expect("uuid");
-        s.insert_api_key(
-            org,
-            admin,
-            "web",
-            key,
-            vec![ApiKeyScope::Read, ApiKeyScope::Write],
-            vec![pid],
-            None,
-        )
-    });
-    let r = o.api.post(key, &url, good).await;
+    o.restricted_key(OrgRole::Admin, "web", key, project["id"].as_str().expect("id"));
+    let r = o.post(key, &url, good).await;
     assert_eq!((r.status, r.reason()), (403, "project_restricted_key"));
-    assert_eq!(o.api.get(key, &url).await.status, 200);
+    assert_eq!(o.status(key, &url).await, 200);
 }
 
 // ----- time report -------------------------------------------------------------------------------
@@ -298,7 +220,7 @@ async fn labor_rate_writes_need_an_unrestricted_admin_and_valid_fields() {
 #[tokio::test]
 async fn the_time_report_groups_by_user_with_exact_hours_and_totals() {
     let (o, _) = scenario().await;
-    let r = o.api.get(&o.viewer, &format!("/api/v1/reports/time?{MARCH}")).await;
+    let r = o.get(&o.viewer, &format!("/api/v1/reports/time?{MARCH}")).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let user = |role: OrgRole, email: &str, name: &str, minutes: i64, hours: f64, n: i64| json!({"user_id": o.user(role), "email": email, "display_name": name, "minutes": minutes, "hours": hours, "entry_count": n});
     assert_eq!(
@@ -359,8 +281,8 @@ async fn the_time_report_groups_by_project_ticket_day_and_team() {
     );
 
     // The Admin is in both teams, so team rows sum above the totals; the Owner is in none.
-    let core = team(&o, "Core", &[OrgRole::Member, OrgRole::Admin]);
-    let ops = team(&o, "Ops", &[OrgRole::Admin]);
+    let core = team(&o, "Core", &[OrgRole::Member, OrgRole::Admin]).await;
+    let ops = team(&o, "Ops", &[OrgRole::Admin]).await;
     let r = grouped(&o, "team").await;
     assert_eq!(
         rows(&r),
@@ -372,7 +294,6 @@ async fn the_time_report_groups_by_project_ticket_day_and_team() {
         ]
     );
     let r = o
-        .api
         .get(&o.viewer, &format!("/api/v1/reports/time?{MARCH}&team_id={ops}"))
         .await;
     assert_eq!(
@@ -385,34 +306,28 @@ async fn the_time_report_groups_by_project_ticket_day_and_team() {
 #[tokio::test]
 async fn the_time_report_filters_defaults_its_period_and_rejects_bad_queries() {
     let (o, p) = scenario().await;
-    let r = o
-        .api
-        .get(
-            &o.viewer,
-            &format!(
-                "/api/v1/reports/time?{MARCH}&project_id=web&user_id={}",
-                o.user(OrgRole::Member)
-            ),
-        )
-        .await;
+    let report = format!(
+        "/api/v1/reports/time?{MARCH}&project_id=web&user_id={}",
+        o.user(OrgRole::Member)
+    );
+    let r = o.get(&o.viewer, &report).await;
     assert_eq!(
         r.body["totals"],
         json!({"minutes": 140, "hours": 2.33, "entry_count": 2, "submitted_minutes": 15})
     );
     assert_eq!(r.body["filters"]["project_id"], p["WEB"]);
     let r = o
-        .api
         .get(&o.viewer, &format!("/api/v1/reports/time?{MARCH}&project_id=NOPE"))
         .await;
     assert_eq!((r.body["totals"]["entry_count"].as_i64(), rows(&r).len()), (Some(0), 0));
 
     // `to` defaults to today (2026-04-01) and `from` to the first of its month.
-    let r = o.api.get(&o.viewer, "/api/v1/reports/time").await;
+    let r = o.get(&o.viewer, "/api/v1/reports/time").await;
     assert_eq!(
         (r.body["from"].as_str(), r.body["to"].as_str()),
         (Some("2026-04-01"), Some("2026-04-01"))
     );
-    let r = o.api.get(&o.viewer, "/api/v1/reports/time?to=2026-02-28").await;
+    let r = o.get(&o.viewer, "/api/v1/reports/time?to=2026-02-28").await;
     assert_eq!(r.body["from"], "2026-02-01");
     assert_eq!(r.body["totals"]["minutes"], 60);
 
@@ -422,11 +337,10 @@ async fn the_time_report_filters_defaults_its_period_and_rejects_bad_queries() {
         "to=yesterday",
         "user_id=42",
     ] {
-        let r = o.api.get(&o.viewer, &format!("/api/v1/reports/time?{q}")).await;
+        let r = o.get(&o.viewer, &format!("/api/v1/reports/time?{q}")).await;
         assert_eq!((r.status, r.code()), (400, "bad_request"), "{q}");
     }
     let r = o
-        .api
         .get(&o.other, &format!("/api/v1/reports/time?org_id={}", o.org_id))
         .await;
     assert_eq!(r.status, 404);
@@ -438,7 +352,6 @@ async fn the_time_report_filters_defaults_its_period_and_rejects_bad_queries() {
 async fn the_capitalization_report_splits_capex_and_opex_with_warnings_and_amortization() {
     let (o, p) = scenario().await;
     let r = o
-        .api
         .get(&o.viewer, &format!("/api/v1/reports/capitalization?{MARCH}"))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -487,13 +400,8 @@ async fn the_capitalization_report_splits_capex_and_opex_with_warnings_and_amort
             ],
         })
     );
-    let r = o
-        .api
-        .get(
-            &o.member,
-            &format!("/api/v1/reports/capitalization?{MARCH}&cost_center_id=ENG-001"),
-        )
-        .await;
+    let report = format!("/api/v1/reports/capitalization?{MARCH}&cost_center_id=ENG-001");
+    let r = o.get(&o.member, &report).await;
     assert_eq!(
         r.body["totals"],
         json!({"minutes": 160, "hours": 2.67, "cost_cents": 35500, "capex_cents": 30500, "opex_cents": 5000})
@@ -511,23 +419,22 @@ async fn a_project_restricted_key_gets_reports_and_csv_filtered_to_its_projects(
     let viewer: uuid::Uuid = o.user(OrgRole::Viewer).parse().expect("uuid");
     let web = p["WEB"].as_str().and_then(|s| s.parse().ok()).expect("uuid");
     let key = "alloy_test_webviewer000000000000000000000";
-    o.api.mock.with_store(|s| {
+    o.mock.with_store(|s| {
         let org = o.org_id.parse().expect("uuid");
         s.insert_api_key(org, viewer, "web", key, vec![ApiKeyScope::Read], vec![web], None)
     });
-    let r = o.api.get(key, &format!("/api/v1/reports/capitalization?{MARCH}")).await;
+    let r = o.get(key, &format!("/api/v1/reports/capitalization?{MARCH}")).await;
     assert_eq!(
         r.body["totals"],
         json!({"minutes": 140, "hours": 2.33, "cost_cents": 30500, "capex_cents": 30500, "opex_cents": 0})
     );
     assert_eq!(r.body["warnings"], json!([]));
-    let r = o.api.get(key, &format!("/api/v1/reports/time?{MARCH}")).await;
+    let r = o.get(key, &format!("/api/v1/reports/time?{MARCH}")).await;
     assert_eq!(
         r.body["totals"],
         json!({"minutes": 140, "hours": 2.33, "entry_count": 2, "submitted_minutes": 15})
     );
     let r = o
-        .api
         .get(key, &format!("/api/v1/reports/capitalization/export?{MARCH}"))
         .await;
     assert_eq!(r.text.matches("\r\n").count(), 3, "{}", r.text);
@@ -536,13 +443,8 @@ async fn a_project_restricted_key_gets_reports_and_csv_filtered_to_its_projects(
 #[tokio::test]
 async fn the_capitalization_csv_is_rfc_4180_byte_for_byte() {
     let (o, p) = scenario().await;
-    let r = o
-        .api
-        .get(
-            &o.viewer,
-            &format!("/api/v1/reports/capitalization/export?{MARCH}&project_id=WEB"),
-        )
-        .await;
+    let report = format!("/api/v1/reports/capitalization/export?{MARCH}&project_id=WEB");
+    let r = o.get(&o.viewer, &report).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let header = |n: &str| r.headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     assert_eq!(header("content-type"), "text/csv; charset=utf-8");
@@ -551,11 +453,9 @@ async fn the_capitalization_csv_is_rfc_4180_byte_for_byte() {
         "attachment; filename=\"alloy-capitalization-2026-03-01-2026-03-31.csv\""
     );
     let entries = o
-        .api
-        .list_all(
+        .every(
             &o.viewer,
             "/api/v1/time-entries?project_id=WEB&status=Approved&from=2026-03-01",
-            50,
         )
         .await;
     // Newest first in the list; the CSV is oldest first.
@@ -573,7 +473,6 @@ async fn the_capitalization_csv_is_rfc_4180_byte_for_byte() {
 
     // The whole period: ordered by date; no rate = empty rate field and zero cost; nulls empty.
     let r = o
-        .api
         .get(&o.viewer, &format!("/api/v1/reports/capitalization/export?{MARCH}"))
         .await;
     let lines: Vec<&str> = r.text.split("\r\n").collect();
@@ -587,7 +486,6 @@ async fn the_capitalization_csv_is_rfc_4180_byte_for_byte() {
 
     // No data still gives the header row.
     let r = o
-        .api
         .get(
             &o.viewer,
             "/api/v1/reports/capitalization/export?from=2020-01-01&to=2020-01-31",

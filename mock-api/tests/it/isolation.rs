@@ -21,58 +21,43 @@ struct Fixture {
 
 fn id(r: &crate::support::Resp) -> String {
     assert!(r.status == 201, "{}", r.text);
-    r.body["id"].as_str().expect("id").to_string()
+    r.id().to_string()
 }
 
 async fn fixture(o: &Org) -> Fixture {
     let k = &o.owner;
-    let project = o.api.project(k, "WEB").await["id"].as_str().expect("id").to_string();
-    let ticket = o.api.ticket(k, "WEB", "Secret plans").await["id"]
+    let project = o.project(k, "WEB").await["id"].as_str().expect("id").to_string();
+    let ticket = o.ticket(k, "WEB", "Secret plans").await["id"]
         .as_str()
         .expect("id")
         .to_string();
     let sprint = id(&o
-        .api
         .post(
             k,
             "/api/v1/projects/WEB/sprints",
             json!({"name": "S", "start_date": "2026-04-01", "end_date": "2026-04-14"}),
         )
         .await);
-    let team = id(&o
-        .api
-        .post(k, &format!("/api/v1/orgs/{}/teams", o.org_id), json!({"name": "Core"}))
-        .await);
+    let team = id(&o.post(k, &o.org_path("/teams"), json!({"name": "Core"})).await);
     let statuses = json!([{"name": "Open", "category": "Unstarted"}, {"name": "Shut", "category": "Completed"}]);
     let workflow = id(&o
-        .api
         .post(
             k,
-            &format!("/api/v1/orgs/{}/workflows", o.org_id),
+            &o.org_path("/workflows"),
             json!({"name": "Flow", "statuses": statuses}),
         )
         .await);
-    let label = id(&o
-        .api
-        .post(k, "/api/v1/projects/WEB/labels", json!({"name": "bug"}))
-        .await);
+    let label = id(&o.post(k, "/api/v1/projects/WEB/labels", json!({"name": "bug"})).await);
     let comment = id(&o
-        .api
         .post(k, "/api/v1/tickets/WEB-1/comments", json!({"body": "hush"}))
         .await);
     let entry = id(&o
-        .api
         .post(k, "/api/v1/tickets/WEB-1/time-entries", json!({"minutes": 30}))
         .await);
     let invite = id(&o
-        .api
-        .post(
-            k,
-            &format!("/api/v1/orgs/{}/invites", o.org_id),
-            json!({"email": "n@acme.test"}),
-        )
+        .post(k, &o.org_path("/invites"), json!({"email": "n@acme.test"}))
         .await);
-    let api_key = id(&o.api.post(k, "/api/v1/api-keys", json!({"name": "k"})).await);
+    let api_key = id(&o.post(k, "/api/v1/api-keys", json!({"name": "k"})).await);
     Fixture {
         project,
         ticket,
@@ -124,17 +109,17 @@ async fn another_orgs_owner_gets_404_for_every_kind_of_id() {
         (format!("/api/v1/labels/{}", f.label), "label"),
         (format!("/api/v1/comments/{}", f.comment), "comment"),
         (format!("/api/v1/time-entries/{}", f.entry), "time_entry"),
-        (format!("/api/v1/orgs/{}", o.org_id), "organization"),
-        (format!("/api/v1/orgs/{}/members", o.org_id), "organization"),
-        (format!("/api/v1/orgs/{}/teams", o.org_id), "organization"),
-        (format!("/api/v1/orgs/{}/workflows", o.org_id), "organization"),
-        (format!("/api/v1/orgs/{}/invites", o.org_id), "organization"),
+        (o.org_path(""), "organization"),
+        (o.org_path("/members"), "organization"),
+        (o.org_path("/teams"), "organization"),
+        (o.org_path("/workflows"), "organization"),
+        (o.org_path("/invites"), "organization"),
         (format!("/api/v1/projects?org_id={}", o.org_id), "organization"),
         (format!("/api/v1/tickets?org_id={}", o.org_id), "organization"),
         (format!("/api/v1/time-entries?org_id={}", o.org_id), "organization"),
     ];
     for (path, resource) in &reads {
-        assert_404(&o.api.get(x, path).await, path, resource);
+        assert_404(&o.get(x, path).await, path, resource);
     }
     let writes: Vec<(&str, String, Value, &str)> = vec![
         (
@@ -209,18 +194,8 @@ async fn another_orgs_owner_gets_404_for_every_kind_of_id() {
             Value::Null,
             "api_key",
         ),
-        (
-            "PATCH",
-            format!("/api/v1/orgs/{}", o.org_id),
-            json!({"name": "x"}),
-            "organization",
-        ),
-        (
-            "POST",
-            format!("/api/v1/orgs/{}/teams", o.org_id),
-            json!({"name": "x"}),
-            "organization",
-        ),
+        ("PATCH", o.org_path(""), json!({"name": "x"}), "organization"),
+        ("POST", o.org_path("/teams"), json!({"name": "x"}), "organization"),
         (
             "POST",
             "/api/v1/projects".into(),
@@ -230,20 +205,15 @@ async fn another_orgs_owner_gets_404_for_every_kind_of_id() {
     ];
     for (method, path, body, resource) in writes {
         let body = (!body.is_null()).then_some(body);
-        let r = o.api.send(method, Some(x), &path, body).await;
+        let r = o.send(method, Some(x), &path, body).await;
         assert_404(&r, &format!("{method} {path}"), resource);
     }
     let owner = o.user(alloy_mock_api::model::OrgRole::Owner);
     let r = o
-        .api
-        .patch(
-            x,
-            &format!("/api/v1/orgs/{}/members/{owner}", o.org_id),
-            json!({"role": "Viewer"}),
-        )
+        .patch(x, &o.org_path(&format!("/members/{owner}")), json!({"role": "Viewer"}))
         .await;
     assert_eq!(r.status, 404, "{}", r.text);
-    let still = o.api.get(&o.owner, "/api/v1/tickets/WEB-1").await;
+    let still = o.get(&o.owner, "/api/v1/tickets/WEB-1").await;
     assert_eq!(
         still.body["title"], "Secret plans",
         "nothing was changed by the other org"
@@ -275,7 +245,7 @@ async fn another_orgs_lists_never_show_the_first_orgs_rows() {
         "/api/v1/orgs",
         "/api/v1/api-keys?all=true",
     ] {
-        let r = o.api.get(x, path).await;
+        let r = o.get(x, path).await;
         assert_eq!(r.status, 200, "{path}: {}", r.text);
         seen.extend(
             r.body["items"]
@@ -285,12 +255,12 @@ async fn another_orgs_lists_never_show_the_first_orgs_rows() {
                 .map(|i| i["id"].clone()),
         );
     }
-    let their_org = o.api.get(x, "/api/v1/auth/me").await.body["org_id"]
+    let their_org = o.get(x, "/api/v1/auth/me").await.body["org_id"]
         .as_str()
         .expect("org")
         .to_string();
     for path in ["teams", "workflows", "invites", "members"] {
-        let r = o.api.get(x, &format!("/api/v1/orgs/{their_org}/{path}")).await;
+        let r = o.get(x, &format!("/api/v1/orgs/{their_org}/{path}")).await;
         assert_eq!(r.status, 200, "{path}: {}", r.text);
         for item in r.body["items"].as_array().expect("items") {
             seen.push(item["id"].clone());
@@ -302,8 +272,8 @@ async fn another_orgs_lists_never_show_the_first_orgs_rows() {
     }
     assert!(!seen.contains(&json!(o.org_id)));
     assert!(!seen.contains(&json!(o.user(alloy_mock_api::model::OrgRole::Owner))));
-    let r = o.api.get(x, "/api/v1/tickets?q=Secret").await;
+    let r = o.get(x, "/api/v1/tickets?q=Secret").await;
     assert_eq!(r.body["items"], json!([]));
-    let r = o.api.get(x, "/api/v1/projects/WEB").await;
+    let r = o.get(x, "/api/v1/projects/WEB").await;
     assert_eq!(r.status, 404, "a project key resolves only inside the caller's org");
 }

@@ -3,7 +3,7 @@
 //! journaled whole and unchanged (the conformance transcripts read them), and limits that cannot
 //! work together are refused at start.
 
-use crate::support::{spawn, spawn_with};
+use crate::support::{spawn, spawn_as, spawn_with};
 use alloy_mock_api::model::OrgRole;
 use alloy_mock_api::{JournalLimits, MockAlloy, MockOptions};
 use serde_json::{Value, json};
@@ -26,7 +26,7 @@ async fn five_20_mib_posts_leave_the_journal_within_its_budget() {
     for _ in 0..5 {
         let r = api
             .http
-            .post(format!("{}/api/v1/projects", api.mock.base_url()))
+            .post(api.url("/api/v1/projects"))
             .header("content-type", "application/json")
             .body(body.clone())
             .send()
@@ -108,8 +108,7 @@ async fn the_oldest_entries_leave_by_count_and_by_bytes() {
 
 #[tokio::test]
 async fn ordinary_bodies_are_journaled_whole_and_unchanged() {
-    let api = spawn().await;
-    let key = api.key(OrgRole::Member);
+    let (api, key) = spawn_as(OrgRole::Member).await;
     let sent = json!({"title": "Journal me", "priority": "High", "tags": {"env": "prod"}});
     api.post(&key, "/api/v1/projects/WEB/tickets", sent.clone()).await;
     let e = api.mock.take_journal().pop().expect("an entry");
@@ -122,15 +121,7 @@ async fn ordinary_bodies_are_journaled_whole_and_unchanged() {
     assert_eq!(keys, ["method", "path", "query", "token_prefix", "body", "status"]);
     // A body that is not JSON is kept as text.
     api.send("POST", Some(&key), "/api/v1/projects", None).await;
-    let r = api
-        .http
-        .post(format!("{}/api/v1/projects", api.mock.base_url()))
-        .bearer_auth(&key)
-        .header("content-type", "text/plain")
-        .body("not json")
-        .send()
-        .await
-        .expect("answer");
+    let r = api.post_raw(&key, "/api/v1/projects", "text/plain", "not json").await;
     assert_eq!(r.status().as_u16(), 400);
     let e = api.mock.take_journal().pop().expect("an entry");
     assert_eq!(e.body, Some(json!("not json")));
@@ -161,17 +152,10 @@ async fn a_body_past_the_read_cap_is_refused_413_and_journaled_with_its_size() {
     // The transport holds at most 10 MiB + 1 of a body; the rest is counted and dropped. The
     // pipeline still answers in its order (here 413 on the import route) and the journal keeps
     // the size the client sent.
-    let api = spawn().await;
-    let key = api.key(OrgRole::Owner);
+    let (api, key) = spawn_as(OrgRole::Owner).await;
     let r = api
-        .http
-        .post(format!("{}/api/v1/import", api.mock.base_url()))
-        .bearer_auth(&key)
-        .header("content-type", "application/json")
-        .body(bytes_of(12 * MIB))
-        .send()
-        .await
-        .expect("the mock answers");
+        .post_raw(&key, "/api/v1/import", "application/json", bytes_of(12 * MIB))
+        .await;
     assert_eq!(r.status().as_u16(), 413);
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["error"]["code"], "payload_too_large");

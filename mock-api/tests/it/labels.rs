@@ -8,10 +8,8 @@ use uuid::Uuid;
 
 async fn label(o: &Org, project: &str, body: Value) -> Value {
     let r = o
-        .api
-        .post(&o.member, &format!("/api/v1/projects/{project}/labels"), body)
+        .create(&o.member, &format!("/api/v1/projects/{project}/labels"), body)
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     r.body
 }
 
@@ -25,10 +23,7 @@ fn names(page: &Value) -> Vec<&str> {
 }
 
 async fn actions(o: &Org, ticket: &str) -> Vec<(String, Value, Value)> {
-    let r = o
-        .api
-        .get(&o.viewer, &format!("/api/v1/tickets/{ticket}/activity"))
-        .await;
+    let r = o.get(&o.viewer, &format!("/api/v1/tickets/{ticket}/activity")).await;
     r.body["items"]
         .as_array()
         .expect("items")
@@ -46,16 +41,9 @@ async fn actions(o: &Org, ticket: &str) -> Vec<(String, Value, Value)> {
 #[tokio::test]
 async fn create_label_defaults_and_upper_cases_the_color_and_lists_by_name_ignoring_case() {
     let o = org().await;
-    let p = o.api.project(&o.owner, "WEB").await;
-    let r = o
-        .api
-        .post(
-            &o.member,
-            "/api/v1/projects/web/labels",
-            json!({"name": " zeta ", "color": "#a1b2c3"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let p = o.project(&o.owner, "WEB").await;
+    let req = json!({"name": " zeta ", "color": "#a1b2c3"});
+    let r = o.create(&o.member, "/api/v1/projects/web/labels", req).await;
     let l = &r.body;
     assert_eq!(
         (l["name"].as_str(), l["color"].as_str()),
@@ -71,13 +59,13 @@ async fn create_label_defaults_and_upper_cases_the_color_and_lists_by_name_ignor
     );
     assert_eq!(l["created_by"], json!(o.user(OrgRole::Member)));
     let loc = r.location();
-    assert_eq!(o.api.get(&o.viewer, &loc).await.body, r.body);
+    assert_eq!(o.get(&o.viewer, &loc).await.body, r.body);
     let b = label(&o, "WEB", json!({"name": "Bug", "description": "broken"})).await;
     assert_eq!(b["color"], "#6B7280");
     label(&o, "WEB", json!({"name": "alpha"})).await;
-    let r = o.api.get(&o.viewer, "/api/v1/projects/WEB/labels").await;
+    let r = o.get(&o.viewer, "/api/v1/projects/WEB/labels").await;
     assert_eq!(names(&r.body), vec!["alpha", "Bug", "zeta"]);
-    let all = o.api.list_all(&o.viewer, "/api/v1/projects/WEB/labels", 1).await;
+    let all = o.list_all(&o.viewer, "/api/v1/projects/WEB/labels", 1).await;
     let walked: Vec<&str> = all.iter().map(|l| l["name"].as_str().expect("name")).collect();
     assert_eq!(walked, vec!["alpha", "Bug", "zeta"]);
 }
@@ -85,11 +73,10 @@ async fn create_label_defaults_and_upper_cases_the_color_and_lists_by_name_ignor
 #[tokio::test]
 async fn label_names_are_unique_per_project_ignoring_case_on_create_and_patch() {
     let o = org().await;
-    o.api.project(&o.owner, "WEB").await;
-    o.api.project(&o.owner, "API").await;
+    o.project(&o.owner, "WEB").await;
+    o.project(&o.owner, "API").await;
     label(&o, "WEB", json!({"name": "Bug"})).await;
     let r = o
-        .api
         .post(&o.member, "/api/v1/projects/WEB/labels", json!({"name": "bUG"}))
         .await;
     assert_eq!((r.status, r.reason()), (409, "duplicate"));
@@ -103,9 +90,9 @@ async fn label_names_are_unique_per_project_ignoring_case_on_create_and_patch() 
     label(&o, "API", json!({"name": "bug"})).await;
     let feature = label(&o, "WEB", json!({"name": "feature"})).await;
     let path = format!("/api/v1/labels/{}", feature["id"].as_str().expect("id"));
-    let r = o.api.patch(&o.member, &path, json!({"name": "BUG"})).await;
+    let r = o.patch(&o.member, &path, json!({"name": "BUG"})).await;
     assert_eq!((r.status, r.reason()), (409, "duplicate"));
-    let r = o.api.patch(&o.member, &path, json!({"name": "Feature"})).await;
+    let r = o.patch(&o.member, &path, json!({"name": "Feature"})).await;
     assert_eq!(
         (r.status, r.body["name"].as_str()),
         (200, Some("Feature")),
@@ -116,9 +103,9 @@ async fn label_names_are_unique_per_project_ignoring_case_on_create_and_patch() 
 #[tokio::test]
 async fn label_bodies_list_every_failing_field() {
     let o = org().await;
-    o.api.project(&o.owner, "WEB").await;
+    o.project(&o.owner, "WEB").await;
     let body = json!({"name": "x".repeat(51), "color": "red", "description": 5, "ticket_count": 3, "shade": 1});
-    let r = o.api.post(&o.member, "/api/v1/projects/WEB/labels", body).await;
+    let r = o.post(&o.member, "/api/v1/projects/WEB/labels", body).await;
     assert_eq!((r.status, r.code()), (400, "validation_error"));
     assert_eq!(
         *r.fields(),
@@ -126,14 +113,8 @@ async fn label_bodies_list_every_failing_field() {
     );
     let l = label(&o, "WEB", json!({"name": "ok"})).await;
     let path = format!("/api/v1/labels/{}", l["id"].as_str().expect("id"));
-    let r = o
-        .api
-        .patch(
-            &o.member,
-            &path,
-            json!({"name": null, "color": null, "description": null, "project_id": l["project_id"]}),
-        )
-        .await;
+    let req = json!({"name": null, "color": null, "description": null, "project_id": l["project_id"]});
+    let r = o.patch(&o.member, &path, req).await;
     assert_eq!(
         *r.fields(),
         json!({"name": "not_nullable", "color": "not_nullable", "project_id": "immutable"})
@@ -143,17 +124,15 @@ async fn label_bodies_list_every_failing_field() {
 #[tokio::test]
 async fn label_patch_changes_fields_and_a_no_op_keeps_updated_at() {
     let o = org().await;
-    o.api.project(&o.owner, "WEB").await;
+    o.project(&o.owner, "WEB").await;
     let l = label(&o, "WEB", json!({"name": "bug", "description": "d"})).await;
     let path = format!("/api/v1/labels/{}", l["id"].as_str().expect("id"));
-    o.api.mock.advance(std::time::Duration::from_secs(60));
+    o.mock.advance(std::time::Duration::from_secs(60));
     let r = o
-        .api
         .patch(&o.member, &path, json!({"name": "bug", "color": "#6b7280"}))
         .await;
     assert_eq!(r.body, l, "equal values change nothing");
     let r = o
-        .api
         .patch(&o.member, &path, json!({"color": "#00ff00", "description": null}))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -168,59 +147,48 @@ async fn label_patch_changes_fields_and_a_no_op_keeps_updated_at() {
 #[tokio::test]
 async fn label_permissions_and_other_orgs() {
     let o = org().await;
-    o.api.project(&o.owner, "WEB").await;
+    o.project(&o.owner, "WEB").await;
     let l = label(&o, "WEB", json!({"name": "bug"})).await;
     let path = format!("/api/v1/labels/{}", l["id"].as_str().expect("id"));
     let r = o
-        .api
         .post(&o.viewer, "/api/v1/projects/WEB/labels", json!({"name": "x"}))
         .await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
     let r = o
-        .api
         .post(&o.reporter, "/api/v1/projects/WEB/labels", json!({"name": "x"}))
         .await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
-    let r = o.api.patch(&o.viewer, &path, json!({"name": "x"})).await;
+    let r = o.patch(&o.viewer, &path, json!({"name": "x"})).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
-    let r = o.api.delete(&o.member, &path).await;
+    let r = o.delete(&o.member, &path).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
     assert_eq!(r.body["error"]["details"]["required_role"], "Admin");
-    assert_eq!(o.api.get(&o.viewer, &path).await.status, 200);
+    assert_eq!(o.status(&o.viewer, &path).await, 200);
     for r in [
-        o.api.get(&o.other, &path).await,
-        o.api.patch(&o.other, &path, json!({"name": "x"})).await,
-        o.api.delete(&o.other, &path).await,
+        o.get(&o.other, &path).await,
+        o.patch(&o.other, &path, json!({"name": "x"})).await,
+        o.delete(&o.other, &path).await,
     ] {
-        assert_eq!(
-            (r.status, r.body["error"]["details"]["resource"].as_str()),
-            (404, Some("label"))
-        );
+        r.not_found("label");
     }
-    let r = o.api.get(&o.other, "/api/v1/projects/WEB/labels").await;
-    assert_eq!(
-        (r.status, r.body["error"]["details"]["resource"].as_str()),
-        (404, Some("project"))
-    );
-    let r = o.api.get(&o.owner, "/api/v1/labels/bug").await;
+    let r = o.get(&o.other, "/api/v1/projects/WEB/labels").await;
+    r.not_found("project");
+    let r = o.get(&o.owner, "/api/v1/labels/bug").await;
     assert_eq!((r.status, r.reason()), (400, "invalid_id"));
-    let r = o.api.get(&o.owner, &format!("/api/v1/labels/{}", Uuid::new_v4())).await;
+    let r = o.get(&o.owner, &format!("/api/v1/labels/{}", Uuid::new_v4())).await;
     assert_eq!(r.status, 404);
 }
 
 #[tokio::test]
 async fn attaching_and_detaching_labels_is_idempotent_and_logged() {
     let o = org().await;
-    o.api.project(&o.owner, "WEB").await;
-    o.api.project(&o.owner, "API").await;
+    o.project(&o.owner, "WEB").await;
+    o.project(&o.owner, "API").await;
     let bug = label(&o, "WEB", json!({"name": "bug"})).await;
     let ui = label(&o, "WEB", json!({"name": "UI", "color": "#123456"})).await;
     let foreign = label(&o, "API", json!({"name": "api"})).await;
-    o.api.ticket(&o.member, "WEB", "t").await;
-    let attach = |id: &Value| {
-        o.api
-            .post(&o.member, "/api/v1/tickets/WEB-1/labels", json!({"label_id": id}))
-    };
+    o.ticket(&o.member, "WEB", "t").await;
+    let attach = |id: &Value| o.post(&o.member, "/api/v1/tickets/WEB-1/labels", json!({"label_id": id}));
     let r = attach(&bug["id"]).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
@@ -244,17 +212,10 @@ async fn attaching_and_detaching_labels_is_idempotent_and_logged() {
     assert_eq!((r.status, r.reason()), (422, "invalid_reference"));
     let r = attach(&json!("bug")).await;
     assert_eq!(*r.fields(), json!({"label_id": "invalid_format"}));
-    let r = o
-        .api
-        .post(
-            &o.viewer,
-            "/api/v1/tickets/WEB-1/labels",
-            json!({"label_id": bug["id"]}),
-        )
-        .await;
+    let req = json!({"label_id": bug["id"]});
+    let r = o.post(&o.viewer, "/api/v1/tickets/WEB-1/labels", req).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
     let label_count = o
-        .api
         .get(
             &o.viewer,
             &format!("/api/v1/labels/{}", bug["id"].as_str().expect("id")),
@@ -265,7 +226,7 @@ async fn attaching_and_detaching_labels_is_idempotent_and_logged() {
     let o = &o;
     let detach = |id: &str| {
         let path = format!("/api/v1/tickets/WEB-1/labels/{id}");
-        async move { o.api.delete(&o.member, &path).await }
+        async move { o.delete(&o.member, &path).await }
     };
     let r = detach(bug["id"].as_str().expect("id")).await;
     assert_eq!(r.status, 200);
@@ -278,10 +239,7 @@ async fn attaching_and_detaching_labels_is_idempotent_and_logged() {
     let r = detach(foreign["id"].as_str().expect("id")).await;
     assert_eq!(r.status, 200);
     let r = detach(&Uuid::new_v4().to_string()).await;
-    assert_eq!(
-        (r.status, r.body["error"]["details"]["resource"].as_str()),
-        (404, Some("label"))
-    );
+    r.not_found("label");
     let r = detach("nope").await;
     assert_eq!((r.status, r.reason()), (400, "invalid_id"));
     let got = actions(o, "WEB-1").await;
@@ -303,32 +261,26 @@ async fn attaching_and_detaching_labels_is_idempotent_and_logged() {
 #[tokio::test]
 async fn deleting_a_label_detaches_it_from_every_ticket_first() {
     let o = org().await;
-    o.api.project(&o.owner, "WEB").await;
+    o.project(&o.owner, "WEB").await;
     let bug = label(&o, "WEB", json!({"name": "bug"})).await;
     let keep = label(&o, "WEB", json!({"name": "keep"})).await;
     for title in ["a", "b", "c"] {
-        o.api.ticket(&o.member, "WEB", title).await;
+        o.ticket(&o.member, "WEB", title).await;
     }
     for t in ["WEB-1", "WEB-3"] {
         for l in [&bug, &keep] {
-            let r = o
-                .api
-                .post(
-                    &o.member,
-                    &format!("/api/v1/tickets/{t}/labels"),
-                    json!({"label_id": l["id"]}),
-                )
-                .await;
+            let req = json!({"label_id": l["id"]});
+            let r = o.post(&o.member, &format!("/api/v1/tickets/{t}/labels"), req).await;
             assert_eq!(r.status, 200);
         }
     }
     let path = format!("/api/v1/labels/{}", bug["id"].as_str().expect("id"));
-    assert_eq!(o.api.get(&o.viewer, &path).await.body["ticket_count"], 2);
-    let r = o.api.delete(&o.admin, &path).await;
+    assert_eq!(o.get(&o.viewer, &path).await.body["ticket_count"], 2);
+    let r = o.delete(&o.admin, &path).await;
     assert_eq!(r.status, 204, "{}", r.text);
-    assert_eq!(o.api.get(&o.viewer, &path).await.status, 404);
+    assert_eq!(o.status(&o.viewer, &path).await, 404);
     for t in ["WEB-1", "WEB-3"] {
-        let got = o.api.get(&o.viewer, &format!("/api/v1/tickets/{t}")).await;
+        let got = o.get(&o.viewer, &format!("/api/v1/tickets/{t}")).await;
         assert_eq!(
             got.body["labels"],
             json!([{"id": keep["id"], "name": "keep", "color": "#6B7280"}])
@@ -343,7 +295,6 @@ async fn deleting_a_label_detaches_it_from_every_ticket_first() {
         "a ticket without the label gets no entry"
     );
     let r = o
-        .api
         .get(
             &o.viewer,
             &format!("/api/v1/tickets?label_id={}", bug["id"].as_str().expect("id")),

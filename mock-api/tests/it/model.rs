@@ -150,6 +150,11 @@ impl Mock {
         (resp.status, v)
     }
 
+    /// A request with a JSON body and no query (see [`Mock::call`]).
+    fn send(&mut self, who: Who, method: &str, path: &str, body: Value) -> (u16, Value) {
+        self.call(who, method, path, &[], Some(body))
+    }
+
     /// Every domain table and the id counter, copied: what a refused request must not change.
     fn snapshot(&self) -> Snapshot {
         let s = &self.store;
@@ -233,8 +238,15 @@ impl MTicket {
             self.resolved = false;
         }
         self.status = to;
-        self.activity += 1;
-        self.updated = now;
+        self.touched(1, now);
+    }
+
+    /// Counts `entries` new activity entries; any entry moves `updated` to `now`.
+    fn touched(&mut self, entries: usize, now: i64) {
+        if entries > 0 {
+            self.activity += entries;
+            self.updated = now;
+        }
     }
 }
 
@@ -443,6 +455,17 @@ impl Model {
         t.filter(|t| !self.tickets[*t].deleted)
     }
 
+    /// A ticket write's answer before its own rules: 404 for an outsider or a missing ticket,
+    /// 403 when the caller is not `allowed`; otherwise the live ticket.
+    fn gate(&self, who: Who, t: Option<usize>, allowed: bool) -> Result<usize, u16> {
+        match self.live(t) {
+            _ if who == Who::Outsider => Err(404),
+            None => Err(404),
+            Some(_) if !allowed => Err(403),
+            Some(t) => Ok(t),
+        }
+    }
+
     /// The key of a picked ticket (a number never used when nothing was picked).
     fn key(&self, t: Option<usize>) -> String {
         format!("PM-{}", t.map_or(999_999, |t| self.tickets[t].number))
@@ -512,12 +535,10 @@ fn step(mock: &mut Mock, m: &mut Model, op: &Op) -> Result<(), String> {
             let valid = title.is_none_or(|i| i < 2)
                 && priority.is_none_or(|p| p < 4)
                 && points.is_none_or(|p| p.is_none_or(|p| (0..=100).contains(&p)));
-            let status = match m.live(t) {
-                _ if *who == Outsider => 404,
-                None => 404,
-                Some(_) if !member_plus(*who) => 403,
-                Some(_) if !valid => 400,
-                Some(_) => 200,
+            let status = match m.gate(*who, t, member_plus(*who)) {
+                Err(status) => status,
+                Ok(_) if !valid => 400,
+                Ok(_) => 200,
             };
             if let (200, Some(t)) = (status, m.live(t)) {
                 let mt = &mut m.tickets[t];
@@ -535,85 +556,57 @@ fn step(mock: &mut Mock, m: &mut Model, op: &Op) -> Result<(), String> {
                     changes += usize::from(mt.points != *p);
                     mt.points = *p;
                 }
-                if changes > 0 {
-                    mt.activity += changes;
-                    mt.updated = now;
-                }
+                mt.touched(changes, now);
             }
             (s, v, Expect { status })
         }
         Op::Assign { who, ticket, to } => {
             let t = m.pick_ticket(ticket);
             let id = to.map(|w| mock.user(w));
-            let (s, v) = mock.call(
-                *who,
-                "PATCH",
-                &format!("/api/v1/tickets/{}", m.key(t)),
-                &[],
-                Some(json!({"assignee_id": id})),
-            );
-            let status = match m.live(t) {
-                _ if *who == Outsider => 404,
-                None => 404,
-                Some(_) if !member_plus(*who) => 403,
-                Some(t) if *to == Some(Outsider) && m.tickets[t].assignee != Some(Outsider) => 422,
-                Some(_) => 200,
+            let path = format!("/api/v1/tickets/{}", m.key(t));
+            let (s, v) = mock.send(*who, "PATCH", &path, json!({"assignee_id": id}));
+            let status = match m.gate(*who, t, member_plus(*who)) {
+                Err(status) => status,
+                Ok(t) if *to == Some(Outsider) && m.tickets[t].assignee != Some(Outsider) => 422,
+                Ok(_) => 200,
             };
             if let (200, Some(t)) = (status, m.live(t)) {
                 let mt = &mut m.tickets[t];
-                if mt.assignee != *to {
-                    mt.assignee = *to;
-                    mt.activity += 1;
-                    mt.updated = now;
-                }
+                let changed = mt.assignee != *to;
+                mt.assignee = *to;
+                mt.touched(usize::from(changed), now);
             }
             (s, v, Expect { status })
         }
         Op::SetSprint { who, ticket, sprint } => {
             let t = m.pick_ticket(ticket);
             let id = sprint.map(|i| mock.id_of("sprint", ["S1", "S2"][i]));
-            let (s, v) = mock.call(
-                *who,
-                "PATCH",
-                &format!("/api/v1/tickets/{}", m.key(t)),
-                &[],
-                Some(json!({"sprint_id": id})),
-            );
-            let status = match m.live(t) {
-                _ if *who == Outsider => 404,
-                None => 404,
-                Some(_) if !member_plus(*who) => 403,
-                Some(t) => match sprint {
+            let path = format!("/api/v1/tickets/{}", m.key(t));
+            let (s, v) = mock.send(*who, "PATCH", &path, json!({"sprint_id": id}));
+            let status = match m.gate(*who, t, member_plus(*who)) {
+                Err(status) => status,
+                Ok(t) => match sprint {
                     Some(i) if m.tickets[t].sprint != Some(*i) && m.sprints[*i] == SprintState::Completed => 422,
                     _ => 200,
                 },
             };
             if let (200, Some(t)) = (status, m.live(t)) {
                 let mt = &mut m.tickets[t];
-                if mt.sprint != *sprint {
-                    mt.sprint = *sprint;
-                    mt.activity += 1;
-                    mt.updated = now;
-                }
+                let changed = mt.sprint != *sprint;
+                mt.sprint = *sprint;
+                mt.touched(usize::from(changed), now);
             }
             (s, v, Expect { status })
         }
         Op::Transition { who, ticket, status: i } => {
             let t = m.pick_ticket(ticket);
             let to = STATUSES.get(*i).copied().unwrap_or("Shipped");
-            let (s, v) = mock.call(
-                *who,
-                "POST",
-                &format!("/api/v1/tickets/{}/transition", m.key(t)),
-                &[],
-                Some(json!({"status": to})),
-            );
-            let status = match m.live(t) {
-                _ if *who == Outsider => 404,
-                None => 404,
-                Some(_) if !member_plus(*who) => 403,
-                Some(_) if *i >= STATUSES.len() => 422,
-                Some(_) => 200,
+            let path = format!("/api/v1/tickets/{}/transition", m.key(t));
+            let (s, v) = mock.send(*who, "POST", &path, json!({"status": to}));
+            let status = match m.gate(*who, t, member_plus(*who)) {
+                Err(status) => status,
+                Ok(_) if *i >= STATUSES.len() => 422,
+                Ok(_) => 200,
             };
             if let (200, Some(t)) = (status, m.live(t)) {
                 m.tickets[t].transition(to, now);
@@ -623,25 +616,16 @@ fn step(mock: &mut Mock, m: &mut Model, op: &Op) -> Result<(), String> {
         Op::Comment { who, ticket, empty } => {
             let t = m.pick_ticket(ticket);
             let body = json!({"body": if *empty { " " } else { "A comment" }});
-            let (s, v) = mock.call(
-                *who,
-                "POST",
-                &format!("/api/v1/tickets/{}/comments", m.key(t)),
-                &[],
-                Some(body),
-            );
-            let status = match m.live(t) {
-                _ if *who == Outsider => 404,
-                None => 404,
-                Some(_) if *who == Viewer => 403,
-                Some(_) if *empty => 400,
-                Some(_) => 201,
+            let (s, v) = mock.send(*who, "POST", &format!("/api/v1/tickets/{}/comments", m.key(t)), body);
+            let status = match m.gate(*who, t, *who != Viewer) {
+                Err(status) => status,
+                Ok(_) if *empty => 400,
+                Ok(_) => 201,
             };
             if let (201, Some(t)) = (status, m.live(t)) {
                 let mt = &mut m.tickets[t];
                 mt.comments += 1;
-                mt.activity += 1;
-                mt.updated = now;
+                mt.touched(1, now);
             }
             (s, v, Expect { status })
         }
@@ -660,12 +644,11 @@ fn step(mock: &mut Mock, m: &mut Model, op: &Op) -> Result<(), String> {
             };
             let key = m.key(t);
             let (s, v) = if *attach {
-                mock.call(
+                mock.send(
                     *who,
                     "POST",
                     &format!("/api/v1/tickets/{key}/labels"),
-                    &[],
-                    Some(json!({"label_id": id})),
+                    json!({"label_id": id}),
                 )
             } else {
                 mock.call(*who, "DELETE", &format!("/api/v1/tickets/{key}/labels/{id}"), &[], None)
@@ -685,10 +668,7 @@ fn step(mock: &mut Mock, m: &mut Model, op: &Op) -> Result<(), String> {
                 } else {
                     mt.labels.remove(label)
                 };
-                if changed {
-                    mt.activity += 1;
-                    mt.updated = now;
-                }
+                mt.touched(usize::from(changed), now);
             }
             (s, v, Expect { status })
         }
@@ -725,27 +705,19 @@ fn step(mock: &mut Mock, m: &mut Model, op: &Op) -> Result<(), String> {
                     .filter(|t| !t.deleted && t.sprint == Some(*sprint) && is_open(t.status))
                 {
                     t.sprint = None;
-                    t.activity += 1;
-                    t.updated = now;
+                    t.touched(1, now);
                 }
             }
             (s, v, Expect { status })
         }
         Op::Log { who, ticket, minutes } => {
             let t = m.pick_ticket(ticket);
-            let (s, v) = mock.call(
-                *who,
-                "POST",
-                &format!("/api/v1/tickets/{}/time-entries", m.key(t)),
-                &[],
-                Some(json!({"minutes": minutes})),
-            );
-            let status = match m.live(t) {
-                _ if *who == Outsider => 404,
-                None => 404,
-                Some(_) if !member_plus(*who) => 403,
-                Some(_) if !(1..=1440).contains(minutes) => 400,
-                Some(_) => 201,
+            let path = format!("/api/v1/tickets/{}/time-entries", m.key(t));
+            let (s, v) = mock.send(*who, "POST", &path, json!({"minutes": minutes}));
+            let status = match m.gate(*who, t, member_plus(*who)) {
+                Err(status) => status,
+                Ok(_) if !(1..=1440).contains(minutes) => 400,
+                Ok(_) => 201,
             };
             if let (201, 201, Some(t)) = (status, s, m.live(t)) {
                 let id = v["id"].as_str().and_then(|s| s.parse().ok()).unwrap_or_default();
@@ -856,12 +828,10 @@ fn step(mock: &mut Mock, m: &mut Model, op: &Op) -> Result<(), String> {
                     .iter()
                     .any(|e| e.ticket == t && !e.gone && matches!(e.status, "Submitted" | "Approved"))
             };
-            let status = match m.live(t) {
-                _ if *who == Outsider => 404,
-                None => 404,
-                Some(_) if !admin_plus(*who) => 403,
-                Some(t) if locked(t) => 409,
-                Some(_) => 204,
+            let status = match m.gate(*who, t, admin_plus(*who)) {
+                Err(status) => status,
+                Ok(t) if locked(t) => 409,
+                Ok(_) => 204,
             };
             if let (204, Some(t)) = (status, m.live(t)) {
                 m.tickets[t].deleted = true;
@@ -1071,13 +1041,19 @@ fn run<S: Strategy>(suite: &str, cases: u32, strategy: S, test: impl Fn(S::Value
     }
 }
 
+/// A fresh mock and model after every op of `ops` (each step checked).
+fn replay(ops: &[Op]) -> Result<(Mock, Model), String> {
+    let (mut mock, mut model) = (Mock::new(), Model::new());
+    for op in ops {
+        step(&mut mock, &mut model, op)?;
+    }
+    Ok((mock, model))
+}
+
 #[test]
 fn the_mock_agrees_with_the_model_on_every_request() {
     run("state machine", 1500, ops(40), |ops| {
-        let (mut mock, mut model) = (Mock::new(), Model::new());
-        for op in &ops {
-            step(&mut mock, &mut model, op)?;
-        }
+        replay(&ops)?;
         Ok(ops.len())
     });
 }
@@ -1140,13 +1116,7 @@ fn walk(
         }
         if *status > 0 {
             let b = json!({"status": STATUSES[*status]});
-            mock.call(
-                Who::Owner,
-                "POST",
-                &format!("/api/v1/tickets/{key}/transition"),
-                &[],
-                Some(b),
-            );
+            mock.send(Who::Owner, "POST", &format!("/api/v1/tickets/{key}/transition"), b);
         }
         if let Some(w) = assignee {
             let b = json!({"assignee_id": mock.user(*w)});
@@ -1276,10 +1246,7 @@ fn rows_of(bundle: &Value, array: &str) -> Vec<String> {
 #[test]
 fn export_then_import_into_an_empty_org_is_the_identity_up_to_the_listed_ids() {
     run("export/import", 250, ops(30), |ops| {
-        let (mut mock, mut model) = (Mock::new(), Model::new());
-        for op in &ops {
-            step(&mut mock, &mut model, op)?;
-        }
+        let (mut mock, _) = replay(&ops)?;
         let (s, a) = mock.call(Who::Owner, "GET", "/api/v1/export", &[], None);
         if s != 200 {
             return Err(format!("export: {s} {a}"));

@@ -27,14 +27,8 @@ async fn onboarded() -> (crate::support::Api, String) {
 #[tokio::test]
 async fn create_project_returns_201_with_counter_zero_and_key_upper_cased() {
     let (api, t) = onboarded().await;
-    let r = api
-        .post(
-            &t,
-            "/api/v1/projects",
-            json!({"key": "web", "name": "Website", "budget_cents": 5000000, "budget_period": "Quarterly"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let req = json!({"key": "web", "name": "Website", "budget_cents": 5000000, "budget_period": "Quarterly"});
+    let r = api.create(&t, "/api/v1/projects", req).await;
     assert_eq!(r.body["key"], "WEB");
     assert_eq!(r.body["ticket_counter"], 0);
     assert_eq!(r.body["capitalization_type"], json!(null));
@@ -51,13 +45,8 @@ async fn duplicate_project_key_is_409_and_bad_fields_are_all_listed() {
         .post(&t, "/api/v1/projects", json!({"key": "Web", "name": "Again"}))
         .await;
     assert_eq!((r.status, r.reason()), (409, "duplicate"));
-    let r = api
-        .post(
-            &t,
-            "/api/v1/projects",
-            json!({"key": "1X", "name": "", "budget_period": "Weekly", "colour": 1}),
-        )
-        .await;
+    let req = json!({"key": "1X", "name": "", "budget_period": "Weekly", "colour": 1});
+    let r = api.post(&t, "/api/v1/projects", req).await;
     assert_eq!((r.status, r.code()), (400, "validation_error"));
     let fields = r.fields();
     assert_eq!(
@@ -75,13 +64,8 @@ async fn patch_clears_nullable_fields_and_rejects_immutable_ones() {
         json!({"key": "FIN", "name": "Finance", "cost_center_id": "ENG-001"}),
     )
     .await;
-    let r = api
-        .patch(
-            &t,
-            "/api/v1/projects/FIN",
-            json!({"cost_center_id": null, "name": "Finance 2"}),
-        )
-        .await;
+    let req = json!({"cost_center_id": null, "name": "Finance 2"});
+    let r = api.patch(&t, "/api/v1/projects/FIN", req).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["cost_center_id"], json!(null));
     assert_eq!(r.body["name"], "Finance 2");
@@ -95,20 +79,14 @@ async fn patch_clears_nullable_fields_and_rejects_immutable_ones() {
 async fn malformed_json_and_missing_content_type_are_bad_requests() {
     let (api, t) = onboarded().await;
     let r = api
-        .http
-        .post(format!("{}/api/v1/projects", api.mock.base_url()))
-        .bearer_auth(&t)
-        .header("content-type", "application/json")
-        .body("{\"key\": ")
-        .send()
-        .await
-        .expect("send");
+        .post_raw(&t, "/api/v1/projects", "application/json", "{\"key\": ")
+        .await;
     assert_eq!(r.status(), 400);
     let body: serde_json::Value = r.json().await.expect("json");
     assert_eq!(body["error"]["details"]["reason"], "malformed_json");
     let r = api
         .http
-        .post(format!("{}/api/v1/projects", api.mock.base_url()))
+        .post(api.url("/api/v1/projects"))
         .bearer_auth(&t)
         .body("{}")
         .send()
@@ -134,10 +112,7 @@ async fn delete_project_is_204_and_later_reads_are_404() {
     api.project(&t, "TMP").await;
     assert_eq!(api.delete(&t, "/api/v1/projects/TMP").await.status, 204);
     let r = api.get(&t, "/api/v1/projects/TMP").await;
-    assert_eq!(
-        (r.status, r.body["error"]["details"]["resource"].as_str()),
-        (404, Some("project"))
-    );
+    r.not_found("project");
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 //! tickets is consistent (activity, `resolved_at`, `updated_at`, a frozen burndown), and the
 //! second org sees only itself.
 
-use crate::support::{Api, spawn};
+use crate::support::{Api, spawn, spawn_as};
 use alloy_mock_api::model::OrgRole;
 use alloy_mock_api::seed::Seed;
 use alloy_mock_api::store::{Settings, Store};
@@ -34,9 +34,7 @@ async fn me(api: &Api, key: &str) -> Value {
 }
 
 async fn sprints_by_status(api: &Api, key: &str, project: &str) -> BTreeMap<String, Value> {
-    let items = api
-        .list_all(key, &format!("/api/v1/projects/{project}/sprints"), 50)
-        .await;
+    let items = api.every(key, &format!("/api/v1/projects/{project}/sprints")).await;
     items
         .into_iter()
         .map(|s| (s["status"].as_str().unwrap_or("").to_string(), s))
@@ -108,8 +106,7 @@ async fn two_starts_of_the_seed_give_identical_data() {
 
 #[tokio::test]
 async fn seeded_tickets_cover_every_status_priority_and_type_as_designed() {
-    let api = spawn().await;
-    let key = api.key(OrgRole::Viewer);
+    let (api, key) = spawn_as(OrgRole::Viewer).await;
     let tickets = api.list_all(&key, "/api/v1/tickets", 200).await;
     assert_eq!(tickets.len(), 36);
     assert_eq!(
@@ -153,7 +150,7 @@ async fn seeded_tickets_cover_every_status_priority_and_type_as_designed() {
     // WEB-17 stands for a deleted ticket: the counter is past it and the number is not reused.
     let web = api.get(&key, "/api/v1/projects/WEB").await;
     assert_eq!(web.body["ticket_counter"], 18);
-    assert_eq!(api.get(&key, "/api/v1/tickets/WEB-17").await.status, 404);
+    assert_eq!(api.status(&key, "/api/v1/tickets/WEB-17").await, 404);
     for t in &tickets {
         let (created, updated) = (
             t["created_at"].as_str().unwrap_or(""),
@@ -169,8 +166,7 @@ async fn seeded_tickets_cover_every_status_priority_and_type_as_designed() {
 
 #[tokio::test]
 async fn the_seed_has_a_sprint_of_each_status_around_the_fixed_clock() {
-    let api = spawn().await;
-    let key = api.key(OrgRole::Viewer);
+    let (api, key) = spawn_as(OrgRole::Viewer).await;
     let sprints = sprints_by_status(&api, &key, "WEB").await;
     assert_eq!(sprints.len(), 3, "{sprints:?}");
     let date = |s: &Value, f: &str| s[f].as_str().unwrap_or("").to_string();
@@ -187,15 +183,14 @@ async fn the_seed_has_a_sprint_of_each_status_around_the_fixed_clock() {
             "/api/v1/projects/WEB/tickets?sprint_id={}",
             s["id"].as_str().unwrap_or("")
         );
-        in_sprint.insert(status.clone(), api.list_all(&key, &path, 50).await.len());
+        in_sprint.insert(status.clone(), api.every(&key, &path).await.len());
     }
     assert_eq!(in_sprint, map(&[("Active", 7), ("Completed", 5), ("Planned", 2)]));
 }
 
 #[tokio::test]
 async fn the_completed_sprint_burndown_is_frozen_with_its_carried_over_tickets() {
-    let api = spawn().await;
-    let key = api.key(OrgRole::Viewer);
+    let (api, key) = spawn_as(OrgRole::Viewer).await;
     let sprints = sprints_by_status(&api, &key, "WEB").await;
     let id = sprints["Completed"]["id"].as_str().unwrap_or("").to_string();
     let r = api.get(&key, &format!("/api/v1/sprints/{id}/burndown")).await;
@@ -233,10 +228,9 @@ async fn the_completed_sprint_burndown_is_frozen_with_its_carried_over_tickets()
 
 #[tokio::test]
 async fn moved_tickets_carry_their_history_and_resolution() {
-    let api = spawn().await;
-    let key = api.key(OrgRole::Viewer);
+    let (api, key) = spawn_as(OrgRole::Viewer).await;
     let web1 = api.get(&key, "/api/v1/tickets/WEB-1").await.body;
-    let activity = api.list_all(&key, "/api/v1/tickets/WEB-1/activity", 50).await;
+    let activity = api.every(&key, "/api/v1/tickets/WEB-1/activity").await;
     let actions: Vec<&str> = activity
         .iter()
         .rev()
@@ -282,8 +276,7 @@ async fn moved_tickets_carry_their_history_and_resolution() {
 
 #[tokio::test]
 async fn the_strict_delivery_workflow_refuses_a_skipped_step_on_a_seeded_ticket() {
-    let api = spawn().await;
-    let member = api.key(OrgRole::Member);
+    let (api, member) = spawn_as(OrgRole::Member).await;
     let project = api.get(&member, "/api/v1/projects/API").await.body;
     let wf = api
         .get(
@@ -300,21 +293,15 @@ async fn the_strict_delivery_workflow_refuses_a_skipped_step_on_a_seeded_ticket(
         .await;
     assert_eq!(r.status, 422, "{}", r.text);
     assert_eq!(r.reason(), "transition_not_allowed");
-    let r = api
-        .post(
-            &member,
-            "/api/v1/tickets/API-7/transition",
-            json!({"status": "InProgress"}),
-        )
-        .await;
+    let req = json!({"status": "InProgress"});
+    let r = api.post(&member, "/api/v1/tickets/API-7/transition", req).await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
 #[tokio::test]
 async fn time_entries_labor_rates_and_invites_are_seeded_in_every_state() {
-    let api = spawn().await;
-    let admin = api.key(OrgRole::Admin);
-    let entries = api.list_all(&admin, "/api/v1/time-entries", 50).await;
+    let (api, admin) = spawn_as(OrgRole::Admin).await;
+    let entries = api.every(&admin, "/api/v1/time-entries").await;
     assert_eq!(
         counts(&entries, "status"),
         map(&[("Approved", 10), ("Draft", 3), ("Rejected", 2), ("Submitted", 2)])
@@ -327,7 +314,7 @@ async fn time_entries_labor_rates_and_invites_are_seeded_in_every_state() {
     let org = me(&api, &admin).await["org_id"].as_str().unwrap_or("").to_string();
     let maya = api.mock.keys().entry(OrgRole::Member).expect("member").user_id;
     let rates = api
-        .list_all(&admin, &format!("/api/v1/orgs/{org}/labor-rates?user_id={maya}"), 50)
+        .every(&admin, &format!("/api/v1/orgs/{org}/labor-rates?user_id={maya}"))
         .await;
     let spans: Vec<(Value, Value, Value)> = rates
         .iter()
@@ -347,7 +334,7 @@ async fn time_entries_labor_rates_and_invites_are_seeded_in_every_state() {
         ]
     );
     let pending = api
-        .list_all(&admin, &format!("/api/v1/orgs/{org}/invites?status=Pending"), 50)
+        .every(&admin, &format!("/api/v1/orgs/{org}/invites?status=Pending"))
         .await;
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0]["email"], "nina@acme.test");
@@ -355,8 +342,7 @@ async fn time_entries_labor_rates_and_invites_are_seeded_in_every_state() {
 
 #[tokio::test]
 async fn the_reporter_is_a_member_of_exactly_one_project() {
-    let api = spawn().await;
-    let key = api.key(OrgRole::Viewer);
+    let (api, key) = spawn_as(OrgRole::Viewer).await;
     let rita = api
         .mock
         .keys()
@@ -365,9 +351,9 @@ async fn the_reporter_is_a_member_of_exactly_one_project() {
         .user_id
         .to_string();
     let mut hits = Vec::new();
-    for p in api.list_all(&key, "/api/v1/projects", 50).await {
+    for p in api.every(&key, "/api/v1/projects").await {
         let k = p["key"].as_str().unwrap_or("").to_string();
-        let members = api.list_all(&key, &format!("/api/v1/projects/{k}/members"), 50).await;
+        let members = api.every(&key, &format!("/api/v1/projects/{k}/members")).await;
         if members.iter().any(|m| m["user_id"] == rita.as_str()) {
             hits.push(k);
         }
@@ -383,16 +369,16 @@ async fn the_other_orgs_key_sees_only_its_own_org() {
     let who = me(&api, &other).await;
     assert_eq!(who["role"], "Owner");
     assert_ne!(who["org_id"], me(&api, &acme).await["org_id"]);
-    let tickets = api.list_all(&other, "/api/v1/tickets", 50).await;
+    let tickets = api.every(&other, "/api/v1/tickets").await;
     let keys: Vec<&str> = tickets.iter().map(|t| t["key"].as_str().unwrap_or("")).collect();
     assert_eq!(keys, ["GLX-1", "GLX-2", "GLX-3", "GLX-4"]);
-    let projects = api.list_all(&other, "/api/v1/projects", 50).await;
+    let projects = api.every(&other, "/api/v1/projects").await;
     assert_eq!(projects.len(), 1);
     assert_eq!(projects[0]["key"], "GLX");
-    assert_eq!(api.get(&other, "/api/v1/tickets/WEB-1").await.status, 404);
-    assert_eq!(api.get(&other, "/api/v1/projects/WEB").await.status, 404);
-    assert_eq!(api.get(&acme, "/api/v1/tickets/GLX-1").await.status, 404);
-    assert!(api.list_all(&other, "/api/v1/time-entries", 50).await.is_empty());
+    assert_eq!(api.status(&other, "/api/v1/tickets/WEB-1").await, 404);
+    assert_eq!(api.status(&other, "/api/v1/projects/WEB").await, 404);
+    assert_eq!(api.status(&acme, "/api/v1/tickets/GLX-1").await, 404);
+    assert!(api.every(&other, "/api/v1/time-entries").await.is_empty());
 }
 
 /// Every table of a store loaded with the bundled seed, as one JSON document: every row with
@@ -490,18 +476,26 @@ fn an_unknown_field_is_an_error_naming_it() {
     assert!(msg.contains("x.json") && msg.contains("userz"), "{msg}");
 }
 
+/// The error of applying a one-org seed (its Owner o@x.test) whose org holds `org_extra` (JSON
+/// members after `members`); the seed must parse and its loading fail.
+fn load_error(org_extra: &str) -> String {
+    let text = format!(
+        r#"{{"users": [{{"email": "o@x.test", "display_name": "O", "created_at": "2026-01-01T00:00:00Z"}}],
+            "orgs": [{{"name": "X", "slug": "xxx", "created_at": "2026-01-01T00:00:00Z",
+              "members": [{{"email": "o@x.test", "role": "Owner"}}]{org_extra}}}]}}"#
+    );
+    let seed = Seed::from_json(&text, "t.json").expect("parses");
+    format!("{:#}", seed.apply(&mut store()).expect_err("error"))
+}
+
 #[test]
 fn an_unknown_assignee_is_an_error_naming_the_seed_path() {
-    let text = r#"{
-      "users": [{"email": "o@x.test", "display_name": "O", "created_at": "2026-01-01T00:00:00Z"}],
-      "orgs": [{"name": "X", "slug": "xxx", "created_at": "2026-01-01T00:00:00Z",
-        "members": [{"email": "o@x.test", "role": "Owner"}],
-        "projects": [{"key": "PP", "name": "P", "created_by": "o@x.test", "created_at": "2026-01-01T00:00:00Z"},
+    let msg = load_error(
+        r#", "projects": [{"key": "PP", "name": "P", "created_by": "o@x.test", "created_at": "2026-01-01T00:00:00Z"},
           {"key": "PQ", "name": "Q", "created_by": "o@x.test", "created_at": "2026-01-01T00:00:00Z",
            "tickets": [{"title": "t", "created_by": "o@x.test", "created_at": "2026-01-02T00:00:00Z",
-                        "assignee": "bob@x"}]}]}]}"#;
-    let seed = Seed::from_json(text, "t.json").expect("parses");
-    let msg = format!("{:#}", seed.apply(&mut store()).expect_err("error"));
+                        "assignee": "bob@x"}]}]"#,
+    );
     assert!(
         msg.contains("t.json: orgs[0].projects[1].tickets[0].assignee: unknown user bob@x"),
         "{msg}"
@@ -510,20 +504,16 @@ fn an_unknown_assignee_is_an_error_naming_the_seed_path() {
 
 #[test]
 fn a_transition_the_strict_workflow_forbids_is_an_error() {
-    let text = r#"{
-      "users": [{"email": "o@x.test", "display_name": "O", "created_at": "2026-01-01T00:00:00Z"}],
-      "orgs": [{"name": "X", "slug": "xxx", "created_at": "2026-01-01T00:00:00Z",
-        "members": [{"email": "o@x.test", "role": "Owner"}],
-        "workflows": [{"name": "Strict", "enforcement": "strict", "created_by": "o@x.test",
+    let msg = load_error(
+        r#", "workflows": [{"name": "Strict", "enforcement": "strict", "created_by": "o@x.test",
           "created_at": "2026-01-01T00:00:00Z",
           "statuses": [{"name": "Open", "category": "Unstarted"}, {"name": "Shut", "category": "Completed"}],
           "transitions": []}],
         "projects": [{"key": "PQ", "name": "Q", "workflow": "Strict", "created_by": "o@x.test",
            "created_at": "2026-01-01T00:00:00Z",
            "tickets": [{"title": "t", "created_by": "o@x.test", "created_at": "2026-01-02T00:00:00Z",
-             "history": [{"at": "2026-01-03T00:00:00Z", "by": "o@x.test", "kind": "transition", "status": "Shut"}]}]}]}]}"#;
-    let seed = Seed::from_json(text, "t.json").expect("parses");
-    let msg = format!("{:#}", seed.apply(&mut store()).expect_err("error"));
+             "history": [{"at": "2026-01-03T00:00:00Z", "by": "o@x.test", "kind": "transition", "status": "Shut"}]}]}]"#,
+    );
     assert!(
         msg.contains("orgs[0].projects[0].tickets[0].history[0]: transition"),
         "{msg}"
@@ -563,20 +553,33 @@ fn a_record_is_judged_by_its_route_and_errors_name_the_seed_path_and_field() {
     let project = r#", "projects": [{"key": "P1", "name": "P", "created_by": "o@x.test", "created_at": "2026-01-02T00:00:00Z",
         "tickets": [{"title": "t", "created_by": "o@x.test", "created_at": "2026-01-03T00:00:00Z", "history": [STEP]}]}]"#;
     let step = |s: &str| seed_error(&project.replace("STEP", s));
-    let msg = step(r#"{"at": "2026-01-04T00:00:00Z", "by": "m@x.test", "kind": "transition", "statsu": "Done"}"#);
-    assert!(
-        msg.contains("history[0].status: required") && msg.contains("history[0].statsu: unknown_field"),
-        "{msg}"
-    );
-    let msg = step(r#"{"at": "2026-01-04T00:00:00Z", "by": "m@x.test", "kind": "transition", "status": "Backlog"}"#);
-    assert!(msg.contains("history[0]: this step changes nothing"), "{msg}");
-    let msg = step(r#"{"at": "2026-01-02T00:00:00Z", "by": "m@x.test", "kind": "transition", "status": "Done"}"#);
-    assert!(
-        msg.contains("history[0].at: ") && msg.contains("is before the step before it"),
-        "{msg}"
-    );
-    let msg = step(r#"{"at": "2026-01-04T00:00:00Z", "by": "m@x.test", "kind": "rename", "title": "x"}"#);
-    assert!(msg.contains("unknown variant `rename`"), "{msg}");
-    let msg = step(r#"{"at": "2026-01-04T00:00:00Z", "by": "m@x.test", "kind": "labels", "add": [], "drop": ["x"]}"#);
-    assert!(msg.contains("history[0].drop: unknown field"), "{msg}");
+    // Each broken step, and what its error must name.
+    let cases: [(&str, &[&str]); 5] = [
+        (
+            r#"{"at": "2026-01-04T00:00:00Z", "by": "m@x.test", "kind": "transition", "statsu": "Done"}"#,
+            &["history[0].status: required", "history[0].statsu: unknown_field"],
+        ),
+        (
+            r#"{"at": "2026-01-04T00:00:00Z", "by": "m@x.test", "kind": "transition", "status": "Backlog"}"#,
+            &["history[0]: this step changes nothing"],
+        ),
+        (
+            r#"{"at": "2026-01-02T00:00:00Z", "by": "m@x.test", "kind": "transition", "status": "Done"}"#,
+            &["history[0].at: ", "is before the step before it"],
+        ),
+        (
+            r#"{"at": "2026-01-04T00:00:00Z", "by": "m@x.test", "kind": "rename", "title": "x"}"#,
+            &["unknown variant `rename`"],
+        ),
+        (
+            r#"{"at": "2026-01-04T00:00:00Z", "by": "m@x.test", "kind": "labels", "add": [], "drop": ["x"]}"#,
+            &["history[0].drop: unknown field"],
+        ),
+    ];
+    for (broken, needles) in cases {
+        let msg = step(broken);
+        for needle in needles {
+            assert!(msg.contains(needle), "{needle} missing: {msg}");
+        }
+    }
 }

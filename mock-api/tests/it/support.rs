@@ -50,11 +50,61 @@ impl Resp {
     pub fn fields(&self) -> &Value {
         &self.body["error"]["details"]["fields"]
     }
+
+    /// The string `field` of every item of the body's array `list` (items without it are skipped).
+    pub fn strings(&self, list: &str, field: &str) -> Vec<&str> {
+        assert!(self.body[list].is_array(), "{list}: {}", self.text);
+        strings(&self.body[list], field)
+    }
+
+    /// The `id` of the returned record.
+    pub fn id(&self) -> &str {
+        self.body["id"].as_str().expect("id")
+    }
+
+    /// Asserts the status (showing the body when it differs).
+    pub fn expect(&self, status: u16) -> &Self {
+        assert_eq!(self.status, status, "{}", self.text);
+        self
+    }
+
+    /// Asserts a 404 whose `details.resource` names `resource`.
+    pub fn not_found(&self, resource: &str) {
+        let got = self.body["error"]["details"]["resource"].as_str();
+        assert_eq!((self.status, got), (404, Some(resource)), "{}", self.text);
+    }
+}
+
+/// The string `field` of every element of the array `v` (elements without it are skipped).
+pub fn strings<'a>(v: &'a Value, field: &str) -> Vec<&'a str> {
+    let items = v.as_array().unwrap_or_else(|| panic!("not an array: {v}"));
+    items.iter().filter_map(|x| x[field].as_str()).collect()
+}
+
+/// The created/updated/skipped counts of one table in an import's `counts`.
+pub fn tally(created: u64, updated: u64, skipped: u64) -> Value {
+    json!({"created": created, "updated": updated, "skipped": skipped})
+}
+
+/// The `name` of every element of the array `v` (elements without one are skipped).
+pub fn names(v: &Value) -> Vec<String> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|s| s["name"].as_str().map(str::to_string))
+        .collect()
 }
 
 /// Starts the seeded deterministic mock.
 pub async fn spawn() -> Api {
     spawn_with(MockOptions::seeded_deterministic()).await
+}
+
+/// Starts the seeded deterministic mock; returns it with the seeded key of `role`.
+pub async fn spawn_as(role: OrgRole) -> (Api, String) {
+    let api = spawn().await;
+    let key = api.key(role);
+    (api, key)
 }
 
 /// Starts a mock with options.
@@ -72,6 +122,24 @@ impl Api {
         let k = self.mock.key(role).to_string();
         assert!(!k.is_empty(), "the seed has no {role} key");
         k
+    }
+
+    /// The full URL of `path` on the mock.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.mock.base_url())
+    }
+
+    /// POSTs the raw `body` to `path` as `key`, sent as `content_type`: the raw response.
+    pub async fn post_raw(
+        &self,
+        key: &str,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        let req = self.http.post(self.url(path)).bearer_auth(key);
+        let req = req.header("content-type", content_type).body(body);
+        req.send().await.expect("the mock answers")
     }
 
     /// Sends a request with an optional key and JSON body.
@@ -122,6 +190,31 @@ impl Api {
         self.send("DELETE", Some(key), path, None).await
     }
 
+    /// POSTs `body` to `path` as `key` and asserts `201 Created`.
+    pub async fn create(&self, key: &str, path: &str, body: Value) -> Resp {
+        let r = self.post(key, path, body).await;
+        r.expect(201);
+        r
+    }
+
+    /// The status of a GET of `path` as `key`.
+    pub async fn status(&self, key: &str, path: &str) -> u16 {
+        self.get(key, path).await.status
+    }
+
+    /// Injects a fault until the guard is dropped (see `MockAlloy::fault`).
+    pub async fn fault(&self, fault: alloy_mock_api::Fault) -> alloy_mock_api::FaultGuard {
+        self.mock.fault(fault).await
+    }
+
+    /// Asserts that a GET of each `(path, status, reason)` as `key` is refused so.
+    pub async fn refuses_gets(&self, key: &str, cases: &[(&str, u16, &str)]) {
+        for (path, status, reason) in cases {
+            let r = self.get(key, path).await;
+            assert_eq!((r.status, r.reason()), (*status, *reason), "{path}: {}", r.text);
+        }
+    }
+
     /// Follows `next_cursor` to the end and returns every item.
     pub async fn list_all(&self, key: &str, path: &str, limit: usize) -> Vec<Value> {
         let sep = if path.contains('?') { '&' } else { '?' };
@@ -144,6 +237,11 @@ impl Api {
             }
         }
         out
+    }
+
+    /// Every item of a list, walked 50 at a time (see [`Api::list_all`]).
+    pub async fn every(&self, key: &str, path: &str) -> Vec<Value> {
+        self.list_all(key, path, 50).await
     }
 
     /// Creates a project in the caller's org and returns it.
@@ -170,6 +268,14 @@ impl Api {
             .await;
         assert_eq!(r.status, 201, "{}", r.text);
         r.body
+    }
+}
+
+impl std::ops::Deref for Org {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
     }
 }
 
@@ -200,10 +306,34 @@ impl Org {
         }
     }
 
+    /// Gives the user of `role` the read-write API key `raw` (named `name`), restricted to the
+    /// project whose uuid is `project`.
+    pub fn restricted_key(&self, role: OrgRole, name: &str, raw: &str, project: &str) {
+        use alloy_mock_api::model::ApiKeyScope::{Read, Write};
+        let org = self.org_id.parse().expect("org uuid");
+        let user = self.user(role).parse().expect("user uuid");
+        let project = project.parse().expect("project uuid");
+        self.mock.with_store(|s| {
+            s.insert_api_key(org, user, name, raw, vec![Read, Write], vec![project], None);
+        });
+    }
+
+    /// The path of this org, `/api/v1/orgs/{org_id}`, followed by `tail`.
+    pub fn org_path(&self, tail: &str) -> String {
+        format!("/api/v1/orgs/{}{tail}", self.org_id)
+    }
+
     /// The user id of a role.
     pub fn user(&self, role: OrgRole) -> String {
         self.users[role.as_str()].clone()
     }
+}
+
+/// [`org`] and the path of this org followed by `tail` (see [`Org::org_path`]).
+pub async fn org_at(tail: &str) -> (Org, String) {
+    let o = org().await;
+    let path = o.org_path(tail);
+    (o, path)
 }
 
 /// An empty deterministic mock with one org holding a user (and API key) per role, and a

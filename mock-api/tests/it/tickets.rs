@@ -124,13 +124,11 @@ fn make_strict(api: &Api, project: &Value) {
 }
 
 async fn create(o: &Org, key: &str, project: &str, body: Value) -> crate::support::Resp {
-    o.api
-        .post(key, &format!("/api/v1/projects/{project}/tickets"), body)
-        .await
+    o.post(key, &format!("/api/v1/projects/{project}/tickets"), body).await
 }
 
 async fn activity(o: &Org, ticket: &str) -> Vec<Value> {
-    let r = o.api.get(&o.owner, &format!("/api/v1/tickets/{ticket}/activity")).await;
+    let r = o.get(&o.owner, &format!("/api/v1/tickets/{ticket}/activity")).await;
     assert_eq!(r.status, 200, "{}", r.text);
     r.body["items"].as_array().expect("items").clone()
 }
@@ -147,7 +145,7 @@ fn keys_of(page: &Value) -> Vec<String> {
 #[tokio::test]
 async fn create_ticket_numbers_from_one_with_defaults_and_a_created_activity() {
     let o = org().await;
-    let p = o.api.project(&o.owner, "WEB").await;
+    let p = o.project(&o.owner, "WEB").await;
     let r = create(&o, &o.member, "web", json!({"title": "  First  "})).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let t = &r.body;
@@ -177,13 +175,10 @@ async fn create_ticket_numbers_from_one_with_defaults_and_a_created_activity() {
     assert_eq!(t["updated_at"], t["created_at"]);
     let loc = r.location();
     assert_eq!(loc, format!("/api/v1/tickets/{}", t["id"].as_str().expect("id")));
-    assert_eq!(o.api.get(&o.viewer, "/api/v1/tickets/web-1").await.body["id"], t["id"]);
+    assert_eq!(o.get(&o.viewer, "/api/v1/tickets/web-1").await.body["id"], t["id"]);
     let second = create(&o, &o.member, "WEB", json!({"title": "Second"})).await;
     assert_eq!(second.body["key"], "WEB-2");
-    assert_eq!(
-        o.api.get(&o.owner, "/api/v1/projects/WEB").await.body["ticket_counter"],
-        2
-    );
+    assert_eq!(o.get(&o.owner, "/api/v1/projects/WEB").await.body["ticket_counter"], 2);
     let a = activity(&o, "WEB-1").await;
     assert_eq!(a.len(), 1);
     assert_eq!(a[0]["action"], "Created");
@@ -199,7 +194,7 @@ async fn create_ticket_numbers_from_one_with_defaults_and_a_created_activity() {
 #[tokio::test]
 async fn create_ticket_lists_every_failing_field() {
     let o = org().await;
-    o.api.project(&o.owner, "WEB").await;
+    o.project(&o.owner, "WEB").await;
     let body = json!({
         "title": " ", "priority": "Urgent", "ticket_type": "Epic", "story_points": 101, "due_date": "tomorrow",
         "assignee_id": "nobody", "label_ids": ["x"], "status": "Done", "key": "WEB-9", "colour": "red",
@@ -231,19 +226,15 @@ async fn create_ticket_lists_every_failing_field() {
         json!({"tags": "out_of_range", "label_ids": "duplicate_item"})
     );
     // Nothing was created, so the counter is untouched.
-    assert_eq!(
-        o.api.get(&o.owner, "/api/v1/projects/WEB").await.body["ticket_counter"],
-        0
-    );
+    assert_eq!(o.get(&o.owner, "/api/v1/projects/WEB").await.body["ticket_counter"], 0);
 }
 
 #[tokio::test]
 async fn create_ticket_refuses_unusable_references_with_422() {
     let o = org().await;
-    let web = o.api.project(&o.owner, "WEB").await;
-    let api_project = o.api.project(&o.owner, "API").await;
+    let web = o.project(&o.owner, "WEB").await;
+    let api_project = o.project(&o.owner, "API").await;
     let other_label = o
-        .api
         .post(&o.owner, "/api/v1/projects/API/labels", json!({"name": "bug"}))
         .await
         .body;
@@ -302,14 +293,12 @@ async fn create_ticket_refuses_unusable_references_with_422() {
 #[tokio::test]
 async fn create_ticket_with_labels_and_tags_logs_them_in_contract_order() {
     let o = org().await;
-    o.api.project(&o.owner, "WEB").await;
+    o.project(&o.owner, "WEB").await;
     let zeta = o
-        .api
         .post(&o.owner, "/api/v1/projects/WEB/labels", json!({"name": "zeta"}))
         .await
         .body;
     let alpha = o
-        .api
         .post(
             &o.owner,
             "/api/v1/projects/WEB/labels",
@@ -360,22 +349,19 @@ async fn create_ticket_with_labels_and_tags_logs_them_in_contract_order() {
 #[tokio::test]
 async fn reporters_create_only_inside_their_projects_and_viewers_never() {
     let o = org().await;
-    o.api.project(&o.owner, "WEB").await;
+    o.project(&o.owner, "WEB").await;
     let r = create(&o, &o.reporter, "WEB", json!({"title": "t"})).await;
     assert_eq!((r.status, r.reason()), (403, "not_project_member"));
     assert!(r.body["error"]["details"]["project_id"].is_string());
     let r = create(&o, &o.viewer, "WEB", json!({"title": "t"})).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
     assert_eq!(r.body["error"]["details"]["required_role"], "Reporter");
-    let add = o
-        .api
-        .post(
-            &o.owner,
-            "/api/v1/projects/WEB/members",
-            json!({"user_id": o.user(OrgRole::Reporter)}),
-        )
-        .await;
-    assert_eq!(add.status, 201, "{}", add.text);
+    o.create(
+        &o.owner,
+        "/api/v1/projects/WEB/members",
+        json!({"user_id": o.user(OrgRole::Reporter)}),
+    )
+    .await;
     let r = create(&o, &o.reporter, "WEB", json!({"title": "t"})).await;
     assert_eq!(r.status, 201, "{}", r.text);
     // Permission checks come before field rules: a Viewer with a bad body still gets 403.
@@ -383,69 +369,58 @@ async fn reporters_create_only_inside_their_projects_and_viewers_never() {
     assert_eq!(r.status, 403);
     // Reporters cannot edit, transition or delete tickets.
     let r = o
-        .api
         .patch(&o.reporter, "/api/v1/tickets/WEB-1", json!({"title": "x"}))
         .await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
-    let r = o
-        .api
-        .post(
-            &o.reporter,
-            "/api/v1/tickets/WEB-1/transition",
-            json!({"status": "Todo"}),
-        )
-        .await;
+    let req = json!({"status": "Todo"});
+    let r = o.post(&o.reporter, "/api/v1/tickets/WEB-1/transition", req).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
-    let r = o.api.delete(&o.member, "/api/v1/tickets/WEB-1").await;
+    let r = o.delete(&o.member, "/api/v1/tickets/WEB-1").await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
 }
 
 #[tokio::test]
 async fn another_orgs_projects_and_tickets_are_404_not_403() {
     let o = org().await;
-    o.api.project(&o.owner, "WEB").await;
-    let t = o.api.ticket(&o.owner, "WEB", "secret").await;
+    o.project(&o.owner, "WEB").await;
+    let t = o.ticket(&o.owner, "WEB", "secret").await;
     let id = t["id"].as_str().expect("id");
     let r = create(&o, &o.other, "WEB", json!({"title": "t"})).await;
-    assert_eq!(
-        (r.status, r.body["error"]["details"]["resource"].as_str()),
-        (404, Some("project"))
-    );
+    r.not_found("project");
     for path in [format!("/api/v1/tickets/{id}"), "/api/v1/tickets/WEB-1".to_string()] {
-        let r = o.api.get(&o.other, &path).await;
+        let r = o.get(&o.other, &path).await;
         assert_eq!(
             (r.status, r.body["error"]["details"]["resource"].as_str()),
             (404, Some("ticket")),
             "{path}"
         );
-        assert_eq!(o.api.patch(&o.other, &path, json!({"title": "x"})).await.status, 404);
-        assert_eq!(o.api.delete(&o.other, &path).await.status, 404);
+        assert_eq!(o.patch(&o.other, &path, json!({"title": "x"})).await.status, 404);
+        assert_eq!(o.delete(&o.other, &path).await.status, 404);
         assert_eq!(
-            o.api
-                .post(&o.other, &format!("{path}/transition"), json!({"status": "Done"}))
+            o.post(&o.other, &format!("{path}/transition"), json!({"status": "Done"}))
                 .await
                 .status,
             404
         );
     }
-    let r = o.api.get(&o.other, "/api/v1/tickets").await;
+    let r = o.get(&o.other, "/api/v1/tickets").await;
     assert_eq!(r.body["items"], json!([]));
-    let r = o
-        .api
-        .get(&o.other, &format!("/api/v1/tickets?org_id={}", o.org_id))
-        .await;
+    let r = o.get(&o.other, &format!("/api/v1/tickets?org_id={}", o.org_id)).await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
-    let r = o.api.get(&o.owner, "/api/v1/tickets/WEB-01").await;
-    assert_eq!((r.status, r.reason()), (400, "invalid_id"));
-    let r = o.api.get(&o.owner, "/api/v1/tickets/WEB").await;
-    assert_eq!((r.status, r.reason()), (400, "invalid_id"));
-    let r = o.api.get(&o.owner, "/api/v1/tickets/WEB-2").await;
+    o.refuses_gets(
+        &o.owner,
+        &[
+            ("/api/v1/tickets/WEB-01", 400, "invalid_id"),
+            ("/api/v1/tickets/WEB", 400, "invalid_id"),
+        ],
+    )
+    .await;
+    let r = o.get(&o.owner, "/api/v1/tickets/WEB-2").await;
     assert_eq!(
         (r.status, r.body["error"]["details"]["id"].as_str()),
         (404, Some("WEB-2"))
     );
     let r = o
-        .api
         .get(&o.owner, "/api/v1/tickets/00000000-0000-0000-0000-000000000000")
         .await;
     assert_eq!(r.status, 404);
@@ -454,9 +429,9 @@ async fn another_orgs_projects_and_tickets_are_404_not_403() {
 #[tokio::test]
 async fn forty_concurrent_creates_get_numbers_one_to_forty_with_none_lost() {
     let o = org().await;
-    o.api.project(&o.owner, "WEB").await;
+    o.project(&o.owner, "WEB").await;
     let creates = (0..40).map(|i| {
-        o.api.post(
+        o.post(
             &o.member,
             "/api/v1/projects/WEB/tickets",
             json!({"title": format!("t{i}")}),
@@ -472,31 +447,28 @@ async fn forty_concurrent_creates_get_numbers_one_to_forty_with_none_lost() {
         .collect();
     numbers.sort();
     assert_eq!(numbers, (1..=40).collect::<Vec<i64>>());
-    let all = o.api.list_all(&o.viewer, "/api/v1/projects/WEB/tickets", 200).await;
+    let all = o.list_all(&o.viewer, "/api/v1/projects/WEB/tickets", 200).await;
     assert_eq!(all.len(), 40);
-    assert_eq!(
-        o.api.get(&o.owner, "/api/v1/projects/WEB").await.body["ticket_counter"],
-        40
-    );
+    assert_eq!(o.get(&o.owner, "/api/v1/projects/WEB").await.body["ticket_counter"], 40);
 }
 
 #[tokio::test]
 async fn walking_org_ticket_pages_with_small_limits_sees_every_ticket_exactly_once() {
     let o = org().await;
-    o.api.project(&o.owner, "WEB").await;
-    o.api.project(&o.owner, "API").await;
+    o.project(&o.owner, "WEB").await;
+    o.project(&o.owner, "API").await;
     let mut expected = BTreeSet::new();
     for i in 0..11 {
         let project = if i % 3 == 0 { "API" } else { "WEB" };
-        let t = o.api.ticket(&o.member, project, &format!("t{i}")).await;
+        let t = o.ticket(&o.member, project, &format!("t{i}")).await;
         expected.insert(t["key"].as_str().expect("key").to_string());
         if i % 4 == 0 {
+            let req = json!({"priority": "High"});
             let r = o
-                .api
                 .patch(
                     &o.owner,
                     &format!("/api/v1/tickets/{}", t["key"].as_str().expect("key")),
-                    json!({"priority": "High"}),
+                    req,
                 )
                 .await;
             assert_eq!(r.status, 200);
@@ -505,7 +477,6 @@ async fn walking_org_ticket_pages_with_small_limits_sees_every_ticket_exactly_on
     for sort in ["created_at", "-created_at", "updated_at", "-updated_at", "-priority"] {
         for limit in [1, 2, 3, 5] {
             let items = o
-                .api
                 .list_all(&o.viewer, &format!("/api/v1/tickets?sort={sort}"), limit)
                 .await;
             let keys: Vec<String> = items
@@ -517,28 +488,31 @@ async fn walking_org_ticket_pages_with_small_limits_sees_every_ticket_exactly_on
             assert_eq!(set, expected, "{sort} limit {limit}");
         }
     }
-    let first = o.api.get(&o.viewer, "/api/v1/tickets?limit=11").await;
+    let first = o.get(&o.viewer, "/api/v1/tickets?limit=11").await;
     assert_eq!(
         (first.body["has_more"].clone(), first.body["next_cursor"].clone()),
         (json!(false), Value::Null)
     );
-    let r = o.api.get(&o.viewer, "/api/v1/tickets?project_id=api").await;
+    let r = o.get(&o.viewer, "/api/v1/tickets?project_id=api").await;
     assert_eq!(keys_of(&r.body), vec!["API-1", "API-2", "API-3", "API-4"]);
-    let r = o.api.get(&o.viewer, "/api/v1/tickets?project_id=NOPE").await;
+    let r = o.get(&o.viewer, "/api/v1/tickets?project_id=NOPE").await;
     assert_eq!((r.status, r.body["items"].clone()), (200, json!([])));
-    let r = o.api.get(&o.viewer, "/api/v1/tickets?project_id=W").await;
-    assert_eq!((r.status, r.reason()), (400, "invalid_id"));
-    let r = o.api.get(&o.viewer, "/api/v1/tickets?cursor=zzz").await;
-    assert_eq!((r.status, r.reason()), (400, "invalid_cursor"));
+    o.refuses_gets(
+        &o.viewer,
+        &[
+            ("/api/v1/tickets?project_id=W", 400, "invalid_id"),
+            ("/api/v1/tickets?cursor=zzz", 400, "invalid_cursor"),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn ticket_filters_combine_and_bad_values_are_400() {
     let o = org().await;
-    let web = o.api.project(&o.owner, "WEB").await;
+    let web = o.project(&o.owner, "WEB").await;
     let sprint = insert_sprint(&o.api, &web, SprintStatus::Planned);
     let label = o
-        .api
         .post(&o.owner, "/api/v1/projects/WEB/labels", json!({"name": "bug"}))
         .await
         .body;
@@ -554,19 +528,17 @@ async fn ticket_filters_combine_and_bad_values_are_400() {
         assert_eq!(r.status, 201, "{}", r.text);
     }
     assert_eq!(
-        o.api
-            .post(
-                &o.owner,
-                "/api/v1/tickets/WEB-3/transition",
-                json!({"status": "InProgress"})
-            )
-            .await
-            .status,
+        o.post(
+            &o.owner,
+            "/api/v1/tickets/WEB-3/transition",
+            json!({"status": "InProgress"})
+        )
+        .await
+        .status,
         200
     );
     assert_eq!(
-        o.api
-            .post(&o.owner, "/api/v1/tickets/WEB-4/transition", json!({"status": "Done"}))
+        o.post(&o.owner, "/api/v1/tickets/WEB-4/transition", json!({"status": "Done"}))
             .await
             .status,
         200
@@ -607,7 +579,7 @@ async fn ticket_filters_combine_and_bad_values_are_400() {
         .chain([(sprint_case, vec!["WEB-2"]), (assignee_case, vec!["WEB-1"])])
     {
         for base in ["/api/v1/projects/WEB/tickets", "/api/v1/tickets"] {
-            let r = o.api.get(&o.viewer, &format!("{base}?{query}")).await;
+            let r = o.get(&o.viewer, &format!("{base}?{query}")).await;
             assert_eq!(r.status, 200, "{base}?{query}: {}", r.text);
             assert_eq!(keys_of(&r.body), want, "{base}?{query}");
         }
@@ -624,32 +596,29 @@ async fn ticket_filters_combine_and_bad_values_are_400() {
         ("limit=0", "invalid_query"),
     ];
     for (query, reason) in bad {
-        let r = o.api.get(&o.viewer, &format!("/api/v1/tickets?{query}")).await;
+        let r = o.get(&o.viewer, &format!("/api/v1/tickets?{query}")).await;
         assert_eq!((r.status, r.reason()), (400, reason), "{query}");
     }
     // Query syntax is checked before the project lookup (§1.7: 400 before 404).
-    let r = o.api.get(&o.viewer, "/api/v1/projects/NOPE/tickets?sort=bad").await;
+    let r = o.get(&o.viewer, "/api/v1/projects/NOPE/tickets?sort=bad").await;
     assert_eq!((r.status, r.reason()), (400, "invalid_query"));
-    let r = o
-        .api
-        .get(&o.viewer, "/api/v1/projects/NOPE/tickets?sort=-priority")
-        .await;
+    let r = o.get(&o.viewer, "/api/v1/projects/NOPE/tickets?sort=-priority").await;
     assert_eq!(r.status, 404);
 }
 
 #[tokio::test]
 async fn patch_writes_one_activity_per_changed_field_in_field_order() {
     let o = org().await;
-    let web = o.api.project(&o.owner, "WEB").await;
+    let web = o.project(&o.owner, "WEB").await;
     let sprint = insert_sprint(&o.api, &web, SprintStatus::Planned);
-    o.api.ticket(&o.member, "WEB", "Old").await;
-    o.api.mock.advance(std::time::Duration::from_secs(60));
+    o.ticket(&o.member, "WEB", "Old").await;
+    o.mock.advance(std::time::Duration::from_secs(60));
     let admin = o.user(OrgRole::Admin);
     let body = json!({
         "due_date": "2026-05-01", "story_points": 5, "sprint_id": sprint, "assignee_id": admin,
         "ticket_type": "Bug", "priority": "High", "description": "why", "title": "New",
     });
-    let r = o.api.patch(&o.member, "/api/v1/tickets/WEB-1", body.clone()).await;
+    let r = o.patch(&o.member, "/api/v1/tickets/WEB-1", body.clone()).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["title"], "New");
     assert_eq!(r.body["due_date"], "2026-05-01");
@@ -683,23 +652,17 @@ async fn patch_writes_one_activity_per_changed_field_in_field_order() {
         ]
     );
     // The same values again, and `{}`, change nothing: no activity, `updated_at` untouched.
-    o.api.mock.advance(std::time::Duration::from_secs(60));
-    let again = o.api.patch(&o.member, "/api/v1/tickets/WEB-1", body).await;
+    o.mock.advance(std::time::Duration::from_secs(60));
+    let again = o.patch(&o.member, "/api/v1/tickets/WEB-1", body).await;
     assert_eq!(again.body, r.body);
     assert_eq!(
-        o.api.patch(&o.member, "/api/v1/tickets/WEB-1", json!({})).await.body,
+        o.patch(&o.member, "/api/v1/tickets/WEB-1", json!({})).await.body,
         r.body
     );
     assert_eq!(activity(&o, "WEB-1").await.len(), 9);
     // Clearing nullable fields logs the old values.
-    let r = o
-        .api
-        .patch(
-            &o.member,
-            "/api/v1/tickets/WEB-1",
-            json!({"assignee_id": null, "sprint_id": null}),
-        )
-        .await;
+    let req = json!({"assignee_id": null, "sprint_id": null});
+    let r = o.patch(&o.member, "/api/v1/tickets/WEB-1", req).await;
     assert_eq!(
         (r.body["assignee_id"].clone(), r.body["sprint_id"].clone()),
         (Value::Null, Value::Null)
@@ -714,11 +677,11 @@ async fn patch_writes_one_activity_per_changed_field_in_field_order() {
 #[tokio::test]
 async fn patch_rejects_immutable_null_and_unknown_fields_and_bad_references() {
     let o = org().await;
-    let web = o.api.project(&o.owner, "WEB").await;
-    o.api.ticket(&o.member, "WEB", "t").await;
+    let web = o.project(&o.owner, "WEB").await;
+    o.ticket(&o.member, "WEB", "t").await;
     let body = json!({"status": "Done", "reporter_id": o.user(OrgRole::Owner), "title": null, "priority": null,
         "labels": [], "tags": {}, "key": "X-1", "story_points": -1, "whatever": 1});
-    let r = o.api.patch(&o.member, "/api/v1/tickets/WEB-1", body).await;
+    let r = o.patch(&o.member, "/api/v1/tickets/WEB-1", body).await;
     assert_eq!((r.status, r.code()), (400, "validation_error"));
     assert_eq!(
         *r.fields(),
@@ -727,22 +690,14 @@ async fn patch_rejects_immutable_null_and_unknown_fields_and_bad_references() {
     );
     let done = insert_sprint(&o.api, &web, SprintStatus::Completed);
     let r = o
-        .api
         .patch(&o.member, "/api/v1/tickets/WEB-1", json!({"sprint_id": done}))
         .await;
     assert_eq!((r.status, r.reason()), (422, "invalid_state"));
     assert_eq!(r.body["error"]["details"]["state"], "Completed");
-    let r = o
-        .api
-        .patch(
-            &o.member,
-            "/api/v1/tickets/WEB-1",
-            json!({"assignee_id": Uuid::new_v4()}),
-        )
-        .await;
+    let req = json!({"assignee_id": Uuid::new_v4()});
+    let r = o.patch(&o.member, "/api/v1/tickets/WEB-1", req).await;
     assert_eq!((r.status, r.reason()), (422, "invalid_reference"));
     let r = o
-        .api
         .patch(&o.viewer, "/api/v1/tickets/WEB-1", json!({"status": "Done"}))
         .await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
@@ -752,30 +707,29 @@ async fn patch_rejects_immutable_null_and_unknown_fields_and_bad_references() {
 #[tokio::test]
 async fn delete_ticket_is_409_with_locked_time_and_otherwise_cascades_without_reusing_numbers() {
     let o = org().await;
-    o.api.project(&o.owner, "WEB").await;
-    let t1 = o.api.ticket(&o.member, "WEB", "keep").await;
-    let t2 = o.api.ticket(&o.member, "WEB", "drop").await;
+    o.project(&o.owner, "WEB").await;
+    let t1 = o.ticket(&o.member, "WEB", "keep").await;
+    let t2 = o.ticket(&o.member, "WEB", "drop").await;
     insert_time_entry(&o.api, &t1, TimeEntryStatus::Submitted);
     insert_time_entry(&o.api, &t1, TimeEntryStatus::Approved);
     insert_time_entry(&o.api, &t1, TimeEntryStatus::Draft);
-    let r = o.api.delete(&o.admin, "/api/v1/tickets/WEB-1").await;
+    let r = o.delete(&o.admin, "/api/v1/tickets/WEB-1").await;
     assert_eq!((r.status, r.reason()), (409, "has_time_entries"));
     assert_eq!(r.body["error"]["details"]["count"], 2);
     insert_time_entry(&o.api, &t2, TimeEntryStatus::Draft);
     insert_time_entry(&o.api, &t2, TimeEntryStatus::Rejected);
     assert_eq!(
-        o.api
-            .post(&o.member, "/api/v1/tickets/WEB-2/comments", json!({"body": "hi"}))
+        o.post(&o.member, "/api/v1/tickets/WEB-2/comments", json!({"body": "hi"}))
             .await
             .status,
         201
     );
-    let r = o.api.delete(&o.admin, "/api/v1/tickets/WEB-2").await;
+    let r = o.delete(&o.admin, "/api/v1/tickets/WEB-2").await;
     assert_eq!(r.status, 204, "{}", r.text);
     assert!(r.text.is_empty());
-    assert_eq!(o.api.get(&o.admin, "/api/v1/tickets/WEB-2").await.status, 404);
+    assert_eq!(o.status(&o.admin, "/api/v1/tickets/WEB-2").await, 404);
     let t2_id = id_of(&t2);
-    let left = o.api.mock.with_store(|s: &mut Store| {
+    let left = o.mock.with_store(|s: &mut Store| {
         (
             s.comments.values().filter(|c| c.ticket_id == t2_id).count(),
             s.activity.values().filter(|a| a.ticket_id == t2_id).count(),
@@ -784,17 +738,17 @@ async fn delete_ticket_is_409_with_locked_time_and_otherwise_cascades_without_re
         )
     });
     assert_eq!(left, (0, 0, 0, 3));
-    assert_eq!(o.api.ticket(&o.member, "WEB", "next").await["key"], "WEB-3");
+    assert_eq!(o.ticket(&o.member, "WEB", "next").await["key"], "WEB-3");
 }
 
 #[tokio::test]
 async fn transitions_follow_the_default_workflow_and_track_resolved_at() {
     let o = org().await;
-    o.api.project(&o.owner, "WEB").await;
-    o.api.ticket(&o.member, "WEB", "t").await;
+    o.project(&o.owner, "WEB").await;
+    o.ticket(&o.member, "WEB", "t").await;
     let go = |status: &str| {
         let path = "/api/v1/tickets/WEB-1/transition";
-        o.api.post(&o.member, path, json!({"status": status}))
+        o.post(&o.member, path, json!({"status": status}))
     };
     let r = go("Shipped").await;
     assert_eq!((r.status, r.reason()), (422, "unknown_status"));
@@ -814,7 +768,7 @@ async fn transitions_follow_the_default_workflow_and_track_resolved_at() {
     assert_eq!((r.status, r.body["status"].as_str()), (200, Some("Done")));
     let resolved = r.body["resolved_at"].clone();
     assert_eq!(resolved, json!("2026-04-01T12:00:00.000Z"));
-    o.api.mock.advance(std::time::Duration::from_secs(5));
+    o.mock.advance(std::time::Duration::from_secs(5));
     let r = go("Cancelled").await;
     assert_eq!(r.body["resolved_at"], resolved, "kept between closed categories");
     let r = go("InProgress").await;
@@ -826,59 +780,36 @@ async fn transitions_follow_the_default_workflow_and_track_resolved_at() {
         (Some("Cancelled"), Some("InProgress"))
     );
     assert_eq!(a[0]["field"], "status");
-    let r = o
-        .api
-        .post(
-            &o.member,
-            "/api/v1/tickets/WEB-1/transition",
-            json!({"status": 3, "x": 1}),
-        )
-        .await;
+    let req = json!({"status": 3, "x": 1});
+    let r = o.post(&o.member, "/api/v1/tickets/WEB-1/transition", req).await;
     assert_eq!(*r.fields(), json!({"status": "invalid_format", "x": "unknown_field"}));
-    let r = o
-        .api
-        .post(&o.member, "/api/v1/tickets/WEB-1/transition", json!({}))
-        .await;
+    let r = o.post(&o.member, "/api/v1/tickets/WEB-1/transition", json!({})).await;
     assert_eq!(*r.fields(), json!({"status": "required"}));
 }
 
 #[tokio::test]
 async fn strict_workflows_allow_only_listed_transitions() {
     let o = org().await;
-    let web = o.api.project(&o.owner, "WEB").await;
+    let web = o.project(&o.owner, "WEB").await;
     make_strict(&o.api, &web);
-    let t = o.api.ticket(&o.member, "WEB", "t").await;
+    let t = o.ticket(&o.member, "WEB", "t").await;
     assert_eq!(t["status"], "Open");
-    let r = o
-        .api
-        .post(
-            &o.member,
-            "/api/v1/tickets/WEB-1/transition",
-            json!({"status": "Closed"}),
-        )
-        .await;
+    let req = json!({"status": "Closed"});
+    let r = o.post(&o.member, "/api/v1/tickets/WEB-1/transition", req).await;
     assert_eq!((r.status, r.reason()), (422, "transition_not_allowed"));
     let d = &r.body["error"]["details"];
     assert_eq!((d["from"].as_str(), d["to"].as_str()), (Some("Open"), Some("Closed")));
     assert_eq!(d["allowed"], json!(["Doing", "Dropped"]));
-    let r = o
-        .api
-        .post(
-            &o.member,
-            "/api/v1/tickets/WEB-1/transition",
-            json!({"status": "Backlog"}),
-        )
-        .await;
+    let req = json!({"status": "Backlog"});
+    let r = o.post(&o.member, "/api/v1/tickets/WEB-1/transition", req).await;
     assert_eq!((r.status, r.reason()), (422, "unknown_status"));
     for step in ["Doing", "Closed"] {
         let r = o
-            .api
             .post(&o.member, "/api/v1/tickets/WEB-1/transition", json!({"status": step}))
             .await;
         assert_eq!((r.status, r.body["status"].as_str()), (200, Some(step)), "{}", r.text);
     }
     let r = o
-        .api
         .post(&o.member, "/api/v1/tickets/WEB-1/transition", json!({"status": "Open"}))
         .await;
     assert_eq!(r.body["error"]["details"]["allowed"], json!([]));
@@ -887,23 +818,17 @@ async fn strict_workflows_allow_only_listed_transitions() {
 #[tokio::test]
 async fn batch_transition_reports_each_failed_item_and_still_answers_200() {
     let o = org().await;
-    o.api.project(&o.owner, "WEB").await;
-    let strict = o.api.project(&o.owner, "OPS").await;
+    o.project(&o.owner, "WEB").await;
+    let strict = o.project(&o.owner, "OPS").await;
     make_strict(&o.api, &strict);
-    o.api.ticket(&o.member, "WEB", "a").await;
-    let b = o.api.ticket(&o.member, "WEB", "b").await;
-    o.api.ticket(&o.member, "OPS", "c").await;
-    o.api.project(&o.other, "WEB").await;
-    let foreign = o.api.ticket(&o.other, "WEB", "x").await;
+    o.ticket(&o.member, "WEB", "a").await;
+    let b = o.ticket(&o.member, "WEB", "b").await;
+    o.ticket(&o.member, "OPS", "c").await;
+    o.project(&o.other, "WEB").await;
+    let foreign = o.ticket(&o.other, "WEB", "x").await;
     let ids = json!(["web-1", b["id"], "WEB-1", "OPS-1", "WEB-99", foreign["id"]]);
-    let r = o
-        .api
-        .post(
-            &o.member,
-            "/api/v1/tickets/batch-transition",
-            json!({"ticket_ids": ids, "status": "Done"}),
-        )
-        .await;
+    let req = json!({"ticket_ids": ids, "status": "Done"});
+    let r = o.post(&o.member, "/api/v1/tickets/batch-transition", req).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
         (r.body["succeeded"].as_i64(), r.body["failed"].as_i64()),
@@ -935,14 +860,8 @@ async fn batch_transition_reports_each_failed_item_and_still_answers_200() {
         2,
         "the repeated reference wrote nothing"
     );
-    let r = o
-        .api
-        .post(
-            &o.member,
-            "/api/v1/tickets/batch-transition",
-            json!({"ticket_ids": ["OPS-1"], "status": "Closed"}),
-        )
-        .await;
+    let req = json!({"ticket_ids": ["OPS-1"], "status": "Closed"});
+    let r = o.post(&o.member, "/api/v1/tickets/batch-transition", req).await;
     assert_eq!(
         r.body["results"][0]["error"]["details"]["reason"],
         "transition_not_allowed"
@@ -953,8 +872,8 @@ async fn batch_transition_reports_each_failed_item_and_still_answers_200() {
 #[tokio::test]
 async fn batch_requests_fail_whole_on_shape_and_role_errors() {
     let o = org().await;
-    o.api.project(&o.owner, "WEB").await;
-    o.api.ticket(&o.member, "WEB", "a").await;
+    o.project(&o.owner, "WEB").await;
+    o.ticket(&o.member, "WEB", "a").await;
     let path = "/api/v1/tickets/batch-transition";
     let many: Vec<String> = (1..=51).map(|i| format!("WEB-{i}")).collect();
     let cases = [
@@ -980,23 +899,16 @@ async fn batch_requests_fail_whole_on_shape_and_role_errors() {
         ),
     ];
     for (body, want) in cases {
-        let r = o.api.post(&o.member, path, body.clone()).await;
+        let r = o.post(&o.member, path, body.clone()).await;
         assert_eq!((r.status, r.code()), (400, "validation_error"), "{body}");
         assert_eq!(*r.fields(), want, "{body}");
     }
     let r = o
-        .api
         .post(&o.reporter, path, json!({"ticket_ids": ["WEB-1"], "status": "Done"}))
         .await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
-    let r = o
-        .api
-        .post(
-            &o.viewer,
-            "/api/v1/tickets/batch-update",
-            json!({"ticket_ids": [], "changes": {}}),
-        )
-        .await;
+    let req = json!({"ticket_ids": [], "changes": {}});
+    let r = o.post(&o.viewer, "/api/v1/tickets/batch-update", req).await;
     assert_eq!(
         (r.status, r.reason()),
         (403, "insufficient_role"),
@@ -1004,23 +916,16 @@ async fn batch_requests_fail_whole_on_shape_and_role_errors() {
     );
     let upd = "/api/v1/tickets/batch-update";
     let r = o
-        .api
         .post(&o.member, upd, json!({"ticket_ids": ["WEB-1"], "changes": {}}))
         .await;
     assert_eq!(*r.fields(), json!({"changes": "required"}));
-    let r = o
-        .api
-        .post(
-            &o.member,
-            upd,
-            json!({"ticket_ids": ["WEB-1"], "changes": {"status": "Done", "title": "", "x": 1}}),
-        )
-        .await;
+    let req = json!({"ticket_ids": ["WEB-1"], "changes": {"status": "Done", "title": "", "x": 1}});
+    let r = o.post(&o.member, upd, req).await;
     assert_eq!(
         *r.fields(),
         json!({"changes.status": "immutable", "changes.title": "required", "changes.x": "unknown_field"})
     );
-    let r = o.api.post(&o.member, upd, json!({"ticket_ids": ["WEB-1"]})).await;
+    let r = o.post(&o.member, upd, json!({"ticket_ids": ["WEB-1"]})).await;
     assert_eq!(*r.fields(), json!({"changes": "required"}));
     assert_eq!(activity(&o, "WEB-1").await.len(), 1);
 }
@@ -1028,14 +933,14 @@ async fn batch_requests_fail_whole_on_shape_and_role_errors() {
 #[tokio::test]
 async fn batch_update_applies_changes_per_item_with_per_item_reference_errors() {
     let o = org().await;
-    let web = o.api.project(&o.owner, "WEB").await;
-    o.api.project(&o.owner, "API").await;
+    let web = o.project(&o.owner, "WEB").await;
+    o.project(&o.owner, "API").await;
     let sprint = insert_sprint(&o.api, &web, SprintStatus::Active);
-    o.api.ticket(&o.member, "WEB", "a").await;
-    o.api.ticket(&o.member, "WEB", "b").await;
-    o.api.ticket(&o.member, "API", "c").await;
+    o.ticket(&o.member, "WEB", "a").await;
+    o.ticket(&o.member, "WEB", "b").await;
+    o.ticket(&o.member, "API", "c").await;
     let body = json!({"ticket_ids": ["WEB-1", "API-1", "WEB-2", "API-7"], "changes": {"sprint_id": sprint, "priority": "Critical"}});
-    let r = o.api.post(&o.member, "/api/v1/tickets/batch-update", body).await;
+    let r = o.post(&o.member, "/api/v1/tickets/batch-update", body).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
         (r.body["succeeded"].as_i64(), r.body["failed"].as_i64()),
@@ -1055,59 +960,38 @@ async fn batch_update_applies_changes_per_item_with_per_item_reference_errors() 
     assert_eq!(res[3]["error"]["code"], "not_found");
     // The API ticket was left untouched: a failed item changes nothing.
     assert_eq!(
-        o.api.get(&o.owner, "/api/v1/tickets/API-1").await.body["priority"],
+        o.get(&o.owner, "/api/v1/tickets/API-1").await.body["priority"],
         "Medium"
     );
     let a = activity(&o, "WEB-2").await;
     let actions: Vec<&str> = a.iter().map(|e| e["action"].as_str().expect("action")).collect();
     assert_eq!(actions, vec!["SprintChanged", "Updated", "Created"]);
-    let r = o
-        .api
-        .post(
-            &o.member,
-            "/api/v1/tickets/batch-update",
-            json!({"ticket_ids": ["WEB-1"], "changes": {"title": "x", "assignee_id": null}}),
-        )
-        .await;
+    let req = json!({"ticket_ids": ["WEB-1"], "changes": {"title": "x", "assignee_id": null}});
+    let r = o.post(&o.member, "/api/v1/tickets/batch-update", req).await;
     assert_eq!(r.body["results"][0]["ticket"]["title"], "x");
 }
 
 #[tokio::test]
 async fn project_restricted_keys_see_only_their_projects() {
     let o = org().await;
-    let web = o.api.project(&o.owner, "WEB").await;
-    o.api.project(&o.owner, "API").await;
-    o.api.ticket(&o.member, "WEB", "w").await;
-    o.api.ticket(&o.member, "API", "a").await;
+    let web = o.project(&o.owner, "WEB").await;
+    o.project(&o.owner, "API").await;
+    o.ticket(&o.member, "WEB", "w").await;
+    o.ticket(&o.member, "API", "a").await;
     let raw = "alloy_test_restricted0000000000000000000000";
-    let web_id = id_of(&web);
-    o.api.mock.with_store(|s: &mut Store| {
-        let org = Uuid::parse_str(&o.org_id).expect("org");
-        let user = Uuid::parse_str(&o.user(OrgRole::Member)).expect("user");
-        s.insert_api_key(
-            org,
-            user,
-            "restricted",
-            raw,
-            vec![ApiKeyScope::Read, ApiKeyScope::Write],
-            vec![web_id],
-            None,
-        );
-    });
-    let r = o.api.get(raw, "/api/v1/tickets").await;
+    o.restricted_key(OrgRole::Member, "restricted", raw, web["id"].as_str().expect("id"));
+    let r = o.get(raw, "/api/v1/tickets").await;
     assert_eq!(keys_of(&r.body), vec!["WEB-1"]);
-    let r = o.api.get(raw, "/api/v1/tickets/API-1").await;
-    assert_eq!((r.status, r.reason()), (403, "project_not_allowed"));
-    let r = o.api.get(raw, "/api/v1/projects/API/tickets").await;
-    assert_eq!((r.status, r.reason()), (403, "project_not_allowed"));
-    let r = o
-        .api
-        .post(
-            raw,
-            "/api/v1/tickets/batch-transition",
-            json!({"ticket_ids": ["WEB-1", "API-1"], "status": "Todo"}),
-        )
-        .await;
+    o.refuses_gets(
+        raw,
+        &[
+            ("/api/v1/tickets/API-1", 403, "project_not_allowed"),
+            ("/api/v1/projects/API/tickets", 403, "project_not_allowed"),
+        ],
+    )
+    .await;
+    let req = json!({"ticket_ids": ["WEB-1", "API-1"], "status": "Todo"});
+    let r = o.post(raw, "/api/v1/tickets/batch-transition", req).await;
     assert_eq!(r.status, 200);
     assert_eq!(
         r.body["results"][1]["error"]["details"]["reason"],

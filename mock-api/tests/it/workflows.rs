@@ -3,7 +3,7 @@
 //! the PATCH side effects (whole-list replacement, dropped transitions, reset initial status,
 //! `in_use` with per-status dependents).
 
-use crate::support::{Org, org};
+use crate::support::{Org, names, org};
 use serde_json::{Value, json};
 
 fn delivery() -> Value {
@@ -25,27 +25,14 @@ fn delivery() -> Value {
 }
 
 async fn create(o: &Org, body: Value) -> crate::support::Resp {
-    o.api
-        .post(&o.admin, &format!("/api/v1/orgs/{}/workflows", o.org_id), body)
-        .await
-}
-
-fn names(v: &Value) -> Vec<String> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .filter_map(|s| s["name"].as_str().map(str::to_string))
-        .collect()
+    o.post(&o.admin, &o.org_path("/workflows"), body).await
 }
 
 #[tokio::test]
 async fn the_default_workflow_comes_first_with_six_statuses_and_thirty_transitions() {
     let o = org().await;
     create(&o, delivery()).await;
-    let r = o
-        .api
-        .get(&o.viewer, &format!("/api/v1/orgs/{}/workflows", o.org_id))
-        .await;
+    let r = o.get(&o.viewer, &o.org_path("/workflows")).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let d = &r.body["items"][0];
     assert_eq!(
@@ -84,7 +71,7 @@ async fn a_custom_workflow_gets_its_defaults_and_a_location() {
         json!(o.user(alloy_mock_api::model::OrgRole::Admin))
     );
     let loc = r.location();
-    assert_eq!(o.api.get(&o.viewer, &loc).await.body["name"], "Delivery");
+    assert_eq!(o.get(&o.viewer, &loc).await.body["name"], "Delivery");
 }
 
 #[tokio::test]
@@ -162,32 +149,26 @@ async fn workflow_names_are_unique_ignoring_case() {
     let r = create(&o, body).await;
     assert_eq!((r.status, r.reason()), (409, "duplicate"));
     let w = create(&o, delivery()).await;
-    let r = o
-        .api
-        .patch(
-            &o.admin,
-            &format!("/api/v1/workflows/{}", w.body["id"].as_str().expect("id")),
-            json!({"name": "DEFAULT"}),
-        )
-        .await;
+    let req = json!({"name": "DEFAULT"});
+    let r = o.patch(&o.admin, &format!("/api/v1/workflows/{}", w.id()), req).await;
     assert_eq!((r.status, r.reason()), (409, "duplicate"));
 }
 
 #[tokio::test]
 async fn the_default_workflow_is_protected() {
     let o = org().await;
-    let id = o.api.mock.with_store(|s| {
+    let id = o.mock.with_store(|s| {
         s.workflows
             .values()
             .find(|w| w.is_default && w.name == "Default")
             .map(|w| w.id.to_string())
     });
     let path = format!("/api/v1/workflows/{}", id.expect("default workflow"));
-    let r = o.api.patch(&o.admin, &path, json!({"enforcement": "strict"})).await;
+    let r = o.patch(&o.admin, &path, json!({"enforcement": "strict"})).await;
     assert_eq!((r.status, r.reason()), (422, "protected"));
-    let r = o.api.delete(&o.admin, &path).await;
+    let r = o.delete(&o.admin, &path).await;
     assert_eq!((r.status, r.reason()), (422, "protected"));
-    let r = o.api.patch(&o.admin, &path, json!({"is_default": false})).await;
+    let r = o.patch(&o.admin, &path, json!({"is_default": false})).await;
     assert_eq!(*r.fields(), json!({"is_default": "immutable"}));
 }
 
@@ -195,13 +176,13 @@ async fn the_default_workflow_is_protected() {
 async fn patching_statuses_drops_dead_transitions_and_resets_the_initial_status() {
     let o = org().await;
     let w = create(&o, delivery()).await;
-    let path = format!("/api/v1/workflows/{}", w.body["id"].as_str().expect("id"));
+    let path = format!("/api/v1/workflows/{}", w.id());
     let statuses = json!([
         {"name": "Ready", "category": "Unstarted"},
         {"name": "Doing", "category": "Started"},
         {"name": "Shipped", "category": "Completed"}
     ]);
-    let r = o.api.patch(&o.admin, &path, json!({"statuses": statuses})).await;
+    let r = o.patch(&o.admin, &path, json!({"statuses": statuses})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
         r.body["initial_status"], "Ready",
@@ -211,33 +192,15 @@ async fn patching_statuses_drops_dead_transitions_and_resets_the_initial_status(
         r.body["transitions"],
         json!([{"from": "Ready", "to": "Doing"}, {"from": "Doing", "to": "Shipped"}])
     );
-    let r = o
-        .api
-        .patch(
-            &o.admin,
-            &path,
-            json!({"transitions": [{"from": "Ready", "to": "Shipped"}], "enforcement": "none"}),
-        )
-        .await;
+    let req = json!({"transitions": [{"from": "Ready", "to": "Shipped"}], "enforcement": "none"});
+    let r = o.patch(&o.admin, &path, req).await;
     assert_eq!(r.body["transitions"], json!([{"from": "Ready", "to": "Shipped"}]));
     assert_eq!(r.body["enforcement"], "none");
-    let r = o
-        .api
-        .patch(
-            &o.admin,
-            &path,
-            json!({"transitions": [{"from": "Open", "to": "Ready"}]}),
-        )
-        .await;
+    let req = json!({"transitions": [{"from": "Open", "to": "Ready"}]});
+    let r = o.patch(&o.admin, &path, req).await;
     assert_eq!(*r.fields(), json!({"transitions[0].from": "invalid_enum"}));
-    let r = o
-        .api
-        .patch(
-            &o.admin,
-            &path,
-            json!({"initial_status": "Doing", "description": null, "statuses": null}),
-        )
-        .await;
+    let req = json!({"initial_status": "Doing", "description": null, "statuses": null});
+    let r = o.patch(&o.admin, &path, req).await;
     assert_eq!(
         *r.fields(),
         json!({"initial_status": "invalid_enum", "statuses": "not_nullable"})
@@ -248,62 +211,47 @@ async fn patching_statuses_drops_dead_transitions_and_resets_the_initial_status(
 async fn removing_a_status_held_by_tickets_is_in_use() {
     let o = org().await;
     let w = create(&o, delivery()).await;
-    let wid = w.body["id"].as_str().expect("id").to_string();
-    let r = o
-        .api
-        .post(
-            &o.member,
-            "/api/v1/projects",
-            json!({"key": "DEL", "name": "Delivery", "workflow_id": wid}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    o.api.ticket(&o.member, "DEL", "One").await;
-    o.api.ticket(&o.member, "DEL", "Two").await;
+    let wid = w.id().to_string();
+    o.create(
+        &o.member,
+        "/api/v1/projects",
+        json!({"key": "DEL", "name": "Delivery", "workflow_id": wid}),
+    )
+    .await;
+    o.ticket(&o.member, "DEL", "One").await;
+    o.ticket(&o.member, "DEL", "Two").await;
     let path = format!("/api/v1/workflows/{wid}");
     let statuses = json!([{"name": "Ready", "category": "Unstarted"}, {"name": "Shipped", "category": "Completed"}]);
-    let r = o.api.patch(&o.admin, &path, json!({"statuses": statuses})).await;
+    let r = o.patch(&o.admin, &path, json!({"statuses": statuses})).await;
     assert_eq!((r.status, r.reason()), (409, "in_use"));
     assert_eq!(r.body["error"]["details"]["dependents"], json!({"Open": 2}));
-    let r = o.api.get(&o.viewer, &path).await;
+    let r = o.get(&o.viewer, &path).await;
     assert_eq!(r.body["project_count"], 1);
-    let r = o.api.delete(&o.admin, &path).await;
+    let r = o.delete(&o.admin, &path).await;
     assert_eq!((r.status, r.reason()), (409, "in_use"));
 }
 
 #[tokio::test]
 async fn workflow_writes_need_admin_and_unused_workflows_can_be_deleted() {
     let o = org().await;
-    let r = o
-        .api
-        .post(&o.member, &format!("/api/v1/orgs/{}/workflows", o.org_id), delivery())
-        .await;
+    let r = o.post(&o.member, &o.org_path("/workflows"), delivery()).await;
     assert_eq!((r.status, r.reason()), (403, "insufficient_role"));
     let w = create(&o, delivery()).await;
-    let path = format!("/api/v1/workflows/{}", w.body["id"].as_str().expect("id"));
-    assert_eq!(o.api.patch(&o.member, &path, json!({"name": "X"})).await.status, 403);
-    assert_eq!(o.api.delete(&o.member, &path).await.status, 403);
-    assert_eq!(o.api.delete(&o.admin, &path).await.status, 204);
-    let r = o.api.get(&o.admin, &path).await;
-    assert_eq!(
-        (r.status, r.body["error"]["details"]["resource"].as_str()),
-        (404, Some("workflow"))
-    );
+    let path = format!("/api/v1/workflows/{}", w.id());
+    assert_eq!(o.patch(&o.member, &path, json!({"name": "X"})).await.status, 403);
+    assert_eq!(o.delete(&o.member, &path).await.status, 403);
+    assert_eq!(o.delete(&o.admin, &path).await.status, 204);
+    let r = o.get(&o.admin, &path).await;
+    r.not_found("workflow");
 }
 
 #[tokio::test]
 async fn an_empty_patch_changes_nothing() {
     let o = org().await;
     let w = create(&o, delivery()).await;
-    o.api.mock.advance(std::time::Duration::from_secs(5));
-    let r = o
-        .api
-        .patch(
-            &o.admin,
-            &format!("/api/v1/workflows/{}", w.body["id"].as_str().expect("id")),
-            json!({}),
-        )
-        .await;
+    o.mock.advance(std::time::Duration::from_secs(5));
+    let req = json!({});
+    let r = o.patch(&o.admin, &format!("/api/v1/workflows/{}", w.id()), req).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body, w.body);
 }
