@@ -125,7 +125,15 @@ pub struct Cli {
         default_value_t = 64
     )]
     pub max_connections_per_ip: usize,
+
+    /// HTTP: threads that serve sessions; 1 runs every session on one thread (no hand-offs between threads: the lowest latency and memory), 0 = one per CPU core.
+    #[arg(long = "http-threads", env = "ALLOY_MCP_HTTP_THREADS", value_name = "N", default_value_t = HTTP_THREADS_DEFAULT,
+          value_parser = clap::value_parser!(u16).range(0..=1024))]
+    pub http_threads: u16,
 }
+
+/// The default of `--http-threads`.
+pub const HTTP_THREADS_DEFAULT: u16 = 0;
 
 /// Parses one `--toolsets` entry like clap's own enum parser (case-insensitive, the valid ids
 /// listed in `--help` and in the error), after trimming the spaces of `tickets, sprints`.
@@ -171,6 +179,7 @@ impl std::fmt::Debug for Cli {
             .field("header_timeout_secs", &self.header_timeout_secs)
             .field("body_timeout_secs", &self.body_timeout_secs)
             .field("max_connections_per_ip", &self.max_connections_per_ip)
+            .field("http_threads", &self.http_threads)
             .finish()
     }
 }
@@ -305,6 +314,16 @@ mod tests {
     fn the_command_line_never_prints_the_token() {
         let c = cli(&["--api-token", "alloy_test_secret"]);
         assert!(!format!("{c:?}").contains("secret"));
+    }
+
+    #[test]
+    fn http_threads_default_to_one_per_core_and_are_bounded() {
+        let cli = Cli::try_parse_from(["alloy-mcp"]).expect("no flags");
+        assert_eq!(cli.http_threads, HTTP_THREADS_DEFAULT);
+        let cli = Cli::try_parse_from(["alloy-mcp", "--http-threads", "1"]).expect("one thread");
+        assert_eq!(cli.http_threads, 1);
+        let err = Cli::try_parse_from(["alloy-mcp", "--http-threads", "5000"]).expect_err("too many");
+        assert!(err.to_string().contains("--http-threads"), "{err}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! closes, or with `--http ADDR` over HTTP until SIGINT/SIGTERM ([`alloy_mcp::transport::http`]). Any
 //! startup failure prints one line on stderr and exits with code 1. Logs go to stderr
 //! (`RUST_LOG`, default `info`); stdout carries protocol messages only. stdio runs on a
-//! single-threaded runtime, HTTP on a multi-threaded one.
+//! single-threaded runtime, HTTP on a multi-threaded one (`--http-threads`: 1 = single-threaded).
 
 use alloy_mcp::config::Cli;
 use alloy_mcp::config::StartupError;
@@ -23,10 +23,14 @@ fn main() -> ExitCode {
     // stdio serves one client: one thread runs every task (the session, the tool calls, the
     // upstream connections), so a message never waits for another thread to wake up. HTTP
     // serves many sessions at once and uses every core.
-    let mut builder = if cli.serves_http() {
-        tokio::runtime::Builder::new_multi_thread()
-    } else {
-        tokio::runtime::Builder::new_current_thread()
+    let mut builder = match (cli.serves_http(), cli.http_threads) {
+        (true, 0) => tokio::runtime::Builder::new_multi_thread(),
+        (true, n) if n > 1 => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(usize::from(n));
+            b
+        }
+        _ => tokio::runtime::Builder::new_current_thread(),
     };
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
