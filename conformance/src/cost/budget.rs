@@ -165,18 +165,13 @@ fn section_checks(section: &str, limits: &Limits, report: &CostReport) -> Vec<Ch
             );
         }
         if let Some(max) = limits.max_tool_tokens {
-            let mut over_any = false;
-            for t in tools.iter().filter(|t| t.model_facing.tokens > max) {
-                over_any = true;
-                push(
-                    "max_tool_tokens",
-                    &r.revision,
-                    Some(&t.name),
-                    t.model_facing.tokens,
-                    Some(max),
-                );
+            // Every tool over the limit, or else the largest one (to show the headroom).
+            let mut shown: Vec<&crate::cost::ToolCost> =
+                tools.iter().copied().filter(|t| t.model_facing.tokens > max).collect();
+            if shown.is_empty() {
+                shown.extend(r.max_tool());
             }
-            if !over_any && let Some(t) = r.max_tool() {
+            for t in shown {
                 push(
                     "max_tool_tokens",
                     &r.revision,

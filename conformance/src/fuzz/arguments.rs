@@ -181,6 +181,18 @@ async fn after_call(conn: &Conn, tool: &ToolUnderTest, rules: &Rules) -> Option<
     None
 }
 
+/// What is wrong with a `tools/call` answer whatever the arguments were: messages that
+/// answer nothing we sent, and an answer that breaks the revision's schema.
+fn framing_problems(answered: &super::session::Answered, version: &str) -> Vec<String> {
+    let mut v = strays(&answered.others);
+    v.extend(
+        shapes::check_message(Some(version), Some("tools/call"), &answered.answer)
+            .into_iter()
+            .map(|p| format!("the answer breaks the {version} schema: {p}")),
+    );
+    v
+}
+
 impl Check<Value> for ValidCalls<'_> {
     async fn check(&mut self, arguments: &Value) -> Verdict {
         let outcome = call(self.conn, &self.tool.name, arguments).await;
@@ -188,12 +200,7 @@ impl Check<Value> for ValidCalls<'_> {
         match outcome {
             Err(e) => v.push(e),
             Ok((answered, version)) => {
-                v.extend(strays(&answered.others));
-                v.extend(
-                    shapes::check_message(Some(&version), Some("tools/call"), &answered.answer)
-                        .into_iter()
-                        .map(|p| format!("the answer breaks the {version} schema: {p}")),
-                );
+                v.extend(framing_problems(&answered, &version));
                 v.extend(judge_valid(&answered.answer, self.tool, self.rules, self.stats));
             }
         }
@@ -296,12 +303,7 @@ impl Check<NearMiss> for NearMissCalls<'_> {
         match outcome {
             Err(e) => v.push(e),
             Ok((answered, version)) => {
-                v.extend(strays(&answered.others));
-                v.extend(
-                    shapes::check_message(Some(&version), Some("tools/call"), &answered.answer)
-                        .into_iter()
-                        .map(|p| format!("the answer breaks the {version} schema: {p}")),
-                );
+                v.extend(framing_problems(&answered, &version));
                 v.extend(judge_near_miss(
                     &answered.answer,
                     near,

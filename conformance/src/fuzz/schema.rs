@@ -1477,22 +1477,23 @@ fn date() -> BoxedStrategy<String> {
 }
 
 /// Strings of a `format` (`None`: a format generated as plain text).
+/// `n` written as a uuid (8-4-4-4-12 lowercase hex digits).
+pub fn uuid_of(n: u128) -> String {
+    let h = format!("{n:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
 fn format_strategy(format: &str) -> Option<BoxedStrategy<String>> {
     let regex = |r: &str| proptest::string::string_regex(r).ok().map(|s| s.boxed());
     Some(match format {
-        "uuid" => any::<[u8; 16]>()
-            .prop_map(|b| {
-                let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-                format!(
-                    "{}-{}-{}-{}-{}",
-                    &h[0..8],
-                    &h[8..12],
-                    &h[12..16],
-                    &h[16..20],
-                    &h[20..32]
-                )
-            })
-            .boxed(),
+        "uuid" => any::<[u8; 16]>().prop_map(|b| uuid_of(u128::from_be_bytes(b))).boxed(),
         "date" => date(),
         "date-time" => (
             date(),

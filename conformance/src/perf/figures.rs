@@ -378,6 +378,25 @@ impl Comparison {
 mod tests {
     use super::*;
 
+    /// A stdio `get_ticket` latency figure (lower is better).
+    fn get_ticket(stat: &str, value: f64, floor: f64) -> Figure {
+        Figure::new("stdio", "tool", "get_ticket", stat, "µs", value, floor, false)
+    }
+
+    /// The HTTP throughput figure (higher is better).
+    fn throughput(value: f64, floor: f64) -> Figure {
+        Figure::new(
+            "http",
+            "throughput",
+            "throughput",
+            "calls/s",
+            "calls/s",
+            value,
+            floor,
+            true,
+        )
+    }
+
     fn run(figures: Vec<Figure>) -> PerfRun {
         PerfRun {
             format: FORMAT,
@@ -404,33 +423,9 @@ mod tests {
 
     #[test]
     fn ratios_are_compared_so_a_uniformly_slower_machine_is_no_regression() {
-        let base = run(vec![
-            Figure::new("stdio", "tool", "get_ticket", "p50", "µs", 300.0, 180.0, false),
-            Figure::new(
-                "http",
-                "throughput",
-                "throughput",
-                "calls/s",
-                "calls/s",
-                6000.0,
-                20000.0,
-                true,
-            ),
-        ]);
+        let base = run(vec![get_ticket("p50", 300.0, 180.0), throughput(6000.0, 20000.0)]);
         // Everything twice as slow, floor included.
-        let slower = run(vec![
-            Figure::new("stdio", "tool", "get_ticket", "p50", "µs", 600.0, 360.0, false),
-            Figure::new(
-                "http",
-                "throughput",
-                "throughput",
-                "calls/s",
-                "calls/s",
-                3000.0,
-                10000.0,
-                true,
-            ),
-        ]);
+        let slower = run(vec![get_ticket("p50", 600.0, 360.0), throughput(3000.0, 10000.0)]);
         let c = Comparison::of(&slower, &base);
         assert!(c.regressions().is_empty(), "{}", c.render("b"));
         assert_eq!(c.movements.len(), 2);
@@ -439,34 +434,16 @@ mod tests {
     #[test]
     fn each_budget_flags_only_what_moved_past_it() {
         let base = run(vec![
-            Figure::new("stdio", "tool", "get_ticket", "p50", "µs", 100.0, 100.0, false),
-            Figure::new("stdio", "tool", "get_ticket", "p99", "µs", 100.0, 100.0, false),
-            Figure::new("stdio", "tool", "get_ticket", "max", "µs", 100.0, 100.0, false),
-            Figure::new(
-                "http",
-                "throughput",
-                "throughput",
-                "calls/s",
-                "calls/s",
-                100.0,
-                100.0,
-                true,
-            ),
+            get_ticket("p50", 100.0, 100.0),
+            get_ticket("p99", 100.0, 100.0),
+            get_ticket("max", 100.0, 100.0),
+            throughput(100.0, 100.0),
         ]);
         let now = run(vec![
-            Figure::new("stdio", "tool", "get_ticket", "p50", "µs", 111.0, 100.0, false),
-            Figure::new("stdio", "tool", "get_ticket", "p99", "µs", 119.0, 100.0, false),
-            Figure::new("stdio", "tool", "get_ticket", "max", "µs", 900.0, 100.0, false),
-            Figure::new(
-                "http",
-                "throughput",
-                "throughput",
-                "calls/s",
-                "calls/s",
-                89.0,
-                100.0,
-                true,
-            ),
+            get_ticket("p50", 111.0, 100.0),
+            get_ticket("p99", 119.0, 100.0),
+            get_ticket("max", 900.0, 100.0),
+            throughput(89.0, 100.0),
         ]);
         let c = Comparison::of(&now, &base);
         let ids: Vec<&str> = c.regressions().iter().map(|m| m.id.as_str()).collect();

@@ -144,82 +144,98 @@ async fn listed_tools(conn: &mut Conn) -> Vec<ToolUnderTest> {
     tools
 }
 
+/// What a suite of generated tool arguments starts from: alloy-mcp over stdio with
+/// `--full-schemas` in `version`, its tools, the strict rules, and empty tallies.
+struct ArgumentSuite {
+    mock: Arc<MockAlloy>,
+    conn: Conn,
+    tools: Vec<ToolUnderTest>,
+    rules: Rules,
+    options: GenOptions,
+    kept: Regressions,
+    stats: CallStats,
+    outcomes: Vec<PropertyOutcome>,
+}
+
+impl ArgumentSuite {
+    async fn start(version: &str, break_formats: bool, regressions_file: &str) -> ArgumentSuite {
+        let server = Server::find().await;
+        let mock = mock().await;
+        let mut conn = conn(&server, Transport::Stdio, version, FULL_SCHEMAS, mock.clone());
+        let tools = listed_tools(&mut conn).await;
+        let options = GenOptions {
+            hints: hints::from_mock(&mock),
+            break_formats,
+        };
+        ArgumentSuite {
+            mock,
+            conn,
+            tools,
+            rules: strict(Transport::Stdio),
+            options,
+            kept: regressions(regressions_file),
+            stats: CallStats::default(),
+            outcomes: Vec::new(),
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn properties_schema_valid_arguments_of_every_tool_get_a_result_or_the_apis_status_and_reason() {
-    let server = Server::find().await;
-    let mock = mock().await;
-    let mut conn = conn(&server, Transport::Stdio, "2025-11-25", FULL_SCHEMAS, mock.clone());
-    let tools = listed_tools(&mut conn).await;
-    let rules = strict(Transport::Stdio);
-    let options = GenOptions {
-        hints: hints::from_mock(&mock),
-        break_formats: false,
-    };
-    let mut kept = regressions("arguments");
-    let mut stats = CallStats::default();
-    let mut outcomes = Vec::new();
+    let mut s = ArgumentSuite::start("2025-11-25", false, "arguments").await;
     let cases = scaled(75);
-    for tool in &tools {
-        let strategy = Generator::new(&tool.schema, options.clone())
+    for tool in &s.tools {
+        let strategy = Generator::new(&tool.schema, s.options.clone())
             .and_then(|g| g.valid())
             .unwrap_or_else(|e| panic!("no generator of valid arguments for {}: {e}", tool.name));
-        alloy_conformance::runner::reset_mock(&mock)
+        alloy_conformance::runner::reset_mock(&s.mock)
             .await
             .expect("the mock API resets");
         let mut check = ValidCalls {
-            conn: &mut conn,
+            conn: &mut s.conn,
             tool,
-            rules: &rules,
-            stats: &mut stats,
+            rules: &s.rules,
+            stats: &mut s.stats,
         };
         let plan = Plan::new(format!("arguments/valid/{}", tool.name), cases, seed());
-        outcomes.push(runner::run(&plan, &strategy, &mut check, Some(&mut kept)).await);
+        s.outcomes
+            .push(runner::run(&plan, &strategy, &mut check, Some(&mut s.kept)).await);
     }
-    conn.reset_session().await;
+    s.conn.reset_session().await;
     let extra = format!(
         " over {} tools ({} results, isError by status {:?}, refused by a named rule {:?})",
-        tools.len(),
-        stats.results,
-        stats.tool_errors,
-        stats.refused_by_rule
+        s.tools.len(),
+        s.stats.results,
+        s.stats.tool_errors,
+        s.stats.refused_by_rule
     );
-    conclude("arguments/valid", outcomes, stats, &extra);
+    conclude("arguments/valid", s.outcomes, s.stats, &extra);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn properties_near_misses_are_refused_naming_the_field_and_never_reach_the_api() {
-    let server = Server::find().await;
-    let mock = mock().await;
     // 2025-06-18: a refusal is a JSON-RPC -32602 whose `data.field` names the field exactly.
-    let mut conn = conn(&server, Transport::Stdio, "2025-06-18", FULL_SCHEMAS, mock.clone());
-    let tools = listed_tools(&mut conn).await;
-    let rules = strict(Transport::Stdio);
-    let options = GenOptions {
-        hints: hints::from_mock(&mock),
-        break_formats: true,
-    };
-    let mut kept = regressions("near-misses");
-    let mut stats = CallStats::default();
-    let mut outcomes = Vec::new();
+    let mut s = ArgumentSuite::start("2025-06-18", true, "near-misses").await;
     let cases = scaled(45);
-    for tool in &tools {
-        let strategy = match Generator::new(&tool.schema, options.clone()).and_then(|g| g.near_misses()) {
-            Ok(s) => s,
+    for tool in &s.tools {
+        let strategy = match Generator::new(&tool.schema, s.options.clone()).and_then(|g| g.near_misses()) {
+            Ok(strategy) => strategy,
             // A tool without arguments has no near-miss but an extra field, which the
             // generator makes whenever `additionalProperties` is false; none at all is fine.
             Err(_) => continue,
         };
         let mut check = NearMissCalls {
-            conn: &mut conn,
+            conn: &mut s.conn,
             tool,
-            rules: &rules,
-            stats: &mut stats,
+            rules: &s.rules,
+            stats: &mut s.stats,
         };
         let plan = Plan::new(format!("arguments/near-miss/{}", tool.name), cases, seed());
-        outcomes.push(runner::run(&plan, &strategy, &mut check, Some(&mut kept)).await);
+        s.outcomes
+            .push(runner::run(&plan, &strategy, &mut check, Some(&mut s.kept)).await);
     }
-    conn.reset_session().await;
-    conclude("arguments/near-miss", outcomes, stats, "");
+    s.conn.reset_session().await;
+    conclude("arguments/near-miss", s.outcomes, s.stats, "");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

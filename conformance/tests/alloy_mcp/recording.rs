@@ -82,22 +82,27 @@ struct Proc {
     seen: Vec<String>,
 }
 
+/// The lines of `pipe`, read on a thread of their own until it closes (or nobody listens).
+fn lines_of(pipe: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
 impl Proc {
     fn spawn(cmd: &mut Command) -> Proc {
         let mut child = cmd.stderr(Stdio::piped()).spawn().expect("the process starts");
         let pipe = child.stderr.take().expect("stderr pipe");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
         Proc {
             child,
-            stderr: rx,
+            stderr: lines_of(pipe),
             seen: Vec::new(),
         }
     }
@@ -287,19 +292,10 @@ impl StdioClient {
         let mut proc = Proc::spawn(cmd);
         let stdin = proc.child.stdin.take();
         let out = proc.child.stdout.take().expect("stdout pipe");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
         StdioClient {
             proc,
             stdin,
-            stdout: rx,
+            stdout: lines_of(out),
         }
     }
 
@@ -435,6 +431,12 @@ fn files(dir: &Path, id: &str, era: Era) -> (PathBuf, PathBuf) {
 }
 
 /// No file under `dir` holds any of `secrets`, nor any key of the seed.
+/// [`holds_no_key`], then the time `what` took since `started`.
+fn holds_no_key_then_notice(dir: &Path, secrets: &[String], what: &str, started: Instant) {
+    holds_no_key(dir, secrets);
+    notice(&format!("{what} checked in {:.1} s", started.elapsed().as_secs_f64()));
+}
+
 fn holds_no_key(dir: &Path, secrets: &[String]) {
     let mut all: Vec<String> = alloy_conformance::seeded::seeded_key_names()
         .iter()
@@ -639,11 +641,7 @@ async fn a_stdio_session_recorded_in_the_handshake_era_passes_run_replays_identi
 
     let mut secrets = recorded.keys();
     secrets.push(key("Owner"));
-    holds_no_key(out.path(), &secrets);
-    notice(&format!(
-        "stdio handshake recording checked in {:.1} s",
-        started.elapsed().as_secs_f64()
-    ));
+    holds_no_key_then_notice(out.path(), &secrets, "stdio handshake recording", started);
 }
 
 #[test]
@@ -709,11 +707,7 @@ fn a_stdio_session_at_the_stateless_wire_without_discover_is_recorded_with_the_s
 
     let mut secrets = recorded.keys();
     secrets.push(key("Member"));
-    holds_no_key(out.path(), &secrets);
-    notice(&format!(
-        "stdio stateless recording checked in {:.1} s",
-        started.elapsed().as_secs_f64()
-    ));
+    holds_no_key_then_notice(out.path(), &secrets, "stdio stateless recording", started);
 }
 
 /// A loopback port nobody listens on, below the ephemeral ranges (as the runner picks them).
@@ -886,47 +880,42 @@ async fn http_sessions_in_both_eras_and_over_legacy_sse_are_recorded_run_replaye
 
     // replay answers the same clients identically over HTTP and legacy SSE.
     let scenarios = out.path().join("scenarios").join("client");
-    let (view, _) = replay_over_http(
-        &scenarios.join("http__handshake.json"),
-        false,
-        &script,
-        &member,
-        Era::Handshake,
-    )
-    .await;
-    assert_eq!(
-        view.normalized(),
-        handshake.normalized(),
-        "Streamable HTTP, handshake era"
-    );
-    let (view, _) = replay_over_http(
-        &scenarios.join("http__stateless.json"),
-        false,
-        &stateless_acts,
-        &member,
-        Era::Stateless,
-    )
-    .await;
-    assert_eq!(view.normalized(), stateless.normalized(), "Streamable HTTP, stateless");
-    let (view, _) = replay_over_http(
-        &scenarios.join("sse__legacy.json"),
-        true,
-        &legacy_acts,
-        &member,
-        Era::Handshake,
-    )
-    .await;
-    assert_eq!(view.normalized(), legacy.normalized(), "legacy SSE");
+    let replays = [
+        (
+            "http__handshake.json",
+            false,
+            &script[..],
+            Era::Handshake,
+            &handshake,
+            "Streamable HTTP, handshake era",
+        ),
+        (
+            "http__stateless.json",
+            false,
+            &stateless_acts[..],
+            Era::Stateless,
+            &stateless,
+            "Streamable HTTP, stateless",
+        ),
+        (
+            "sse__legacy.json",
+            true,
+            &legacy_acts[..],
+            Era::Handshake,
+            &legacy,
+            "legacy SSE",
+        ),
+    ];
+    for (file, over_sse, acts, era, recorded, what) in replays {
+        let (view, _) = replay_over_http(&scenarios.join(file), over_sse, acts, &member, era).await;
+        assert_eq!(view.normalized(), recorded.normalized(), "{what}");
+    }
 
     let mut secrets = handshake.keys();
     secrets.extend(stateless.keys());
     secrets.extend(legacy.keys());
     secrets.push(member);
-    holds_no_key(out.path(), &secrets);
-    notice(&format!(
-        "HTTP recordings checked in {:.1} s",
-        started.elapsed().as_secs_f64()
-    ));
+    holds_no_key_then_notice(out.path(), &secrets, "HTTP recordings", started);
 }
 
 #[test]

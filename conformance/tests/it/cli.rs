@@ -2,28 +2,14 @@
 //! the closing line, the diff of a failure, the strict baseline, JSON and JUnit output, and a
 //! clear message when the server binary is missing.
 
-use crate::support::{fake_bin, fake_fixtures};
+use crate::support::{conformance_cli, fake_bin, fake_fixtures, stdout};
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn run(mode: &str, extra: &[&str]) -> Output {
     let fixtures = fake_fixtures();
     let dir = fixtures.scenarios.parent().expect("fixtures dir").to_path_buf();
-    Command::new(env!("CARGO_BIN_EXE_alloy-conformance"))
-        .arg("run")
-        .arg("--stdio")
-        .arg(fake_bin())
-        .arg("--fixtures")
-        .arg(dir)
-        .args(["--timeout", "20", "--handshake-timeout", "20"])
-        .args(extra)
-        .env("FAKE_MCP_MODE", mode)
-        .output()
-        .expect("the CLI runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    conformance_cli("run", fake_bin(), Some(&dir), mode, extra)
 }
 
 fn temp_file(name: &str, text: &str) -> PathBuf {

@@ -4,25 +4,13 @@
 //! non-zero exit, the minimized input and the seed; JSON and JUnit carry the same facts; and
 //! no process the command started outlives it.
 
-use crate::support::fake_bin;
-use std::process::{Command, Output};
+use crate::support::{conformance_cli, fake_bin, stdout};
+use std::process::Output;
 
 /// `alloy-conformance fuzz --stdio <fake> <marker>` in `mode`. The marker, an argument the fake
 /// ignores, finds the servers this call started in `/proc` afterwards.
 fn fuzz(mode: &str, marker: &str, extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_alloy-conformance"))
-        .arg("fuzz")
-        .arg("--stdio")
-        .arg(format!("{} {marker}", fake_bin()))
-        .args(["--timeout", "20", "--handshake-timeout", "20"])
-        .args(extra)
-        .env("FAKE_MCP_MODE", mode)
-        .output()
-        .expect("the CLI runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    conformance_cli("fuzz", &format!("{} {marker}", fake_bin()), None, mode, extra)
 }
 
 /// Processes whose command line holds `marker`.

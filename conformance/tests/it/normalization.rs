@@ -7,17 +7,7 @@ use alloy_conformance::transcript::{Transcript, normalize};
 use proptest::prelude::*;
 use serde_json::json;
 
-fn uuid(n: u128) -> String {
-    let h = format!("{n:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
+use alloy_conformance::fuzz::schema::uuid_of as uuid;
 
 fn timestamp(ms: i64) -> String {
     // A plain civil-from-days conversion, enough for years 2000..2100.

@@ -13,6 +13,32 @@ pub fn fake_bin() -> &'static str {
     env!("CARGO_BIN_EXE_fake-mcp-server")
 }
 
+/// `alloy-conformance <command> --stdio <stdio> [--fixtures DIR] <generous timeouts> <extra>`
+/// against the fake in `mode`: its output once it exits.
+pub fn conformance_cli(
+    command: &str,
+    stdio: &str,
+    fixtures: Option<&std::path::Path>,
+    mode: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_alloy-conformance"));
+    cmd.arg(command).arg("--stdio").arg(stdio);
+    if let Some(dir) = fixtures {
+        cmd.arg("--fixtures").arg(dir);
+    }
+    cmd.args(["--timeout", "20", "--handshake-timeout", "20"])
+        .args(extra)
+        .env("FAKE_MCP_MODE", mode)
+        .output()
+        .expect("the CLI runs")
+}
+
+/// A command's stdout as text.
+pub fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 /// `conformance/tests/fake`: the fake's scenarios and expected transcripts.
 pub fn fake_fixtures() -> Fixtures {
     Fixtures::under(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("fake"))

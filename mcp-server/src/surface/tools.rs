@@ -44,16 +44,20 @@
 //!        Parameters(p): Parameters<GetLabelParams>,
 //!        ctx: RequestContext<RoleServer>,
 //!    ) -> Result<CallToolResult, ErrorData> {
-//!        let caller = self.caller(&ctx);
-//!        let r = caller.api.get(ApiPath::fixed("/api/v1/labels").seg(p.label_id.as_str()), &Query::new()).await;
-//!        Ok(errors::json_result(r))
+//!        self.get_json(&ctx, ApiPath::fixed("/api/v1/labels").seg(p.label_id.as_str()), Query::new()).await
 //!    }
 //!    ```
 //!
 //!    `read_only_hint = true` exactly for tools that only read: read-only mode keeps those and
 //!    nothing else. `destructive_hint` for deletes, detaches, wholesale replacement and
 //!    irreversible business changes; `idempotent_hint` per §5.3; `open_world_hint = false`.
-//! 4. **Call the API** through `self.caller(&ctx)`: it is the caller of this request (stdio:
+//! 4. **Call the API** with the steps most tools are made of (`tools/shared/calls.rs`):
+//!    `self.get_json`, `post_json`, `post_params`, `patch_params`, `delete_item` (one call as
+//!    the caller, its answer mapped by the errors module), `org_path` (a path under the
+//!    caller's org) and `resolving` (for tools that look up names first, [`names`]). A list
+//!    tool flattens [`shared::Page`] into its params and sends
+//!    `Query::new().page(p.page.limit, p.page.cursor.as_ref())`.
+//!    Otherwise go through `self.caller(&ctx)`: it is the caller of this request (stdio:
 //!    the startup key; HTTP: the request's key) with its [`crate::upstream::identity::Identity`] (use
 //!    `caller.identity.org_id` / `user_id` for defaults). Use the generic client only:
 //!    `api.get(path, &Query)` (retried), `api.get_text` (CSV), `api.post(path, Some(&body))`,
@@ -72,9 +76,10 @@
 //!
 //! 6. **Test it** in `tests/it/<toolset id>.rs` (add the module to `tests/it/main.rs`):
 //!    `let mut s = spawn_stack().await;` starts the mock API and the real binary;
-//!    `s.mcp.call_ok(name, args)` (success, returns the parsed JSON), `call_err` (`isError`
-//!    result), `call_invalid` (-32602); `s.api.mock.fault(..)` injects upstream faults and
-//!    `s.api.requests(prefix)` shows what reached the API. One success and one failure per
+//!    `s.call_ok(name, args)` (success, returns the parsed JSON), `call_err_status` /
+//!    `call_err_reason` / `call_not_found` (`isError` results), `call_invalid_field` (-32602
+//!    naming the field); `s.api.mock.fault(..)` injects upstream faults and
+//!    `s.api.last_call(method, path)` shows what reached the API. One success and one failure per
 //!    tool at least. Then add its conformance scenarios (`fixtures/scenarios/<toolset>/`) and
 //!    accept the new schema snapshot in `fixtures/expected/schemas/`
 //!    (`cargo build -p alloy-mcp && INSTA_UPDATE=always cargo test -p alloy-conformance --test

@@ -667,3 +667,8 @@ pub fn assert_query_has(request: &JournalEntry, key: &str, value: &str) {
         request.query
     );
 }
+
+/// The column names of a compact page, written as one space-separated line.
+pub fn columns(names: &str) -> Vec<&str> {
+    names.split(' ').collect()
+}

@@ -2,7 +2,7 @@
 //! the API's status and message, or -32602 for arguments the schema or a rule refuses).
 
 use crate::support::{
-    Launch, NO_SUCH_ID, assert_last_page, field_of, names_in, one_call_tests, spawn_seeded_stack, spawn_stack,
+    Launch, NO_SUCH_ID, assert_last_page, columns, field_of, names_in, one_call_tests, spawn_seeded_stack, spawn_stack,
     ticket_keys,
 };
 use alloy_mock_api::model::OrgRole;
@@ -264,19 +264,9 @@ async fn a_search_page_of_25_on_the_seed_is_compact_and_a_third_of_the_full_page
     assert!(compact_bytes * 3 <= full_bytes, "{compact_bytes} vs {full_bytes}");
     assert_eq!(
         compact["columns"],
-        json!([
-            "id",
-            "key",
-            "title",
-            "status",
-            "priority",
-            "ticket_type",
-            "story_points",
-            "assignee_id",
-            "assignee_name",
-            "sprint_id",
-            "updated_at"
-        ])
+        json!(columns(
+            "id key title status priority ticket_type story_points assignee_id assignee_name sprint_id updated_at"
+        ))
     );
     assert_eq!(ticket_keys(&compact), ticket_keys(&full));
     assert_eq!(compact["next_cursor"], full["next_cursor"]);

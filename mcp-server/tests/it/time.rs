@@ -2,7 +2,7 @@
 //! `isError` result with the API's status and reason, or -32602 for arguments the schema or a
 //! rule refuses, without any API call).
 
-use crate::support::{NO_SUCH_ID, Stack, assert_last_page, field_of, spawn_stack, spawn_stack_as};
+use crate::support::{NO_SUCH_ID, Stack, assert_last_page, columns, field_of, spawn_stack, spawn_stack_as};
 use alloy_mock_api::model::OrgRole;
 use serde_json::{Value, json};
 
@@ -251,15 +251,7 @@ async fn list_time_entries_is_compact_by_default_and_whole_with_detail_full() {
     let page = s.call_ok("list_time_entries", json!({})).await;
     assert_eq!(
         page["columns"],
-        json!([
-            "id",
-            "date",
-            "ticket_key",
-            "user_id",
-            "minutes",
-            "status",
-            "description"
-        ])
+        json!(columns("id date ticket_key user_id minutes status description"))
     );
     assert_eq!(
         page["items"],
