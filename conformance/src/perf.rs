@@ -26,7 +26,7 @@ pub mod stdio;
 use crate::driver::Transport;
 use crate::driver::stdio::CommandSpec;
 use crate::measure::HANDSHAKE_REVISIONS;
-use crate::perf::figures::{Comparison, Figure, Machine, PerfRun, Reference, Settings};
+use crate::perf::figures::{Comparison, Counts, Figure, Machine, PerfRun, Reference, Settings};
 use crate::perf::load::{Frames, Kind, Measured, Plan};
 use crate::perf::stats::Percentiles;
 use alloy_mock_api::MockAlloy;
@@ -267,12 +267,14 @@ fn settings(args: &PerfArgs) -> anyhow::Result<Settings> {
         tool: args.tool.clone(),
         arguments,
         floor_path: args.floor_path.clone(),
-        warmup: pick(args.warmup, 200, 5),
-        rounds: pick(args.rounds, 3, 1),
-        calls: pick(args.calls, 2000, 30),
-        concurrency: pick(args.concurrency, 8, 4),
-        throughput_calls: pick(args.throughput_calls, 4000, 40),
-        cold_starts: pick(args.cold_starts, 10, 2),
+        counts: Counts {
+            warmup: pick(args.warmup, 200, 5),
+            rounds: pick(args.rounds, 3, 1),
+            calls: pick(args.calls, 2000, 30),
+            concurrency: pick(args.concurrency, 8, 4),
+            throughput_calls: pick(args.throughput_calls, 4000, 40),
+            cold_starts: pick(args.cold_starts, 10, 2),
+        },
         quick: args.quick,
     };
     let within = |flag: &str, v: usize, lo: usize, hi: usize| {
@@ -281,12 +283,17 @@ fn settings(args: &PerfArgs) -> anyhow::Result<Settings> {
         }
         Ok(())
     };
-    within("warmup", s.warmup, 0, 1_000_000)?;
-    within("rounds", s.rounds, 1, 100)?;
-    within("calls", s.calls, 1, 1_000_000)?;
-    within("concurrency", s.concurrency, 1, 256)?;
-    within("throughput-calls", s.throughput_calls, s.concurrency, 10_000_000)?;
-    within("cold-starts", s.cold_starts, 1, 1000)?;
+    within("warmup", s.counts.warmup, 0, 1_000_000)?;
+    within("rounds", s.counts.rounds, 1, 100)?;
+    within("calls", s.counts.calls, 1, 1_000_000)?;
+    within("concurrency", s.counts.concurrency, 1, 256)?;
+    within(
+        "throughput-calls",
+        s.counts.throughput_calls,
+        s.counts.concurrency,
+        10_000_000,
+    )?;
+    within("cold-starts", s.counts.cold_starts, 1, 1000)?;
     Ok(s)
 }
 
@@ -310,8 +317,8 @@ pub fn figures_of(transport: Transport, m: &Measured, s: &Settings) -> Vec<Figur
     }
     if let Some((srv, flr)) = m.throughput {
         let what = match transport {
-            Transport::Stdio => format!("{} ({} in flight)", s.tool, s.concurrency),
-            _ => format!("{} ({} sessions)", s.tool, s.concurrency),
+            Transport::Stdio => format!("{} ({} in flight)", s.tool, s.counts.concurrency),
+            _ => format!("{} ({} sessions)", s.tool, s.counts.concurrency),
         };
         out.push(Figure::new(
             t,
@@ -362,11 +369,11 @@ async fn upstream_reference(base: &str, token: &str, path: &str, plan: &Plan) ->
         Ok(())
     }
     let c = client()?;
-    for _ in 0..plan.warmup {
+    for _ in 0..plan.counts.warmup {
         get(&c, &url, token).await?;
     }
-    let mut samples = Vec::with_capacity(plan.calls);
-    for i in 0..plan.calls {
+    let mut samples = Vec::with_capacity(plan.counts.calls);
+    for i in 0..plan.counts.calls {
         if i % 64 == 0 {
             plan.check()?;
         }
@@ -376,12 +383,12 @@ async fn upstream_reference(base: &str, token: &str, path: &str, plan: &Plan) ->
     }
     let p = Percentiles::of(&mut samples).context("no samples")?;
     let (each, extra) = (
-        plan.throughput_calls / plan.concurrency,
-        plan.throughput_calls % plan.concurrency,
+        plan.counts.throughput_calls / plan.counts.concurrency,
+        plan.counts.throughput_calls % plan.counts.concurrency,
     );
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for i in 0..plan.concurrency {
+    for i in 0..plan.counts.concurrency {
         let (c, url, token) = (client()?, url.clone(), token.to_string());
         let n = each + usize::from(i < extra);
         tasks.push(tokio::spawn(async move {
@@ -394,7 +401,7 @@ async fn upstream_reference(base: &str, token: &str, path: &str, plan: &Plan) ->
     for t in tasks {
         t.await.context("a GET task failed")??;
     }
-    let per_s = plan.throughput_calls as f64 / start.elapsed().as_secs_f64();
+    let per_s = plan.counts.throughput_calls as f64 / start.elapsed().as_secs_f64();
     Ok(vec![
         Reference {
             what: format!("GET {path} c=1 p50"),
@@ -402,7 +409,7 @@ async fn upstream_reference(base: &str, token: &str, path: &str, plan: &Plan) ->
             unit: "µs".into(),
         },
         Reference {
-            what: format!("GET {path} at concurrency {}", plan.concurrency),
+            what: format!("GET {path} at concurrency {}", plan.counts.concurrency),
             value: per_s,
             unit: "calls/s".into(),
         },
@@ -447,12 +454,7 @@ pub async fn measure_run(args: &PerfArgs) -> anyhow::Result<PerfRun> {
     let plan = Plan {
         version: settings.protocol_version.clone(),
         frames: Frames::new(&settings.tool, &settings.arguments),
-        warmup: settings.warmup,
-        rounds: settings.rounds,
-        calls: settings.calls,
-        concurrency: settings.concurrency,
-        throughput_calls: settings.throughput_calls,
-        cold_starts: settings.cold_starts,
+        counts: settings.counts,
         timeout,
         deadline: Instant::now() + Duration::from_secs(args.max_seconds),
     };
@@ -638,10 +640,16 @@ mod tests {
     #[test]
     fn quick_counts_are_small_and_explicit_flags_win() {
         let s = settings(&parse(&["--quick", "--calls", "7"])).expect("valid");
-        assert!(s.quick && s.rounds == 1 && s.calls == 7 && s.throughput_calls < 100);
+        assert!(s.quick && s.counts.rounds == 1 && s.counts.calls == 7 && s.counts.throughput_calls < 100);
         let s = settings(&parse(&[])).expect("valid");
         assert_eq!(
-            (s.warmup, s.rounds, s.calls, s.concurrency, s.throughput_calls),
+            (
+                s.counts.warmup,
+                s.counts.rounds,
+                s.counts.calls,
+                s.counts.concurrency,
+                s.counts.throughput_calls
+            ),
             (200, 3, 2000, 8, 4000)
         );
     }

@@ -375,30 +375,23 @@ impl Scenario {
         {
             bail!("`redact` names an empty member");
         }
-        if let Some(list) = &self.file.transports {
-            if list.is_empty() {
-                bail!("`transports` is empty");
-            }
-            for t in list {
-                if Transport::parse(t).is_none() {
-                    bail!("unknown transport `{t}` (stdio, http, sse)");
-                }
-            }
-        }
-        if let Some(list) = &self.file.eras {
-            if list.is_empty() {
-                bail!("`eras` is empty");
-            }
-            for e in list {
-                if Era::parse(e).is_none() {
-                    bail!("unknown era `{e}` (handshake, stateless)");
-                }
-            }
-            if !self.file.handshake && list.iter().any(|e| e == Era::Stateless.name()) {
-                bail!(
-                    "a `\"handshake\": false` case runs in the handshake era only (it tests the wire around `initialize`)"
-                );
-            }
+        known_names(
+            &self.file.transports,
+            "transports",
+            "transport",
+            "stdio, http, sse",
+            |t| Transport::parse(t).is_some(),
+        )?;
+        known_names(&self.file.eras, "eras", "era", "handshake, stateless", |e| {
+            Era::parse(e).is_some()
+        })?;
+        if let Some(list) = &self.file.eras
+            && !self.file.handshake
+            && list.iter().any(|e| e == Era::Stateless.name())
+        {
+            bail!(
+                "a `\"handshake\": false` case runs in the handshake era only (it tests the wire around `initialize`)"
+            );
         }
         for (i, step) in self.file.steps.iter().enumerate() {
             let kinds = [step.send.is_some(), step.raw.is_some(), step.oversized.is_some()];
@@ -527,6 +520,26 @@ pub fn check_tool_arguments(step: &Step, tools: &[Value]) -> Result<(), String> 
         )),
         _ => Ok(()),
     }
+}
+
+/// A scenario's optional list of names (`field`): not empty, and every entry one of `valid`.
+fn known_names(
+    list: &Option<Vec<String>>,
+    field: &str,
+    what: &str,
+    valid: &str,
+    known: impl Fn(&str) -> bool,
+) -> anyhow::Result<()> {
+    let Some(list) = list else {
+        return Ok(());
+    };
+    if list.is_empty() {
+        bail!("`{field}` is empty");
+    }
+    if let Some(bad) = list.iter().find(|n| !known(n)) {
+        bail!("unknown {what} `{bad}` ({valid})");
+    }
+    Ok(())
 }
 
 #[cfg(test)]

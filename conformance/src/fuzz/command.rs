@@ -13,7 +13,7 @@ use super::{FuzzOptions, Phase};
 use crate::driver::stdio::CommandSpec;
 use crate::driver::{Timeouts, Transport};
 use crate::report::Format;
-use crate::runner::{Launch, mock_options};
+use crate::runner::{Launch, ServerArgs, mock_options};
 use crate::scenario::Role;
 use alloy_mock_api::MockAlloy;
 use alloy_mock_api::model::OrgRole;
@@ -49,19 +49,9 @@ pub enum FormatArg {
 /// `alloy-conformance fuzz`.
 #[derive(Debug, clap::Args)]
 pub struct FuzzArgs {
-    /// Fuzz a server started by this command line (run by `sh -c`), over stdio. It gets
-    /// ALLOY_API_URL and ALLOY_API_TOKEN of the mock API.
-    #[arg(long, value_name = "CMD", conflicts_with_all = ["http", "sse"])]
-    pub stdio: Option<String>,
-    /// Fuzz a running server's Streamable HTTP endpoint (e.g. http://127.0.0.1:3001/mcp).
-    #[arg(long, value_name = "URL", conflicts_with = "sse")]
-    pub http: Option<String>,
-    /// Fuzz a running server's legacy HTTP+SSE endpoint (e.g. http://127.0.0.1:3001/sse).
-    #[arg(long, value_name = "URL")]
-    pub sse: Option<String>,
-    /// Bearer token for --http/--sse (default: the mock's seeded Owner key).
-    #[arg(long, value_name = "T")]
-    pub token: Option<String>,
+    /// The server under test.
+    #[command(flatten)]
+    pub target: ServerArgs,
     /// Cases in all (split between the phases, the tools and the frames).
     #[arg(long, value_name = "N", default_value_t = 500)]
     pub cases: u32,
@@ -118,7 +108,7 @@ fn secs(s: f64) -> Duration {
 fn replay_line(args: &FuzzArgs, seed: u64) -> String {
     let mut parts = vec!["alloy-conformance fuzz".to_string()];
     let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
-    match (&args.stdio, &args.http, &args.sse) {
+    match (&args.target.stdio, &args.target.http, &args.target.sse) {
         (Some(c), _, _) => parts.push(format!("--stdio {}", quote(c))),
         (_, Some(u), _) => parts.push(format!("--http {u}")),
         (_, _, Some(u)) => parts.push(format!("--sse {u}")),
@@ -156,8 +146,8 @@ pub async fn command(args: FuzzArgs) -> anyhow::Result<ExitCode> {
             args.mock_addr
         );
     }
-    let remote = args.http.is_some() || args.sse.is_some();
-    let local = args.stdio.is_none() && !remote;
+    let remote = args.target.is_remote();
+    let local = args.target.stdio.is_none() && !remote;
     let (mut opts, warning) = mock_options(remote.then_some(args.mock_addr));
     if let Some(w) = warning {
         eprintln!("warning: {w}");
@@ -166,25 +156,9 @@ pub async fn command(args: FuzzArgs) -> anyhow::Result<ExitCode> {
     let mock = MockAlloy::start_with(opts)
         .await
         .with_context(|| format!("cannot start the mock API on {}", args.mock_addr))?;
-    let (launch, what) = match (&args.stdio, &args.http, &args.sse) {
-        (Some(cmd), _, _) => (Launch::Stdio(CommandSpec::shell(cmd)), format!("`{cmd}` over stdio")),
-        (_, Some(url), _) => (
-            Launch::Remote {
-                url: url.clone(),
-                token: args.token.clone(),
-                transport: Transport::Http,
-            },
-            format!("{url} (Streamable HTTP)"),
-        ),
-        (_, _, Some(url)) => (
-            Launch::Remote {
-                url: url.clone(),
-                token: args.token.clone(),
-                transport: Transport::Sse,
-            },
-            format!("{url} (legacy SSE)"),
-        ),
-        _ => {
+    let (launch, what) = match args.target.launch() {
+        Some(server) => server,
+        None => {
             let server = crate::local::locate(args.server.as_deref(), true)?;
             if let Some(w) = crate::local::staleness_warning(&server) {
                 eprintln!("warning: {w}");
@@ -264,7 +238,7 @@ pub async fn command(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         version,
         timeouts,
     });
-    if let Some(url) = args.http.as_ref().or(args.sse.as_ref()) {
+    if let Some(url) = args.target.http.as_ref().or(args.target.sse.as_ref()) {
         wait_reachable(url, timeouts.handshake).await?;
     }
     if let Err(e) = conn.session().await {

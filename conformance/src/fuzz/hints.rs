@@ -5,7 +5,9 @@
 //! where it validates against the field's schema.
 
 use super::schema::Hints;
-use alloy_mock_api::MockAlloy;
+use alloy_mock_api::model::{ApiKey, Comment, Label, Sprint, Team, TimeEntry};
+use alloy_mock_api::store::OrgRecord;
+use alloy_mock_api::{MockAlloy, Store};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -23,6 +25,15 @@ fn add(hints: &mut Hints, names: &[&str], values: impl IntoIterator<Item = Strin
     for n in names {
         hints.add(n, values.iter().cloned());
     }
+}
+
+/// The uuids of `org`'s records of one kind.
+fn ids_of<T: OrgRecord>(s: &Store, org: uuid::Uuid) -> Vec<String> {
+    T::table(s)
+        .iter()
+        .filter(|(_, x)| x.org_id() == org)
+        .map(|(id, _)| id.to_string())
+        .collect()
 }
 
 /// The hints of `mock`'s seeded data.
@@ -81,21 +92,9 @@ pub fn from_mock(mock: &MockAlloy) -> Hints {
                 .filter_map(|m| s.users.get(&m.user_id).map(|u| u.email.clone()))
                 .chain(s.invites.values().filter(|i| i.org_id == org).map(|i| i.email.clone())),
         );
-        add(
-            &mut h,
-            &["sprint_id"],
-            s.sprints.values().filter(|x| x.org_id == org).map(|x| x.id.to_string()),
-        );
-        add(
-            &mut h,
-            &["label_id", "label_ids"],
-            s.labels.values().filter(|x| x.org_id == org).map(|x| x.id.to_string()),
-        );
-        add(
-            &mut h,
-            &["team_id"],
-            s.teams.values().filter(|x| x.org_id == org).map(|x| x.id.to_string()),
-        );
+        add(&mut h, &["sprint_id"], ids_of::<Sprint>(s, org));
+        add(&mut h, &["label_id", "label_ids"], ids_of::<Label>(s, org));
+        add(&mut h, &["team_id"], ids_of::<Team>(s, org));
         let workflows: Vec<_> = s.workflows.values().filter(|x| x.org_id == org).collect();
         add(&mut h, &["workflow_id"], workflows.iter().map(|x| x.id.to_string()));
         add(
@@ -105,30 +104,9 @@ pub fn from_mock(mock: &MockAlloy) -> Hints {
                 .iter()
                 .flat_map(|w| w.statuses.iter().map(|st| st.name.clone())),
         );
-        add(
-            &mut h,
-            &["comment_id"],
-            s.comments
-                .values()
-                .filter(|x| x.org_id == org)
-                .map(|x| x.id.to_string()),
-        );
-        add(
-            &mut h,
-            &["time_entry_id"],
-            s.time_entries
-                .values()
-                .filter(|x| x.org_id == org)
-                .map(|x| x.id.to_string()),
-        );
-        add(
-            &mut h,
-            &["api_key_id"],
-            s.api_keys
-                .values()
-                .filter(|x| x.org_id == org)
-                .map(|x| x.id.to_string()),
-        );
+        add(&mut h, &["comment_id"], ids_of::<Comment>(s, org));
+        add(&mut h, &["time_entry_id"], ids_of::<TimeEntry>(s, org));
+        add(&mut h, &["api_key_id"], ids_of::<ApiKey>(s, org));
         h
     })
 }

@@ -113,6 +113,23 @@ impl Machine {
     }
 }
 
+/// How many calls of each kind a run makes (the same names in its JSON).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Unmeasured calls of each kind first.
+    pub warmup: usize,
+    /// Rounds of sequential calls.
+    pub rounds: usize,
+    /// Sequential calls of each kind per round.
+    pub calls: usize,
+    /// Sessions (HTTP) or requests in flight (stdio) of the throughput run.
+    pub concurrency: usize,
+    /// Tool calls of each throughput round.
+    pub throughput_calls: usize,
+    /// Cold starts of the server and of the floor, each.
+    pub cold_starts: usize,
+}
+
 /// The counts a run used.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
@@ -124,18 +141,9 @@ pub struct Settings {
     pub arguments: serde_json::Value,
     /// The upstream path the floor GETs for each tool call (`none`: no GET).
     pub floor_path: String,
-    /// Unmeasured calls of each kind first.
-    pub warmup: usize,
-    /// Rounds of sequential calls.
-    pub rounds: usize,
-    /// Sequential calls of each kind per round.
-    pub calls: usize,
-    /// Sessions (HTTP) or requests in flight (stdio) of the throughput run.
-    pub concurrency: usize,
-    /// Tool calls of each throughput round.
-    pub throughput_calls: usize,
-    /// Cold starts of each.
-    pub cold_starts: usize,
+    /// The counts.
+    #[serde(flatten)]
+    pub counts: Counts,
     /// Whether `--quick` chose the counts (they check the command works, not timings).
     pub quick: bool,
 }
@@ -203,12 +211,12 @@ impl PerfRun {
         );
         out.push_str(&format!(
             "{} rounds of {} sequential calls after {} warm-up; throughput: {} calls at concurrency {}; {} cold starts{}\n\n",
-            self.settings.rounds,
-            self.settings.calls,
-            self.settings.warmup,
-            self.settings.throughput_calls,
-            self.settings.concurrency,
-            self.settings.cold_starts,
+            self.settings.counts.rounds,
+            self.settings.counts.calls,
+            self.settings.counts.warmup,
+            self.settings.counts.throughput_calls,
+            self.settings.counts.concurrency,
+            self.settings.counts.cold_starts,
             if self.settings.quick {
                 " (--quick: counts too small for timings)"
             } else {
@@ -407,12 +415,14 @@ mod tests {
                 tool: "get_ticket".into(),
                 arguments: serde_json::json!({}),
                 floor_path: "/".into(),
-                warmup: 1,
-                rounds: 1,
-                calls: 1,
-                concurrency: 1,
-                throughput_calls: 1,
-                cold_starts: 1,
+                counts: Counts {
+                    warmup: 1,
+                    rounds: 1,
+                    calls: 1,
+                    concurrency: 1,
+                    throughput_calls: 1,
+                    cold_starts: 1,
+                },
                 quick: false,
             },
             figures,

@@ -73,7 +73,7 @@ impl Peer {
     }
 
     async fn warm(&mut self, kind: Kind, plan: &Plan) -> anyhow::Result<()> {
-        for _ in 0..plan.warmup {
+        for _ in 0..plan.counts.warmup {
             self.call(kind, plan)
                 .await
                 .with_context(|| format!("{}: warm-up {}", self.role, kind.method()))?;
@@ -158,12 +158,12 @@ fn wait_listening(addr: &str, process: &Spawned, within: Duration) -> Result<(),
 
 /// Tool calls per second over `concurrency` sessions at once.
 async fn throughput(url: &str, token: &str, plan: &Plan, role: &'static str) -> anyhow::Result<f64> {
-    let mut peers = Vec::with_capacity(plan.concurrency);
-    for _ in 0..plan.concurrency {
+    let mut peers = Vec::with_capacity(plan.counts.concurrency);
+    for _ in 0..plan.counts.concurrency {
         peers.push(Peer::connect(url, token, plan, role).await?.0);
     }
-    let total = plan.throughput_calls;
-    let (each, extra) = (total / plan.concurrency, total % plan.concurrency);
+    let total = plan.counts.throughput_calls;
+    let (each, extra) = (total / plan.counts.concurrency, total % plan.counts.concurrency);
     let start = Instant::now();
     let tasks: Vec<_> = peers
         .into_iter()
@@ -236,9 +236,9 @@ pub async fn measure(target: &HttpTarget, token: &str, floor: &FloorSpec, plan: 
         flr.warm(kind, plan).await?;
     }
     let mut rounds = Rounds::new();
-    for _ in 0..plan.rounds {
+    for _ in 0..plan.counts.rounds {
         for (i, kind) in Kind::ALL.into_iter().enumerate() {
-            let (mut s, mut f) = (Vec::with_capacity(plan.calls), Vec::with_capacity(plan.calls));
+            let (mut s, mut f) = plan.round_samples();
             for n in plan.chunks() {
                 srv.timed(kind, n, plan, &mut s).await?;
                 flr.timed(kind, n, plan, &mut f).await?;
@@ -249,7 +249,7 @@ pub async fn measure(target: &HttpTarget, token: &str, floor: &FloorSpec, plan: 
     srv.client.close().await;
     flr.client.close().await;
     let (mut tput_srv, mut tput_flr) = (Vec::new(), Vec::new());
-    for _ in 0..plan.rounds {
+    for _ in 0..plan.counts.rounds {
         tput_srv.push(throughput(&url, token, plan, "server").await?);
         tput_flr.push(throughput(&floor_url, token, plan, "floor").await?);
     }
@@ -270,7 +270,7 @@ pub async fn measure(target: &HttpTarget, token: &str, floor: &FloorSpec, plan: 
 
     if let HttpTarget::Spawn(spec) = target {
         let (mut cold_srv, mut cold_flr) = (Vec::new(), Vec::new());
-        for _ in 0..plan.cold_starts {
+        for _ in 0..plan.counts.cold_starts {
             plan.check()?;
             cold_srv.push(cold_start(spec, token, plan).await.context("server: cold start")?);
             cold_flr.push(cold_start(&floor_cmd, token, plan).await.context("floor: cold start")?);

@@ -2,7 +2,7 @@
 //! the counts ([`Plan`]) and the result of measuring one transport ([`Measured`]).
 
 use crate::measure::CallError;
-use crate::perf::figures::Reference;
+use crate::perf::figures::{Counts, Reference};
 use crate::perf::stats::Percentiles;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -78,18 +78,8 @@ pub struct Plan {
     pub version: String,
     /// The frames.
     pub frames: Frames,
-    /// Unmeasured calls of each kind before the rounds.
-    pub warmup: usize,
-    /// Rounds.
-    pub rounds: usize,
-    /// Sequential calls of each kind per round.
-    pub calls: usize,
-    /// Sessions (HTTP) or requests in flight (stdio) of the throughput rounds.
-    pub concurrency: usize,
-    /// Tool calls per throughput round.
-    pub throughput_calls: usize,
-    /// Cold starts of the server and of the floor.
-    pub cold_starts: usize,
+    /// How many calls of each kind.
+    pub counts: Counts,
     /// Limit of every wait (an answer, start-up).
     pub timeout: Duration,
     /// The whole run ends with an error past this instant.
@@ -97,9 +87,17 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Empty sample lists (server, floor) for one round of one kind of call.
+    pub fn round_samples(&self) -> (Vec<u64>, Vec<u64>) {
+        (
+            Vec::with_capacity(self.counts.calls),
+            Vec::with_capacity(self.counts.calls),
+        )
+    }
+
     /// The chunk sizes of one round's sequential calls ([`CHUNK`] each, the rest last).
     pub fn chunks(&self) -> impl Iterator<Item = usize> {
-        let calls = self.calls;
+        let calls = self.counts.calls;
         (0..calls.div_ceil(CHUNK)).map(move |i| CHUNK.min(calls - i * CHUNK))
     }
 
@@ -184,12 +182,14 @@ mod tests {
         Plan {
             version: "2025-11-25".into(),
             frames: Frames::new("get_ticket", &json!({"ticket_id": "WEB-1"})),
-            warmup: 0,
-            rounds: 1,
-            calls,
-            concurrency: 1,
-            throughput_calls: 1,
-            cold_starts: 1,
+            counts: Counts {
+                warmup: 0,
+                rounds: 1,
+                calls,
+                concurrency: 1,
+                throughput_calls: 1,
+                cold_starts: 1,
+            },
             timeout: Duration::from_secs(1),
             deadline: Instant::now() + Duration::from_secs(60),
         }

@@ -73,7 +73,7 @@ impl Peer {
 
     fn warm(&mut self, kind: Kind, plan: &Plan) -> anyhow::Result<()> {
         let role = self.role;
-        for _ in 0..plan.warmup {
+        for _ in 0..plan.counts.warmup {
             self.call(kind, plan)
                 .with_context(|| format!("{role}: warm-up {}", kind.method()))?;
         }
@@ -95,10 +95,10 @@ impl Peer {
 
     /// Tool calls per second with `concurrency` requests in flight.
     fn pipelined(&mut self, plan: &Plan) -> anyhow::Result<f64> {
-        let total = plan.throughput_calls;
+        let total = plan.counts.throughput_calls;
         let start = Instant::now();
         let mut sent = 0;
-        while sent < plan.concurrency.min(total) {
+        while sent < plan.counts.concurrency.min(total) {
             let id = self.id();
             self.client.send(&plan.frames.frame(Kind::Tool, id))?;
             sent += 1;
@@ -154,9 +154,9 @@ pub fn measure(server: &CommandSpec, floor: &FloorSpec, plan: &Plan) -> anyhow::
         flr.warm(kind, plan)?;
     }
     let mut rounds = Rounds::new();
-    for _ in 0..plan.rounds {
+    for _ in 0..plan.counts.rounds {
         for (i, kind) in Kind::ALL.into_iter().enumerate() {
-            let (mut s, mut f) = (Vec::with_capacity(plan.calls), Vec::with_capacity(plan.calls));
+            let (mut s, mut f) = plan.round_samples();
             for n in plan.chunks() {
                 srv.timed(kind, n, plan, &mut s)?;
                 flr.timed(kind, n, plan, &mut f)?;
@@ -165,7 +165,7 @@ pub fn measure(server: &CommandSpec, floor: &FloorSpec, plan: &Plan) -> anyhow::
         }
     }
     let (mut tput_srv, mut tput_flr) = (Vec::new(), Vec::new());
-    for _ in 0..plan.rounds {
+    for _ in 0..plan.counts.rounds {
         tput_srv.push(srv.pipelined(plan)?);
         tput_flr.push(flr.pipelined(plan)?);
     }
@@ -180,7 +180,7 @@ pub fn measure(server: &CommandSpec, floor: &FloorSpec, plan: &Plan) -> anyhow::
     drop(flr);
 
     let (mut cold_srv, mut cold_flr) = (Vec::new(), Vec::new());
-    for _ in 0..plan.cold_starts {
+    for _ in 0..plan.counts.cold_starts {
         plan.check()?;
         cold_srv.push(cold_start(server, plan).context("server: cold start")?);
         cold_flr.push(cold_start(&floor_cmd, plan).context("floor: cold start")?);

@@ -54,6 +54,51 @@ impl Launch {
     }
 }
 
+/// The server under test as `fuzz` and `verify` name it: one of `--stdio CMD`, `--http URL`,
+/// `--sse URL`, with `--token` for the remote ones.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct ServerArgs {
+    /// A server started by this command line (run by `sh -c`) over stdio; it gets
+    /// ALLOY_API_URL and ALLOY_API_TOKEN of the mock API.
+    #[arg(long, value_name = "CMD", conflicts_with_all = ["http", "sse"])]
+    pub stdio: Option<String>,
+    /// A running server's Streamable HTTP endpoint (e.g. http://127.0.0.1:3001/mcp); it must
+    /// use the mock on --mock-addr.
+    #[arg(long, value_name = "URL", conflicts_with = "sse")]
+    pub http: Option<String>,
+    /// A running server's legacy HTTP+SSE endpoint (e.g. http://127.0.0.1:3001/sse;
+    /// handshake era only).
+    #[arg(long, value_name = "URL")]
+    pub sse: Option<String>,
+    /// Bearer token for --http/--sse (default: a seeded key of the mock: the Owner's for
+    /// `fuzz`, the recording's role's for `verify`).
+    #[arg(long, value_name = "T")]
+    pub token: Option<String>,
+}
+
+impl ServerArgs {
+    /// Whether the server is one someone else started (`--http` or `--sse`).
+    pub fn is_remote(&self) -> bool {
+        self.http.is_some() || self.sse.is_some()
+    }
+
+    /// The server these flags name (the first given) and how reports name it; `None` when
+    /// none is given.
+    pub fn launch(&self) -> Option<(Launch, String)> {
+        let remote = |url: &String, transport| Launch::Remote {
+            url: url.clone(),
+            token: self.token.clone(),
+            transport,
+        };
+        match (&self.stdio, &self.http, &self.sse) {
+            (Some(cmd), _, _) => Some((Launch::Stdio(CommandSpec::shell(cmd)), format!("`{cmd}` over stdio"))),
+            (_, Some(url), _) => Some((remote(url, Transport::Http), format!("{url} (Streamable HTTP)"))),
+            (_, _, Some(url)) => Some((remote(url, Transport::Sse), format!("{url} (legacy SSE)"))),
+            _ => None,
+        }
+    }
+}
+
 /// Replaces the store of a shared mock with a freshly seeded one (built by starting a second,
 /// throwaway mock with the same options, so seeding follows the mock's own code), and empties
 /// its journal.

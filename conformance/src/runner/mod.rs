@@ -19,7 +19,7 @@ mod play;
 
 pub use judge::{CaseOutcome, Status, judge};
 pub(crate) use launch::connect;
-pub use launch::{Launch, mock_options, reset_mock, wait_reachable};
+pub use launch::{Launch, ServerArgs, mock_options, reset_mock, wait_reachable};
 
 use crate::driver::{Driver, Timeouts, Transport};
 use crate::era::Era;

@@ -101,6 +101,23 @@ impl<'a> Case<'a> {
         }
     }
 
+    /// Sends the opening request of a case (`initialize` or `server/discover`, id 0) and waits
+    /// for its answer within the handshake limit; `step` names it in violations.
+    async fn opening(&mut self, driver: &mut dyn Driver, request: &Value, step: &str) -> (Vec<Received>, bool) {
+        if let Some(method) = request["method"].as_str() {
+            self.methods.insert("0".into(), method.into());
+        }
+        self.exchange(
+            driver,
+            &Frame::Json(request.clone()),
+            Await::Response,
+            Some(json!(0)),
+            self.timeouts.handshake,
+            step,
+        )
+        .await
+    }
+
     /// `server/discover` at the stateless wire; recorded compactly (`requested`, `supported`)
     /// when all is well. The server must list the stateless revision.
     async fn discover(&mut self, driver: &mut dyn Driver) -> bool {
@@ -113,18 +130,8 @@ impl<'a> Case<'a> {
         );
         request["params"]["_meta"][era::META_CLIENT_INFO] =
             json!({"name": "alloy-conformance", "version": env!("CARGO_PKG_VERSION")});
-        self.methods.insert("0".into(), "server/discover".into());
         let before = self.violations.len();
-        let (recv, ok) = self
-            .exchange(
-                driver,
-                &Frame::Json(request.clone()),
-                Await::Response,
-                Some(json!(0)),
-                self.timeouts.handshake,
-                "discover",
-            )
-            .await;
+        let (recv, ok) = self.opening(driver, &request, "discover").await;
         let supported: Option<Vec<String>> = recv
             .last()
             .and_then(Received::message)
@@ -170,18 +177,8 @@ impl<'a> Case<'a> {
             "capabilities": {},
             "clientInfo": {"name": "alloy-conformance", "version": env!("CARGO_PKG_VERSION")},
         }});
-        self.methods.insert("0".into(), "initialize".into());
         let before = self.violations.len();
-        let (recv, ok) = self
-            .exchange(
-                driver,
-                &Frame::Json(init.clone()),
-                Await::Response,
-                Some(json!(0)),
-                self.timeouts.handshake,
-                "handshake",
-            )
-            .await;
+        let (recv, ok) = self.opening(driver, &init, "handshake").await;
         let negotiated = recv
             .last()
             .and_then(Received::message)

@@ -12,11 +12,10 @@
 
 pub mod diff;
 
-use crate::driver::stdio::CommandSpec;
-use crate::driver::{Timeouts, Transport};
+use crate::driver::Timeouts;
 use crate::era::Era;
 use crate::recording::{self, Recording};
-use crate::runner::{self, Launch};
+use crate::runner::{self, Launch, ServerArgs};
 use crate::transcript::{Exchange, FrameExchange, Received, Sent, Transcript};
 use alloy_mock_api::MockAlloy;
 use anyhow::{Context, bail};
@@ -53,19 +52,9 @@ pub struct VerifyArgs {
     /// expected transcript (DIR/expected/<category>/<tool>__<case>.snap).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// A server started by this command line (run by `sh -c`) over stdio; it gets
-    /// ALLOY_API_URL and ALLOY_API_TOKEN of a fresh mock API.
-    #[arg(long, value_name = "CMD", conflicts_with_all = ["http", "sse"])]
-    pub stdio: Option<String>,
-    /// A running server's Streamable HTTP endpoint (it must use the mock on --mock-addr).
-    #[arg(long, value_name = "URL", conflicts_with = "sse")]
-    pub http: Option<String>,
-    /// A running server's legacy HTTP+SSE endpoint (handshake-era recordings).
-    #[arg(long, value_name = "URL")]
-    pub sse: Option<String>,
-    /// Bearer token for --http/--sse (default: the seeded key of the recording's role).
-    #[arg(long, value_name = "T")]
-    pub token: Option<String>,
+    /// The server under test.
+    #[command(flatten)]
+    pub target: ServerArgs,
     /// Differences at or below this path are not reported (repeatable): `result.serverInfo.version`,
     /// `**.updated_at`, `result.tools[name=get_ticket].description`, `result.content[*].text.id`.
     #[arg(long = "ignore", value_name = "PATH")]
@@ -99,25 +88,8 @@ pub async fn command(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         handshake: Duration::from_secs_f64(args.handshake_timeout.max(0.001)),
         request: Duration::from_secs_f64(args.timeout.max(0.001)),
     };
-    let (launch, target) = match (&args.stdio, &args.http, &args.sse) {
-        (Some(cmd), None, None) => (Launch::Stdio(CommandSpec::shell(cmd)), format!("`{cmd}` over stdio")),
-        (None, Some(url), None) => (
-            Launch::Remote {
-                url: url.clone(),
-                token: args.token.clone(),
-                transport: Transport::Http,
-            },
-            format!("{url} (Streamable HTTP)"),
-        ),
-        (None, None, Some(url)) => (
-            Launch::Remote {
-                url: url.clone(),
-                token: args.token.clone(),
-                transport: Transport::Sse,
-            },
-            format!("{url} (legacy SSE)"),
-        ),
-        _ => bail!("give the server to verify: --stdio CMD, --http URL or --sse URL"),
+    let Some((launch, target)) = args.target.launch() else {
+        bail!("give the server to verify: --stdio CMD, --http URL or --sse URL");
     };
     if !launch.transport().speaks(recording.era) {
         bail!(

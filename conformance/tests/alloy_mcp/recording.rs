@@ -387,6 +387,20 @@ fn cli(args: &[&str]) -> Output {
     Command::new(bin()).args(args).output().expect("the CLI runs")
 }
 
+/// `alloy-conformance record --stdio <server> --out <dir> --name <name>`, to be spawned.
+fn record_stdio(server: &str, dir: &str, name: &str) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.args(["record", "--stdio", server, "--out", dir, "--name", name]);
+    cmd
+}
+
+/// [`cli`] with 60 s for the handshake and for each answer (debug builds on a busy machine).
+fn cli_patient(args: &[&str]) -> Output {
+    let mut all = args.to_vec();
+    all.extend(["--timeout", "60", "--handshake-timeout", "60"]);
+    cli(&all)
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}\n{}",
@@ -397,7 +411,7 @@ fn text(o: &Output) -> String {
 
 /// `run --fixtures <dir> --only <id>` against the local alloy-mcp passes, one case.
 fn run_passes(dir: &Path, id: &str, transports: &str) {
-    let out = cli(&[
+    let out = cli_patient(&[
         "run",
         "--fixtures",
         &dir.display().to_string(),
@@ -405,10 +419,6 @@ fn run_passes(dir: &Path, id: &str, transports: &str) {
         id,
         "--transports",
         transports,
-        "--timeout",
-        "60",
-        "--handshake-timeout",
-        "60",
         "--no-progress",
     ]);
     let t = text(&out);
@@ -481,31 +491,13 @@ fn alloy_mcp() -> String {
 /// `verify` passes against alloy-mcp and fails readably against a read-only one.
 fn verify_against_alloy_mcp(scenario: &Path, server: &str) {
     let scenario = scenario.display().to_string();
-    let out = cli(&[
-        "verify",
-        &scenario,
-        "--stdio",
-        server,
-        "--timeout",
-        "60",
-        "--handshake-timeout",
-        "60",
-    ]);
+    let out = cli_patient(&["verify", &scenario, "--stdio", server]);
     let t = text(&out);
     assert!(out.status.success(), "verify against alloy-mcp:\n{t}");
     assert!(t.contains("verify: every answer as recorded"), "{t}");
 
     let read_only = format!("{server} --read-only");
-    let out = cli(&[
-        "verify",
-        &scenario,
-        "--stdio",
-        &read_only,
-        "--timeout",
-        "60",
-        "--handshake-timeout",
-        "60",
-    ]);
+    let out = cli_patient(&["verify", &scenario, "--stdio", &read_only]);
     let t = text(&out);
     assert_eq!(
         out.status.code(),
@@ -522,18 +514,7 @@ fn verify_against_alloy_mcp(scenario: &Path, server: &str) {
     );
     assert!(t.contains("steps answered differently"), "{t}");
     // Ignoring what a read-only server cannot do leaves only the steps that depend on it.
-    let out = cli(&[
-        "verify",
-        &scenario,
-        "--stdio",
-        &read_only,
-        "--ignore",
-        "result.tools",
-        "--timeout",
-        "60",
-        "--handshake-timeout",
-        "60",
-    ]);
+    let out = cli_patient(&["verify", &scenario, "--stdio", &read_only, "--ignore", "result.tools"]);
     let t = text(&out);
     assert!(!t.contains("result.tools[name=create_ticket]"), "{t}");
 }
@@ -547,17 +528,8 @@ async fn a_stdio_session_recorded_in_the_handshake_era_passes_run_replays_identi
     let script = handshake_script("2025-06-18");
 
     // The client through the recorder (which starts the mock and hands alloy-mcp its key).
-    let mut client = StdioClient::spawn(Command::new(bin()).args([
-        "record",
-        "--stdio",
-        &server,
-        "--out",
-        &dir,
-        "--name",
-        "client/stdio__handshake",
-        "--role",
-        "Owner",
-    ]));
+    let mut client =
+        StdioClient::spawn(record_stdio(&server, &dir, "client/stdio__handshake").args(["--role", "Owner"]));
     let recorded = client.play(&script);
     let (status, stderr) = client.close();
     assert!(
@@ -652,16 +624,7 @@ fn a_stdio_session_at_the_stateless_wire_without_discover_is_recorded_with_the_s
     let dir = out.path().display().to_string();
     let script = stateless_script(false);
     let mut client = StdioClient::spawn(
-        Command::new(bin())
-            .args([
-                "record",
-                "--stdio",
-                &server,
-                "--out",
-                &dir,
-                "--name",
-                "client/stdio__stateless",
-            ])
+        record_stdio(&server, &dir, "client/stdio__stateless")
             .args(["--redact", "title"])
             // The client's own key picks the role: the Member's.
             .env("ALLOY_API_TOKEN", key("Member")),

@@ -148,28 +148,36 @@ impl<'a> Args<'a> {
             }
         }
         if !unknown.is_empty() {
-            return Err(ErrorData::invalid_params(
+            let known = if allowed.is_empty() {
+                "none".to_owned()
+            } else {
+                allowed.join(", ")
+            };
+            let mut refusal = refused(
+                def,
                 format!(
-                    "prompt '{}' has no argument {}; its arguments are: {}",
+                    "prompt '{}' has no argument {}; its arguments are: {known}",
                     def.name,
-                    list_names(&unknown),
-                    if allowed.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        allowed.join(", ")
-                    }
+                    list_names(&unknown)
                 ),
-                Some(json!({ "prompt": def.name, "unknown_arguments": unknown, "arguments": allowed })),
-            ));
+                "unknown_arguments",
+                &unknown,
+            );
+            if let Some(data) = refusal.data.as_mut() {
+                data["arguments"] = json!(allowed);
+            }
+            return Err(refusal);
         }
         if !not_strings.is_empty() {
-            return Err(ErrorData::invalid_params(
+            return Err(refused(
+                def,
                 format!(
                     "prompt '{}': argument {} must be a string (prompt arguments are always strings)",
                     def.name,
                     list_names(&not_strings)
                 ),
-                Some(json!({ "prompt": def.name, "non_string_arguments": not_strings })),
+                "non_string_arguments",
+                &not_strings,
             ));
         }
         let missing: Vec<&str> = def
@@ -179,13 +187,15 @@ impl<'a> Args<'a> {
             .map(|arg| arg.name)
             .collect();
         if !missing.is_empty() {
-            return Err(ErrorData::invalid_params(
+            return Err(refused(
+                def,
                 format!(
                     "prompt '{}' is missing required argument {} (a non-empty string)",
                     def.name,
                     list_names(&missing)
                 ),
-                Some(json!({ "prompt": def.name, "missing_arguments": missing })),
+                "missing_arguments",
+                &missing,
             ));
         }
         Ok(Args { def, values })
@@ -224,6 +234,14 @@ fn which_projects(a: &Args<'_>) -> String {
         Some(value) => format!("keep only the project whose `key` or `id` is {value}"),
         None => "keep every project".to_owned(),
     }
+}
+
+/// A refusal of a prompt's arguments (-32602) with `message`; the error's data names the
+/// prompt and, under `key`, the arguments it is about.
+fn refused(def: &PromptDef, message: String, key: &str, names: &[&str]) -> ErrorData {
+    let mut data = json!({ "prompt": def.name });
+    data[key] = json!(names);
+    ErrorData::invalid_params(message, Some(data))
 }
 
 fn list_names(names: &[&str]) -> String {
