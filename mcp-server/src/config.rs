@@ -135,6 +135,17 @@ pub struct Cli {
 /// The default of `--http-threads`.
 pub const HTTP_THREADS_DEFAULT: u16 = 0;
 
+/// The threads that run the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Threads {
+    /// One thread runs every task (stdio, or `--http-threads 1`).
+    One,
+    /// One worker per CPU core (`--http-threads 0`, the HTTP default).
+    PerCore,
+    /// This many workers.
+    Exactly(usize),
+}
+
 /// Parses one `--toolsets` entry like clap's own enum parser (case-insensitive, the valid ids
 /// listed in `--help` and in the error), after trimming the spaces of `tickets, sprints`.
 #[derive(Clone, Copy, Debug)]
@@ -207,6 +218,18 @@ impl Cli {
     /// Whether `--http` (or `ALLOY_MCP_HTTP_ADDR`) asks for HTTP mode; blank means stdio.
     pub fn serves_http(&self) -> bool {
         self.http.as_deref().is_some_and(|a| !a.trim().is_empty())
+    }
+
+    /// The threads of the runtime: stdio always runs on one; HTTP as `--http-threads` says.
+    pub fn threads(&self) -> Threads {
+        if !self.serves_http() {
+            return Threads::One;
+        }
+        match self.http_threads {
+            0 => Threads::PerCore,
+            1 => Threads::One,
+            n => Threads::Exactly(usize::from(n)),
+        }
     }
 
     /// Checks the settings without touching the network.
@@ -314,6 +337,22 @@ mod tests {
     fn the_command_line_never_prints_the_token() {
         let c = cli(&["--api-token", "alloy_test_secret"]);
         assert!(!format!("{c:?}").contains("secret"));
+    }
+
+    #[test]
+    fn http_threads_choose_the_runtime_and_stdio_always_runs_on_one_thread() {
+        let threads = |args: &[&str]| Cli::try_parse_from(args).expect("valid flags").threads();
+        assert_eq!(threads(&["alloy-mcp"]), Threads::One);
+        assert_eq!(threads(&["alloy-mcp", "--http-threads", "4"]), Threads::One);
+        assert_eq!(threads(&["alloy-mcp", "--http", "127.0.0.1:0"]), Threads::PerCore);
+        assert_eq!(
+            threads(&["alloy-mcp", "--http", "127.0.0.1:0", "--http-threads", "1"]),
+            Threads::One
+        );
+        assert_eq!(
+            threads(&["alloy-mcp", "--http", "127.0.0.1:0", "--http-threads", "3"]),
+            Threads::Exactly(3)
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use alloy_mcp::config::Cli;
 use alloy_mcp::config::StartupError;
+use alloy_mcp::config::Threads;
 use alloy_mcp::surface::server::AlloyServer;
 use alloy_mcp::surface::tools::Selection;
 use alloy_mcp::transport::http::HttpOptions;
@@ -23,14 +24,14 @@ fn main() -> ExitCode {
     // stdio serves one client: one thread runs every task (the session, the tool calls, the
     // upstream connections), so a message never waits for another thread to wake up. HTTP
     // serves many sessions at once and uses every core.
-    let mut builder = match (cli.serves_http(), cli.http_threads) {
-        (true, 0) => tokio::runtime::Builder::new_multi_thread(),
-        (true, n) if n > 1 => {
+    let mut builder = match cli.threads() {
+        Threads::One => tokio::runtime::Builder::new_current_thread(),
+        Threads::PerCore => tokio::runtime::Builder::new_multi_thread(),
+        Threads::Exactly(n) => {
             let mut b = tokio::runtime::Builder::new_multi_thread();
-            b.worker_threads(usize::from(n));
+            b.worker_threads(n);
             b
         }
-        _ => tokio::runtime::Builder::new_current_thread(),
     };
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
