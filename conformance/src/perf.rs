@@ -97,6 +97,15 @@ pub struct PerfArgs {
     /// Cold starts of the server and of the floor, each [default: 10; --quick 2].
     #[arg(long, value_name = "N")]
     pub cold_starts: Option<usize>,
+    /// HTTP sessions opened (each with `initialize` and one tool call) and then ended with
+    /// DELETE, to see whether the server's memory comes back; 0 skips it [default: 500;
+    /// --quick 10].
+    #[arg(long, value_name = "N")]
+    pub churn_sessions: Option<usize>,
+    /// Seconds the server's RSS may take to come back within 10% of what it was before those
+    /// sessions [default: 30; --quick 2].
+    #[arg(long, value_name = "SECS")]
+    pub churn_settle: Option<u64>,
     /// Small counts: checks that the command works and produces every figure, not timings.
     #[arg(long)]
     pub quick: bool,
@@ -104,7 +113,8 @@ pub struct PerfArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Compare with a run stored by --json; exit 1 when a ratio to the floor moved past its
-    /// budget (throughput -10%, p50 +10%, p95 +15%, p99 +20%, peak RSS +10%).
+    /// budget (throughput -10%, p50 +10%, p95 +15%, p99 +20%, peak RSS +10%, RSS after session
+    /// churn +25%).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Do not measure: read the run from FILE (written by --json), e.g. to compare it with
@@ -274,6 +284,8 @@ fn settings(args: &PerfArgs) -> anyhow::Result<Settings> {
             concurrency: pick(args.concurrency, 8, 4),
             throughput_calls: pick(args.throughput_calls, 4000, 40),
             cold_starts: pick(args.cold_starts, 10, 2),
+            churn_sessions: pick(args.churn_sessions, 500, 10),
+            churn_settle_s: args.churn_settle.unwrap_or(if args.quick { 2 } else { 30 }),
         },
         quick: args.quick,
     };
@@ -294,6 +306,8 @@ fn settings(args: &PerfArgs) -> anyhow::Result<Settings> {
         10_000_000,
     )?;
     within("cold-starts", s.counts.cold_starts, 1, 1000)?;
+    within("churn-sessions", s.counts.churn_sessions, 0, 100_000)?;
+    within("churn-settle", s.counts.churn_settle_s as usize, 0, 600)?;
     Ok(s)
 }
 
@@ -345,6 +359,10 @@ pub fn figures_of(transport: Transport, m: &Measured, s: &Settings) -> Vec<Figur
     }
     if let Some((srv, flr)) = m.peak_rss {
         out.push(Figure::new(t, "peak_rss", "peak RSS", "VmHWM", "KiB", srv, flr, false));
+    }
+    if let Some((after, before)) = m.churn_rss {
+        let what = format!("after {} sessions ended", s.counts.churn_sessions);
+        out.push(Figure::new(t, "churn_rss", &what, "VmRSS", "KiB", after, before, false));
     }
     out
 }

@@ -24,13 +24,29 @@ pub struct HttpClient {
 impl HttpClient {
     /// A client of the MCP endpoint `url`; nothing is sent yet.
     pub fn new(url: &str, token: Option<&str>, timeout: Duration) -> Result<HttpClient, CallError> {
-        let parsed = reqwest::Url::parse(url).map_err(|e| CallError::Connect(format!("bad URL {url}: {e}")))?;
-        let client = reqwest::Client::builder()
+        HttpClient::over(HttpClient::pool(4, timeout)?, url, token, timeout)
+    }
+
+    /// A pool of keep-alive connections (at most `idle` kept per host) that sessions made with
+    /// [`HttpClient::over`] share.
+    pub fn pool(idle: usize, timeout: Duration) -> Result<reqwest::Client, CallError> {
+        reqwest::Client::builder()
             .tcp_nodelay(true)
             .connect_timeout(timeout)
-            .pool_max_idle_per_host(4)
+            .pool_max_idle_per_host(idle)
             .build()
-            .map_err(|e| CallError::Connect(format!("cannot build an HTTP client: {e}")))?;
+            .map_err(|e| CallError::Connect(format!("cannot build an HTTP client: {e}")))
+    }
+
+    /// A client session of the MCP endpoint `url` over the connections of `client` (a
+    /// [`HttpClient::pool`]); nothing is sent yet.
+    pub fn over(
+        client: reqwest::Client,
+        url: &str,
+        token: Option<&str>,
+        timeout: Duration,
+    ) -> Result<HttpClient, CallError> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| CallError::Connect(format!("bad URL {url}: {e}")))?;
         Ok(HttpClient {
             client,
             url: parsed,

@@ -2,11 +2,12 @@
 //! a running endpoint) and the floor (`perf-floor --http`, always spawned here on loopback) are
 //! driven by the same client. Rounds of sequential calls on one session alternate between them;
 //! throughput runs `concurrency` sessions at once, each its own keep-alive connection; cold start
-//! is spawn to `initialize` answered (listening included), for spawned servers only.
+//! is spawn to `initialize` answered (listening included), for spawned servers only, as is
+//! session churn: many sessions opened and ended, and whether the server's memory comes back.
 
 use crate::driver::stdio::CommandSpec;
 use crate::measure::http::HttpClient;
-use crate::measure::process::{Output, Spawned};
+use crate::measure::process::{Output, Spawned, current_rss_kib};
 use crate::measure::{self, CallError};
 use crate::perf::load::{Kind, Measured, Plan, Rounds};
 use crate::perf::stats::median;
@@ -32,9 +33,15 @@ struct Peer {
 }
 
 impl Peer {
-    /// Opens a session (initialize, initialized); returns the `initialize` result too.
+    /// Opens a session (initialize, initialized) on a connection of its own; returns the
+    /// `initialize` result too.
     async fn connect(url: &str, token: &str, plan: &Plan, role: &'static str) -> anyhow::Result<(Peer, Value)> {
-        let client = HttpClient::new(url, Some(token), plan.timeout)?;
+        Peer::open(HttpClient::new(url, Some(token), plan.timeout)?, url, plan, role).await
+    }
+
+    /// Opens a session (initialize, initialized) with `client`; returns the `initialize` result
+    /// too.
+    async fn open(client: HttpClient, url: &str, plan: &Plan, role: &'static str) -> anyhow::Result<(Peer, Value)> {
         let mut peer = Peer { client, next: 1, role };
         let answer = peer
             .client
@@ -192,6 +199,94 @@ async fn throughput(url: &str, token: &str, plan: &Plan, role: &'static str) -> 
     Ok(total as f64 / elapsed)
 }
 
+/// The server's resident memory around session churn, in KiB.
+struct Churn {
+    /// Before the sessions.
+    before: u64,
+    /// With all of them open.
+    open: u64,
+    /// After they ended: the first reading back within [`CHURN_BACK`] of `before`, or the last
+    /// one when the settle time ran out.
+    after: u64,
+    /// How long after the last session ended `after` was read, when it came back.
+    back_after: Option<Duration>,
+}
+
+/// RSS within this fraction above its reading before the churn counts as come back.
+const CHURN_BACK: f64 = 0.10;
+
+/// Opens `churn_sessions` sessions (`concurrency` at a time over as many shared connections),
+/// each with `initialize`, `notifications/initialized` and one tool call, keeps them all open,
+/// then ends each with DELETE and watches the RSS of `pid` come back (or not) within the
+/// settle time. What a server holds per session shows in `open`; memory kept after its
+/// sessions are gone shows in `after`.
+async fn churn(url: &str, token: &str, plan: &Plan, pid: u32) -> anyhow::Result<Churn> {
+    let rss = || current_rss_kib(pid).context("the server's VmRSS is not readable from /proc");
+    let before = rss()?;
+    let total = plan.counts.churn_sessions;
+    let workers = plan.counts.concurrency.min(total).max(1);
+    let pool = HttpClient::pool(workers, plan.timeout)?;
+    let opening: Vec<_> = (0..workers)
+        .map(|w| {
+            let n = total / workers + usize::from(w < total % workers);
+            let (pool, url, token, plan) = (pool.clone(), url.to_string(), token.to_string(), plan.clone());
+            tokio::spawn(async move {
+                let mut open = Vec::with_capacity(n);
+                for _ in 0..n {
+                    plan.check()?;
+                    let client = HttpClient::over(pool.clone(), &url, Some(&token), plan.timeout)?;
+                    let (mut peer, _) = Peer::open(client, &url, &plan, "server").await?;
+                    peer.answer_of(Kind::Tool, &plan).await?;
+                    open.push(peer.client);
+                }
+                Ok::<_, anyhow::Error>(open)
+            })
+        })
+        .collect();
+    let mut sessions = Vec::with_capacity(workers);
+    for t in opening {
+        sessions.push(t.await.context("a session task failed")??);
+    }
+    let open = rss()?;
+    let closing: Vec<_> = sessions
+        .into_iter()
+        .map(|batch| {
+            tokio::spawn(async move {
+                for client in batch {
+                    client.close().await;
+                }
+            })
+        })
+        .collect();
+    for t in closing {
+        t.await.context("a session task failed")?;
+    }
+    let ended = Instant::now();
+    let settle = Duration::from_secs(plan.counts.churn_settle_s);
+    let back = before + (before as f64 * CHURN_BACK) as u64;
+    loop {
+        let now = rss()?;
+        if now <= back {
+            return Ok(Churn {
+                before,
+                open,
+                after: now,
+                back_after: Some(ended.elapsed()),
+            });
+        }
+        if ended.elapsed() >= settle {
+            return Ok(Churn {
+                before,
+                open,
+                after: now,
+                back_after: None,
+            });
+        }
+        plan.check()?;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 /// Milliseconds from spawning the server to its `initialize` answer.
 async fn cold_start(spec: &CommandSpec, token: &str, plan: &Plan) -> anyhow::Result<f64> {
     let start = Instant::now();
@@ -260,13 +355,34 @@ pub async fn measure(target: &HttpTarget, token: &str, floor: &FloorSpec, plan: 
         (Some(s), Some(f)) => out.peak_rss = Some((s as f64, f as f64)),
         _ if server_process.is_none() => out
             .notes
-            .push("http: no cold start or peak RSS: the server was not started by the harness".into()),
+            .push("http: no cold start, peak RSS or session churn: the server was not started by the harness".into()),
         _ => out
             .notes
             .push("http: no peak RSS (needs /proc/<pid>/status, Linux)".into()),
     }
-    drop(server_process);
     drop(floor_process);
+    match &server_process {
+        Some(p) if plan.counts.churn_sessions > 0 => {
+            let c = churn(&url, token, plan, p.pid())
+                .await
+                .context("server: session churn")?;
+            out.churn_rss = Some((c.after as f64, c.before as f64));
+            let mib = |kib: u64| kib as f64 / 1024.0;
+            let n = plan.counts.churn_sessions;
+            out.notes.push(match c.back_after {
+                Some(t) => format!(
+                    "http: {n} sessions held at once: RSS {:.1} MiB (before: {:.1} MiB); after they ended with DELETE it was back within {:.0} % of before in {:.1} s (the churn figure's floor is the server before them)",
+                    mib(c.open), mib(c.before), CHURN_BACK * 100.0, t.as_secs_f64()
+                ),
+                None => format!(
+                    "http: {n} sessions held at once: RSS {:.1} MiB (before: {:.1} MiB); {} s after they ended with DELETE it was still {:.1} MiB (the churn figure's floor is the server before them)",
+                    mib(c.open), mib(c.before), plan.counts.churn_settle_s, mib(c.after)
+                ),
+            });
+        }
+        _ => {}
+    }
+    drop(server_process);
 
     if let HttpTarget::Spawn(spec) = target {
         let (mut cold_srv, mut cold_flr) = (Vec::new(), Vec::new());

@@ -157,6 +157,9 @@ pub struct Measured {
     pub cold_start: Option<(f64, f64)>,
     /// Peak RSS in KiB.
     pub peak_rss: Option<(f64, f64)>,
+    /// RSS in KiB after many sessions ended, and before them (the pair's "floor" is the server
+    /// itself before the sessions).
+    pub churn_rss: Option<(f64, f64)>,
     /// Figures without a floor.
     pub reference: Vec<Reference>,
     /// What was not measured and why.
@@ -189,6 +192,8 @@ mod tests {
                 concurrency: 1,
                 throughput_calls: 1,
                 cold_starts: 1,
+                churn_sessions: 0,
+                churn_settle_s: 0,
             },
             timeout: Duration::from_secs(1),
             deadline: Instant::now() + Duration::from_secs(60),

@@ -1,5 +1,5 @@
 //! `alloy-conformance perf --quick` against the real `alloy-mcp` over every offered transport:
-//! every figure is there, finite and consistent (percentiles in order, ratio = server / floor),
+//! every figure is there (session churn over HTTP too), finite and consistent (percentiles in order, ratio = server / floor),
 //! and a baseline built from that run's JSON with every figure 30% better makes `--baseline`
 //! exit 1 naming each budgeted figure, while the run compared with itself passes. Timings are
 //! never asserted: `--quick` checks the command works.
@@ -60,6 +60,16 @@ async fn perf_quick_gives_every_figure_and_a_better_baseline_fails_naming_what_r
         fig("throughput.calls_per_s");
         fig("cold_start.median");
         fig("peak_rss.VmHWM");
+        if *t == "http" {
+            // Session churn: the RSS after the sessions ended, next to the server's own before.
+            let churn = fig("churn_rss.VmRSS");
+            assert_eq!(
+                churn.what,
+                format!("after {} sessions ended", run.settings.counts.churn_sessions)
+            );
+            assert!(run.settings.counts.churn_sessions > 0, "{:?}", run.settings);
+            assert!(text.contains("sessions held at once: RSS"), "{text}");
+        }
     }
     for f in &run.figures {
         assert!(f.is_sound(), "{f:?}");
