@@ -538,6 +538,37 @@ impl Pipeline {
         Some(message)
     }
 
+    /// [`Pipeline::outbound`] for a message as the JSON text rmcp wrote. A plain answer
+    /// (`{"jsonrpc":"2.0","id":<rmcp's id>,"result"|"error":…}` to a request whose answer needs
+    /// nothing but the client's id) gets that id in place of rmcp's, and the rest of the text
+    /// goes out as written, unparsed: parsing and re-writing whole answers was most of what the
+    /// server did per call over HTTP (a 48 KB `tools/list`). Anything else is parsed and goes
+    /// through [`Pipeline::outbound`].
+    pub(crate) fn outbound_text(&self, text: &str) -> Outgoing {
+        if let Some((internal, rest)) = plain_answer(text) {
+            let mut state = self.state();
+            if state.owed.get(&internal).is_none_or(|o| o.what == Asked::Handshake) {
+                let owed = state.settle(internal);
+                drop(state);
+                self.settled.notify_waiters();
+                let Some(owed) = owed else {
+                    tracing::debug!("an answer to a request no longer in flight (cancelled) was not sent");
+                    return Outgoing::Withheld;
+                };
+                return match owed.client_id {
+                    Some(id) => Outgoing::Send(format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},{rest}")),
+                    None => Outgoing::Withheld,
+                };
+            }
+        }
+        match serde_json::from_str::<Value>(text) {
+            Ok(message) => self
+                .outbound(message)
+                .map_or(Outgoing::Withheld, |m| Outgoing::Send(m.to_string())),
+            Err(_) => Outgoing::NotJson,
+        }
+    }
+
     /// Replaces rmcp's id in `<part>._meta["io.modelcontextprotocol/subscriptionId"]` by the
     /// client's id of that `subscriptions/listen` request.
     fn tag_subscription(&self, message: &mut Value, part: &str) {
@@ -588,6 +619,27 @@ impl Pipeline {
             notified.await;
         }
     }
+}
+
+/// What goes out for one message of rmcp ([`Pipeline::outbound_text`]).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Outgoing {
+    /// This text.
+    Send(String),
+    /// Nothing: nobody must see the message.
+    Withheld,
+    /// The text is not JSON; it goes out as it is.
+    NotJson,
+}
+
+/// rmcp's id and the text from the `"result"` or `"error"` key on, when `text` starts exactly
+/// as rmcp writes an answer (`{"jsonrpc":"2.0","id":<integer>,"result":` or `"error":`).
+fn plain_answer(text: &str) -> Option<(i64, &str)> {
+    let rest = text.strip_prefix(r#"{"jsonrpc":"2.0","id":"#)?;
+    let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '-'))?;
+    let internal = rest[..end].parse().ok()?;
+    let rest = rest[end..].strip_prefix(',')?;
+    (rest.starts_with(r#""result":"#) || rest.starts_with(r#""error":"#)).then_some((internal, rest))
 }
 
 /// The `_meta` key naming the server in a stateless result.
@@ -860,6 +912,73 @@ mod tests {
         let internal = sent[0]["id"].clone();
         p.outbound(json!({"jsonrpc": "2.0", "id": internal, "result": {}}));
         p
+    }
+
+    /// rmcp's own text of an answer with internal id `id`.
+    fn rmcp_text(v: Value) -> String {
+        let m: ServerJsonRpcMessage = serde_json::from_value(v).expect("an rmcp message");
+        serde_json::to_string(&m).expect("serializes")
+    }
+
+    #[test]
+    fn answers_as_rmcp_writes_them_are_recognised_as_plain() {
+        let ok = rmcp_text(json!({"jsonrpc": "2.0", "id": 7, "result": {"tools": []}}));
+        assert_eq!(plain_answer(&ok), Some((7, r#""result":{"tools":[]}}"#)));
+        let err = rmcp_text(json!({"jsonrpc": "2.0", "id": 8, "error": {"code": -32602, "message": "m"}}));
+        assert_eq!(plain_answer(&err).map(|(i, _)| i), Some(8));
+        // Requests, notifications, string ids and other shapes are not.
+        for text in [
+            rmcp_text(json!({"jsonrpc": "2.0", "id": 1, "method": "ping"})),
+            rmcp_text(
+                json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progressToken": 1, "progress": 1}}),
+            ),
+            r#"{"jsonrpc":"2.0","id":"7","result":{}}"#.to_string(),
+            r#"{"jsonrpc":"2.0","id":7}"#.to_string(),
+            r#"{"id":7,"jsonrpc":"2.0","result":{}}"#.to_string(),
+        ] {
+            assert_eq!(plain_answer(&text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_answer_as_text_goes_out_exactly_as_the_parsed_path_writes_it() {
+        // Two pipelines in the same state: one answers through the text path, one through
+        // `outbound`. Results with escapes, unicode, floats and big integers, and errors.
+        let results = [
+            json!({"content": [{"type": "text", "text": "line\nwith \"quotes\", tabs\t, é, 😀 and \u{0001}"}]}),
+            json!({"n": 1.5, "big": 18446744073709551615u64, "neg": -3, "tiny": 1e-300, "e": 1e300}),
+            json!({"tools": [{"name": "x", "inputSchema": {"type": "object"}}], "nextCursor": null}),
+        ];
+        for (i, result) in results.into_iter().enumerate() {
+            for answer in [
+                json!({"result": result}),
+                json!({"error": {"code": -32602, "message": "bad", "data": result}}),
+            ] {
+                let (fast, slow) = (initialized(Policy::STDIO), initialized(Policy::STDIO));
+                let request = json!({"jsonrpc": "2.0", "id": format!("c-{i}"), "method": "tools/list"});
+                let internal = forwarded(&fast, request.clone())[0]["id"].clone();
+                assert_eq!(forwarded(&slow, request)[0]["id"], internal);
+                let mut message = json!({"jsonrpc": "2.0", "id": internal});
+                message
+                    .as_object_mut()
+                    .expect("object")
+                    .extend(answer.as_object().expect("object").clone());
+                let text = rmcp_text(message.clone());
+                assert!(plain_answer(&text).is_some(), "{text}");
+                let expected = slow
+                    .outbound(serde_json::from_str(&text).expect("json"))
+                    .expect("sent")
+                    .to_string();
+                assert_eq!(fast.outbound_text(&text), Outgoing::Send(expected.clone()));
+                assert!(expected.contains(&format!(r#""id":"c-{i}""#)), "{expected}");
+                // Answered once: a second copy is withheld on both paths.
+                assert_eq!(fast.outbound_text(&text), Outgoing::Withheld);
+                assert_eq!(slow.outbound(serde_json::from_str(&text).expect("json")), None);
+                assert_eq!(fast.owed(), 0);
+            }
+        }
+        let p = initialized(Policy::STDIO);
+        assert_eq!(p.outbound_text("not json"), Outgoing::NotJson);
     }
 
     #[test]

@@ -19,7 +19,7 @@
 //! writer thread takes each line without anyone waiting for the write (issue 13).
 
 use crate::surface::server::AlloyServer;
-use crate::transport::pipeline::{Inbound, Pipeline, Policy, serve_session};
+use crate::transport::pipeline::{Inbound, Outgoing, Pipeline, Policy, serve_session};
 use bytes::{Bytes, BytesMut};
 use futures::channel::mpsc;
 use futures::{SinkExt, StreamExt};
@@ -321,15 +321,16 @@ async fn write<W: AsyncWrite + Unpin>(
         let message = tokio::select! {
             biased;
             r = replies.next(), if replies_open => match r {
-                Some(r) => Some(r),
+                Some(r) => Some(r.to_string()),
                 None => {
                     replies_open = false;
                     None
                 }
             },
             m = from_rmcp.next(), if rmcp_open => match m {
-                Some(m) => match serde_json::to_value(&m) {
-                    Ok(v) => pipeline.outbound(v),
+                Some(m) => match serde_json::to_string(&m).map(|text| pipeline.outbound_text(&text)) {
+                    Ok(Outgoing::Send(text)) => Some(text),
+                    Ok(Outgoing::Withheld | Outgoing::NotJson) => None,
                     Err(e) => {
                         tracing::error!(error = %e, "an MCP message could not be serialized");
                         None
@@ -342,7 +343,7 @@ async fn write<W: AsyncWrite + Unpin>(
             },
         };
         if let Some(message) = message {
-            let mut line = message.to_string().into_bytes();
+            let mut line = message.into_bytes();
             line.push(b'\n');
             output.write_all(&line).await?;
             output.flush().await?;

@@ -18,7 +18,7 @@ use super::auth::KeyId;
 use super::body::read_body;
 use super::refusal::Refusal;
 use super::{MAX_BODY_BYTES, MAX_SESSIONS, MAX_SESSIONS_PER_KEY};
-use crate::transport::pipeline::{Inbound, Pipeline, Policy, serve_session};
+use crate::transport::pipeline::{Inbound, Outgoing, Pipeline, Policy, serve_session};
 use crate::upstream::identity::Caller;
 use axum::Extension;
 use axum::extract::{Query, Request, State};
@@ -163,11 +163,14 @@ pub(crate) async fn open(State(shared): State<Arc<Shared>>, Extension(key): Exte
         let session = session.clone();
         from_rmcp.filter_map(move |msg| {
             session.touch();
-            let out = serde_json::to_value(&msg)
-                .map_err(|e| tracing::error!(error = %e, "an MCP message could not be serialized"))
-                .ok()
-                .and_then(|v| session.pipeline.outbound(v))
-                .map(|o| o.to_string());
+            let out = match serde_json::to_string(&msg).map(|text| session.pipeline.outbound_text(&text)) {
+                Ok(Outgoing::Send(text)) => Some(text),
+                Ok(Outgoing::Withheld | Outgoing::NotJson) => None,
+                Err(e) => {
+                    tracing::error!(error = %e, "an MCP message could not be serialized");
+                    None
+                }
+            };
             futures::future::ready(out)
         })
     };

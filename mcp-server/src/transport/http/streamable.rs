@@ -24,7 +24,7 @@ use super::auth::KeyId;
 use super::body::read_body;
 use super::refusal::{Refusal, json_response, protocol_version};
 use super::{MAX_BODY_BYTES, MAX_SESSIONS, MAX_SESSIONS_PER_KEY};
-use crate::transport::pipeline::{Inbound, Pipeline, Policy};
+use crate::transport::pipeline::{Inbound, Outgoing, Pipeline, Policy};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
@@ -349,10 +349,10 @@ async fn rewrite_json(response: Response, pipeline: &Pipeline) -> Result<Respons
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES * 4)
         .await
         .map_err(|_| Refusal::Internal("an answer could not be read"))?;
-    let out = serde_json::from_slice::<Value>(&bytes)
-        .ok()
-        .and_then(|v| pipeline.outbound(v))
-        .map_or(bytes, |o| Bytes::from(o.to_string()));
+    let out = match std::str::from_utf8(&bytes).map(|text| pipeline.outbound_text(text)) {
+        Ok(Outgoing::Send(text)) => Bytes::from(text),
+        Ok(Outgoing::Withheld | Outgoing::NotJson) | Err(_) => bytes,
+    };
     let mut response = Response::from_parts(parts, Body::from(out));
     response.headers_mut().remove(CONTENT_LENGTH);
     Ok(response)
@@ -462,13 +462,14 @@ where
             let this = &mut *self;
             let mut out = Vec::new();
             for event in this.events.feed(&chunk) {
-                match event.message() {
-                    None => out.extend(event.encode(event.data.as_deref())),
-                    Some(msg) => {
-                        if let Some(o) = this.pipeline.outbound(msg) {
-                            out.extend(event.encode(Some(&o.to_string())));
-                        }
-                    }
+                let Some(data) = event.data.as_deref() else {
+                    out.extend(event.encode(None));
+                    continue;
+                };
+                match this.pipeline.outbound_text(data) {
+                    Outgoing::Send(text) => out.extend(event.encode(Some(&text))),
+                    Outgoing::Withheld => {}
+                    Outgoing::NotJson => out.extend(event.encode(Some(data))),
                 }
             }
             if !out.is_empty() {
