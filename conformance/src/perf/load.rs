@@ -2,7 +2,7 @@
 //! the counts ([`Plan`]) and the result of measuring one transport ([`Measured`]).
 
 use crate::measure::CallError;
-use crate::perf::figures::{Counts, Reference};
+use crate::perf::figures::Counts;
 use crate::perf::stats::Percentiles;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -160,8 +160,6 @@ pub struct Measured {
     /// RSS in KiB after many sessions ended, and before them (the pair's "floor" is the server
     /// itself before the sessions).
     pub churn_rss: Option<(f64, f64)>,
-    /// Figures without a floor.
-    pub reference: Vec<Reference>,
     /// What was not measured and why.
     pub notes: Vec<String>,
 }

@@ -914,7 +914,7 @@ mod tests {
         p
     }
 
-    /// rmcp's own text of an answer with internal id `id`.
+    /// The text rmcp writes for the message `v`.
     fn rmcp_text(v: Value) -> String {
         let m: ServerJsonRpcMessage = serde_json::from_value(v).expect("an rmcp message");
         serde_json::to_string(&m).expect("serializes")
