@@ -366,9 +366,9 @@ pub type UnauthorizedHook = Arc<dyn Fn() + Send + Sync>;
 pub struct ApiClient {
     http: reqwest::Client,
     base_url: Arc<str>,
-    /// The path of the base URL (`""`, or e.g. `/alloy` behind a proxy), which every request
-    /// path follows.
-    base_path: Arc<str>,
+    /// The base URL, parsed once (a request's URL is this one with its path set, so the host is
+    /// not parsed again for every call), or why it does not parse.
+    base: Result<Arc<reqwest::Url>, Arc<str>>,
     token: ApiToken,
     timeout: Duration,
     on_unauthorized: Option<UnauthorizedHook>,
@@ -393,13 +393,13 @@ impl ApiClient {
             .pool_idle_timeout(Duration::from_secs(60))
             .build()?;
         let base_url = base_url.trim_end_matches('/');
-        let base_path = reqwest::Url::parse(base_url)
-            .map(|u| u.path().trim_end_matches('/').to_string())
-            .unwrap_or_default();
+        let base = reqwest::Url::parse(base_url)
+            .map(Arc::new)
+            .map_err(|e| Arc::from(e.to_string()));
         Ok(ApiClient {
             http,
             base_url: base_url.into(),
-            base_path: base_path.into(),
+            base,
             token,
             timeout,
             on_unauthorized: None,
@@ -555,6 +555,27 @@ impl ApiClient {
         }
     }
 
+    /// The URL of `path`: the base URL with `path` after the base's own path (`""`, or e.g.
+    /// `/alloy` behind a proxy). The URL parser removes dot segments and may re-encode; what
+    /// is sent must be exactly the route the tool built, or nothing is sent.
+    fn request_url(&self, path: &str) -> Result<reqwest::Url, ApiFailure> {
+        let base = self.base.as_ref().map_err(|e| ApiFailure::Unreachable {
+            base_url: self.base_url.to_string(),
+            detail: format!("invalid request URL: {e}"),
+        })?;
+        let base_path = base.path().trim_end_matches('/');
+        let mut url = reqwest::Url::clone(base);
+        url.set_path(&format!("{base_path}{path}"));
+        url.set_query(None);
+        url.set_fragment(None);
+        if url.path().strip_prefix(base_path) != Some(path) {
+            return Err(ApiFailure::RefusedPath {
+                reason: format!("the path {path:?} would be sent as {:?}", url.path()),
+            });
+        }
+        Ok(url)
+    }
+
     async fn attempt(
         &self,
         method: &Method,
@@ -564,18 +585,7 @@ impl ApiClient {
         accept: &'static str,
         deadline: Instant,
     ) -> Result<(ApiResponse, Option<Duration>), ApiFailure> {
-        let mut url =
-            reqwest::Url::parse(&format!("{}{}", self.base_url, path)).map_err(|e| ApiFailure::Unreachable {
-                base_url: self.base_url.to_string(),
-                detail: format!("invalid request URL: {e}"),
-            })?;
-        // The URL parser removes dot segments and may re-encode; what is sent must be exactly
-        // the route the tool built.
-        if url.path().strip_prefix(&*self.base_path) != Some(path) {
-            return Err(ApiFailure::RefusedPath {
-                reason: format!("the path {path:?} would be sent as {:?}", url.path()),
-            });
-        }
+        let mut url = self.request_url(path)?;
         if !query.pairs().is_empty() {
             url.query_pairs_mut().extend_pairs(query.pairs());
         }
@@ -739,6 +749,31 @@ mod tests {
         match api.delete(path).await {
             Err(ApiFailure::RefusedPath { reason }) => assert!(reason.contains("\"..\""), "{reason}"),
             other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn request_urls_keep_the_base_path_and_the_route_exactly() {
+        let api =
+            |base: &str| ApiClient::new(base, ApiToken::new("alloy_test_x"), Duration::from_secs(1)).expect("client");
+        let behind_proxy = api("https://alloy.example.com:8443/alloy/");
+        let route = ApiPath::fixed("/api/v1/tickets").seg("../x y").then("tags");
+        let url = behind_proxy.request_url(route.as_str()).expect("url");
+        assert_eq!(
+            url.as_str(),
+            "https://alloy.example.com:8443/alloy/api/v1/tickets/..%2Fx%20y/tags"
+        );
+        let plain = api("http://127.0.0.1:3000");
+        let url = plain.request_url("/api/v1/auth/me").expect("url");
+        assert_eq!(url.as_str(), "http://127.0.0.1:3000/api/v1/auth/me");
+        // A route the URL parser would rewrite (a dot segment) is refused, not sent elsewhere.
+        match plain.request_url("/api/v1/tickets/../users") {
+            Err(ApiFailure::RefusedPath { reason }) => assert!(reason.contains("/api/v1/users"), "{reason}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        match api("not a url").request_url("/api/v1/auth/me") {
+            Err(ApiFailure::Unreachable { detail, .. }) => assert!(detail.contains("invalid request URL"), "{detail}"),
+            other => panic!("expected an invalid URL, got {other:?}"),
         }
     }
 
