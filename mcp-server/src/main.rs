@@ -8,7 +8,7 @@
 use alloy_mcp::config::Cli;
 use alloy_mcp::config::StartupError;
 use alloy_mcp::config::Threads;
-use alloy_mcp::surface::server::AlloyServer;
+use alloy_mcp::surface::server::{AlloyServer, ToolCatalog};
 use alloy_mcp::surface::tools::Selection;
 use alloy_mcp::transport::http::HttpOptions;
 use alloy_mcp::transport::stdio::{self, StdioOptions};
@@ -62,6 +62,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.into_config()?;
     // HTTP flags are checked before any network call, like the token prefix.
     let http = config.http.as_ref().map(HttpOptions::resolve).transpose()?;
+    let selection = Selection {
+        read_only: config.read_only,
+        toolsets: config.toolsets.clone(),
+        full_schemas: config.full_schemas,
+    };
+    // Built on a thread of its own while the key is checked and the client shakes hands.
+    let catalog = ToolCatalog::start(&selection);
     let api = ApiClient::new(&config.api_url, config.token.clone(), config.timeout)
         .map_err(|e| StartupError::Internal(format!("cannot build the HTTP client: {e}")))?;
     let me = identity::verify(&api).await.map_err(StartupError::Identity)?;
@@ -69,21 +76,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         api = %config.api_url, user_id = %me.user_id, org_id = %me.org_id, role = %me.role,
         read_only = config.read_only, "identity verified"
     );
-    let selection = Selection {
-        read_only: config.read_only,
-        toolsets: config.toolsets.clone(),
-        full_schemas: config.full_schemas,
-    };
     if let Some(http) = http {
-        return Ok(alloy_mcp::transport::http::serve(api, &selection, http).await?);
+        return Ok(alloy_mcp::transport::http::serve(api, catalog, http).await?);
     }
     let drain = api.deadlines().drain;
     let caller = Caller {
         api,
         identity: Arc::new(me),
     };
-    let server = AlloyServer::new(caller, &selection).map_err(|e| StartupError::Internal(e.to_string()))?;
-    tracing::info!(tools = server.served_tools().len(), "serving MCP on stdio");
+    let server = AlloyServer::with_catalog(caller, catalog);
+    tracing::info!("serving MCP on stdio");
     let options = StdioOptions {
         drain,
         ..StdioOptions::default()

@@ -27,6 +27,7 @@ use crate::surface::errors;
 use crate::surface::tools::{self, Catalog, Selection, Tools, Toolset};
 use crate::upstream::identity::Caller;
 use futures::FutureExt;
+use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse, Implementation,
@@ -39,8 +40,9 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 /// The `instructions` of the `initialize` answer.
 pub const INSTRUCTIONS: &str = "Alloy is a project tracker: an organization holds projects; a project holds tickets, \
@@ -85,32 +87,29 @@ pub struct AlloyServer {
 
 struct Inner {
     tools: Tools,
-    catalog: Catalog,
-    /// Per tool: the validation schema, and its validator once the tool was first called.
-    validators: HashMap<String, Validation>,
+    catalog: ToolCatalog,
     tool_deadline: Duration,
 }
 
 impl AlloyServer {
     /// A server acting as `startup` (stdio: the configured key and its verified identity) and
-    /// serving the tools `selection` keeps. Validators are compiled on first use, so this does
-    /// not fail today; the `Result` stays for callers that report our own bugs at start-up.
+    /// serving the tools `selection` keeps (its catalog built on a thread of its own, see
+    /// [`ToolCatalog`]). Validators are compiled on first use, so this does not fail today;
+    /// the `Result` stays for callers that report our own bugs at start-up.
     pub fn new(startup: Caller, selection: &Selection) -> Result<AlloyServer, SchemaError> {
-        let catalog = tools::catalog(selection);
-        let validators = catalog
-            .validation
-            .iter()
-            .map(|(name, schema)| (name.clone(), Validation::of(schema.clone())))
-            .collect();
+        Ok(AlloyServer::with_catalog(startup, ToolCatalog::start(selection)))
+    }
+
+    /// A server acting as `startup` and serving `catalog`, whose build may still be under way.
+    pub fn with_catalog(startup: Caller, catalog: ToolCatalog) -> AlloyServer {
         let tool_deadline = startup.api.deadlines().tool;
-        Ok(AlloyServer {
+        AlloyServer {
             inner: Arc::new(Inner {
                 tools: Tools::new(startup),
                 catalog,
-                validators,
                 tool_deadline,
             }),
-        })
+        }
     }
 
     /// The caller of this request (see [`Tools::caller`]).
@@ -119,9 +118,9 @@ impl AlloyServer {
     }
 
     /// The served tools in `tools/list` order, with their category, as defined (before
-    /// down-levelling).
+    /// down-levelling). Waits for the catalog's build ([`ToolCatalog`]).
     pub fn served_tools(&self) -> &[(Toolset, Tool)] {
-        &self.inner.catalog.listed
+        self.inner.catalog.listed()
     }
 
     async fn dispatch(
@@ -130,14 +129,14 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let name = request.name.to_string();
-        if self.inner.catalog.router.get(&name).is_none() {
+        if self.inner.catalog.get().router.get(&name).is_none() {
             tracing::info!(tool = %name, "call to an unknown or hidden tool refused");
             return Err(errors::unknown_tool(&name));
         }
         let revision = ctx.protocol_version();
         // Validated in place (lent out of the request and put back), never copied.
         let mut args = Value::Object(request.arguments.take().unwrap_or_default());
-        if let Some(validation) = self.inner.validators.get(&name) {
+        if let Some(validation) = self.inner.catalog.get().validators.get(&name) {
             let validator = validation.validator(&name).map_err(|e| {
                 tracing::error!(error = %e, "a tool's input schema does not compile");
                 ErrorData::internal_error(e.to_string(), None)
@@ -160,6 +159,7 @@ impl AlloyServer {
         let call = self
             .inner
             .catalog
+            .get()
             .router
             .call(ToolCallContext::new(&self.inner.tools, request, ctx));
         let mut outcome = guard(&name, self.inner.tool_deadline, call).await;
@@ -179,6 +179,99 @@ impl AlloyServer {
             result.meta = None;
         }
         outcome
+    }
+}
+
+/// The served tools, built on a thread of their own from the moment [`ToolCatalog::start`] is
+/// called: generating, publishing and stripping 71 input schemas took 5–8 ms of a 13 ms cold
+/// start (issue 13), and nothing before the first tool request needs them (`initialize`
+/// answers with capabilities only). `alloy-mcp` starts the build before it checks its key, so
+/// the build overlaps that round trip and the handshake; the first request that needs the
+/// tools waits for what is left of it. Without a thread to be had, the catalog is built in
+/// place.
+pub struct ToolCatalog {
+    served: OnceLock<Served>,
+    builder: Mutex<Option<JoinHandle<Served>>>,
+}
+
+/// What the catalog becomes in the server: the tools to route and to list, and a validator
+/// per tool.
+struct Served {
+    router: ToolRouter<Tools>,
+    listed: Vec<(Toolset, Tool)>,
+    /// Per tool: the validation schema, and its validator once the tool was first called.
+    validators: HashMap<String, Validation>,
+    /// How long the build took.
+    build_time: Duration,
+}
+
+impl ToolCatalog {
+    /// Starts building the catalog of the tools `selection` keeps.
+    pub fn start(selection: &Selection) -> ToolCatalog {
+        let wanted = selection.clone();
+        let spawned = std::thread::Builder::new()
+            .name("alloy-mcp-catalog".into())
+            .spawn(move || Served::build(&wanted));
+        match spawned {
+            Ok(builder) => ToolCatalog {
+                served: OnceLock::new(),
+                builder: Mutex::new(Some(builder)),
+            },
+            Err(_) => ToolCatalog {
+                served: OnceLock::from(Served::build(selection)),
+                builder: Mutex::new(None),
+            },
+        }
+    }
+
+    /// The served tools in `tools/list` order, with their category, as defined (before
+    /// down-levelling). Waits for the build, like every use of the catalog.
+    pub fn listed(&self) -> &[(Toolset, Tool)] {
+        &self.get().listed
+    }
+
+    /// The built catalog. The first caller blocks its thread until the builder is done (once,
+    /// for at most the rest of the build; the others wait for the first). A panic of the
+    /// build (our bug) is raised again here.
+    fn get(&self) -> &Served {
+        self.served.get_or_init(|| {
+            let builder = self.builder.lock().unwrap_or_else(PoisonError::into_inner).take();
+            match builder.map(JoinHandle::join) {
+                Some(Ok(served)) => {
+                    // Logged here, once serving, not by the builder: a start-up that fails
+                    // says so in one line on stderr and nothing else.
+                    tracing::info!(
+                        tools = served.listed.len(),
+                        build_us = served.build_time.as_micros() as u64,
+                        "tool catalog ready"
+                    );
+                    served
+                }
+                Some(Err(panic)) => std::panic::resume_unwind(panic),
+                None => panic!("the tool catalog failed to build (see the first panic)"),
+            }
+        })
+    }
+}
+
+impl Served {
+    fn build(selection: &Selection) -> Served {
+        let started = Instant::now();
+        let Catalog {
+            router,
+            listed,
+            validation,
+        } = tools::catalog(selection);
+        let validators = validation
+            .into_iter()
+            .map(|(name, schema)| (name, Validation::of(schema)))
+            .collect();
+        Served {
+            router,
+            listed,
+            validators,
+            build_time: started.elapsed(),
+        }
     }
 }
 
@@ -361,6 +454,7 @@ impl ServerHandler for AlloyServer {
         let tools = self
             .inner
             .catalog
+            .get()
             .listed
             .iter()
             .map(|(_, t)| downlevel_tool(t, version.as_ref()))
@@ -383,7 +477,7 @@ impl ServerHandler for AlloyServer {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.inner.catalog.router.get(name).cloned()
+        self.inner.catalog.get().router.get(name).cloned()
     }
 
     async fn call_tool(

@@ -42,8 +42,7 @@ mod streamable;
 
 pub use options::{HttpError, HttpFlags, HttpOptions, Limits, default_public_url};
 
-use crate::surface::server::AlloyServer;
-use crate::surface::tools::Selection;
+use crate::surface::server::{AlloyServer, ToolCatalog};
 use crate::upstream::api::{ApiClient, ApiToken};
 use crate::upstream::identity::{Caller, Identity};
 use axum::Router;
@@ -87,8 +86,8 @@ pub(crate) struct Shared {
 const NO_KEY: &str = "no-key:http-requests-carry-their-own";
 
 /// Serves HTTP until SIGINT/SIGTERM. `api` is the verified startup client; its key is not used
-/// for any request.
-pub async fn serve(api: ApiClient, selection: &Selection, options: HttpOptions) -> Result<(), HttpError> {
+/// for any request. `catalog` holds the tools served (its build may still be under way).
+pub async fn serve(api: ApiClient, catalog: ToolCatalog, options: HttpOptions) -> Result<(), HttpError> {
     let listener = tokio::net::TcpListener::bind(options.bind)
         .await
         .map_err(|source| HttpError::Bind {
@@ -109,8 +108,7 @@ pub async fn serve(api: ApiClient, selection: &Selection, options: HttpOptions) 
             role: String::new(),
         }),
     };
-    let server = AlloyServer::new(nobody, selection).map_err(|e| HttpError::Internal(e.to_string()))?;
-    let tools = server.served_tools().len();
+    let server = AlloyServer::with_catalog(nobody, catalog);
 
     let workers = CancellationToken::new();
     let shutdown = CancellationToken::new();
@@ -153,7 +151,6 @@ pub async fn serve(api: ApiClient, selection: &Selection, options: HttpOptions) 
     // Handlers first, then the banner: a signal right after the banner must not kill us.
     let signal = shutdown_signal()?;
     tracing::info!(
-        tools,
         public_url = %shared.settings.public_url,
         "listening on http://{local} (Streamable HTTP at /mcp and /, legacy SSE at /sse)"
     );
