@@ -2,9 +2,12 @@
 //! same stdio framing shim and handler the binary runs (in process, over an in-memory pipe),
 //! against the seeded mock API on loopback. Cases separate the server's own cost (`tools/list`,
 //! an argument rejected by schema validation) from calls that make one upstream request.
+//! `catalog` times the start-up cost of the served tools: the whole catalog built from nothing
+//! (schemas generated, published and stripped) on a fresh thread, as `alloy-mcp` builds it
+//! ([`ToolCatalog`]); a fresh thread, because rmcp caches generated schemas per thread.
 //! Run with `cargo bench --bench mcp_dispatch`.
 
-use alloy_mcp::surface::server::AlloyServer;
+use alloy_mcp::surface::server::{AlloyServer, ToolCatalog};
 use alloy_mcp::surface::tools::Selection;
 use alloy_mcp::transport::stdio::{self, StdioOptions};
 use alloy_mcp::upstream::api::ApiClient;
@@ -110,5 +113,17 @@ fn bench_mcp(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_mcp);
+fn bench_catalog(c: &mut Criterion) {
+    let mut group = c.benchmark_group("catalog");
+    let read_only = Selection {
+        read_only: true,
+        ..Selection::default()
+    };
+    for (name, selection) in [("all_tools", Selection::default()), ("read_only", read_only)] {
+        group.bench_function(name, |b| b.iter(|| ToolCatalog::start(&selection).listed().len()));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_mcp, bench_catalog);
 criterion_main!(benches);
