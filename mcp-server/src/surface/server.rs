@@ -129,14 +129,15 @@ impl AlloyServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let name = request.name.to_string();
-        if self.inner.catalog.get().router.get(&name).is_none() {
+        let served = self.inner.catalog.get();
+        if served.router.get(&name).is_none() {
             tracing::info!(tool = %name, "call to an unknown or hidden tool refused");
             return Err(errors::unknown_tool(&name));
         }
         let revision = ctx.protocol_version();
         // Validated in place (lent out of the request and put back), never copied.
         let mut args = Value::Object(request.arguments.take().unwrap_or_default());
-        if let Some(validation) = self.inner.catalog.get().validators.get(&name) {
+        if let Some(validation) = served.validators.get(&name) {
             let validator = validation.validator(&name).map_err(|e| {
                 tracing::error!(error = %e, "a tool's input schema does not compile");
                 ErrorData::internal_error(e.to_string(), None)
@@ -156,10 +157,7 @@ impl AlloyServer {
         // Per call at `debug`, not `info`: a log line per call cost about 20 µs (issue 13).
         tracing::debug!(tool = %name, "tool call");
         let started = std::time::Instant::now();
-        let call = self
-            .inner
-            .catalog
-            .get()
+        let call = served
             .router
             .call(ToolCallContext::new(&self.inner.tools, request, ctx));
         let mut outcome = guard(&name, self.inner.tool_deadline, call).await;
