@@ -57,8 +57,7 @@ async fn start() -> (MockAlloy, Client) {
             identity: Arc::new(me),
         },
         &Selection::default(),
-    )
-    .expect("server");
+    );
     let (client_w, server_r) = tokio::io::duplex(1 << 20);
     let (server_w, client_r) = tokio::io::duplex(1 << 20);
     tokio::spawn(stdio::serve(server, server_r, server_w, StdioOptions::default()));

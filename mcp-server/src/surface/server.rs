@@ -94,10 +94,9 @@ struct Inner {
 impl AlloyServer {
     /// A server acting as `startup` (stdio: the configured key and its verified identity) and
     /// serving the tools `selection` keeps (its catalog built on a thread of its own, see
-    /// [`ToolCatalog`]). Validators are compiled on first use, so this does not fail today;
-    /// the `Result` stays for callers that report our own bugs at start-up.
-    pub fn new(startup: Caller, selection: &Selection) -> Result<AlloyServer, SchemaError> {
-        Ok(AlloyServer::with_catalog(startup, ToolCatalog::start(selection)))
+    /// [`ToolCatalog`]; validators are compiled on each tool's first call).
+    pub fn new(startup: Caller, selection: &Selection) -> AlloyServer {
+        AlloyServer::with_catalog(startup, ToolCatalog::start(selection))
     }
 
     /// A server acting as `startup` and serving `catalog`, whose build may still be under way.

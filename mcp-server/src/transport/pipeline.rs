@@ -569,6 +569,20 @@ impl Pipeline {
         }
     }
 
+    /// What goes out for a message rmcp sent on a channel transport (stdio, legacy SSE): its
+    /// text after [`Pipeline::outbound_text`], or nothing (withheld, or not serializable,
+    /// which is logged).
+    pub(crate) fn outbound_message(&self, message: &ServerJsonRpcMessage) -> Option<String> {
+        match serde_json::to_string(message).map(|text| self.outbound_text(&text)) {
+            Ok(Outgoing::Send(text)) => Some(text),
+            Ok(Outgoing::Withheld | Outgoing::NotJson) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "an MCP message could not be serialized");
+                None
+            }
+        }
+    }
+
     /// Replaces rmcp's id in `<part>._meta["io.modelcontextprotocol/subscriptionId"]` by the
     /// client's id of that `subscriptions/listen` request.
     fn tag_subscription(&self, message: &mut Value, part: &str) {

@@ -19,7 +19,7 @@
 //! writer thread takes each line without anyone waiting for the write (issue 13).
 
 use crate::surface::server::AlloyServer;
-use crate::transport::pipeline::{Inbound, Outgoing, Pipeline, Policy, serve_session};
+use crate::transport::pipeline::{Inbound, Pipeline, Policy, serve_session};
 use bytes::{Bytes, BytesMut};
 use futures::channel::mpsc;
 use futures::{SinkExt, StreamExt};
@@ -328,14 +328,7 @@ async fn write<W: AsyncWrite + Unpin>(
                 }
             },
             m = from_rmcp.next(), if rmcp_open => match m {
-                Some(m) => match serde_json::to_string(&m).map(|text| pipeline.outbound_text(&text)) {
-                    Ok(Outgoing::Send(text)) => Some(text),
-                    Ok(Outgoing::Withheld | Outgoing::NotJson) => None,
-                    Err(e) => {
-                        tracing::error!(error = %e, "an MCP message could not be serialized");
-                        None
-                    }
-                },
+                Some(m) => pipeline.outbound_message(&m),
                 None => {
                     rmcp_open = false;
                     None

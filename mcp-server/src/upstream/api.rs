@@ -366,8 +366,8 @@ pub type UnauthorizedHook = Arc<dyn Fn() + Send + Sync>;
 pub struct ApiClient {
     http: reqwest::Client,
     base_url: Arc<str>,
-    /// The base URL, parsed once (a request's URL is this one with its path set, so the host is
-    /// not parsed again for every call), or why it does not parse.
+    /// The base URL without query or fragment, parsed once (a request's URL is this one with
+    /// its path set, so the host is not parsed again for every call), or why it does not parse.
     base: Result<Arc<reqwest::Url>, Arc<str>>,
     token: ApiToken,
     timeout: Duration,
@@ -394,7 +394,11 @@ impl ApiClient {
             .build()?;
         let base_url = base_url.trim_end_matches('/');
         let base = reqwest::Url::parse(base_url)
-            .map(Arc::new)
+            .map(|mut url| {
+                url.set_query(None);
+                url.set_fragment(None);
+                Arc::new(url)
+            })
             .map_err(|e| Arc::from(e.to_string()));
         Ok(ApiClient {
             http,
@@ -566,8 +570,6 @@ impl ApiClient {
         let base_path = base.path().trim_end_matches('/');
         let mut url = reqwest::Url::clone(base);
         url.set_path(&format!("{base_path}{path}"));
-        url.set_query(None);
-        url.set_fragment(None);
         if url.path().strip_prefix(base_path) != Some(path) {
             return Err(ApiFailure::RefusedPath {
                 reason: format!("the path {path:?} would be sent as {:?}", url.path()),
@@ -765,6 +767,11 @@ mod tests {
         );
         let plain = api("http://127.0.0.1:3000");
         let url = plain.request_url("/api/v1/auth/me").expect("url");
+        assert_eq!(url.as_str(), "http://127.0.0.1:3000/api/v1/auth/me");
+        // A query or fragment on the base URL is not carried into requests.
+        let url = api("http://127.0.0.1:3000/?x=1#top")
+            .request_url("/api/v1/auth/me")
+            .expect("url");
         assert_eq!(url.as_str(), "http://127.0.0.1:3000/api/v1/auth/me");
         // A route the URL parser would rewrite (a dot segment) is refused, not sent elsewhere.
         match plain.request_url("/api/v1/tickets/../users") {

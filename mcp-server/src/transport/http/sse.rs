@@ -18,7 +18,7 @@ use super::auth::KeyId;
 use super::body::read_body;
 use super::refusal::Refusal;
 use super::{MAX_BODY_BYTES, MAX_SESSIONS, MAX_SESSIONS_PER_KEY};
-use crate::transport::pipeline::{Inbound, Outgoing, Pipeline, Policy, serve_session};
+use crate::transport::pipeline::{Inbound, Pipeline, Policy, serve_session};
 use crate::upstream::identity::Caller;
 use axum::Extension;
 use axum::extract::{Query, Request, State};
@@ -163,15 +163,7 @@ pub(crate) async fn open(State(shared): State<Arc<Shared>>, Extension(key): Exte
         let session = session.clone();
         from_rmcp.filter_map(move |msg| {
             session.touch();
-            let out = match serde_json::to_string(&msg).map(|text| session.pipeline.outbound_text(&text)) {
-                Ok(Outgoing::Send(text)) => Some(text),
-                Ok(Outgoing::Withheld | Outgoing::NotJson) => None,
-                Err(e) => {
-                    tracing::error!(error = %e, "an MCP message could not be serialized");
-                    None
-                }
-            };
-            futures::future::ready(out)
+            futures::future::ready(session.pipeline.outbound_message(&msg))
         })
     };
     drop(session);
